@@ -1,0 +1,253 @@
+/**
+ * IAM, bucket and trust policies as plain objects. No invokes and no Outputs: components resolve their inputs
+ * and serialize these with `JSON.stringify`, and tests call the builders directly to pin the exact actions and
+ * resources of every mode.
+ */
+
+export interface Statement {
+    readonly Sid: string;
+    readonly Effect: "Allow" | "Deny";
+    readonly Principal?: string | Readonly<Record<string, string | readonly string[]>>;
+    readonly Action: string | readonly string[];
+    readonly Resource?: string | readonly string[];
+    readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+}
+
+export interface PolicyDocument {
+    readonly Version: "2012-10-17";
+    readonly Statement: readonly Statement[];
+}
+
+const doc = (...statements: Statement[]): PolicyDocument => ({ Version: "2012-10-17", Statement: statements });
+
+/** `arn:aws:s3:::bucket` → the ARN of every object under `prefix/`. */
+const objectsUnder = (bucketArn: string, prefix: string) => `${bucketArn}/${prefix}/*`;
+
+/** The region part of a KMS key ARN (`arn:aws:kms:<region>:...`). */
+export function regionOfArn(arn: string): string {
+    return arn.split(":")[3] ?? "";
+}
+
+/**
+ * KMS use through S3 only: the key can encrypt and decrypt backup objects but cannot be used directly, so a
+ * leaked role cannot decrypt data it exfiltrated some other way.
+ */
+function kmsViaS3(kmsKeyArn: string, actions: readonly string[]): Statement {
+    return {
+        Sid: "UseVaultKeyThroughS3",
+        Effect: "Allow",
+        Action: actions,
+        Resource: kmsKeyArn,
+        Condition: { StringEquals: { "kms:ViaService": `s3.${regionOfArn(kmsKeyArn)}.amazonaws.com` } },
+    };
+}
+
+export interface VaultAccess {
+    readonly bucketArn: string;
+    readonly kmsKeyArn: string;
+    /** The cluster prefix the role works under. */
+    readonly prefix: string;
+}
+
+/**
+ * What Velero needs to take backups under its own prefix: the object actions of the velero-plugin-for-aws
+ * README's documented minimum, scoped to the prefix, plus the KMS actions SSE-KMS needs. kopia (the data mover)
+ * uses the same object actions under `<prefix>/kopia/`.
+ *
+ * `s3:ListBucket` has no `s3:prefix` condition on purpose: kopia reads `<prefix>/kopia/<ns>/.storageconfig` when
+ * it opens a repository and treats anything but 404 as fatal (kopia `repo/blob/s3/s3_storage.go`), and S3 only
+ * answers 404 for a missing key to a caller that holds `s3:ListBucket` on the bucket; a prefix-conditioned grant
+ * is not evaluated for a GetObject and would turn that 404 into a 403. The cost: key names (never contents) of
+ * other clusters' prefixes can be listed.
+ */
+export function writerPolicy(access: VaultAccess): PolicyDocument {
+    return doc(
+        {
+            Sid: "ListVault",
+            Effect: "Allow",
+            Action: ["s3:ListBucket"],
+            Resource: access.bucketArn,
+        },
+        {
+            Sid: "ReadWriteOwnPrefix",
+            Effect: "Allow",
+            Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+            Resource: objectsUnder(access.bucketArn, access.prefix),
+        },
+        kmsViaS3(access.kmsKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"]),
+    );
+}
+
+/**
+ * What a recover or drill cluster needs to restore from another cluster's prefix, and nothing that can delete
+ * or overwrite a backup: read everything under the prefix, write only under `<prefix>/restores/`, where Velero
+ * uploads a restore's logs and results even from a ReadOnly location (velero `pkg/controller/restore_controller.go`,
+ * `runValidatedRestore`). No delete at all: deleting a Restore object then leaves its logs in the bucket.
+ */
+export function restorerPolicy(access: VaultAccess): PolicyDocument {
+    return doc(
+        {
+            Sid: "ListVault",
+            Effect: "Allow",
+            Action: ["s3:ListBucket"],
+            Resource: access.bucketArn,
+        },
+        {
+            Sid: "ReadSourcePrefix",
+            Effect: "Allow",
+            Action: ["s3:GetObject"],
+            Resource: objectsUnder(access.bucketArn, access.prefix),
+        },
+        {
+            Sid: "WriteRestoreLogs",
+            Effect: "Allow",
+            Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+            Resource: objectsUnder(access.bucketArn, `${access.prefix}/restores`),
+        },
+        // GenerateDataKey: the restore logs are written under the bucket's default SSE-KMS encryption.
+        kmsViaS3(access.kmsKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"]),
+    );
+}
+
+/**
+ * The vault's bucket policy: no plain HTTP, and no object written with any encryption but the vault's key.
+ * The `IfExists` forms let requests that send no encryption header through (bucket default encryption applies
+ * the vault key to them): kopia sends none (velero `pkg/repository/provider/unified_repo.go` passes no SSE
+ * options) and neither does a multipart `UploadPart`, which S3 authorizes as `s3:PutObject`.
+ */
+export function bucketPolicy(bucketArn: string, kmsKeyArn: string): PolicyDocument {
+    return doc(
+        {
+            Sid: "DenyInsecureTransport",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: [bucketArn, `${bucketArn}/*`],
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+        {
+            Sid: "DenyOtherEncryption",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:PutObject",
+            Resource: `${bucketArn}/*`,
+            Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
+        },
+        {
+            Sid: "DenyOtherKmsKeys",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:PutObject",
+            Resource: `${bucketArn}/*`,
+            Condition: { ArnNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": kmsKeyArn } },
+        },
+    );
+}
+
+export interface ReplicationAccess {
+    readonly sourceBucketArn: string;
+    readonly sourceKmsKeyArn: string;
+    readonly replicaBucketArn: string;
+    readonly replicaKmsKeyArn: string;
+}
+
+/**
+ * S3 replication's role (AWS "Setting up permissions for live replication" and "Replicating encrypted objects"):
+ * read versions with their retention and legal hold from the source, replicate objects and delete markers into
+ * the replica, decrypt with the source key and encrypt with the replica key.
+ */
+export function replicationPolicy(access: ReplicationAccess): PolicyDocument {
+    return doc(
+        {
+            Sid: "ReadReplicationConfiguration",
+            Effect: "Allow",
+            Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+            Resource: access.sourceBucketArn,
+        },
+        {
+            Sid: "ReadSourceVersions",
+            Effect: "Allow",
+            Action: [
+                "s3:GetObjectVersionForReplication",
+                "s3:GetObjectVersionAcl",
+                "s3:GetObjectVersionTagging",
+                "s3:GetObjectRetention",
+                "s3:GetObjectLegalHold",
+            ],
+            Resource: `${access.sourceBucketArn}/*`,
+        },
+        {
+            Sid: "WriteReplica",
+            Effect: "Allow",
+            Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+            Resource: `${access.replicaBucketArn}/*`,
+        },
+        {
+            Sid: "DecryptSource",
+            Effect: "Allow",
+            Action: ["kms:Decrypt"],
+            Resource: access.sourceKmsKeyArn,
+            Condition: { StringEquals: { "kms:ViaService": `s3.${regionOfArn(access.sourceKmsKeyArn)}.amazonaws.com` } },
+        },
+        {
+            Sid: "EncryptReplica",
+            Effect: "Allow",
+            Action: ["kms:Encrypt", "kms:GenerateDataKey"],
+            Resource: access.replicaKmsKeyArn,
+            Condition: { StringEquals: { "kms:ViaService": `s3.${regionOfArn(access.replicaKmsKeyArn)}.amazonaws.com` } },
+        },
+    );
+}
+
+/** Trust for S3 replication. */
+export function s3ServiceTrust(): PolicyDocument {
+    return doc({ Sid: "S3Replication", Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sts:AssumeRole" });
+}
+
+/**
+ * IRSA trust: only the Velero server service account of this cluster, through the cluster's OIDC provider
+ * (EKS user guide, "Assign IAM roles to Kubernetes service accounts").
+ */
+export function irsaTrust(oidcProviderArn: string, namespace: string, serviceAccount: string): PolicyDocument {
+    const issuer = oidcProviderArn.substring(oidcProviderArn.indexOf("oidc-provider/") + "oidc-provider/".length);
+    return doc({
+        Sid: "VeleroServiceAccount",
+        Effect: "Allow",
+        Principal: { Federated: oidcProviderArn },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+            StringEquals: {
+                [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
+                [`${issuer}:aud`]: "sts.amazonaws.com",
+            },
+        },
+    });
+}
+
+/**
+ * EKS Pod Identity trust, limited to the Velero server service account through the session tags the Pod
+ * Identity agent sets (EKS user guide, "Create an IAM role for Pod Identity").
+ */
+export function podIdentityTrust(namespace: string, serviceAccount: string): PolicyDocument {
+    return doc({
+        Sid: "VeleroPodIdentity",
+        Effect: "Allow",
+        Principal: { Service: "pods.eks.amazonaws.com" },
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+        Condition: {
+            StringEquals: {
+                "aws:RequestTag/kubernetes-namespace": namespace,
+                "aws:RequestTag/kubernetes-service-account": serviceAccount,
+            },
+        },
+    });
+}
+
+/** Every action a policy allows, sorted; tests compare these sets per mode. */
+export function allowedActions(policy: PolicyDocument): string[] {
+    return [
+        ...new Set(
+            policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => (typeof s.Action === "string" ? [s.Action] : [...s.Action])),
+        ),
+    ].sort();
+}

@@ -1,0 +1,105 @@
+/**
+ * The AWS identity Velero runs as: a writer on the cluster's own prefix (protect, recover), a restorer on the
+ * source prefix (recover, drill), and the credentials that bind them to the Velero server service account.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import type { CredentialSettings, Mode } from "./config";
+import { irsaTrust, podIdentityTrust, restorerPolicy, writerPolicy } from "./iam";
+
+export interface VeleroIamArgs {
+    /** The stack's mode: decides which of the writer and restorer policies exist. */
+    mode: Mode;
+    /** Names the role and policies. */
+    clusterName: string;
+    /** How Velero authenticates to AWS. */
+    credentials: CredentialSettings;
+    /** ARN of the vault bucket. */
+    bucketArn: pulumi.Input<string>;
+    /** ARN of the vault's KMS key. */
+    kmsKeyArn: pulumi.Input<string>;
+    /** Prefix the cluster writes its own backups under. Required in protect and recover; absent in a drill. */
+    writePrefix?: pulumi.Input<string>;
+    /** Prefix the cluster restores from. Required in recover and drill; absent in protect. */
+    sourcePrefix?: pulumi.Input<string>;
+    /** Namespace of the Velero server service account. */
+    namespace: string;
+    /** Name of the Velero server service account (`<fullname>-server` in the chart). */
+    serviceAccount: string;
+}
+
+/**
+ * IAM for Velero. Policies are managed policies so that with static keys they can be attached to the key's
+ * user by hand; with IRSA or Pod Identity they are attached to a role this component creates.
+ */
+export class VeleroIam extends pulumi.ComponentResource {
+    /** ARN of the role Velero assumes; absent with static keys. */
+    public readonly roleArn?: pulumi.Output<string>;
+    /** ARNs of the managed policies, writer first when both exist. */
+    public readonly policyArns: pulumi.Output<string>[];
+
+    constructor(name: string, args: VeleroIamArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("gitops-dr:velero:VeleroIam", name, {}, opts);
+        const policies: aws.iam.Policy[] = [];
+        if (args.mode !== "drill") {
+            if (args.writePrefix === undefined) {
+                throw new Error(`VeleroIam ${name}: writePrefix is required in ${args.mode} mode`);
+            }
+            policies.push(new aws.iam.Policy(`${name}-writer`, {
+                description: `Velero on ${args.clusterName}: back up under its own prefix`,
+                policy: pulumi
+                    .all([args.bucketArn, args.kmsKeyArn, args.writePrefix])
+                    .apply(([bucketArn, kmsKeyArn, prefix]) => JSON.stringify(writerPolicy({ bucketArn, kmsKeyArn, prefix }))),
+            }, { parent: this }));
+        }
+        if (args.mode !== "protect") {
+            if (args.sourcePrefix === undefined) {
+                throw new Error(`VeleroIam ${name}: sourcePrefix is required in ${args.mode} mode`);
+            }
+            policies.push(new aws.iam.Policy(`${name}-restorer`, {
+                description: `Velero on ${args.clusterName}: restore from the source prefix, read-only`,
+                policy: pulumi
+                    .all([args.bucketArn, args.kmsKeyArn, args.sourcePrefix])
+                    .apply(([bucketArn, kmsKeyArn, prefix]) => JSON.stringify(restorerPolicy({ bucketArn, kmsKeyArn, prefix }))),
+            }, { parent: this }));
+        }
+        this.policyArns = policies.map((p) => p.arn);
+
+        const credentials = args.credentials;
+        switch (credentials.mode) {
+            case "irsa":
+            case "podIdentity": {
+                const trust =
+                    credentials.mode === "irsa"
+                        ? irsaTrust(credentials.oidcProviderArn, args.namespace, args.serviceAccount)
+                        : podIdentityTrust(args.namespace, args.serviceAccount);
+                const role = new aws.iam.Role(`${name}-role`, {
+                    description: `Velero server on ${args.clusterName} (${args.mode})`,
+                    assumeRolePolicy: JSON.stringify(trust),
+                }, { parent: this });
+                policies.forEach((policy, i) => {
+                    new aws.iam.RolePolicyAttachment(`${name}-attach-${i}`, { role: role.name, policyArn: policy.arn }, { parent: this });
+                });
+                if (credentials.mode === "podIdentity") {
+                    new aws.eks.PodIdentityAssociation(`${name}-pod-identity`, {
+                        clusterName: credentials.eksClusterName,
+                        namespace: args.namespace,
+                        serviceAccount: args.serviceAccount,
+                        roleArn: role.arn,
+                    }, { parent: this });
+                }
+                this.roleArn = role.arn;
+                break;
+            }
+            case "staticKeys":
+                // The key pair belongs to an IAM user the operator manages; the README says to attach policyArns.
+                break;
+            default: {
+                const unreachable: never = credentials;
+                throw new Error(`unhandled credentials ${JSON.stringify(unreachable)}`);
+            }
+        }
+        this.registerOutputs({ roleArn: this.roleArn, policyArns: this.policyArns });
+    }
+}

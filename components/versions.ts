@@ -1,0 +1,36 @@
+/**
+ * Every upstream version gitops-dr deploys, in one place. Bump them together: the velero chart, the Velero
+ * image it ships and the AWS plugin are released as a matched set (see the compatibility matrix in the
+ * velero-plugin-for-aws README).
+ */
+
+/** The vmware-tanzu velero Helm chart. */
+export const VELERO_CHART = {
+    repo: "https://vmware-tanzu.github.io/helm-charts",
+    name: "velero",
+    version: "12.1.0",
+} as const;
+
+/** The Velero server and node-agent image the chart version above ships (`appVersion` 1.18.1). */
+export const VELERO_IMAGE = {
+    repository: "docker.io/velero/velero",
+    tag: "v1.18.1",
+} as const;
+
+/**
+ * velero-plugin-for-aws. The v1.14 line is the one the plugin's compatibility matrix pairs with Velero 1.18;
+ * any other minor line is rejected by config validation.
+ */
+export const VELERO_AWS_PLUGIN = {
+    repository: "docker.io/velero/velero-plugin-for-aws",
+    tag: "v1.14.2",
+    /** The release line that pairs with {@link VELERO_IMAGE}. */
+    compatibleLine: "v1.14",
+} as const;
+
+/** The argo-cd Helm chart (Argo CD v3.4.4), deployed by the restore-order wave. */
+export const ARGO_CD_CHART = {
+    repo: "https://argoproj.github.io/argo-helm",
+    name: "argo-cd",
+    version: "10.1.1",
+} as const;

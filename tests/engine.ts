@@ -1,0 +1,374 @@
+/**
+ * The offline engine: runs the real `index.ts` under Pulumi's mock runtime for a named stack, configured the
+ * way the CLI would configure it, and records every resource registration with its inputs and options.
+ *
+ * How it works (DESIGN §6): `pulumi.runtime.setMocks` installs a mock resource monitor; every
+ * `RegisterResourceRequest` the SDK sends reaches that monitor's `registerResource`, so wrapping it sees the
+ * whole request (parent, dependencies, property dependencies, provider, protect, retainOnDelete, timeouts) and
+ * not only the inputs that `Mocks.newResource` is given. Each run gets its own runtime state through the
+ * SDK's per-run async store (the one the Automation API uses for inline programs), and the project's modules
+ * are loaded afresh, so one mocha process can run any number of stacks.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+
+const ROOT = path.resolve(__dirname, "..");
+const PROJECT = "gitops-dr";
+
+// Internal SDK modules, typed here by what we use. Both exist since @pulumi/pulumi 3.x's Automation API.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtimeState = require("@pulumi/pulumi/runtime/state") as {
+    withLocalStorage<T>(callback: () => Promise<T>): Promise<T>;
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtimeSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rpc = require("@pulumi/pulumi/runtime/rpc") as {
+    specialSigKey: string;
+    specialSecretSig: string;
+    specialResourceSig: string;
+    unknownValue: string;
+};
+
+/** A config value as a stack file or a test gives it. `null` removes the key. */
+export type ConfigInput = string | number | boolean | readonly string[] | null;
+
+export interface RunOptions {
+    /** Stack name; `Pulumi.<stack>.yaml` is applied when it exists and `stackFile` is not false. */
+    readonly stack: string;
+    /** Apply `Pulumi.<stack>.yaml`. Defaults to `true`. */
+    readonly stackFile?: boolean;
+    /** Per-test overrides of `gitops-dr:` keys (a key with a colon names another namespace). */
+    readonly config?: Readonly<Record<string, ConfigInput>>;
+    /** Values set as secrets, as `pulumi config set --secret` would. */
+    readonly secrets?: Readonly<Record<string, string>>;
+    /** Outputs of other stacks, by fully qualified name, answered to `pulumi.StackReference`. */
+    readonly stackReferences?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+    /** Run as a preview: unknown outputs never resolve. Defaults to `false`. */
+    readonly preview?: boolean;
+}
+
+export interface CustomTimeouts {
+    readonly create?: string;
+    readonly update?: string;
+    readonly delete?: string;
+}
+
+/** One resource registration as the engine would receive it. */
+export interface RegisteredResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    readonly custom: boolean;
+    /** URN of the parent, or undefined for the stack itself. */
+    readonly parent?: string;
+    /** Inputs with secrets unwrapped (see `secretPaths`) and resource references as URNs. */
+    readonly inputs: Readonly<Record<string, unknown>>;
+    /** Dotted paths of inputs that were secrets, e.g. `values.credentials`. */
+    readonly secretPaths: readonly string[];
+    /** Explicit dependencies (`dependsOn`, expanded by the SDK to custom resources). */
+    readonly dependencies: readonly string[];
+    /** Per-input dependencies: which resources each input's value came from. */
+    readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+    /** URN of the provider the resource uses, when one was given. */
+    readonly provider?: string;
+    readonly protect: boolean;
+    readonly retainOnDelete: boolean;
+    readonly deleteBeforeReplace: boolean;
+    readonly ignoreChanges: readonly string[];
+    readonly customTimeouts?: CustomTimeouts;
+}
+
+/** The result of one program run: every registration and the stack outputs. */
+export class ProgramRun {
+    private readonly byUrnMap: Map<string, RegisteredResource>;
+
+    constructor(
+        readonly resources: readonly RegisteredResource[],
+        readonly outputs: Readonly<Record<string, unknown>>,
+        readonly config: Readonly<Record<string, string>>,
+    ) {
+        this.byUrnMap = new Map(resources.map((r) => [r.urn, r]));
+    }
+
+    /** Every resource of a type token, e.g. `aws:s3/bucket:Bucket`. */
+    ofType(type: string): RegisteredResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    /** The single resource of a type (and name, when given); throws when there is not exactly one. */
+    one(type: string, name?: string): RegisteredResource {
+        const found = this.ofType(type).filter((r) => name === undefined || r.name === name);
+        if (found.length !== 1) {
+            throw new Error(
+                `expected exactly one ${type}${name === undefined ? "" : ` named ${name}`}, found ${found.length}: ` +
+                    `[${this.ofType(type).map((r) => r.name).join(", ")}]`,
+            );
+        }
+        return found[0];
+    }
+
+    byUrn(urn: string): RegisteredResource {
+        const r = this.byUrnMap.get(urn);
+        if (r === undefined) {
+            throw new Error(`no resource with URN ${urn}`);
+        }
+        return r;
+    }
+
+    /** The resource's direct dependencies: explicit ones and every input's. */
+    directDependencies(r: RegisteredResource): Set<string> {
+        return new Set([...r.dependencies, ...Object.values(r.propertyDependencies).flat()]);
+    }
+
+    /** Whether `a` waits for `b`: directly or through a chain of dependencies. */
+    dependsOn(a: RegisteredResource, b: RegisteredResource): boolean {
+        const seen = new Set<string>();
+        const stack = [...this.directDependencies(a)];
+        while (stack.length > 0) {
+            const urn = stack.pop()!;
+            if (urn === b.urn) {
+                return true;
+            }
+            if (!seen.has(urn)) {
+                seen.add(urn);
+                const next = this.byUrnMap.get(urn);
+                if (next !== undefined) {
+                    stack.push(...this.directDependencies(next));
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The resource's chain of parents, nearest first. */
+    ancestors(r: RegisteredResource): RegisteredResource[] {
+        const chain: RegisteredResource[] = [];
+        let parent = r.parent;
+        while (parent !== undefined && parent !== "") {
+            const p = this.byUrnMap.get(parent);
+            if (p === undefined) {
+                break;
+            }
+            chain.push(p);
+            parent = p.parent;
+        }
+        return chain;
+    }
+
+    /** Every resource below a component, at any depth. */
+    descendants(component: RegisteredResource): RegisteredResource[] {
+        return this.resources.filter((r) => this.ancestors(r).some((a) => a.urn === component.urn));
+    }
+}
+
+/** Reads `Pulumi.yaml`'s declared defaults and a stack file's values into the flat map the CLI passes on. */
+function stackConfig(options: RunOptions): { config: Record<string, string>; secretKeys: Set<string> } {
+    const config: Record<string, string> = {};
+    const secretKeys = new Set<string>();
+    const qualify = (key: string) => (key.includes(":") ? key : `${PROJECT}:${key}`);
+    const encode = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+
+    const project = parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+        config?: Record<string, { default?: unknown } | string | number | boolean>;
+    };
+    for (const [key, decl] of Object.entries(project.config ?? {})) {
+        // A declaration block carries a default; a bare value (e.g. `aws:region: x`) is a project-wide value.
+        const value = typeof decl === "object" && decl !== null ? decl.default : decl;
+        if (value !== undefined) {
+            config[qualify(key)] = encode(value);
+        }
+    }
+
+    const stackFile = path.join(ROOT, `Pulumi.${options.stack}.yaml`);
+    if (options.stackFile !== false && fs.existsSync(stackFile)) {
+        const stack = parseYaml(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null;
+        for (const [key, value] of Object.entries(stack?.config ?? {})) {
+            const secure = typeof value === "object" && value !== null && "secure" in value;
+            // An encrypted value cannot be decrypted here: it becomes a recognisable test secret.
+            config[qualify(key)] = secure ? `test-secret-for-${key}` : encode(value);
+            if (secure) {
+                secretKeys.add(qualify(key));
+            }
+        }
+    }
+
+    for (const [key, value] of Object.entries(options.config ?? {})) {
+        if (value === null) {
+            delete config[qualify(key)];
+            secretKeys.delete(qualify(key));
+        } else {
+            config[qualify(key)] = encode(value);
+        }
+    }
+    for (const [key, value] of Object.entries(options.secrets ?? {})) {
+        config[qualify(key)] = value;
+        secretKeys.add(qualify(key));
+    }
+    return { config, secretKeys };
+}
+
+const ACCOUNT = "111122223333";
+
+/** Outputs a real provider would compute, so the program can read ARNs and names of what it created. */
+function mockState(args: pulumi.runtime.MockResourceArgs, stackReferences: RunOptions["stackReferences"]): pulumi.runtime.MockResourceResult {
+    const inputs = args.inputs as Record<string, unknown>;
+    const region = typeof inputs.region === "string" ? inputs.region : "eu-west-1";
+    switch (args.type) {
+        case "pulumi:pulumi:StackReference": {
+            const name = String(inputs.name);
+            const outputs = stackReferences?.[name];
+            if (outputs === undefined) {
+                throw new Error(`the test gave no outputs for stack reference ${name}`);
+            }
+            return { id: name, state: { name, outputs, secretOutputNames: [] } };
+        }
+        case "aws:s3/bucket:Bucket": {
+            const bucket = typeof inputs.bucket === "string" ? inputs.bucket : `${args.name}-mock`;
+            return { id: bucket, state: { ...inputs, bucket, arn: `arn:aws:s3:::${bucket}`, bucketRegion: region } };
+        }
+        case "aws:kms/key:Key":
+            return { id: `${args.name}-id`, state: { ...inputs, arn: `arn:aws:kms:${region}:${ACCOUNT}:key/${args.name}-id`, keyId: `${args.name}-id` } };
+        case "aws:iam/role:Role":
+        case "aws:iam/policy:Policy": {
+            const kind = args.type === "aws:iam/role:Role" ? "role" : "policy";
+            const name = typeof inputs.name === "string" ? inputs.name : args.name;
+            return { id: name, state: { ...inputs, name, arn: `arn:aws:iam::${ACCOUNT}:${kind}/${name}` } };
+        }
+        default:
+            return { id: `${args.name}-id`, state: inputs };
+    }
+}
+
+/** Decodes a registration's input struct: unwraps secrets (noting their paths) and resource references. */
+function decodeInputs(value: unknown, at: string, secretPaths: string[]): unknown {
+    if (Array.isArray(value)) {
+        return value.map((v, i) => decodeInputs(v, `${at}[${i}]`, secretPaths));
+    }
+    if (value === null || typeof value !== "object") {
+        return value === rpc.unknownValue ? UNKNOWN : value;
+    }
+    const obj = value as Record<string, unknown>;
+    const sig = obj[rpc.specialSigKey];
+    if (sig === rpc.specialSecretSig) {
+        secretPaths.push(at);
+        return decodeInputs(obj.value, at, secretPaths);
+    }
+    if (sig === rpc.specialResourceSig) {
+        return obj.urn;
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) {
+        out[k] = decodeInputs(v, at === "" ? k : `${at}.${k}`, secretPaths);
+    }
+    return out;
+}
+
+/** Stands for a value that is unknown during a preview. */
+export const UNKNOWN = "<unknown>";
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+    getProtect(): boolean | undefined;
+    getRetainondelete(): boolean | undefined;
+    getDeletebeforereplace(): boolean;
+    getDependenciesList(): string[];
+    getProvider(): string;
+    getIgnorechangesList(): string[];
+    getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
+    getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
+}
+interface MockMonitor {
+    registerResource(req: RegisterRequest, callback: (err: Error | null, resp?: { getUrn(): string }) => void): Promise<void>;
+}
+
+/** Loads the project's own modules afresh (not node_modules), so `index.ts` runs again from the top. */
+function forgetProjectModules(): void {
+    for (const id of Object.keys(require.cache)) {
+        if (id.startsWith(ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.startsWith(__dirname)) {
+            delete require.cache[id];
+        }
+    }
+}
+
+/**
+ * Runs `index.ts` for a stack and returns what it registered. Rejects with the program's own error (for
+ * example a configuration error) when the program fails.
+ */
+export async function runProgram(options: RunOptions): Promise<ProgramRun> {
+    const { config, secretKeys } = stackConfig(options);
+    return runtimeState.withLocalStorage(async () => {
+        const resources: RegisteredResource[] = [];
+        await pulumi.runtime.setMocks(
+            {
+                newResource: (args) => mockState(args, options.stackReferences),
+                call: (args) => args.inputs as Record<string, unknown>,
+            },
+            PROJECT,
+            options.stack,
+            options.preview ?? false,
+        );
+        const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
+        const register = monitor.registerResource.bind(monitor);
+        monitor.registerResource = (req, callback) =>
+            register(req, (err, resp) => {
+                if (err === null && resp !== undefined) {
+                    resources.push(record(req, resp.getUrn()));
+                }
+                callback(err, resp);
+            });
+        pulumi.runtime.setAllConfig(config, [...secretKeys]);
+
+        forgetProjectModules();
+        const outputs = await pulumi.runtime.runInPulumiStack(() => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const program = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
+            return Promise.resolve(program);
+        });
+        await runtimeSettings.waitForRPCs();
+        return new ProgramRun(resources, (outputs ?? {}) as Record<string, unknown>, config);
+    });
+}
+
+function record(req: RegisterRequest, urn: string): RegisteredResource {
+    const secretPaths: string[] = [];
+    const inputs = decodeInputs(req.getObject()?.toJavaScript() ?? {}, "", secretPaths) as Record<string, unknown>;
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps, key) => {
+        propertyDependencies[key] = deps.getUrnsList();
+    });
+    const timeouts = req.getCustomtimeouts();
+    const providerRef = req.getProvider();
+    return {
+        urn,
+        type: req.getType(),
+        name: req.getName(),
+        custom: req.getCustom(),
+        parent: req.getParent() === "" ? undefined : req.getParent(),
+        inputs,
+        secretPaths,
+        dependencies: req.getDependenciesList(),
+        propertyDependencies,
+        // A provider reference is "<provider URN>::<provider id>".
+        provider: providerRef === "" ? undefined : providerRef.substring(0, providerRef.lastIndexOf("::")),
+        protect: req.getProtect() ?? false,
+        retainOnDelete: req.getRetainondelete() ?? false,
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        ignoreChanges: req.getIgnorechangesList(),
+        customTimeouts:
+            timeouts === undefined
+                ? undefined
+                : {
+                      create: timeouts.getCreate() || undefined,
+                      update: timeouts.getUpdate() || undefined,
+                      delete: timeouts.getDelete() || undefined,
+                  },
+    };
+}
