@@ -1,0 +1,142 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { parse as parseYaml } from "yaml";
+
+import { CONFIG_KEYS, ConfigKeySpec } from "../components/config";
+import { runProgram } from "./engine";
+import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
+
+const ROOT = path.resolve(__dirname, "..");
+
+describe("offline engine", () => {
+    it("records parents, providers, explicit and property dependencies, protect and retainOnDelete", async () => {
+        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS });
+        const vault = run.one("gitops-dr:vault:BackupVault");
+        const bucket = run.one("aws:s3/bucket:Bucket", "gitops-dr-prod-vault-bucket");
+        const versioning = run.one("aws:s3/bucketVersioning:BucketVersioning", "gitops-dr-prod-vault-versioning");
+        const lock = run.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "gitops-dr-prod-vault-lock");
+        const release = run.one("kubernetes:helm.sh/v3:Release");
+        const repoSecret = run.one("kubernetes:core/v1:Secret", "gitops-dr-prod-velero-repo-credentials");
+
+        // parent
+        assert.equal(bucket.parent, vault.urn);
+        assert.ok(run.descendants(vault).some((r) => r.urn === bucket.urn));
+        // a dependsOn edge
+        assert.ok(lock.dependencies.includes(versioning.urn));
+        assert.ok(release.dependencies.includes(repoSecret.urn));
+        // a property dependency: the versioning's `bucket` input comes from the bucket
+        assert.deepEqual(versioning.propertyDependencies.bucket, [bucket.urn]);
+        // transitive: the lock waits for versioning, which waits for the bucket
+        assert.ok(run.dependsOn(lock, bucket));
+        assert.ok(!run.dependsOn(bucket, lock));
+        // options
+        assert.equal(bucket.protect, true);
+        assert.equal(bucket.retainOnDelete, true);
+        assert.equal(release.protect, false);
+        // provider and custom timeouts
+        assert.equal(run.byUrn(release.provider!).type, "pulumi:providers:kubernetes");
+        assert.equal(run.byUrn(bucket.provider!).type, "pulumi:providers:aws");
+        assert.deepEqual(release.customTimeouts, { create: "20m", update: "20m", delete: undefined });
+    });
+
+    it("marks secret inputs and unwraps them", async () => {
+        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS });
+        const secret = run.one("kubernetes:core/v1:Secret", "gitops-dr-prod-velero-repo-credentials");
+        assert.ok(secret.secretPaths.some((p) => p.startsWith("stringData")), `secret paths: ${secret.secretPaths.join(", ")}`);
+        assert.deepEqual(secret.inputs.stringData, { "repository-password": STACK_SECRETS.repoPassword });
+    });
+
+    it("applies Pulumi.yaml defaults, then the stack file, then per-test overrides", async () => {
+        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { lockDays: 40 } });
+        assert.equal(run.config["gitops-dr:mode"], "protect"); // stack file (also the default)
+        assert.equal(run.config["gitops-dr:veleroNamespace"], "velero"); // Pulumi.yaml default
+        assert.equal(run.config["gitops-dr:lockMode"], "COMPLIANCE"); // stack file
+        assert.equal(run.config["gitops-dr:lockDays"], "40"); // override wins over the stack file's 31
+        const lock = run.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "gitops-dr-prod-vault-lock");
+        assert.deepEqual(lock.inputs.rule, { defaultRetention: { mode: "COMPLIANCE", days: 40 } });
+    });
+
+    it("answers stack references from fixtures", async () => {
+        const run = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES });
+        assert.equal(run.outputs.bucketName, STACK_REFERENCES["acme/gitops-dr/prod"].bucketName);
+        assert.equal(run.outputs.sourcePrefix, "prod-eu-1");
+        await assert.rejects(runProgram({ stack: "drill", secrets: STACK_SECRETS }), /no outputs for stack reference acme\/gitops-dr\/prod/);
+    });
+
+    it("rejects with the program's configuration error", async () => {
+        await assert.rejects(runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { lockMode: "STRICT" } }), (e: Error) => {
+            assert.match(e.message, /gitops-dr:lockMode: "STRICT" is not one of GOVERNANCE, COMPLIANCE/);
+            return true;
+        });
+    });
+
+    it("runs stacks independently in one process", async () => {
+        const prod = await runProgram({ stack: "prod", secrets: STACK_SECRETS });
+        const drill = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES });
+        assert.equal(prod.ofType("aws:s3/bucket:Bucket").length, 2);
+        assert.equal(drill.ofType("aws:s3/bucket:Bucket").length, 0);
+        assert.ok(drill.resources.every((r) => !r.urn.includes("::gitops-dr-prod")));
+    });
+});
+
+describe("stack files", () => {
+    it("Pulumi.prod.yaml evaluates: a protect stack with a vault, a replica and a daily schedule", async () => {
+        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS });
+        assert.equal(run.outputs.mode, "protect");
+        assert.equal(run.outputs.bucketName, "acme-gitops-dr-vault");
+        assert.deepEqual(run.outputs.veleroScheduleNames, ["velero-daily"]);
+        assert.ok(run.outputs.replica !== undefined);
+    });
+
+    it("Pulumi.drill.yaml evaluates: read-only, no bucket, no schedule", async () => {
+        const run = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES });
+        assert.equal(run.outputs.mode, "drill");
+        assert.deepEqual(run.outputs.veleroScheduleNames, []);
+        assert.equal(run.ofType("aws:s3/bucket:Bucket").length, 0);
+    });
+
+    it("a recover stack evaluates from Pulumi.yaml defaults and prod's outputs", async () => {
+        const run = await runProgram({ stack: "recover", config: RECOVER_CONFIG, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES });
+        assert.equal(run.outputs.prefix, "prod-eu-2");
+        assert.equal(run.outputs.sourcePrefix, "prod-eu-1");
+    });
+
+    it("Pulumi.yaml declares exactly the keys components/config.ts reads, with the same types, defaults and descriptions", () => {
+        const project = parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+            name: string;
+            config: Record<string, { type: string; description: string; default?: unknown; secret?: boolean }>;
+        };
+        assert.equal(project.name, "gitops-dr");
+        assert.deepEqual(Object.keys(project.config), Object.keys(CONFIG_KEYS));
+        for (const [key, specRaw] of Object.entries(CONFIG_KEYS)) {
+            const spec = specRaw as ConfigKeySpec;
+            const declared = project.config[key];
+            assert.equal(declared.type, spec.type, `type of ${key}`);
+            assert.equal(declared.description, spec.description, `description of ${key}`);
+            assert.deepEqual(declared.default, spec.default, `default of ${key}`);
+            assert.equal(declared.secret ?? false, spec.secret ?? false, `secret of ${key}`);
+        }
+    });
+
+    it("stack files only set declared keys", () => {
+        for (const file of ["Pulumi.prod.yaml", "Pulumi.drill.yaml"]) {
+            const stack = parseYaml(fs.readFileSync(path.join(ROOT, file), "utf8")) as { config: Record<string, unknown> };
+            for (const key of Object.keys(stack.config)) {
+                assert.ok(key.startsWith("gitops-dr:") && key.slice("gitops-dr:".length) in CONFIG_KEYS, `${file}: ${key}`);
+            }
+        }
+    });
+
+    it("the README documents every config key and every stack output", async () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        for (const key of Object.keys(CONFIG_KEYS)) {
+            assert.ok(readme.includes(`| \`gitops-dr:${key}\` |`), `README inputs table lacks gitops-dr:${key}`);
+        }
+        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS });
+        for (const output of Object.keys(run.outputs)) {
+            assert.ok(readme.includes(`| \`${output}\` |`), `README outputs table lacks ${output}`);
+        }
+    });
+});
