@@ -410,7 +410,7 @@ export class Velero extends pulumi.ComponentResource {
                     tiers: args.tiers,
                     excludedNamespaces: args.excludedNamespaces ?? [],
                     argoCdNamespace: args.argoCdNamespace ?? "argocd",
-                    credentials: resolved as VeleroCredentials,
+                    credentials: resolved,
                     prometheusOperator: args.prometheusOperator ?? false,
                 }),
             );

@@ -333,7 +333,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
             return Promise.resolve(program);
         });
         await runtimeSettings.waitForRPCs();
-        return new ProgramRun(resources, (outputs ?? {}) as Record<string, unknown>, config);
+        return new ProgramRun(resources, (outputs ?? {}), config);
     });
 }
 
