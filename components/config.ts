@@ -361,6 +361,14 @@ export function cronProblem(expr: string): string | undefined {
     if (fields.length !== 5) {
         return `has ${fields.length} field${fields.length === 1 ? "" : "s"}; Velero takes 5 (minute hour day-of-month month day-of-week)`;
     }
+    // cron-parser accepts more than robfig/cron v3's ParseStandard, which Velero uses: no L, W, #, ? or H
+    // extensions, and day-of-week 0-6 only.
+    if (fields.some((f) => !/^[0-9A-Za-z*,/-]+$/.test(f) || /[LW#?H]/.test(f.replace(/[A-Z]{3}/gi, "")))) {
+        return "uses a character Velero's cron parser does not accept (only digits, names, *, commas, ranges and steps)";
+    }
+    if ((fields[4].match(/\d+/g) ?? []).some((n) => Number(n) > 6)) {
+        return "has a day of week above 6; Velero's cron parser takes 0-6 (Sunday is 0)";
+    }
     try {
         CronExpressionParser.parse(trimmed, { tz: "UTC" }).next();
         return undefined;
@@ -383,8 +391,13 @@ export function isValidBucketName(name: string): boolean {
         !name.includes("..") &&
         !/^\d+\.\d+\.\d+\.\d+$/.test(name) &&
         !name.startsWith("xn--") &&
+        !name.startsWith("sthree-") &&
+        !name.startsWith("amzn-s3-demo-") &&
         !name.endsWith("-s3alias") &&
-        !name.endsWith("--ol-s3")
+        !name.endsWith("--ol-s3") &&
+        !name.endsWith(".mrap") &&
+        !name.endsWith("--x-s3") &&
+        !name.endsWith("--table-s3")
     );
 }
 
@@ -470,7 +483,8 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
     const oneOf = <T extends string>(key: ConfigKey, allowed: readonly T[]): T | undefined => {
         const v = str(key);
         if (v !== undefined && !allowed.includes(v as T)) {
-            problem(key, `${q(v)} is not one of ${allowed.join(", ")}. Fix: \`${setCmd(key, allowed[0])}\`.`);
+            const d = (CONFIG_KEYS[key] as ConfigKeySpec).default;
+            problem(key, `${q(v)} is not one of ${allowed.join(", ")}. Fix: \`${setCmd(key, typeof d === "string" ? d : allowed[0])}\`.`);
             return undefined;
         }
         return v as T | undefined;
@@ -482,12 +496,14 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
             return typeof d === "number" ? d : fallback;
         }
         const n = Number(v);
+        const d = (CONFIG_KEYS[key] as ConfigKeySpec).default;
+        const example = String(typeof d === "number" ? d : (fallback ?? Math.max(min, 1)));
         if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) {
-            problem(key, `${q(v)} is not a whole number. Fix: \`${setCmd(key, String(Math.max(min, 1)))}\`.`);
+            problem(key, `${q(v)} is not a whole number. Fix: \`${setCmd(key, example)}\`.`);
             return undefined;
         }
         if (n < min || n > max) {
-            problem(key, `${n} is out of range; it must be between ${min} and ${max}. Fix: \`${setCmd(key, String(Math.max(min, 1)))}\`.`);
+            problem(key, `${n} is out of range; it must be between ${min} and ${max}. Fix: \`${setCmd(key, example)}\`.`);
             return undefined;
         }
         return n;
@@ -742,7 +758,9 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
             }
             const ttl = t.ttl === "backupTtl" ? (str(t.ttl) ?? DERIVED_DEFAULTS.backupTtl) : (str(t.ttl) ?? "");
             const hours = parseDurationHours(ttl);
-            if (hours === undefined || hours <= 0) {
+            if (hours === 0) {
+                problem(t.ttl, `${q(ttl)} would keep no backup at all. Fix: \`${setCmd(t.ttl, t.key === "daily" ? "720h" : t.key === "weekly" ? "2160h" : "8760h")}\`.`);
+            } else if (hours === undefined) {
                 problem(t.ttl, `${q(ttl)} is not a Go duration Velero accepts (hours, minutes, seconds; no days). Fix: \`${setCmd(t.ttl, t.key === "daily" ? "720h" : t.key === "weekly" ? "2160h" : "8760h")}\`.`);
             } else if (lockDays !== undefined && hours > lockDays * 24) {
                 problem(t.ttl, `${q(ttl)} (${+(hours / 24).toFixed(2)} days) outlives the Object Lock retention of ${lockDays} days: the backup's last days would be unlocked and deletable. Fix: \`${setCmd(t.ttl, `${lockDays * 24}h`)}\` or raise lockDays to at least ${Math.ceil(hours / 24)}.`);

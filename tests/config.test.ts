@@ -405,28 +405,28 @@ describe("parseConfig: lock and lifecycle", () => {
     it("rejects an unknown lockMode", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { lockMode: "STRICT" }), "lockMode"),
-            '"STRICT" is not one of GOVERNANCE, COMPLIANCE. Fix: `pulumi config set gitops-dr:lockMode GOVERNANCE`.',
+            '"STRICT" is not one of GOVERNANCE, COMPLIANCE. Fix: `pulumi config set gitops-dr:lockMode COMPLIANCE`.',
         );
     });
 
     it("rejects a lockDays that is not a whole number", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { lockDays: "thirty" }), "lockDays"),
-            '"thirty" is not a whole number. Fix: `pulumi config set gitops-dr:lockDays 1`.',
+            '"thirty" is not a whole number. Fix: `pulumi config set gitops-dr:lockDays 30`.',
         );
     });
 
     it("rejects a fractional lockDays", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { lockDays: "30.5" }), "lockDays"),
-            '"30.5" is not a whole number. Fix: `pulumi config set gitops-dr:lockDays 1`.',
+            '"30.5" is not a whole number. Fix: `pulumi config set gitops-dr:lockDays 30`.',
         );
     });
 
     it("rejects a lockDays out of range", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { lockDays: "0" }), "lockDays"),
-            "0 is out of range; it must be between 1 and 36500. Fix: `pulumi config set gitops-dr:lockDays 1`.",
+            "0 is out of range; it must be between 1 and 36500. Fix: `pulumi config set gitops-dr:lockDays 30`.",
         );
     });
 
@@ -440,7 +440,7 @@ describe("parseConfig: lock and lifecycle", () => {
     it("rejects an abortIncompleteMultipartUploadDays out of range", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { abortIncompleteMultipartUploadDays: "366" }), "abortIncompleteMultipartUploadDays"),
-            "366 is out of range; it must be between 1 and 365. Fix: `pulumi config set gitops-dr:abortIncompleteMultipartUploadDays 1`.",
+            "366 is out of range; it must be between 1 and 365. Fix: `pulumi config set gitops-dr:abortIncompleteMultipartUploadDays 7`.",
         );
     });
 });
@@ -785,6 +785,13 @@ describe("parseConfig: schedules", () => {
         );
     });
 
+    it("rejects a zero backupTtl", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { backupTtl: "0h" }), "backupTtl"),
+            '"0h" would keep no backup at all. Fix: `pulumi config set gitops-dr:backupTtl 720h`.',
+        );
+    });
+
     it("rejects a backupTtl longer than lockDays (744h with lockDays 30)", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { lockDays: "30", backupTtl: "744h" }), "backupTtl"),
@@ -840,7 +847,7 @@ describe("parseConfig: reporting", () => {
         const error = configError(withKeys(PROTECT, { lockMode: "STRICT" }));
         assert.equal(
             error.message,
-            'gitops-dr: the stack configuration has 1 problem:\n  - gitops-dr:lockMode: "STRICT" is not one of GOVERNANCE, COMPLIANCE. Fix: `pulumi config set gitops-dr:lockMode GOVERNANCE`.',
+            'gitops-dr: the stack configuration has 1 problem:\n  - gitops-dr:lockMode: "STRICT" is not one of GOVERNANCE, COMPLIANCE. Fix: `pulumi config set gitops-dr:lockMode COMPLIANCE`.',
         );
     });
 
@@ -883,6 +890,13 @@ describe("cronProblem", () => {
         assert.equal(cronProblem("0 0 2 * * *"), "has 6 fields; Velero takes 5 (minute hour day-of-month month day-of-week)"));
     it("rejects 1 field, in the singular", () =>
         assert.equal(cronProblem("daily"), "has 1 field; Velero takes 5 (minute hour day-of-month month day-of-week)"));
+    it("rejects day-of-week 7, which robfig/cron (Velero's parser) does not take", () =>
+        assert.equal(cronProblem("0 2 * * 7"), "has a day of week above 6; Velero's cron parser takes 0-6 (Sunday is 0)"));
+    it("accepts day names", () => assert.equal(cronProblem("0 3 * * SUN"), undefined));
+    for (const expr of ["0 2 L * *", "0 2 * * 5L", "0 2 * * 1#2", "H 2 * * *", "0 2 ? * *"]) {
+        it(`rejects the Quartz/Jenkins extension in ${JSON.stringify(expr)}`, () =>
+            assert.equal(cronProblem(expr), "uses a character Velero's cron parser does not accept (only digits, names, *, commas, ranges and steps)"));
+    }
     it("rejects a value out of range", () =>
         assert.equal(cronProblem("60 2 * * *"), "is not a valid cron expression (Constraint error, got value 60 expected range 0-59)"));
 });
@@ -897,4 +911,7 @@ describe("isValidBucketName", () => {
     it("rejects more than 63 characters", () => assert.equal(isValidBucketName("a".repeat(64)), false));
     it("rejects the xn-- prefix", () => assert.equal(isValidBucketName("xn--vault"), false));
     it("rejects the -s3alias suffix", () => assert.equal(isValidBucketName("vault-s3alias"), false));
+    for (const reserved of ["sthree-vault", "amzn-s3-demo-vault", "vault.mrap", "vault--x-s3", "vault--table-s3", "vault--ol-s3"]) {
+        it(`rejects the reserved name ${reserved}`, () => assert.equal(isValidBucketName(reserved), false));
+    }
 });

@@ -99,7 +99,7 @@ const runs = {
     drill: () => runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES }),
 };
 type Values = Record<string, unknown> & {
-    configuration: { backupStorageLocation: Record<string, unknown>[] };
+    configuration: { backupStorageLocation: Record<string, unknown>[] } & Record<string, unknown>;
     schedules: Record<string, { schedule: string; template: Record<string, unknown> } & Record<string, unknown>>;
 };
 const valuesOf = (release: RegisteredResource) => release.inputs.values as Values;
