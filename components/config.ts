@@ -96,8 +96,8 @@ export const CONFIG_KEYS = {
     },
     lockDays: {
         type: "integer",
-        description: "Default Object Lock retention in days. Must cover every backup TTL so that every backup Velero lists is locked.",
-        default: 30,
+        description: "Default Object Lock retention in days. Must cover every backup TTL so that every backup Velero lists is locked; the default leaves a day over the 720h TTL for Velero's hourly garbage collection.",
+        default: 31,
     },
     noncurrentVersionExpirationDays: {
         type: "integer",
@@ -379,7 +379,7 @@ export function cronProblem(expr: string): string | undefined {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
-const KMS_KEY_ARN = /^arn:aws[-a-z]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/;
+const KMS_KEY_ARN = /^arn:aws[-a-z]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/;
 const OIDC_PROVIDER_ARN = /^arn:aws[-a-z]*:iam::\d{12}:oidc-provider\/.+$/;
 const STACK_NAME = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/;
 const PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
@@ -600,7 +600,7 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
 
     const kmsKeyArn = str("kmsKeyArn");
     if (kmsKeyArn !== undefined && !KMS_KEY_ARN.test(kmsKeyArn)) {
-        problem("kmsKeyArn", `${q(kmsKeyArn)} is not a KMS key ARN. Fix: \`${setCmd("kmsKeyArn", "arn:aws:kms:eu-west-1:111122223333:key/<key-id>")}\`.`);
+        problem("kmsKeyArn", `${q(kmsKeyArn)} is not a KMS key ARN (an alias cannot be granted in IAM or matched by the bucket policy). Fix: \`${setCmd("kmsKeyArn", "arn:aws:kms:eu-west-1:111122223333:key/<key-id>")}\`.`);
     } else if (kmsKeyArn === undefined && !create && !fromSource) {
         problem("kmsKeyArn", `is required when the stack uses an existing vault: Velero encrypts with the vault's key. Fix: \`${setCmd("kmsKeyArn", "arn:aws:kms:eu-west-1:111122223333:key/<key-id>")}\`${mode === "protect" ? "" : " or set sourceStack"}.`);
     }

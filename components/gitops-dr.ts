@@ -126,6 +126,7 @@ export class GitopsDr extends pulumi.ComponentResource {
             kmsKeyArn: this.vault.kmsKeyArn,
             writePrefix,
             sourcePrefix,
+            volumeDataMode: config.velero.volumeDataMode,
             namespace: config.velero.namespace,
             serviceAccount,
         }, withAws);

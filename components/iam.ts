@@ -110,6 +110,19 @@ export function restorerPolicy(access: VaultAccess): PolicyDocument {
 }
 
 /**
+ * EC2 actions for native EBS snapshots (velero-plugin-for-aws README), only with `volumeDataMode:
+ * nativeSnapshots`. EC2's Describe actions support no resource-level scoping, hence `*`. A writer takes and
+ * deletes snapshots; a restorer only reads them and creates volumes from them.
+ */
+export function ebsSnapshotPolicy(role: "writer" | "restorer"): PolicyDocument {
+    const actions =
+        role === "writer"
+            ? ["ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:CreateTags", "ec2:CreateVolume", "ec2:CreateSnapshot", "ec2:DeleteSnapshot"]
+            : ["ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:CreateTags", "ec2:CreateVolume"];
+    return doc({ Sid: "EbsSnapshots", Effect: "Allow", Action: actions, Resource: "*" });
+}
+
+/**
  * The vault's bucket policy: no plain HTTP, and no object written with any encryption but the vault's key.
  * The `IfExists` forms let requests that send no encryption header through (bucket default encryption applies
  * the vault key to them): kopia sends none (velero `pkg/repository/provider/unified_repo.go` passes no SSE

@@ -5,8 +5,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { CredentialSettings, Mode } from "./config";
-import { irsaTrust, podIdentityTrust, restorerPolicy, writerPolicy } from "./iam";
+import type { CredentialSettings, Mode, VolumeDataMode } from "./config";
+import { ebsSnapshotPolicy, irsaTrust, podIdentityTrust, restorerPolicy, writerPolicy } from "./iam";
 
 export interface VeleroIamArgs {
     /** The stack's mode: decides which of the writer and restorer policies exist. */
@@ -23,6 +23,8 @@ export interface VeleroIamArgs {
     writePrefix?: pulumi.Input<string>;
     /** Prefix the cluster restores from. Required in recover and drill; absent in protect. */
     sourcePrefix?: pulumi.Input<string>;
+    /** How volume data is backed up; native EBS snapshots add EC2 permissions. Defaults to `dataMover`. */
+    volumeDataMode?: VolumeDataMode;
     /** Namespace of the Velero server service account. */
     namespace: string;
     /** Name of the Velero server service account (`<fullname>-server` in the chart). */
@@ -62,6 +64,12 @@ export class VeleroIam extends pulumi.ComponentResource {
                 policy: pulumi
                     .all([args.bucketArn, args.kmsKeyArn, args.sourcePrefix])
                     .apply(([bucketArn, kmsKeyArn, prefix]) => JSON.stringify(restorerPolicy({ bucketArn, kmsKeyArn, prefix }))),
+            }, { parent: this }));
+        }
+        if (args.volumeDataMode === "nativeSnapshots") {
+            policies.push(new aws.iam.Policy(`${name}-ebs-snapshots`, {
+                description: `Velero on ${args.clusterName}: native EBS snapshots`,
+                policy: JSON.stringify(ebsSnapshotPolicy(args.mode === "drill" ? "restorer" : "writer")),
             }, { parent: this }));
         }
         this.policyArns = policies.map((p) => p.arn);

@@ -132,8 +132,8 @@ describe("parseConfig: compliant fixtures", () => {
         assert.equal(cfg.vault.region, "eu-west-1");
         assert.equal(cfg.vault.kmsKeyArn, undefined);
         assert.equal(cfg.vault.lockMode, "COMPLIANCE");
-        assert.equal(cfg.vault.lockDays, 30);
-        assert.equal(cfg.vault.noncurrentVersionExpirationDays, 30, "defaults to lockDays");
+        assert.equal(cfg.vault.lockDays, 31);
+        assert.equal(cfg.vault.noncurrentVersionExpirationDays, 31, "defaults to lockDays");
         assert.equal(cfg.vault.abortIncompleteMultipartUploadDays, 7);
         assert.deepEqual(cfg.vault.transitions, []);
         assert.equal(cfg.vault.replica, undefined);
@@ -382,7 +382,7 @@ describe("parseConfig: where the vault is", () => {
     it("rejects a kmsKeyArn that is not a KMS key ARN", () => {
         assert.equal(
             onlyProblem(withKeys(RECOVER, { kmsKeyArn: "arn:aws:kms:eu-west-1:1234:key/abc" }), "kmsKeyArn"),
-            `"arn:aws:kms:eu-west-1:1234:key/abc" is not a KMS key ARN. Fix: \`pulumi config set gitops-dr:kmsKeyArn ${KMS_FIX}\`.`,
+            `"arn:aws:kms:eu-west-1:1234:key/abc" is not a KMS key ARN (an alias cannot be granted in IAM or matched by the bucket policy). Fix: \`pulumi config set gitops-dr:kmsKeyArn ${KMS_FIX}\`.`,
         );
     });
 
@@ -412,28 +412,28 @@ describe("parseConfig: lock and lifecycle", () => {
     it("rejects a lockDays that is not a whole number", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { lockDays: "thirty" }), "lockDays"),
-            '"thirty" is not a whole number. Fix: `pulumi config set gitops-dr:lockDays 30`.',
+            '"thirty" is not a whole number. Fix: `pulumi config set gitops-dr:lockDays 31`.',
         );
     });
 
     it("rejects a fractional lockDays", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { lockDays: "30.5" }), "lockDays"),
-            '"30.5" is not a whole number. Fix: `pulumi config set gitops-dr:lockDays 30`.',
+            '"30.5" is not a whole number. Fix: `pulumi config set gitops-dr:lockDays 31`.',
         );
     });
 
     it("rejects a lockDays out of range", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { lockDays: "0" }), "lockDays"),
-            "0 is out of range; it must be between 1 and 36500. Fix: `pulumi config set gitops-dr:lockDays 30`.",
+            "0 is out of range; it must be between 1 and 36500. Fix: `pulumi config set gitops-dr:lockDays 31`.",
         );
     });
 
     it("rejects a noncurrentVersionExpirationDays shorter than lockDays", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { noncurrentVersionExpirationDays: "10" }), "noncurrentVersionExpirationDays"),
-            "10 is shorter than lockDays (30): S3 would try to expire versions that are still locked, and storage would be billed as if they were gone. Fix: `pulumi config set gitops-dr:noncurrentVersionExpirationDays 30` or leave it unset to follow lockDays.",
+            "10 is shorter than lockDays (31): S3 would try to expire versions that are still locked, and storage would be billed as if they were gone. Fix: `pulumi config set gitops-dr:noncurrentVersionExpirationDays 31` or leave it unset to follow lockDays.",
         );
     });
 
@@ -809,7 +809,7 @@ describe("parseConfig: schedules", () => {
     it("rejects a weeklyBackupTtl longer than lockDays", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { weeklyBackupTtl: "2160h" }), "weeklyBackupTtl"),
-            '"2160h" (90 days) outlives the Object Lock retention of 30 days: the backup\'s last days would be unlocked and deletable. Fix: `pulumi config set gitops-dr:weeklyBackupTtl 720h` or raise lockDays to at least 90.',
+            '"2160h" (90 days) outlives the Object Lock retention of 31 days: the backup\'s last days would be unlocked and deletable. Fix: `pulumi config set gitops-dr:weeklyBackupTtl 744h` or raise lockDays to at least 90.',
         );
     });
 

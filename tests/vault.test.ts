@@ -268,6 +268,17 @@ describe("IAM policies", () => {
         });
     }
 
+    it("native snapshots add EC2 snapshot actions; a drill cannot delete snapshots", async () => {
+        const prod = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { volumeDataMode: "nativeSnapshots" } });
+        const writer = policyOf(prod.one("aws:iam/policy:Policy", "gitops-dr-prod-velero-iam-ebs-snapshots").inputs.policy);
+        assert.deepEqual(writer.Statement[0].Action, ["ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:CreateTags", "ec2:CreateVolume", "ec2:CreateSnapshot", "ec2:DeleteSnapshot"]);
+        const drill = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, config: { volumeDataMode: "nativeSnapshots" } });
+        const restorer = policyOf(drill.one("aws:iam/policy:Policy", "gitops-dr-drill-velero-iam-ebs-snapshots").inputs.policy);
+        assert.ok(!(restorer.Statement[0].Action as string[]).includes("ec2:DeleteSnapshot"));
+        assert.equal(drill.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").length, 2);
+        assert.equal((await runProgram({ stack: "prod", secrets: STACK_SECRETS })).ofType("aws:iam/policy:Policy").length, 1);
+    });
+
     it("IRSA trusts only the Velero server service account through the cluster's OIDC provider", async () => {
         const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS });
         const role = run.one("aws:iam/role:Role", "gitops-dr-prod-velero-iam-role");
