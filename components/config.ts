@@ -733,9 +733,9 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
     // --- Schedules ---
     const tiers: BackupTier[] = [];
     const tierKeys = [
-        { key: "daily", cron: "backupSchedule", ttl: "backupTtl", enabled: true },
-        { key: "weekly", cron: "weeklyBackupSchedule", ttl: "weeklyBackupTtl", enabled: isSet("weeklyBackupTtl") },
-        { key: "monthly", cron: "monthlyBackupSchedule", ttl: "monthlyBackupTtl", enabled: isSet("monthlyBackupTtl") },
+        { key: "daily", cron: "backupSchedule", ttl: "backupTtl", exampleTtl: "720h", enabled: true },
+        { key: "weekly", cron: "weeklyBackupSchedule", ttl: "weeklyBackupTtl", exampleTtl: "2160h", enabled: isSet("weeklyBackupTtl") },
+        { key: "monthly", cron: "monthlyBackupSchedule", ttl: "monthlyBackupTtl", exampleTtl: "8760h", enabled: isSet("monthlyBackupTtl") },
     ] as const;
     if (mode === "drill") {
         // A drill must never write into the vault: no schedule at all, so there is nothing to misconfigure.
@@ -747,7 +747,7 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
         for (const t of tierKeys) {
             if (!t.enabled) {
                 if (isSet(t.cron)) {
-                    problem(t.cron, `${q(raw[t.cron].value)} is set but ${fq(t.ttl)} is not, so the ${t.key} tier is off. Fix: \`${setCmd(t.ttl, t.key === "weekly" ? "2160h" : "8760h")}\` or \`pulumi config rm ${fq(t.cron)}\`.`);
+                    problem(t.cron, `${q(raw[t.cron].value)} is set but ${fq(t.ttl)} is not, so the ${t.key} tier is off. Fix: \`${setCmd(t.ttl, t.exampleTtl)}\` or \`pulumi config rm ${fq(t.cron)}\`.`);
                 }
                 continue;
             }
@@ -759,9 +759,9 @@ export function parseConfig(raw: RawConfig, stack: string): StackConfig {
             const ttl = t.ttl === "backupTtl" ? (str(t.ttl) ?? DERIVED_DEFAULTS.backupTtl) : (str(t.ttl) ?? "");
             const hours = parseDurationHours(ttl);
             if (hours === 0) {
-                problem(t.ttl, `${q(ttl)} would keep no backup at all. Fix: \`${setCmd(t.ttl, t.key === "daily" ? "720h" : t.key === "weekly" ? "2160h" : "8760h")}\`.`);
+                problem(t.ttl, `${q(ttl)} would keep no backup at all. Fix: \`${setCmd(t.ttl, t.exampleTtl)}\`.`);
             } else if (hours === undefined) {
-                problem(t.ttl, `${q(ttl)} is not a Go duration Velero accepts (hours, minutes, seconds; no days). Fix: \`${setCmd(t.ttl, t.key === "daily" ? "720h" : t.key === "weekly" ? "2160h" : "8760h")}\`.`);
+                problem(t.ttl, `${q(ttl)} is not a Go duration Velero accepts (hours, minutes, seconds; no days). Fix: \`${setCmd(t.ttl, t.exampleTtl)}\`.`);
             } else if (lockDays !== undefined && hours > lockDays * 24) {
                 problem(t.ttl, `${q(ttl)} (${+(hours / 24).toFixed(2)} days) outlives the Object Lock retention of ${lockDays} days: the backup's last days would be unlocked and deletable. Fix: \`${setCmd(t.ttl, `${lockDays * 24}h`)}\` or raise lockDays to at least ${Math.ceil(hours / 24)}.`);
             }

@@ -222,10 +222,8 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
     let credentialValues: Record<string, unknown>;
     switch (credentials.mode) {
         case "irsa":
-            // IRSA injects a web identity token; a credentials Secret would override it (velero #8240).
-            credentialValues = { useSecret: false };
-            break;
         case "podIdentity":
+            // Both inject credentials into the pod; a credentials Secret would override them (velero #8240).
             credentialValues = { useSecret: false };
             break;
         case "staticKeys":
