@@ -1,27 +1,50 @@
 /**
- * gitops-dr: one program for every stack. Config first, then the components, then the stack outputs.
+ * gitops-dr: one program for every stack. The configuration is read and validated first, together with the
+ * source stack's outputs (recover, drill), so that a problem in either stops the run before any resource is
+ * registered; then the components; then the outputs of this stack's mode (and only those, so that no run
+ * warns about an undefined output).
  */
 import * as pulumi from "@pulumi/pulumi";
 
 import { loadConfig } from "./components/config";
 import { GitopsDr } from "./components/gitops-dr";
 
-const config = loadConfig();
-const dr = new GitopsDr(`${pulumi.getProject()}-${pulumi.getStack()}`, { config });
+export = async (): Promise<Record<string, unknown>> => {
+    const config = await loadConfig();
+    const dr = new GitopsDr(`${pulumi.getProject()}-${pulumi.getStack()}`, { config });
 
-export const mode = config.mode;
-export const clusterName = config.clusterName;
-// The vault. A protect stack's bucketName, region, kmsKeyArn and prefix are what recover and drill stacks
-// read through gitops-dr:sourceStack.
-export const bucketName = dr.vault.bucketName;
-export const bucketArn = dr.vault.bucketArn;
-export const region = dr.vault.region;
-export const kmsKeyArn = dr.vault.kmsKeyArn;
-export const prefix = config.prefix;
-export const sourcePrefix = dr.vault.sourcePrefix;
-export const replica = dr.createdVault?.replica;
-// Velero.
-export const veleroRoleArn = dr.iam.roleArn;
-export const veleroPolicyArns = dr.iam.policyArns;
-export const veleroNamespace = dr.velero.namespace;
-export const veleroScheduleNames = dr.velero.scheduleNames;
+    const outputs: Record<string, unknown> = {
+        mode: config.mode,
+        clusterName: config.clusterName,
+        // The vault. A protect stack's bucketName, region, kmsKeyArn, prefix, clusterName and dailyScheduleName
+        // are what recover and drill stacks read through gitops-dr:sourceStack.
+        bucketName: dr.vault.bucketName,
+        bucketArn: dr.vault.bucketArn,
+        region: dr.vault.region,
+        kmsKeyArn: dr.vault.kmsKeyArn,
+        veleroPolicyArns: dr.iam.policyArns,
+        veleroNamespace: dr.velero.namespace,
+        veleroScheduleNames: dr.velero.scheduleNames,
+    };
+    if (dr.iam.roleArn !== undefined) {
+        outputs.veleroRoleArn = dr.iam.roleArn;
+    }
+    if (config.prefix !== undefined) {
+        outputs.prefix = config.prefix;
+    }
+    const daily = config.velero.tiers.find((t) => t.key === "daily");
+    if (daily !== undefined) {
+        outputs.dailyScheduleName = daily.name;
+    }
+    if (dr.createdVault?.replica !== undefined) {
+        outputs.replica = dr.createdVault.replica;
+    }
+    if (config.source !== undefined) {
+        outputs.sourcePrefix = config.source.prefix;
+    }
+    if (dr.restore !== undefined) {
+        outputs.restore = dr.restore.outcome;
+        outputs.restoredBackupStartTimestamp = dr.restore.backupStartTimestamp;
+    }
+    return outputs;
+};

@@ -1,12 +1,18 @@
 /**
  * The whole program for one stack, wired from the validated configuration: providers, the vault (created or
- * found), Velero's IAM, and Velero.
+ * found), Velero's IAM, Velero, and in recover and drill the restore, in the order a rebuild needs:
+ *
+ *   Velero release -> `source` location Available and synced -> Restore ended and checked -> Argo CD's root
+ *   Application (and, in recover, the cluster's own Schedules).
+ *
+ * Every arrow is a resource dependency carried by an input, so a failed step stops everything after it.
  */
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { StackConfig } from "./config";
+import { VeleroRestore } from "./restore";
 import { BackupVault } from "./vault";
 import { Velero, serverServiceAccountName } from "./velero";
 import { VeleroIam } from "./velero-iam";
@@ -17,17 +23,17 @@ export interface VaultLocation {
     readonly bucketArn: pulumi.Output<string>;
     readonly region: pulumi.Output<string>;
     readonly kmsKeyArn: pulumi.Output<string>;
-    /** Prefix restored from (recover, drill). */
-    readonly sourcePrefix?: pulumi.Output<string>;
 }
-
-/** The outputs a protect stack publishes, read by recover and drill stacks through `sourceStack`. */
-export const SOURCE_STACK_OUTPUTS = ["bucketName", "region", "kmsKeyArn", "prefix"] as const;
 
 /** `arn:<partition>:s3:::<bucket>`, with the partition taken from the KMS key's ARN. */
 export function bucketArnFor(bucketName: string, kmsKeyArn: string): string {
     const partition = kmsKeyArn.split(":")[1] ?? "aws";
     return `arn:${partition}:s3:::${bucketName}`;
+}
+
+/** The Restore's name: the cluster and the recovery or drill id, so every drill gets a new one. */
+export function restoreName(clusterName: string, restoreId: string): string {
+    return `${clusterName}-${restoreId}`;
 }
 
 export interface GitopsDrArgs {
@@ -42,36 +48,26 @@ export class GitopsDr extends pulumi.ComponentResource {
     public readonly createdVault?: BackupVault;
     public readonly iam: VeleroIam;
     public readonly velero: Velero;
+    /** recover, drill: the restore and its checked outcome. */
+    public readonly restore?: VeleroRestore;
+    /** The backup Schedules (none in a drill). */
+    public readonly schedules: k8s.apiextensions.CustomResource[];
+    /** What the root Application waits for: the restore's checked outcome in recover and drill. */
+    public readonly syncGate?: pulumi.Output<string>;
 
     constructor(name: string, args: GitopsDrArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gitops-dr:index:GitopsDr", name, {}, opts);
         const config = args.config;
 
-        let source: pulumi.StackReference | undefined;
-        if (config.source?.stack !== undefined) {
-            source = new pulumi.StackReference(`${name}-source`, { name: config.source.stack }, { parent: this });
-        }
-        const fromSource = (key: (typeof SOURCE_STACK_OUTPUTS)[number], explicit: string | undefined): pulumi.Output<string> => {
-            if (explicit !== undefined) {
-                return pulumi.output(explicit);
-            }
-            if (source === undefined) {
-                // parseConfig guarantees one of the two; reaching here is a bug, not a config problem.
-                throw new Error(`GitopsDr ${name}: neither config nor a source stack gives ${key}`);
-            }
-            return source.requireOutput(key).apply((v) => String(v));
-        };
-
         // IAM is global and every S3 and KMS resource names its region (@pulumi/aws 7), so this provider's region
         // only decides where calls without one go: the vault's.
-        const region = fromSource("region", config.vault.region);
-        const awsProvider = new aws.Provider(`${name}-aws`, { region }, { parent: this });
+        const awsProvider = new aws.Provider(`${name}-aws`, { region: config.vault.region as aws.Region }, { parent: this });
         const withAws: pulumi.ComponentResourceOptions = { parent: this, providers: { aws: awsProvider } };
 
         if (config.vault.create) {
             this.createdVault = new BackupVault(`${name}-vault`, {
-                bucketName: config.vault.bucketName!,
-                region: config.vault.region!,
+                bucketName: config.vault.bucketName,
+                region: config.vault.region,
                 kmsKeyArn: config.vault.kmsKeyArn,
                 lockMode: config.vault.lockMode,
                 lockDays: config.vault.lockDays,
@@ -87,33 +83,25 @@ export class GitopsDr extends pulumi.ComponentResource {
                 kmsKeyArn: this.createdVault.kmsKeyArn,
             };
         } else {
-            // recover and drill never create a bucket; neither does a protect stack joining a shared vault.
-            const bucketName = fromSource("bucketName", config.vault.bucketName);
-            const kmsKeyArn = fromSource("kmsKeyArn", config.vault.kmsKeyArn);
+            // recover and drill never create a bucket; neither does a protect stack joining a shared vault. Every
+            // value is known: config and the source stack's outputs were resolved before any resource.
+            const kmsKeyArn = config.vault.kmsKeyArn!;
             this.vault = {
-                bucketName,
-                bucketArn: pulumi.all([bucketName, kmsKeyArn]).apply(([b, k]) => bucketArnFor(b, k)),
-                region,
-                kmsKeyArn,
-                sourcePrefix: config.mode === "protect" ? undefined : fromSource("prefix", config.source?.prefix),
+                bucketName: pulumi.output(config.vault.bucketName),
+                bucketArn: pulumi.output(bucketArnFor(config.vault.bucketName, kmsKeyArn)),
+                region: pulumi.output(config.vault.region),
+                kmsKeyArn: pulumi.output(kmsKeyArn),
             };
         }
-
-        const writePrefix = config.prefix;
-        const sourcePrefix = this.vault.sourcePrefix;
-        if (config.mode === "recover" && sourcePrefix !== undefined && writePrefix !== undefined) {
-            // Checked again here because sourceStack may supply the prefix that config could not compare.
-            sourcePrefix.apply((p) => {
-                if (p === writePrefix) {
-                    throw new Error(`gitops-dr:prefix "${writePrefix}" is the source stack's prefix: the recovered cluster would write over the backups it restores from. Set gitops-dr:prefix to a new prefix.`);
-                }
-            });
-        }
+        const sourcePrefix = config.source?.prefix;
 
         const kubernetes = new k8s.Provider(`${name}-k8s`, {
             context: config.kubeContext === "" ? undefined : config.kubeContext,
-            // A rebuilt cluster already holds what Velero restored; creating it again must adopt, not fail
-            // with AlreadyExists (creates are client-side since @pulumi/kubernetes 4.29, DESIGN §6).
+            // A rebuilt cluster may already hold objects this program creates (a re-run after an interrupted
+            // update; namespaces Velero created bare for restored claims): creating them again must adopt, not fail
+            // with AlreadyExists (client-side creates since @pulumi/kubernetes 4.29, DESIGN §6). With it, a
+            // renamed logical resource upserts the same object and then deletes it (pulumi-kubernetes #2926):
+            // renames need aliases (tests/engine.test.ts pins the names).
             upsertExistingObjects: config.mode !== "protect",
         }, { parent: this });
 
@@ -124,7 +112,7 @@ export class GitopsDr extends pulumi.ComponentResource {
             credentials: config.credentials,
             bucketArn: this.vault.bucketArn,
             kmsKeyArn: this.vault.kmsKeyArn,
-            writePrefix,
+            writePrefix: config.prefix,
             sourcePrefix,
             volumeDataMode: config.velero.volumeDataMode,
             namespace: config.velero.namespace,
@@ -141,10 +129,11 @@ export class GitopsDr extends pulumi.ComponentResource {
             bucketName: this.vault.bucketName,
             region: this.vault.region,
             kmsKeyArn: this.vault.kmsKeyArn,
-            writePrefix,
+            writePrefix: config.prefix,
             sourcePrefix,
             tiers: config.velero.tiers,
             excludedNamespaces: config.velero.excludedNamespaces,
+            argoCdNamespace: config.argoCd.namespace,
             repoPassword: config.velero.repoPassword,
             credentials:
                 credentials.mode === "irsa"
@@ -153,8 +142,24 @@ export class GitopsDr extends pulumi.ComponentResource {
                       ? { mode: "podIdentity" }
                       : { mode: "staticKeys", accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
             prometheusOperator: config.monitoring.prometheusOperator,
+            dataMoverNodeLabels: config.velero.dataMoverNodeLabels,
+            syncTimeoutMinutes: config.restore?.backupCheckTimeoutMinutes,
             provider: kubernetes,
         }, { parent: this, dependsOn: [this.iam] });
+
+        if (config.restore !== undefined && config.source !== undefined) {
+            this.restore = new VeleroRestore(`${name}-restore`, {
+                restoreName: restoreName(config.clusterName, config.restore.id),
+                namespace: config.velero.namespace,
+                settings: config.restore,
+                sourceScheduleName: config.source.scheduleName,
+                syncBarrier: this.velero.sourceLocation!,
+                provider: kubernetes,
+            }, { parent: this });
+            this.syncGate = this.restore.outcome.restoreName;
+        }
+        // protect: the Schedules follow the release. recover: they wait for the restore's checked end.
+        this.schedules = this.velero.createSchedules(this.syncGate);
 
         this.registerOutputs({});
     }

@@ -79,10 +79,20 @@ export function writerPolicy(access: VaultAccess): PolicyDocument {
 }
 
 /**
- * What a recover or drill cluster needs to restore from another cluster's prefix, and nothing that can delete
- * or overwrite a backup: read everything under the prefix, write only under `<prefix>/restores/`, where Velero
- * uploads a restore's logs and results even from a ReadOnly location (velero `pkg/controller/restore_controller.go`,
- * `runValidatedRestore`). No delete at all: deleting a Restore object then leaves its logs in the bucket.
+ * What a recover or drill cluster needs to restore from another cluster's prefix, and nothing that can delete,
+ * overwrite or unlock a backup. Request by request (tests prove each with an IAM evaluator):
+ * - read everything under the prefix;
+ * - write and delete only under `<prefix>/restores/`: Velero uploads a restore's logs and results there even
+ *   from a ReadOnly location (velero `pkg/controller/restore_controller.go`, `runValidatedRestore`), and deleting
+ *   a Restore deletes them before its finalizer goes (`deleteExternalResources` -> `persistence/object_store.go`
+ *   `DeleteRestore`; it requeues for ever otherwise, so `pulumi destroy` and a new drill id would hang). On the
+ *   versioned, locked vault a delete without a version id only adds a delete marker;
+ * - add objects under `<prefix>/kopia/`: opening a kopia repository whose manifests number 16 or more compacts
+ *   them, writing new pack and index blobs (kopia `repo/manifest/committed_manifest_manager.go`
+ *   `maybeCompactLocked`), and Velero 1.18 never opens kopia read-only (`pkg/repository/udmrepo/kopialib/
+ *   lib_repo.go` `Open`). kopia names blobs by content and never rewrites one; a PutObject on an existing key
+ *   would only add a version, and the locked versions stay. No delete there, no retention or legal-hold change,
+ *   no governance bypass, no version-id delete anywhere.
  */
 export function restorerPolicy(access: VaultAccess): PolicyDocument {
     return doc(
@@ -99,12 +109,18 @@ export function restorerPolicy(access: VaultAccess): PolicyDocument {
             Resource: objectsUnder(access.bucketArn, access.prefix),
         },
         {
-            Sid: "WriteRestoreLogs",
+            Sid: "WriteAndCleanRestoreLogs",
             Effect: "Allow",
-            Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+            Action: ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
             Resource: objectsUnder(access.bucketArn, `${access.prefix}/restores`),
         },
-        // GenerateDataKey: the restore logs are written under the bucket's default SSE-KMS encryption.
+        {
+            Sid: "AddKopiaBlobs",
+            Effect: "Allow",
+            Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+            Resource: objectsUnder(access.bucketArn, `${access.prefix}/kopia`),
+        },
+        // GenerateDataKey: restore logs and kopia blobs are written under the bucket's default SSE-KMS encryption.
         kmsViaS3(access.kmsKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"]),
     );
 }
@@ -115,11 +131,23 @@ export function restorerPolicy(access: VaultAccess): PolicyDocument {
  * deletes snapshots; a restorer only reads them and creates volumes from them.
  */
 export function ebsSnapshotPolicy(role: "writer" | "restorer"): PolicyDocument {
-    const actions =
-        role === "writer"
-            ? ["ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:CreateTags", "ec2:CreateVolume", "ec2:CreateSnapshot", "ec2:DeleteSnapshot"]
-            : ["ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:CreateTags", "ec2:CreateVolume"];
-    return doc({ Sid: "EbsSnapshots", Effect: "Allow", Action: actions, Resource: "*" });
+    const read = ["ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:CreateTags", "ec2:CreateVolume"];
+    if (role === "restorer") {
+        return doc({ Sid: "EbsSnapshots", Effect: "Allow", Action: read, Resource: "*" });
+    }
+    return doc(
+        { Sid: "EbsSnapshots", Effect: "Allow", Action: [...read, "ec2:CreateSnapshot"], Resource: "*" },
+        {
+            // Only snapshots Velero took: Velero tags each with the backup's name (velero
+            // pkg/backup/item_backupper.go passes velero.io/backup among the snapshot tags), so no other
+            // snapshot in the account can be deleted with this role.
+            Sid: "DeleteVeleroSnapshots",
+            Effect: "Allow",
+            Action: ["ec2:DeleteSnapshot"],
+            Resource: "*",
+            Condition: { Null: { "aws:ResourceTag/velero.io/backup": "false" } },
+        },
+    );
 }
 
 /**
@@ -212,9 +240,18 @@ export function replicationPolicy(access: ReplicationAccess): PolicyDocument {
     );
 }
 
-/** Trust for S3 replication. */
-export function s3ServiceTrust(): PolicyDocument {
-    return doc({ Sid: "S3Replication", Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sts:AssumeRole" });
+/**
+ * Trust for S3 replication, only on behalf of the vault bucket in this account: without `aws:SourceArn` and
+ * `aws:SourceAccount` any bucket's replication could use the role (IAM "The confused deputy problem").
+ */
+export function s3ServiceTrust(sourceBucketArn: string, accountId: string): PolicyDocument {
+    return doc({
+        Sid: "S3Replication",
+        Effect: "Allow",
+        Principal: { Service: "s3.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": accountId }, ArnLike: { "aws:SourceArn": sourceBucketArn } },
+    });
 }
 
 /**

@@ -101,9 +101,14 @@ export class BackupVault extends pulumi.ComponentResource {
 
         if (args.replica !== undefined) {
             const replica = hardenedBucket(`${name}-replica`, args.replica.bucketName, args.replica.region, args, keep);
+            const account = aws.getCallerIdentityOutput({}, { parent: this });
             const role = new aws.iam.Role(`${name}-replication`, {
+                // A prefix, not the bucket's name: `<bucket>-replication` could pass IAM's 64 characters.
+                namePrefix: "gitops-dr-replication-",
                 description: `Replicates ${args.bucketName} to ${args.replica.bucketName}`,
-                assumeRolePolicy: JSON.stringify(s3ServiceTrust()),
+                assumeRolePolicy: pulumi
+                    .all([primary.bucket.arn, account.accountId])
+                    .apply(([bucketArn, accountId]) => JSON.stringify(s3ServiceTrust(bucketArn, accountId))),
             }, keep);
             const policy = new aws.iam.RolePolicy(`${name}-replication`, {
                 role: role.id,

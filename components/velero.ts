@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { BackupTier, Mode, VolumeDataMode } from "./config";
+import { WAIT_FOR, waitForAll } from "./wait";
 import { VELERO_AWS_PLUGIN, VELERO_CHART, VELERO_IMAGE } from "./versions";
 
 /** What every schedule backs up: the persistent data. Argo CD rebuilds everything else from git. */
@@ -59,6 +60,8 @@ export interface VeleroValuesInput {
     readonly argoCdNamespace: string;
     readonly credentials: VeleroCredentials;
     readonly prometheusOperator: boolean;
+    /** Node labels data-mover pods must run on. Defaults to none. */
+    readonly dataMoverNodeLabels?: Readonly<Record<string, string>>;
 }
 
 interface LocationValues {
@@ -71,7 +74,11 @@ interface LocationValues {
     config: { region: string; kmsKeyId: string };
 }
 
-/** The backup storage locations per mode. A drill has only the read-only one; recover has both. */
+/**
+ * The backup storage locations per mode, as chart values. A drill has only the read-only one; recover has both.
+ * The chart renders only the ReadWrite one ({@link chartLocations}); the ReadOnly `source` location is a Pulumi
+ * resource whose readiness is the restore's sync barrier ({@link sourceLocationSpec}).
+ */
 export function backupStorageLocations(input: VeleroValuesInput): LocationValues[] {
     const location = (name: string, prefix: string | undefined, accessMode: LocationValues["accessMode"], isDefault: boolean): LocationValues => {
         if (prefix === undefined) {
@@ -108,37 +115,62 @@ export function backupStorageLocations(input: VeleroValuesInput): LocationValues
     }
 }
 
+/** The locations the chart creates: the ReadWrite one, when the mode writes backups. */
+export function chartLocations(input: VeleroValuesInput): LocationValues[] {
+    return backupStorageLocations(input).filter((l) => l.accessMode === "ReadWrite");
+}
+
+/** The `velero.io/v1 BackupStorageLocation` spec of a location (../shared/reference/velero-1.18-crds). */
+export function locationSpec(l: LocationValues): Record<string, unknown> {
+    return {
+        provider: l.provider,
+        objectStorage: { bucket: l.bucket, prefix: l.prefix },
+        config: l.config,
+        accessMode: l.accessMode,
+        default: l.default,
+    };
+}
+
 /** Namespaces every schedule excludes. */
 export function excludedNamespaces(input: Pick<VeleroValuesInput, "namespace" | "argoCdNamespace" | "excludedNamespaces">): string[] {
     return [...new Set([...SYSTEM_NAMESPACES, input.namespace, input.argoCdNamespace, ...input.excludedNamespaces])];
 }
 
-/** The chart's `schedules` map: one entry per tier, each rendered as the Schedule `<fullname>-<key>`. */
-export function schedules(input: VeleroValuesInput): Record<string, unknown> {
-    const result: Record<string, unknown> = {};
-    for (const tier of input.tiers) {
-        result[tier.key] = {
-            schedule: tier.cron,
-            useOwnerReferencesInBackup: false,
-            template: {
-                ttl: tier.ttl,
-                storageLocation: WRITE_LOCATION,
-                includedResources: [...BACKED_UP_RESOURCES],
-                // PersistentVolumes are cluster-scoped; includedResources keeps every other cluster kind out.
-                includeClusterResources: true,
-                excludedNamespaces: excludedNamespaces(input),
-                snapshotVolumes: true,
-                // With the data mover the snapshot's data is copied by kopia into the locked bucket. Limiting the
-                // backup to PVs, PVCs and Secrets does not stop that: the CSI PVC action creates the DataUpload
-                // itself and marks it must-include (velero pkg/backup/actions/csi/pvc_action.go, Execute;
-                // pkg/backup/item_backupper.go, itemInclusionChecks).
-                snapshotMoveData: input.volumeDataMode === "dataMover",
-                defaultVolumesToFsBackup: false,
-                ...(input.volumeDataMode === "nativeSnapshots" ? { volumeSnapshotLocations: ["default"] } : {}),
-            },
-        };
-    }
-    return result;
+/**
+ * Helm release Secrets (`owner: helm`, one per release revision) are not persistent data: they describe what
+ * Argo CD and Pulumi install again. `NotIn` also matches every object without the label (Kubernetes label
+ * selector semantics), so PVs, PVCs and other Secrets are unaffected.
+ */
+export const NOT_HELM_RELEASE_SECRETS = { matchExpressions: [{ key: "owner", operator: "NotIn", values: ["helm"] }] } as const;
+
+/**
+ * The spec of one tier's `velero.io/v1 Schedule` (fields from ../shared/reference/velero-1.18-crds/schedules.yaml).
+ * Schedules are Pulumi resources rather than chart values so that a recovered cluster's schedules can wait for
+ * its restore to end (a new Schedule backs up at its next cron tick, velero `schedule_controller.go`
+ * `getNextRunTime`, which could fall in the middle of a restore).
+ */
+export function scheduleSpec(tier: BackupTier, input: Pick<VeleroValuesInput, "namespace" | "argoCdNamespace" | "excludedNamespaces" | "volumeDataMode">): Record<string, unknown> {
+    return {
+        schedule: tier.cron,
+        useOwnerReferencesInBackup: false,
+        template: {
+            ttl: tier.ttl,
+            storageLocation: WRITE_LOCATION,
+            includedResources: [...BACKED_UP_RESOURCES],
+            // PersistentVolumes are cluster-scoped; includedResources keeps every other cluster kind out.
+            includeClusterResources: true,
+            excludedNamespaces: excludedNamespaces(input),
+            labelSelector: NOT_HELM_RELEASE_SECRETS,
+            snapshotVolumes: true,
+            // With the data mover the snapshot's data is copied by kopia into the locked bucket. Limiting the
+            // backup to PVs, PVCs and Secrets does not stop that: the CSI PVC action creates the DataUpload
+            // itself and marks it must-include (velero pkg/backup/actions/csi/pvc_action.go, Execute;
+            // pkg/backup/item_backupper.go, itemInclusionChecks).
+            snapshotMoveData: input.volumeDataMode === "dataMover",
+            defaultVolumesToFsBackup: false,
+            ...(input.volumeDataMode === "nativeSnapshots" ? { volumeSnapshotLocations: ["default"] } : {}),
+        },
+    };
 }
 
 /**
@@ -203,11 +235,18 @@ export function alertRules(): Record<string, unknown>[] {
     ];
 }
 
-/** The node-agent ConfigMap's single JSON document (velero docs, data-movement-restore-pvc-configuration.md). */
-export function nodeAgentConfig(): Record<string, unknown> {
-    // Restored claims of a WaitForFirstConsumer class would wait for a pod, and pods only come once Argo CD
-    // syncs after the restore: bind them at restore time instead.
-    return { restorePVC: { ignoreDelayBinding: true } };
+/**
+ * The node-agent ConfigMap's single JSON document (velero docs v1.18, data-movement-restore-pvc-configuration.md
+ * and data-movement-node-selection.md).
+ */
+export function nodeAgentConfig(nodeLabels: Readonly<Record<string, string>> = {}): Record<string, unknown> {
+    return {
+        // Restored claims of a WaitForFirstConsumer class would wait for a pod, and pods only come once Argo CD
+        // syncs after the restore: bind them at restore time instead. Each restored volume is then created in
+        // the zone of the node that runs its data-mover pod (the docs' Note), hence the optional loadAffinity.
+        restorePVC: { ignoreDelayBinding: true },
+        ...(Object.keys(nodeLabels).length > 0 ? { loadAffinity: [{ nodeSelector: { matchLabels: { ...nodeLabels } } }] } : {}),
+    };
 }
 
 /** Chart key of the node-agent ConfigMap in `configMaps`; the chart names it `<fullname>-<key>`. */
@@ -248,7 +287,7 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
         upgradeCRDs: true,
         cleanUpCRDs: false,
         configuration: {
-            backupStorageLocation: backupStorageLocations(input),
+            backupStorageLocation: chartLocations(input),
             volumeSnapshotLocation: native ? [{ name: "default", provider: "aws", config: { region: input.region } }] : [],
             // The CSI backup item action only runs with this feature flag (velero pkg/backup/item_backupper.go).
             features: dataMover ? "EnableCSI" : "",
@@ -260,7 +299,7 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
         deployNodeAgent: dataMover,
         nodeAgent: dataMover ? { extraArgs: [`--node-agent-configmap=${fullname}-${NODE_AGENT_CONFIGMAP_KEY}`] } : {},
         configMaps: dataMover
-            ? { [NODE_AGENT_CONFIGMAP_KEY]: { data: { "node-agent-config.json": JSON.stringify(nodeAgentConfig()) } } }
+            ? { [NODE_AGENT_CONFIGMAP_KEY]: { data: { "node-agent-config.json": JSON.stringify(nodeAgentConfig(input.dataMoverNodeLabels)) } } }
             : {},
         credentials: credentialValues,
         serviceAccount: {
@@ -270,7 +309,8 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
                 annotations: credentials.mode === "irsa" ? { "eks.amazonaws.com/role-arn": credentials.roleArn } : {},
             },
         },
-        schedules: schedules(input),
+        // Schedules are Pulumi resources (scheduleSpec), not chart values.
+        schedules: {},
         metrics: {
             enabled: true,
             serviceMonitor: { enabled: input.prometheusOperator, autodetect: false },
@@ -318,9 +358,16 @@ export interface VeleroArgs {
         | { mode: "staticKeys"; accessKeyId: pulumi.Input<string>; secretAccessKey: pulumi.Input<string> };
     /** Create a ServiceMonitor and a PrometheusRule. Defaults to `false`. */
     prometheusOperator?: boolean;
+    /** Node labels data-mover pods must run on. Defaults to none. */
+    dataMoverNodeLabels?: Readonly<Record<string, string>>;
+    /** How long the source location may take to become Available and synced, in minutes. Defaults to 20. */
+    syncTimeoutMinutes?: number;
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
 }
+
+/** Annotation by which a Schedule records the restore it waited for. */
+export const AFTER_RESTORE_ANNOTATION = "gitops-dr.io/after-restore";
 
 /** The Velero installation of one cluster. */
 export class Velero extends pulumi.ComponentResource {
@@ -329,10 +376,20 @@ export class Velero extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
     public readonly releaseName: string;
     public readonly serverServiceAccount: string;
-    /** Names of the Schedule objects (`<fullname>-<tier>`). */
+    /** Names of the Schedule objects (`<clusterName>-<tier>`). */
     public readonly scheduleNames: string[];
-    /** Name of the read-only location restored from, in recover and drill. */
-    public readonly sourceLocation?: string;
+    private readonly scheduleInput: {
+        readonly input: pulumi.Output<VeleroValuesInput>;
+        readonly afterRelease: pulumi.CustomResourceOptions;
+        readonly namespace: string;
+        readonly tiers: readonly BackupTier[];
+        readonly name: string;
+    };
+    /**
+     * recover, drill: the read-only `source` location. Its create returns only once it is Available and Velero
+     * synced its backups into the cluster (`status.lastSyncedTime`): the restore's sync barrier.
+     */
+    public readonly sourceLocation?: k8s.apiextensions.CustomResource;
 
     constructor(name: string, args: VeleroArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gitops-dr:velero:Velero", name, {}, { ...opts, providers: [args.provider] });
@@ -391,27 +448,26 @@ export class Velero extends pulumi.ComponentResource {
             }
         }
 
-        const values = pulumi
+        const input = pulumi
             .all([args.bucketName, args.region, args.kmsKeyArn, args.writePrefix, args.sourcePrefix, credentials])
-            .apply(([bucketName, region, kmsKeyArn, writePrefix, sourcePrefix, resolved]) =>
-                veleroValues({
-                    mode: args.mode,
-                    releaseName,
-                    namespace: namespaceName,
-                    volumeDataMode: args.volumeDataMode,
-                    awsPluginVersion: args.awsPluginVersion ?? VELERO_AWS_PLUGIN.tag,
-                    bucketName,
-                    region,
-                    kmsKeyArn,
-                    writePrefix,
-                    sourcePrefix,
-                    tiers: args.tiers,
-                    excludedNamespaces: args.excludedNamespaces ?? [],
-                    argoCdNamespace: args.argoCdNamespace ?? "argocd",
-                    credentials: resolved,
-                    prometheusOperator: args.prometheusOperator ?? false,
-                }),
-            );
+            .apply(([bucketName, region, kmsKeyArn, writePrefix, sourcePrefix, resolved]): VeleroValuesInput => ({
+                mode: args.mode,
+                releaseName,
+                namespace: namespaceName,
+                volumeDataMode: args.volumeDataMode,
+                awsPluginVersion: args.awsPluginVersion ?? VELERO_AWS_PLUGIN.tag,
+                bucketName,
+                region,
+                kmsKeyArn,
+                writePrefix,
+                sourcePrefix,
+                tiers: args.tiers,
+                excludedNamespaces: args.excludedNamespaces ?? [],
+                argoCdNamespace: args.argoCdNamespace ?? "argocd",
+                credentials: resolved,
+                prometheusOperator: args.prometheusOperator ?? false,
+                dataMoverNodeLabels: args.dataMoverNodeLabels ?? {},
+            }));
 
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: releaseName,
@@ -420,7 +476,7 @@ export class Velero extends pulumi.ComponentResource {
             chart: VELERO_CHART.name,
             version: VELERO_CHART.version,
             repositoryOpts: { repo: VELERO_CHART.repo },
-            values,
+            values: input.apply(veleroValues),
             // Wait for the Deployment, the node agent and the CRD upgrade hook job: later recovery steps create
             // Velero objects and need the CRDs and a running server.
             skipAwait: false,
@@ -432,17 +488,67 @@ export class Velero extends pulumi.ComponentResource {
             maxHistory: 10,
         }, { ...child, dependsOn, customTimeouts: { create: "20m", update: "20m" } });
 
+        const afterRelease = { ...child, dependsOn: [this.release] };
+        this.scheduleInput = { input, afterRelease, namespace: namespaceName, tiers: args.tiers, name };
+
+        if (args.mode !== "protect") {
+            const syncTimeout = args.syncTimeoutMinutes ?? 20;
+            this.sourceLocation = new k8s.apiextensions.CustomResource(`${name}-source-location`, {
+                apiVersion: "velero.io/v1",
+                kind: "BackupStorageLocation",
+                metadata: {
+                    name: SOURCE_LOCATION,
+                    namespace: namespaceName,
+                    annotations: {
+                        // Velero syncs backups only from an Available location and sets lastSyncedTime after
+                        // each sync (velero pkg/controller/backup_sync_controller.go). A Restore created before
+                        // its backup is synced fails validation for good (restore_controller.go).
+                        [WAIT_FOR]: waitForAll(["jsonpath={.status.phase}=Available", "jsonpath={.status.lastSyncedTime}"]),
+                    },
+                },
+                spec: input.apply((i) => {
+                    const source = backupStorageLocations(i).find((l) => l.name === SOURCE_LOCATION);
+                    if (source === undefined) {
+                        throw new Error(`Velero ${name}: no source location in ${args.mode} mode`);
+                    }
+                    return locationSpec(source);
+                }),
+                // A TypeScript CustomResource exposes only the keys its args name (pulumi-kubernetes #1836).
+                status: undefined,
+            }, { ...afterRelease, customTimeouts: { create: `${syncTimeout}m`, update: `${syncTimeout}m` } });
+        }
+
         this.namespace = namespace.metadata.name;
         this.releaseName = releaseName;
         this.serverServiceAccount = serverServiceAccountName(releaseName);
-        this.scheduleNames = args.tiers.map((t) => `${veleroFullname(releaseName)}-${t.key}`);
-        this.sourceLocation = args.mode === "protect" ? undefined : SOURCE_LOCATION;
+        this.scheduleNames = args.tiers.map((t) => t.name);
         this.registerOutputs({
             namespace: this.namespace,
             releaseName: this.releaseName,
             serverServiceAccount: this.serverServiceAccount,
             scheduleNames: this.scheduleNames,
-            sourceLocation: this.sourceLocation,
         });
+    }
+
+    /**
+     * Creates the backup Schedules, after the release. `gate` is a value they take as an input (an annotation),
+     * so they are created only once it is known: in recover, the restore's checked end, because a new Schedule
+     * backs up at its next cron tick (velero `schedule_controller.go` `getNextRunTime`), which could fall in the
+     * middle of the restore. Call once.
+     */
+    public createSchedules(gate?: pulumi.Input<string>): k8s.apiextensions.CustomResource[] {
+        const { input, afterRelease, namespace, tiers, name } = this.scheduleInput;
+        return tiers.map((tier) =>
+            new k8s.apiextensions.CustomResource(`${name}-schedule-${tier.key}`, {
+                apiVersion: "velero.io/v1",
+                kind: "Schedule",
+                metadata: {
+                    name: tier.name,
+                    namespace,
+                    annotations: gate === undefined ? {} : { [AFTER_RESTORE_ANNOTATION]: gate },
+                },
+                spec: input.apply((i) => scheduleSpec(tier, i)),
+            }, afterRelease),
+        );
     }
 }

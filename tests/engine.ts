@@ -15,6 +15,8 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 
+import { ProgramConfig, StackValue, applyProjectConfig, readStackFile, validateProjectConfig } from "./cli-config";
+
 const ROOT = path.resolve(__dirname, "..");
 const PROJECT = "gitops-dr";
 
@@ -49,6 +51,13 @@ export interface RunOptions {
     readonly stackReferences?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
     /** Run as a preview: unknown outputs never resolve. Defaults to `false`. */
     readonly preview?: boolean;
+    /** The stack's values instead of `Pulumi.<stack>.yaml` (e.g. replayed from README commands). */
+    readonly stackValues?: ReadonlyMap<string, StackValue>;
+    /**
+     * What the cluster reports back, by resource type: the live state a provider returns after its await
+     * (e.g. a Restore's `status`) and the state of objects the program reads. Merged over the inputs.
+     */
+    readonly live?: Readonly<Record<string, (inputs: Record<string, unknown>, id?: string) => Record<string, unknown>>>;
 }
 
 export interface CustomTimeouts {
@@ -82,6 +91,15 @@ export interface RegisteredResource {
     readonly customTimeouts?: CustomTimeouts;
 }
 
+/** A read of an existing object (a `get`, a StackReference): nothing is created. */
+export interface ReadResource {
+    readonly type: string;
+    readonly name: string;
+    readonly id: string;
+    readonly parent?: string;
+    readonly dependencies: readonly string[];
+}
+
 /** The result of one program run: every registration and the stack outputs. */
 export class ProgramRun {
     private readonly byUrnMap: Map<string, RegisteredResource>;
@@ -90,6 +108,7 @@ export class ProgramRun {
         readonly resources: readonly RegisteredResource[],
         readonly outputs: Readonly<Record<string, unknown>>,
         readonly config: Readonly<Record<string, string>>,
+        readonly reads: readonly ReadResource[] = [],
     ) {
         this.byUrnMap = new Map(resources.map((r) => [r.urn, r]));
     }
@@ -165,57 +184,52 @@ export class ProgramRun {
     }
 }
 
-/** Reads `Pulumi.yaml`'s declared defaults and a stack file's values into the flat map the CLI passes on. */
-function stackConfig(options: RunOptions): { config: Record<string, string>; secretKeys: Set<string> } {
-    const config: Record<string, string> = {};
-    const secretKeys = new Set<string>();
+/** `Pulumi.yaml` as the CLI reads it. */
+export function readProject(): { name: string; config: Record<string, unknown> } {
+    return parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string; config: Record<string, unknown> };
+}
+
+/** The stack's values as the stack file, then the test's `pulumi config set`s, leave them. */
+export function stackValues(options: RunOptions): Map<string, StackValue> {
     const qualify = (key: string) => (key.includes(":") ? key : `${PROJECT}:${key}`);
-    const encode = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
-
-    const project = parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
-        config?: Record<string, { default?: unknown } | string | number | boolean>;
-    };
-    for (const [key, decl] of Object.entries(project.config ?? {})) {
-        // A declaration block carries a default; a bare value (e.g. `aws:region: x`) is a project-wide value.
-        const value = typeof decl === "object" && decl !== null ? decl.default : decl;
-        if (value !== undefined) {
-            config[qualify(key)] = encode(value);
-        }
-    }
-
     const stackFile = path.join(ROOT, `Pulumi.${options.stack}.yaml`);
-    if (options.stackFile !== false && fs.existsSync(stackFile)) {
-        const stack = parseYaml(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null;
-        for (const [key, value] of Object.entries(stack?.config ?? {})) {
-            const secure = typeof value === "object" && value !== null && "secure" in value;
-            // An encrypted value cannot be decrypted here: it becomes a recognisable test secret.
-            config[qualify(key)] = secure ? `test-secret-for-${key}` : encode(value);
-            if (secure) {
-                secretKeys.add(qualify(key));
-            }
-        }
-    }
-
+    const values =
+        options.stackValues !== undefined
+            ? new Map(options.stackValues)
+            : options.stackFile !== false && fs.existsSync(stackFile)
+              ? readStackFile(fs.readFileSync(stackFile, "utf8"), PROJECT)
+              : new Map<string, StackValue>();
     for (const [key, value] of Object.entries(options.config ?? {})) {
         if (value === null) {
-            delete config[qualify(key)];
-            secretKeys.delete(qualify(key));
+            values.delete(qualify(key));
         } else {
-            config[qualify(key)] = encode(value);
+            values.set(qualify(key), value as StackValue);
         }
     }
     for (const [key, value] of Object.entries(options.secrets ?? {})) {
-        config[qualify(key)] = value;
-        secretKeys.add(qualify(key));
+        values.set(qualify(key), { secure: value });
     }
-    return { config, secretKeys };
+    return values;
+}
+
+/** The CLI's config stage: Pulumi.yaml's declarations applied to the stack's values (tests/cli-config.ts). */
+function stackConfig(options: RunOptions): ProgramConfig {
+    const project = readProject();
+    const declarations = validateProjectConfig(project.name, project.config ?? {});
+    return applyProjectConfig(project.name, options.stack, declarations, stackValues(options));
 }
 
 const ACCOUNT = "111122223333";
 
 /** Outputs a real provider would compute, so the program can read ARNs and names of what it created. */
-function mockState(args: pulumi.runtime.MockResourceArgs, stackReferences: RunOptions["stackReferences"]): pulumi.runtime.MockResourceResult {
+function mockState(args: pulumi.runtime.MockResourceArgs, options: RunOptions): pulumi.runtime.MockResourceResult {
+    const stackReferences = options.stackReferences;
     const inputs = args.inputs as Record<string, unknown>;
+    const live = options.live?.[args.type];
+    if (live !== undefined) {
+        const state = { ...inputs, ...live(inputs, args.id) };
+        return { id: args.id ?? `${args.name}-id`, state };
+    }
     const region = typeof inputs.region === "string" ? inputs.region : "eu-west-1";
     switch (args.type) {
         case "pulumi:pulumi:StackReference": {
@@ -238,10 +252,33 @@ function mockState(args: pulumi.runtime.MockResourceArgs, stackReferences: RunOp
             const name = typeof inputs.name === "string" ? inputs.name : args.name;
             return { id: name, state: { ...inputs, name, arn: `arn:aws:iam::${ACCOUNT}:${kind}/${name}` } };
         }
-        default:
-            return { id: `${args.name}-id`, state: inputs };
+        default: {
+            const simulated = CLUSTER[args.type]?.(inputs);
+            return { id: args.id ?? `${args.name}-id`, state: simulated === undefined ? inputs : { ...inputs, ...simulated } };
+        }
     }
 }
+
+/** When the simulated backups were taken: the newest daily backup of the source. */
+export const SIMULATED_BACKUP_START = "2026-11-24T02:00:00Z";
+
+/**
+ * What a healthy cluster reports once Pulumi's awaits end, for objects whose outputs the program reads: the
+ * source location synced, the restore Completed with the newest backup of the schedule, that backup's times.
+ * Tests override it per type with `RunOptions.live`.
+ */
+const CLUSTER: Readonly<Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>> = {
+    "kubernetes:velero.io/v1:BackupStorageLocation": () => ({ status: { phase: "Available", lastSyncedTime: "2026-11-25T10:01:00Z" } }),
+    "kubernetes:velero.io/v1:Restore": (inputs) => {
+        const spec = (inputs.spec ?? {}) as Record<string, unknown>;
+        const backupName = typeof spec.backupName === "string" ? spec.backupName : `${String(spec.scheduleName)}-20261124020000`;
+        return {
+            spec: { ...spec, backupName },
+            status: { phase: "Completed", errors: 0, warnings: 0, startTimestamp: "2026-11-25T10:02:00Z", completionTimestamp: "2026-11-25T10:40:00Z", progress: { itemsRestored: 42, totalItems: 42 } },
+        };
+    },
+    "kubernetes:velero.io/v1:Backup": () => ({ status: { phase: "Completed", startTimestamp: SIMULATED_BACKUP_START, completionTimestamp: "2026-11-24T02:20:00Z" } }),
+};
 
 /** Decodes a registration's input struct: unwraps secrets (noting their paths) and resource references. */
 function decodeInputs(value: unknown, at: string, secretPaths: string[]): unknown {
@@ -285,8 +322,16 @@ interface RegisterRequest {
     getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
     getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 }
+interface ReadRequest {
+    getType(): string;
+    getName(): string;
+    getId(): string;
+    getParent(): string;
+    getDependenciesList(): string[];
+}
 interface MockMonitor {
     registerResource(req: RegisterRequest, callback: (err: Error | null, resp?: { getUrn(): string }) => void): Promise<void>;
+    readResource(req: ReadRequest, callback: (err: Error | null, resp?: unknown) => void): Promise<void>;
 }
 
 /** Loads the project's own modules afresh (not node_modules), so `index.ts` runs again from the top. */
@@ -306,10 +351,11 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     const { config, secretKeys } = stackConfig(options);
     return runtimeState.withLocalStorage(async () => {
         const resources: RegisteredResource[] = [];
+        const reads: ReadResource[] = [];
         await pulumi.runtime.setMocks(
             {
-                newResource: (args) => mockState(args, options.stackReferences),
-                call: (args) => args.inputs as Record<string, unknown>,
+                newResource: (args) => mockState(args, options),
+                call: (args) => (args.token === "aws:index/getCallerIdentity:getCallerIdentity" ? { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/ci`, userId: "AIDAEXAMPLE", id: ACCOUNT } : (args.inputs as Record<string, unknown>)),
             },
             PROJECT,
             options.stack,
@@ -324,16 +370,25 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
                 }
                 callback(err, resp);
             });
+        const read = monitor.readResource.bind(monitor);
+        monitor.readResource = (req, callback) =>
+            read(req, (err, resp) => {
+                if (err === null && resp !== undefined) {
+                    reads.push({ type: req.getType(), name: req.getName(), id: req.getId(), parent: req.getParent() || undefined, dependencies: req.getDependenciesList() });
+                }
+                callback(err, resp);
+            });
         pulumi.runtime.setAllConfig(config, [...secretKeys]);
 
         forgetProjectModules();
         const outputs = await pulumi.runtime.runInPulumiStack(() => {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const program = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
-            return Promise.resolve(program);
+            const program = require(path.join(ROOT, "index.ts")) as Record<string, unknown> | (() => Promise<Record<string, unknown>>);
+            // The Node language host calls a program that exports a function and awaits its result.
+            return typeof program === "function" ? program() : Promise.resolve(program);
         });
         await runtimeSettings.waitForRPCs();
-        return new ProgramRun(resources, (outputs ?? {}), config);
+        return new ProgramRun(resources, (outputs ?? {}), config, reads);
     });
 }
 

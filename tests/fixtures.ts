@@ -9,6 +9,8 @@ export const PROD_OUTPUTS = {
     region: "eu-west-1",
     kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:key/prod-vault-key",
     prefix: "prod-eu-1",
+    clusterName: "prod-eu-1",
+    dailyScheduleName: "prod-eu-1-daily",
 } as const;
 
 export const STACK_REFERENCES = { "acme/gitops-dr/prod": PROD_OUTPUTS } as const;
@@ -18,6 +20,8 @@ export const RECOVER_CONFIG = {
     mode: "recover",
     clusterName: "prod-eu-2",
     sourceStack: "acme/gitops-dr/prod",
+    restoreId: "2026-11-25",
+    gitRepoUrl: "https://github.com/acme/platform-gitops.git",
     oidcProviderArn: "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/AAAA",
 } as const;
 

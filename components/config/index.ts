@@ -1,0 +1,168 @@
+/**
+ * The stack configuration: every key gitops-dr reads, declared once (keys.ts), read once (here), validated once.
+ *
+ * `loadConfig()` is the only place in the program that touches `pulumi.Config` or the source stack: it resolves
+ * the source stack's outputs first, then validates everything together, so that a problem found in either stops
+ * the run before any resource is registered. Parsing is split by concern (vault, source and restore,
+ * credentials, Velero and schedules, Argo CD, monitoring); this module only orchestrates and freezes.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+import { parseArgoCd } from "./argocd";
+import { parseCredentials } from "./credentials";
+import { PROJECT } from "./keys";
+import { parseMonitoring } from "./monitoring";
+import { ConfigError, ConfigReader, ConfigWarning, RawConfig, RawValue, q, setCmd } from "./reader";
+import { parseRestore, parseSource, parseSourceStack } from "./restore";
+import { MODES, StackConfig } from "./types";
+import { PREFIX, isDnsLabel } from "./values";
+import { parseVelero } from "./velero";
+import { SourceOutputs, parseVault } from "./vault";
+
+export * from "./keys";
+export * from "./reader";
+export * from "./types";
+export { cronProblem, isValidBucketName, parseDurationHours, regionProblem, AWS_REGIONS } from "./values";
+export { MAX_LOCK_DAYS, COMPLIANCE_ACK_ABOVE_DAYS, TRANSITION_CLASSES, MIN_DAYS_IN_STANDARD_IA } from "./vault";
+export type { SourceOutputs } from "./vault";
+export { MAX_RESTORE_ID, RESTORE_TIMEOUT_MARGIN_MINUTES, prefixesOverlap } from "./restore";
+
+/** The outputs a protect stack publishes for recover and drill stacks, read through `sourceStack`. */
+export const SOURCE_STACK_OUTPUTS = ["bucketName", "region", "kmsKeyArn", "prefix", "clusterName", "dailyScheduleName"] as const satisfies readonly (keyof SourceOutputs)[];
+
+/** A validated configuration and the warnings its keys raised. */
+export interface ParsedConfig {
+    readonly config: StackConfig;
+    readonly warnings: readonly ConfigWarning[];
+}
+
+/**
+ * Validates raw configuration (and, in recover and drill, the source stack's outputs) and returns the typed,
+ * deeply frozen stack configuration. Collects every problem and throws one {@link ConfigError}.
+ */
+export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: SourceOutputs = {}): ParsedConfig {
+    const r = new ConfigReader(raw, stack);
+    r.checkUnknownKeys();
+
+    const mode = r.oneOf("mode", MODES) ?? "protect";
+    const clusterName = r.str("clusterName");
+    if (clusterName === undefined) {
+        r.problem("clusterName", `is required. Fix: \`${setCmd("clusterName", "prod-eu-1")}\`.`);
+    } else if (!isDnsLabel(clusterName, 40)) {
+        r.problem("clusterName", `${q(clusterName)} must be 1-40 lowercase letters, digits and hyphens, starting and ending with a letter or digit (it names IAM roles and Schedules). Fix: \`${setCmd("clusterName", "prod-eu-1")}\`.`);
+    }
+    const validClusterName = clusterName !== undefined && isDnsLabel(clusterName, 40) ? clusterName : undefined;
+    const kubeContext = r.str("kubeContext") ?? "";
+    const allowUnlistedRegion = r.bool("allowUnlistedRegion", false);
+
+    const sourceStack = parseSourceStack(r, mode);
+    const vault = parseVault(r, mode, allowUnlistedRegion, sourceStack, source);
+
+    let prefix: string | undefined;
+    if (mode === "drill") {
+        r.forbidInMode("prefix", mode, "a drill writes no backups");
+    } else {
+        prefix = r.str("prefix") ?? validClusterName;
+        if (prefix !== undefined && (!PREFIX.test(prefix) || prefix.length > 200)) {
+            r.problem("prefix", `${q(prefix)} must be path segments of letters, digits and !_.*'()- separated by single slashes, with no leading or trailing slash. Fix: \`${setCmd("prefix", "prod-eu-1")}\`.`);
+            prefix = undefined;
+        }
+    }
+    const sourceSettings = parseSource(r, mode, validClusterName, prefix, sourceStack, source);
+    const credentials = parseCredentials(r, validClusterName, allowUnlistedRegion);
+    const velero = parseVelero(r, mode, validClusterName, vault.lockDays > 0 ? vault.lockDays : undefined);
+    const argoCd = parseArgoCd(r, mode, velero.namespace);
+    const restore = parseRestore(r, mode, validClusterName);
+    const monitoring = parseMonitoring(r);
+
+    if (r.problems.length > 0) {
+        throw new ConfigError(r.problems);
+    }
+    // Every `undefined` below was reported above, so these assertions only narrow types.
+    const config: StackConfig = {
+        project: PROJECT,
+        stack,
+        mode,
+        clusterName: validClusterName!,
+        kubeContext,
+        prefix,
+        vault,
+        source: sourceSettings,
+        credentials: credentials!,
+        velero: { ...velero, repoPassword: velero.repoPassword! },
+        argoCd,
+        restore,
+        monitoring,
+    };
+    return { config: deepFreeze(config), warnings: Object.freeze([...r.warnings]) };
+}
+
+/** {@link parseConfigWithWarnings} without the warnings. */
+export function parseConfig(raw: RawConfig, stack: string, source: SourceOutputs = {}): StackConfig {
+    return parseConfigWithWarnings(raw, stack, source).config;
+}
+
+/**
+ * Freezes plain objects and arrays all the way down, but not `pulumi.Output`s: a library deep-freeze would
+ * freeze an Output's internals, which the SDK mutates. Hand-written for that reason.
+ */
+function deepFreeze<T>(value: T): T {
+    if (value !== null && typeof value === "object" && !pulumi.Output.isInstance(value) && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const v of Object.values(value as object)) {
+            deepFreeze(v);
+        }
+    }
+    return value;
+}
+
+/** Reads the `gitops-dr:` configuration of the running stack, with which values the CLI marked secret. */
+export function readRawConfig(): RawConfig {
+    // pulumi.Config offers no "is this key secret?" query; the runtime's own check reads the secret key list the
+    // CLI passes to the program (PULUMI_CONFIG_SECRET_KEYS).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
+    const raw: Record<string, RawValue> = {};
+    for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+        const [namespace, key] = fullKey.split(":", 2);
+        if (namespace === PROJECT && key !== undefined) {
+            raw[key] = { value, secret: runtimeConfig.isConfigSecret(fullKey) };
+        }
+    }
+    return raw;
+}
+
+/**
+ * Reads the outputs of the source stack that recover and drill stacks build on. A StackReference is a read of
+ * another stack's state, not a resource of this one; its outputs are known in previews too.
+ */
+export async function readSourceOutputs(name: string): Promise<SourceOutputs> {
+    const ref = new pulumi.StackReference(`${PROJECT}-${pulumi.getStack()}-source`, { name });
+    const outputs: Record<string, string> = {};
+    for (const key of SOURCE_STACK_OUTPUTS) {
+        const details = await ref.getOutputDetails(key);
+        const value: unknown = details.value ?? details.secretValue;
+        if (typeof value === "string" && value !== "") {
+            outputs[key] = value;
+        }
+    }
+    return outputs;
+}
+
+/**
+ * Reads and validates the running stack's configuration, after resolving the source stack's outputs, and logs
+ * every warning. Throws a {@link ConfigError} before the program registers any resource.
+ */
+export async function loadConfig(): Promise<StackConfig> {
+    const raw = readRawConfig();
+    const stack = pulumi.getStack();
+    const first = new ConfigReader(raw, stack);
+    const mode = first.oneOf("mode", MODES) ?? "protect";
+    const sourceStack = parseSourceStack(first, mode);
+    const source = sourceStack !== undefined ? await readSourceOutputs(sourceStack) : {};
+    const { config, warnings } = parseConfigWithWarnings(raw, stack, source);
+    for (const w of warnings) {
+        void pulumi.log.warn(`${w.key}: ${w.message}`);
+    }
+    return config;
+}

@@ -1,0 +1,155 @@
+/**
+ * The validated configuration's types. {@link StackConfig} is what every component receives; nothing outside
+ * components/config reads `pulumi.Config`.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+
+/** What a stack does with the cluster it points at. */
+export type Mode =
+    /** The live cluster: creates (or joins) the vault and backs up daily. */
+    | "protect"
+    /** A new cluster replacing a lost one: restores the lost cluster's backups, then protects itself. */
+    | "recover"
+    /** A throwaway rebuild from prod's backups, strictly read-only towards them. */
+    | "drill";
+export const MODES: readonly Mode[] = ["protect", "recover", "drill"];
+
+export type LockMode = "GOVERNANCE" | "COMPLIANCE";
+export const LOCK_MODES: readonly LockMode[] = ["GOVERNANCE", "COMPLIANCE"];
+
+export type CredentialsMode = "irsa" | "podIdentity" | "staticKeys";
+export const CREDENTIALS_MODES: readonly CredentialsMode[] = ["irsa", "podIdentity", "staticKeys"];
+
+export type VolumeDataMode = "dataMover" | "nativeSnapshots";
+export const VOLUME_DATA_MODES: readonly VolumeDataMode[] = ["dataMover", "nativeSnapshots"];
+
+/** S3 storage classes a lifecycle rule may move backups to (instant-access classes only, see `storageTransitions`). */
+export type TransitionStorageClass = "STANDARD_IA" | "INTELLIGENT_TIERING" | "GLACIER_IR";
+
+/** A lifecycle transition of current backup objects. */
+export interface StorageTransition {
+    readonly storageClass: TransitionStorageClass;
+    readonly days: number;
+}
+
+/** One Velero backup schedule (the daily one, or a longer-lived tier). */
+export interface BackupTier {
+    readonly key: "daily" | "weekly" | "monthly";
+    /** Name of the Schedule object: `<clusterName>-<key>`, so backups say which cluster took them. */
+    readonly name: string;
+    readonly cron: string;
+    /** Go duration, e.g. `720h`. */
+    readonly ttl: string;
+    readonly ttlHours: number;
+}
+
+/** Where the vault is and how it is configured. Every location value is known before any resource exists. */
+export interface VaultSettings {
+    /** protect only: this stack creates the bucket, its KMS key and the replica. */
+    readonly create: boolean;
+    readonly bucketName: string;
+    readonly region: string;
+    /** Absent only when the vault creates its own key. */
+    readonly kmsKeyArn?: string;
+    readonly lockMode: LockMode;
+    readonly lockDays: number;
+    readonly noncurrentVersionExpirationDays: number;
+    readonly abortIncompleteMultipartUploadDays: number;
+    readonly transitions: readonly StorageTransition[];
+    readonly replica?: { readonly region: string; readonly bucketName: string };
+}
+
+/** The backups a recover or drill stack restores from, resolved from config and the source stack's outputs. */
+export interface SourceSettings {
+    /** Fully qualified name of the protect stack, when its outputs were read. */
+    readonly stack?: string;
+    /** Prefix of the lost (or prod) cluster's backups. */
+    readonly prefix: string;
+    /** The lost cluster's daily Schedule name, which labels its backups (`velero.io/schedule-name`). */
+    readonly scheduleName: string;
+}
+
+export type CredentialSettings =
+    | { readonly mode: "irsa"; readonly oidcProviderArn: string }
+    | { readonly mode: "podIdentity"; readonly eksClusterName: string; readonly clusterRegion: string }
+    | {
+          readonly mode: "staticKeys";
+          readonly accessKeyId: pulumi.Output<string>;
+          readonly secretAccessKey: pulumi.Output<string>;
+      };
+
+export interface VeleroSettings {
+    readonly namespace: string;
+    readonly releaseName: string;
+    readonly volumeDataMode: VolumeDataMode;
+    readonly awsPluginVersion: string;
+    /** Empty in a drill: it takes no backups. */
+    readonly tiers: readonly BackupTier[];
+    readonly excludedNamespaces: readonly string[];
+    /** kopia repository password, always a secret. */
+    readonly repoPassword: pulumi.Output<string>;
+    /** Node labels the data-mover pods must run on (`loadAffinity`); empty: any node. */
+    readonly dataMoverNodeLabels: Readonly<Record<string, string>>;
+}
+
+export interface GitRepository {
+    readonly url: string;
+    readonly path: string;
+    readonly revision: string;
+    readonly username?: string;
+    readonly password?: pulumi.Output<string>;
+    readonly sshPrivateKey?: pulumi.Output<string>;
+}
+
+export interface ArgoCdSettings {
+    readonly namespace: string;
+    readonly releaseName: string;
+    readonly repository: GitRepository;
+    /** protect only: Applications allowed to create their first claims and Secrets. Empty: none. */
+    readonly newAppVolumes: readonly string[];
+}
+
+/** How a recover or drill stack restores (absent in protect). */
+export interface RestoreSettings {
+    /** Makes the Restore's name unique per recovery or drill; part of every restore resource's name. */
+    readonly id: string;
+    /** Restore exactly this backup instead of the newest Completed one of the source's daily schedule. */
+    readonly backupName?: string;
+    /** Let a named PartiallyFailed backup be restored. */
+    readonly acceptPartiallyFailedBackup: boolean;
+    /** Let the rebuild go on after a PartiallyFailed restore (loudly). */
+    readonly acceptPartiallyFailedRestore: boolean;
+    /** Restrict the restore to these namespaces; empty: all. */
+    readonly namespaces: readonly string[];
+    /** Old StorageClass name -> new one, for volumes whose class does not exist in the new cluster. */
+    readonly storageClassMappings: Readonly<Record<string, string>>;
+    readonly backupCheckTimeoutMinutes: number;
+    readonly restoreTimeoutMinutes: number;
+}
+
+export interface MonitoringSettings {
+    readonly prometheusOperator: boolean;
+    /** Extra labels on the ServiceMonitor, PodMonitor and PrometheusRule (Prometheus selectors). */
+    readonly labels: Readonly<Record<string, string>>;
+}
+
+/** The whole validated stack configuration. Deeply frozen. */
+export interface StackConfig {
+    readonly project: string;
+    readonly stack: string;
+    readonly mode: Mode;
+    readonly clusterName: string;
+    /** Empty string: the kubeconfig's current context. */
+    readonly kubeContext: string;
+    /** Prefix this cluster writes its own backups under; absent in a drill, which writes none. */
+    readonly prefix?: string;
+    readonly vault: VaultSettings;
+    /** Present in recover and drill. */
+    readonly source?: SourceSettings;
+    readonly credentials: CredentialSettings;
+    readonly velero: VeleroSettings;
+    readonly argoCd: ArgoCdSettings;
+    /** Present in recover and drill. */
+    readonly restore?: RestoreSettings;
+    readonly monitoring: MonitoringSettings;
+}

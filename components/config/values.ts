@@ -1,0 +1,272 @@
+/**
+ * Validators for values that other tools parse: Go durations and robfig/cron schedules as Velero reads them,
+ * AWS regions, ARNs and names as AWS accepts them, Kubernetes names as the API server accepts them.
+ */
+import * as aws from "@pulumi/aws";
+import { closest } from "fastest-levenshtein";
+
+// --- Go durations --------------------------------------------------------------------------------------------
+
+/** Nanoseconds per unit of Go's `time.ParseDuration` (go `src/time/format.go`, `unitMap`). */
+const GO_UNITS: Readonly<Record<string, number>> = {
+    ns: 1,
+    us: 1e3,
+    "µs": 1e3, // U+00B5 micro sign
+    "μs": 1e3, // U+03BC Greek mu
+    ms: 1e6,
+    s: 1e9,
+    m: 60e9,
+    h: 3600e9,
+};
+
+/**
+ * Hours in a Go duration string (`720h`, `36.5h`, `1h30m`, `90m`), or undefined when `time.ParseDuration` would
+ * refuse it. Velero's `ttl` fields are `metav1.Duration`, which unmarshals with `time.ParseDuration`. Follows go
+ * `src/time/format.go` `ParseDuration`: an optional sign, then one or more decimal numbers each with a unit;
+ * "0" alone is allowed; no days. A negative duration parses but keeps no backup; callers check the sign.
+ */
+export function parseDurationHours(value: string): number | undefined {
+    let s = value;
+    let sign = 1;
+    if (s.startsWith("-") || s.startsWith("+")) {
+        sign = s.startsWith("-") ? -1 : 1;
+        s = s.slice(1);
+    }
+    if (s === "0") {
+        return 0;
+    }
+    if (s === "") {
+        return undefined;
+    }
+    let total = 0;
+    const part = /^(\d*)(?:\.(\d*))?([^\d.]+)/;
+    while (s !== "") {
+        const m = part.exec(s);
+        // Go needs a digit before or after the dot ("." alone or ".h" is "invalid duration").
+        if (m === null || (m[1] === "" && (m[2] ?? "") === "")) {
+            return undefined;
+        }
+        const unit = GO_UNITS[m[3]];
+        if (unit === undefined) {
+            return undefined; // "unknown unit" (e.g. d, w)
+        }
+        total += Number(`${m[1] === "" ? "0" : m[1]}.${m[2] ?? "0"}`) * unit;
+        s = s.slice(m[0].length);
+    }
+    return (sign * total) / GO_UNITS.h;
+}
+
+// --- robfig/cron v3 ParseStandard ----------------------------------------------------------------------------
+
+interface CronBounds {
+    readonly min: number;
+    readonly max: number;
+    readonly names?: Readonly<Record<string, number>>;
+}
+
+const MONTHS: Readonly<Record<string, number>> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };
+const DAYS: Readonly<Record<string, number>> = { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 };
+
+/** The five fields of a standard spec and their bounds (robfig/cron v3 `spec.go`: seconds..dow bounds). */
+const CRON_FIELDS: readonly { readonly name: string; readonly bounds: CronBounds }[] = [
+    { name: "minute", bounds: { min: 0, max: 59 } },
+    { name: "hour", bounds: { min: 0, max: 23 } },
+    { name: "day of month", bounds: { min: 1, max: 31 } },
+    { name: "month", bounds: { min: 1, max: 12, names: MONTHS } },
+    { name: "day of week", bounds: { min: 0, max: 6, names: DAYS } },
+];
+
+/** robfig/cron v3 `parser.go` `parseDescriptor`: the descriptors and `@every <duration>`. */
+const CRON_DESCRIPTORS = new Set(["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"]);
+
+/** robfig/cron v3 `parser.go` `mustParseInt`: `strconv.Atoi`, then no negatives. */
+function cronInt(expr: string): number | string {
+    if (!/^[+-]?\d+$/.test(expr)) {
+        return `failed to parse int from ${expr}`;
+    }
+    const n = Number(expr);
+    return n < 0 ? `negative number (${n}) not allowed: ${expr}` : n;
+}
+
+/** robfig/cron v3 `parser.go` `getRange`: one comma-separated part of a field, or the reason it is refused. */
+function cronRangeProblem(expr: string, r: CronBounds): string | undefined {
+    const rangeAndStep = expr.split("/");
+    const lowAndHigh = rangeAndStep[0].split("-");
+    let start: number;
+    let end: number;
+    if (lowAndHigh[0] === "*" || lowAndHigh[0] === "?") {
+        // `?` is a star in every field (getRange: `lowAndHigh[0] == "*" || lowAndHigh[0] == "?"`).
+        [start, end] = [r.min, r.max];
+    } else {
+        const named = (x: string) => r.names?.[x.toLowerCase()] ?? cronInt(x);
+        const low = named(lowAndHigh[0]);
+        if (typeof low === "string") {
+            return low;
+        }
+        start = low;
+        if (lowAndHigh.length === 1) {
+            end = start;
+        } else if (lowAndHigh.length === 2) {
+            const high = named(lowAndHigh[1]);
+            if (typeof high === "string") {
+                return high;
+            }
+            end = high;
+        } else {
+            return `too many hyphens: ${expr}`;
+        }
+    }
+    if (rangeAndStep.length > 2) {
+        return `too many slashes: ${expr}`;
+    }
+    let step = 1;
+    if (rangeAndStep.length === 2) {
+        const parsed = cronInt(rangeAndStep[1]);
+        if (typeof parsed === "string") {
+            return parsed;
+        }
+        step = parsed;
+        // "N/step" means "N-max/step".
+        if (lowAndHigh.length === 1) {
+            end = r.max;
+        }
+    }
+    if (start < r.min) {
+        return `beginning of range (${start}) below minimum (${r.min}): ${expr}`;
+    }
+    if (end > r.max) {
+        return `end of range (${end}) above maximum (${r.max}): ${expr}`;
+    }
+    if (start > end) {
+        return `beginning of range (${start}) beyond end of range (${end}): ${expr}`;
+    }
+    if (step === 0) {
+        return `step of range should be a positive number: ${expr}`;
+    }
+    return undefined;
+}
+
+function isTimeZone(name: string): boolean {
+    try {
+        new Intl.DateTimeFormat("en-US", { timeZone: name });
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * Why Velero would refuse `spec` as a Schedule's `schedule`, or undefined when it accepts it. Velero parses it
+ * with robfig/cron v3 `cron.ParseStandard` (velero `pkg/controller/schedule_controller.go`, `parseCronSchedule`);
+ * this follows that parser (`parser.go`): an optional `CRON_TZ=`/`TZ=` prefix, a descriptor (`@daily`, ...,
+ * `@every <Go duration>`) or exactly five fields; in each field `*` or `?`, numbers or names, ranges, steps and
+ * lists; day of week 0-6. No `L`, `W`, `#` or `H`.
+ */
+export function cronProblem(spec: string): string | undefined {
+    let s = spec.trim();
+    if (s === "") {
+        return "is empty";
+    }
+    if (s.startsWith("TZ=") || s.startsWith("CRON_TZ=")) {
+        const space = s.indexOf(" ");
+        const zone = s.slice(s.indexOf("=") + 1, space < 0 ? undefined : space);
+        if (space < 0 || !isTimeZone(zone)) {
+            return `names the time zone ${JSON.stringify(zone)}, which is not an IANA time zone`;
+        }
+        s = s.slice(space).trim();
+    }
+    if (s.startsWith("@")) {
+        if (CRON_DESCRIPTORS.has(s)) {
+            return undefined;
+        }
+        if (s.startsWith("@every ")) {
+            const hours = parseDurationHours(s.slice("@every ".length).trim());
+            return hours === undefined || hours <= 0 ? "has an @every interval that is not a positive Go duration (e.g. @every 12h)" : undefined;
+        }
+        return `is an unrecognized descriptor; Velero takes ${[...CRON_DESCRIPTORS].join(", ")} or @every <duration>`;
+    }
+    const fields = s.split(/\s+/);
+    if (fields.length !== 5) {
+        return `has ${fields.length} field${fields.length === 1 ? "" : "s"}; Velero takes exactly 5 (minute hour day-of-month month day-of-week)`;
+    }
+    for (let i = 0; i < 5; i++) {
+        for (const part of fields[i].split(",").filter((p) => p !== "")) {
+            const issue = cronRangeProblem(part, CRON_FIELDS[i].bounds);
+            if (issue !== undefined) {
+                return `has a ${CRON_FIELDS[i].name} field Velero's cron parser refuses (${issue})`;
+            }
+        }
+    }
+    return undefined;
+}
+
+// --- AWS -----------------------------------------------------------------------------------------------------
+
+/** Every region the pinned @pulumi/aws knows (`aws.Region`). */
+export const AWS_REGIONS: readonly string[] = Object.values(aws.Region);
+
+/** The shape of an AWS region name, for regions newer than the provider (`allowUnlistedRegion`). */
+const REGION_SHAPE = /^[a-z]{2,4}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+
+/** Why `region` is not an AWS region, or undefined. Suggests the closest known one. */
+export function regionProblem(region: string, allowUnlisted: boolean): string | undefined {
+    if (AWS_REGIONS.includes(region)) {
+        return undefined;
+    }
+    if (allowUnlisted && REGION_SHAPE.test(region)) {
+        return undefined;
+    }
+    const guess = closest(region, [...AWS_REGIONS]);
+    return allowUnlisted
+        ? `is not shaped like an AWS region (e.g. ${guess})`
+        : `is not an AWS region the pinned @pulumi/aws knows; did you mean ${guess}? (A region newer than the provider: set gitops-dr:allowUnlistedRegion true.)`;
+}
+
+export const KMS_KEY_ARN = /^arn:aws[-a-z]*:kms:([a-z0-9-]+):(\d{12}):key\/[A-Za-z0-9-]+$/;
+export const OIDC_PROVIDER_ARN = /^arn:aws[-a-z]*:iam::\d{12}:oidc-provider\/oidc\.eks\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/id\/[A-Za-z0-9]+$/;
+
+/** The region part of an ARN (`arn:partition:service:<region>:...`). */
+export function arnRegion(arn: string): string {
+    return arn.split(":")[3] ?? "";
+}
+
+/** Whether `name` is a valid S3 general purpose bucket name (AWS "Bucket naming rules"). */
+export function isValidBucketName(name: string): boolean {
+    return (
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
+        !name.includes("..") &&
+        !/^\d+\.\d+\.\d+\.\d+$/.test(name) &&
+        !name.startsWith("xn--") &&
+        !name.startsWith("sthree-") &&
+        !name.startsWith("amzn-s3-demo-") &&
+        !name.endsWith("-s3alias") &&
+        !name.endsWith("--ol-s3") &&
+        !name.endsWith(".mrap") &&
+        !name.endsWith("--x-s3") &&
+        !name.endsWith("--table-s3")
+    );
+}
+
+// --- Kubernetes and names ------------------------------------------------------------------------------------
+
+/** RFC 1123 label, as namespaces and most names must be. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const isDnsLabel = (s: string, max = 63): boolean => DNS_LABEL.test(s) && s.length <= max;
+
+/** A label key (optional DNS-subdomain prefix, then a name of at most 63) as the API server accepts it. */
+export function isLabelKey(key: string): boolean {
+    const slash = key.lastIndexOf("/");
+    const [prefix, name] = slash < 0 ? ["", key] : [key.slice(0, slash), key.slice(slash + 1)];
+    const nameOk = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name) && name.length <= 63;
+    const prefixOk = prefix === "" || (/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(prefix) && prefix.length <= 253);
+    return nameOk && prefixOk;
+}
+
+/** A label value: empty, or at most 63 alphanumerics with `-_.` inside. */
+export const isLabelValue = (v: string): boolean => v === "" || (/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(v) && v.length <= 63);
+
+/** A fully qualified stack name as StackReference takes it: `org/project/stack` (or `project/stack`, `stack`). */
+export const STACK_NAME = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/;
+
+/** An S3 key prefix of path segments, no leading or trailing slash. */
+export const PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;

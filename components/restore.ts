@@ -1,0 +1,191 @@
+/**
+ * The restore of a recover or drill stack: the lost cluster's PVs, PVCs and Secrets, with their volume data,
+ * brought back by one `velero.io/v1 Restore` after the backups are visible, and checked before anything that
+ * depends on it (the root Application, a recovered cluster's Schedules) may start.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import { RESTORE_TIMEOUT_MARGIN_MINUTES, RestoreSettings } from "./config";
+import { BACKED_UP_RESOURCES, NOT_HELM_RELEASE_SECRETS } from "./velero";
+import { WAIT_FOR, phaseIn } from "./wait";
+
+/** Every phase a Restore can end in (velero `pkg/apis/velero/v1/restore_types.go`). */
+export const TERMINAL_RESTORE_PHASES = ["Completed", "PartiallyFailed", "Failed", "FailedValidation"] as const;
+export type TerminalRestorePhase = (typeof TERMINAL_RESTORE_PHASES)[number];
+
+/** The fields of a Restore's status the check reads (`restore_types.go`, `RestoreStatus`). */
+export interface RestoreStatus {
+    readonly phase?: string;
+    readonly errors?: number;
+    readonly warnings?: number;
+    readonly failureReason?: string;
+    readonly validationErrors?: readonly string[];
+    readonly startTimestamp?: string;
+    readonly completionTimestamp?: string;
+    readonly progress?: { readonly itemsRestored?: number; readonly totalItems?: number };
+}
+
+/** The result of a finished restore, as the stack reports it. */
+export interface RestoreOutcome {
+    readonly restoreName: string;
+    readonly backupName: string;
+    readonly phase: string;
+    readonly errors: number;
+    readonly warnings: number;
+    readonly itemsRestored?: number;
+    readonly startTimestamp?: string;
+    readonly completionTimestamp?: string;
+}
+
+/** The command that explains a restore. */
+export const describeCommand = (namespace: string, restoreName: string): string =>
+    `velero restore describe ${restoreName} --details -n ${namespace}; velero restore logs ${restoreName} -n ${namespace}`;
+
+/**
+ * Decides whether the rebuild may go on after a restore ended: `Completed` always, `PartiallyFailed` only when
+ * accepted. Anything else stops the update with the restore's name, phase, counts and the command to read it.
+ * Pure, so tests drive every phase.
+ */
+export function checkRestore(
+    restoreName: string,
+    namespace: string,
+    backupName: string | undefined,
+    status: RestoreStatus | undefined,
+    acceptPartiallyFailed: boolean,
+): RestoreOutcome {
+    const phase = status?.phase ?? "";
+    const outcome: RestoreOutcome = {
+        restoreName,
+        backupName: backupName ?? "",
+        phase,
+        errors: status?.errors ?? 0,
+        warnings: status?.warnings ?? 0,
+        itemsRestored: status?.progress?.itemsRestored,
+        startTimestamp: status?.startTimestamp,
+        completionTimestamp: status?.completionTimestamp,
+    };
+    if (phase === "Completed" || (phase === "PartiallyFailed" && acceptPartiallyFailed)) {
+        return outcome;
+    }
+    const detail = [
+        `errors: ${outcome.errors}`,
+        `warnings: ${outcome.warnings}`,
+        ...(status?.failureReason ? [`failure reason: ${status.failureReason}`] : []),
+        ...(status?.validationErrors?.length ? [`validation errors: ${status.validationErrors.join("; ")}`] : []),
+    ].join(", ");
+    const why =
+        phase === "PartiallyFailed"
+            ? "Some PVs, PVCs or Secrets were not restored, so Argo CD was not allowed to sync."
+            : phase === "FailedValidation"
+              ? "Velero refused the restore before it started (is the backup synced and Completed? is the source location Available?)."
+              : phase === ""
+                ? "The restore did not report an end."
+                : "The restore failed, so Argo CD was not allowed to sync.";
+    const accept = phase === "PartiallyFailed" ? " To go on anyway: `pulumi config set gitops-dr:acceptPartiallyFailedRestore true` and run `pulumi up` again." : "";
+    throw new Error(
+        `Restore ${restoreName} of backup ${backupName ?? "(none chosen)"} ended ${phase === "" ? "with no phase" : phase} (${detail}). ${why} ` +
+            `Read: \`${describeCommand(namespace, restoreName)}\`.${accept} ` +
+            `To retry, fix the cause and set a new gitops-dr:restoreId (a Restore never runs twice).`,
+    );
+}
+
+/** The Restore's spec (fields from ../shared/reference/velero-1.18-crds/restores.yaml). */
+export function restoreSpec(settings: RestoreSettings, source: { scheduleName: string }): Record<string, unknown> {
+    return {
+        // scheduleName: Velero takes the newest Completed backup carrying that velero.io/schedule-name label
+        // (restore_controller.go, mostRecentCompletedBackup). The name is the lost cluster's own Schedule
+        // (<clusterName>-daily), so a recovered cluster's new backups can never match it.
+        ...(settings.backupName !== undefined ? { backupName: settings.backupName } : { scheduleName: source.scheduleName }),
+        includedNamespaces: settings.namespaces.length > 0 ? [...settings.namespaces] : ["*"],
+        includedResources: [...BACKED_UP_RESOURCES],
+        includeClusterResources: true,
+        labelSelector: NOT_HELM_RELEASE_SECRETS,
+        restorePVs: true,
+        // Never overwrite what exists: a live object always wins over the backup's copy.
+        existingResourcePolicy: "none",
+        itemOperationTimeout: `${settings.restoreTimeoutMinutes - RESTORE_TIMEOUT_MARGIN_MINUTES}m`,
+    };
+}
+
+export interface VeleroRestoreArgs {
+    /** Name of the Restore object: unique per recovery or drill. */
+    restoreName: string;
+    /** Velero's namespace. */
+    namespace: string;
+    /** How to restore. */
+    settings: RestoreSettings;
+    /** The lost cluster's daily Schedule (used when no backup is named). */
+    sourceScheduleName: string;
+    /** The sync barrier: the `source` location, Available and synced. */
+    syncBarrier: pulumi.Resource;
+    /** Kubernetes provider of the target cluster. */
+    provider: k8s.Provider;
+}
+
+/**
+ * One Velero restore with its wait and its check. `outcome` resolves only when the restore ended in a phase
+ * the stack accepts; it rejects (stopping `pulumi up`) otherwise.
+ */
+export class VeleroRestore extends pulumi.ComponentResource {
+    public readonly restore: k8s.apiextensions.CustomResource;
+    /** The checked result; what depends on the restore takes an input from it. */
+    public readonly outcome: pulumi.Output<RestoreOutcome>;
+    /** The backup that was restored, read back after the restore (for its age). */
+    public readonly backupStartTimestamp: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: VeleroRestoreArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("gitops-dr:restore:VeleroRestore", name, {}, opts);
+        const child = { parent: this, provider: args.provider };
+        const settings = args.settings;
+
+        let dependsOn: pulumi.Resource[] = [args.syncBarrier];
+        if (Object.keys(settings.storageClassMappings).length > 0) {
+            // Velero's change-storage-class restore item action reads this ConfigMap (velero docs,
+            // restore-reference.md "Changing PV/PVC Storage Classes").
+            const mapping = new k8s.core.v1.ConfigMap(`${name}-storage-classes`, {
+                metadata: {
+                    name: "change-storage-class-config",
+                    namespace: args.namespace,
+                    labels: { "velero.io/plugin-config": "", "velero.io/change-storage-class": "RestoreItemAction" },
+                },
+                data: { ...settings.storageClassMappings },
+            }, { ...child, dependsOn: [args.syncBarrier] });
+            dependsOn = [...dependsOn, mapping];
+        }
+
+        this.restore = new k8s.apiextensions.CustomResource(`${name}-restore`, {
+            apiVersion: "velero.io/v1",
+            kind: "Restore",
+            metadata: {
+                name: args.restoreName,
+                namespace: args.namespace,
+                // Ends at any terminal phase: waitFor has no failure condition, so the phase is checked below.
+                annotations: { [WAIT_FOR]: phaseIn(TERMINAL_RESTORE_PHASES) },
+            },
+            spec: restoreSpec(settings, { scheduleName: args.sourceScheduleName }),
+            // A TypeScript CustomResource exposes only the keys its args name (pulumi-kubernetes #1836).
+            status: undefined,
+        }, {
+            ...child,
+            dependsOn,
+            customTimeouts: { create: `${settings.restoreTimeoutMinutes}m`, update: `${settings.restoreTimeoutMinutes}m` },
+        });
+
+        const live = this.restore as unknown as { spec: pulumi.Output<{ backupName?: string }>; status: pulumi.Output<RestoreStatus | undefined> };
+        this.outcome = pulumi
+            .all([live.spec, live.status])
+            .apply(([spec, status]) => checkRestore(args.restoreName, args.namespace, spec.backupName ?? settings.backupName, status, settings.acceptPartiallyFailedRestore));
+
+        // The restored backup, read back for its start time: the data's age at restore (RPO).
+        // Built like CustomResource.get, but naming `status` so that the read exposes it (#1836).
+        const backup = new k8s.apiextensions.CustomResource(`${name}-backup`, {
+            apiVersion: "velero.io/v1",
+            kind: "Backup",
+            status: undefined,
+        }, { ...child, id: pulumi.interpolate`${args.namespace}/${this.outcome.backupName}` });
+        this.backupStartTimestamp = (backup as unknown as { status: pulumi.Output<{ startTimestamp?: string } | undefined> }).status.apply((s) => s?.startTimestamp);
+
+        this.registerOutputs({ outcome: this.outcome, backupStartTimestamp: this.backupStartTimestamp });
+    }
+}

@@ -1,0 +1,262 @@
+/**
+ * The Pulumi CLI's config stage, as the offline engine applies it before running the program. Everything here
+ * follows pulumi `sdk/go/common/workspace/config.go` (`ValidateStackConfigAndApplyProjectConfig`, `mergeConfig`),
+ * `project.go` (`ValidateConfigValue`, `Project.Validate`) and `sdk/go/common/resource/config` (how stack
+ * values reach the program), so a stack that the CLI would refuse is refused here with the CLI's own message:
+ *
+ * - a project-namespace key declared with neither `default` nor `value` and not set on the stack:
+ *   "Stack 'prod' is missing configuration value 'x'" (values 'a' and 'b'; 'a', 'b' and 'c');
+ * - a typed key declared `secret: true` whose stack value is not `secure:`:
+ *   "Stack 'prod' with configuration key 'x' must be encrypted as it's secret";
+ * - a stack value that does not fit the declared type (integer: Go `strconv.Atoi`; boolean: exactly true or
+ *   false; array: a YAML list, each item of `items`' type; string: any scalar):
+ *   "Stack 'prod' with configuration key 'x' must be of type 'integer'";
+ * - then the program sees every value as a string: scalars as YAML wrote them, lists and maps as JSON, secrets
+ *   decrypted and listed in PULUMI_CONFIG_SECRET_KEYS.
+ *
+ * `pulumiConfigSet` replays `pulumi config set` / `rm` command lines onto a stack file, so the README's
+ * commands can be checked to produce what the CLI would store (`--path` for list elements, `--secret`).
+ */
+import { parse as parseYaml } from "yaml";
+
+/** A stack file's value: a YAML scalar, list or map, or `{ secure: ... }` (here: the plaintext, marked). */
+export type StackValue = string | number | boolean | null | readonly StackValue[] | { readonly [k: string]: StackValue } | SecureValue;
+export interface SecureValue {
+    readonly secure: string;
+}
+const isSecure = (v: StackValue): v is SecureValue => typeof v === "object" && v !== null && !Array.isArray(v) && "secure" in v;
+
+/** A project's `config:` declaration of one key. */
+export interface ConfigDeclaration {
+    readonly type?: "string" | "integer" | "boolean" | "array" | "object";
+    readonly items?: { readonly type: string };
+    readonly description?: string;
+    readonly default?: unknown;
+    readonly value?: unknown;
+    readonly secret?: boolean;
+}
+
+/** The CLI refused the project or the stack's configuration. */
+export class CliConfigError extends Error {}
+
+const SIMPLE_TYPES = new Set(["string", "integer", "boolean", "array", "object"]);
+
+/**
+ * `Project.Validate` for the `config:` block: allowed types, `items` on arrays, and the rules for keys of other
+ * namespaces. Returns the declarations keyed by fully qualified name.
+ */
+export function validateProjectConfig(projectName: string, block: Readonly<Record<string, unknown>>): Map<string, ConfigDeclaration> {
+    const result = new Map<string, ConfigDeclaration>();
+    for (const [key, raw] of Object.entries(block)) {
+        // A bare value is shorthand for `default` (`RewriteShorthandConfigValues`).
+        const decl: ConfigDeclaration = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? (raw as ConfigDeclaration) : { default: raw };
+        const namespaced = key.includes(":") && !key.startsWith(`${projectName}:`);
+        const full = key.includes(":") ? key : `${projectName}:${key}`;
+        if (namespaced) {
+            if (decl.type !== undefined) {
+                throw new CliConfigError(`Configuration key '${key}' is not namespaced by the project and should not define a type`);
+            }
+            if (decl.default !== undefined) {
+                throw new CliConfigError(`Configuration key '${key}' is not namespaced by the project and should not define a default value. Did you mean to use the 'value' attribute instead of 'default'?`);
+            }
+            if (decl.value === undefined) {
+                throw new CliConfigError(`Configuration key '${key}' is namespaced and must provide an attribute 'value'`);
+            }
+        }
+        if (decl.default !== undefined && decl.value !== undefined) {
+            throw new CliConfigError(`project config '${key}' cannot have both a 'default' and 'value' attribute`);
+        }
+        if (decl.type !== undefined && !SIMPLE_TYPES.has(decl.type)) {
+            throw new CliConfigError(`#/config/${key}/type: value must be one of "string", "integer", "boolean", "array", "object"`);
+        }
+        if (decl.type === "array" && decl.items === undefined) {
+            throw new CliConfigError(`The configuration key '${key}' declares an array but does not specify the underlying type via the 'items' attribute`);
+        }
+        result.set(full, decl);
+    }
+    return result;
+}
+
+/** The type name the CLI prints: `array<string>` for arrays. */
+function typeName(decl: ConfigDeclaration): string {
+    return decl.type === "array" ? `array<${decl.items?.type ?? "string"}>` : (decl.type ?? "string");
+}
+
+/** `ValidateConfigValue`: whether a stack value fits a declared type. */
+function fitsType(type: string, value: StackValue, items?: { readonly type: string }): boolean {
+    const scalar = typeof value === "string" || typeof value === "number" || typeof value === "boolean";
+    // Values are compared as the strings the stack file's scalars marshal to.
+    const text = typeof value === "string" ? value : scalar ? String(value) : undefined;
+    switch (type) {
+        case "string":
+            return scalar;
+        case "integer":
+            return text !== undefined && /^[+-]?\d+$/.test(text) && Math.abs(Number(text)) <= 2 ** 63;
+        case "boolean":
+            return text === "true" || text === "false";
+        case "array":
+            return Array.isArray(value) && (value as StackValue[]).every((v) => fitsType(items?.type ?? "string", v));
+        case "object":
+            return typeof value === "object" && value !== null && !Array.isArray(value);
+        default:
+            return false;
+    }
+}
+
+/** How the language host hands a value to the program: strings as they are, everything else as JSON. */
+function encode(value: StackValue): string {
+    if (isSecure(value)) {
+        return value.secure;
+    }
+    if (typeof value === "string") {
+        return value;
+    }
+    if (typeof value === "number" || typeof value === "boolean") {
+        return String(value);
+    }
+    return JSON.stringify(value);
+}
+
+/** The configuration the program receives. */
+export interface ProgramConfig {
+    readonly config: Record<string, string>;
+    readonly secretKeys: Set<string>;
+}
+
+/**
+ * `ValidateStackConfigAndApplyProjectConfig`: checks the stack's values against the declarations, applies
+ * defaults and values, and encodes everything as the program sees it. Throws the CLI's error.
+ */
+export function applyProjectConfig(
+    projectName: string,
+    stackName: string,
+    declarations: ReadonlyMap<string, ConfigDeclaration>,
+    stackValues: ReadonlyMap<string, StackValue>,
+): ProgramConfig {
+    const missing: string[] = [];
+    const config: Record<string, string> = {};
+    const secretKeys = new Set<string>();
+    for (const [key, decl] of declarations) {
+        const shortKey = key.startsWith(`${projectName}:`) ? key.slice(projectName.length + 1) : key;
+        const onStack = stackValues.get(key);
+        if (onStack !== undefined) {
+            if (decl.type !== undefined) {
+                if (decl.secret === true && !isSecure(onStack)) {
+                    throw new CliConfigError(`Stack '${stackName}' with configuration key '${shortKey}' must be encrypted as it's secret`);
+                }
+                const plain = isSecure(onStack) ? onStack.secure : onStack;
+                if (!fitsType(decl.type, plain, decl.items)) {
+                    throw new CliConfigError(`Stack '${stackName}' with configuration key '${shortKey}' must be of type '${typeName(decl)}'`);
+                }
+            }
+            continue;
+        }
+        const given = decl.value ?? decl.default;
+        if (given !== undefined) {
+            config[key] = encode(given as StackValue);
+        } else if (key.startsWith(`${projectName}:`)) {
+            missing.push(shortKey);
+        }
+    }
+    if (missing.length > 0) {
+        missing.sort();
+        const list = missing.length === 1 ? `'${missing[0]}'` : `${missing.slice(0, -1).map((m) => `'${m}'`).join(", ")} and '${missing[missing.length - 1]}'`;
+        throw new CliConfigError(`Stack '${stackName}' is missing configuration value${missing.length === 1 ? "" : "s"} ${list}`);
+    }
+    for (const [key, value] of stackValues) {
+        config[key] = encode(value);
+        if (isSecure(value)) {
+            secretKeys.add(key);
+        }
+    }
+    return { config, secretKeys };
+}
+
+/** Reads a stack file's `config:` block; `secure:` values become `{ secure: <placeholder plaintext> }`. */
+export function readStackFile(text: string, projectName: string): Map<string, StackValue> {
+    const doc = (parseYaml(text) ?? {}) as { config?: Record<string, StackValue> };
+    const values = new Map<string, StackValue>();
+    for (const [key, value] of Object.entries(doc.config ?? {})) {
+        const full = key.includes(":") ? key : `${projectName}:${key}`;
+        // An encrypted value cannot be decrypted here: it becomes a recognisable test secret.
+        values.set(full, isSecure(value) ? { secure: `test-secret-for-${key}` } : value);
+    }
+    return values;
+}
+
+/** Splits a shell command line into words, honouring single and double quotes (no expansion). */
+export function shellWords(line: string): string[] {
+    const words: string[] = [];
+    const re = /'([^']*)'|"((?:\\.|[^"\\])*)"|(\S+)/g;
+    let current = "";
+    let last = -1;
+    for (let m = re.exec(line); m !== null; m = re.exec(line)) {
+        const piece = m[1] ?? (m[2] !== undefined ? m[2].replace(/\\(.)/g, "$1") : m[3]);
+        if (last >= 0 && m.index === last) {
+            current += piece;
+        } else {
+            if (last >= 0) {
+                words.push(current);
+            }
+            current = piece;
+        }
+        last = m.index + m[0].length;
+    }
+    if (last >= 0) {
+        words.push(current);
+    }
+    return words;
+}
+
+/**
+ * Applies one `pulumi config set|rm` command (its words after `pulumi config`) to a stack's values, as the CLI
+ * would store them: a plain `set` stores a string; `--path 'key[i]'` stores into a list; `--secret` marks the
+ * value secure. `--json` stores the parsed JSON value (lists and maps).
+ */
+export function pulumiConfigSet(values: Map<string, StackValue>, words: readonly string[], projectName: string): void {
+    const [verb, ...rest] = words;
+    const flags = new Set(rest.filter((w) => w.startsWith("--")));
+    const args = rest.filter((w) => !w.startsWith("--") && !/^-s$/.test(w));
+    for (const f of flags) {
+        if (!["--secret", "--plaintext", "--path", "--json"].includes(f)) {
+            throw new CliConfigError(`unknown flag: ${f}`);
+        }
+    }
+    const qualify = (k: string) => (k.includes(":") ? k : `${projectName}:${k}`);
+    if (verb === "rm") {
+        if (args.length !== 1) {
+            throw new CliConfigError(`accepts 1 arg(s), received ${args.length}`);
+        }
+        values.delete(qualify(args[0]));
+        return;
+    }
+    if (verb !== "set") {
+        throw new CliConfigError(`unknown command "${verb}" for "pulumi config"`);
+    }
+    if (args.length !== 2) {
+        throw new CliConfigError(`accepts between 1 and 2 arg(s), received ${args.length}${args.length < 2 ? " (the value would be read from standard input)" : ""}`);
+    }
+    const [keyArg, raw] = args;
+    const secure = flags.has("--secret");
+    if (flags.has("--path")) {
+        const m = /^([^[]+)\[(\d+)\]$/.exec(keyArg);
+        if (m === null) {
+            throw new CliConfigError(`this model supports --path only for list elements (key[i]): ${keyArg}`);
+        }
+        const key = qualify(m[1]);
+        const index = Number(m[2]);
+        const existing = values.get(key);
+        const list = Array.isArray(existing) ? [...(existing as StackValue[])] : [];
+        if (index > list.length) {
+            throw new CliConfigError(`an array index is out of range: ${keyArg}`);
+        }
+        list[index] = secure ? { secure: raw } : raw;
+        values.set(key, list);
+        return;
+    }
+    let value: StackValue = raw;
+    if (flags.has("--json")) {
+        value = JSON.parse(raw) as StackValue;
+    }
+    values.set(qualify(keyArg), secure ? { secure: typeof value === "string" ? value : JSON.stringify(value) } : value);
+}
