@@ -34,7 +34,7 @@ const SCHEDULE_BACKUPS = `\`${VELERO_CLI} backup get --selector velero.io/schedu
  * True while `metric` rose within the last hour, including the case `increase()` misses: a series that first
  * appears already above zero (prometheus/prometheus#1673). Velero creates the restore counters of a schedule
  * only in `InitSchedule` for Schedules of its own cluster, and of `""` at start; a restore by `scheduleName` in a
- * drill or a fresh recovery cluster, which has no such Schedule, makes its counter appear at 1
+ * cluster without that Schedule (a drill has none) makes its counter appear at 1
  * (velero `pkg/controller/restore_controller.go`, `RegisterRestoreFailed(restore.Spec.ScheduleName)`).
  * When both sides hold, `or` keeps one result per series: set operators match label sets without the metric name.
  * A newly deployed Prometheus may repeat a failure older than an hour once, for at most an hour.
