@@ -142,6 +142,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                       ? { mode: "podIdentity" }
                       : { mode: "staticKeys", accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
             prometheusOperator: config.monitoring.prometheusOperator,
+            monitoringLabels: config.monitoring.labels,
             dataMoverNodeLabels: config.velero.dataMoverNodeLabels,
             syncTimeoutMinutes: config.restore?.backupCheckTimeoutMinutes,
             provider: kubernetes,

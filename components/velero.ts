@@ -5,6 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
+import { alertRules } from "./alerts";
 import type { BackupTier, Mode, VolumeDataMode } from "./config";
 import { WAIT_FOR, waitForAll } from "./wait";
 import { VELERO_AWS_PLUGIN, VELERO_CHART, VELERO_IMAGE } from "./versions";
@@ -62,6 +63,11 @@ export interface VeleroValuesInput {
     readonly prometheusOperator: boolean;
     /** Node labels data-mover pods must run on. Defaults to none. */
     readonly dataMoverNodeLabels?: Readonly<Record<string, string>>;
+    /**
+     * Extra labels on the ServiceMonitor, the node-agent PodMonitor and the PrometheusRule, for a Prometheus whose
+     * selectors require them (e.g. `release: kube-prometheus-stack`). Defaults to `{}`.
+     */
+    readonly monitoringLabels?: Readonly<Record<string, string>>;
 }
 
 interface LocationValues {
@@ -174,68 +180,6 @@ export function scheduleSpec(tier: BackupTier, input: Pick<VeleroValuesInput, "n
 }
 
 /**
- * Alerts on Velero's own metrics (velero `pkg/metrics/metrics.go`). The schedule label is the Backup's
- * `velero.io/schedule-name`; `schedule!=""` leaves ad-hoc backups out.
- */
-export function alertRules(): Record<string, unknown>[] {
-    return [
-        {
-            alert: "VeleroBackupFailed",
-            expr: 'increase(velero_backup_failure_total{schedule!=""}[1h]) > 0',
-            labels: { severity: "critical" },
-            annotations: {
-                summary: "Velero backup of schedule {{ $labels.schedule }} failed",
-                description: "Run `velero backup describe --details` on the newest backup of {{ $labels.schedule }} and `velero backup logs` for the cause.",
-            },
-        },
-        {
-            alert: "VeleroBackupPartiallyFailed",
-            expr: 'increase(velero_backup_partial_failure_total{schedule!=""}[1h]) > 0',
-            labels: { severity: "warning" },
-            annotations: {
-                summary: "Velero backup of schedule {{ $labels.schedule }} partially failed",
-                description: "Some items or volumes of the newest {{ $labels.schedule }} backup were not saved; `velero backup describe --details` lists them.",
-            },
-        },
-        {
-            // A schedule that has succeeded before: its newest success is older than 25 hours.
-            alert: "VeleroNoRecentBackup",
-            expr: '(time() - velero_backup_last_successful_timestamp{schedule!=""}) > 25 * 3600',
-            for: "15m",
-            labels: { severity: "critical" },
-            annotations: {
-                summary: "No successful backup of schedule {{ $labels.schedule }} for 25 hours",
-                description: "The newest completed backup of {{ $labels.schedule }} is {{ $value | humanizeDuration }} old.",
-            },
-        },
-        {
-            // A schedule that has never succeeded. Velero creates the per-schedule counters when it sees a
-            // Schedule (InitSchedule) but the success timestamp only after a completed backup, so this is the
-            // schedule existing for 25 hours with no success. A cluster with no schedule has neither series and
-            // stays quiet, unlike absent(), which fires in a fresh cluster.
-            alert: "VeleroNoRecentBackup",
-            expr: 'velero_backup_attempt_total{schedule!=""} unless on (schedule) velero_backup_last_successful_timestamp{schedule!=""}',
-            for: "25h",
-            labels: { severity: "critical" },
-            annotations: {
-                summary: "Schedule {{ $labels.schedule }} has had no successful backup since it was created 25 hours ago",
-                description: "Check `velero schedule describe {{ $labels.schedule }}` and the newest backups' logs.",
-            },
-        },
-        {
-            alert: "VeleroBackupLocationUnavailable",
-            expr: "velero_backup_location_status_gauge == 0",
-            for: "15m",
-            labels: { severity: "critical" },
-            annotations: {
-                summary: "Velero backup location {{ $labels.backup_location_name }} is unavailable",
-                description: "Velero cannot reach the vault: no backup is taken and no backup is synced. `velero backup-location get` shows the error.",
-            },
-        },
-    ];
-}
-
-/**
  * The node-agent ConfigMap's single JSON document (velero docs v1.18, data-movement-restore-pvc-configuration.md
  * and data-movement-node-selection.md).
  */
@@ -258,6 +202,7 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
     const dataMover = input.volumeDataMode === "dataMover";
     const native = input.volumeDataMode === "nativeSnapshots";
     const credentials = input.credentials;
+    const monitoringLabels = input.monitoringLabels ?? {};
     let credentialValues: Record<string, unknown>;
     switch (credentials.mode) {
         case "irsa":
@@ -313,11 +258,17 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
         schedules: {},
         metrics: {
             enabled: true,
-            serviceMonitor: { enabled: input.prometheusOperator, autodetect: false },
-            nodeAgentPodMonitor: { enabled: input.prometheusOperator && dataMover, autodetect: false },
+            // additionalLabels go onto each object's metadata.labels, where a Prometheus's serviceMonitorSelector,
+            // podMonitorSelector and ruleSelector look (chart templates servicemonitor.yaml, podmonitor.yaml,
+            // prometheusrule.yaml).
+            serviceMonitor: { enabled: input.prometheusOperator, autodetect: false, additionalLabels: { ...monitoringLabels } },
+            nodeAgentPodMonitor: { enabled: input.prometheusOperator && dataMover, autodetect: false, additionalLabels: { ...monitoringLabels } },
             prometheusRule: {
                 enabled: input.prometheusOperator,
                 autodetect: false,
+                additionalLabels: { ...monitoringLabels },
+                // The chart wraps this list in one rule group (alerts.ts alertRuleGroup) and renders no
+                // PrometheusRule when it is empty.
                 spec: input.prometheusOperator ? alertRules() : [],
             },
         },
@@ -362,6 +313,11 @@ export interface VeleroArgs {
     dataMoverNodeLabels?: Readonly<Record<string, string>>;
     /** How long the source location may take to become Available and synced, in minutes. Defaults to 20. */
     syncTimeoutMinutes?: number;
+    /**
+     * Extra labels on the ServiceMonitor, the node-agent PodMonitor and the PrometheusRule, so that a Prometheus
+     * whose selectors require them picks them up. Defaults to `{}`.
+     */
+    monitoringLabels?: Readonly<Record<string, string>>;
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
 }
@@ -467,6 +423,7 @@ export class Velero extends pulumi.ComponentResource {
                 credentials: resolved,
                 prometheusOperator: args.prometheusOperator ?? false,
                 dataMoverNodeLabels: args.dataMoverNodeLabels ?? {},
+                monitoringLabels: args.monitoringLabels ?? {},
             }));
 
         this.release = new k8s.helm.v3.Release(`${name}-release`, {

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 
-import { alertRules, veleroFullname, veleroValues, VeleroValuesInput } from "../components/velero";
+import { alertRules } from "../components/alerts";
+import { veleroFullname, veleroValues, VeleroValuesInput } from "../components/velero";
 import { VELERO_AWS_PLUGIN, VELERO_CHART, VELERO_IMAGE } from "../components/versions";
 import { ProgramRun, RegisteredResource, runProgram } from "./engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
@@ -44,14 +45,17 @@ const CHART_PATHS = new Set([
     "metrics.enabled",
     "metrics.serviceMonitor.enabled",
     "metrics.serviceMonitor.autodetect",
+    "metrics.serviceMonitor.additionalLabels",
     "metrics.nodeAgentPodMonitor.enabled",
     "metrics.nodeAgentPodMonitor.autodetect",
+    "metrics.nodeAgentPodMonitor.additionalLabels",
     "metrics.prometheusRule.enabled",
     "metrics.prometheusRule.autodetect",
+    "metrics.prometheusRule.additionalLabels",
     "metrics.prometheusRule.spec",
 ]);
 /** Maps whose keys are the user's (schedule names, ConfigMap names, annotations): not descended into. */
-const FREE_FORM = new Set(["initContainers", "configMaps", "schedules", "serviceAccount.server.annotations", "configuration.backupStorageLocation[].config", "configuration.volumeSnapshotLocation[].config", "metrics.prometheusRule.spec", "nodeAgent.extraArgs"]);
+const FREE_FORM = new Set(["initContainers", "configMaps", "schedules", "serviceAccount.server.annotations", "configuration.backupStorageLocation[].config", "configuration.volumeSnapshotLocation[].config", "metrics.prometheusRule.spec", "metrics.serviceMonitor.additionalLabels", "metrics.nodeAgentPodMonitor.additionalLabels", "metrics.prometheusRule.additionalLabels", "nodeAgent.extraArgs"]);
 
 /** Every leaf path of a values object, in the notation of CHART_PATHS. */
 function valuePaths(value: unknown, at = ""): string[] {
@@ -303,13 +307,13 @@ describe("Velero", () => {
         const values = valuesOf(release("protect")) as Values & Record<string, Record<string, unknown>>;
         assert.deepEqual(values.metrics, {
             enabled: true,
-            serviceMonitor: { enabled: true, autodetect: false },
-            nodeAgentPodMonitor: { enabled: true, autodetect: false },
-            prometheusRule: { enabled: true, autodetect: false, spec: alertRules() },
+            serviceMonitor: { enabled: true, autodetect: false, additionalLabels: {} },
+            nodeAgentPodMonitor: { enabled: true, autodetect: false, additionalLabels: {} },
+            prometheusRule: { enabled: true, autodetect: false, additionalLabels: {}, spec: alertRules() },
         });
         const off = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { prometheusOperator: false } });
         const offMetrics = (off.one("kubernetes:helm.sh/v3:Release").inputs.values as Record<string, Record<string, unknown>>).metrics;
-        assert.deepEqual(offMetrics.prometheusRule, { enabled: false, autodetect: false, spec: [] });
+        assert.deepEqual(offMetrics.prometheusRule, { enabled: false, autodetect: false, additionalLabels: {}, spec: [] });
     });
 
     it("release names follow the chart's fullname rule", () => {
@@ -337,6 +341,9 @@ describe("Velero alerts", () => {
             "velero_backup_last_successful_timestamp",
             "velero_backup_attempt_total",
             "velero_backup_location_status_gauge",
+            "velero_restore_failed_total",
+            "velero_restore_partial_failure_total",
+            "velero_restore_validation_failed_total",
         ]);
         for (const rule of rules) {
             const metrics = String(rule.expr).match(/velero_[a-z_]+/g) ?? [];
@@ -348,14 +355,15 @@ describe("Velero alerts", () => {
     });
 
     it("covers failed, partially failed, 25 hours without success, and an unavailable location", () => {
-        assert.deepEqual([...new Set(rules.map((r) => r.alert))], ["VeleroBackupFailed", "VeleroBackupPartiallyFailed", "VeleroNoRecentBackup", "VeleroBackupLocationUnavailable"]);
+        assert.deepEqual([...new Set(rules.map((r) => r.alert))], ["VeleroBackupFailed", "VeleroBackupPartiallyFailed", "VeleroNoRecentBackup", "VeleroScheduleNeverSucceeded", "VeleroBackupLocationUnavailable", "VeleroRestoreFailed", "VeleroRestorePartiallyFailed", "VeleroRestoreValidationFailed"]);
         assert.match(String(byAlert("VeleroBackupFailed")[0].expr), /velero_backup_failure_total\{schedule!=""\}/);
         assert.match(String(byAlert("VeleroBackupPartiallyFailed")[0].expr), /velero_backup_partial_failure_total/);
         assert.match(String(byAlert("VeleroBackupLocationUnavailable")[0].expr), /velero_backup_location_status_gauge == 0/);
     });
 
     it("no-recent-backup does not fire in a cluster with no schedule: no absent(), and the never-succeeded case waits 25h", () => {
-        const [stale, never] = byAlert("VeleroNoRecentBackup");
+        const [stale] = byAlert("VeleroNoRecentBackup");
+        const [never] = byAlert("VeleroScheduleNeverSucceeded");
         assert.ok(rules.every((r) => !String(r.expr).includes("absent(")));
         assert.match(String(stale.expr), /time\(\) - velero_backup_last_successful_timestamp\{schedule!=""\}\) > 25 \* 3600/);
         // A schedule's counters exist from its creation; with no schedule there is no series, so no alert.
