@@ -152,9 +152,12 @@ export function ebsSnapshotPolicy(role: "writer" | "restorer"): PolicyDocument {
 
 /**
  * The vault's bucket policy: no plain HTTP, and no object written with any encryption but the vault's key.
- * The `IfExists` forms let requests that send no encryption header through (bucket default encryption applies
- * the vault key to them): kopia sends none (velero `pkg/repository/provider/unified_repo.go` passes no SSE
- * options) and neither does a multipart `UploadPart`, which S3 authorizes as `s3:PutObject`.
+ * The encryption denies apply only when the request names an encryption (`Null: "false"`, the header is
+ * present): kopia sends no SSE header (velero `pkg/repository/provider/unified_repo.go` passes no SSE options)
+ * and neither does a multipart `UploadPart`, which S3 authorizes as `s3:PutObject`; the bucket's default
+ * encryption applies the vault key to them. The `...IfExists` operators would do the opposite: a missing key
+ * makes an IfExists condition true (IAM "Condition operators", "...IfExists"), which would deny every upload
+ * without the header. tests/vault.test.ts evaluates both cases request by request.
  */
 export function bucketPolicy(bucketArn: string, kmsKeyArn: string): PolicyDocument {
     return doc(
@@ -172,7 +175,7 @@ export function bucketPolicy(bucketArn: string, kmsKeyArn: string): PolicyDocume
             Principal: "*",
             Action: "s3:PutObject",
             Resource: `${bucketArn}/*`,
-            Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
+            Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" }, Null: { "s3:x-amz-server-side-encryption": "false" } },
         },
         {
             Sid: "DenyOtherKmsKeys",
@@ -180,7 +183,7 @@ export function bucketPolicy(bucketArn: string, kmsKeyArn: string): PolicyDocume
             Principal: "*",
             Action: "s3:PutObject",
             Resource: `${bucketArn}/*`,
-            Condition: { ArnNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": kmsKeyArn } },
+            Condition: { ArnNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": kmsKeyArn }, Null: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "false" } },
         },
     );
 }

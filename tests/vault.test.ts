@@ -1,9 +1,10 @@
 import * as assert from "node:assert/strict";
 
-import { allowedActions, bucketPolicy, restorerPolicy, writerPolicy } from "../components/iam";
+import { allowedActions, bucketPolicy, ebsSnapshotPolicy, restorerPolicy, s3ServiceTrust, writerPolicy } from "../components/iam";
 import { lifecycleRules } from "../components/vault";
 import { ProgramRun, runProgram } from "./engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS, policyOf } from "./fixtures";
+import { decide } from "./iam-eval";
 
 const VAULT_TYPES = [
     "aws:s3/bucket:Bucket",
@@ -85,9 +86,10 @@ describe("BackupVault", () => {
             ["DenyOtherKmsKeys", "Deny"],
         ]);
         assert.deepEqual(policy.Statement[0].Condition, { Bool: { "aws:SecureTransport": "false" } });
-        assert.deepEqual(policy.Statement[1].Condition, { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } });
+        assert.deepEqual(policy.Statement[1].Condition, { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" }, Null: { "s3:x-amz-server-side-encryption": "false" } });
         assert.deepEqual(policy.Statement[2].Condition, {
-            ArnNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:eu-west-1:111122223333:key/gitops-dr-prod-vault-key-id" },
+            ArnNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:eu-west-1:111122223333:key/gitops-dr-prod-vault-key-id" },
+            Null: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "false" },
         });
     });
 
@@ -146,6 +148,11 @@ describe("BackupVault", () => {
             assert.ok(actions.includes(action), action);
         }
         assert.ok(!actions.some((a) => a.endsWith("*")));
+        // The confused deputy: only S3 replicating this bucket, in this account, may assume the role.
+        const trust = policyOf(vaultResource("aws:iam/role:Role", "-replication").inputs.assumeRolePolicy);
+        assert.deepEqual(trust, JSON.parse(JSON.stringify(s3ServiceTrust("arn:aws:s3:::acme-gitops-dr-vault", "111122223333"))));
+        assert.deepEqual(trust.Statement[0].Condition, { StringEquals: { "aws:SourceAccount": "111122223333" }, ArnLike: { "aws:SourceArn": "arn:aws:s3:::acme-gitops-dr-vault" } });
+        assert.equal(vaultResource("aws:iam/role:Role", "-replication").inputs.namePrefix, "gitops-dr-replication-");
     });
 
     it("protects and retains every vault resource, so destroying the stack leaves every backup", () => {
@@ -215,15 +222,62 @@ describe("IAM policies", () => {
         assert.deepEqual(writerPolicy(access).Statement[2].Condition, { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } });
     });
 
-    it("the restorer reads the source prefix, writes only restore logs, and deletes nothing", () => {
+    it("the restorer's statements: read the source, write and clean restore logs, add kopia blobs", () => {
         const policy = restorerPolicy(access);
-        assert.deepEqual(allowedActions(policy), ["kms:Decrypt", "kms:GenerateDataKey", "s3:AbortMultipartUpload", "s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
         assert.deepEqual(policy.Statement.map((s) => [s.Sid, s.Action, s.Resource]), [
             ["ListVault", ["s3:ListBucket"], "arn:aws:s3:::vault"],
             ["ReadSourcePrefix", ["s3:GetObject"], "arn:aws:s3:::vault/prod-eu-1/*"],
-            ["WriteRestoreLogs", ["s3:PutObject", "s3:AbortMultipartUpload"], "arn:aws:s3:::vault/prod-eu-1/restores/*"],
+            ["WriteAndCleanRestoreLogs", ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], "arn:aws:s3:::vault/prod-eu-1/restores/*"],
+            ["AddKopiaBlobs", ["s3:PutObject", "s3:AbortMultipartUpload"], "arn:aws:s3:::vault/prod-eu-1/kopia/*"],
             ["UseVaultKeyThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"], access.kmsKeyArn],
         ]);
+    });
+
+    // Evaluated request by request as AWS would (tests/iam-eval.ts): what a drill or recovery can do to prod's backups.
+    const key = (path: string) => `arn:aws:s3:::vault/prod-eu-1/${path}`;
+    const restorerCases: [string, string, "Allowed" | "ImplicitlyDenied"][] = [
+        ["s3:GetObject", key("backups/prod-eu-1-daily-20261124020000/velero-backup.json"), "Allowed"],
+        ["s3:GetObject", key("kopia/shop/p0123abcd"), "Allowed"],
+        ["s3:ListBucket", "arn:aws:s3:::vault", "Allowed"],
+        // Restore logs: written, and deleted when the Restore object is deleted (its finalizer).
+        ["s3:PutObject", key("restores/drill-eu-1-2026-11-25/restore-drill-eu-1-2026-11-25-logs.gz"), "Allowed"],
+        ["s3:DeleteObject", key("restores/drill-eu-1-2026-11-25/restore-drill-eu-1-2026-11-25-logs.gz"), "Allowed"],
+        // kopia manifest compaction adds blobs; nothing is deleted there.
+        ["s3:PutObject", key("kopia/shop/q0123abcd"), "Allowed"],
+        ["s3:DeleteObject", key("kopia/shop/p0123abcd"), "ImplicitlyDenied"],
+        // Backups: never deleted, overwritten, unlocked or re-locked.
+        ["s3:DeleteObject", key("backups/prod-eu-1-daily-20261124020000/velero-backup.json"), "ImplicitlyDenied"],
+        ["s3:PutObject", key("backups/prod-eu-1-daily-20261124020000/velero-backup.json"), "ImplicitlyDenied"],
+        ["s3:DeleteObjectVersion", key("restores/x/logs.gz"), "ImplicitlyDenied"],
+        ["s3:DeleteObjectVersion", key("kopia/shop/p0123abcd"), "ImplicitlyDenied"],
+        ["s3:BypassGovernanceRetention", key("backups/x/velero-backup.json"), "ImplicitlyDenied"],
+        ["s3:PutObjectRetention", key("kopia/shop/p0123abcd"), "ImplicitlyDenied"],
+        ["s3:PutObjectLegalHold", key("kopia/shop/p0123abcd"), "ImplicitlyDenied"],
+        ["s3:PutBucketObjectLockConfiguration", "arn:aws:s3:::vault", "ImplicitlyDenied"],
+        ["s3:PutLifecycleConfiguration", "arn:aws:s3:::vault", "ImplicitlyDenied"],
+        ["s3:PutBucketPolicy", "arn:aws:s3:::vault", "ImplicitlyDenied"],
+        // Other clusters' prefixes: not even read.
+        ["s3:GetObject", "arn:aws:s3:::vault/prod-us-1/backups/x/velero-backup.json", "ImplicitlyDenied"],
+    ];
+    for (const [action, resource, expected] of restorerCases) {
+        it(`restorer: ${action} on ${resource.replace("arn:aws:s3:::vault/", "")} is ${expected}`, async () => {
+            assert.equal(await decide([restorerPolicy(access)], action, resource, { bucketPolicy: bucketPolicy(access.bucketArn, access.kmsKeyArn) }), expected);
+        });
+    }
+
+    it("the bucket policy lets uploads without an encryption header through and refuses a foreign encryption or key", async () => {
+        const policy = bucketPolicy(access.bucketArn, access.kmsKeyArn);
+        const put = (context: Record<string, string>) => decide([writerPolicy(access)], "s3:PutObject", key("kopia/shop/p0"), { bucketPolicy: policy, context });
+        assert.equal(await put({}), "Allowed", "kopia and UploadPart send no SSE header");
+        assert.equal(await put({ "s3:x-amz-server-side-encryption": "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id": access.kmsKeyArn }), "Allowed");
+        assert.equal(await put({ "s3:x-amz-server-side-encryption": "AES256" }), "ExplicitlyDenied");
+        assert.equal(await put({ "s3:x-amz-server-side-encryption": "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:eu-west-1:999999999999:key/other" }), "ExplicitlyDenied");
+    });
+
+    it("the bucket policy refuses plain HTTP even to the writer", async () => {
+        const request = ["s3:GetObject", key("backups/x/velero-backup.json")] as const;
+        assert.equal(await decide([writerPolicy(access)], ...request, { bucketPolicy: bucketPolicy(access.bucketArn, access.kmsKeyArn) }), "Allowed");
+        assert.equal(await decide([writerPolicy(access)], ...request, { bucketPolicy: bucketPolicy(access.bucketArn, access.kmsKeyArn), context: { "aws:SecureTransport": "false" } }), "ExplicitlyDenied");
     });
 
     it("no policy allows a wildcard action", () => {
@@ -240,30 +294,28 @@ describe("IAM policies", () => {
         drill: () => runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES }),
     };
     const expected = {
-        protect: [["gitops-dr-prod-velero-iam-writer", "arn:aws:s3:::acme-gitops-dr-vault/prod-eu-1/*"]],
+        protect: [["prod-eu-1-velero-writer", "arn:aws:s3:::acme-gitops-dr-vault/prod-eu-1/*"]],
         recover: [
-            ["gitops-dr-recover-velero-iam-writer", "arn:aws:s3:::acme-gitops-dr-vault/prod-eu-2/*"],
-            ["gitops-dr-recover-velero-iam-restorer", "arn:aws:s3:::acme-gitops-dr-vault/prod-eu-1/*"],
+            ["prod-eu-2-velero-writer", "arn:aws:s3:::acme-gitops-dr-vault/prod-eu-2/*"],
+            ["prod-eu-2-velero-restorer", "arn:aws:s3:::acme-gitops-dr-vault/prod-eu-1/*"],
         ],
-        drill: [["gitops-dr-drill-velero-iam-restorer", "arn:aws:s3:::acme-gitops-dr-vault/prod-eu-1/*"]],
+        drill: [["drill-eu-1-velero-restorer", "arn:aws:s3:::acme-gitops-dr-vault/prod-eu-1/*"]],
     };
     for (const mode of ["protect", "recover", "drill"] as const) {
         it(`${mode}: the registered policies and the prefixes they reach`, async () => {
             const run = await modes[mode]();
             const policies = run.ofType("aws:iam/policy:Policy");
             assert.deepEqual(
-                policies.map((p) => [p.name, policyOf(p.inputs.policy).Statement.find((s) => s.Sid === "ReadWriteOwnPrefix" || s.Sid === "ReadSourcePrefix")?.Resource]),
+                policies.map((p) => [p.inputs.name, policyOf(p.inputs.policy).Statement.find((s) => s.Sid === "ReadWriteOwnPrefix" || s.Sid === "ReadSourcePrefix")?.Resource]),
                 expected[mode],
             );
             if (mode !== "protect") {
-                // Nothing this stack attaches to Velero can delete an object.
-                for (const p of policies) {
-                    const actions = policyOf(p.inputs.policy).Statement.flatMap((s) => (typeof s.Action === "string" ? [s.Action] : s.Action));
-                    assert.equal(actions.includes("s3:DeleteObject"), p.name.endsWith("-writer") && mode === "recover", p.name);
-                }
-                const restorer = policies.find((p) => p.name.endsWith("-restorer"))!;
-                const restorerActions = policyOf(restorer.inputs.policy).Statement.flatMap((s) => (typeof s.Action === "string" ? [s.Action] : s.Action));
-                assert.ok(!restorerActions.some((a) => a.startsWith("s3:Delete")));
+                // Everything this stack attaches to Velero, together: no backup of the source can be deleted.
+                const documents = policies.map((p) => policyOf(p.inputs.policy) as unknown as Parameters<typeof decide>[0][number]);
+                const backup = "arn:aws:s3:::acme-gitops-dr-vault/prod-eu-1/backups/prod-eu-1-daily-20261124020000/velero-backup.json";
+                assert.equal(await decide(documents, "s3:DeleteObject", backup), "ImplicitlyDenied");
+                assert.equal(await decide(documents, "s3:PutObject", backup), "ImplicitlyDenied");
+                assert.equal(await decide(documents, "s3:DeleteObject", "arn:aws:s3:::acme-gitops-dr-vault/prod-eu-1/kopia/shop/p0"), "ImplicitlyDenied");
             }
         });
     }
@@ -271,7 +323,11 @@ describe("IAM policies", () => {
     it("native snapshots add EC2 snapshot actions; a drill cannot delete snapshots", async () => {
         const prod = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { volumeDataMode: "nativeSnapshots" } });
         const writer = policyOf(prod.one("aws:iam/policy:Policy", "gitops-dr-prod-velero-iam-ebs-snapshots").inputs.policy);
-        assert.deepEqual(writer.Statement[0].Action, ["ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:CreateTags", "ec2:CreateVolume", "ec2:CreateSnapshot", "ec2:DeleteSnapshot"]);
+        assert.deepEqual(writer.Statement[0].Action, ["ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:CreateTags", "ec2:CreateVolume", "ec2:CreateSnapshot"]);
+        // DeleteSnapshot only on snapshots Velero tagged with its backup's name.
+        const snapshot = "arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0";
+        assert.equal(await decide([ebsSnapshotPolicy("writer")], "ec2:DeleteSnapshot", snapshot, { context: { "aws:ResourceTag/velero.io/backup": "prod-eu-1-daily-20261124020000" } }), "Allowed");
+        assert.equal(await decide([ebsSnapshotPolicy("writer")], "ec2:DeleteSnapshot", snapshot), "ImplicitlyDenied");
         const drill = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, config: { volumeDataMode: "nativeSnapshots" } });
         const restorer = policyOf(drill.one("aws:iam/policy:Policy", "gitops-dr-drill-velero-iam-ebs-snapshots").inputs.policy);
         assert.ok(!(restorer.Statement[0].Action as string[]).includes("ec2:DeleteSnapshot"));
@@ -289,17 +345,20 @@ describe("IAM policies", () => {
         });
         assert.equal(trust.Statement[0].Action, "sts:AssumeRoleWithWebIdentity");
         const attachment = run.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment");
-        assert.equal(attachment.inputs.policyArn, "arn:aws:iam::111122223333:policy/gitops-dr-prod-velero-iam-writer");
+        assert.equal(attachment.inputs.policyArn, "arn:aws:iam::111122223333:policy/prod-eu-1-velero-writer");
+        assert.equal(role.inputs.name, "prod-eu-1-velero");
     });
 
     it("Pod Identity: a role trusted by pods.eks.amazonaws.com and an association for the server service account", async () => {
-        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { credentialsMode: "podIdentity", oidcProviderArn: null } });
+        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { credentialsMode: "podIdentity", oidcProviderArn: null, clusterRegion: "eu-central-1" } });
         const trust = policyOf(run.one("aws:iam/role:Role", "gitops-dr-prod-velero-iam-role").inputs.assumeRolePolicy);
         assert.deepEqual(trust.Statement[0].Action, ["sts:AssumeRole", "sts:TagSession"]);
         const association = run.one("aws:eks/podIdentityAssociation:PodIdentityAssociation");
         assert.equal(association.inputs.clusterName, "prod-eu-1");
         assert.equal(association.inputs.serviceAccount, "velero-server");
         assert.equal(association.inputs.namespace, "velero");
+        // The association lives in the EKS cluster's region, not the vault's (eu-west-1, the provider's).
+        assert.equal(association.inputs.region, "eu-central-1");
     });
 
     it("static keys: no role; the policy exists to attach to the key's user, and the keys stay secret", async () => {

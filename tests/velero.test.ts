@@ -17,6 +17,7 @@ const CHART_PATHS = new Set([
     "initContainers",
     "upgradeCRDs",
     "cleanUpCRDs",
+    "configuration.backupStorageLocation",
     "configuration.backupStorageLocation[].name",
     "configuration.backupStorageLocation[].provider",
     "configuration.backupStorageLocation[].bucket",
@@ -88,6 +89,7 @@ const BACKUP_TEMPLATE_TYPES: Record<string, string> = {
     includedResources: "string[]",
     includeClusterResources: "boolean",
     excludedNamespaces: "string[]",
+    labelSelector: "object",
     snapshotVolumes: "boolean",
     snapshotMoveData: "boolean",
     defaultVolumesToFsBackup: "boolean",
@@ -107,6 +109,12 @@ type Values = Record<string, unknown> & {
     schedules: Record<string, { schedule: string; template: Record<string, unknown> } & Record<string, unknown>>;
 };
 const valuesOf = (release: RegisteredResource) => release.inputs.values as Values;
+/** The Velero release of a run (Argo CD is another release). */
+const veleroRelease = (run: ProgramRun) => {
+    const found = run.ofType("kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.chart === "velero");
+    assert.equal(found.length, 1, "one Velero release");
+    return found[0];
+};
 
 describe("Velero", () => {
     const results: Partial<Record<keyof typeof runs, ProgramRun>> = {};
@@ -115,7 +123,9 @@ describe("Velero", () => {
             results[mode] = await runs[mode]();
         }
     });
-    const release = (mode: keyof typeof runs) => results[mode]!.one("kubernetes:helm.sh/v3:Release");
+    const release = (mode: keyof typeof runs) => veleroRelease(results[mode]!);
+    const schedules = (run: ProgramRun) => run.ofType("kubernetes:velero.io/v1:Schedule");
+    const specOf = (r: RegisteredResource) => r.inputs.spec as { schedule: string; template: Record<string, unknown> } & Record<string, unknown>;
 
     it("installs the pinned chart with an explicit release name and namespace", () => {
         const r = release("protect");
@@ -167,29 +177,51 @@ describe("Velero", () => {
     });
 
     it("recover: reads the lost cluster's prefix read-only and writes only to its own", () => {
-        const locations = valuesOf(release("recover")).configuration.backupStorageLocation;
-        assert.deepEqual(locations.map((l) => [l.name, l.prefix, l.accessMode, l.default]), [
-            ["default", "prod-eu-2", "ReadWrite", true],
-            ["source", "prod-eu-1", "ReadOnly", false],
-        ]);
-        const writable = locations.filter((l) => l.accessMode === "ReadWrite");
-        assert.ok(writable.every((l) => l.prefix !== "prod-eu-1"));
-        for (const schedule of Object.values(valuesOf(release("recover")).schedules)) {
-            assert.equal(schedule.template.storageLocation, "default");
+        const run = results.recover!;
+        const chart = valuesOf(release("recover")).configuration.backupStorageLocation;
+        assert.deepEqual(chart.map((l) => [l.name, l.prefix, l.accessMode, l.default]), [["default", "prod-eu-2", "ReadWrite", true]]);
+        const source = run.one("kubernetes:velero.io/v1:BackupStorageLocation");
+        assert.deepEqual(source.inputs.spec, {
+            provider: "aws",
+            objectStorage: { bucket: "acme-gitops-dr-vault", prefix: "prod-eu-1" },
+            config: { region: "eu-west-1", kmsKeyId: "arn:aws:kms:eu-west-1:111122223333:key/prod-vault-key" },
+            accessMode: "ReadOnly",
+            default: false,
+        });
+        assert.equal((source.inputs.metadata as Record<string, unknown>).name, "source");
+        for (const schedule of schedules(run)) {
+            assert.equal(specOf(schedule).template.storageLocation, "default");
         }
     });
 
-    it("drill: only a read-only location and no schedule", () => {
-        const values = valuesOf(release("drill"));
-        assert.deepEqual(values.configuration.backupStorageLocation.map((l) => [l.name, l.prefix, l.accessMode, l.default]), [["source", "prod-eu-1", "ReadOnly", true]]);
-        assert.deepEqual(values.schedules, {});
-        assert.deepEqual(results.drill!.outputs.veleroScheduleNames, []);
+    it("drill: only a read-only location, created by the program as the sync barrier, and no schedule", () => {
+        const run = results.drill!;
+        assert.deepEqual(valuesOf(release("drill")).configuration.backupStorageLocation, []);
+        const source = run.one("kubernetes:velero.io/v1:BackupStorageLocation");
+        const spec = source.inputs.spec as Record<string, unknown>;
+        assert.deepEqual([spec.accessMode, spec.default, (spec.objectStorage as Record<string, unknown>).prefix], ["ReadOnly", true, "prod-eu-1"]);
+        assert.deepEqual(valuesOf(release("drill")).schedules, {});
+        assert.deepEqual(schedules(run), []);
+        assert.deepEqual(run.outputs.veleroScheduleNames, []);
+    });
+
+    it("the source location's create waits until it is Available and synced", () => {
+        for (const mode of ["recover", "drill"] as const) {
+            const run = results[mode]!;
+            const source = run.one("kubernetes:velero.io/v1:BackupStorageLocation");
+            const annotations = (source.inputs.metadata as { annotations: Record<string, string> }).annotations;
+            assert.deepEqual(JSON.parse(annotations["pulumi.com/waitFor"]), ["jsonpath={.status.phase}=Available", "jsonpath={.status.lastSyncedTime}"]);
+            assert.ok(run.dependsOn(source, release(mode)), "after the Velero release (CRDs, server)");
+            assert.deepEqual(source.customTimeouts, { create: "20m", update: "20m", delete: undefined });
+        }
     });
 
     it("schedules the daily backup of PVs, PVCs and Secrets with the data mover, outside system namespaces", () => {
-        const values = valuesOf(release("protect"));
-        assert.deepEqual(Object.keys(values.schedules), ["daily"]);
-        assert.deepEqual(values.schedules.daily, {
+        const run = results.protect!;
+        assert.deepEqual(valuesOf(release("protect")).schedules, {});
+        const daily = run.one("kubernetes:velero.io/v1:Schedule");
+        assert.deepEqual(daily.inputs.metadata, { name: "prod-eu-1-daily", namespace: "velero", annotations: {} });
+        assert.deepEqual(daily.inputs.spec, {
             schedule: "0 2 * * *",
             useOwnerReferencesInBackup: false,
             template: {
@@ -198,39 +230,41 @@ describe("Velero", () => {
                 includedResources: ["persistentvolumes", "persistentvolumeclaims", "secrets"],
                 includeClusterResources: true,
                 excludedNamespaces: ["kube-system", "kube-public", "kube-node-lease", "velero", "argocd"],
+                labelSelector: { matchExpressions: [{ key: "owner", operator: "NotIn", values: ["helm"] }] },
                 snapshotVolumes: true,
                 snapshotMoveData: true,
                 defaultVolumesToFsBackup: false,
             },
         });
-        assert.deepEqual(results.protect!.outputs.veleroScheduleNames, ["velero-daily"]);
+        assert.ok(run.dependsOn(daily, release("protect")), "a Schedule needs the CRDs and the server");
+        assert.deepEqual(run.outputs.veleroScheduleNames, ["prod-eu-1-daily"]);
+        assert.equal(run.outputs.dailyScheduleName, "prod-eu-1-daily");
     });
 
-    it("schedule entries have the Schedule CRD's fields with the CRD's types", async () => {
+    it("schedules have the Schedule CRD's fields with the CRD's types", async () => {
         const run = await runProgram({
             stack: "prod",
             secrets: STACK_SECRETS,
-            config: { lockDays: 400, weeklyBackupTtl: "2160h", monthlyBackupTtl: "8760h", volumeDataMode: "nativeSnapshots" },
+            config: { weeklyBackupTtl: "744h", monthlyBackupTtl: "744h", volumeDataMode: "nativeSnapshots" },
         });
-        const schedules = valuesOf(run.one("kubernetes:helm.sh/v3:Release")).schedules;
-        assert.deepEqual(Object.keys(schedules).sort(), ["daily", "monthly", "weekly"]);
-        for (const [key, schedule] of Object.entries(schedules)) {
+        const byName = new Map(schedules(run).map((r) => [(r.inputs.metadata as { name: string }).name, specOf(r)]));
+        assert.deepEqual([...byName.keys()], ["prod-eu-1-daily", "prod-eu-1-weekly", "prod-eu-1-monthly"]);
+        for (const [key, schedule] of byName) {
             for (const [field, value] of Object.entries(schedule)) {
                 assert.equal(typeOf(value), SCHEDULE_SPEC_TYPES[field], `${key}.${field}`);
             }
             for (const [field, value] of Object.entries(schedule.template)) {
                 assert.equal(typeOf(value), BACKUP_TEMPLATE_TYPES[field], `${key}.template.${field}`);
             }
-            assert.match(String(schedule.template.ttl), /^\d+h$/);
         }
-        assert.deepEqual([schedules.weekly.schedule, schedules.weekly.template.ttl], ["0 3 * * 0", "2160h"]);
-        assert.deepEqual([schedules.monthly.schedule, schedules.monthly.template.ttl], ["0 4 1 * *", "8760h"]);
-        assert.deepEqual(run.outputs.veleroScheduleNames, ["velero-daily", "velero-weekly", "velero-monthly"]);
+        assert.deepEqual([byName.get("prod-eu-1-weekly")!.schedule, byName.get("prod-eu-1-weekly")!.template.ttl], ["0 3 * * 0", "744h"]);
+        assert.deepEqual([byName.get("prod-eu-1-monthly")!.schedule, byName.get("prod-eu-1-monthly")!.template.ttl], ["0 4 1 * *", "744h"]);
+        assert.deepEqual(run.outputs.veleroScheduleNames, ["prod-eu-1-daily", "prod-eu-1-weekly", "prod-eu-1-monthly"]);
     });
 
     it("adds configured namespaces to the exclusions", async () => {
         const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { excludedNamespaces: ["scratch", "ci"] } });
-        const template = valuesOf(run.one("kubernetes:helm.sh/v3:Release")).schedules.daily.template;
+        const template = specOf(run.one("kubernetes:velero.io/v1:Schedule")).template;
         assert.deepEqual(template.excludedNamespaces, ["kube-system", "kube-public", "kube-node-lease", "velero", "argocd", "scratch", "ci"]);
     });
 
@@ -249,19 +283,20 @@ describe("Velero", () => {
 
     it("native snapshots: a volume snapshot location, no node agent, no data movement", async () => {
         const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { volumeDataMode: "nativeSnapshots" } });
-        const values = valuesOf(run.one("kubernetes:helm.sh/v3:Release"));
+        const values = valuesOf(veleroRelease(run));
         assert.deepEqual((values.configuration as unknown as Record<string, unknown>).volumeSnapshotLocation, [{ name: "default", provider: "aws", config: { region: "eu-west-1" } }]);
         assert.equal(values.snapshotsEnabled, true);
         assert.equal(values.deployNodeAgent, false);
-        assert.equal(values.schedules.daily.template.snapshotMoveData, false);
-        assert.deepEqual(values.schedules.daily.template.volumeSnapshotLocations, ["default"]);
+        const template = specOf(run.one("kubernetes:velero.io/v1:Schedule")).template;
+        assert.equal(template.snapshotMoveData, false);
+        assert.deepEqual(template.volumeSnapshotLocations, ["default"]);
     });
 
     it("IRSA: role annotation on the server service account and no credentials Secret", () => {
         const values = valuesOf(release("protect"));
         assert.deepEqual(values.credentials, { useSecret: false });
         assert.deepEqual(values.serviceAccount, {
-            server: { create: true, name: "velero-server", annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/gitops-dr-prod-velero-iam-role" } },
+            server: { create: true, name: "velero-server", annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/prod-eu-1-velero" } },
         });
     });
 
@@ -271,7 +306,7 @@ describe("Velero", () => {
             config: { credentialsMode: "staticKeys", oidcProviderArn: null },
             secrets: { ...STACK_SECRETS, awsAccessKeyId: "AKIAEXAMPLE", awsSecretAccessKey: "secret" },
         });
-        const r = run.one("kubernetes:helm.sh/v3:Release");
+        const r = veleroRelease(run);
         assert.deepEqual((r.inputs.values as Record<string, unknown>).credentials, { useSecret: true, existingSecret: "velero-cloud-credentials" });
         assert.ok(r.dependencies.includes(run.one("kubernetes:core/v1:Secret", "gitops-dr-prod-velero-cloud-credentials").urn));
     });
@@ -307,12 +342,12 @@ describe("Velero", () => {
         const values = valuesOf(release("protect")) as Values & Record<string, Record<string, unknown>>;
         assert.deepEqual(values.metrics, {
             enabled: true,
-            serviceMonitor: { enabled: true, autodetect: false, additionalLabels: {} },
-            nodeAgentPodMonitor: { enabled: true, autodetect: false, additionalLabels: {} },
-            prometheusRule: { enabled: true, autodetect: false, additionalLabels: {}, spec: alertRules() },
+            serviceMonitor: { enabled: true, autodetect: false, additionalLabels: { release: "kube-prometheus-stack" } },
+            nodeAgentPodMonitor: { enabled: true, autodetect: false, additionalLabels: { release: "kube-prometheus-stack" } },
+            prometheusRule: { enabled: true, autodetect: false, additionalLabels: { release: "kube-prometheus-stack" }, spec: alertRules() },
         });
-        const off = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { prometheusOperator: false } });
-        const offMetrics = (off.one("kubernetes:helm.sh/v3:Release").inputs.values as Record<string, Record<string, unknown>>).metrics;
+        const off = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { prometheusOperator: false, monitoringLabels: null } });
+        const offMetrics = (veleroRelease(off).inputs.values as Record<string, Record<string, unknown>>).metrics;
         assert.deepEqual(offMetrics.prometheusRule, { enabled: false, autodetect: false, additionalLabels: {}, spec: [] });
     });
 
