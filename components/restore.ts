@@ -50,10 +50,11 @@ export const describeCommand = (namespace: string, restoreName: string): string 
 export function checkRestore(
     restoreName: string,
     namespace: string,
-    backupName: string | undefined,
+    backup: { readonly backupName?: string; readonly scheduleName?: string },
     status: RestoreStatus | undefined,
     acceptPartiallyFailed: boolean,
 ): RestoreOutcome {
+    const backupName = backup.backupName;
     const phase = status?.phase ?? "";
     const outcome: RestoreOutcome = {
         restoreName,
@@ -84,7 +85,7 @@ export function checkRestore(
                 : "The restore failed, so Argo CD was not allowed to sync.";
     const accept = phase === "PartiallyFailed" ? " To go on anyway: `pulumi config set gitops-dr:acceptPartiallyFailedRestore true` and run `pulumi up` again." : "";
     throw new Error(
-        `Restore ${restoreName} of backup ${backupName ?? "(none chosen)"} ended ${phase === "" ? "with no phase" : phase} (${detail}). ${why} ` +
+        `Restore ${restoreName} of ${backupName !== undefined ? `backup ${backupName}` : `the newest Completed backup of schedule ${backup.scheduleName ?? "(none)"}`} ended ${phase === "" ? "with no phase" : phase} (${detail}). ${why} ` +
             `Read: \`${describeCommand(namespace, restoreName)}\`.${accept} ` +
             `To retry, fix the cause and set a new gitops-dr:restoreId (a Restore never runs twice).`,
     );
@@ -172,10 +173,13 @@ export class VeleroRestore extends pulumi.ComponentResource {
             customTimeouts: { create: `${settings.restoreTimeoutMinutes}m`, update: `${settings.restoreTimeoutMinutes}m` },
         });
 
-        const live = this.restore as unknown as { spec: pulumi.Output<{ backupName?: string }>; status: pulumi.Output<RestoreStatus | undefined> };
+        const live = this.restore as unknown as { spec: pulumi.Output<{ backupName?: string; scheduleName?: string }>; status: pulumi.Output<RestoreStatus | undefined> };
         this.outcome = pulumi
             .all([live.spec, live.status])
-            .apply(([spec, status]) => checkRestore(args.restoreName, args.namespace, spec.backupName ?? settings.backupName, status, settings.acceptPartiallyFailedRestore));
+            .apply(([spec, status]) =>
+                // Velero fills spec.backupName with the backup it chose for a scheduleName restore.
+                checkRestore(args.restoreName, args.namespace, { backupName: spec.backupName ?? settings.backupName, scheduleName: spec.scheduleName }, status, settings.acceptPartiallyFailedRestore),
+            );
 
         // The restored backup, read back for its start time: the data's age at restore (RPO).
         // Built like CustomResource.get, but naming `status` so that the read exposes it (#1836).

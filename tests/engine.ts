@@ -51,6 +51,8 @@ export interface RunOptions {
     readonly stackReferences?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
     /** Run as a preview: unknown outputs never resolve. Defaults to `false`. */
     readonly preview?: boolean;
+    /** A `Pulumi.yaml` to use instead of the project's (tests of the CLI's config stage). */
+    readonly project?: { readonly name: string; readonly config: Readonly<Record<string, unknown>> };
     /** The stack's values instead of `Pulumi.<stack>.yaml` (e.g. replayed from README commands). */
     readonly stackValues?: ReadonlyMap<string, StackValue>;
     /**
@@ -109,6 +111,7 @@ export class ProgramRun {
         readonly outputs: Readonly<Record<string, unknown>>,
         readonly config: Readonly<Record<string, string>>,
         readonly reads: readonly ReadResource[] = [],
+        readonly warnings: readonly string[] = [],
     ) {
         this.byUrnMap = new Map(resources.map((r) => [r.urn, r]));
     }
@@ -214,7 +217,7 @@ export function stackValues(options: RunOptions): Map<string, StackValue> {
 
 /** The CLI's config stage: Pulumi.yaml's declarations applied to the stack's values (tests/cli-config.ts). */
 function stackConfig(options: RunOptions): ProgramConfig {
-    const project = readProject();
+    const project = options.project ?? readProject();
     const declarations = validateProjectConfig(project.name, project.config ?? {});
     return applyProjectConfig(project.name, options.stack, declarations, stackValues(options));
 }
@@ -381,15 +384,40 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
         pulumi.runtime.setAllConfig(config, [...secretKeys]);
 
         forgetProjectModules();
-        const outputs = await pulumi.runtime.runInPulumiStack(() => {
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const program = require(path.join(ROOT, "index.ts")) as Record<string, unknown> | (() => Promise<Record<string, unknown>>);
-            // The Node language host calls a program that exports a function and awaits its result.
-            return typeof program === "function" ? program() : Promise.resolve(program);
-        });
-        await runtimeSettings.waitForRPCs();
-        return new ProgramRun(resources, (outputs ?? {}), config, reads);
+        // Without an engine the SDK prints warnings with console.warn ("warning: [runtime] ..."): collect them, so
+        // a test can assert that a run warns about nothing (or about exactly what it should).
+        const warnings: string[] = [];
+        const consoleWarn = console.warn;
+        console.warn = (...args: unknown[]) => {
+            warnings.push(args.map(String).join(" ").replace(/^warning: \[runtime\] /, ""));
+        };
+        try {
+            const outputs = await pulumi.runtime.runInPulumiStack(() => {
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                const program = require(path.join(ROOT, "index.ts")) as Record<string, unknown> | (() => Promise<Record<string, unknown>>);
+                // The Node language host calls a program that exports a function and awaits its result.
+                return typeof program === "function" ? program() : Promise.resolve(program);
+            });
+            await runtimeSettings.waitForRPCs();
+            return new ProgramRun(resources, (outputs ?? {}), config, reads, warnings);
+        } catch (e) {
+            throw new ProgramError(e, resources, reads, warnings);
+        } finally {
+            console.warn = consoleWarn;
+        }
     });
+}
+
+/** The program failed; carries what it had registered until then, so a test can show that nothing was. */
+export class ProgramError extends Error {
+    constructor(
+        readonly cause: unknown,
+        readonly resources: readonly RegisteredResource[],
+        readonly reads: readonly ReadResource[],
+        readonly warnings: readonly string[],
+    ) {
+        super(cause instanceof Error ? cause.message : String(cause));
+    }
 }
 
 function record(req: RegisterRequest, urn: string): RegisteredResource {
