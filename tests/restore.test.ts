@@ -1,0 +1,174 @@
+/**
+ * The restore order of recover and drill stacks, on the recorded graph: Velero release -> source location
+ * synced (the barrier) -> Restore -> its checked end -> what may only start after it. And the failure path:
+ * every terminal phase but Completed stops the update with the restore's name, phase, counts and the command.
+ */
+import * as assert from "node:assert/strict";
+
+import { TERMINAL_RESTORE_PHASES, checkRestore, restoreSpec } from "../components/restore";
+import { ProgramError, ProgramRun, RegisteredResource, runProgram } from "./engine";
+import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
+
+const drill = (extra: Parameters<typeof runProgram>[0] extends infer O ? Partial<O> : never = {}) =>
+    runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, ...extra });
+const recover = (config: Record<string, string | boolean | number | string[] | null> = {}, live?: Parameters<typeof runProgram>[0]["live"]) =>
+    runProgram({ stack: "recover", config: { ...RECOVER_CONFIG, ...config }, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, live });
+
+const veleroRelease = (run: ProgramRun) => run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "velero")!;
+const restoreOf = (run: ProgramRun) => run.one("kubernetes:velero.io/v1:Restore");
+const metaOf = (r: RegisteredResource) => r.inputs.metadata as { name: string; namespace: string; annotations: Record<string, string> };
+
+describe("restore order", () => {
+    let runs: Record<"recover" | "drill", ProgramRun>;
+    before(async () => {
+        runs = { recover: await recover(), drill: await drill() };
+    });
+
+    for (const mode of ["recover", "drill"] as const) {
+        it(`${mode}: the Restore waits for the synced source location, which waits for the Velero release`, () => {
+            const run = runs[mode];
+            const restore = restoreOf(run);
+            const barrier = run.one("kubernetes:velero.io/v1:BackupStorageLocation");
+            assert.ok(restore.dependencies.includes(barrier.urn), "explicit dependency on the barrier");
+            assert.ok(run.dependsOn(barrier, veleroRelease(run)));
+            assert.ok(run.dependsOn(restore, veleroRelease(run)));
+        });
+
+        it(`${mode}: the Restore's create lasts until any terminal phase, longer than Velero's own timeouts`, () => {
+            const restore = restoreOf(runs[mode]);
+            assert.equal(metaOf(restore).annotations["pulumi.com/waitFor"], "jsonpath={.status[?@ == 'Completed' || @ == 'PartiallyFailed' || @ == 'Failed' || @ == 'FailedValidation']}");
+            assert.deepEqual(restore.customTimeouts, { create: "300m", update: "300m", delete: undefined });
+            // Velero gives up on item operations first (4h), so Pulumi sees the end rather than its own timeout.
+            assert.equal((restore.inputs.spec as Record<string, unknown>).itemOperationTimeout, "240m");
+        });
+    }
+
+    it("restores PVs, PVCs and Secrets of the lost cluster's newest Completed daily backup, never overwriting", () => {
+        assert.deepEqual(restoreOf(runs.drill).inputs.spec, {
+            scheduleName: "prod-eu-1-daily",
+            includedNamespaces: ["*"],
+            includedResources: ["persistentvolumes", "persistentvolumeclaims", "secrets"],
+            includeClusterResources: true,
+            labelSelector: { matchExpressions: [{ key: "owner", operator: "NotIn", values: ["helm"] }] },
+            restorePVs: true,
+            existingResourcePolicy: "none",
+            itemOperationTimeout: "240m",
+        });
+    });
+
+    it("recover: the restore cannot pick the new cluster's own backups (schedule names carry the cluster name)", () => {
+        const run = runs.recover;
+        const spec = restoreOf(run).inputs.spec as { scheduleName: string };
+        const own = run.ofType("kubernetes:velero.io/v1:Schedule").map((s) => metaOf(s).name);
+        assert.deepEqual(own, ["prod-eu-2-daily"]);
+        assert.equal(spec.scheduleName, "prod-eu-1-daily");
+        assert.ok(!own.includes(spec.scheduleName));
+    });
+
+    it("recover: the cluster's own Schedules take an input from the restore's checked end", () => {
+        const run = runs.recover;
+        const restore = restoreOf(run);
+        for (const schedule of run.ofType("kubernetes:velero.io/v1:Schedule")) {
+            assert.ok((schedule.propertyDependencies.metadata ?? []).includes(restore.urn), `${schedule.name} takes the gate through metadata`);
+            assert.equal(metaOf(schedule).annotations["gitops-dr.io/after-restore"], "prod-eu-2-2026-11-25");
+        }
+    });
+
+    it("an exact backup name replaces the schedule; the Restore's name changes with the restore id", async () => {
+        const run = await recover({ restoreBackupName: "prod-eu-1-daily-20261120020000", restoreId: "second-try" });
+        const restore = restoreOf(run);
+        const spec = restore.inputs.spec as Record<string, unknown>;
+        assert.equal(spec.backupName, "prod-eu-1-daily-20261120020000");
+        assert.equal(spec.scheduleName, undefined);
+        assert.equal(metaOf(restore).name, "prod-eu-2-second-try");
+        assert.notEqual(metaOf(restore).name, metaOf(restoreOf(runs.recover)).name);
+    });
+
+    it("two drills with different ids register different Restore names", async () => {
+        const next = await drill({ config: { restoreId: "2027-11-24" } });
+        assert.equal(metaOf(restoreOf(runs.drill)).name, "drill-eu-1-2026-11-25");
+        assert.equal(metaOf(restoreOf(next)).name, "drill-eu-1-2027-11-24");
+    });
+
+    it("namespaces and StorageClass mappings from config: a filtered restore and Velero's change-storage-class ConfigMap before it", async () => {
+        const run = await recover({ restoreNamespaces: ["shop", "billing"], storageClassMappings: ["gp2=gp3"] });
+        const restore = restoreOf(run);
+        assert.deepEqual((restore.inputs.spec as Record<string, unknown>).includedNamespaces, ["shop", "billing"]);
+        const mapping = run.one("kubernetes:core/v1:ConfigMap", "gitops-dr-recover-restore-storage-classes");
+        assert.deepEqual(mapping.inputs.data, { gp2: "gp3" });
+        assert.deepEqual((mapping.inputs.metadata as { labels: unknown }).labels, { "velero.io/plugin-config": "", "velero.io/change-storage-class": "RestoreItemAction" });
+        assert.ok(restore.dependencies.includes(mapping.urn));
+    });
+
+    it("reports the restored backup, its phase and its age", () => {
+        const outcome = runs.drill.outputs.restore as Record<string, unknown>;
+        assert.deepEqual(outcome, {
+            restoreName: "drill-eu-1-2026-11-25",
+            backupName: "prod-eu-1-daily-20261124020000",
+            phase: "Completed",
+            errors: 0,
+            warnings: 0,
+            itemsRestored: 42,
+            startTimestamp: "2026-11-25T10:02:00Z",
+            completionTimestamp: "2026-11-25T10:40:00Z",
+        });
+        assert.equal(runs.drill.outputs.restoredBackupStartTimestamp, "2026-11-24T02:00:00Z");
+        // The Backup is read (never created: creating a Backup object would start a backup).
+        assert.deepEqual(runs.drill.reads.filter((r) => r.type === "kubernetes:velero.io/v1:Backup").map((r) => r.id), ["velero/prod-eu-1-daily-20261124020000"]);
+        assert.equal(runs.drill.ofType("kubernetes:velero.io/v1:Backup").length, 0);
+    });
+
+    it("protect registers no Restore, no barrier and no wait", async () => {
+        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS });
+        assert.equal(run.ofType("kubernetes:velero.io/v1:Restore").length, 0);
+        assert.equal(run.ofType("kubernetes:velero.io/v1:BackupStorageLocation").length, 0);
+        assert.ok(run.resources.every((r) => !Object.values((r.inputs.metadata as { annotations?: Record<string, string> } | undefined)?.annotations ?? {}).some((v) => String(v).includes("status"))));
+    });
+});
+
+describe("restore failure path", () => {
+    const failing = (status: Record<string, unknown>) => ({ "kubernetes:velero.io/v1:Restore": () => ({ status }) });
+
+    for (const phase of ["PartiallyFailed", "Failed", "FailedValidation"] as const) {
+        it(`${phase} stops the update with the restore's name, phase, counts and the command, before anything that waits on it`, async () => {
+            const error = await recover({}, failing({ phase, errors: 3, warnings: 1, ...(phase === "FailedValidation" ? { validationErrors: ["No completed backups found for schedule"] } : {}) })).then(
+                () => assert.fail("the update went on"),
+                (e: unknown) => e as ProgramError,
+            );
+            assert.ok(error instanceof ProgramError);
+            assert.match(error.message, new RegExp(`Restore prod-eu-2-2026-11-25 of the newest Completed backup of schedule prod-eu-1-daily ended ${phase} \\(errors: 3, warnings: 1`));
+            assert.match(error.message, /velero restore describe prod-eu-2-2026-11-25 --details -n velero/);
+            if (phase === "FailedValidation") {
+                assert.match(error.message, /validation errors: No completed backups found for schedule/);
+            }
+            // The recovered cluster's own Schedules never start after a failed restore.
+            assert.equal(error.resources.filter((r) => r.type === "kubernetes:velero.io/v1:Schedule").length, 0);
+        });
+    }
+
+    it("a PartiallyFailed restore goes on only when accepted, loudly", async () => {
+        const run = await recover({ acceptPartiallyFailedRestore: true }, failing({ phase: "PartiallyFailed", errors: 2, warnings: 0 }));
+        assert.equal((run.outputs.restore as { phase: string }).phase, "PartiallyFailed");
+        assert.equal(run.ofType("kubernetes:velero.io/v1:Schedule").length, 1);
+        assert.ok(run.warnings.some((w) => w.includes("acceptPartiallyFailedRestore")), run.warnings.join("\n"));
+    });
+
+    it("checkRestore: Completed passes, every other terminal phase throws, an accepted PartiallyFailed passes", () => {
+        for (const phase of TERMINAL_RESTORE_PHASES) {
+            const run = () => checkRestore("r", "velero", { backupName: "b" }, { phase }, false);
+            if (phase === "Completed") {
+                assert.equal(run().phase, "Completed");
+            } else {
+                assert.throws(run, new RegExp(`Restore r of backup b ended ${phase}`));
+            }
+        }
+        assert.equal(checkRestore("r", "velero", { backupName: "b" }, { phase: "PartiallyFailed" }, true).phase, "PartiallyFailed");
+        assert.throws(() => checkRestore("r", "velero", {}, undefined, true), /ended with no phase/);
+    });
+
+    it("restoreSpec uses backupName or scheduleName, never both", () => {
+        const base = { id: "x", acceptPartiallyFailedBackup: false, acceptPartiallyFailedRestore: false, namespaces: [], storageClassMappings: {}, backupCheckTimeoutMinutes: 20, restoreTimeoutMinutes: 300 };
+        assert.deepEqual(Object.keys(restoreSpec({ ...base, backupName: "b" }, { scheduleName: "s" })).filter((k) => k.endsWith("Name")), ["backupName"]);
+        assert.deepEqual(Object.keys(restoreSpec(base, { scheduleName: "s" })).filter((k) => k.endsWith("Name")), ["scheduleName"]);
+    });
+});
