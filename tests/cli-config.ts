@@ -49,7 +49,7 @@ export function validateProjectConfig(projectName: string, block: Readonly<Recor
     const result = new Map<string, ConfigDeclaration>();
     for (const [key, raw] of Object.entries(block)) {
         // A bare value is shorthand for `default` (`RewriteShorthandConfigValues`).
-        const decl: ConfigDeclaration = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? (raw as ConfigDeclaration) : { default: raw };
+        const decl: ConfigDeclaration = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? (raw) : { default: raw };
         const namespaced = key.includes(":") && !key.startsWith(`${projectName}:`);
         const full = key.includes(":") ? key : `${projectName}:${key}`;
         if (namespaced) {

@@ -1,14 +1,7 @@
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 
-import { parse as parseYaml } from "yaml";
-
-import { CONFIG_KEYS } from "../components/config";
 import { runProgram } from "./engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
-
-const ROOT = path.resolve(__dirname, "..");
 
 describe("offline engine", () => {
     it("records parents, providers, explicit and property dependencies, protect and retainOnDelete", async () => {

@@ -206,7 +206,7 @@ export function stackValues(options: RunOptions): Map<string, StackValue> {
         if (value === null) {
             values.delete(qualify(key));
         } else {
-            values.set(qualify(key), value as StackValue);
+            values.set(qualify(key), value);
         }
     }
     for (const [key, value] of Object.entries(options.secrets ?? {})) {

@@ -36,5 +36,5 @@ export async function decide(
     if (response.resultType === "error") {
         throw new Error(`iam-simulate refused the request ${action} ${resource}: ${JSON.stringify(response.errors)}`);
     }
-    return response.overallResult as Decision;
+    return response.overallResult;
 }
