@@ -260,7 +260,7 @@ async function checkRepositoryHost(chart: ChartRef): Promise<void> {
     try {
         await Promise.race([dns.lookup(host), timeout]);
     } catch (e) {
-        throw new ChartUnavailableError(chart, `cannot resolve ${host} (${(e as Error).message}); this machine seems to have no network`);
+        throw new ChartUnavailableError(chart, `cannot resolve ${host} (${(e as Error).message}): no network here, or no such host`);
     } finally {
         clearTimeout(timer);
     }
