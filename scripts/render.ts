@@ -1,6 +1,6 @@
 /**
- * `npm run render -- <stack> [--out dir] [--chart name=path]...`: the manifests Helm will apply for a stack,
- * and checks on them.
+ * `npm run render -- <stack> [--out dir] [--chart name=path]... [--only chart,...]`: the manifests Helm will
+ * apply for a stack, and checks on them. docs/render.md explains the output and each check.
  *
  * Runs the program for the stack on the offline engine (tests/engine.ts), renders every Helm release it
  * registers with a real Helm (`helm template ... --include-crds`), prints the manifests (or writes one file per
@@ -11,7 +11,8 @@
  *    argocd-cm and argocd-cmd-params-cm keys).
  * Exits 1 when a check fails, 2 when the stack cannot be rendered (for example a chart that cannot be had).
  *
- * Every check is a pure function of parsed manifests and the engine's records, so tests call them directly.
+ * The check functions (`check*`, `validateCustomResources`) are pure functions of parsed manifests and the
+ * engine's records, so tests call them directly.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -439,11 +440,19 @@ function describeAjvError(e: ErrorObject): string {
     return `${at} ${e.message ?? e.keyword}`;
 }
 
-/**
- * Validates every object of the given API groups against its CRD's schema. An object whose CRD is in no source
- * fails: it could not be checked.
- */
-export function validateCustomResources(objects: readonly ObjectOrigin[], catalog: CrdCatalog, groups: readonly string[] = CR_GROUPS): CheckResult[] {
+export interface CrdValidationOptions {
+    /** API groups to check. Defaults to {@link CR_GROUPS}. */
+    readonly groups?: readonly string[];
+    /**
+     * What an object whose CRD is in no source gets. Defaults to `fail`: it could not be checked. `warn` is for
+     * renders that leave charts out on purpose (`--only`), whose CRDs are then missing.
+     */
+    readonly missingCrd?: "fail" | "warn";
+}
+
+/** Validates every object of the checked API groups against its CRD's schema. */
+export function validateCustomResources(objects: readonly ObjectOrigin[], catalog: CrdCatalog, options: CrdValidationOptions = {}): CheckResult[] {
+    const groups = options.groups ?? CR_GROUPS;
     const results: CheckResult[] = [];
     for (const { object, origin } of objects) {
         const group = object.apiVersion.includes("/") ? object.apiVersion.split("/")[0] : "";
@@ -456,8 +465,8 @@ export function validateCustomResources(objects: readonly ObjectOrigin[], catalo
             results.push({
                 check: "crd-schema",
                 subject,
-                status: "fail",
-                detail: `no CRD for ${object.apiVersion} ${object.kind} in the rendered charts or the reference CRDs: render the chart that owns it with --include-crds, or set GITOPS_DR_REFERENCE_DIR to a directory of *-crds/ folders`,
+                status: options.missingCrd ?? "fail",
+                detail: `no CRD for ${object.apiVersion} ${object.kind} in the rendered charts or the reference CRDs, not checked: render the chart that owns it, or set GITOPS_DR_REFERENCE_DIR to a directory of *-crds/ folders`,
             });
             continue;
         }
@@ -680,7 +689,11 @@ export function checkVeleroFacts(manifests: readonly KubeObject[], release: Rele
             }
         }
         if (expect.sourcePrefix !== undefined || expect.writePrefix !== undefined) {
-            results.push(result("velero-location-access", subject, problems, `write prefix ${expect.writePrefix ?? "(none)"} ReadWrite, source prefix ${expect.sourcePrefix ?? "(none)"} ReadOnly`));
+            const pass = [
+                ...(expect.writePrefix === undefined ? [] : [`write prefix ${expect.writePrefix} ReadWrite`]),
+                ...(expect.sourcePrefix === undefined ? [] : [`source prefix ${expect.sourcePrefix} ReadOnly`]),
+            ];
+            results.push(result("velero-location-access", subject, problems, pass.join(", ")));
         }
     }
 
@@ -849,6 +862,8 @@ export interface CheckInputs {
     readonly stackSecrets?: Readonly<Record<string, string>>;
     /** Directory of reference `*-crds/` folders, the CRD fallback. Defaults to {@link referenceDir}. */
     readonly referenceDir?: string;
+    /** See {@link CrdValidationOptions.missingCrd}. Defaults to `fail`. */
+    readonly missingCrd?: "fail" | "warn";
 }
 
 /** The CRD catalog: the rendered charts' own CRDs first, then the reference CRDs. */
@@ -884,7 +899,7 @@ export function checkStack(inputs: CheckInputs): CheckResult[] {
             results.push(...checkArgoCdFacts(r.objects, r.release));
         }
     }
-    results.push(...validateCustomResources(objects, catalog));
+    results.push(...validateCustomResources(objects, catalog, { missingCrd: inputs.missingCrd }));
     return results;
 }
 
@@ -894,7 +909,10 @@ export interface RenderOptions {
     readonly pull?: PullOptions;
     /** Directory of reference `*-crds/` folders. Defaults to {@link referenceDir}. */
     readonly referenceDir?: string;
-    /** Render only releases of these charts; every other release is reported as skipped. Defaults to all. */
+    /**
+     * Render only releases of these charts; every other release is reported as skipped, and a custom resource
+     * whose CRD is then missing only warns. Defaults to all.
+     */
     readonly onlyCharts?: readonly string[];
 }
 
@@ -924,7 +942,7 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
         const chart = await resolveChart({ repo: release.repo ?? "", name: release.chart, version: release.version }, options.charts?.[release.chart], options.pull);
         renders.push(renderRelease(release, chart));
     }
-    const checks = [...skipped, ...checkStack({ run, renders, stackSecrets: spec.run.secrets, referenceDir: options.referenceDir })];
+    const checks = [...skipped, ...checkStack({ run, renders, stackSecrets: spec.run.secrets, referenceDir: options.referenceDir, missingCrd: options.onlyCharts === undefined ? "fail" : "warn" })];
     return { stack, spec, run, renders, checks };
 }
 
