@@ -39,7 +39,7 @@ import {
     validateCustomResources,
     veleroExpectations,
 } from "../scripts/render";
-import { ProgramRun, runProgram } from "./engine";
+import { ProgramRun, RegisteredResource, runProgram } from "./engine";
 import { STACK_SECRETS } from "./fixtures";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -278,6 +278,43 @@ describe("render checks catch a broken release", () => {
         const check = only(checkVeleroFacts(r.objects, r.release, { ...veleroExpectations(runs.get("prod")!), scheduleNames: ["velero-hourly"] }), "velero-references");
         assert.equal(check.status, "fail");
         assert.equal(check.detail, "schedule velero-hourly (a stack output) is neither rendered nor registered");
+    });
+
+    it("custom resources the program registers itself are CRD-validated and count as schedules and location references", () => {
+        const run = runs.get("prod")!;
+        const registered = (spec: Record<string, unknown>): ProgramRun => {
+            const schedule: RegisteredResource = {
+                urn: "urn:pulumi:prod::gitops-dr::kubernetes:velero.io/v1:Schedule::daily",
+                type: "kubernetes:velero.io/v1:Schedule",
+                name: "daily",
+                custom: true,
+                inputs: { apiVersion: "velero.io/v1", kind: "Schedule", metadata: { name: "velero-daily", namespace: "velero" }, spec },
+                secretPaths: [],
+                dependencies: [],
+                propertyDependencies: {},
+                protect: false,
+                retainOnDelete: false,
+                deleteBeforeReplace: false,
+                ignoreChanges: [],
+            };
+            return new ProgramRun([...run.resources, schedule], run.outputs, run.config);
+        };
+        // The schedule moves out of the chart into a Pulumi-registered Schedule.
+        const r = renderRelease(withValues(base.get("prod")!.release, (v) => ({ ...v, schedules: {} })), base.get("prod")!.chart);
+        const good = checkStack({ run: registered({ schedule: "0 2 * * *", template: { storageLocation: "default", ttl: "720h" } }), renders: [r], stackSecrets: STACK_SECRETS, referenceDir: NO_REFERENCE });
+        assert.deepEqual(failed(good), []);
+        const row = good.find((c) => c.subject === "Schedule/velero/velero-daily (Pulumi resource daily)")!;
+        assert.match(row.detail, /^valid against chart mini-velero-0\.1\.0 \(schedules\.velero\.io\)/);
+        assert.equal(only(good, "velero-references").status, "pass");
+
+        const bad = checkStack({ run: registered({ schedule: "0 2 * * *", ttl: "720h", template: { storageLocation: "primary" } }), renders: [r], stackSecrets: STACK_SECRETS, referenceDir: NO_REFERENCE });
+        assert.deepEqual(
+            failed(bad).map((c) => [c.check, c.detail]),
+            [
+                ["velero-references", "Schedule/velero/velero-daily (Pulumi resource daily) names location primary, which is not rendered"],
+                ["crd-schema", "against chart mini-velero-0.1.0 (schedules.velero.io): /spec: field ttl is not in the CRD (the API server would prune it)"],
+            ],
+        );
     });
 
     it("no-plaintext-secret: the repository password put into a ConfigMap through the values", () => {
