@@ -87,6 +87,7 @@ function withValues(release: ReleaseRecord, change: (values: Record<string, unkn
 
 /** An empty directory: no reference CRDs, so the CRD check must use the chart's own. */
 const NO_REFERENCE = fs.mkdtempSync(path.join(os.tmpdir(), "gitops-dr-no-reference-"));
+after(() => fs.rmSync(NO_REFERENCE, { recursive: true, force: true }));
 
 describe("helm helpers", () => {
     it("finds a Helm binary and reports its version", () => {
