@@ -131,7 +131,9 @@ describe("Velero values against the chart's values.schema.json", function () {
     before(async function () {
         const reference = veleroReference();
         if ("missing" in reference) {
-            if (process.env.CI !== undefined && process.env.CI !== "" && process.env.CI !== "false") {
+            // The reference data lives beside the repository, never in it (../shared/reference/README.md): a fresh
+            // clone without it skips these tests; this project's CI, which has it, requires it (.ci/run).
+            if (process.env.GITOPS_DR_REQUIRE_REFERENCE === "1") {
                 throw new Error(reference.missing);
             }
             console.log(`      pending: ${reference.missing}`);

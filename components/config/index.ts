@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { parseArgoCd } from "./argocd";
 import { parseCredentials } from "./credentials";
+import { parseDrill } from "./drill";
 import { PROJECT } from "./keys";
 import { parseMonitoring } from "./monitoring";
 import { ConfigError, ConfigReader, ConfigWarning, RawConfig, RawValue, q, setCmd } from "./reader";
@@ -73,6 +74,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     const velero = parseVelero(r, mode, validClusterName, vault.lockDays > 0 ? vault.lockDays : undefined);
     const argoCd = parseArgoCd(r, mode, velero.namespace);
     const restore = parseRestore(r, mode, validClusterName);
+    const drill = parseDrill(r, mode);
     const monitoring = parseMonitoring(r);
 
     if (r.problems.length > 0) {
@@ -92,6 +94,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
         velero: { ...velero, repoPassword: velero.repoPassword! },
         argoCd,
         restore,
+        drill,
         monitoring,
     };
     return { config: deepFreeze(config), warnings: Object.freeze([...r.warnings]) };

@@ -20,7 +20,7 @@ export const PROJECT = "gitops-dr";
 export type ConfigKeyType = "string" | "integer" | "boolean" | "array";
 
 /** The concern a key belongs to; the README groups its inputs table by it. */
-export type ConfigGroup = "stack" | "vault" | "source" | "credentials" | "velero" | "schedules" | "argocd" | "restore" | "monitoring";
+export type ConfigGroup = "stack" | "vault" | "source" | "credentials" | "velero" | "schedules" | "argocd" | "restore" | "drill" | "monitoring";
 
 /** One key of the catalogue. */
 export interface ConfigKeySpec {
@@ -269,6 +269,15 @@ export const CONFIG_KEYS = {
         type: "integer", group: "restore", modes: RESTORING,
         description: "recover, drill: how long to wait for the restore to end. Defaults to 300, longer than Velero's own itemOperationTimeout (4h) plus the data mover's prepare timeout (30m).",
     },
+    // --- drill ---
+    drillChecks: {
+        type: "array", group: "drill", modes: ["drill"],
+        description: "drill: per-app checks run after Argo CD synced, each \"<namespace>/<kind>/<name> <command> [args...]\" run with kubectl exec in that workload's pod, e.g. \"shop/deploy/postgres pg_isready -U shop\". Exit 0 passes.",
+    },
+    drillVerifyTimeoutMinutes: {
+        type: "integer", group: "drill", modes: ["drill"],
+        description: "drill: how long the verification may wait for every Application to be Synced and Healthy and every restored claim to be Bound. Defaults to 30.",
+    },
     // --- monitoring ---
     prometheusOperator: {
         type: "boolean", group: "monitoring", default: false,
@@ -312,4 +321,5 @@ export const DERIVED_DEFAULTS = {
     monthlyBackupSchedule: "0 4 1 * *",
     backupCheckTimeoutMinutes: 20,
     restoreTimeoutMinutes: 300,
+    drillVerifyTimeoutMinutes: 30,
 } as const;

@@ -127,6 +127,20 @@ export interface RestoreSettings {
     readonly restoreTimeoutMinutes: number;
 }
 
+/** One per-app check of a drill: a command run in a workload's pod. */
+export interface DrillCheck {
+    readonly namespace: string;
+    /** `deploy/name`, `statefulset/name`, `pod/name`: what `kubectl exec` takes. */
+    readonly target: string;
+    readonly command: readonly string[];
+}
+
+/** How a drill verifies the rebuild (drill only). */
+export interface DrillSettings {
+    readonly checks: readonly DrillCheck[];
+    readonly verifyTimeoutMinutes: number;
+}
+
 export interface MonitoringSettings {
     readonly prometheusOperator: boolean;
     /** Extra labels on the ServiceMonitor, PodMonitor and PrometheusRule (Prometheus selectors). */
@@ -151,5 +165,7 @@ export interface StackConfig {
     readonly argoCd: ArgoCdSettings;
     /** Present in recover and drill. */
     readonly restore?: RestoreSettings;
+    /** Present in drill. */
+    readonly drill?: DrillSettings;
     readonly monitoring: MonitoringSettings;
 }
