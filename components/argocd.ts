@@ -494,6 +494,11 @@ export function seedRules(): { apiGroups: string[]; resources: string[]; verbs: 
     return [{ apiGroups: [""], resources: ["persistentvolumeclaims", "secrets"], verbs: ["get", "list", "watch", "create", "update", "patch"] }];
 }
 
+/** Metadata of the seed cluster's Secret: the label is what makes Argo CD read it as a cluster. */
+export function seedClusterMetadata(namespace: string): SecretManifest["metadata"] {
+    return { name: "gitops-dr-seed-cluster", namespace, labels: { [SECRET_TYPE_LABEL]: "cluster" } };
+}
+
 /**
  * The cluster Secret registering the seed cluster (argo-cd `util/db/cluster.go`, SecretToCluster): name,
  * server, the namespaces it may touch, and a bearer token with the cluster CA. A server other than
@@ -508,7 +513,7 @@ export function seedClusterSecret(input: {
     readonly namespaces: readonly string[];
 }): SecretManifest {
     return {
-        metadata: { name: "gitops-dr-seed-cluster", namespace: input.namespace, labels: { [SECRET_TYPE_LABEL]: "cluster" } },
+        metadata: seedClusterMetadata(input.namespace),
         type: "Opaque",
         stringData: {
             name: SEED_CLUSTER_NAME,
@@ -658,14 +663,13 @@ export class ArgoCd extends pulumi.ComponentResource {
         const rootDependencies: pulumi.Resource[] = [];
         const credentials = args.repoCredentials;
         if (credentials !== undefined) {
-            const secret = pulumi.secret;
             const manifest = repositorySecret({
                 name: `${rootAppName}-repository`,
                 namespace: namespaceName,
                 url: args.repoUrl,
                 credentials: "sshPrivateKey" in credentials
-                    ? { sshPrivateKey: secret(credentials.sshPrivateKey) }
-                    : { username: secret(credentials.username), password: secret(credentials.password) },
+                    ? { sshPrivateKey: pulumi.secret(credentials.sshPrivateKey) }
+                    : { username: pulumi.secret(credentials.username), password: pulumi.secret(credentials.password) },
             });
             rootDependencies.push(new k8s.core.v1.Secret(`${name}-repository`, {
                 metadata: manifest.metadata,
@@ -797,9 +801,9 @@ export class ArgoCd extends pulumi.ComponentResource {
                 namespaces: seedNamespaces(all),
             }).stringData;
         });
-        const clusterMetadata = seedClusterSecret({ namespace: namespaceName, token: "", caData: "", namespaces: [] }).metadata;
+        // The metadata is built apart from the data so that only the data is a secret.
         const cluster = new k8s.core.v1.Secret(`${name}-seed-cluster`, {
-            metadata: clusterMetadata,
+            metadata: seedClusterMetadata(namespaceName),
             type: "Opaque",
             stringData: pulumi.secret(clusterData),
         }, { ...child, dependsOn: [namespace, ...bindings] });

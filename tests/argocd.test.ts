@@ -809,6 +809,7 @@ describe("ArgoCd component", () => {
             config: { bearerToken: SEED_TOKEN, tlsClientConfig: { insecure: false, caData: SEED_CA } },
         });
         assert.ok(cluster.secretPaths.includes("stringData"), cluster.secretPaths.join(", "));
+        assert.ok(!cluster.secretPaths.some((p) => p.startsWith("metadata")), "only the data is secret");
         assert.ok(cluster.propertyDependencies.stringData.includes(token.urn));
         assert.ok(!JSON.stringify(seeding.outputs).includes(SEED_TOKEN));
     });
@@ -818,6 +819,35 @@ describe("ArgoCd component", () => {
         assert.ok(recover.one(APPLICATION).propertyDependencies.metadata.length > 0);
         await assert.rejects(construct({ ...base, mode: "recover", firstInstallApps: ["shop"] }), /firstInstallApps \(shop\) is refused in recover mode/);
         await assert.rejects(construct({ ...base, mode: "drill" }, false), /syncGate is required in drill mode/);
+    });
+});
+
+describe("Argo CD documentation", () => {
+    /** Every ArgoCdArgs key (the compiler rejects a missing or unknown one). */
+    const ARG_KEYS: Record<keyof ArgoCdArgs, true> = {
+        mode: true, releaseName: true, namespace: true, repoUrl: true, path: true, revision: true, rootAppName: true,
+        project: true, repoCredentials: true, syncGate: true, firstInstallApps: true, provider: true,
+    };
+    const doc = fs.readFileSync(path.resolve(__dirname, "..", "docs", "argocd.md"), "utf8");
+    const section = doc.slice(doc.indexOf("## Inputs"), doc.indexOf("## Outputs"));
+    const rows = new Map(
+        [...section.matchAll(/^\| `(\w+)` \|(.*)\|$/gm)].map((m) => [m[1], m[2].split(/(?<!\\)\|/).map((c) => c.trim())]),
+    );
+
+    it("the inputs table lists every ArgoCdArgs key and no other", () => {
+        assert.deepEqual([...rows.keys()].sort(), Object.keys(ARG_KEYS).sort());
+    });
+
+    it("the documented defaults are the code's", async () => {
+        const defaults = (key: string) => rows.get(key)?.[2];
+        assert.equal(defaults("releaseName"), "`argocd`");
+        assert.equal(defaults("namespace"), "`argocd`");
+        assert.equal(defaults("rootAppName"), "`root`");
+        const run = await construct({ mode: "protect", repoUrl: GITOPS_REPO, path: "apps" }, false);
+        assert.deepEqual([run.outputs.releaseName, run.outputs.namespace, run.outputs.rootAppName], ["argocd", "argocd", "root"]);
+        const spec = run.one(APPLICATION).inputs.spec as { project: string; source: { targetRevision: string } };
+        assert.equal(defaults("revision"), `\`${spec.source.targetRevision}\``);
+        assert.equal(defaults("project"), `\`${spec.project}\``);
     });
 });
 
