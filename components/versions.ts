@@ -34,3 +34,12 @@ export const ARGO_CD_CHART = {
     name: "argo-cd",
     version: "10.1.1",
 } as const;
+
+/**
+ * The Argo CD image of the argo-cd chart above (its `appVersion`, v3.4.4). The chart would pick it by default;
+ * pinning it in the values makes a chart bump that changes the image visible in review.
+ */
+export const ARGO_CD_IMAGE = {
+    repository: "quay.io/argoproj/argocd",
+    tag: "v3.4.4",
+} as const;
