@@ -42,6 +42,12 @@ export = async (): Promise<Record<string, unknown>> => {
     if (config.source !== undefined) {
         outputs.sourcePrefix = config.source.prefix;
     }
+    outputs.argoCdNamespace = dr.argoCd.namespace;
+    outputs.argoCdRootApp = dr.argoCd.rootAppName;
+    if (dr.argoCd.firstInstallApps.length > 0) {
+        outputs.argoCdFirstInstallApps = dr.argoCd.firstInstallApps;
+        outputs.argoCdSeedApplications = dr.argoCd.seedApplicationNames;
+    }
     if (dr.restore !== undefined) {
         outputs.restore = dr.restore.outcome;
         outputs.restoredBackupStartTimestamp = dr.restore.backupStartTimestamp;

@@ -12,6 +12,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { StackConfig } from "./config";
+import { ArgoCd, RepositoryCredentials } from "./argocd";
 import { VeleroRestore } from "./restore";
 import { BackupVault } from "./vault";
 import { Velero, serverServiceAccountName } from "./velero";
@@ -54,6 +55,7 @@ export class GitopsDr extends pulumi.ComponentResource {
     public readonly schedules: k8s.apiextensions.CustomResource[];
     /** What the root Application waits for: the restore's checked outcome in recover and drill. */
     public readonly syncGate?: pulumi.Output<string>;
+    public readonly argoCd: ArgoCd;
 
     constructor(name: string, args: GitopsDrArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gitops-dr:index:GitopsDr", name, {}, opts);
@@ -161,6 +163,28 @@ export class GitopsDr extends pulumi.ComponentResource {
         }
         // protect: the Schedules follow the release. recover: they wait for the restore's checked end.
         this.schedules = this.velero.createSchedules(this.syncGate);
+
+        // The chart installs while the restore runs; only the root Application, which makes Argo CD sync the
+        // apps, waits for the restore's checked end (it takes the gate as an input).
+        const repo = config.argoCd.repository;
+        let repoCredentials: RepositoryCredentials<pulumi.Input<string>> | undefined;
+        if (repo.sshPrivateKey !== undefined) {
+            repoCredentials = { sshPrivateKey: repo.sshPrivateKey };
+        } else if (repo.username !== undefined && repo.password !== undefined) {
+            repoCredentials = { username: repo.username, password: repo.password };
+        }
+        this.argoCd = new ArgoCd(`${name}-argocd`, {
+            mode: config.mode,
+            namespace: config.argoCd.namespace,
+            releaseName: config.argoCd.releaseName,
+            repoUrl: repo.url,
+            path: repo.path,
+            revision: repo.revision,
+            repoCredentials,
+            syncGate: this.syncGate,
+            firstInstallApps: config.argoCd.newAppVolumes,
+            provider: kubernetes,
+        }, { parent: this });
 
         this.registerOutputs({});
     }

@@ -48,9 +48,7 @@ export function parseArgoCd(r: ConfigReader, mode: Mode, veleroNamespace: string
                 r.problem("newAppVolumes", `${q(app)} is not an Application name. Fix: \`${setListCmd("newAppVolumes", ["shop"])}\`.`);
             }
         }
-        if (newAppVolumes.length > 0) {
-            r.warn("newAppVolumes", `is on for ${newAppVolumes.join(", ")}: Argo CD may create these Applications' first PersistentVolumeClaims and Secrets. Switch it off once they exist: \`${rmCmd("newAppVolumes")}\`.`);
-        }
+        // While it is on, the ArgoCd component warns on every run (components/argocd.ts).
     }
     return {
         namespace,
