@@ -10,8 +10,9 @@ import { loadConfig } from "./components/config";
 import { GitopsDr } from "./components/gitops-dr";
 
 export = async (): Promise<Record<string, unknown>> => {
+    const startedAt = new Date().toISOString();
     const config = await loadConfig();
-    const dr = new GitopsDr(`${pulumi.getProject()}-${pulumi.getStack()}`, { config });
+    const dr = new GitopsDr(`${pulumi.getProject()}-${pulumi.getStack()}`, { config, startedAt });
 
     const outputs: Record<string, unknown> = {
         mode: config.mode,
@@ -51,6 +52,9 @@ export = async (): Promise<Record<string, unknown>> => {
     if (dr.restore !== undefined) {
         outputs.restore = dr.restore.outcome;
         outputs.restoredBackupStartTimestamp = dr.restore.backupStartTimestamp;
+    }
+    if (dr.drillReport !== undefined) {
+        outputs.drillReport = dr.drillReport;
     }
     return outputs;
 };

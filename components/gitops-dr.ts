@@ -13,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { StackConfig } from "./config";
 import { ArgoCd, RepositoryCredentials } from "./argocd";
+import { DrillReport, DrillVerification, drillReport } from "./drill";
 import { VeleroRestore } from "./restore";
 import { BackupVault } from "./vault";
 import { Velero, serverServiceAccountName } from "./velero";
@@ -40,6 +41,8 @@ export function restoreName(clusterName: string, restoreId: string): string {
 export interface GitopsDrArgs {
     /** The validated stack configuration. */
     config: StackConfig;
+    /** When this update started (ISO 8601), for the drill's durations. Defaults to now. */
+    startedAt?: string;
 }
 
 /** Everything one stack deploys. */
@@ -56,6 +59,10 @@ export class GitopsDr extends pulumi.ComponentResource {
     /** What the root Application waits for: the restore's checked outcome in recover and drill. */
     public readonly syncGate?: pulumi.Output<string>;
     public readonly argoCd: ArgoCd;
+    /** drill: the verification Job. */
+    public readonly verification?: DrillVerification;
+    /** drill: what it verified and how long it took. */
+    public readonly drillReport?: pulumi.Output<DrillReport>;
 
     constructor(name: string, args: GitopsDrArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gitops-dr:index:GitopsDr", name, {}, opts);
@@ -185,6 +192,24 @@ export class GitopsDr extends pulumi.ComponentResource {
             firstInstallApps: config.argoCd.newAppVolumes,
             provider: kubernetes,
         }, { parent: this });
+
+        if (config.drill !== undefined && this.restore !== undefined) {
+            const restore = this.restore;
+            this.verification = new DrillVerification(`${name}-verify`, {
+                namespace: config.velero.namespace,
+                argoCdNamespace: config.argoCd.namespace,
+                // Inputs from the root Application and the checked restore: the Job runs only after both.
+                rootAppName: this.argoCd.rootApplication.metadata.name,
+                restoreName: restore.outcome.restoreName,
+                checks: config.drill.checks,
+                timeoutMinutes: config.drill.verifyTimeoutMinutes,
+                provider: kubernetes,
+            }, { parent: this });
+            const startedAt = args.startedAt ?? new Date().toISOString();
+            this.drillReport = pulumi
+                .all([restore.outcome, restore.backupStartTimestamp, this.verification.completedAt, this.verification.steps])
+                .apply(([outcome, backupStartTimestamp, verifiedAt, steps]) => drillReport({ outcome, backupStartTimestamp, updateStartedAt: startedAt, verifiedAt, steps }));
+        }
 
         this.registerOutputs({});
     }

@@ -43,3 +43,13 @@ export const ARGO_CD_IMAGE = {
     repository: "quay.io/argoproj/argocd",
     tag: "v3.4.4",
 } as const;
+
+/**
+ * The kubectl image of the drill's verification Job: Kubernetes' own, published at registry.k8s.io/kubectl
+ * since 1.28 (kubernetes PR #116672). Distroless: no shell, so every step is a plain kubectl command. The tag is
+ * the one the velero chart 12.1.0 documents for its kubectl image (values.yaml, `kubectl.image.tag`).
+ */
+export const KUBECTL_IMAGE = {
+    repository: "registry.k8s.io/kubectl",
+    tag: "v1.34.5",
+} as const;

@@ -51,6 +51,8 @@ export interface RunOptions {
     readonly stackReferences?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
     /** Run as a preview: unknown outputs never resolve. Defaults to `false`. */
     readonly preview?: boolean;
+    /** When the simulated update started (ms since the epoch); the simulated cluster's times follow it. */
+    readonly startedAt?: number;
     /** A `Pulumi.yaml` to use instead of the project's (tests of the CLI's config stage). */
     readonly project?: { readonly name: string; readonly config: Readonly<Record<string, unknown>> };
     /** The stack's values instead of `Pulumi.<stack>.yaml` (e.g. replayed from README commands). */
@@ -256,32 +258,36 @@ function mockState(args: pulumi.runtime.MockResourceArgs, options: RunOptions): 
             return { id: name, state: { ...inputs, name, arn: `arn:aws:iam::${ACCOUNT}:${kind}/${name}` } };
         }
         default: {
-            const simulated = CLUSTER[args.type]?.(inputs);
+            const simulated = simulatedCluster(options.startedAt ?? Date.now())[args.type]?.(inputs);
             return { id: args.id ?? `${args.name}-id`, state: simulated === undefined ? inputs : { ...inputs, ...simulated } };
         }
     }
 }
 
-/** When the simulated backups were taken: the newest daily backup of the source. */
-export const SIMULATED_BACKUP_START = "2026-11-24T02:00:00Z";
-
 /**
- * What a healthy cluster reports once Pulumi's awaits end, for objects whose outputs the program reads: the
- * source location synced, the restore Completed with the newest backup of the schedule, that backup's times.
+ * What a healthy cluster reports once Pulumi's awaits end, for objects whose outputs the program reads, in
+ * minutes after the run started: the newest daily backup was taken 8 hours before; the source location syncs
+ * after 1 minute; the restore starts at 2 and completes at 40; the drill's verification completes at 55.
  * Tests override it per type with `RunOptions.live`.
  */
-const CLUSTER: Readonly<Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>> = {
-    "kubernetes:velero.io/v1:BackupStorageLocation": () => ({ status: { phase: "Available", lastSyncedTime: "2026-11-25T10:01:00Z" } }),
-    "kubernetes:velero.io/v1:Restore": (inputs) => {
-        const spec = (inputs.spec ?? {}) as Record<string, unknown>;
-        const backupName = typeof spec.backupName === "string" ? spec.backupName : `${String(spec.scheduleName)}-20261124020000`;
-        return {
-            spec: { ...spec, backupName },
-            status: { phase: "Completed", errors: 0, warnings: 0, startTimestamp: "2026-11-25T10:02:00Z", completionTimestamp: "2026-11-25T10:40:00Z", progress: { itemsRestored: 42, totalItems: 42 } },
-        };
-    },
-    "kubernetes:velero.io/v1:Backup": () => ({ status: { phase: "Completed", startTimestamp: SIMULATED_BACKUP_START, completionTimestamp: "2026-11-24T02:20:00Z" } }),
-};
+export const SIMULATED_MINUTES = { backupStart: -480, synced: 1, restoreStart: 2, restoreEnd: 40, verified: 55 } as const;
+
+function simulatedCluster(startedAt: number): Readonly<Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>> {
+    const at = (minutes: number) => new Date(startedAt + minutes * 60000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    return {
+        "kubernetes:velero.io/v1:BackupStorageLocation": () => ({ status: { phase: "Available", lastSyncedTime: at(SIMULATED_MINUTES.synced) } }),
+        "kubernetes:velero.io/v1:Restore": (inputs) => {
+            const spec = (inputs.spec ?? {}) as Record<string, unknown>;
+            const backupName = typeof spec.backupName === "string" ? spec.backupName : `${String(spec.scheduleName)}-20261124020000`;
+            return {
+                spec: { ...spec, backupName },
+                status: { phase: "Completed", errors: 0, warnings: 0, startTimestamp: at(SIMULATED_MINUTES.restoreStart), completionTimestamp: at(SIMULATED_MINUTES.restoreEnd), progress: { itemsRestored: 42, totalItems: 42 } },
+            };
+        },
+        "kubernetes:velero.io/v1:Backup": () => ({ status: { phase: "Completed", startTimestamp: at(SIMULATED_MINUTES.backupStart), completionTimestamp: at(SIMULATED_MINUTES.backupStart + 20) } }),
+        "kubernetes:batch/v1:Job": () => ({ status: { succeeded: 1, completionTime: at(SIMULATED_MINUTES.verified) } }),
+    };
+}
 
 /** Decodes a registration's input struct: unwraps secrets (noting their paths) and resource references. */
 function decodeInputs(value: unknown, at: string, secretPaths: string[]): unknown {
@@ -350,7 +356,9 @@ function forgetProjectModules(): void {
  * Runs `index.ts` for a stack and returns what it registered. Rejects with the program's own error (for
  * example a configuration error) when the program fails.
  */
-export async function runProgram(options: RunOptions): Promise<ProgramRun> {
+export async function runProgram(runOptions: RunOptions): Promise<ProgramRun> {
+    // The program stamps the update's start with the clock; the simulated cluster answers relative to it.
+    const options: RunOptions = { ...runOptions, startedAt: runOptions.startedAt ?? Date.now() };
     const { config, secretKeys } = stackConfig(options);
     return runtimeState.withLocalStorage(async () => {
         const resources: RegisteredResource[] = [];

@@ -1,0 +1,184 @@
+/**
+ * The drill's proof that a rebuild works: after Argo CD's root Application exists, a read-only Job waits for
+ * every Application to be Synced and Healthy, for every claim the restore created to be Bound, and runs the
+ * per-app checks from config. A failed step fails the Job, and so `pulumi up`, with the step's error as the
+ * Job's termination message. The report (backup used, data age, durations) is computed from the Restore's and
+ * the Backup's status, since a read-only Job cannot hand data back.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as kx from "@pulumi/kubernetesx";
+import * as pulumi from "@pulumi/pulumi";
+
+import type { DrillCheck } from "./config";
+import type { RestoreOutcome } from "./restore";
+import { KUBECTL_IMAGE } from "./versions";
+
+/** Name of the verification's ServiceAccount, ClusterRole and Job. */
+export const VERIFY_NAME = "gitops-dr-drill-verify";
+
+/** One step of the verification: a name and the kubectl arguments. */
+export interface VerifyStep {
+    readonly name: string;
+    readonly args: readonly string[];
+}
+
+/** The kubectl steps, in order. Pure, so tests read exactly what runs. */
+export function verifySteps(input: {
+    readonly argoCdNamespace: string;
+    readonly rootAppName: string;
+    readonly restoreName: string;
+    readonly checks: readonly DrillCheck[];
+    readonly timeoutSeconds: number;
+}): VerifyStep[] {
+    const timeout = `--timeout=${input.timeoutSeconds}s`;
+    const ns = input.argoCdNamespace;
+    return [
+        // Creating the root Application does not wait for Argo CD, and app-of-apps health leaves the child apps
+        // out: wait for the root to sync (so the child Applications exist), then for all of them.
+        { name: "root-synced", args: ["wait", "--for=jsonpath={.status.sync.status}=Synced", `application/${input.rootAppName}`, "-n", ns, timeout] },
+        { name: "apps-synced", args: ["wait", "--for=jsonpath={.status.sync.status}=Synced", "applications", "--all", "-n", ns, timeout] },
+        { name: "apps-healthy", args: ["wait", "--for=jsonpath={.status.health.status}=Healthy", "applications", "--all", "-n", ns, timeout] },
+        // Velero labels what it restores with velero.io/restore-name; kubectl fails when nothing matches.
+        { name: "claims-bound", args: ["wait", "--for=jsonpath={.status.phase}=Bound", "persistentvolumeclaims", "--all-namespaces", "-l", `velero.io/restore-name=${input.restoreName}`, timeout] },
+        ...input.checks.map((c, i) => ({ name: `check-${i + 1}`, args: ["exec", "-n", c.namespace, c.target, "--", ...c.command] })),
+    ];
+}
+
+/** The drill's report, from the restore's and the backup's status and the Job's end. */
+export interface DrillReport {
+    readonly restoreName: string;
+    readonly backupName: string;
+    readonly restorePhase: string;
+    readonly itemsRestored?: number;
+    /** The data's age when the restore started: the RPO this drill shows. */
+    readonly dataAgeAtRestore?: string;
+    /** From the start of `pulumi up` to the restore's end. */
+    readonly timeToRestore?: string;
+    /** From the start of `pulumi up` to the verification's end: the RTO this drill shows. */
+    readonly timeToVerified?: string;
+    readonly checksPassed: readonly string[];
+}
+
+const duration = (from?: string, to?: string): string | undefined => {
+    if (from === undefined || to === undefined) {
+        return undefined;
+    }
+    const ms = Date.parse(to) - Date.parse(from);
+    if (!Number.isFinite(ms) || ms < 0) {
+        return undefined;
+    }
+    const minutes = Math.round(ms / 60000);
+    return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+};
+
+/** Builds the report. Pure. */
+export function drillReport(input: {
+    readonly outcome: RestoreOutcome;
+    readonly backupStartTimestamp?: string;
+    readonly updateStartedAt: string;
+    readonly verifiedAt?: string;
+    readonly steps: readonly VerifyStep[];
+}): DrillReport {
+    return {
+        restoreName: input.outcome.restoreName,
+        backupName: input.outcome.backupName,
+        restorePhase: input.outcome.phase,
+        itemsRestored: input.outcome.itemsRestored,
+        dataAgeAtRestore: duration(input.backupStartTimestamp, input.outcome.startTimestamp),
+        timeToRestore: duration(input.updateStartedAt, input.outcome.completionTimestamp),
+        timeToVerified: duration(input.updateStartedAt, input.verifiedAt),
+        checksPassed: input.verifiedAt === undefined ? [] : input.steps.map((s) => s.name),
+    };
+}
+
+export interface DrillVerificationArgs {
+    /** Namespace the Job runs in (Velero's). */
+    namespace: string;
+    argoCdNamespace: string;
+    /** The root Application's name; the Job takes it as an input from the Application, so it runs after it. */
+    rootAppName: pulumi.Input<string>;
+    /** The Restore's name, whose claims must be Bound. */
+    restoreName: pulumi.Input<string>;
+    checks: readonly DrillCheck[];
+    timeoutMinutes: number;
+    provider: k8s.Provider;
+}
+
+/** The verification Job and its read-only identity. */
+export class DrillVerification extends pulumi.ComponentResource {
+    public readonly job: kx.Job;
+    public readonly steps: pulumi.Output<VerifyStep[]>;
+    /** When the Job completed (it only completes when every step passed). */
+    public readonly completedAt: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: DrillVerificationArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("gitops-dr:drill:DrillVerification", name, {}, opts);
+        const child = { parent: this, provider: args.provider };
+
+        const account = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: VERIFY_NAME, namespace: args.namespace } }, child);
+        // Read only: get, list and watch what the steps look at; `kubectl exec` also resolves a workload to a pod.
+        const role = new k8s.rbac.v1.ClusterRole(`${name}-read`, {
+            metadata: { name: VERIFY_NAME },
+            rules: [
+                { apiGroups: ["argoproj.io"], resources: ["applications"], verbs: ["get", "list", "watch"] },
+                { apiGroups: [""], resources: ["persistentvolumeclaims", "pods"], verbs: ["get", "list", "watch"] },
+                { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "daemonsets", "replicasets"], verbs: ["get", "list"] },
+                { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list"] },
+            ],
+        }, child);
+        const binding = new k8s.rbac.v1.ClusterRoleBinding(`${name}-read`, {
+            metadata: { name: VERIFY_NAME },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
+            subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: args.namespace }],
+        }, child);
+        const grants: pulumi.Resource[] = [binding];
+        // `create` on pods/exec only in the namespaces whose checks run a command.
+        for (const ns of [...new Set(args.checks.map((c) => c.namespace))]) {
+            const execRole = new k8s.rbac.v1.Role(`${name}-exec-${ns}`, {
+                metadata: { name: VERIFY_NAME, namespace: ns },
+                rules: [{ apiGroups: [""], resources: ["pods/exec"], verbs: ["create"] }],
+            }, child);
+            grants.push(new k8s.rbac.v1.RoleBinding(`${name}-exec-${ns}`, {
+                metadata: { name: VERIFY_NAME, namespace: ns },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: execRole.metadata.name },
+                subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: args.namespace }],
+            }, child));
+        }
+
+        const timeoutSeconds = args.timeoutMinutes * 60;
+        this.steps = pulumi.all([args.rootAppName, args.restoreName]).apply(([rootAppName, restoreName]) =>
+            verifySteps({ argoCdNamespace: args.argoCdNamespace, rootAppName, restoreName, checks: args.checks, timeoutSeconds }),
+        );
+        const image = `${KUBECTL_IMAGE.repository}:${KUBECTL_IMAGE.tag}`;
+        const container = (step: VerifyStep) => ({
+            name: step.name,
+            image,
+            args: [...step.args],
+            // kubectl's error becomes the Job's termination message (at most 4 KiB), which `pulumi up` shows.
+            terminationMessagePolicy: "FallbackToLogsOnError",
+            securityContext: { runAsNonRoot: true, runAsUser: 65532, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+        });
+        // Init containers run one after the other and stop at the first failure: the steps in order.
+        const pod = new kx.PodBuilder({
+            serviceAccountName: account.metadata.name,
+            // kx leaves restartPolicy unset, which the API server refuses for a Job.
+            restartPolicy: "Never",
+            initContainers: this.steps.apply((steps) => steps.map(container)),
+            containers: [container({ name: "report", args: ["get", "applications", "-n", args.argoCdNamespace, "-o", "wide"] })],
+        });
+        this.job = new kx.Job(`${name}-job`, {
+            metadata: { name: VERIFY_NAME, namespace: args.namespace, annotations: { "gitops-dr.io/root-app": args.rootAppName } },
+            spec: pod.asJobSpec({ backoffLimit: 0, activeDeadlineSeconds: timeoutSeconds }),
+        }, {
+            ...child,
+            dependsOn: grants,
+            // Pulumi waits for a Job to complete or fail; wait longer than its own deadline.
+            customTimeouts: { create: `${args.timeoutMinutes + 5}m`, update: `${args.timeoutMinutes + 5}m` },
+            // A new drill (a new restore) runs a new Job.
+            replaceOnChanges: ["*"],
+            deleteBeforeReplace: true,
+        });
+        this.completedAt = (this.job.status as pulumi.Output<{ completionTime?: string } | undefined>).apply((s) => s?.completionTime);
+        this.registerOutputs({ steps: this.steps, completedAt: this.completedAt });
+    }
+}
