@@ -51,7 +51,7 @@ export const setListCmd = (key: string, examples: readonly string[]): string =>
 /** The `pulumi config rm` command for `key`. */
 export const rmCmd = (key: string): string => `pulumi config rm ${fq(key)}`;
 
-const spec = (key: ConfigKey): ConfigKeySpec => CONFIG_KEYS[key] as ConfigKeySpec;
+const spec = (key: ConfigKey): ConfigKeySpec => CONFIG_KEYS[key];
 
 /** Typed access to raw values that records a problem, instead of throwing, for each bad one. */
 export class ConfigReader {
