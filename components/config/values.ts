@@ -285,7 +285,7 @@ export function regionProblem(region: string, allowUnlisted: boolean): string | 
     if (allowUnlisted && REGION_SHAPE.test(region)) {
         return undefined;
     }
-    const guess = closest(region, [...AWS_REGIONS]);
+    const guess = closest(region.toLowerCase(), [...AWS_REGIONS]); // regions are lowercase; EU-WEST-1 means eu-west-1
     return allowUnlisted
         ? `is not shaped like an AWS region (e.g. ${guess}).`
         : `is not an AWS region the pinned @pulumi/aws knows; did you mean ${guess}? (A region newer than the provider: set gitops-dr:allowUnlistedRegion true.)`;
