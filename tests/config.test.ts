@@ -1,7 +1,9 @@
 /**
- * Unit tests of the configuration rules in components/config.ts, in the style of pulumi/compliance-policies:
- * each mode has a compliant fixture that parses; every case changes one key of it and asserts the exact
- * problem (key and message) that rule reports, so a reworded or dropped rule shows up here.
+ * Unit tests of the configuration rules in components/config/, in the style of pulumi/compliance-policies:
+ * each mode has a compliant fixture that parses without a warning; every case changes one key of it (or the
+ * source stack's outputs) and asserts the exact problem or warning (key and message) that rule reports, so a
+ * reworded or dropped rule shows up here. The parsers of values other tools read (Go durations, Velero's cron,
+ * bucket names, regions) are pinned against their upstream code in tests/config-values.test.ts.
  */
 import * as assert from "node:assert/strict";
 
@@ -11,15 +13,17 @@ import {
     CONFIG_KEYS,
     ConfigError,
     ConfigProblem,
+    ConfigWarning,
     DERIVED_DEFAULTS,
     RawConfig,
     RawValue,
+    SourceOutputs,
     StackConfig,
-    cronProblem,
-    isValidBucketName,
     parseConfig,
-    parseDurationHours,
+    parseConfigWithWarnings,
 } from "../components/config";
+import { VELERO_AWS_PLUGIN } from "../components/versions";
+import { PROD_OUTPUTS } from "./fixtures";
 
 // --- Fixtures ----------------------------------------------------------------------------------------------
 
@@ -27,8 +31,11 @@ const STACK = "prod";
 const OIDC_ARN = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF";
 const KMS_ARN = "arn:aws:kms:eu-west-1:111122223333:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
 const REPO_PASSWORD = "kopia-repo-password-0123456789";
+const GIT_URL = "https://github.com/acme/platform-gitops.git";
+const SOURCE_STACK = "acme/gitops-dr/prod";
 const OIDC_FIX = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE";
 const KMS_FIX = "arn:aws:kms:eu-west-1:111122223333:key/<key-id>";
+const NOT_IN_PROTECT = "a protect stack restores nothing (to bring back one namespace, see the README's \"Recover one namespace\")";
 
 const plain = (value: string): RawValue => ({ value, secret: false });
 const secret = (value: string): RawValue => ({ value, secret: true });
@@ -41,9 +48,10 @@ const PROTECT: RawConfig = {
     bucketName: plain("acme-velero-vault"),
     oidcProviderArn: plain(OIDC_ARN),
     repoPassword: secret(REPO_PASSWORD),
+    gitRepoUrl: plain(GIT_URL),
 };
 
-/** A replacement cluster that restores prod-eu-1's backups from the existing vault, given explicitly. */
+/** A replacement cluster that restores prod-eu-1's backups from the existing vault, every location given explicitly. */
 const RECOVER: RawConfig = {
     mode: plain("recover"),
     clusterName: plain("prod-eu-2"),
@@ -51,8 +59,22 @@ const RECOVER: RawConfig = {
     bucketName: plain("acme-velero-vault"),
     kmsKeyArn: plain(KMS_ARN),
     sourcePrefix: plain("prod-eu-1"),
+    sourceScheduleName: plain("prod-eu-1-daily"),
+    restoreId: plain("2026-11-25"),
     oidcProviderArn: plain(OIDC_ARN),
     repoPassword: secret(REPO_PASSWORD),
+    gitRepoUrl: plain(GIT_URL),
+};
+
+/** The same replacement cluster, with the vault, source prefix and schedule taken from prod's outputs. */
+const RECOVER_FROM_STACK: RawConfig = {
+    mode: plain("recover"),
+    clusterName: plain("prod-eu-2"),
+    sourceStack: plain(SOURCE_STACK),
+    restoreId: plain("2026-11-25"),
+    oidcProviderArn: plain(OIDC_ARN),
+    repoPassword: secret(REPO_PASSWORD),
+    gitRepoUrl: plain(GIT_URL),
 };
 
 /** A read-only rebuild test from prod-eu-1's backups, with the vault given explicitly. */
@@ -63,8 +85,11 @@ const DRILL: RawConfig = {
     bucketName: plain("acme-velero-vault"),
     kmsKeyArn: plain(KMS_ARN),
     sourcePrefix: plain("prod-eu-1"),
+    sourceScheduleName: plain("prod-eu-1-daily"),
+    restoreId: plain("2026-11-25"),
     oidcProviderArn: plain(OIDC_ARN),
     repoPassword: secret(REPO_PASSWORD),
+    gitRepoUrl: plain(GIT_URL),
 };
 
 /** `base` with some keys changed: a string sets a plain value, a RawValue sets it as is, null removes the key. */
@@ -80,10 +105,15 @@ function withKeys(base: RawConfig, changes: Readonly<Record<string, string | Raw
     return raw;
 }
 
+/** prod's outputs without `key`, as an older or partly failed protect stack would publish them. */
+function withoutOutput(key: keyof SourceOutputs): SourceOutputs {
+    return Object.fromEntries(Object.entries(PROD_OUTPUTS).filter(([k]) => k !== key));
+}
+
 /** The ConfigError `parseConfig` throws for `raw`; fails the test when it parses. */
-function configError(raw: RawConfig, stack = STACK): ConfigError {
+function configError(raw: RawConfig, stack = STACK, source: SourceOutputs = {}): ConfigError {
     try {
-        parseConfig(raw, stack);
+        parseConfig(raw, stack, source);
     } catch (e) {
         assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
         return e;
@@ -92,13 +122,13 @@ function configError(raw: RawConfig, stack = STACK): ConfigError {
 }
 
 /** Every problem reported for `raw`. */
-function problemsOf(raw: RawConfig, stack = STACK): readonly ConfigProblem[] {
-    return configError(raw, stack).problems;
+function problemsOf(raw: RawConfig, stack = STACK, source: SourceOutputs = {}): readonly ConfigProblem[] {
+    return configError(raw, stack, source).problems;
 }
 
 /** Asserts `raw` has exactly one problem, on `key`, and returns its message. */
-function onlyProblem(raw: RawConfig, key: string, stack = STACK): string {
-    const problems = problemsOf(raw, stack);
+function onlyProblem(raw: RawConfig, key: string, stack = STACK, source: SourceOutputs = {}): string {
+    const problems = problemsOf(raw, stack, source);
     assert.deepEqual(
         problems.map((p) => p.key),
         [`gitops-dr:${key}`],
@@ -107,12 +137,28 @@ function onlyProblem(raw: RawConfig, key: string, stack = STACK): string {
     return problems[0].message;
 }
 
+/** The warnings of a configuration that must parse. */
+function warningsOf(raw: RawConfig, stack = STACK, source: SourceOutputs = {}): readonly ConfigWarning[] {
+    return parseConfigWithWarnings(raw, stack, source).warnings;
+}
+
+/** Asserts `raw` parses with exactly one warning, on `key`, and returns its message. */
+function onlyWarning(raw: RawConfig, key: string, stack = STACK, source: SourceOutputs = {}): string {
+    const warnings = warningsOf(raw, stack, source);
+    assert.deepEqual(warnings.map((w) => w.key), [`gitops-dr:${key}`], `got:\n${warnings.map((w) => `${w.key}: ${w.message}`).join("\n")}`);
+    return warnings[0].message;
+}
+
 function isDeeplyFrozen(value: unknown, seen = new Set<unknown>()): boolean {
     if (value === null || typeof value !== "object" || pulumi.Output.isInstance(value) || seen.has(value)) {
         return true;
     }
     seen.add(value);
     return Object.isFrozen(value) && Object.values(value).every((v) => isDeeplyFrozen(v, seen));
+}
+
+async function isSecretOutput(o: pulumi.Output<string>): Promise<boolean> {
+    return pulumi.isSecret(o);
 }
 
 // --- Compliant fixtures ------------------------------------------------------------------------------------
@@ -127,6 +173,7 @@ describe("parseConfig: compliant fixtures", () => {
         assert.equal(cfg.kubeContext, "");
         assert.equal(cfg.prefix, "prod-eu-1", "prefix defaults to clusterName");
         assert.equal(cfg.source, undefined);
+        assert.equal(cfg.restore, undefined);
         assert.equal(cfg.vault.create, true, "createBucket defaults to true in protect");
         assert.equal(cfg.vault.bucketName, "acme-velero-vault");
         assert.equal(cfg.vault.region, "eu-west-1");
@@ -142,89 +189,136 @@ describe("parseConfig: compliant fixtures", () => {
         assert.equal(cfg.velero.releaseName, "velero");
         assert.equal(cfg.velero.volumeDataMode, "dataMover");
         assert.equal(cfg.velero.awsPluginVersion, CONFIG_KEYS.awsPluginVersion.default);
-        assert.deepEqual(cfg.velero.tiers, [{ key: "daily", cron: "0 2 * * *", ttl: "720h", ttlHours: 720 }]);
+        assert.deepEqual(cfg.velero.tiers, [{ key: "daily", name: "prod-eu-1-daily", cron: "0 2 * * *", ttl: "720h", ttlHours: 720 }]);
         assert.deepEqual(cfg.velero.excludedNamespaces, []);
-        assert.deepEqual(cfg.monitoring, { prometheusOperator: false });
+        assert.deepEqual(cfg.velero.dataMoverNodeLabels, {});
+        assert.equal(cfg.argoCd.namespace, "argocd");
+        assert.deepEqual(
+            { ...cfg.argoCd.repository },
+            { url: GIT_URL, path: "apps", revision: "HEAD", username: undefined, password: undefined, sshPrivateKey: undefined },
+        );
+        assert.deepEqual(cfg.argoCd.newAppVolumes, []);
+        assert.deepEqual(cfg.monitoring, { prometheusOperator: false, labels: {} });
     });
 
-    it("parses the recover fixture, with the source prefix and its own prefix", () => {
+    it("parses the recover fixture: its own prefix and daily tier, the source, the restore defaults", () => {
         const cfg = parseConfig(RECOVER, "recover");
         assert.equal(cfg.mode, "recover");
         assert.equal(cfg.prefix, "prod-eu-2");
-        assert.deepEqual(cfg.source, { stack: undefined, prefix: "prod-eu-1" });
+        assert.deepEqual(cfg.source, { stack: undefined, prefix: "prod-eu-1", scheduleName: "prod-eu-1-daily" });
         assert.equal(cfg.vault.create, false);
         assert.equal(cfg.vault.kmsKeyArn, KMS_ARN);
-        assert.deepEqual(cfg.velero.tiers, [{ key: "daily", cron: "0 2 * * *", ttl: "720h", ttlHours: 720 }]);
+        assert.deepEqual(cfg.velero.tiers, [{ key: "daily", name: "prod-eu-2-daily", cron: "0 2 * * *", ttl: "720h", ttlHours: 720 }]);
+        assert.deepEqual(cfg.restore, {
+            id: "2026-11-25",
+            backupName: undefined,
+            acceptPartiallyFailedBackup: false,
+            acceptPartiallyFailedRestore: false,
+            namespaces: [],
+            storageClassMappings: {},
+            backupCheckTimeoutMinutes: DERIVED_DEFAULTS.backupCheckTimeoutMinutes,
+            restoreTimeoutMinutes: DERIVED_DEFAULTS.restoreTimeoutMinutes,
+        });
     });
 
     it("parses the drill fixture: no prefix and no backup tiers", () => {
         const cfg = parseConfig(DRILL, "drill");
         assert.equal(cfg.mode, "drill");
         assert.equal(cfg.prefix, undefined);
-        assert.deepEqual(cfg.source, { stack: undefined, prefix: "prod-eu-1" });
+        assert.deepEqual(cfg.source, { stack: undefined, prefix: "prod-eu-1", scheduleName: "prod-eu-1-daily" });
         assert.equal(cfg.vault.create, false);
         assert.deepEqual(cfg.velero.tiers, []);
+        assert.equal(cfg.restore?.id, "2026-11-25");
     });
 
-    it("parses a drill that takes the vault and source prefix from sourceStack alone", () => {
+    it("fills the vault, source prefix and schedule from the source stack's outputs", () => {
+        const cfg = parseConfig(RECOVER_FROM_STACK, "recover", PROD_OUTPUTS);
+        assert.deepEqual(cfg.source, { stack: SOURCE_STACK, prefix: PROD_OUTPUTS.prefix, scheduleName: PROD_OUTPUTS.dailyScheduleName });
+        assert.equal(cfg.vault.bucketName, PROD_OUTPUTS.bucketName);
+        assert.equal(cfg.vault.region, PROD_OUTPUTS.region);
+        assert.equal(cfg.vault.kmsKeyArn, PROD_OUTPUTS.kmsKeyArn);
+    });
+
+    it("lets explicit keys win over the source stack's outputs", () => {
         const cfg = parseConfig(
-            withKeys(DRILL, { region: null, bucketName: null, kmsKeyArn: null, sourcePrefix: null, sourceStack: "acme/gitops-dr/prod" }),
-            "drill",
+            withKeys(RECOVER_FROM_STACK, { bucketName: "acme-other-vault", kmsKeyArn: KMS_ARN, sourcePrefix: "prod-eu-3", sourceScheduleName: "prod-eu-3-daily" }),
+            "recover",
+            PROD_OUTPUTS,
         );
-        assert.deepEqual(cfg.source, { stack: "acme/gitops-dr/prod", prefix: undefined });
-        assert.equal(cfg.vault.bucketName, undefined);
-        assert.equal(cfg.vault.region, undefined);
-        assert.equal(cfg.vault.kmsKeyArn, undefined);
+        assert.equal(cfg.vault.bucketName, "acme-other-vault");
+        assert.equal(cfg.vault.kmsKeyArn, KMS_ARN);
+        assert.equal(cfg.vault.region, PROD_OUTPUTS.region, "unset keys still come from the outputs");
+        assert.deepEqual(cfg.source, { stack: SOURCE_STACK, prefix: "prod-eu-3", scheduleName: "prod-eu-3-daily" });
     });
 
-    it("accepts createBucket false in a drill", () => {
-        assert.equal(parseConfig(withKeys(DRILL, { createBucket: "false" }), "drill").vault.create, false);
+    it("raises no warning for any fixture", () => {
+        assert.deepEqual(warningsOf(PROTECT), []);
+        assert.deepEqual(warningsOf(RECOVER, "recover"), []);
+        assert.deepEqual(warningsOf(RECOVER_FROM_STACK, "recover", PROD_OUTPUTS), []);
+        assert.deepEqual(warningsOf(DRILL, "drill"), []);
+    });
+
+    it("lets a drill keep the source cluster's name (it takes no backups, so no Schedule can clash)", () => {
+        const cfg = parseConfig(withKeys(DRILL, { clusterName: PROD_OUTPUTS.clusterName, sourceStack: SOURCE_STACK }), "drill", PROD_OUTPUTS);
+        assert.equal(cfg.clusterName, PROD_OUTPUTS.clusterName);
     });
 
     it("returns a deeply frozen configuration", () => {
         const cfg: StackConfig = parseConfig(
-            withKeys(PROTECT, { storageTransitions: '["STANDARD_IA:30"]', replicaRegion: "eu-central-1", excludedNamespaces: '["scratch"]' }),
+            withKeys(PROTECT, {
+                storageTransitions: '["STANDARD_IA:30"]',
+                replicaRegion: "eu-central-1",
+                excludedNamespaces: '["scratch"]',
+                prometheusOperator: "true",
+                monitoringLabels: '["release=kube-prometheus-stack"]',
+            }),
             STACK,
         );
         assert.ok(Object.isFrozen(cfg));
-        assert.ok(Object.isFrozen(cfg.vault));
         assert.ok(Object.isFrozen(cfg.vault.transitions));
         assert.ok(Object.isFrozen(cfg.vault.replica));
-        assert.ok(Object.isFrozen(cfg.velero));
-        assert.ok(Object.isFrozen(cfg.velero.tiers));
         assert.ok(Object.isFrozen(cfg.velero.tiers[0]));
-        assert.ok(Object.isFrozen(cfg.velero.excludedNamespaces));
-        assert.ok(Object.isFrozen(cfg.credentials));
+        assert.ok(Object.isFrozen(cfg.monitoring.labels));
         assert.ok(isDeeplyFrozen(cfg));
+        assert.ok(isDeeplyFrozen(parseConfig(withKeys(RECOVER, { storageClassMappings: '["gp2=gp3"]' }), "recover")));
     });
 
     it("returns repoPassword as a secret Output", async () => {
         const cfg = parseConfig(PROTECT, STACK);
         assert.ok(pulumi.Output.isInstance(cfg.velero.repoPassword));
-        assert.equal(await (cfg.velero.repoPassword as unknown as { isSecret: Promise<boolean> }).isSecret, true);
-        assert.equal(await pulumi.isSecret(cfg.velero.repoPassword), true);
+        assert.equal(await isSecretOutput(cfg.velero.repoPassword), true);
     });
 
-    it("returns static access keys as secret Outputs", async () => {
+    it("returns static access keys and git credentials as secret Outputs", async () => {
         const cfg = parseConfig(
             withKeys(PROTECT, {
                 credentialsMode: "staticKeys",
                 oidcProviderArn: null,
                 awsAccessKeyId: secret("AKIAIOSFODNN7EXAMPLE"),
                 awsSecretAccessKey: secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+                gitUsername: "git",
+                gitPassword: secret("ghp_exampletoken0123456789"),
             }),
             STACK,
         );
         assert.equal(cfg.credentials.mode, "staticKeys");
         if (cfg.credentials.mode === "staticKeys") {
-            assert.equal(await (cfg.credentials.accessKeyId as unknown as { isSecret: Promise<boolean> }).isSecret, true);
-            assert.equal(await (cfg.credentials.secretAccessKey as unknown as { isSecret: Promise<boolean> }).isSecret, true);
+            assert.equal(await isSecretOutput(cfg.credentials.accessKeyId), true);
+            assert.equal(await isSecretOutput(cfg.credentials.secretAccessKey), true);
         }
+        assert.equal(cfg.argoCd.repository.username, "git");
+        assert.equal(await isSecretOutput(cfg.argoCd.repository.password!), true);
+    });
+
+    it("takes an ssh repository with its deploy key", async () => {
+        const cfg = parseConfig(withKeys(PROTECT, { gitRepoUrl: "git@github.com:acme/platform-gitops.git", gitSshPrivateKey: secret("-----BEGIN OPENSSH PRIVATE KEY-----") }), STACK);
+        assert.equal(cfg.argoCd.repository.url, "git@github.com:acme/platform-gitops.git");
+        assert.equal(await isSecretOutput(cfg.argoCd.repository.sshPrivateKey!), true);
     });
 
     it("defaults eksClusterName to clusterName with credentialsMode podIdentity", () => {
-        const cfg = parseConfig(withKeys(PROTECT, { credentialsMode: "podIdentity", oidcProviderArn: null }), STACK);
-        assert.deepEqual(cfg.credentials, { mode: "podIdentity", eksClusterName: "prod-eu-1" });
+        const cfg = parseConfig(withKeys(PROTECT, { credentialsMode: "podIdentity", oidcProviderArn: null, clusterRegion: "eu-central-1" }), STACK);
+        assert.deepEqual(cfg.credentials, { mode: "podIdentity", eksClusterName: "prod-eu-1", clusterRegion: "eu-central-1" });
     });
 
     it("parses storage transitions in S3's order", () => {
@@ -243,9 +337,14 @@ describe("parseConfig: compliant fixtures", () => {
     it("adds a weekly tier with its default schedule when weeklyBackupTtl fits the lock", () => {
         const cfg = parseConfig(withKeys(PROTECT, { lockDays: "90", weeklyBackupTtl: "2160h" }), STACK);
         assert.deepEqual(cfg.velero.tiers, [
-            { key: "daily", cron: DERIVED_DEFAULTS.backupSchedule, ttl: DERIVED_DEFAULTS.backupTtl, ttlHours: 720 },
-            { key: "weekly", cron: DERIVED_DEFAULTS.weeklyBackupSchedule, ttl: "2160h", ttlHours: 2160 },
+            { key: "daily", name: "prod-eu-1-daily", cron: DERIVED_DEFAULTS.backupSchedule, ttl: DERIVED_DEFAULTS.backupTtl, ttlHours: 720 },
+            { key: "weekly", name: "prod-eu-1-weekly", cron: DERIVED_DEFAULTS.weeklyBackupSchedule, ttl: "2160h", ttlHours: 2160 },
         ]);
+    });
+
+    it("takes the Go durations and cron forms Velero takes (36.5h; CRON_TZ=, names)", () => {
+        const cfg = parseConfig(withKeys(PROTECT, { backupTtl: "36.5h", backupSchedule: "CRON_TZ=Europe/Paris 30 1 * * MON-FRI" }), STACK);
+        assert.deepEqual(cfg.velero.tiers, [{ key: "daily", name: "prod-eu-1-daily", cron: "CRON_TZ=Europe/Paris 30 1 * * MON-FRI", ttl: "36.5h", ttlHours: 36.5 }]);
     });
 
     it("accepts an awsPluginVersion on the v1.14 line (v1.14.9)", () => {
@@ -254,6 +353,63 @@ describe("parseConfig: compliant fixtures", () => {
 
     it("accepts a backupTtl equal to lockDays (720h with lockDays 30)", () => {
         assert.equal(parseConfig(withKeys(PROTECT, { lockDays: "30", backupTtl: "720h" }), STACK).velero.tiers[0].ttlHours, 720);
+    });
+
+    it("accepts COMPLIANCE lockDays of 366 without acknowledgement, and above it with the matching one", () => {
+        assert.equal(parseConfig(withKeys(PROTECT, { lockDays: "366" }), STACK).vault.lockDays, 366);
+        assert.equal(parseConfig(withKeys(PROTECT, { lockDays: "400", complianceLockDaysAcknowledged: "400" }), STACK).vault.lockDays, 400);
+        assert.deepEqual(warningsOf(withKeys(PROTECT, { lockDays: "400", complianceLockDaysAcknowledged: "400" })), []);
+    });
+
+    it("accepts GOVERNANCE lockDays up to 3650 without acknowledgement", () => {
+        assert.equal(parseConfig(withKeys(PROTECT, { lockMode: "GOVERNANCE", lockDays: "3650" }), STACK).vault.lockDays, 3650);
+    });
+
+    it("accepts, with allowUnlistedRegion, a region newer than the pinned provider", () => {
+        const cfg = parseConfig(withKeys(PROTECT, { allowUnlistedRegion: "true", region: "eusc-de-west-1" }), STACK);
+        assert.equal(cfg.vault.region, "eusc-de-west-1");
+    });
+
+    it("parses the restore keys", () => {
+        const cfg = parseConfig(
+            withKeys(RECOVER, {
+                restoreBackupName: "prod-eu-1-daily-20261124020000",
+                acceptPartiallyFailedBackup: "true",
+                restoreNamespaces: '["shop", "billing"]',
+                storageClassMappings: '["gp2=gp3", "io1=io2"]',
+                backupCheckTimeoutMinutes: "30",
+                restoreTimeoutMinutes: "600",
+            }),
+            "recover",
+        );
+        assert.deepEqual(cfg.restore, {
+            id: "2026-11-25",
+            backupName: "prod-eu-1-daily-20261124020000",
+            acceptPartiallyFailedBackup: true,
+            acceptPartiallyFailedRestore: false,
+            namespaces: ["shop", "billing"],
+            storageClassMappings: { gp2: "gp3", io1: "io2" },
+            backupCheckTimeoutMinutes: 30,
+            restoreTimeoutMinutes: 600,
+        });
+    });
+
+    it("does without sourceScheduleName when restoreBackupName names the backup", () => {
+        const cfg = parseConfig(withKeys(RECOVER, { sourceScheduleName: null, restoreBackupName: "prod-eu-1-daily-20261124020000" }), "recover");
+        assert.equal(cfg.restore?.backupName, "prod-eu-1-daily-20261124020000");
+    });
+
+    it("parses monitoring labels and data-mover node labels", () => {
+        const cfg = parseConfig(
+            withKeys(PROTECT, {
+                prometheusOperator: "true",
+                monitoringLabels: '["release=kube-prometheus-stack"]',
+                dataMoverNodeLabels: '["topology.kubernetes.io/zone=eu-west-1a"]',
+            }),
+            STACK,
+        );
+        assert.deepEqual(cfg.monitoring, { prometheusOperator: true, labels: { release: "kube-prometheus-stack" } });
+        assert.deepEqual(cfg.velero.dataMoverNodeLabels, { "topology.kubernetes.io/zone": "eu-west-1a" });
     });
 });
 
@@ -269,10 +425,35 @@ describe("parseConfig: unknown keys", () => {
         ]);
     });
 
+    it("suggests a key whatever the case of the typo (restoreid)", () => {
+        assert.equal(
+            onlyProblem(withKeys(RECOVER, { restoreid: "x" }), "restoreid", "recover"),
+            "is not a gitops-dr setting; did you mean gitops-dr:restoreId? Remove it with `pulumi config rm gitops-dr:restoreid`.",
+        );
+    });
+
     it("reports an unknown key with no close match without a hint", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { completelyUnrelatedSetting: "x" }), "completelyUnrelatedSetting"),
             "is not a gitops-dr setting; Remove it with `pulumi config rm gitops-dr:completelyUnrelatedSetting`.",
+        );
+    });
+});
+
+describe("parseConfig: booleans", () => {
+    for (const value of ["yes", "1", "True"]) {
+        it(`refuses ${JSON.stringify(value)}: only true and false are booleans`, () => {
+            assert.equal(
+                onlyProblem(withKeys(PROTECT, { createBucket: value }), "createBucket"),
+                `${JSON.stringify(value)} is not a boolean; only true and false are. Fix: \`pulumi config set gitops-dr:createBucket true\`.`,
+            );
+        });
+    }
+
+    it("suggests the opposite of a boolean's default (prometheusOperator defaults to false)", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { prometheusOperator: "on" }), "prometheusOperator"),
+            '"on" is not a boolean; only true and false are. Fix: `pulumi config set gitops-dr:prometheusOperator true`.',
         );
     });
 });
@@ -286,47 +467,59 @@ describe("parseConfig: mode and identity", () => {
     });
 
     it("requires clusterName", () => {
-        assert.equal(
-            onlyProblem(withKeys(PROTECT, { clusterName: null }), "clusterName"),
-            "is required. Fix: `pulumi config set gitops-dr:clusterName prod-eu-1`.",
-        );
+        assert.equal(onlyProblem(withKeys(PROTECT, { clusterName: null }), "clusterName"), "is required. Fix: `pulumi config set gitops-dr:clusterName prod-eu-1`.");
     });
 
-    it("rejects a clusterName that is not a lowercase DNS label", () => {
-        assert.equal(
-            onlyProblem(withKeys(PROTECT, { clusterName: "Prod_EU" }), "clusterName"),
-            '"Prod_EU" must be 1-40 lowercase letters, digits and hyphens, starting and ending with a letter or digit (it names IAM roles). Fix: `pulumi config set gitops-dr:clusterName prod-eu-1`.',
-        );
-    });
-
-    it("rejects a clusterName longer than 40 characters", () => {
-        const name = "a".repeat(41);
-        assert.equal(
-            onlyProblem(withKeys(PROTECT, { clusterName: name }), "clusterName"),
-            `"${name}" must be 1-40 lowercase letters, digits and hyphens, starting and ending with a letter or digit (it names IAM roles). Fix: \`pulumi config set gitops-dr:clusterName prod-eu-1\`.`,
-        );
-    });
+    for (const name of ["Prod_EU", "a".repeat(41)]) {
+        it(`rejects the clusterName ${JSON.stringify(name.length > 20 ? `${name.length} characters` : name)}`, () => {
+            assert.equal(
+                onlyProblem(withKeys(PROTECT, { clusterName: name }), "clusterName"),
+                `"${name}" must be 1-40 lowercase letters, digits and hyphens, starting and ending with a letter or digit (it names IAM roles and Schedules). Fix: \`pulumi config set gitops-dr:clusterName prod-eu-1\`.`,
+            );
+        });
+    }
 });
 
 describe("parseConfig: where the vault is", () => {
+    const REGION_FIX = "Fix: `pulumi config set gitops-dr:region eu-west-1`.";
+
     it("requires region in protect", () => {
-        assert.equal(
-            onlyProblem(withKeys(PROTECT, { region: null }), "region"),
-            "is required. Fix: `pulumi config set gitops-dr:region eu-west-1`.",
-        );
+        assert.equal(onlyProblem(withKeys(PROTECT, { region: null }), "region"), `is required. ${REGION_FIX}`);
     });
 
     it("requires region in a drill without sourceStack", () => {
+        assert.equal(onlyProblem(withKeys(DRILL, { region: null }), "region", "drill"), `is required (or set sourceStack). ${REGION_FIX}`);
+    });
+
+    it("requires region when the source stack has no region output", () => {
         assert.equal(
-            onlyProblem(withKeys(DRILL, { region: null }), "region"),
-            "is required (or set sourceStack). Fix: `pulumi config set gitops-dr:region eu-west-1`.",
+            onlyProblem(RECOVER_FROM_STACK, "region", "recover", withoutOutput("region")),
+            `is required (the source stack ${SOURCE_STACK} has no region output). ${REGION_FIX}`,
         );
     });
 
-    it("rejects a region that is not an AWS region", () => {
+    it("rejects a misspelt region with the closest region the provider knows (eu-wset-1)", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { region: "europe" }), "region"),
-            '"europe" is not an AWS region. Fix: `pulumi config set gitops-dr:region eu-west-1`.',
+            onlyProblem(withKeys(PROTECT, { region: "eu-wset-1" }), "region"),
+            `"eu-wset-1" is not an AWS region the pinned @pulumi/aws knows; did you mean eu-west-1? (A region newer than the provider: set gitops-dr:allowUnlistedRegion true.) ${REGION_FIX}`,
+        );
+    });
+
+    it("blames a misspelt region alone, not also the kmsKeyArn of the region meant", () => {
+        assert.deepEqual(problemsOf(withKeys(RECOVER, { region: "eu-wset-1" }), "recover").map((p) => p.key), ["gitops-dr:region"]);
+    });
+
+    it("still checks the shape of a region with allowUnlistedRegion (an Availability Zone is not a region)", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { allowUnlistedRegion: "true", region: "eu-west-1a" }), "region"),
+            `"eu-west-1a" is not shaped like an AWS region (e.g. eu-west-1). ${REGION_FIX}`,
+        );
+    });
+
+    it("names the source stack's output when its region is not a region", () => {
+        assert.equal(
+            onlyProblem(RECOVER_FROM_STACK, "region", "recover", { ...PROD_OUTPUTS, region: "eu-wset-1" }),
+            `the source stack ${SOURCE_STACK}'s output region is not an AWS region the pinned @pulumi/aws knows; did you mean eu-west-1? (A region newer than the provider: set gitops-dr:allowUnlistedRegion true.) ${REGION_FIX}`,
         );
     });
 
@@ -339,7 +532,7 @@ describe("parseConfig: where the vault is", () => {
 
     it("requires bucketName in a drill without sourceStack", () => {
         assert.equal(
-            onlyProblem(withKeys(DRILL, { bucketName: null }), "bucketName"),
+            onlyProblem(withKeys(DRILL, { bucketName: null }), "bucketName", "drill"),
             "is required: a drill stack needs the source bucket. Fix: `pulumi config set gitops-dr:sourceStack acme/gitops-dr/prod` or `pulumi config set gitops-dr:bucketName acme-velero-vault`.",
         );
     });
@@ -351,38 +544,56 @@ describe("parseConfig: where the vault is", () => {
         );
     });
 
+    it("names the source stack's output when its bucketName is invalid", () => {
+        assert.equal(
+            onlyProblem(RECOVER_FROM_STACK, "bucketName", "recover", { ...PROD_OUTPUTS, bucketName: "Acme_Vault" }),
+            `the source stack ${SOURCE_STACK}'s output bucketName is not a valid S3 bucket name (3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit). Fix: \`pulumi config set gitops-dr:bucketName acme-velero-vault\`.`,
+        );
+    });
+
     it("rejects a sourceStack that is not a stack name", () => {
         assert.equal(
-            onlyProblem(withKeys(RECOVER, { sourceStack: "acme/gitops-dr/prod/extra" }), "sourceStack"),
+            onlyProblem(withKeys(RECOVER, { sourceStack: "acme/gitops-dr/prod/extra" }), "sourceStack", "recover"),
             '"acme/gitops-dr/prod/extra" is not a stack name. Fix: `pulumi config set gitops-dr:sourceStack acme/gitops-dr/prod`.',
         );
     });
 
-    it("rejects createBucket true in a recover stack", () => {
-        assert.equal(
-            onlyProblem(withKeys(RECOVER, { createBucket: "true" }), "createBucket"),
-            '"true": a recover stack never creates a bucket; it reads the existing vault. Fix: `pulumi config rm gitops-dr:createBucket`.',
-        );
-    });
-
-    it("rejects createBucket true in a drill", () => {
-        assert.equal(
-            onlyProblem(withKeys(DRILL, { createBucket: "true" }), "createBucket"),
-            '"true": a drill stack never creates a bucket; it reads the existing vault. Fix: `pulumi config rm gitops-dr:createBucket`.',
-        );
-    });
-
-    it("rejects a createBucket that is not a boolean", () => {
-        assert.equal(
-            onlyProblem(withKeys(PROTECT, { createBucket: "yes" }), "createBucket"),
-            '"yes" is not a boolean. Fix: `pulumi config set gitops-dr:createBucket true` or `false`.',
-        );
-    });
+    for (const [mode, base] of [["recover", RECOVER], ["drill", DRILL]] as const) {
+        for (const value of ["true", "false"]) {
+            it(`rejects createBucket ${value} in a ${mode} stack`, () => {
+                assert.equal(
+                    onlyProblem(withKeys(base, { createBucket: value }), "createBucket", mode),
+                    `"${value}" cannot be set in a ${mode} stack: it never creates a bucket; it reads the existing vault. Fix: \`pulumi config rm gitops-dr:createBucket\`.`,
+                );
+            });
+        }
+    }
 
     it("rejects a kmsKeyArn that is not a KMS key ARN", () => {
         assert.equal(
-            onlyProblem(withKeys(RECOVER, { kmsKeyArn: "arn:aws:kms:eu-west-1:1234:key/abc" }), "kmsKeyArn"),
+            onlyProblem(withKeys(RECOVER, { kmsKeyArn: "arn:aws:kms:eu-west-1:1234:key/abc" }), "kmsKeyArn", "recover"),
             `"arn:aws:kms:eu-west-1:1234:key/abc" is not a KMS key ARN (an alias cannot be granted in IAM or matched by the bucket policy). Fix: \`pulumi config set gitops-dr:kmsKeyArn ${KMS_FIX}\`.`,
+        );
+    });
+
+    it("rejects a kmsKeyArn in another region than the vault", () => {
+        assert.equal(
+            onlyProblem(withKeys(RECOVER, { kmsKeyArn: "arn:aws:kms:eu-central-1:111122223333:key/abc" }), "kmsKeyArn", "recover"),
+            '"arn:aws:kms:eu-central-1:111122223333:key/abc" is a key in eu-central-1, but the vault is in eu-west-1; S3 encrypts only with a KMS key in the bucket\'s region. Fix: `pulumi config set gitops-dr:kmsKeyArn arn:aws:kms:eu-west-1:111122223333:key/<key-id>`.',
+        );
+    });
+
+    it("rejects the source stack's kmsKeyArn when an explicit region moves the vault elsewhere", () => {
+        assert.equal(
+            onlyProblem(withKeys(RECOVER_FROM_STACK, { region: "eu-central-1" }), "kmsKeyArn", "recover", PROD_OUTPUTS),
+            `the source stack ${SOURCE_STACK}'s output kmsKeyArn is a key in eu-west-1, but the vault is in eu-central-1; S3 encrypts only with a KMS key in the bucket's region. Fix: \`pulumi config set gitops-dr:kmsKeyArn arn:aws:kms:eu-central-1:111122223333:key/<key-id>\`.`,
+        );
+    });
+
+    it("names the source stack's output when its kmsKeyArn is an alias", () => {
+        assert.equal(
+            onlyProblem(RECOVER_FROM_STACK, "kmsKeyArn", "recover", { ...PROD_OUTPUTS, kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:alias/vault" }),
+            `the source stack ${SOURCE_STACK}'s output kmsKeyArn is not a KMS key ARN (an alias cannot be granted in IAM or matched by the bucket policy). Fix: \`pulumi config set gitops-dr:kmsKeyArn ${KMS_FIX}\`.`,
         );
     });
 
@@ -395,7 +606,7 @@ describe("parseConfig: where the vault is", () => {
 
     it("requires kmsKeyArn in a recover stack without sourceStack, mentioning sourceStack", () => {
         assert.equal(
-            onlyProblem(withKeys(RECOVER, { kmsKeyArn: null }), "kmsKeyArn"),
+            onlyProblem(withKeys(RECOVER, { kmsKeyArn: null }), "kmsKeyArn", "recover"),
             `is required when the stack uses an existing vault: Velero encrypts with the vault's key. Fix: \`pulumi config set gitops-dr:kmsKeyArn ${KMS_FIX}\` or set sourceStack.`,
         );
     });
@@ -409,24 +620,49 @@ describe("parseConfig: lock and lifecycle", () => {
         );
     });
 
-    it("rejects a lockDays that is not a whole number", () => {
+    for (const value of ["thirty", "30.5"]) {
+        it(`rejects the lockDays ${JSON.stringify(value)}, not a whole number`, () => {
+            assert.equal(
+                onlyProblem(withKeys(PROTECT, { lockDays: value }), "lockDays"),
+                `${JSON.stringify(value)} is not a whole number. Fix: \`pulumi config set gitops-dr:lockDays 31\`.`,
+            );
+        });
+    }
+
+    for (const value of ["0", "3651"]) {
+        it(`rejects the lockDays ${value}, outside 1-3650`, () => {
+            assert.equal(
+                onlyProblem(withKeys(PROTECT, { lockMode: "GOVERNANCE", lockDays: value }), "lockDays"),
+                `${value} is out of range; it must be between 1 and 3650. Fix: \`pulumi config set gitops-dr:lockDays 31\`.`,
+            );
+        });
+    }
+
+    it("rejects COMPLIANCE lockDays above 366 without complianceLockDaysAcknowledged", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { lockDays: "thirty" }), "lockDays"),
-            '"thirty" is not a whole number. Fix: `pulumi config set gitops-dr:lockDays 31`.',
+            onlyProblem(withKeys(PROTECT, { lockDays: "400" }), "lockDays"),
+            "400 days in COMPLIANCE mode: every object written is then undeletable, and billed, for 1.1 years, by anyone including the account root, and nothing can shorten it. Fix: `pulumi config set gitops-dr:lockDays 31`, or confirm with `pulumi config set gitops-dr:complianceLockDaysAcknowledged 400`.",
         );
     });
 
-    it("rejects a fractional lockDays", () => {
+    it("rejects a complianceLockDaysAcknowledged that is not lockDays", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { lockDays: "30.5" }), "lockDays"),
-            '"30.5" is not a whole number. Fix: `pulumi config set gitops-dr:lockDays 31`.',
+            onlyProblem(withKeys(PROTECT, { lockDays: "730", complianceLockDaysAcknowledged: "400" }), "lockDays"),
+            "730 days in COMPLIANCE mode: every object written is then undeletable, and billed, for 2 years, by anyone including the account root, and nothing can shorten it. Fix: `pulumi config set gitops-dr:lockDays 31`, or confirm with `pulumi config set gitops-dr:complianceLockDaysAcknowledged 730`.",
         );
     });
 
-    it("rejects a lockDays out of range", () => {
+    it("warns that complianceLockDaysAcknowledged does nothing at 366 days or less", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { lockDays: "0" }), "lockDays"),
-            "0 is out of range; it must be between 1 and 36500. Fix: `pulumi config set gitops-dr:lockDays 31`.",
+            onlyWarning(withKeys(PROTECT, { complianceLockDaysAcknowledged: "31" }), "complianceLockDaysAcknowledged"),
+            '"31" is ignored: it only confirms COMPLIANCE retention above 366 days. Remove it with `pulumi config rm gitops-dr:complianceLockDaysAcknowledged`.',
+        );
+    });
+
+    it("warns that complianceLockDaysAcknowledged does nothing in GOVERNANCE mode", () => {
+        assert.equal(
+            onlyWarning(withKeys(PROTECT, { lockMode: "GOVERNANCE", lockDays: "400", complianceLockDaysAcknowledged: "400" }), "complianceLockDaysAcknowledged"),
+            '"400" is ignored: it only confirms COMPLIANCE retention above 366 days. Remove it with `pulumi config rm gitops-dr:complianceLockDaysAcknowledged`.',
         );
     });
 
@@ -447,34 +683,26 @@ describe("parseConfig: lock and lifecycle", () => {
 
 describe("parseConfig: storageTransitions", () => {
     const transitions = (value: string) => onlyProblem(withKeys(PROTECT, { storageTransitions: value }), "storageTransitions");
+    const LIST_FIX = "`pulumi config set --path 'gitops-dr:storageTransitions[0]' STANDARD_IA:30`";
 
     it("rejects an entry that is not STORAGE_CLASS:days", () => {
-        assert.equal(
-            transitions('["STANDARD_IA-30"]'),
-            '"STANDARD_IA-30" is not "STORAGE_CLASS:days". Fix: `pulumi config set gitops-dr:storageTransitions \'["STANDARD_IA:30"]\'`.',
-        );
+        assert.equal(transitions('["STANDARD_IA-30"]'), `"STANDARD_IA-30" is not "STORAGE_CLASS:days". Fix: ${LIST_FIX}.`);
     });
 
-    it("rejects GLACIER: archived objects stall a recovery", () => {
-        assert.equal(
-            transitions('["GLACIER:90"]'),
-            '"GLACIER:90": GLACIER is not allowed: archived objects cannot be read by Velero or kopia until restored by hand, which stalls a recovery. Use STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR.',
-        );
-    });
-
-    it("rejects ONEZONE_IA: a single zone weakens the backup", () => {
-        assert.equal(
-            transitions('["ONEZONE_IA:30"]'),
-            '"ONEZONE_IA:30": ONEZONE_IA is not allowed: it keeps the data in a single Availability Zone, which weakens the backup. Use STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR.',
-        );
-    });
-
-    it("rejects a class that is not an S3 storage class", () => {
-        assert.equal(
-            transitions('["COLD:90"]'),
-            '"COLD:90": COLD is not allowed: it is not an S3 storage class. Use STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR.',
-        );
-    });
+    for (const [storageClass, why] of [
+        ["GLACIER", "archived objects cannot be read by Velero or kopia until restored by hand, which stalls a recovery"],
+        ["DEEP_ARCHIVE", "archived objects cannot be read by Velero or kopia until restored by hand, which stalls a recovery"],
+        ["ONEZONE_IA", "it keeps the data in a single Availability Zone, which weakens the backup"],
+        ["STANDARD", "objects start in STANDARD; list only the classes they move to"],
+        ["COLD", "it is not an S3 storage class"],
+    ]) {
+        it(`rejects ${storageClass}: ${why}`, () => {
+            assert.equal(
+                transitions(`["${storageClass}:90"]`),
+                `"${storageClass}:90": ${storageClass} is not allowed: ${why}. Use STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR.`,
+            );
+        });
+    }
 
     it("rejects STANDARD_IA sooner than 30 days", () => {
         assert.equal(
@@ -505,10 +733,7 @@ describe("parseConfig: storageTransitions", () => {
     });
 
     it("rejects a value that is not a list", () => {
-        assert.equal(
-            transitions("STANDARD_IA:30"),
-            "\"STANDARD_IA:30\" is not a list of strings. Fix: set it as a YAML list in Pulumi.prod.yaml, or `pulumi config set --path 'gitops-dr:storageTransitions[0]' <value>`.",
-        );
+        assert.equal(transitions("STANDARD_IA:30"), `"STANDARD_IA:30" is not a list of strings. Fix: set it as a YAML list in Pulumi.prod.yaml, or ${LIST_FIX}.`);
     });
 });
 
@@ -527,10 +752,10 @@ describe("parseConfig: replica", () => {
         );
     });
 
-    it("rejects a replicaRegion that is not an AWS region", () => {
+    it("rejects a misspelt replicaRegion with the closest region", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { replicaRegion: "mars-1" }), "replicaRegion"),
-            '"mars-1" is not an AWS region. Fix: `pulumi config set gitops-dr:replicaRegion eu-central-1`.',
+            onlyProblem(withKeys(PROTECT, { replicaRegion: "eu-centrl-1" }), "replicaRegion"),
+            '"eu-centrl-1" is not an AWS region the pinned @pulumi/aws knows; did you mean eu-central-1? (A region newer than the provider: set gitops-dr:allowUnlistedRegion true.) Fix: `pulumi config set gitops-dr:replicaRegion eu-central-1`.',
         );
     });
 
@@ -540,6 +765,15 @@ describe("parseConfig: replica", () => {
             '"eu-central-1": only the stack that creates the vault configures its replica. Fix: `pulumi config rm gitops-dr:replicaRegion`.',
         );
     });
+
+    for (const key of ["replicaRegion", "replicaBucketName"]) {
+        it(`rejects ${key} in a recover stack`, () => {
+            assert.equal(
+                onlyProblem(withKeys(RECOVER, { [key]: "eu-central-1" }), key, "recover"),
+                `"eu-central-1" cannot be set in a recover stack: only the stack that creates the vault configures its replica. Fix: \`pulumi config rm gitops-dr:${key}\`.`,
+            );
+        });
+    }
 
     it("rejects a replicaBucketName without replicaRegion", () => {
         assert.equal(
@@ -558,12 +792,23 @@ describe("parseConfig: replica", () => {
     it("rejects an invalid replicaBucketName", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { replicaRegion: "eu-central-1", replicaBucketName: "Replica" }), "replicaBucketName"),
-            '"Replica" is not a valid S3 bucket name. Fix: `pulumi config set gitops-dr:replicaBucketName acme-velero-vault-replica`.',
+            '"Replica" is not a valid S3 bucket name (at most 63 characters; the default is <bucketName>-replica). Fix: `pulumi config set gitops-dr:replicaBucketName acme-velero-vault-replica`.',
+        );
+    });
+
+    it("rejects a default replica bucket name that the -replica suffix makes too long", () => {
+        const bucketName = "b".repeat(60);
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { bucketName, replicaRegion: "eu-central-1" }), "replicaBucketName"),
+            `"${bucketName}-replica" is not a valid S3 bucket name (at most 63 characters; the default is <bucketName>-replica). Fix: \`pulumi config set gitops-dr:replicaBucketName acme-velero-vault-replica\`.`,
         );
     });
 });
 
 describe("parseConfig: prefixes and source", () => {
+    const overlap = (prefix: string, from: string, sourcePrefix: string, suggestion = "prod-eu-2") =>
+        `"${prefix}" overlaps the source prefix ${from}: the recovered cluster's writer role could delete or overwrite the backups it restores from. Fix: \`pulumi config set gitops-dr:prefix ${suggestion}\`, or any prefix outside "${sourcePrefix}".`;
+
     it("rejects a prefix with a leading or trailing slash", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { prefix: "/prod/" }), "prefix"),
@@ -573,58 +818,221 @@ describe("parseConfig: prefixes and source", () => {
 
     it("rejects a prefix in a drill, which writes no backups", () => {
         assert.equal(
-            onlyProblem(withKeys(DRILL, { prefix: "drill-eu-1" }), "prefix"),
+            onlyProblem(withKeys(DRILL, { prefix: "drill-eu-1" }), "prefix", "drill"),
             '"drill-eu-1" cannot be set in a drill stack: a drill writes no backups. Fix: `pulumi config rm gitops-dr:prefix`.',
         );
     });
 
     it("rejects a recover prefix equal to sourcePrefix", () => {
+        assert.equal(onlyProblem(withKeys(RECOVER, { prefix: "prod-eu-1" }), "prefix", "recover"), overlap("prod-eu-1", '"prod-eu-1"', "prod-eu-1"));
+    });
+
+    it("rejects a recover prefix that is a parent of sourcePrefix", () => {
         assert.equal(
-            onlyProblem(withKeys(RECOVER, { prefix: "prod-eu-1" }), "prefix"),
-            '"prod-eu-1" is also the sourcePrefix: the recovered cluster would write its new backups over the ones it restores from. Fix: `pulumi config set gitops-dr:prefix prod-eu-1-recovered`.',
+            onlyProblem(withKeys(RECOVER, { prefix: "prod", sourcePrefix: "prod/eu-1" }), "prefix", "recover"),
+            overlap("prod", '"prod/eu-1"', "prod/eu-1"),
         );
     });
 
-    it("rejects a recover stack whose default prefix (clusterName) equals sourcePrefix", () => {
+    it("rejects a recover prefix under sourcePrefix", () => {
         assert.equal(
-            onlyProblem(withKeys(RECOVER, { clusterName: "prod-eu-1" }), "prefix"),
-            '"prod-eu-1" is also the sourcePrefix: the recovered cluster would write its new backups over the ones it restores from. Fix: `pulumi config set gitops-dr:prefix prod-eu-1-recovered`.',
+            onlyProblem(withKeys(RECOVER, { prefix: "prod-eu-1/recovered" }), "prefix", "recover"),
+            overlap("prod-eu-1/recovered", '"prod-eu-1"', "prod-eu-1"),
+        );
+    });
+
+    it("accepts a recover prefix that merely starts with the same letters (prod-eu-10 next to prod-eu-1)", () => {
+        assert.equal(parseConfig(withKeys(RECOVER, { prefix: "prod-eu-10" }), "recover").prefix, "prod-eu-10");
+    });
+
+    it("rejects a recover prefix under the source stack's output prefix, naming the output", () => {
+        assert.equal(
+            onlyProblem(withKeys(RECOVER_FROM_STACK, { prefix: "prod-eu-1/new" }), "prefix", "recover", PROD_OUTPUTS),
+            overlap("prod-eu-1/new", `"prod-eu-1" (the source stack ${SOURCE_STACK}'s output prefix)`, "prod-eu-1"),
+        );
+    });
+
+    it("rejects a recover stack whose default prefix (clusterName) is sourcePrefix, suggesting a new prefix", () => {
+        assert.equal(
+            onlyProblem(withKeys(RECOVER, { clusterName: "prod-eu-1" }), "prefix", "recover"),
+            overlap("prod-eu-1", '"prod-eu-1"', "prod-eu-1", "prod-eu-1-r1"),
+        );
+    });
+
+    it("rejects a recover clusterName equal to the source's clusterName", () => {
+        assert.equal(
+            onlyProblem(withKeys(RECOVER_FROM_STACK, { clusterName: "prod-eu-1", prefix: "prod-eu-1-r1" }), "clusterName", "recover", PROD_OUTPUTS),
+            `"prod-eu-1" is the lost cluster's name (the source stack ${SOURCE_STACK}'s output clusterName): the new cluster's Schedules would carry the same names as the lost cluster's, and a restore by schedule could pick the new cluster's own backups. Fix: \`pulumi config set gitops-dr:clusterName prod-eu-1-r1\` (any new name).`,
         );
     });
 
     it("requires sourcePrefix in a drill without sourceStack", () => {
         assert.equal(
-            onlyProblem(withKeys(DRILL, { sourcePrefix: null }), "sourcePrefix"),
+            onlyProblem(withKeys(DRILL, { sourcePrefix: null }), "sourcePrefix", "drill"),
             "is required: a drill stack needs the prefix of the backups it restores. Fix: `pulumi config set gitops-dr:sourcePrefix prod-eu-1` or `pulumi config set gitops-dr:sourceStack acme/gitops-dr/prod`.",
         );
     });
 
     it("rejects an invalid sourcePrefix", () => {
         assert.equal(
-            onlyProblem(withKeys(RECOVER, { sourcePrefix: "prod//eu" }), "sourcePrefix"),
+            onlyProblem(withKeys(RECOVER, { sourcePrefix: "prod//eu" }), "sourcePrefix", "recover"),
             '"prod//eu" must be path segments separated by single slashes, with no leading or trailing slash. Fix: `pulumi config set gitops-dr:sourcePrefix prod-eu-1`.',
         );
     });
 
-    it("rejects sourceStack in a protect stack", () => {
+    it("names the source stack's output when its prefix is invalid", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { sourceStack: "acme/gitops-dr/prod" }), "sourceStack"),
-            '"acme/gitops-dr/prod" cannot be set in a protect stack: a protect stack restores nothing. Fix: `pulumi config rm gitops-dr:sourceStack`.',
+            onlyProblem(RECOVER_FROM_STACK, "sourcePrefix", "recover", { ...PROD_OUTPUTS, prefix: "/prod-eu-1" }),
+            `the source stack ${SOURCE_STACK}'s output prefix must be path segments separated by single slashes, with no leading or trailing slash. Fix: \`pulumi config set gitops-dr:sourcePrefix prod-eu-1\`.`,
         );
     });
 
-    it("rejects sourcePrefix in a protect stack", () => {
+    it("requires sourceScheduleName without sourceStack unless restoreBackupName is set", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { sourcePrefix: "prod-eu-1" }), "sourcePrefix"),
-            '"prod-eu-1" cannot be set in a protect stack: a protect stack restores nothing. Fix: `pulumi config rm gitops-dr:sourcePrefix`.',
+            onlyProblem(withKeys(RECOVER, { sourceScheduleName: null }), "sourceScheduleName", "recover"),
+            "is required without a source stack: the restore picks the newest Completed backup of the lost cluster's daily Schedule. Fix: `pulumi config set gitops-dr:sourceScheduleName prod-eu-1-daily`, or name the backup with `pulumi config set gitops-dr:restoreBackupName prod-eu-1-daily-20261124020000`.",
         );
     });
+
+    it("requires sourceScheduleName when the source stack has no dailyScheduleName output", () => {
+        assert.equal(
+            onlyProblem(RECOVER_FROM_STACK, "sourceScheduleName", "recover", withoutOutput("dailyScheduleName")),
+            `is required (the source stack ${SOURCE_STACK} has no dailyScheduleName output): the restore picks the newest Completed backup of the lost cluster's daily Schedule. Fix: \`pulumi config set gitops-dr:sourceScheduleName prod-eu-1-daily\`, or name the backup with \`pulumi config set gitops-dr:restoreBackupName prod-eu-1-daily-20261124020000\`.`,
+        );
+    });
+
+    it("rejects a sourceScheduleName that is not a Schedule name", () => {
+        assert.equal(
+            onlyProblem(withKeys(RECOVER, { sourceScheduleName: "Prod_Daily" }), "sourceScheduleName", "recover"),
+            '"Prod_Daily" is not a Schedule name (lowercase letters, digits, hyphens; at most 63). Fix: `pulumi config set gitops-dr:sourceScheduleName prod-eu-1-daily`.',
+        );
+    });
+
+    it("names the source stack's output when its dailyScheduleName is not a Schedule name", () => {
+        assert.equal(
+            onlyProblem(RECOVER_FROM_STACK, "sourceScheduleName", "recover", { ...PROD_OUTPUTS, dailyScheduleName: "Prod_Daily" }),
+            `the source stack ${SOURCE_STACK}'s output dailyScheduleName is not a Schedule name (lowercase letters, digits, hyphens; at most 63). Fix: \`pulumi config set gitops-dr:sourceScheduleName prod-eu-1-daily\`.`,
+        );
+    });
+
+    for (const [key, value] of [["sourceStack", SOURCE_STACK], ["sourcePrefix", "prod-eu-1"], ["sourceScheduleName", "prod-eu-1-daily"]]) {
+        it(`rejects ${key} in a protect stack`, () => {
+            assert.equal(
+                onlyProblem(withKeys(PROTECT, { [key]: value }), key),
+                `"${value}" cannot be set in a protect stack: a protect stack restores nothing. Fix: \`pulumi config rm gitops-dr:${key}\`.`,
+            );
+        });
+    }
+});
+
+describe("parseConfig: restore", () => {
+    for (const [mode, base] of [["recover", RECOVER], ["drill", DRILL]] as const) {
+        it(`requires restoreId in a ${mode} stack`, () => {
+            assert.equal(
+                onlyProblem(withKeys(base, { restoreId: null }), "restoreId", mode),
+                `is required: it names this ${mode}'s Restore, and a new ${mode} needs a new one. Fix: \`pulumi config set gitops-dr:restoreId ${new Date().toISOString().slice(0, 10)}\`.`,
+            );
+        });
+    }
+
+    for (const id of ["Drill_1", "a".repeat(23)]) {
+        it(`rejects the restoreId ${JSON.stringify(id)}`, () => {
+            assert.equal(
+                onlyProblem(withKeys(RECOVER, { restoreId: id }), "restoreId", "recover"),
+                `"${id}" must be at most 22 lowercase letters, digits and hyphens (it becomes part of the Restore's name, <clusterName>-<restoreId>). Fix: \`pulumi config set gitops-dr:restoreId 2026-11-25\`.`,
+            );
+        });
+    }
+
+    it("rejects a restoreBackupName that is not a Backup name", () => {
+        assert.equal(
+            onlyProblem(withKeys(RECOVER, { restoreBackupName: "Prod Backup" }), "restoreBackupName", "recover"),
+            '"Prod Backup" is not a Backup name (`velero backup get` lists them). Fix: `pulumi config set gitops-dr:restoreBackupName prod-eu-1-daily-20261124020000`.',
+        );
+    });
+
+    it("rejects acceptPartiallyFailedBackup without restoreBackupName", () => {
+        assert.equal(
+            onlyProblem(withKeys(RECOVER, { acceptPartiallyFailedBackup: "true" }), "acceptPartiallyFailedBackup", "recover"),
+            "is true but no backup is named: a PartiallyFailed backup is restored only when it is chosen by name, after reading `velero backup describe NAME --details`. Fix: `pulumi config set gitops-dr:restoreBackupName <backup name>`.",
+        );
+    });
+
+    it("warns that acceptPartiallyFailedRestore lets Argo CD sync after a PartiallyFailed restore", () => {
+        assert.equal(
+            onlyWarning(withKeys(DRILL, { acceptPartiallyFailedRestore: "true" }), "acceptPartiallyFailedRestore", "drill"),
+            "is true: Argo CD will sync even if some PVs, PVCs or Secrets failed to restore; read `velero restore describe <name> --details` before trusting the cluster.",
+        );
+    });
+
+    it("rejects a restoreNamespaces entry that is not a namespace name", () => {
+        assert.equal(
+            onlyProblem(withKeys(RECOVER, { restoreNamespaces: '["shop", "Bad_NS"]' }), "restoreNamespaces", "recover"),
+            "\"Bad_NS\" is not a namespace name (RFC 1123 label). Fix: `pulumi config set --path 'gitops-dr:restoreNamespaces[0]' shop`.",
+        );
+    });
+
+    const MAPPING_FIX = "Fix: `pulumi config set --path 'gitops-dr:storageClassMappings[0]' gp2=gp3`.";
+    for (const [entry, issue] of [
+        ["gp2", "is not name=value"],
+        ["=gp3", "is not name=value"],
+        ["gp2=gp2", "maps a class to itself"],
+        ["gp2=GP3", "does not map one StorageClass name to another"],
+    ]) {
+        it(`rejects the storageClassMappings entry ${JSON.stringify(entry)}: ${issue}`, () => {
+            assert.equal(
+                onlyProblem(withKeys(RECOVER, { storageClassMappings: JSON.stringify([entry]) }), "storageClassMappings", "recover"),
+                `entry ${JSON.stringify(entry)} ${issue}. ${MAPPING_FIX}`,
+            );
+        });
+    }
+
+    it("rejects storageClassMappings that map one class twice", () => {
+        assert.equal(
+            onlyProblem(withKeys(RECOVER, { storageClassMappings: '["gp2=gp3", "gp2=io2"]' }), "storageClassMappings", "recover"),
+            'names "gp2" twice. Fix: keep one entry per name.',
+        );
+    });
+
+    for (const [key, value, min, max, fallback] of [
+        ["backupCheckTimeoutMinutes", "4", 5, 240, DERIVED_DEFAULTS.backupCheckTimeoutMinutes],
+        ["backupCheckTimeoutMinutes", "241", 5, 240, DERIVED_DEFAULTS.backupCheckTimeoutMinutes],
+        ["restoreTimeoutMinutes", "89", 90, 1440, DERIVED_DEFAULTS.restoreTimeoutMinutes],
+        ["restoreTimeoutMinutes", "1441", 90, 1440, DERIVED_DEFAULTS.restoreTimeoutMinutes],
+    ] as const) {
+        it(`rejects the ${key} ${value}, outside ${min}-${max}`, () => {
+            assert.equal(
+                onlyProblem(withKeys(RECOVER, { [key]: value }), key, "recover"),
+                `${value} is out of range; it must be between ${min} and ${max}. Fix: \`pulumi config set gitops-dr:${key} ${fallback}\`.`,
+            );
+        });
+    }
+
+    for (const [key, value] of [
+        ["restoreId", "2026-11-25"],
+        ["restoreBackupName", "prod-eu-1-daily-20261124020000"],
+        ["acceptPartiallyFailedBackup", "true"],
+        ["acceptPartiallyFailedRestore", "true"],
+        ["restoreNamespaces", '["shop"]'],
+        ["storageClassMappings", '["gp2=gp3"]'],
+        ["backupCheckTimeoutMinutes", "20"],
+        ["restoreTimeoutMinutes", "300"],
+    ]) {
+        it(`rejects ${key} in a protect stack`, () => {
+            assert.equal(
+                onlyProblem(withKeys(PROTECT, { [key]: value }), key),
+                `${JSON.stringify(value)} cannot be set in a protect stack: ${NOT_IN_PROTECT}. Fix: \`pulumi config rm gitops-dr:${key}\`.`,
+            );
+        });
+    }
 });
 
 describe("parseConfig: credentials", () => {
     const ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE";
     const SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
     const STATIC = withKeys(PROTECT, { credentialsMode: "staticKeys", oidcProviderArn: null });
+    const POD_IDENTITY = withKeys(PROTECT, { credentialsMode: "podIdentity", oidcProviderArn: null, clusterRegion: "eu-west-1" });
+    const WITH_KEYS = { awsAccessKeyId: secret(ACCESS_KEY), awsSecretAccessKey: secret(SECRET_KEY) };
 
     it("rejects an unknown credentialsMode", () => {
         assert.equal(
@@ -636,14 +1044,56 @@ describe("parseConfig: credentials", () => {
     it("requires oidcProviderArn with irsa", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { oidcProviderArn: null }), "oidcProviderArn"),
-            `is required with credentialsMode irsa. Fix: \`pulumi config set gitops-dr:oidcProviderArn ${OIDC_FIX}\` (aws eks describe-cluster --query cluster.identity.oidc.issuer).`,
+            `is required with credentialsMode irsa. Fix: \`pulumi config set gitops-dr:oidcProviderArn ${OIDC_FIX}\` (the issuer from \`aws eks describe-cluster --query cluster.identity.oidc.issuer\`).`,
         );
     });
 
-    it("rejects an oidcProviderArn that is not an IAM OIDC provider ARN", () => {
+    it("rejects an oidcProviderArn that is not an EKS IAM OIDC provider ARN", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { oidcProviderArn: "oidc.eks.eu-west-1.amazonaws.com/id/0123" }), "oidcProviderArn"),
-            `"oidc.eks.eu-west-1.amazonaws.com/id/0123" is not an IAM OIDC provider ARN. Fix: \`pulumi config set gitops-dr:oidcProviderArn ${OIDC_FIX}\`.`,
+            `"oidc.eks.eu-west-1.amazonaws.com/id/0123" is not an EKS IAM OIDC provider ARN. Fix: \`pulumi config set gitops-dr:oidcProviderArn ${OIDC_FIX}\`.`,
+        );
+    });
+
+    it("requires clusterRegion with podIdentity", () => {
+        assert.equal(
+            onlyProblem(withKeys(POD_IDENTITY, { clusterRegion: null }), "clusterRegion"),
+            "is required with credentialsMode podIdentity: the association is made in the EKS cluster's region. Fix: `pulumi config set gitops-dr:clusterRegion eu-west-1`.",
+        );
+    });
+
+    it("rejects a misspelt clusterRegion with the closest region", () => {
+        assert.equal(
+            onlyProblem(withKeys(POD_IDENTITY, { clusterRegion: "us-esat-1" }), "clusterRegion"),
+            '"us-esat-1" is not an AWS region the pinned @pulumi/aws knows; did you mean us-east-1? (A region newer than the provider: set gitops-dr:allowUnlistedRegion true.) Fix: `pulumi config set gitops-dr:clusterRegion eu-west-1`.',
+        );
+    });
+
+    it("warns that oidcProviderArn does nothing with podIdentity", () => {
+        assert.equal(
+            onlyWarning(withKeys(POD_IDENTITY, { oidcProviderArn: OIDC_ARN }), "oidcProviderArn"),
+            `"${OIDC_ARN}" is ignored: Pod Identity needs no OIDC provider (credentialsMode irsa uses it). Remove it with \`pulumi config rm gitops-dr:oidcProviderArn\`.`,
+        );
+    });
+
+    it("warns that oidcProviderArn does nothing with staticKeys", () => {
+        assert.equal(
+            onlyWarning(withKeys(STATIC, { ...WITH_KEYS, oidcProviderArn: OIDC_ARN }), "oidcProviderArn"),
+            `"${OIDC_ARN}" is ignored: static keys need no OIDC provider (credentialsMode irsa uses it). Remove it with \`pulumi config rm gitops-dr:oidcProviderArn\`.`,
+        );
+    });
+
+    it("warns that eksClusterName does nothing with irsa", () => {
+        assert.equal(
+            onlyWarning(withKeys(PROTECT, { eksClusterName: "prod" }), "eksClusterName"),
+            '"prod" is ignored: it only names the cluster of a Pod Identity association (credentialsMode podIdentity). Remove it with `pulumi config rm gitops-dr:eksClusterName`.',
+        );
+    });
+
+    it("warns that clusterRegion does nothing with irsa", () => {
+        assert.equal(
+            onlyWarning(withKeys(PROTECT, { clusterRegion: "eu-west-1" }), "clusterRegion"),
+            '"eu-west-1" is ignored: it only places a Pod Identity association (credentialsMode podIdentity). Remove it with `pulumi config rm gitops-dr:clusterRegion`.',
         );
     });
 
@@ -670,18 +1120,17 @@ describe("parseConfig: credentials", () => {
         ]);
     });
 
-    it("rejects access keys set while credentialsMode is irsa", () => {
-        assert.deepEqual(problemsOf(withKeys(PROTECT, { awsAccessKeyId: secret(ACCESS_KEY), awsSecretAccessKey: secret(SECRET_KEY) })), [
-            {
-                key: "gitops-dr:awsAccessKeyId",
-                message: "is set but credentialsMode is irsa; unused credentials are a liability. Fix: `pulumi config rm gitops-dr:awsAccessKeyId` or `pulumi config set gitops-dr:credentialsMode staticKeys`.",
-            },
-            {
-                key: "gitops-dr:awsSecretAccessKey",
-                message: "is set but credentialsMode is irsa; unused credentials are a liability. Fix: `pulumi config rm gitops-dr:awsSecretAccessKey` or `pulumi config set gitops-dr:credentialsMode staticKeys`.",
-            },
-        ]);
-    });
+    for (const [mode, base] of [["irsa", PROTECT], ["podIdentity", POD_IDENTITY]] as const) {
+        it(`rejects access keys set while credentialsMode is ${mode}`, () => {
+            assert.deepEqual(
+                problemsOf(withKeys(base, WITH_KEYS)),
+                ["awsAccessKeyId", "awsSecretAccessKey"].map((key) => ({
+                    key: `gitops-dr:${key}`,
+                    message: `is set but credentialsMode is ${mode}; unused credentials are a liability. Fix: \`pulumi config rm gitops-dr:${key}\` or \`pulumi config set gitops-dr:credentialsMode staticKeys\`.`,
+                })),
+            );
+        });
+    }
 });
 
 describe("parseConfig: Velero", () => {
@@ -717,20 +1166,14 @@ describe("parseConfig: Velero", () => {
         );
     });
 
-    it("rejects an invalid veleroReleaseName", () => {
-        assert.equal(
-            onlyProblem(withKeys(PROTECT, { veleroReleaseName: "Velero" }), "veleroReleaseName"),
-            '"Velero" is not a valid Helm release name (lowercase letters, digits, hyphens; at most 53). Fix: `pulumi config set gitops-dr:veleroReleaseName velero`.',
-        );
-    });
-
-    it("rejects a veleroReleaseName longer than 53 characters", () => {
-        const name = "v".repeat(54);
-        assert.equal(
-            onlyProblem(withKeys(PROTECT, { veleroReleaseName: name }), "veleroReleaseName"),
-            `"${name}" is not a valid Helm release name (lowercase letters, digits, hyphens; at most 53). Fix: \`pulumi config set gitops-dr:veleroReleaseName velero\`.`,
-        );
-    });
+    for (const name of ["Velero", "v".repeat(54)]) {
+        it(`rejects the veleroReleaseName ${JSON.stringify(name.length > 20 ? `${name.length} characters` : name)}`, () => {
+            assert.equal(
+                onlyProblem(withKeys(PROTECT, { veleroReleaseName: name }), "veleroReleaseName"),
+                `"${name}" is not a valid Helm release name (lowercase letters, digits, hyphens; at most 53). Fix: \`pulumi config set gitops-dr:veleroReleaseName velero\`.`,
+            );
+        });
+    }
 
     it("rejects an unknown volumeDataMode", () => {
         assert.equal(
@@ -742,7 +1185,7 @@ describe("parseConfig: Velero", () => {
     it("rejects an awsPluginVersion off the v1.14 line (v1.13.1 does not pair)", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { awsPluginVersion: "v1.13.1" }), "awsPluginVersion"),
-            '"v1.13.1" does not pair with Velero 1.18 (chart 12.1.0); the velero-plugin-for-aws compatibility matrix pairs it with the v1.14.x line. Fix: `pulumi config set gitops-dr:awsPluginVersion v1.14.2`.',
+            `"v1.13.1" does not pair with Velero 1.18 (chart 12.1.0); the velero-plugin-for-aws compatibility matrix pairs it with the v1.14.x line. Fix: \`pulumi config set gitops-dr:awsPluginVersion ${VELERO_AWS_PLUGIN.tag}\`.`,
         );
     });
 
@@ -752,45 +1195,73 @@ describe("parseConfig: Velero", () => {
             '"Bad_NS" is not a valid namespace name (RFC 1123 label). Fix: correct or remove it from the list in Pulumi.prod.yaml.',
         );
     });
+
+    const NODE_LABEL_FIX = "Fix: `pulumi config set --path 'gitops-dr:dataMoverNodeLabels[0]' topology.kubernetes.io/zone=eu-west-1a`.";
+    for (const [entry, issue] of [
+        ["zone", "is not name=value"],
+        ["-zone=eu-west-1a", "has a key that is not a label key"],
+        ["zone=eu west", "has a value that is not a label value"],
+    ]) {
+        it(`rejects the dataMoverNodeLabels entry ${JSON.stringify(entry)}: ${issue}`, () => {
+            assert.equal(
+                onlyProblem(withKeys(PROTECT, { dataMoverNodeLabels: JSON.stringify([entry]) }), "dataMoverNodeLabels"),
+                `entry ${JSON.stringify(entry)} ${issue}. ${NODE_LABEL_FIX}`,
+            );
+        });
+    }
+
+    it("warns that dataMoverNodeLabels do nothing with nativeSnapshots", () => {
+        assert.equal(
+            onlyWarning(withKeys(PROTECT, { volumeDataMode: "nativeSnapshots", dataMoverNodeLabels: '["topology.kubernetes.io/zone=eu-west-1a"]' }), "dataMoverNodeLabels"),
+            "is ignored: there are no data-mover pods with volumeDataMode nativeSnapshots. Remove it with `pulumi config rm gitops-dr:dataMoverNodeLabels`.",
+        );
+    });
 });
 
 describe("parseConfig: schedules", () => {
     const DAILY_FIX = "Fix: `pulumi config set gitops-dr:backupSchedule '0 2 * * *'`.";
+    const GO_DURATION = "is not a Go duration (time.ParseDuration: a number and a unit h, m, s, ms, us or ns, e.g. 720h or 36.5h; no days)";
 
     it("rejects a backupSchedule with an hour out of range", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { backupSchedule: "0 25 * * *" }), "backupSchedule"),
-            `"0 25 * * *" is not a valid cron expression (Constraint error, got value 25 expected range 0-23). ${DAILY_FIX}`,
+            `"0 25 * * *" has an hour field Velero's cron parser refuses (end of range (25) above maximum (23): 25). ${DAILY_FIX}`,
         );
     });
 
     it("rejects a backupSchedule that is prose", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { backupSchedule: "every day" }), "backupSchedule"),
-            `"every day" has 2 fields; Velero takes 5 (minute hour day-of-month month day-of-week). ${DAILY_FIX}`,
+            `"every day" has 2 fields; Velero takes exactly 5 (minute hour day-of-month month day-of-week). ${DAILY_FIX}`,
         );
     });
 
     it("rejects a backupSchedule with 6 fields (seconds)", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { backupSchedule: "0 0 2 * * *" }), "backupSchedule"),
-            `"0 0 2 * * *" has 6 fields; Velero takes 5 (minute hour day-of-month month day-of-week). ${DAILY_FIX}`,
+            `"0 0 2 * * *" has 6 fields; Velero takes exactly 5 (minute hour day-of-month month day-of-week). ${DAILY_FIX}`,
+        );
+    });
+
+    it("rejects a weeklyBackupSchedule with day of week 7, with the weekly tier's own default in the fix", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { lockDays: "31", weeklyBackupTtl: "744h", weeklyBackupSchedule: "0 3 * * 7" }), "weeklyBackupSchedule"),
+            `"0 3 * * 7" has a day of week field Velero's cron parser refuses (end of range (7) above maximum (6): 7). Fix: \`pulumi config set gitops-dr:weeklyBackupSchedule '${DERIVED_DEFAULTS.weeklyBackupSchedule}'\`.`,
         );
     });
 
     it("rejects a backupTtl in days", () => {
-        assert.equal(
-            onlyProblem(withKeys(PROTECT, { backupTtl: "30d" }), "backupTtl"),
-            '"30d" is not a Go duration Velero accepts (hours, minutes, seconds; no days). Fix: `pulumi config set gitops-dr:backupTtl 720h`.',
-        );
+        assert.equal(onlyProblem(withKeys(PROTECT, { backupTtl: "30d" }), "backupTtl"), `"30d" ${GO_DURATION}. Fix: \`pulumi config set gitops-dr:backupTtl 720h\`.`);
     });
 
-    it("rejects a zero backupTtl", () => {
-        assert.equal(
-            onlyProblem(withKeys(PROTECT, { backupTtl: "0h" }), "backupTtl"),
-            '"0h" would keep no backup at all. Fix: `pulumi config set gitops-dr:backupTtl 720h`.',
-        );
-    });
+    for (const ttl of ["0", "0h", "-24h"]) {
+        it(`rejects the backupTtl ${JSON.stringify(ttl)}, a Go duration that keeps no backup`, () => {
+            assert.equal(
+                onlyProblem(withKeys(PROTECT, { backupTtl: ttl }), "backupTtl"),
+                `${JSON.stringify(ttl)} would keep no backup at all. Fix: \`pulumi config set gitops-dr:backupTtl 720h\`.`,
+            );
+        });
+    }
 
     it("rejects a backupTtl longer than lockDays (744h with lockDays 30)", () => {
         assert.equal(
@@ -816,28 +1287,141 @@ describe("parseConfig: schedules", () => {
     it("rejects a monthlyBackupTtl that is not a Go duration", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { monthlyBackupTtl: "1y" }), "monthlyBackupTtl"),
-            '"1y" is not a Go duration Velero accepts (hours, minutes, seconds; no days). Fix: `pulumi config set gitops-dr:monthlyBackupTtl 8760h`.',
+            `"1y" ${GO_DURATION}. Fix: \`pulumi config set gitops-dr:monthlyBackupTtl 744h\`.`,
         );
     });
 
     it("rejects a weeklyBackupSchedule without weeklyBackupTtl", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { weeklyBackupSchedule: "0 3 * * 1" }), "weeklyBackupSchedule"),
-            '"0 3 * * 1" is set but gitops-dr:weeklyBackupTtl is not, so the weekly tier is off. Fix: `pulumi config set gitops-dr:weeklyBackupTtl 2160h` or `pulumi config rm gitops-dr:weeklyBackupSchedule`.',
+            '"0 3 * * 1" is set but weeklyBackupTtl is not, so the weekly tier is off. Fix: `pulumi config set gitops-dr:weeklyBackupTtl 744h` or `pulumi config rm gitops-dr:weeklyBackupSchedule`.',
         );
     });
 
-    it("rejects a drill configured to write backups (backupSchedule set)", () => {
+    for (const [key, value] of [["backupSchedule", "0 2 * * *"], ["backupTtl", "720h"], ["weeklyBackupTtl", "744h"], ["monthlyBackupSchedule", "0 4 1 * *"]]) {
+        it(`rejects ${key} in a drill, which takes no backups`, () => {
+            assert.equal(
+                onlyProblem(withKeys(DRILL, { [key]: value }), key, "drill"),
+                `"${value}" cannot be set in a drill stack: a drill is read-only towards the backups and takes none. Fix: \`pulumi config rm gitops-dr:${key}\`.`,
+            );
+        });
+    }
+});
+
+describe("parseConfig: Argo CD", () => {
+    for (const [mode, base] of [["protect", PROTECT], ["recover", RECOVER], ["drill", DRILL]] as const) {
+        it(`requires gitRepoUrl in a ${mode} stack`, () => {
+            assert.equal(
+                onlyProblem(withKeys(base, { gitRepoUrl: null }), "gitRepoUrl", mode),
+                "is required: the git repository Argo CD rebuilds the cluster's apps from. Fix: `pulumi config set gitops-dr:gitRepoUrl https://github.com/acme/platform-gitops.git`.",
+            );
+        });
+    }
+
+    it("rejects a gitRepoUrl that is neither https nor ssh", () => {
         assert.equal(
-            onlyProblem(withKeys(DRILL, { backupSchedule: "0 2 * * *" }), "backupSchedule"),
-            '"0 2 * * *" cannot be set in a drill stack: a drill is read-only towards the backups and takes none. Fix: `pulumi config rm gitops-dr:backupSchedule`.',
+            onlyProblem(withKeys(PROTECT, { gitRepoUrl: "http://github.com/acme/platform-gitops.git" }), "gitRepoUrl"),
+            '"http://github.com/acme/platform-gitops.git" is not an https:// or ssh git URL. Fix: `pulumi config set gitops-dr:gitRepoUrl https://github.com/acme/platform-gitops.git`.',
         );
     });
 
-    it("rejects a drill with weeklyBackupTtl set", () => {
+    for (const path of ["/apps", "apps/../secrets"]) {
+        it(`rejects the gitPath ${JSON.stringify(path)}, outside the repository`, () => {
+            assert.equal(
+                onlyProblem(withKeys(PROTECT, { gitPath: path }), "gitPath"),
+                `${JSON.stringify(path)} must be a path inside the repository (no leading slash, no ..). Fix: \`pulumi config set gitops-dr:gitPath apps\`.`,
+            );
+        });
+    }
+
+    it("requires gitPassword with gitUsername", () => {
         assert.equal(
-            onlyProblem(withKeys(DRILL, { weeklyBackupTtl: "2160h" }), "weeklyBackupTtl"),
-            '"2160h" cannot be set in a drill stack: a drill is read-only towards the backups and takes none. Fix: `pulumi config rm gitops-dr:weeklyBackupTtl`.',
+            onlyProblem(withKeys(PROTECT, { gitUsername: "git" }), "gitPassword"),
+            "is needed too: a private https repository takes gitUsername and gitPassword together. Fix: `pulumi config set --secret gitops-dr:gitPassword <token>`.",
+        );
+    });
+
+    it("requires gitUsername with gitPassword", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { gitPassword: secret("ghp_exampletoken0123456789") }), "gitUsername"),
+            "is needed too: a private https repository takes gitUsername and gitPassword together. Fix: `pulumi config set gitops-dr:gitUsername git`.",
+        );
+    });
+
+    it("rejects https credentials with an ssh URL", () => {
+        assert.equal(
+            onlyProblem(
+                withKeys(PROTECT, { gitRepoUrl: "ssh://git@github.com/acme/platform-gitops.git", gitUsername: "git", gitPassword: secret("ghp_exampletoken0123456789") }),
+                "gitUsername",
+            ),
+            'is set, but "ssh://git@github.com/acme/platform-gitops.git" is an ssh URL, which authenticates with gitSshPrivateKey. Fix: `pulumi config rm gitops-dr:gitUsername` and `pulumi config rm gitops-dr:gitPassword`.',
+        );
+    });
+
+    it("rejects an ssh key with an https URL", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { gitSshPrivateKey: secret("-----BEGIN OPENSSH PRIVATE KEY-----") }), "gitSshPrivateKey"),
+            `is set, but "${GIT_URL}" is not an ssh URL. Fix: use the repository's ssh URL in gitRepoUrl, or \`pulumi config rm gitops-dr:gitSshPrivateKey\`.`,
+        );
+    });
+
+    it("rejects a gitPassword set in plain text", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { gitUsername: "git", gitPassword: "ghp_exampletoken0123456789" }), "gitPassword"),
+            "is set in plain text; it is a credential and must be encrypted. Fix: `pulumi config set --secret gitops-dr:gitPassword <value>`.",
+        );
+    });
+
+    it("rejects an invalid argoCdNamespace", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { argoCdNamespace: "Argo_CD" }), "argoCdNamespace"),
+            '"Argo_CD" is not a valid namespace name (RFC 1123 label). Fix: `pulumi config set gitops-dr:argoCdNamespace argocd`.',
+        );
+    });
+
+    it("rejects an argoCdNamespace shared with Velero", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { argoCdNamespace: "velero" }), "argoCdNamespace"),
+            '"velero" is also Velero\'s namespace; each needs its own. Fix: `pulumi config set gitops-dr:argoCdNamespace argocd`.',
+        );
+    });
+
+    it("warns while newAppVolumes lets Argo CD create first claims and Secrets", () => {
+        assert.equal(
+            onlyWarning(withKeys(PROTECT, { newAppVolumes: '["shop", "billing"]' }), "newAppVolumes"),
+            "is on for shop, billing: Argo CD may create these Applications' first PersistentVolumeClaims and Secrets. Switch it off once they exist: `pulumi config rm gitops-dr:newAppVolumes`.",
+        );
+    });
+
+    it("rejects a newAppVolumes entry that is not an Application name", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { newAppVolumes: '["Shop"]' }), "newAppVolumes"),
+            "\"Shop\" is not an Application name. Fix: `pulumi config set --path 'gitops-dr:newAppVolumes[0]' shop`.",
+        );
+    });
+
+    for (const [mode, base] of [["recover", RECOVER], ["drill", DRILL]] as const) {
+        it(`rejects newAppVolumes in a ${mode} stack`, () => {
+            assert.equal(
+                onlyProblem(withKeys(base, { newAppVolumes: '["shop"]' }), "newAppVolumes", mode),
+                `"[\\"shop\\"]" cannot be set in a ${mode} stack: every claim and Secret of a rebuilt cluster comes from the backup, and Argo CD must never create them. Fix: \`pulumi config rm gitops-dr:newAppVolumes\`.`,
+            );
+        });
+    }
+});
+
+describe("parseConfig: monitoring", () => {
+    it("warns that monitoringLabels do nothing without prometheusOperator", () => {
+        assert.equal(
+            onlyWarning(withKeys(PROTECT, { monitoringLabels: '["release=kube-prometheus-stack"]' }), "monitoringLabels"),
+            "is ignored: prometheusOperator is false, so no ServiceMonitor, PodMonitor or PrometheusRule is made. Remove it with `pulumi config rm gitops-dr:monitoringLabels` or `pulumi config set gitops-dr:prometheusOperator true`.",
+        );
+    });
+
+    it("rejects a monitoringLabels entry with an invalid label value", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { prometheusOperator: "true", monitoringLabels: '["release=kube prometheus"]' }), "monitoringLabels"),
+            "entry \"release=kube prometheus\" has a value that is not a label value. Fix: `pulumi config set --path 'gitops-dr:monitoringLabels[0]' release=kube-prometheus-stack`.",
         );
     });
 });
@@ -851,67 +1435,77 @@ describe("parseConfig: reporting", () => {
         );
     });
 
-    it("reports several bad keys together in one error", () => {
+    it("reports every problem of every area in one error", () => {
         const error = configError(
-            withKeys(PROTECT, { clusterName: null, region: "mars", lockDays: "x", repoPassword: plain(REPO_PASSWORD), lockDay: "30" }),
+            withKeys(RECOVER, {
+                lockDay: "30",
+                clusterName: null,
+                region: "eu-wset-1",
+                lockDays: "x",
+                sourceScheduleName: null,
+                credentialsMode: "podIdentity",
+                oidcProviderArn: null,
+                repoPassword: plain(REPO_PASSWORD),
+                backupSchedule: "0 2 * * 7",
+                gitRepoUrl: null,
+                restoreId: null,
+                prometheusOperator: "yes",
+                monitoringLabels: '["release"]',
+            }),
+            "recover",
         );
         assert.deepEqual(
             error.problems.map((p) => p.key),
-            ["gitops-dr:lockDay", "gitops-dr:clusterName", "gitops-dr:region", "gitops-dr:lockDays", "gitops-dr:repoPassword"],
+            [
+                "gitops-dr:lockDay",
+                "gitops-dr:clusterName",
+                "gitops-dr:region",
+                "gitops-dr:lockDays",
+                "gitops-dr:sourceScheduleName",
+                "gitops-dr:clusterRegion",
+                "gitops-dr:repoPassword",
+                "gitops-dr:backupSchedule",
+                "gitops-dr:gitRepoUrl",
+                "gitops-dr:restoreId",
+                "gitops-dr:prometheusOperator",
+                "gitops-dr:monitoringLabels",
+            ],
         );
-        assert.ok(error.message.startsWith("gitops-dr: the stack configuration has 5 problems:\n"), error.message);
+        assert.ok(error.message.startsWith(`gitops-dr: the stack configuration has ${error.problems.length} problems:\n`), error.message);
         for (const p of error.problems) {
             assert.ok(error.message.includes(`  - ${p.key}: ${p.message}`), `message lacks ${p.key}`);
         }
-        assert.ok(!error.message.includes(REPO_PASSWORD));
     });
-});
 
-// --- Helpers -----------------------------------------------------------------------------------------------
-
-describe("parseDurationHours", () => {
-    it("reads whole hours", () => assert.equal(parseDurationHours("720h"), 720));
-    it("reads hours and minutes", () => assert.equal(parseDurationHours("1h30m"), 1.5));
-    it("reads minutes and seconds alone", () => assert.equal(parseDurationHours("90m"), 1.5));
-    it("rejects days", () => assert.equal(parseDurationHours("30d"), undefined));
-    it("rejects the empty string", () => assert.equal(parseDurationHours(""), undefined));
-});
-
-describe("cronProblem", () => {
-    it("accepts a 5-field expression", () => assert.equal(cronProblem("0 2 * * *"), undefined));
-    it("accepts steps and lists", () => assert.equal(cronProblem("*/15 1,13 * * 1-5"), undefined));
-    it("accepts @daily", () => assert.equal(cronProblem("@daily"), undefined));
-    it("accepts the derived defaults", () => {
-        for (const cron of [DERIVED_DEFAULTS.backupSchedule, DERIVED_DEFAULTS.weeklyBackupSchedule, DERIVED_DEFAULTS.monthlyBackupSchedule]) {
-            assert.equal(cronProblem(cron), undefined, cron);
+    it("never echoes a secret value in a problem or a warning", () => {
+        const secrets = {
+            repoPassword: "repo-password-VALUE-0001",
+            awsAccessKeyId: "AKIA-VALUE-0002",
+            awsSecretAccessKey: "aws-secret-VALUE-0003",
+            gitPassword: "git-password-VALUE-0004",
+            gitSshPrivateKey: "ssh-key-VALUE-0005",
+        };
+        const asPlain = Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, plain(v)]));
+        const asSecret = Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, secret(v)]));
+        const cases: [string, RawConfig, string][] = [
+            ["every secret in plain text", withKeys(PROTECT, { ...asPlain, gitUsername: "git" }), "protect"],
+            ["static keys with irsa, https and ssh credentials mixed", withKeys(PROTECT, { ...asSecret, gitUsername: "git" }), "protect"],
+            ["ssh credentials with an https URL in a recover stack", withKeys(RECOVER, { gitSshPrivateKey: asSecret.gitSshPrivateKey, repoPassword: secret("short") }), "recover"],
+            ["git credentials with an ssh URL in a drill", withKeys(DRILL, { ...asSecret, gitRepoUrl: "git@github.com:acme/x.git", gitUsername: "git" }), "drill"],
+        ];
+        for (const [what, raw, stack] of cases) {
+            const error = configError(raw, stack);
+            for (const value of Object.values(secrets)) {
+                assert.ok(!error.message.includes(value), `${what}: the error shows ${value}:\n${error.message}`);
+            }
+        }
+        const { warnings } = parseConfigWithWarnings(
+            withKeys(PROTECT, { credentialsMode: "staticKeys", oidcProviderArn: OIDC_ARN, awsAccessKeyId: asSecret.awsAccessKeyId, awsSecretAccessKey: asSecret.awsSecretAccessKey }),
+            STACK,
+        );
+        assert.equal(warnings.length, 1);
+        for (const value of Object.values(secrets)) {
+            assert.ok(!warnings.some((w) => w.message.includes(value)));
         }
     });
-    it("rejects 6 fields", () =>
-        assert.equal(cronProblem("0 0 2 * * *"), "has 6 fields; Velero takes 5 (minute hour day-of-month month day-of-week)"));
-    it("rejects 1 field, in the singular", () =>
-        assert.equal(cronProblem("daily"), "has 1 field; Velero takes 5 (minute hour day-of-month month day-of-week)"));
-    it("rejects day-of-week 7, which robfig/cron (Velero's parser) does not take", () =>
-        assert.equal(cronProblem("0 2 * * 7"), "has a day of week above 6; Velero's cron parser takes 0-6 (Sunday is 0)"));
-    it("accepts day names", () => assert.equal(cronProblem("0 3 * * SUN"), undefined));
-    for (const expr of ["0 2 L * *", "0 2 * * 5L", "0 2 * * 1#2", "H 2 * * *", "0 2 ? * *"]) {
-        it(`rejects the Quartz/Jenkins extension in ${JSON.stringify(expr)}`, () =>
-            assert.equal(cronProblem(expr), "uses a character Velero's cron parser does not accept (only digits, names, *, commas, ranges and steps)"));
-    }
-    it("rejects a value out of range", () =>
-        assert.equal(cronProblem("60 2 * * *"), "is not a valid cron expression (Constraint error, got value 60 expected range 0-59)"));
-});
-
-describe("isValidBucketName", () => {
-    it("accepts a valid name", () => assert.equal(isValidBucketName("acme-velero-vault"), true));
-    it("accepts dots", () => assert.equal(isValidBucketName("acme.velero.vault"), true));
-    it("rejects uppercase", () => assert.equal(isValidBucketName("Acme-Vault"), false));
-    it("rejects an IP address", () => assert.equal(isValidBucketName("192.168.5.4"), false));
-    it("rejects adjacent periods", () => assert.equal(isValidBucketName("acme..vault"), false));
-    it("rejects fewer than 3 characters", () => assert.equal(isValidBucketName("ab"), false));
-    it("rejects more than 63 characters", () => assert.equal(isValidBucketName("a".repeat(64)), false));
-    it("rejects the xn-- prefix", () => assert.equal(isValidBucketName("xn--vault"), false));
-    it("rejects the -s3alias suffix", () => assert.equal(isValidBucketName("vault-s3alias"), false));
-    for (const reserved of ["sthree-vault", "amzn-s3-demo-vault", "vault.mrap", "vault--x-s3", "vault--table-s3", "vault--ol-s3"]) {
-        it(`rejects the reserved name ${reserved}`, () => assert.equal(isValidBucketName(reserved), false));
-    }
 });

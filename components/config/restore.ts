@@ -73,7 +73,9 @@ export function parseSource(
     } else if (mode === "recover" && prefix !== undefined && prefixesOverlap(prefix, sourcePrefix)) {
         // The writer role gets DeleteObject under its own prefix: it must never reach the backups it restores.
         const from = r.isSet("sourcePrefix") ? q(sourcePrefix) : `${q(sourcePrefix)} (${fromStack("prefix")})`;
-        r.problem("prefix", `${q(prefix)} overlaps the source prefix ${from}: the recovered cluster's writer role could delete or overwrite the backups it restores from. Fix: \`${setCmd("prefix", `${clusterName ?? "prod-eu-2"}`)}\` with a clusterName of its own, or any prefix outside ${q(sourcePrefix)}.`);
+        // Suggest the cluster's own name unless that is what overlaps (the default prefix); then a new one.
+        const suggestion = clusterName === undefined ? "prod-eu-2" : prefixesOverlap(clusterName, sourcePrefix) ? `${clusterName}-r1` : clusterName;
+        r.problem("prefix", `${q(prefix)} overlaps the source prefix ${from}: the recovered cluster's writer role could delete or overwrite the backups it restores from. Fix: \`${setCmd("prefix", suggestion)}\`, or any prefix outside ${q(sourcePrefix)}.`);
     }
     if (mode === "recover" && clusterName !== undefined && outputs.clusterName !== undefined && clusterName === outputs.clusterName) {
         r.problem("clusterName", `${q(clusterName)} is the lost cluster's name (${fromStack("clusterName")}): the new cluster's Schedules would carry the same names as the lost cluster's, and a restore by schedule could pick the new cluster's own backups. Fix: \`${setCmd("clusterName", `${clusterName}-r1`)}\` (any new name).`);
@@ -81,9 +83,9 @@ export function parseSource(
 
     const scheduleName = r.str("sourceScheduleName") ?? outputs.dailyScheduleName;
     if (scheduleName !== undefined && !isDnsLabel(scheduleName)) {
-        r.problem("sourceScheduleName", `${q(scheduleName)} is not a Schedule name (lowercase letters, digits, hyphens; at most 63). Fix: \`${setCmd("sourceScheduleName", "prod-eu-1-daily")}\`.`);
+        r.problem("sourceScheduleName", `${r.isSet("sourceScheduleName") ? q(scheduleName) : fromStack("dailyScheduleName")} is not a Schedule name (lowercase letters, digits, hyphens; at most 63). Fix: \`${setCmd("sourceScheduleName", "prod-eu-1-daily")}\`.`);
     } else if (scheduleName === undefined && !r.isSet("restoreBackupName")) {
-        r.problem("sourceScheduleName", `is required without a source stack: the restore picks the newest Completed backup of the lost cluster's daily Schedule. Fix: \`${setCmd("sourceScheduleName", "prod-eu-1-daily")}\`, or name the backup with \`${setCmd("restoreBackupName", "prod-eu-1-daily-20261124020000")}\`.`);
+        r.problem("sourceScheduleName", `is required ${sourceStack === undefined ? "without a source stack" : `(the source stack ${sourceStack} has no dailyScheduleName output)`}: the restore picks the newest Completed backup of the lost cluster's daily Schedule. Fix: \`${setCmd("sourceScheduleName", "prod-eu-1-daily")}\`, or name the backup with \`${setCmd("restoreBackupName", "prod-eu-1-daily-20261124020000")}\`.`);
     }
     return { stack: sourceStack, prefix: sourcePrefix ?? "", scheduleName: scheduleName ?? "" };
 }

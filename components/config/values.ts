@@ -8,28 +8,33 @@ import { closest } from "fastest-levenshtein";
 // --- Go durations --------------------------------------------------------------------------------------------
 
 /** Nanoseconds per unit of Go's `time.ParseDuration` (go `src/time/format.go`, `unitMap`). */
-const GO_UNITS: Readonly<Record<string, number>> = {
-    ns: 1,
-    us: 1e3,
-    "µs": 1e3, // U+00B5 micro sign
-    "μs": 1e3, // U+03BC Greek mu
-    ms: 1e6,
-    s: 1e9,
-    m: 60e9,
-    h: 3600e9,
+const GO_UNITS: Readonly<Record<string, bigint>> = {
+    ns: 1n,
+    us: 1_000n,
+    "µs": 1_000n, // U+00B5 micro sign
+    "μs": 1_000n, // U+03BC Greek mu
+    ms: 1_000_000n,
+    s: 1_000_000_000n,
+    m: 60_000_000_000n,
+    h: 3_600_000_000_000n,
 };
+
+/** 1<<63: Go keeps durations in an int64 of nanoseconds, so about 2562047h is the longest. */
+const MAX_DURATION_NS = 1n << 63n;
 
 /**
  * Hours in a Go duration string (`720h`, `36.5h`, `1h30m`, `90m`), or undefined when `time.ParseDuration` would
  * refuse it. Velero's `ttl` fields are `metav1.Duration`, which unmarshals with `time.ParseDuration`. Follows go
- * `src/time/format.go` `ParseDuration`: an optional sign, then one or more decimal numbers each with a unit;
- * "0" alone is allowed; no days. A negative duration parses but keeps no backup; callers check the sign.
+ * `src/time/format.go` `ParseDuration` step by step: an optional sign, then one or more decimal numbers each with
+ * a unit (a digit before or after the dot; the unit is every character up to the next digit or dot, looked up in
+ * `unitMap`); "0" alone is allowed; no days; an int64 of nanoseconds must hold it (`leadingInt`,
+ * `leadingFraction` and the overflow checks). A negative duration parses but keeps no backup; callers check the sign.
  */
 export function parseDurationHours(value: string): number | undefined {
     let s = value;
-    let sign = 1;
+    let neg = false;
     if (s.startsWith("-") || s.startsWith("+")) {
-        sign = s.startsWith("-") ? -1 : 1;
+        neg = s.startsWith("-");
         s = s.slice(1);
     }
     if (s === "0") {
@@ -38,22 +43,58 @@ export function parseDurationHours(value: string): number | undefined {
     if (s === "") {
         return undefined;
     }
-    let total = 0;
-    const part = /^(\d*)(?:\.(\d*))?([^\d.]+)/;
+    let d = 0n;
     while (s !== "") {
-        const m = part.exec(s);
-        // Go needs a digit before or after the dot ("." alone or ".h" is "invalid duration").
-        if (m === null || (m[1] === "" && (m[2] ?? "") === "")) {
+        // [0-9]*(\.[0-9]*)? then the unit; the regex always matches, possibly empty.
+        const number = /^(\d*)(?:\.(\d*))?/.exec(s)!;
+        const [intDigits, fracDigits] = [number[1], number[2] ?? ""];
+        if (intDigits === "" && fracDigits === "") {
+            return undefined; // not [0-9.] first, or no digits around the dot (".h")
+        }
+        s = s.slice(number[0].length);
+        let i = 0;
+        while (i < s.length && s[i] !== "." && !(s[i] >= "0" && s[i] <= "9")) {
+            i++;
+        }
+        const unit = GO_UNITS[s.slice(0, i)];
+        if (unit === undefined) {
+            return undefined; // "missing unit" (i == 0) or "unknown unit" (d, w, hh)
+        }
+        s = s.slice(i);
+        const v = BigInt(intDigits === "" ? "0" : intDigits);
+        if (v > MAX_DURATION_NS || v > MAX_DURATION_NS / unit) {
+            return undefined; // leadingInt's overflow, then `v > 1<<63/unit`
+        }
+        let part = v * unit;
+        // leadingFraction: digits accumulate while they fit, the rest are consumed and ignored.
+        let f = 0n;
+        let scale = 1;
+        let overflow = false;
+        for (const c of fracDigits) {
+            if (overflow || f > (MAX_DURATION_NS - 1n) / 10n || f * 10n + BigInt(c) > MAX_DURATION_NS) {
+                overflow = true;
+                continue;
+            }
+            f = f * 10n + BigInt(c);
+            scale *= 10;
+        }
+        if (f > 0n) {
+            // float64 as in Go: v += uint64(float64(f) * (float64(unit) / scale)).
+            part += BigInt(Math.trunc(Number(f) * (Number(unit) / scale)));
+            if (part > MAX_DURATION_NS) {
+                return undefined;
+            }
+        }
+        d += part;
+        if (d > MAX_DURATION_NS) {
             return undefined;
         }
-        const unit = GO_UNITS[m[3]];
-        if (unit === undefined) {
-            return undefined; // "unknown unit" (e.g. d, w)
-        }
-        total += Number(`${m[1] === "" ? "0" : m[1]}.${m[2] ?? "0"}`) * unit;
-        s = s.slice(m[0].length);
     }
-    return (sign * total) / GO_UNITS.h;
+    if (!neg && d > MAX_DURATION_NS - 1n) {
+        return undefined;
+    }
+    const hours = Number(d) / Number(GO_UNITS.h);
+    return neg && hours !== 0 ? -hours : hours;
 }
 
 // --- robfig/cron v3 ParseStandard ----------------------------------------------------------------------------
@@ -69,11 +110,11 @@ const DAYS: Readonly<Record<string, number>> = { sun: 0, mon: 1, tue: 2, wed: 3,
 
 /** The five fields of a standard spec and their bounds (robfig/cron v3 `spec.go`: seconds..dow bounds). */
 const CRON_FIELDS: readonly { readonly name: string; readonly bounds: CronBounds }[] = [
-    { name: "minute", bounds: { min: 0, max: 59 } },
-    { name: "hour", bounds: { min: 0, max: 23 } },
-    { name: "day of month", bounds: { min: 1, max: 31 } },
-    { name: "month", bounds: { min: 1, max: 12, names: MONTHS } },
-    { name: "day of week", bounds: { min: 0, max: 6, names: DAYS } },
+    { name: "a minute", bounds: { min: 0, max: 59 } },
+    { name: "an hour", bounds: { min: 0, max: 23 } },
+    { name: "a day of month", bounds: { min: 1, max: 31 } },
+    { name: "a month", bounds: { min: 1, max: 12, names: MONTHS } },
+    { name: "a day of week", bounds: { min: 0, max: 6, names: DAYS } },
 ];
 
 /** robfig/cron v3 `parser.go` `parseDescriptor`: the descriptors and `@every <duration>`. */
@@ -146,32 +187,52 @@ function cronRangeProblem(expr: string, r: CronBounds): string | undefined {
     return undefined;
 }
 
-function isTimeZone(name: string): boolean {
+/**
+ * Why Go's `time.LoadLocation` would refuse the zone `name`, or undefined. Go reads the zoneinfo file of exactly
+ * that name, so the match is case-sensitive, while ICU (behind `Intl`) matches case-insensitively: a name Intl
+ * knows is accepted only as the tz database spells it (every component starts with a capital, as in
+ * `Europe/Paris`, `UTC`, `EST5EDT`), and a case variant of a canonical name is refused with that name.
+ */
+function timeZoneProblem(name: string): string | undefined {
+    const refused = `names the time zone ${JSON.stringify(name)}, which is not an IANA time zone`;
     try {
         new Intl.DateTimeFormat("en-US", { timeZone: name });
-        return true;
     } catch {
-        return false;
+        return refused;
     }
+    const canonical = Intl.supportedValuesOf("timeZone").find((z) => z.toLowerCase() === name.toLowerCase());
+    if (canonical !== undefined && canonical !== name) {
+        return `${refused} (time zone names are case-sensitive; did you mean ${canonical}?)`;
+    }
+    return name.split("/").every((c) => /^[A-Z]/.test(c)) ? undefined : `${refused} (time zone names are case-sensitive)`;
 }
 
 /**
- * Why Velero would refuse `spec` as a Schedule's `schedule`, or undefined when it accepts it. Velero parses it
- * with robfig/cron v3 `cron.ParseStandard` (velero `pkg/controller/schedule_controller.go`, `parseCronSchedule`);
- * this follows that parser (`parser.go`): an optional `CRON_TZ=`/`TZ=` prefix, a descriptor (`@daily`, ...,
- * `@every <Go duration>`) or exactly five fields; in each field `*` or `?`, numbers or names, ranges, steps and
- * lists; day of week 0-6. No `L`, `W`, `#` or `H`.
+ * Why Velero would refuse `spec` as a Schedule's `schedule`, or undefined when it accepts it. Velero passes the
+ * field as is, untrimmed, to robfig/cron v3 `cron.ParseStandard` (velero `pkg/controller/schedule_controller.go`,
+ * `parseCronSchedule`); this follows that parser (`parser.go` `Parse`, `getField`, `getRange`,
+ * `parseDescriptor`): an optional `CRON_TZ=`/`TZ=` prefix, then a descriptor matched exactly (`@daily`, ...,
+ * `@every <Go duration>`) or exactly five whitespace-separated fields; in each field `*` or `?`, numbers or
+ * names, ranges, steps and lists; day of week 0-6. No `L`, `W`, `#` or `H`. Stricter than the parser in two
+ * places: an `@every` interval of zero or less, which robfig/cron runs every second (`constantdelay.go`, `Every`),
+ * and a field of only commas, which it parses as matching nothing (`spec.go` `Next` then finds no time, unless
+ * the other day field matches).
  */
 export function cronProblem(spec: string): string | undefined {
-    let s = spec.trim();
-    if (s === "") {
+    if (spec === "") {
         return "is empty";
     }
+    let s = spec;
+    // Only a spec that starts with the prefix has a time zone; the zone ends at the first space (`Parse`).
     if (s.startsWith("TZ=") || s.startsWith("CRON_TZ=")) {
         const space = s.indexOf(" ");
-        const zone = s.slice(s.indexOf("=") + 1, space < 0 ? undefined : space);
-        if (space < 0 || !isTimeZone(zone)) {
-            return `names the time zone ${JSON.stringify(zone)}, which is not an IANA time zone`;
+        if (space < 0) {
+            // robfig/cron slices spec[eq+1:-1] here and panics; Velero recovers and refuses the schedule.
+            return "has a time zone prefix but no schedule after it";
+        }
+        const issue = timeZoneProblem(s.slice(s.indexOf("=") + 1, space));
+        if (issue !== undefined) {
+            return issue;
         }
         s = s.slice(space).trim();
     }
@@ -180,20 +241,25 @@ export function cronProblem(spec: string): string | undefined {
             return undefined;
         }
         if (s.startsWith("@every ")) {
-            const hours = parseDurationHours(s.slice("@every ".length).trim());
+            const hours = parseDurationHours(s.slice("@every ".length));
             return hours === undefined || hours <= 0 ? "has an @every interval that is not a positive Go duration (e.g. @every 12h)" : undefined;
         }
         return `is an unrecognized descriptor; Velero takes ${[...CRON_DESCRIPTORS].join(", ")} or @every <duration>`;
     }
-    const fields = s.split(/\s+/);
+    const fields = s.split(/\s+/).filter((f) => f !== ""); // strings.Fields
     if (fields.length !== 5) {
         return `has ${fields.length} field${fields.length === 1 ? "" : "s"}; Velero takes exactly 5 (minute hour day-of-month month day-of-week)`;
     }
     for (let i = 0; i < 5; i++) {
-        for (const part of fields[i].split(",").filter((p) => p !== "")) {
+        const parts = fields[i].split(",").filter((p) => p !== ""); // getField: strings.FieldsFunc on ','
+        if (parts.length === 0) {
+            // The parser takes a field of only commas as matching nothing; refused as certainly a mistake.
+            return `has ${CRON_FIELDS[i].name} field that matches nothing (${JSON.stringify(fields[i])})`;
+        }
+        for (const part of parts) {
             const issue = cronRangeProblem(part, CRON_FIELDS[i].bounds);
             if (issue !== undefined) {
-                return `has a ${CRON_FIELDS[i].name} field Velero's cron parser refuses (${issue})`;
+                return `has ${CRON_FIELDS[i].name} field Velero's cron parser refuses (${issue})`;
             }
         }
     }
@@ -205,8 +271,11 @@ export function cronProblem(spec: string): string | undefined {
 /** Every region the pinned @pulumi/aws knows (`aws.Region`). */
 export const AWS_REGIONS: readonly string[] = Object.values(aws.Region);
 
-/** The shape of an AWS region name, for regions newer than the provider (`allowUnlistedRegion`). */
-const REGION_SHAPE = /^[a-z]{2,4}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+/**
+ * The shape of an AWS region name, for regions newer than the provider (`allowUnlistedRegion`): one or two words
+ * between the area and the number, as in `eu-west-1` and the European Sovereign Cloud's `eusc-de-east-1`.
+ */
+const REGION_SHAPE = /^[a-z]{2,4}(-gov|-iso[a-z]?)?(-[a-z]+){1,2}-\d{1,2}$/;
 
 /** Why `region` is not an AWS region, or undefined. Suggests the closest known one. */
 export function regionProblem(region: string, allowUnlisted: boolean): string | undefined {
@@ -216,9 +285,9 @@ export function regionProblem(region: string, allowUnlisted: boolean): string | 
     if (allowUnlisted && REGION_SHAPE.test(region)) {
         return undefined;
     }
-    const guess = closest(region, [...AWS_REGIONS]);
+    const guess = closest(region.toLowerCase(), [...AWS_REGIONS]); // regions are lowercase; EU-WEST-1 means eu-west-1
     return allowUnlisted
-        ? `is not shaped like an AWS region (e.g. ${guess})`
+        ? `is not shaped like an AWS region (e.g. ${guess}).`
         : `is not an AWS region the pinned @pulumi/aws knows; did you mean ${guess}? (A region newer than the provider: set gitops-dr:allowUnlistedRegion true.)`;
 }
 

@@ -52,10 +52,14 @@ export function parseVault(r: ConfigReader, mode: Mode, allowUnlistedRegion: boo
     const pick = (key: "region" | "bucketName" | "kmsKeyArn") => r.str(key) ?? (mode === "protect" ? undefined : source[key]);
 
     const region = pick("region");
+    // The region once it is known to be one; a typo must not also be blamed on kmsKeyArn.
+    let validRegion: string | undefined;
     if (region !== undefined) {
         const issue = regionProblem(region, allowUnlistedRegion);
         if (issue !== undefined) {
             r.problem("region", `${origin(r, "region", sourceStack)} ${issue} Fix: \`${setCmd("region", "eu-west-1")}\`.`);
+        } else {
+            validRegion = region;
         }
     } else {
         r.problem("region", `is required${mode === "protect" ? "" : fromSource ? ` (the source stack ${sourceStack} has no region output)` : " (or set sourceStack)"}. Fix: \`${setCmd("region", "eu-west-1")}\`.`);
@@ -82,12 +86,12 @@ export function parseVault(r: ConfigReader, mode: Mode, allowUnlistedRegion: boo
         const m = KMS_KEY_ARN.exec(kmsKeyArn);
         if (m === null) {
             r.problem("kmsKeyArn", `${origin(r, "kmsKeyArn", sourceStack)} is not a KMS key ARN (an alias cannot be granted in IAM or matched by the bucket policy). Fix: \`${setCmd("kmsKeyArn", "arn:aws:kms:eu-west-1:111122223333:key/<key-id>")}\`.`);
-        } else if (region !== undefined && m[1] !== region) {
+        } else if (validRegion !== undefined && m[1] !== validRegion) {
             // SSE-KMS only takes a key in the bucket's own region (S3 "Specifying server-side encryption with AWS KMS").
-            r.problem("kmsKeyArn", `${origin(r, "kmsKeyArn", sourceStack)} is a key in ${m[1]}, but the vault is in ${region}; S3 encrypts only with a KMS key in the bucket's region. Fix: \`${setCmd("kmsKeyArn", `arn:aws:kms:${region}:${m[2]}:key/<key-id>`)}\`.`);
+            r.problem("kmsKeyArn", `${origin(r, "kmsKeyArn", sourceStack)} is a key in ${m[1]}, but the vault is in ${validRegion}; S3 encrypts only with a KMS key in the bucket's region. Fix: \`${setCmd("kmsKeyArn", `arn:aws:kms:${validRegion}:${m[2]}:key/<key-id>`)}\`.`);
         }
     } else if (!create) {
-        r.problem("kmsKeyArn", `is required when the stack uses an existing vault: Velero encrypts with the vault's key. Fix: \`${setCmd("kmsKeyArn", `arn:aws:kms:${region ?? "eu-west-1"}:111122223333:key/<key-id>`)}\`${mode === "protect" ? "" : " or set sourceStack"}.`);
+        r.problem("kmsKeyArn", `is required when the stack uses an existing vault: Velero encrypts with the vault's key. Fix: \`${setCmd("kmsKeyArn", `arn:aws:kms:${validRegion ?? "eu-west-1"}:111122223333:key/<key-id>`)}\`${mode === "protect" ? "" : " or set sourceStack"}.`);
     }
 
     const lockMode = r.oneOf("lockMode", LOCK_MODES) ?? "COMPLIANCE";
