@@ -1386,11 +1386,10 @@ describe("parseConfig: Argo CD", () => {
         );
     });
 
-    it("warns while newAppVolumes lets Argo CD create first claims and Secrets", () => {
-        assert.equal(
-            onlyWarning(withKeys(PROTECT, { newAppVolumes: '["shop", "billing"]' }), "newAppVolumes"),
-            "is on for shop, billing: Argo CD may create these Applications' first PersistentVolumeClaims and Secrets. Switch it off once they exist: `pulumi config rm gitops-dr:newAppVolumes`.",
-        );
+    it("accepts newAppVolumes in protect; the run warns about it once, from the ArgoCd component (tests/argocd.test.ts)", () => {
+        const { config, warnings } = parseConfigWithWarnings(withKeys(PROTECT, { newAppVolumes: '["shop", "billing"]' }), STACK);
+        assert.deepEqual(config.argoCd.newAppVolumes, ["shop", "billing"]);
+        assert.deepEqual(warnings, []);
     });
 
     it("rejects a newAppVolumes entry that is not an Application name", () => {

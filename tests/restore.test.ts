@@ -100,8 +100,10 @@ describe("restore order", () => {
         assert.ok(restore.dependencies.includes(mapping.urn));
     });
 
-    it("reports the restored backup, its phase and its age", () => {
-        const outcome = runs.drill.outputs.restore as Record<string, unknown>;
+    it("reports the restored backup, its phase and its age", async () => {
+        const startedAt = Date.parse("2026-11-25T10:00:00Z");
+        const run = await drill({ startedAt });
+        const outcome = run.outputs.restore as Record<string, unknown>;
         assert.deepEqual(outcome, {
             restoreName: "drill-eu-1-2026-11-25",
             backupName: "prod-eu-1-daily-20261124020000",
@@ -112,7 +114,7 @@ describe("restore order", () => {
             startTimestamp: "2026-11-25T10:02:00Z",
             completionTimestamp: "2026-11-25T10:40:00Z",
         });
-        assert.equal(runs.drill.outputs.restoredBackupStartTimestamp, "2026-11-24T02:00:00Z");
+        assert.equal(run.outputs.restoredBackupStartTimestamp, "2026-11-25T02:00:00Z");
         // The Backup is read (never created: creating a Backup object would start a backup).
         assert.deepEqual(runs.drill.reads.filter((r) => r.type === "kubernetes:velero.io/v1:Backup").map((r) => r.id), ["velero/prod-eu-1-daily-20261124020000"]);
         assert.equal(runs.drill.ofType("kubernetes:velero.io/v1:Backup").length, 0);

@@ -1,0 +1,112 @@
+/**
+ * The drill's verification and report: the Job runs after the root Application and the checked restore, its
+ * identity only reads (and execs only where a check needs it), every step is a kubectl command in a pinned
+ * image, and the report's figures come from the Restore's and Backup's status and the Job's end.
+ */
+import * as assert from "node:assert/strict";
+
+import { drillReport, verifySteps } from "../components/drill";
+import { KUBECTL_IMAGE } from "../components/versions";
+import { ProgramRun, RegisteredResource, runProgram } from "./engine";
+import { STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
+
+const CHECKS = ["shop/deploy/postgres pg_isready -U shop", "billing/statefulset/ledger sh -c 'test -s /data/ledger.db'"];
+const drill = (config: Record<string, string | string[] | number> = {}, startedAt?: number) =>
+    runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, config: { drillChecks: CHECKS, ...config }, startedAt });
+
+type PodSpec = { serviceAccountName: string; restartPolicy: string; initContainers: { name: string; image: string; args: string[] }[]; containers: { image: string }[] };
+const podOf = (job: RegisteredResource) => (job.inputs.spec as { template: { spec: PodSpec } }).template.spec;
+
+describe("drill verification", () => {
+    let run: ProgramRun;
+    before(async () => {
+        run = await drill();
+    });
+
+    it("runs after the root Application and the restore's checked end, through inputs", () => {
+        const job = run.one("kubernetes:batch/v1:Job");
+        const root = run.one("kubernetes:argoproj.io/v1alpha1:Application", "gitops-dr-drill-argocd-root-app");
+        const restore = run.one("kubernetes:velero.io/v1:Restore");
+        assert.ok((job.propertyDependencies.metadata ?? []).includes(root.urn), "the root app's name is an input");
+        assert.ok((job.propertyDependencies.spec ?? []).includes(restore.urn), "the restore's name is an input");
+        assert.ok(run.dependsOn(job, restore));
+    });
+
+    it("its steps: root synced, all apps synced and healthy, restored claims bound, then each check", () => {
+        const pod = podOf(run.one("kubernetes:batch/v1:Job"));
+        assert.deepEqual(pod.initContainers.map((c) => c.name), ["root-synced", "apps-synced", "apps-healthy", "claims-bound", "check-1", "check-2"]);
+        assert.deepEqual(pod.initContainers[3].args, ["wait", "--for=jsonpath={.status.phase}=Bound", "persistentvolumeclaims", "--all-namespaces", "-l", "velero.io/restore-name=drill-eu-1-2026-11-25", "--timeout=1800s"]);
+        assert.deepEqual(pod.initContainers[5].args, ["exec", "-n", "billing", "statefulset/ledger", "--", "sh", "-c", "test -s /data/ledger.db"]);
+        assert.ok([...pod.initContainers, ...pod.containers].every((c) => c.image === `${KUBECTL_IMAGE.repository}:${KUBECTL_IMAGE.tag}`));
+    });
+
+    it("is a valid Job: restartPolicy Never (kx leaves it unset), no retry, a deadline, and a wait longer than it", () => {
+        const job = run.one("kubernetes:batch/v1:Job");
+        const spec = job.inputs.spec as { backoffLimit: number; activeDeadlineSeconds: number };
+        assert.equal(podOf(job).restartPolicy, "Never");
+        assert.equal(spec.backoffLimit, 0);
+        assert.equal(spec.activeDeadlineSeconds, 1800);
+        assert.deepEqual(job.customTimeouts, { create: "35m", update: "35m", delete: undefined });
+    });
+
+    it("its identity only reads, and may exec only in the namespaces of its checks", () => {
+        const clusterRole = run.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole");
+        const rules = clusterRole.inputs.rules as { verbs: string[]; resources: string[] }[];
+        assert.ok(rules.every((r) => r.verbs.every((v) => ["get", "list", "watch"].includes(v))), JSON.stringify(rules));
+        assert.ok(rules.every((r) => !r.resources.includes("secrets")), "no Secret is readable");
+        const roles = run.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role");
+        assert.deepEqual(roles.map((r) => (r.inputs.metadata as { namespace: string }).namespace).sort(), ["billing", "shop"]);
+        for (const role of roles) {
+            assert.deepEqual(role.inputs.rules, [{ apiGroups: [""], resources: ["pods/exec"], verbs: ["create"] }]);
+        }
+        const noChecks = podOf(run.one("kubernetes:batch/v1:Job")).serviceAccountName;
+        assert.equal(noChecks, "gitops-dr-drill-verify");
+    });
+
+    it("without checks: no exec permission at all", async () => {
+        const plain = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES });
+        assert.equal(plain.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role").length, 0);
+        assert.deepEqual(podOf(plain.one("kubernetes:batch/v1:Job")).initContainers.map((c) => c.name), ["root-synced", "apps-synced", "apps-healthy", "claims-bound"]);
+    });
+
+    it("reports the backup used, the data's age, the time to restore and to verified, and the checks passed", () => {
+        assert.deepEqual(run.outputs.drillReport, {
+            restoreName: "drill-eu-1-2026-11-25",
+            backupName: "prod-eu-1-daily-20261124020000",
+            restorePhase: "Completed",
+            itemsRestored: 42,
+            dataAgeAtRestore: "8h02m",
+            timeToRestore: "0h40m",
+            timeToVerified: "0h55m",
+            checksPassed: ["root-synced", "apps-synced", "apps-healthy", "claims-bound", "check-1", "check-2"],
+        });
+    });
+
+    it("a failed verification fails the update with the Job's error, and reports nothing as passed", async () => {
+        const failing = runProgram({
+            stack: "drill",
+            secrets: STACK_SECRETS,
+            stackReferences: STACK_REFERENCES,
+            config: { drillChecks: CHECKS },
+            live: {
+                "kubernetes:batch/v1:Job": () => {
+                    throw new Error("Job gitops-dr-drill-verify failed: check-1: command terminated with exit code 2");
+                },
+            },
+        });
+        await assert.rejects(failing, /check-1: command terminated with exit code 2/);
+        const report = drillReport({
+            outcome: { restoreName: "r", backupName: "b", phase: "Completed", errors: 0, warnings: 0 },
+            updateStartedAt: "2026-11-25T10:00:00Z",
+            steps: verifySteps({ argoCdNamespace: "argocd", rootAppName: "root", restoreName: "r", checks: [], timeoutSeconds: 60 }),
+        });
+        assert.deepEqual(report.checksPassed, []);
+        assert.equal(report.timeToVerified, undefined);
+    });
+
+    it("protect and recover register no verification", async () => {
+        const prod = await runProgram({ stack: "prod", secrets: STACK_SECRETS });
+        assert.equal(prod.ofType("kubernetes:batch/v1:Job").length, 0);
+        assert.equal(prod.outputs.drillReport, undefined);
+    });
+});
