@@ -153,6 +153,7 @@ export class GitopsDr extends pulumi.ComponentResource {
             prometheusOperator: config.monitoring.prometheusOperator,
             monitoringLabels: config.monitoring.labels,
             dataMoverNodeLabels: config.velero.dataMoverNodeLabels,
+            consistentBackups: config.velero.consistentBackups,
             syncTimeoutMinutes: config.restore?.backupCheckTimeoutMinutes,
             provider: kubernetes,
         }, { parent: this, dependsOn: [this.iam] });
@@ -170,6 +171,20 @@ export class GitopsDr extends pulumi.ComponentResource {
         }
         // protect: the Schedules follow the release. recover: they wait for the restore's checked end.
         this.schedules = this.velero.createSchedules(this.syncGate);
+
+        if (config.mode === "protect" && config.restore !== undefined) {
+            // One namespace (or a few) back into the running cluster, from its own backups: the same Restore,
+            // check and report as a recovery, with existingResourcePolicy none so that nothing live is
+            // overwritten. Removing restoreNamespaces deletes the Restore object (never what it restored).
+            const daily = config.velero.tiers.find((t) => t.key === "daily")!;
+            this.restore = new VeleroRestore(`${name}-namespace-restore`, {
+                restoreName: restoreName(config.clusterName, config.restore.id),
+                namespace: config.velero.namespace,
+                settings: config.restore,
+                sourceScheduleName: daily.name,
+                provider: kubernetes,
+            }, { parent: this, dependsOn: [this.velero] });
+        }
 
         // The chart installs while the restore runs; only the root Application, which makes Argo CD sync the
         // apps, waits for the restore's checked end (it takes the gate as an input).

@@ -91,6 +91,23 @@ export function checkRestore(
     );
 }
 
+/**
+ * Whether a backup chosen by name may be restored: Completed, or PartiallyFailed when accepted. Throws, naming
+ * the backup, its phase and the command to read it. Pure.
+ */
+export function checkChosenBackup(backupName: string, namespace: string, phase: string | undefined, acceptPartiallyFailed: boolean): void {
+    if (phase === "Completed" || (phase === "PartiallyFailed" && acceptPartiallyFailed)) {
+        return;
+    }
+    const why =
+        phase === "PartiallyFailed"
+            ? "Some of its items failed to back up. To restore it anyway: `pulumi config set gitops-dr:acceptPartiallyFailedBackup true`."
+            : phase === undefined || phase === ""
+              ? "It has no phase: is it still being synced from the bucket?"
+              : "Only a Completed backup (or an accepted PartiallyFailed one) is restored.";
+    throw new Error(`Backup ${backupName} is ${phase === undefined || phase === "" ? "not ready" : phase}. ${why} Read: \`velero backup describe ${backupName} --details -n ${namespace}\`. No Restore was created.`);
+}
+
 /** The Restore's spec (fields from ../shared/reference/velero-1.18-crds/restores.yaml). */
 export function restoreSpec(settings: RestoreSettings, source: { scheduleName: string }): Record<string, unknown> {
     return {
@@ -99,6 +116,7 @@ export function restoreSpec(settings: RestoreSettings, source: { scheduleName: s
         // (<clusterName>-daily), so a recovered cluster's new backups can never match it.
         ...(settings.backupName !== undefined ? { backupName: settings.backupName } : { scheduleName: source.scheduleName }),
         includedNamespaces: settings.namespaces.length > 0 ? [...settings.namespaces] : ["*"],
+        ...(Object.keys(settings.namespaceMappings).length > 0 ? { namespaceMapping: { ...settings.namespaceMappings } } : {}),
         includedResources: [...BACKED_UP_RESOURCES],
         includeClusterResources: true,
         labelSelector: NOT_HELM_RELEASE_SECRETS,
@@ -118,8 +136,11 @@ export interface VeleroRestoreArgs {
     settings: RestoreSettings;
     /** The lost cluster's daily Schedule (used when no backup is named). */
     sourceScheduleName: string;
-    /** The sync barrier: the `source` location, Available and synced. */
-    syncBarrier: pulumi.Resource;
+    /**
+     * recover, drill: the sync barrier, the `source` location Available and synced. Absent for a namespace
+     * restore in protect, whose location has been syncing all along.
+     */
+    syncBarrier?: pulumi.Resource;
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
 }
@@ -140,7 +161,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
         const child = { parent: this, provider: args.provider };
         const settings = args.settings;
 
-        let dependsOn: pulumi.Resource[] = [args.syncBarrier];
+        let dependsOn: pulumi.Resource[] = args.syncBarrier === undefined ? [] : [args.syncBarrier];
         if (Object.keys(settings.storageClassMappings).length > 0) {
             // Velero's change-storage-class restore item action reads this ConfigMap (velero docs,
             // restore-reference.md "Changing PV/PVC Storage Classes").
@@ -151,8 +172,24 @@ export class VeleroRestore extends pulumi.ComponentResource {
                     labels: { "velero.io/plugin-config": "", "velero.io/change-storage-class": "RestoreItemAction" },
                 },
                 data: { ...settings.storageClassMappings },
-            }, { ...child, dependsOn: [args.syncBarrier] });
+            }, { ...child, dependsOn });
             dependsOn = [...dependsOn, mapping];
+        }
+
+        // A named backup is read and checked before the Restore exists: Velero would restore a PartiallyFailed one
+        // without a word, and a missing one would end the Restore in FailedValidation for good.
+        let spec: pulumi.Input<Record<string, unknown>> = restoreSpec(settings, { scheduleName: args.sourceScheduleName });
+        if (settings.backupName !== undefined) {
+            const chosen = new k8s.apiextensions.CustomResource(`${name}-chosen-backup`, {
+                apiVersion: "velero.io/v1",
+                kind: "Backup",
+                status: undefined,
+            }, { ...child, id: `${args.namespace}/${settings.backupName}`, dependsOn });
+            const chosenStatus = (chosen as unknown as { status: pulumi.Output<{ phase?: string } | undefined> }).status;
+            spec = chosenStatus.apply((status) => {
+                checkChosenBackup(settings.backupName!, args.namespace, status?.phase, settings.acceptPartiallyFailedBackup);
+                return restoreSpec(settings, { scheduleName: args.sourceScheduleName });
+            });
         }
 
         this.restore = new k8s.apiextensions.CustomResource(`${name}-restore`, {
@@ -164,7 +201,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 // Ends at any terminal phase: waitFor has no failure condition, so the phase is checked below.
                 annotations: { [WAIT_FOR]: phaseIn(TERMINAL_RESTORE_PHASES) },
             },
-            spec: restoreSpec(settings, { scheduleName: args.sourceScheduleName }),
+            spec,
             // A TypeScript CustomResource exposes only the keys its args name (pulumi-kubernetes #1836).
             status: undefined,
         }, {

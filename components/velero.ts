@@ -61,6 +61,8 @@ export interface VeleroValuesInput {
     readonly argoCdNamespace: string;
     readonly credentials: VeleroCredentials;
     readonly prometheusOperator: boolean;
+    /** Include pods in backups so their hooks run. Defaults to `true` in the program's config. */
+    readonly consistentBackups?: boolean;
     /** Node labels data-mover pods must run on. Defaults to none. */
     readonly dataMoverNodeLabels?: Readonly<Record<string, string>>;
     /**
@@ -155,14 +157,17 @@ export const NOT_HELM_RELEASE_SECRETS = { matchExpressions: [{ key: "owner", ope
  * its restore to end (a new Schedule backs up at its next cron tick, velero `schedule_controller.go`
  * `getNextRunTime`, which could fall in the middle of a restore).
  */
-export function scheduleSpec(tier: BackupTier, input: Pick<VeleroValuesInput, "namespace" | "argoCdNamespace" | "excludedNamespaces" | "volumeDataMode">): Record<string, unknown> {
+export function scheduleSpec(tier: BackupTier, input: Pick<VeleroValuesInput, "namespace" | "argoCdNamespace" | "excludedNamespaces" | "volumeDataMode" | "consistentBackups">): Record<string, unknown> {
     return {
         schedule: tier.cron,
         useOwnerReferencesInBackup: false,
         template: {
             ttl: tier.ttl,
             storageLocation: WRITE_LOCATION,
-            includedResources: [...BACKED_UP_RESOURCES],
+            // Pods make the backup consistent: Velero runs a pod's backup hooks only when the backup includes the
+            // pod (velero docs "Backup Hooks"; pkg/backup/item_backupper.go), freezing or flushing the app
+            // around its volumes' snapshots. Restores never take pods (components/restore.ts).
+            includedResources: input.consistentBackups === true ? [...BACKED_UP_RESOURCES, "pods"] : [...BACKED_UP_RESOURCES],
             // PersistentVolumes are cluster-scoped; includedResources keeps every other cluster kind out.
             includeClusterResources: true,
             excludedNamespaces: excludedNamespaces(input),
@@ -174,9 +179,26 @@ export function scheduleSpec(tier: BackupTier, input: Pick<VeleroValuesInput, "n
             // pkg/backup/item_backupper.go, itemInclusionChecks).
             snapshotMoveData: input.volumeDataMode === "dataMover",
             defaultVolumesToFsBackup: false,
+            resourcePolicy: { kind: "configmap", name: VOLUME_POLICY_CONFIGMAP },
             ...(input.volumeDataMode === "nativeSnapshots" ? { volumeSnapshotLocations: ["default"] } : {}),
         },
     };
+}
+
+/** The resource-policy ConfigMap every Schedule names. */
+export const VOLUME_POLICY_CONFIGMAP = "gitops-dr-volume-policy";
+
+/**
+ * The volume policy every backup follows: snapshot every volume, never file-system backup. A pod's
+ * `backup.velero.io/backup-volumes` opt-in would otherwise make Velero skip its PV's snapshot in favour of a
+ * file-system backup (velero `internal/volumehelper/volume_policy_helper.go` `ShouldPerformSnapshot`) that
+ * restores only into a pod Velero restores, and ours never restore pods: the data would not come back. A
+ * matching volume policy is checked first, before the opt-in annotations, in both `ShouldPerformSnapshot` and
+ * `ShouldPerformFSBackup`. `capacity: "0,"` matches every volume (`parseCapacity`, `isInRange`: no upper bound).
+ * The ConfigMap must hold exactly one key (`getResourcePoliciesFromConfig`), version v1.
+ */
+export function volumePolicy(): string {
+    return ["version: v1", "volumePolicies:", "  - conditions:", '      capacity: "0,"', "    action:", "      type: snapshot", ""].join("\n");
 }
 
 /**
@@ -309,6 +331,8 @@ export interface VeleroArgs {
         | { mode: "staticKeys"; accessKeyId: pulumi.Input<string>; secretAccessKey: pulumi.Input<string> };
     /** Create a ServiceMonitor and a PrometheusRule. Defaults to `false`. */
     prometheusOperator?: boolean;
+    /** Include pods in backups so their backup hooks run. Defaults to `true`. */
+    consistentBackups?: boolean;
     /** Node labels data-mover pods must run on. Defaults to none. */
     dataMoverNodeLabels?: Readonly<Record<string, string>>;
     /** How long the source location may take to become Available and synced, in minutes. Defaults to 20. */
@@ -423,6 +447,7 @@ export class Velero extends pulumi.ComponentResource {
                 credentials: resolved,
                 prometheusOperator: args.prometheusOperator ?? false,
                 dataMoverNodeLabels: args.dataMoverNodeLabels ?? {},
+                consistentBackups: args.consistentBackups ?? true,
                 monitoringLabels: args.monitoringLabels ?? {},
             }));
 
@@ -495,6 +520,14 @@ export class Velero extends pulumi.ComponentResource {
      */
     public createSchedules(gate?: pulumi.Input<string>): k8s.apiextensions.CustomResource[] {
         const { input, afterRelease, namespace, tiers, name } = this.scheduleInput;
+        if (tiers.length === 0) {
+            return [];
+        }
+        const policy = new k8s.core.v1.ConfigMap(`${name}-volume-policy`, {
+            metadata: { name: VOLUME_POLICY_CONFIGMAP, namespace },
+            data: { "policy.yaml": volumePolicy() },
+        }, afterRelease);
+        const schedulesOptions = { ...afterRelease, dependsOn: [this.release, policy] };
         return tiers.map((tier) =>
             new k8s.apiextensions.CustomResource(`${name}-schedule-${tier.key}`, {
                 apiVersion: "velero.io/v1",
@@ -505,7 +538,7 @@ export class Velero extends pulumi.ComponentResource {
                     annotations: gate === undefined ? {} : { [AFTER_RESTORE_ANNOTATION]: gate },
                 },
                 spec: input.apply((i) => scheduleSpec(tier, i)),
-            }, afterRelease),
+            }, schedulesOptions),
         );
     }
 }

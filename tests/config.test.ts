@@ -35,7 +35,7 @@ const GIT_URL = "https://github.com/acme/platform-gitops.git";
 const SOURCE_STACK = "acme/gitops-dr/prod";
 const OIDC_FIX = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE";
 const KMS_FIX = "arn:aws:kms:eu-west-1:111122223333:key/<key-id>";
-const NOT_IN_PROTECT = "a protect stack restores nothing (to bring back one namespace, see the README's \"Recover one namespace\")";
+const NOT_IN_PROTECT = "a protect stack restores only the namespaces named in restoreNamespaces (README, \"Recover one namespace\")";
 
 const plain = (value: string): RawValue => ({ value, secret: false });
 const secret = (value: string): RawValue => ({ value, secret: true });
@@ -215,6 +215,7 @@ describe("parseConfig: compliant fixtures", () => {
             acceptPartiallyFailedBackup: false,
             acceptPartiallyFailedRestore: false,
             namespaces: [],
+            namespaceMappings: {},
             storageClassMappings: {},
             backupCheckTimeoutMinutes: DERIVED_DEFAULTS.backupCheckTimeoutMinutes,
             restoreTimeoutMinutes: DERIVED_DEFAULTS.restoreTimeoutMinutes,
@@ -388,6 +389,7 @@ describe("parseConfig: compliant fixtures", () => {
             acceptPartiallyFailedBackup: true,
             acceptPartiallyFailedRestore: false,
             namespaces: ["shop", "billing"],
+            namespaceMappings: {},
             storageClassMappings: { gp2: "gp3", io1: "io2" },
             backupCheckTimeoutMinutes: 30,
             restoreTimeoutMinutes: 600,
@@ -919,7 +921,7 @@ describe("parseConfig: prefixes and source", () => {
         it(`rejects ${key} in a protect stack`, () => {
             assert.equal(
                 onlyProblem(withKeys(PROTECT, { [key]: value }), key),
-                `"${value}" cannot be set in a protect stack: a protect stack restores nothing. Fix: \`pulumi config rm gitops-dr:${key}\`.`,
+                `"${value}" cannot be set in a protect stack: a protect stack restores only its own backups. Fix: \`pulumi config rm gitops-dr:${key}\`.`,
             );
         });
     }
@@ -1013,18 +1015,42 @@ describe("parseConfig: restore", () => {
         ["restoreBackupName", "prod-eu-1-daily-20261124020000"],
         ["acceptPartiallyFailedBackup", "true"],
         ["acceptPartiallyFailedRestore", "true"],
-        ["restoreNamespaces", '["shop"]'],
+        ["restoreNamespaceMappings", '["shop=shop-restored"]'],
         ["storageClassMappings", '["gp2=gp3"]'],
         ["backupCheckTimeoutMinutes", "20"],
         ["restoreTimeoutMinutes", "300"],
     ]) {
-        it(`rejects ${key} in a protect stack`, () => {
+        it(`rejects ${key} in a protect stack without restoreNamespaces`, () => {
             assert.equal(
                 onlyProblem(withKeys(PROTECT, { [key]: value }), key),
                 `${JSON.stringify(value)} cannot be set in a protect stack: ${NOT_IN_PROTECT}. Fix: \`pulumi config rm gitops-dr:${key}\`.`,
             );
         });
     }
+});
+
+describe("parseConfig: recover one namespace (protect)", () => {
+    it("parses a namespace restore into the running cluster, with a mapping", () => {
+        const cfg = parseConfig(withKeys(PROTECT, { restoreNamespaces: '["shop"]', restoreId: "shop-1", restoreNamespaceMappings: '["shop=shop-restored"]' }));
+        assert.equal(cfg.source, undefined, "no source: it restores the cluster's own backups");
+        assert.deepEqual(cfg.restore?.namespaces, ["shop"]);
+        assert.deepEqual(cfg.restore?.namespaceMappings, { shop: "shop-restored" });
+        assert.equal(cfg.restore?.id, "shop-1");
+    });
+
+    it("requires restoreId with restoreNamespaces", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { restoreNamespaces: '["shop"]' }), "restoreId"),
+            `is required: it names this namespace restore's Restore, and a new namespace restore needs a new one. Fix: \`pulumi config set gitops-dr:restoreId ${new Date().toISOString().slice(0, 10)}\`.`,
+        );
+    });
+
+    it("refuses a mapping of a namespace that is not restored", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { restoreNamespaces: '["shop"]', restoreId: "x", restoreNamespaceMappings: '["billing=billing-2"]' }), "restoreNamespaceMappings"),
+            "entry \"billing=billing-2\" maps billing, which restoreNamespaces does not restore. Fix: `pulumi config set --path 'gitops-dr:restoreNamespaceMappings[0]' shop=shop-restored`.",
+        );
+    });
 });
 
 describe("parseConfig: credentials", () => {

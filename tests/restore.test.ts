@@ -169,7 +169,7 @@ describe("restore failure path", () => {
     });
 
     it("restoreSpec uses backupName or scheduleName, never both", () => {
-        const base = { id: "x", acceptPartiallyFailedBackup: false, acceptPartiallyFailedRestore: false, namespaces: [], storageClassMappings: {}, backupCheckTimeoutMinutes: 20, restoreTimeoutMinutes: 300 };
+        const base = { id: "x", acceptPartiallyFailedBackup: false, acceptPartiallyFailedRestore: false, namespaces: [], namespaceMappings: {}, storageClassMappings: {}, backupCheckTimeoutMinutes: 20, restoreTimeoutMinutes: 300 };
         assert.deepEqual(Object.keys(restoreSpec({ ...base, backupName: "b" }, { scheduleName: "s" })).filter((k) => k.endsWith("Name")), ["backupName"]);
         assert.deepEqual(Object.keys(restoreSpec(base, { scheduleName: "s" })).filter((k) => k.endsWith("Name")), ["scheduleName"]);
     });

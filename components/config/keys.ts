@@ -174,6 +174,10 @@ export const CONFIG_KEYS = {
         type: "array", group: "velero", default: [],
         description: "dataMover: node labels (\"key=value\") that data-mover pods must run on (node-agent loadAffinity). Restored volumes are created in the zone of the node that moves their data, so e.g. [\"topology.kubernetes.io/zone=eu-west-1a\"] keeps every restored volume in one zone.",
     },
+    consistentBackups: {
+        type: "boolean", group: "velero", default: true,
+        description: "Include pods in the backups, so that Velero runs the backup hooks apps declare (pre.hook.backup.velero.io/* annotations, e.g. a database flush or freeze) around each volume's snapshot. Restores never take pods back (Argo CD does). false: PVs, PVCs and Secrets only, crash-consistent.",
+    },
     excludedNamespaces: {
         type: "array", group: "velero", default: [],
         description: "Namespaces whose PVCs and Secrets are not backed up, on top of kube-system, kube-public, kube-node-lease, Velero's and Argo CD's own.",
@@ -238,36 +242,40 @@ export const CONFIG_KEYS = {
     },
     // --- restore ---
     restoreId: {
-        type: "string", group: "restore", modes: RESTORING,
-        description: "recover, drill: short id of this recovery or drill (e.g. 2026-11-25), part of the Restore's name. Required; change it to run a new drill.",
+        type: "string", group: "restore",
+        description: "Short id of this recovery, drill or namespace restore (e.g. 2026-11-25), part of the Restore's name <clusterName>-<restoreId>. Required in recover and drill, and in protect with restoreNamespaces; change it to restore again.",
     },
     restoreBackupName: {
-        type: "string", group: "restore", modes: RESTORING,
-        description: "recover, drill: restore exactly this backup (velero backup get). Unset: the newest Completed backup of the source's daily schedule.",
+        type: "string", group: "restore",
+        description: "Restore exactly this backup (velero backup get); checked to exist and be Completed before the Restore is made. Unset: the newest Completed backup of the source's daily schedule (protect: the cluster's own).",
     },
     acceptPartiallyFailedBackup: {
-        type: "boolean", group: "restore", modes: RESTORING,
-        description: "recover, drill: allow restoreBackupName to name a PartiallyFailed backup. Defaults to false.",
+        type: "boolean", group: "restore",
+        description: "Allow restoreBackupName to name a PartiallyFailed backup. Defaults to false.",
     },
     acceptPartiallyFailedRestore: {
-        type: "boolean", group: "restore", modes: RESTORING,
-        description: "recover, drill: let Argo CD sync after a PartiallyFailed restore instead of stopping (a warning stays in the outputs). Defaults to false.",
+        type: "boolean", group: "restore",
+        description: "Go on after a PartiallyFailed restore instead of stopping (a warning on every run). Defaults to false.",
     },
     restoreNamespaces: {
-        type: "array", group: "restore", modes: RESTORING,
-        description: "recover, drill: restore only these namespaces' PVCs and Secrets (and their PVs). Unset: every namespace in the backup.",
+        type: "array", group: "restore",
+        description: "recover, drill: restore only these namespaces' PVCs and Secrets (and their PVs); unset: every namespace in the backup. protect: restore these namespaces from a backup into the running cluster, never overwriting what exists (README, \"Recover one namespace\").",
+    },
+    restoreNamespaceMappings: {
+        type: "array", group: "restore",
+        description: "\"old=new\" namespaces: restore a namespace's claims and Secrets into another one (e.g. to compare data before switching). Each old namespace must be restored (restoreNamespaces or every namespace).",
     },
     storageClassMappings: {
-        type: "array", group: "restore", modes: RESTORING,
-        description: "recover, drill: \"old=new\" StorageClass names for volumes whose class does not exist in the new cluster (Velero's change-storage-class ConfigMap).",
+        type: "array", group: "restore",
+        description: "\"old=new\" StorageClass names for volumes whose class does not exist in the new cluster (Velero's change-storage-class ConfigMap).",
     },
     backupCheckTimeoutMinutes: {
-        type: "integer", group: "restore", modes: RESTORING,
-        description: "recover, drill: how long to wait for the source location to sync and the backup to appear. Defaults to 20.",
+        type: "integer", group: "restore",
+        description: "How long to wait for the source location to sync and the backup to appear. Defaults to 20.",
     },
     restoreTimeoutMinutes: {
-        type: "integer", group: "restore", modes: RESTORING,
-        description: "recover, drill: how long to wait for the restore to end. Defaults to 300, longer than Velero's own itemOperationTimeout (4h) plus the data mover's prepare timeout (30m).",
+        type: "integer", group: "restore",
+        description: "How long to wait for the restore to end. Defaults to 300, longer than Velero's own itemOperationTimeout (4h) plus the data mover's prepare timeout (30m).",
     },
     // --- drill ---
     drillChecks: {

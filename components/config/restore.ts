@@ -11,6 +11,7 @@ const RESTORE_KEYS = [
     "acceptPartiallyFailedBackup",
     "acceptPartiallyFailedRestore",
     "restoreNamespaces",
+    "restoreNamespaceMappings",
     "storageClassMappings",
     "backupCheckTimeoutMinutes",
     "restoreTimeoutMinutes",
@@ -40,7 +41,7 @@ export function prefixesOverlap(a: string, b: string): boolean {
 export function parseSourceStack(r: ConfigReader, mode: Mode): string | undefined {
     const sourceStack = r.str("sourceStack");
     if (mode === "protect") {
-        r.forbidInMode("sourceStack", mode, "a protect stack restores nothing");
+        r.forbidInMode("sourceStack", mode, "a protect stack restores only its own backups");
         return undefined;
     }
     if (sourceStack !== undefined && !STACK_NAME.test(sourceStack)) {
@@ -60,8 +61,8 @@ export function parseSource(
     outputs: SourceOutputs,
 ): SourceSettings | undefined {
     if (mode === "protect") {
-        r.forbidInMode("sourcePrefix", mode, "a protect stack restores nothing");
-        r.forbidInMode("sourceScheduleName", mode, "a protect stack restores nothing");
+        r.forbidInMode("sourcePrefix", mode, "a protect stack restores only its own backups");
+        r.forbidInMode("sourceScheduleName", mode, "a protect stack restores only its own backups");
         return undefined;
     }
     const fromStack = (what: string) => `the source stack ${sourceStack}'s output ${what}`;
@@ -90,17 +91,21 @@ export function parseSource(
     return { stack: sourceStack, prefix: sourcePrefix ?? "", scheduleName: scheduleName ?? "" };
 }
 
-/** How a recover or drill stack restores; undefined in protect (where every restore key is refused). */
+/**
+ * How a recover or drill stack restores; in protect, the namespaces restored into the running cluster (only when
+ * restoreNamespaces is set: every other restore key then applies too, and without it they are refused).
+ */
 export function parseRestore(r: ConfigReader, mode: Mode, clusterName: string | undefined): RestoreSettings | undefined {
-    if (mode === "protect") {
+    if (mode === "protect" && !r.isSet("restoreNamespaces")) {
         for (const key of RESTORE_KEYS) {
-            r.forbidInMode(key, mode, "a protect stack restores nothing (to bring back one namespace, see the README's \"Recover one namespace\")");
+            r.forbidInMode(key, mode, "a protect stack restores only the namespaces named in restoreNamespaces (README, \"Recover one namespace\")");
         }
         return undefined;
     }
+    const what = mode === "protect" ? "namespace restore" : mode;
     const id = r.str("restoreId");
     if (id === undefined) {
-        r.problem("restoreId", `is required: it names this ${mode}'s Restore, and a new ${mode} needs a new one. Fix: \`${setCmd("restoreId", new Date().toISOString().slice(0, 10))}\`.`);
+        r.problem("restoreId", `is required: it names this ${what}'s Restore, and a new ${what} needs a new one. Fix: \`${setCmd("restoreId", new Date().toISOString().slice(0, 10))}\`.`);
     } else if (!isDnsLabel(id, MAX_RESTORE_ID)) {
         r.problem("restoreId", `${q(id)} must be at most ${MAX_RESTORE_ID} lowercase letters, digits and hyphens (it becomes part of the Restore's name, <clusterName>-<restoreId>). Fix: \`${setCmd("restoreId", "2026-11-25")}\`.`);
     }
@@ -122,6 +127,9 @@ export function parseRestore(r: ConfigReader, mode: Mode, clusterName: string | 
             r.problem("restoreNamespaces", `${q(ns)} is not a namespace name (RFC 1123 label). Fix: \`${setListCmd("restoreNamespaces", ["shop"])}\`.`);
         }
     }
+    const namespaceMappings = r.map("restoreNamespaceMappings", "shop=shop-restored", (from, to) =>
+        !isDnsLabel(from) || !isDnsLabel(to) ? "does not map one namespace name to another" : from === to ? "maps a namespace to itself" : namespaces.length > 0 && !namespaces.includes(from) ? `maps ${from}, which restoreNamespaces does not restore` : undefined,
+    );
     const storageClassMappings = r.map("storageClassMappings", "gp2=gp3", (from, to) =>
         !isSubdomain(from) || !isSubdomain(to) ? "does not map one StorageClass name to another" : from === to ? "maps a class to itself" : undefined,
     );
@@ -136,6 +144,7 @@ export function parseRestore(r: ConfigReader, mode: Mode, clusterName: string | 
         acceptPartiallyFailedBackup,
         acceptPartiallyFailedRestore,
         namespaces,
+        namespaceMappings,
         storageClassMappings,
         backupCheckTimeoutMinutes: backupCheckTimeoutMinutes ?? DERIVED_DEFAULTS.backupCheckTimeoutMinutes,
         restoreTimeoutMinutes: restoreTimeoutMinutes ?? DERIVED_DEFAULTS.restoreTimeoutMinutes,

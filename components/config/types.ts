@@ -88,6 +88,8 @@ export interface VeleroSettings {
     readonly excludedNamespaces: readonly string[];
     /** kopia repository password, always a secret. */
     readonly repoPassword: pulumi.Output<string>;
+    /** Include pods in the backups so their backup hooks run (application-consistent backups). */
+    readonly consistentBackups: boolean;
     /** Node labels the data-mover pods must run on (`loadAffinity`); empty: any node. */
     readonly dataMoverNodeLabels: Readonly<Record<string, string>>;
 }
@@ -109,7 +111,7 @@ export interface ArgoCdSettings {
     readonly newAppVolumes: readonly string[];
 }
 
-/** How a recover or drill stack restores (absent in protect). */
+/** How a recover or drill stack restores, or which namespaces a protect stack restores into itself. */
 export interface RestoreSettings {
     /** Makes the Restore's name unique per recovery or drill; part of every restore resource's name. */
     readonly id: string;
@@ -121,6 +123,8 @@ export interface RestoreSettings {
     readonly acceptPartiallyFailedRestore: boolean;
     /** Restrict the restore to these namespaces; empty: all. */
     readonly namespaces: readonly string[];
+    /** Old namespace -> new one, to restore into another namespace. */
+    readonly namespaceMappings: Readonly<Record<string, string>>;
     /** Old StorageClass name -> new one, for volumes whose class does not exist in the new cluster. */
     readonly storageClassMappings: Readonly<Record<string, string>>;
     readonly backupCheckTimeoutMinutes: number;

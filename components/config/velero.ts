@@ -45,6 +45,7 @@ export function parseVelero(r: ConfigReader, mode: Mode, clusterName: string | u
         tiers: parseSchedules(r, mode, clusterName, lockDays),
         excludedNamespaces,
         repoPassword,
+        consistentBackups: r.bool("consistentBackups", true),
         dataMoverNodeLabels,
     };
 }
