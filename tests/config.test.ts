@@ -1031,7 +1031,7 @@ describe("parseConfig: restore", () => {
 
 describe("parseConfig: recover one namespace (protect)", () => {
     it("parses a namespace restore into the running cluster, with a mapping", () => {
-        const cfg = parseConfig(withKeys(PROTECT, { restoreNamespaces: '["shop"]', restoreId: "shop-1", restoreNamespaceMappings: '["shop=shop-restored"]' }));
+        const cfg = parseConfig(withKeys(PROTECT, { restoreNamespaces: '["shop"]', restoreId: "shop-1", restoreNamespaceMappings: '["shop=shop-restored"]' }), STACK);
         assert.equal(cfg.source, undefined, "no source: it restores the cluster's own backups");
         assert.deepEqual(cfg.restore?.namespaces, ["shop"]);
         assert.deepEqual(cfg.restore?.namespaceMappings, { shop: "shop-restored" });

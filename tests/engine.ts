@@ -399,19 +399,34 @@ export async function runProgram(runOptions: RunOptions): Promise<ProgramRun> {
         console.warn = (...args: unknown[]) => {
             warnings.push(args.map(String).join(" ").replace(/^warning: \[runtime\] /, ""));
         };
+        // The Node language host fails the program on any unhandled rejection or exception (pulumi
+        // sdk/nodejs/cmd/run/run.ts, `uncaughtHandler` on "unhandledRejection" and "uncaughtException"), e.g. a
+        // resource input that rejects: so does this engine, instead of waiting for outputs that never resolve.
+        let failProgram: (e: unknown) => void = () => undefined;
+        const failed = new Promise<never>((_, reject) => {
+            failProgram = reject;
+        });
+        const onUnhandled = (e: unknown) => failProgram(e);
+        process.on("unhandledRejection", onUnhandled);
+        process.on("uncaughtException", onUnhandled);
         try {
-            const outputs = await pulumi.runtime.runInPulumiStack(() => {
-                // eslint-disable-next-line @typescript-eslint/no-require-imports
-                const program = require(path.join(ROOT, "index.ts")) as Record<string, unknown> | (() => Promise<Record<string, unknown>>);
-                // The Node language host calls a program that exports a function and awaits its result.
-                return typeof program === "function" ? program() : Promise.resolve(program);
-            });
-            await runtimeSettings.waitForRPCs();
+            const outputs = await Promise.race([
+                pulumi.runtime.runInPulumiStack(() => {
+                    // eslint-disable-next-line @typescript-eslint/no-require-imports
+                    const program = require(path.join(ROOT, "index.ts")) as Record<string, unknown> | (() => Promise<Record<string, unknown>>);
+                    // The Node language host calls a program that exports a function and awaits its result.
+                    return typeof program === "function" ? program() : Promise.resolve(program);
+                }),
+                failed,
+            ]);
+            await Promise.race([runtimeSettings.waitForRPCs(), failed]);
             return new ProgramRun(resources, (outputs ?? {}), config, reads, warnings);
         } catch (e) {
             throw new ProgramError(e, resources, reads, warnings);
         } finally {
             console.warn = consoleWarn;
+            process.off("unhandledRejection", onUnhandled);
+            process.off("uncaughtException", onUnhandled);
         }
     });
 }

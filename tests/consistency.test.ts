@@ -1,0 +1,118 @@
+/**
+ * Application-consistent backups and recovering one namespace into a live cluster (issue: consistent backups
+ * and one-namespace recovery).
+ */
+import * as assert from "node:assert/strict";
+
+import { checkChosenBackup } from "../components/restore";
+import { VOLUME_POLICY_CONFIGMAP, volumePolicy } from "../components/velero";
+import { ProgramError, ProgramRun, RegisteredResource, runProgram } from "./engine";
+import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
+
+const prod = (config: Record<string, string | boolean | string[] | null> = {}, live?: Parameters<typeof runProgram>[0]["live"]) =>
+    runProgram({ stack: "prod", secrets: STACK_SECRETS, config, live });
+const templateOf = (r: RegisteredResource) => (r.inputs.spec as { template: Record<string, unknown> }).template;
+const specOf = (r: RegisteredResource) => r.inputs.spec as Record<string, unknown>;
+
+describe("consistent backups", () => {
+    it("by default the schedules include pods, so the apps' backup hooks run; file-system backup stays off", async () => {
+        const run = await prod({ weeklyBackupTtl: "744h" });
+        for (const schedule of run.ofType("kubernetes:velero.io/v1:Schedule")) {
+            const template = templateOf(schedule);
+            assert.deepEqual(template.includedResources, ["persistentvolumes", "persistentvolumeclaims", "secrets", "pods"]);
+            assert.equal(template.defaultVolumesToFsBackup, false);
+            assert.deepEqual(template.resourcePolicy, { kind: "configmap", name: VOLUME_POLICY_CONFIGMAP });
+        }
+    });
+
+    it("consistentBackups false: PVs, PVCs and Secrets only", async () => {
+        const run = await prod({ consistentBackups: false });
+        assert.deepEqual(templateOf(run.one("kubernetes:velero.io/v1:Schedule")).includedResources, ["persistentvolumes", "persistentvolumeclaims", "secrets"]);
+    });
+
+    it("every volume is snapshotted, never file-system backed up, whatever a pod's opt-in annotation says", async () => {
+        const run = await prod();
+        const policy = run.one("kubernetes:core/v1:ConfigMap", "gitops-dr-prod-velero-volume-policy");
+        assert.deepEqual(policy.inputs.data, { "policy.yaml": volumePolicy() });
+        assert.equal(volumePolicy(), 'version: v1\nvolumePolicies:\n  - conditions:\n      capacity: "0,"\n    action:\n      type: snapshot\n');
+        const schedule = run.one("kubernetes:velero.io/v1:Schedule");
+        assert.ok(schedule.dependencies.includes(policy.urn), "the policy exists before any backup names it");
+    });
+
+    it("every Restore in every mode takes PVs, PVCs and Secrets only, never pods", async () => {
+        const runs: ProgramRun[] = [
+            await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES }),
+            await runProgram({ stack: "recover", config: RECOVER_CONFIG, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES }),
+            await prod({ restoreNamespaces: ["shop"], restoreId: "shop-1" }),
+        ];
+        for (const run of runs) {
+            const restore = run.one("kubernetes:velero.io/v1:Restore");
+            assert.deepEqual(specOf(restore).includedResources, ["persistentvolumes", "persistentvolumeclaims", "secrets"]);
+        }
+    });
+});
+
+describe("recover one namespace into a live cluster (protect)", () => {
+    it("registers nothing of a restore when not asked", async () => {
+        const run = await prod();
+        assert.equal(run.ofType("kubernetes:velero.io/v1:Restore").length, 0);
+        assert.equal(run.outputs.restore, undefined);
+    });
+
+    it("registers one Restore limited to those namespaces and kinds, from the cluster's own daily schedule, never overwriting", async () => {
+        const run = await prod({ restoreNamespaces: ["shop"], restoreId: "shop-1", restoreNamespaceMappings: ["shop=shop-restored"] });
+        const restore = run.one("kubernetes:velero.io/v1:Restore");
+        assert.deepEqual((restore.inputs.metadata as { name: string }).name, "prod-eu-1-shop-1");
+        assert.deepEqual(specOf(restore), {
+            scheduleName: "prod-eu-1-daily",
+            includedNamespaces: ["shop"],
+            namespaceMapping: { shop: "shop-restored" },
+            includedResources: ["persistentvolumes", "persistentvolumeclaims", "secrets"],
+            includeClusterResources: true,
+            labelSelector: { matchExpressions: [{ key: "owner", operator: "NotIn", values: ["helm"] }] },
+            restorePVs: true,
+            existingResourcePolicy: "none",
+            itemOperationTimeout: "240m",
+        });
+        // No second Velero, no extra location, no restorer role: the cluster's own Velero and writer role.
+        assert.equal(run.ofType("kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.chart === "velero").length, 1);
+        assert.equal(run.ofType("kubernetes:velero.io/v1:BackupStorageLocation").length, 0);
+        assert.equal(run.ofType("aws:iam/policy:Policy").length, 1);
+        assert.equal((run.outputs.restore as { phase: string }).phase, "Completed");
+    });
+
+    it("a named backup is read and checked before the Restore is created", async () => {
+        const run = await prod({ restoreNamespaces: ["shop"], restoreId: "shop-2", restoreBackupName: "prod-eu-1-daily-20261120020000" });
+        const restore = run.one("kubernetes:velero.io/v1:Restore");
+        assert.equal(specOf(restore).backupName, "prod-eu-1-daily-20261120020000");
+        const read = run.reads.find((r) => r.name === "gitops-dr-prod-namespace-restore-chosen-backup");
+        assert.equal(read?.id, "velero/prod-eu-1-daily-20261120020000");
+    });
+
+    it("a named backup that is PartiallyFailed stops the run before any Restore, unless accepted", async () => {
+        const partial = { "kubernetes:velero.io/v1:Backup": () => ({ status: { phase: "PartiallyFailed" } }) };
+        const error = await prod({ restoreNamespaces: ["shop"], restoreId: "shop-3", restoreBackupName: "prod-eu-1-daily-20261120020000" }, partial).then(
+            () => assert.fail("the run went on"),
+            (e: unknown) => e as ProgramError,
+        );
+        assert.match(error.message, /Backup prod-eu-1-daily-20261120020000 is PartiallyFailed\. .*acceptPartiallyFailedBackup true.*No Restore was created\./);
+        assert.equal(error.resources.filter((r) => r.type === "kubernetes:velero.io/v1:Restore").length, 0);
+        const accepted = await prod({ restoreNamespaces: ["shop"], restoreId: "shop-3", restoreBackupName: "prod-eu-1-daily-20261120020000", acceptPartiallyFailedBackup: true }, partial);
+        assert.equal(accepted.ofType("kubernetes:velero.io/v1:Restore").length, 1);
+    });
+
+    it("a failed namespace restore fails the run with the restore's name and the command", async () => {
+        await assert.rejects(
+            prod({ restoreNamespaces: ["shop"], restoreId: "shop-4" }, { "kubernetes:velero.io/v1:Restore": () => ({ status: { phase: "Failed", errors: 1 } }) }),
+            /Restore prod-eu-1-shop-4 .* ended Failed .*velero restore describe prod-eu-1-shop-4 --details/,
+        );
+    });
+
+    it("checkChosenBackup: Completed passes; PartiallyFailed only when accepted; anything else throws", () => {
+        assert.doesNotThrow(() => checkChosenBackup("b", "velero", "Completed", false));
+        assert.doesNotThrow(() => checkChosenBackup("b", "velero", "PartiallyFailed", true));
+        assert.throws(() => checkChosenBackup("b", "velero", "PartiallyFailed", false), /is PartiallyFailed/);
+        assert.throws(() => checkChosenBackup("b", "velero", "Failed", true), /is Failed/);
+        assert.throws(() => checkChosenBackup("b", "velero", undefined, true), /is not ready/);
+    });
+});
