@@ -8,7 +8,7 @@
  * The steps are not a list kept by hand: a registered resource is a step when it waits (a Helm release, a
  * `pulumi.com/waitFor` annotation, a Job, custom timeouts) or is a milestone an operator checks (an Argo CD
  * Application, a Velero Schedule, the vault's bucket and its Object Lock), and the order is the recorded
- * dependency relation. A cluster with 3 namespaces or 3,000 has the same steps.
+ * dependency relation, in waves. A cluster with 3 namespaces or 3,000 has the same steps.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -264,25 +264,34 @@ function reachable(run: ProgramRun, r: RegisteredResource): Set<string> {
 }
 
 /**
- * The resources in an order that respects the dependency relation (Kahn's algorithm), ties broken by
- * registration order so that the plan is stable. Each comes with the earlier ones it waits on directly.
+ * The resources in an order that respects the dependency relation, in waves (Kahn's algorithm, a wave at a
+ * time): a resource comes in the first wave after every resource it waits for. Within a wave the order is by
+ * logical name, not by registration: the SDK registers independent resources in whatever order their inputs
+ * resolve, which changes with the config (e.g. the number of namespaces). Each resource comes with the
+ * earlier ones it waits on directly, in plan order.
  */
 export function dependencyOrder(run: ProgramRun, selected: readonly RegisteredResource[]): { resource: RegisteredResource; after: string[] }[] {
     const urns = new Set(selected.map((r) => r.urn));
     const reach = new Map(selected.map((r) => [r.urn, reachable(run, r)]));
     const before = new Map(selected.map((r) => [r.urn, [...reach.get(r.urn)!].filter((u) => urns.has(u) && u !== r.urn)]));
-    const done = new Set<string>();
+    const position = new Map<string, number>();
     const ordered: { resource: RegisteredResource; after: string[] }[] = [];
     while (ordered.length < selected.length) {
-        const next = selected.find((r) => !done.has(r.urn) && before.get(r.urn)!.every((u) => done.has(u)));
-        if (next === undefined) {
-            throw new Error(`the dependency graph has a cycle among: ${selected.filter((r) => !done.has(r.urn)).map((r) => r.name).join(", ")}`);
+        const wave = selected
+            .filter((r) => !position.has(r.urn) && before.get(r.urn)!.every((u) => position.has(u)))
+            .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+        if (wave.length === 0) {
+            throw new Error(`the dependency graph has a cycle among: ${selected.filter((r) => !position.has(r.urn)).map((r) => r.name).join(", ")}`);
         }
-        done.add(next.urn);
-        const earlier = before.get(next.urn)!;
-        // Only the nearest: an earlier step that another earlier step already waits for is implied.
-        const direct = earlier.filter((u) => !earlier.some((v) => v !== u && reach.get(v)!.has(u)));
-        ordered.push({ resource: next, after: direct });
+        for (const r of wave) {
+            const earlier = before.get(r.urn)!;
+            // Only the nearest: an earlier step that another earlier step already waits for is implied.
+            const direct = earlier
+                .filter((u) => !earlier.some((v) => v !== u && reach.get(v)!.has(u)))
+                .sort((u, v) => position.get(u)! - position.get(v)!);
+            position.set(r.urn, ordered.length);
+            ordered.push({ resource: r, after: direct });
+        }
     }
     return ordered;
 }

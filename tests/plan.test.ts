@@ -17,6 +17,7 @@ import {
     goDurationString,
     mermaid,
     planStack,
+    planSteps,
     renderRunbook,
     runbookPath,
     stepReason,
@@ -69,6 +70,13 @@ describe("plan", () => {
                         }
                     }
                 }
+            });
+
+            it("the plan does not depend on the order in which resources were registered", () => {
+                const { plan, run } = planned[name];
+                const reversed = new ProgramRun([...run.resources].reverse(), run.outputs, run.config);
+                const again = planSteps(reversed);
+                assert.deepEqual(again.map((s) => [s.number, s.urn, s.after]), plan.steps.map((s) => [s.number, s.urn, s.after]));
             });
 
             it("each step names the earlier steps it waits on, and only the nearest", () => {
@@ -278,6 +286,13 @@ describe("plan building blocks", () => {
         const ordered = dependencyOrder(run, steps);
         assert.deepEqual(ordered.map((o) => o.resource.name), ["a", "b", "c"]);
         assert.deepEqual(ordered.map((o) => o.after), [[], ["urn:a"], ["urn:b"]]);
+    });
+
+    it("steps that wait for nothing in common come in waves, by logical name", () => {
+        const resources = [fake("z", []), fake("y", ["z"]), fake("m", [])];
+        const ordered = dependencyOrder(new ProgramRun(resources, {}, {}), resources);
+        // m and z start together; y waits for z.
+        assert.deepEqual(ordered.map((o) => o.resource.name), ["m", "z", "y"]);
     });
 
     it("dependency order refuses a cycle", () => {
