@@ -1,0 +1,122 @@
+/**
+ * `npm run bench [-- --runs N]`: how long the offline evaluation of each shipped stack takes, and of scaled ones
+ * (hundreds of excluded and restored namespaces). Each case runs the real program on the offline engine once to
+ * warm up, then N times; the table gives the median, min and max wall time in milliseconds, the number of
+ * registrations and the process's peak resident set size so far. A benchmark, not a test: nothing asserts a time.
+ */
+import * as os from "node:os";
+import { performance } from "node:perf_hooks";
+
+import { ConfigInput, runProgram } from "../tests/engine";
+import { LARGE_SCALE, STACKS, STACK_NAMES, Scale, StackSpec, scaledConfig, stackRunOptions } from "./stacks";
+
+/** One thing to time. */
+export interface BenchCase {
+    readonly label: string;
+    readonly spec: StackSpec;
+    readonly config: Readonly<Record<string, ConfigInput>>;
+}
+
+/** Every shipped stack as it is, then each scaled to `scale`. */
+export function benchCases(scale: Scale = LARGE_SCALE): BenchCase[] {
+    const shipped = STACK_NAMES.map((name) => ({ label: name, spec: STACKS[name], config: {} }));
+    const scaled = STACK_NAMES.map((name) => {
+        const config = scaledConfig(STACKS[name], scale);
+        const restored = Array.isArray(config.restoreNamespaces) ? config.restoreNamespaces.length : 0;
+        const excluded = Array.isArray(config.excludedNamespaces) ? config.excludedNamespaces.length : 0;
+        return { label: `${name}, ${excluded} excluded${restored > 0 ? ` + ${restored} restored` : ""} namespaces`, spec: STACKS[name], config };
+    });
+    return [...shipped, ...scaled];
+}
+
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
+    if (values.length === 0) {
+        throw new Error("median of no values");
+    }
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Parsed command line. */
+export interface BenchArgs {
+    /** Timed runs per case, after one warm-up run. Defaults to 5. */
+    readonly runs: number;
+}
+
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+    let runs = 5;
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        const value = arg === "--runs" ? argv[++i] : arg.startsWith("--runs=") ? arg.slice("--runs=".length) : undefined;
+        if (value === undefined) {
+            throw new Error(`unknown argument ${arg}. Usage: npm run bench -- [--runs N]`);
+        }
+        if (!/^[1-9]\d*$/.test(value)) {
+            throw new Error(`--runs takes a positive integer, got ${JSON.stringify(value)}`);
+        }
+        runs = Number(value);
+    }
+    return { runs };
+}
+
+/** Result of one case. */
+export interface BenchResult {
+    readonly label: string;
+    readonly firstMs: number;
+    readonly timesMs: readonly number[];
+    readonly resources: number;
+    /** Peak resident set size of this process so far, in MiB. */
+    readonly peakRssMiB: number;
+}
+
+async function timeCase(c: BenchCase, runs: number): Promise<BenchResult> {
+    const options = stackRunOptions(c.spec, c.config);
+    const once = async () => {
+        const start = performance.now();
+        const run = await runProgram(options);
+        return { ms: performance.now() - start, resources: run.resources.length };
+    };
+    // The first run of a case also pays for loading what the earlier cases did not load.
+    const first = await once();
+    const timed: { ms: number; resources: number }[] = [];
+    for (let i = 0; i < runs; i++) {
+        timed.push(await once());
+    }
+    if (timed.some((t) => t.resources !== first.resources)) {
+        throw new Error(`${c.label}: the number of registrations changed between runs`);
+    }
+    // maxRSS is in kilobytes (KiB) on Linux and macOS.
+    return { label: c.label, firstMs: first.ms, timesMs: timed.map((t) => t.ms), resources: first.resources, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
+}
+
+/** The results as a Markdown table. */
+export function benchTable(results: readonly BenchResult[]): string {
+    const ms = (n: number) => n.toFixed(0);
+    return [
+        "| stack | registrations | median ms | min ms | max ms | first run ms | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        ...results.map((r) => `| ${r.label} | ${r.resources} | ${ms(median(r.timesMs))} | ${ms(Math.min(...r.timesMs))} | ${ms(Math.max(...r.timesMs))} | ${ms(r.firstMs)} | ${r.peakRssMiB.toFixed(0)} |`),
+    ].join("\n");
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+    const { runs } = parseBenchArgs(argv);
+    const cpus = os.cpus();
+    process.stdout.write(`Offline evaluation (tests/engine.ts runProgram), ${runs} timed runs per case after one warm-up. ` +
+        `Node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? "unknown CPU"}, ${os.platform()}.\n\n`);
+    const results: BenchResult[] = [];
+    for (const c of benchCases()) {
+        results.push(await timeCase(c, runs));
+        process.stderr.write(`done: ${c.label}\n`);
+    }
+    process.stdout.write(`${benchTable(results)}\n`);
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).catch((e: unknown) => {
+        process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+        process.exitCode = 1;
+    });
+}

@@ -1,0 +1,93 @@
+/**
+ * The stacks the scripts know (`npm run plan`, `npm run bench`): the two shipped stack files and the recover
+ * example, each with the secrets a real stack would hold and the outputs of the stacks it references, so that
+ * the offline engine can run it with no cloud, no credentials and no cluster.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { StackValue, readStackFile } from "../tests/cli-config";
+import type { ConfigInput, RunOptions } from "../tests/engine";
+import { STACK_REFERENCES, STACK_SECRETS } from "../tests/fixtures";
+
+/** The repository root. */
+export const ROOT = path.resolve(__dirname, "..");
+const PROJECT = "gitops-dr";
+
+/** One stack as the scripts run it. */
+export interface StackSpec {
+    /** Stack name, as `pulumi stack init` names it. */
+    readonly name: string;
+    /** Its stack file, relative to the repository root. */
+    readonly file: string;
+    /** Secrets the operator sets on it (`pulumi config set --secret`); here the test values. */
+    readonly secrets: Readonly<Record<string, string>>;
+    /** Outputs of the stacks it reads through `gitops-dr:sourceStack`, by fully qualified name. */
+    readonly stackReferences: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+    /** The stack it is made from with `pulumi stack init --copy-config-from`, when it has no file of its own. */
+    readonly copyConfigFrom?: string;
+}
+
+export const STACKS = {
+    prod: { name: "prod", file: "Pulumi.prod.yaml", secrets: STACK_SECRETS, stackReferences: {} },
+    drill: { name: "drill", file: "Pulumi.drill.yaml", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES },
+    // Made from prod's config with `--copy-config-from prod` (the file's header says how); repoPassword comes along.
+    recover: { name: "recover", file: "examples/Pulumi.recover.yaml", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, copyConfigFrom: "prod" },
+} as const satisfies Readonly<Record<string, StackSpec>>;
+
+export type StackName = keyof typeof STACKS;
+
+export const STACK_NAMES = Object.keys(STACKS) as StackName[];
+
+export function isStackName(name: string): name is StackName {
+    return Object.prototype.hasOwnProperty.call(STACKS, name);
+}
+
+/**
+ * The engine's options for a stack: its file's values (read here, so that a file outside the root works too),
+ * then `config` overrides on top, its secrets and its stack references.
+ */
+export function stackRunOptions(spec: StackSpec, config: Readonly<Record<string, ConfigInput>> = {}): RunOptions {
+    return {
+        stack: spec.name,
+        stackValues: stackFileValues(spec),
+        config,
+        secrets: spec.secrets,
+        stackReferences: spec.stackReferences,
+    };
+}
+
+/** The values of a stack's file, as the CLI reads them. */
+export function stackFileValues(spec: StackSpec): Map<string, StackValue> {
+    return readStackFile(fs.readFileSync(path.join(ROOT, spec.file), "utf8"), PROJECT);
+}
+
+/** `count` valid, distinct namespace names (`<prefix>-000`, ...). */
+export function namespaceNames(prefix: string, count: number): string[] {
+    const width = String(Math.max(count - 1, 0)).length;
+    return Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(width, "0")}`);
+}
+
+/** How big a scaled stack is. */
+export interface Scale {
+    /** Namespaces excluded from backups (`gitops-dr:excludedNamespaces`). */
+    readonly excludedNamespaces: number;
+    /** Namespaces restored (`gitops-dr:restoreNamespaces`); only recover and drill read it. */
+    readonly restoreNamespaces: number;
+}
+
+/** The scale the benchmark and the plan test use: a cluster with hundreds of namespaces. */
+export const LARGE_SCALE: Scale = { excludedNamespaces: 500, restoreNamespaces: 300 };
+
+/**
+ * Config overrides that make a stack large without changing what it deploys: many excluded and restored
+ * namespaces. A protect stack refuses `restoreNamespaces` (it restores nothing), so it only gets the former.
+ */
+export function scaledConfig(spec: StackSpec, scale: Scale): Record<string, ConfigInput> {
+    const mode = stackFileValues(spec).get(`${PROJECT}:mode`);
+    const restores = mode === "recover" || mode === "drill";
+    return {
+        excludedNamespaces: namespaceNames("excluded", scale.excludedNamespaces),
+        ...(restores ? { restoreNamespaces: namespaceNames("app", scale.restoreNamespaces) } : {}),
+    };
+}
