@@ -564,11 +564,14 @@ export function manualSteps(run: ProgramRun, spec: StackSpec, mode: Mode): Manua
             { command: "pulumi stack output restoredBackupStartTimestamp", expect: "when the restored backup started: the data's age at the restore" },
         );
     }
+    if (run.outputs.drillReport !== undefined) {
+        after.push({ command: "pulumi stack output drillReport --json", expect: "`dataAgeAtRestore` (the RPO this drill shows), `timeToRestore` and `timeToVerified` (the RTO), and `checksPassed`: every step of the verification Job" });
+    }
     if (backsUp && daily !== undefined) {
         after.push({ command: `velero backup get -n ${namespace} -l velero.io/schedule-name=${daily}`, expect: `after the schedule's next tick, a backup \`${daily}-<timestamp>\` with STATUS \`Completed\`` });
     }
     if (mode === "drill") {
-        after.push({ command: "pulumi destroy", expect: "the drill's Velero and IAM removed; the backups stay in the vault (README, \"What only a real cluster can verify\", on the Restore's finalizer)" });
+        after.push({ command: "pulumi destroy", expect: "the drill's Restore deleted first (Velero removes its logs under restores/), then Velero, Argo CD and the drill's IAM; prod's backups and bucket stay untouched (docs/design.md, \"The restore order\")" });
     }
     const checks: ManualStep = {
         number: String(MANUAL_BEFORE + 2),

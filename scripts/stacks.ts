@@ -74,20 +74,24 @@ export interface Scale {
     readonly excludedNamespaces: number;
     /** Namespaces restored (`gitops-dr:restoreNamespaces`); only recover and drill read it. */
     readonly restoreNamespaces: number;
+    /** Per-app checks of a drill (`gitops-dr:drillChecks`); only a drill reads it. */
+    readonly drillChecks: number;
 }
 
 /** The scale the benchmark and the plan test use: a cluster with hundreds of namespaces. */
-export const LARGE_SCALE: Scale = { excludedNamespaces: 500, restoreNamespaces: 300 };
+export const LARGE_SCALE: Scale = { excludedNamespaces: 500, restoreNamespaces: 300, drillChecks: 40 };
 
 /**
  * Config overrides that make a stack large without changing what it deploys: many excluded and restored
- * namespaces. A protect stack refuses `restoreNamespaces` (it restores nothing), so it only gets the former.
+ * namespaces. A protect stack's `restoreNamespaces` would mean a namespace restore, so it only gets the former; a drill also gets dozens of per-app checks.
  */
 export function scaledConfig(spec: StackSpec, scale: Scale): Record<string, ConfigInput> {
     const mode = stackFileValues(spec).get(`${PROJECT}:mode`);
     const restores = mode === "recover" || mode === "drill";
+    const apps = namespaceNames("app", scale.restoreNamespaces);
     return {
         excludedNamespaces: namespaceNames("excluded", scale.excludedNamespaces),
-        ...(restores ? { restoreNamespaces: namespaceNames("app", scale.restoreNamespaces) } : {}),
+        ...(restores ? { restoreNamespaces: apps } : {}),
+        ...(mode === "drill" ? { drillChecks: apps.slice(0, scale.drillChecks).map((ns) => `${ns}/deploy/api wget -q -O /dev/null http://localhost:8080/healthz`) } : {}),
     };
 }
