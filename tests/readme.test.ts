@@ -1,0 +1,182 @@
+/**
+ * The README as a newcomer meets it: the first screen, the recipes (their `pulumi config` and
+ * `pulumi stack init` commands replayed exactly as the CLI would store them, then the stack run on the engine),
+ * and every section or file that the README, the stack files and docs/ point to.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { StackValue, pulumiConfigSet, readStackFile, shellWords } from "./cli-config";
+import { ProgramRun, runProgram } from "./engine";
+import { STACK_REFERENCES } from "./fixtures";
+
+const ROOT = path.resolve(__dirname, "..");
+const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
+const README = read("README.md");
+
+/** The body of a `## ` section. */
+function section(title: string): string {
+    const start = README.indexOf(`\n## ${title}\n`);
+    assert.ok(start >= 0, `README has no section "${title}"`);
+    const end = README.indexOf("\n## ", start + 1);
+    return README.slice(start, end < 0 ? undefined : end);
+}
+
+/** The shell commands of a section's ```sh blocks, comments removed. */
+function commands(title: string): string[][] {
+    const blocks = [...section(title).matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
+    return blocks
+        .flatMap((b) => b.split("\n"))
+        .map((line) => {
+            const words = shellWords(line.replace(/"\$\([^)]*\)"/g, '"value-of-a-shell-command-0123456789abcdef"'));
+            const comment = words.findIndex((w) => w.startsWith("#"));
+            return comment < 0 ? words : words.slice(0, comment);
+        })
+        .filter((w) => w.length > 0);
+}
+
+/** Replays a recipe's commands onto a stack's values; `stacks` holds the values of stacks made before. */
+function replay(
+    title: string,
+    start: { stack: string; values: Map<string, StackValue> } | undefined,
+    stacks: Map<string, Map<string, StackValue>>,
+): { stack: string; values: Map<string, StackValue> } {
+    let stack = start?.stack ?? "";
+    let values = start === undefined ? undefined : new Map(start.values);
+    for (const words of commands(title)) {
+        if (words[0] !== "pulumi") {
+            continue;
+        }
+        if (words[1] === "stack" && words[2] === "init") {
+            stack = words[3];
+            const from = words.indexOf("--copy-config-from");
+            values = from >= 0 ? new Map(stacks.get(words[from + 1])) : (values ?? new Map());
+            assert.ok(values.size > 0 || from < 0, `${title}: copies config from an unknown stack ${words[from + 1]}`);
+        } else if (words[1] === "config" && (words[2] === "set" || words[2] === "rm")) {
+            assert.ok(values !== undefined, `${title}: config set before stack init`);
+            pulumiConfigSet(values, words.slice(2), "gitops-dr");
+        }
+    }
+    assert.ok(values !== undefined && stack !== "", `${title}: no stack was made`);
+    return { stack, values };
+}
+
+const fromFile = (file: string) => readStackFile(read(file), "gitops-dr");
+
+describe("README", () => {
+    it("its first screen (40 lines) says what it is and gives the two commands", () => {
+        const first = README.split("\n").slice(0, 40).join("\n");
+        assert.match(first, /^# gitops-dr/);
+        assert.match(first, /npm ci/);
+        assert.match(first, /npm test/);
+    });
+
+    describe("recipes, replayed as the CLI stores the commands", () => {
+        const stacks = new Map<string, Map<string, StackValue>>();
+        let prod: ProgramRun;
+
+        it("Protect a cluster: prod starts and warns about nothing", async () => {
+            const { stack, values } = replay("Protect a cluster", { stack: "prod", values: fromFile("Pulumi.prod.yaml") }, stacks);
+            assert.equal(stack, "prod");
+            stacks.set(stack, values);
+            prod = await runProgram({ stack, stackValues: values });
+            assert.deepEqual(prod.warnings, []);
+            assert.equal(prod.outputs.dailyScheduleName, "prod-eu-1-daily");
+        });
+
+        it("Recover a lost cluster: made from prod's config, it starts, restores prod's backups and matches examples/Pulumi.recover.yaml", async () => {
+            const { stack, values } = replay("Recover a lost cluster", undefined, stacks);
+            const run = await runProgram({ stack, stackValues: values, stackReferences: STACK_REFERENCES });
+            assert.deepEqual(run.warnings, []);
+            assert.equal(run.outputs.mode, "recover");
+            assert.equal(run.outputs.sourcePrefix, "prod-eu-1");
+            assert.equal(run.outputs.prefix, "prod-eu-2");
+            const example = fromFile("examples/Pulumi.recover.yaml");
+            const plain = (m: Map<string, StackValue>) => JSON.stringify([...m].filter(([k]) => k !== "gitops-dr:repoPassword").sort());
+            assert.equal(plain(values), plain(example), "the example is what the recipe produces");
+        });
+
+        it("Run the yearly drill: starts, verifies with the configured check, warns about nothing", async () => {
+            const { stack, values } = replay("Run the yearly drill", { stack: "drill", values: fromFile("Pulumi.drill.yaml") }, stacks);
+            const run = await runProgram({ stack, stackValues: values, stackReferences: STACK_REFERENCES });
+            assert.deepEqual(run.warnings, []);
+            assert.deepEqual((run.outputs.drillReport as { checksPassed: string[] }).checksPassed.slice(-1), ["check-1"]);
+        });
+
+        it("Recover one namespace: the protect stack registers one Restore of that namespace", async () => {
+            const { values } = replay("Recover one namespace", { stack: "prod", values: stacks.get("prod")! }, stacks);
+            const run = await runProgram({ stack: "prod", stackValues: values });
+            const restore = run.one("kubernetes:velero.io/v1:Restore");
+            assert.deepEqual((restore.inputs.spec as { includedNamespaces: string[] }).includedNamespaces, ["shop"]);
+            assert.deepEqual(run.warnings, []);
+        });
+
+        it("New apps: the switch is accepted in protect and warned about while on", async () => {
+            const values = new Map(stacks.get("prod"));
+            pulumiConfigSet(values, commands("New apps: first claims and Secrets")[0].slice(2), "gitops-dr");
+            const run = await runProgram({ stack: "prod", stackValues: values });
+            assert.equal(run.warnings.length, 1);
+            assert.match(run.warnings[0], /shop/);
+        });
+    });
+
+    it("every command in a recipe is one the CLI takes (lists with --path, secrets with --secret)", () => {
+        for (const title of ["Protect a cluster", "Recover a lost cluster", "Run the yearly drill", "Recover one namespace", "New apps: first claims and Secrets"]) {
+            for (const words of commands(title).filter((w) => w[0] === "pulumi" && w[1] === "config" && w[2] === "set")) {
+                const key = words.filter((w) => !w.startsWith("--"))[3];
+                assert.ok(key.startsWith("gitops-dr:"), `${title}: ${words.join(" ")}`);
+                if (key.includes("[")) {
+                    assert.ok(words.includes("--path"), `${title}: a list element needs --path: ${words.join(" ")}`);
+                }
+                if (/repoPassword|gitPassword|gitSshPrivateKey|awsSecretAccessKey|awsAccessKeyId/.test(key)) {
+                    assert.ok(words.includes("--secret"), `${title}: a secret needs --secret: ${words.join(" ")}`);
+                }
+            }
+        }
+    });
+});
+
+describe("references", () => {
+    /** GitHub's anchor for a heading. */
+    const anchor = (heading: string) => heading.toLowerCase().replace(/[^\w\- ]/g, "").replace(/ /g, "-");
+    const headings = (text: string) => [...text.matchAll(/^#{1,4} (.+)$/gm)].map((m) => m[1].trim());
+    const docs = fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`);
+    const sources = ["README.md", ...docs, "Pulumi.prod.yaml", "Pulumi.drill.yaml", "examples/Pulumi.recover.yaml", "Pulumi.yaml"];
+
+    it("every #anchor link in the README and docs names a heading of that file", () => {
+        for (const file of ["README.md", ...docs]) {
+            const text = read(file);
+            const anchors = new Set(headings(text).map(anchor));
+            for (const m of text.matchAll(/\]\(#([^)]+)\)/g)) {
+                assert.ok(anchors.has(m[1]), `${file}: no heading for #${m[1]}`);
+            }
+        }
+    });
+
+    it("every (README, \"Section\") and (docs/x.md, \"Section\") reference names a real section", () => {
+        for (const file of sources) {
+            const text = read(file);
+            for (const m of text.matchAll(/(README|docs\/[\w.-]+\.md),\s*\\?"([^"\\]+)\\?"/g)) {
+                const target = m[1] === "README" ? "README.md" : m[1];
+                assert.ok(fs.existsSync(path.join(ROOT, target)), `${file}: ${target} does not exist`);
+                assert.ok(headings(read(target)).includes(m[2]), `${file}: ${target} has no section "${m[2]}"`);
+            }
+        }
+    });
+
+    it("every file path the README and docs name exists", () => {
+        for (const file of sources) {
+            for (const m of read(file).matchAll(/\b((?:docs|examples|components|policies|scripts|tests)\/[\w./-]+\.(?:md|ts|yaml|yml))\b/g)) {
+                assert.ok(fs.existsSync(path.join(ROOT, m[1])), `${file}: ${m[1]} does not exist`);
+            }
+        }
+    });
+
+    it("tsconfig.json includes only paths that exist", () => {
+        const tsconfig = JSON.parse(read("tsconfig.json")) as { include: string[] };
+        for (const pattern of tsconfig.include) {
+            assert.ok(fs.existsSync(path.join(ROOT, pattern.split("/")[0])), pattern);
+        }
+    });
+});
