@@ -154,6 +154,7 @@ export class GitopsDr extends pulumi.ComponentResource {
             monitoringLabels: config.monitoring.labels,
             dataMoverNodeLabels: config.velero.dataMoverNodeLabels,
             consistentBackups: config.velero.consistentBackups,
+            volumeSnapshotClassDrivers: config.velero.volumeSnapshotClassDrivers,
             syncTimeoutMinutes: config.restore?.backupCheckTimeoutMinutes,
             provider: kubernetes,
         }, { parent: this, dependsOn: [this.iam] });

@@ -335,6 +335,8 @@ export interface VeleroArgs {
     consistentBackups?: boolean;
     /** Node labels data-mover pods must run on. Defaults to none. */
     dataMoverNodeLabels?: Readonly<Record<string, string>>;
+    /** CSI drivers to create a VolumeSnapshotClass for, labelled for Velero. Defaults to none. */
+    volumeSnapshotClassDrivers?: readonly string[];
     /** How long the source location may take to become Available and synced, in minutes. Defaults to 20. */
     syncTimeoutMinutes?: number;
     /**
@@ -471,6 +473,18 @@ export class Velero extends pulumi.ComponentResource {
         }, { ...child, dependsOn, customTimeouts: { create: "20m", update: "20m" } });
 
         const afterRelease = { ...child, dependsOn: [this.release] };
+        for (const driver of args.volumeSnapshotClassDrivers ?? []) {
+            // Velero picks the class labelled for a driver before the default one (velero
+            // pkg/util/csi/volume_snapshot.go GetVolumeSnapshotClass). Delete: with the data mover the snapshot
+            // is only a staging copy; the data lives in the vault.
+            new k8s.apiextensions.CustomResource(`${name}-snapshot-class-${driver}`, {
+                apiVersion: "snapshot.storage.k8s.io/v1",
+                kind: "VolumeSnapshotClass",
+                metadata: { name: `gitops-dr-${driver.replace(/\./g, "-")}`.slice(0, 63), labels: { "velero.io/csi-volumesnapshot-class": "true" } },
+                driver,
+                deletionPolicy: "Delete",
+            }, child);
+        }
         this.scheduleInput = { input, afterRelease, namespace: namespaceName, tiers: args.tiers, name };
 
         if (args.mode !== "protect") {

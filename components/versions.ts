@@ -18,8 +18,11 @@ export const VELERO_IMAGE = {
 } as const;
 
 /**
- * velero-plugin-for-aws. The v1.14 line is the one the plugin's compatibility matrix pairs with Velero 1.18;
- * any other minor line is rejected by config validation.
+ * velero-plugin-for-aws. The v1.14 line is the one the plugin's compatibility matrix pairs with Velero 1.18
+ * (README at tag v1.14.2: `| v1.14.x | v1.18.x |`); any other minor line is rejected by config validation.
+ * v1.14.2 is the newest tag of that line (velero-io/velero-plugin-for-aws, tagged 2026-06-16, commit 5463822;
+ * the repository moved there from vmware-tanzu), and images are pushed to Docker Hub on tags
+ * (.github/workflows/push.yml). Velero's own v1.18 upgrade docs cite v1.14.0.
  */
 export const VELERO_AWS_PLUGIN = {
     repository: "docker.io/velero/velero-plugin-for-aws",

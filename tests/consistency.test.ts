@@ -116,3 +116,21 @@ describe("recover one namespace into a live cluster (protect)", () => {
         assert.throws(() => checkChosenBackup("b", "velero", undefined, true), /is not ready/);
     });
 });
+
+describe("VolumeSnapshotClass", () => {
+    it("creates a labelled class per configured CSI driver, after the release; none by default", async () => {
+        const none = await prod();
+        assert.equal(none.ofType("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass").length, 0);
+        const run = await prod({ volumeSnapshotClassDrivers: ["ebs.csi.aws.com"] });
+        const cls = run.one("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass");
+        assert.deepEqual(cls.inputs.metadata, { name: "gitops-dr-ebs-csi-aws-com", labels: { "velero.io/csi-volumesnapshot-class": "true" } });
+        assert.equal(cls.inputs.driver, "ebs.csi.aws.com");
+        assert.equal(cls.inputs.deletionPolicy, "Delete");
+    });
+
+    it("is ignored, with a warning, in a drill", async () => {
+        const run = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, config: { volumeSnapshotClassDrivers: ["ebs.csi.aws.com"] } });
+        assert.equal(run.ofType("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass").length, 0);
+        assert.ok(run.warnings.some((w) => w.includes("volumeSnapshotClassDrivers") && w.includes("a drill takes no backups")), run.warnings.join("\n"));
+    });
+});

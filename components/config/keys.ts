@@ -170,6 +170,10 @@ export const CONFIG_KEYS = {
         type: "string", group: "velero", default: VELERO_AWS_PLUGIN.tag,
         description: "Tag of the velero-plugin-for-aws image. Must be on the v1.14 line, the one that pairs with Velero 1.18.",
     },
+    volumeSnapshotClassDrivers: {
+        type: "array", group: "velero", default: [],
+        description: "dataMover: CSI drivers (e.g. [\"ebs.csi.aws.com\"]) to create a VolumeSnapshotClass for, labelled velero.io/csi-volumesnapshot-class so Velero picks it for that driver's volumes. Unset: Velero resolves the driver's default or only class (docs/design.md, \"Volume data\"). Needs the snapshot CRDs.",
+    },
     dataMoverNodeLabels: {
         type: "array", group: "velero", default: [],
         description: "dataMover: node labels (\"key=value\") that data-mover pods must run on (node-agent loadAffinity). Restored volumes are created in the zone of the node that moves their data, so e.g. [\"topology.kubernetes.io/zone=eu-west-1a\"] keeps every restored volume in one zone.",

@@ -90,6 +90,8 @@ export interface VeleroSettings {
     readonly repoPassword: pulumi.Output<string>;
     /** Include pods in the backups so their backup hooks run (application-consistent backups). */
     readonly consistentBackups: boolean;
+    /** CSI drivers to create a labelled VolumeSnapshotClass for (modes that back up, data mover). */
+    readonly volumeSnapshotClassDrivers: readonly string[];
     /** Node labels the data-mover pods must run on (`loadAffinity`); empty: any node. */
     readonly dataMoverNodeLabels: Readonly<Record<string, string>>;
 }

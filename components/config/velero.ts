@@ -34,6 +34,16 @@ export function parseVelero(r: ConfigReader, mode: Mode, clusterName: string | u
     const dataMoverNodeLabels = r.map("dataMoverNodeLabels", "topology.kubernetes.io/zone=eu-west-1a", (k, v) =>
         !isLabelKey(k) ? "has a key that is not a label key" : !isLabelValue(v) ? "has a value that is not a label value" : undefined,
     );
+    const volumeSnapshotClassDrivers = r.list("volumeSnapshotClassDrivers", ["ebs.csi.aws.com"]);
+    for (const driver of volumeSnapshotClassDrivers) {
+        // A CSI driver name is a DNS subdomain (CSI spec, GetPluginInfo: at most 63 characters).
+        if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(driver) || driver.length > 63) {
+            r.problem("volumeSnapshotClassDrivers", `${q(driver)} is not a CSI driver name (e.g. ebs.csi.aws.com). Fix: correct it in Pulumi.${r.stack}.yaml.`);
+        }
+    }
+    if (volumeSnapshotClassDrivers.length > 0 && (volumeDataMode !== "dataMover" || mode === "drill")) {
+        r.warn("volumeSnapshotClassDrivers", `is ignored: ${mode === "drill" ? "a drill takes no backups" : `volumeDataMode ${volumeDataMode} takes no CSI snapshots`}, and restores need no VolumeSnapshotClass. Remove it with \`${rmCmd("volumeSnapshotClassDrivers")}\`.`);
+    }
     if (volumeDataMode !== "dataMover" && Object.keys(dataMoverNodeLabels).length > 0) {
         r.warn("dataMoverNodeLabels", `is ignored: there are no data-mover pods with volumeDataMode ${volumeDataMode}. Remove it with \`${rmCmd("dataMoverNodeLabels")}\`.`);
     }
@@ -46,6 +56,7 @@ export function parseVelero(r: ConfigReader, mode: Mode, clusterName: string | u
         excludedNamespaces,
         repoPassword,
         consistentBackups: r.bool("consistentBackups", true),
+        volumeSnapshotClassDrivers: volumeSnapshotClassDrivers.length > 0 && volumeDataMode === "dataMover" && mode !== "drill" ? volumeSnapshotClassDrivers : [],
         dataMoverNodeLabels,
     };
 }
