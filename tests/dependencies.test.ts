@@ -31,6 +31,6 @@ describe("pinned versions", () => {
         const text = fs.readFileSync(path.join(ROOT, "components", "versions.ts"), "utf8");
         // The plugin tag could not be confirmed from Velero's docs alone (they cite v1.14.0): its source is named.
         assert.match(text, /v1\.14\.2 is the newest tag of that line \(velero-io\/velero-plugin-for-aws, tagged 2026-06-16/);
-        assert.match(text, /registry\.k8s\.io\/kubectl since 1\.28 \(kubernetes PR #116672\)/);
+        assert.match(text, /registry\.k8s\.io\/kubectl\s+\* since 1\.28 \(kubernetes PR #116672\)/);
     });
 });
