@@ -23,6 +23,7 @@ import Ajv from "ajv";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 
+import { IN_CLUSTER_SERVER } from "../components/argocd";
 import { ARGO_CD_CHART, VELERO_CHART } from "../components/versions";
 import { ProgramRun, RegisteredResource, RunOptions, runProgram } from "../tests/engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "../tests/fixtures";
@@ -883,8 +884,8 @@ export const REQUIRED_ARGO_CD_EXCLUSIONS: readonly GroupKind[] = [
     { group: "velero.io", kind: "Backup" },
 ];
 
-/** The destination Argo CD deploys the cluster's own apps to (argo-cd `application_defaults.go`, KubernetesInternalAPIServerAddr). */
-export const ARGO_CD_IN_CLUSTER = "https://kubernetes.default.svc";
+/** The destination the root Application deploys the cluster's own apps to, where the exclusions must hold. */
+export const ARGO_CD_IN_CLUSTER = IN_CLUSTER_SERVER;
 
 /**
  * Argo CD's glob (`util/glob`, gobwas/glob compiled without separators): `*` any run of characters, `?` one,
@@ -1105,7 +1106,7 @@ export function checkArgoCdFacts(manifests: readonly KubeObject[], release: Rele
                 }
             }
         }
-        const carried = expect.chartDefaultExclusions === undefined ? "" : `, and the chart's ${defaults.length} default kind(s)`;
+        const carried = expect.chartDefaultExclusions === undefined ? "" : `, and the chart's ${defaults.length} default group/kind pair(s)`;
         results.push(result("argocd-resource-exclusions", subject, problems, `excludes ${required.map(gkName).join(", ")} on ${ARGO_CD_IN_CLUSTER}${carried}`));
     }
 
@@ -1204,6 +1205,8 @@ export interface RenderOptions {
      * whose CRD is then missing only warns. Defaults to all.
      */
     readonly onlyCharts?: readonly string[];
+    /** A run of the program for this stack to reuse (its spec's run options), e.g. one a test already made. Defaults to a new run. */
+    readonly run?: ProgramRun;
 }
 
 /** A whole stack, rendered and checked. */
@@ -1218,7 +1221,7 @@ export interface StackRender {
 /** Runs the program for a stack, renders every Helm release it registers and checks the result. */
 export async function renderStack(stack: string, options: RenderOptions = {}): Promise<StackRender> {
     const spec = stackSpec(stack);
-    const run = await runProgram(spec.run);
+    const run = options.run ?? (await runProgram(spec.run));
     const skipped: CheckResult[] = [];
     const wanted: ReleaseRecord[] = [];
     for (const release of releasesOf(run)) {

@@ -29,6 +29,7 @@ import {
     argoCdExpectations,
     argoGlobMatch,
     checkArgoCdFacts,
+    checkChartPin,
     checkNoPlaintextSecrets,
     checkStack,
     checkVeleroFacts,
@@ -189,7 +190,7 @@ describe("a chart that cannot be had", () => {
         process.env.GITOPS_DR_OFFLINE = "1";
         process.env[VELERO_ENV] = FIXTURE_CHARTS[VELERO_CHART.name];
         try {
-            await assert.rejects(renderStack("prod"), (e) => assertTellsHowToProvide(e, /GITOPS_DR_OFFLINE=1/, ARGO_CD_CHART));
+            await assert.rejects(renderStack("prod", { run: await programRun("prod") }), (e) => assertTellsHowToProvide(e, /GITOPS_DR_OFFLINE=1/, ARGO_CD_CHART));
         } finally {
             delete process.env.GITOPS_DR_OFFLINE;
             delete process.env[VELERO_ENV];
@@ -226,7 +227,7 @@ describe("render on the fixture charts", () => {
 
     for (const stack of Object.keys(STACK_SPECS)) {
         it(`${stack}: every check passes, the charts' own CRDs validate every custom resource`, async () => {
-            const rendered = await renderStack(stack, { referenceDir: NO_REFERENCE });
+            const rendered = await renderStack(stack, { referenceDir: NO_REFERENCE, run: await programRun(stack) });
             assert.deepEqual(failed(rendered.checks), []);
             assert.deepEqual(rendered.renders.map((r) => [r.release.chart, r.chart.source]).sort(), [
                 [ARGO_CD_CHART.name, ARGO_CD_ENV],
@@ -596,6 +597,10 @@ describe("CRD validation", () => {
     it("falls back to the reference CRDs when no rendered chart has them", async function () {
         const dir = referenceDir();
         if (dir === undefined) {
+            // As in values-schema.test.ts: a clone without ../shared skips, this project's CI (.ci/run) requires it.
+            if (process.env.GITOPS_DR_REQUIRE_REFERENCE === "1") {
+                throw new Error("no ../shared/reference (or GITOPS_DR_REFERENCE_DIR): the reference CRDs are required here");
+            }
             console.log("      pending: no ../shared/reference (or GITOPS_DR_REFERENCE_DIR) to fall back to");
             this.skip();
         }
@@ -647,6 +652,12 @@ describe("checkArgoCdFacts", () => {
         assert.equal(check.detail, "argocd-cm resource.exclusions differs from configs.cm.resource.exclusions");
     });
 
+    it("fails when a configs.params key does not reach argocd-cmd-params-cm", () => {
+        const check = only(checkArgoCdFacts([cm({ "resource.exclusions": resourceExclusions(false) }), { ...params, data: {} }], release), "argocd-argocd-cmd-params-cm");
+        assert.equal(check.status, "fail");
+        assert.equal(check.detail, "configs.params.server.insecure is not in argocd-cmd-params-cm");
+    });
+
     it("the program's exclusions pass with and without first-install seeding, whose cluster globs still match in-cluster", () => {
         for (const seeding of [false, true]) {
             assert.equal(exclusionsCheck(resourceExclusions(seeding)).status, "pass", `seeding ${String(seeding)}`);
@@ -679,6 +690,21 @@ describe("checkArgoCdFacts", () => {
     });
 });
 
+describe("checkChartPin", () => {
+    const release: ReleaseRecord = { urn: "urn:test", resourceName: "velero", releaseName: "velero", namespace: "velero", chart: VELERO_CHART.name, version: VELERO_CHART.version, repo: VELERO_CHART.repo, values: {}, secretValuePaths: [] };
+    const rendered = { name: VELERO_CHART.name, version: VELERO_CHART.version, source: "pulled" };
+
+    it("passes for the pinned chart rendered as itself", () => {
+        assert.deepEqual(checkChartPin(release, rendered).map((c) => [c.check, c.status]), [["chart-pin", "pass"], ["chart-rendered", "pass"]]);
+    });
+
+    it("chart-pin: a release of another version and repository than the pin", () => {
+        const check = only(checkChartPin({ ...release, version: "11.0.0", repo: "https://example.com/charts" }, rendered), "chart-pin");
+        assert.equal(check.status, "fail");
+        assert.equal(check.detail, `version 11.0.0 is not the pinned ${VELERO_CHART.version}; repository https://example.com/charts is not the pinned ${VELERO_CHART.repo}`);
+    });
+});
+
 describe("render on the real charts (only when they can be had)", function () {
     // A pull may take a while on a slow network; the DNS pre-check answers at once on a machine without one.
     this.timeout(120_000);
@@ -701,7 +727,7 @@ describe("render on the real charts (only when they can be had)", function () {
             }
             for (const stack of Object.keys(STACK_SPECS)) {
                 // Only this chart: the other one may not be at hand, and its custom resources then only warn.
-                const result = await renderStack(stack, { charts: { [pin.name]: resolved.path }, onlyCharts: [pin.name] });
+                const result = await renderStack(stack, { charts: { [pin.name]: resolved.path }, onlyCharts: [pin.name], run: await programRun(stack) });
                 assert.equal(result.renders.length, 1, `${stack} registers one ${pin.name} release`);
                 assert.ok(result.renders[0].objects.some((o) => o.kind === "CustomResourceDefinition"), `${stack}: the chart's CRDs are rendered`);
                 assert.deepEqual(failed(result.checks), [], stack);
