@@ -51,6 +51,14 @@ export class ChartUnavailableError extends Error {
     }
 }
 
+/** Several charts that could not be had, reported together so one run names everything to provide. */
+export class ChartsUnavailableError extends Error {
+    constructor(readonly errors: readonly ChartUnavailableError[]) {
+        super(errors.map((e) => e.message).join("\n"));
+        this.name = "ChartsUnavailableError";
+    }
+}
+
 /** A chart as a Helm release names it: repository, name and version. */
 export interface ChartRef {
     readonly repo: string;
@@ -185,6 +193,12 @@ export function showChart(chartPath: string): ChartMetadata {
         throw new Error(`${chartPath} has no chart name and version in its Chart.yaml`);
     }
     return { name: meta.name, version: String(meta.version), appVersion: meta.appVersion === undefined ? undefined : String(meta.appVersion) };
+}
+
+/** A local chart's default values (`helm show values`): its values.yaml, parsed. */
+export function showValues(chartPath: string): Record<string, unknown> {
+    const values = parseYaml(runHelm(["show", "values", chartPath])) as unknown;
+    return values !== null && typeof values === "object" && !Array.isArray(values) ? (values as Record<string, unknown>) : {};
 }
 
 export interface TemplateOptions {

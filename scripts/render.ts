@@ -7,9 +7,11 @@
  * release), then checks them:
  *  - every velero.io and argoproj.io object, rendered or registered by the program, against its CRD schema;
  *  - no stack secret in plain text, in the manifests or in the release values;
- *  - the facts the program relies on (Velero: locations, node-agent ConfigMap, server flags, IRSA; Argo CD: the
- *    argocd-cm and argocd-cmd-params-cm keys).
- * Exits 1 when a check fails, 2 when the stack cannot be rendered (for example a chart that cannot be had).
+ *  - the facts the program relies on, from the chart's objects and the ones the program registers itself
+ *    (Velero: locations and their access, references, namespaces, node-agent ConfigMap, server flags, IRSA;
+ *    Argo CD: the argocd-cm and argocd-cmd-params-cm keys, resource.exclusions, the root Application).
+ * Exits 1 when a check fails, 2 when the stack cannot be rendered (for example a chart that cannot be had; every
+ * such chart is named in one run).
  *
  * The check functions (`check*`, `validateCustomResources`) are pure functions of parsed manifests and the
  * engine's records, so tests call them directly.
@@ -19,12 +21,13 @@ import * as path from "node:path";
 
 import Ajv from "ajv";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
 
+import { IN_CLUSTER_SERVER } from "../components/argocd";
 import { ARGO_CD_CHART, VELERO_CHART } from "../components/versions";
 import { ProgramRun, RegisteredResource, RunOptions, runProgram } from "../tests/engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "../tests/fixtures";
-import { ChartRef, ChartUnavailableError, HelmError, PullOptions, ResolvedChart, helmBinary, helmTemplate, helmVersion, resolveChart } from "./helm";
+import { ChartRef, ChartUnavailableError, ChartsUnavailableError, HelmError, PullOptions, ResolvedChart, helmBinary, helmTemplate, helmVersion, resolveChart, showValues } from "./helm";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -518,20 +521,27 @@ export function checkNoPlaintextSecrets(manifests: readonly KubeObject[], releas
 
 /** What the program relies on from a Velero release, from the run as a whole. */
 export interface VeleroExpectations {
-    /** Prefix the cluster writes to; its location must be ReadWrite. */
+    /** The vault bucket (stack output `bucketName`); a location elsewhere reads or writes no prefix of it. */
+    readonly bucket?: string;
+    /** Prefix the cluster writes to; a location there must be ReadWrite. */
     readonly writePrefix?: string;
-    /** Prefix restored from; its location must be ReadOnly. */
+    /** Prefix restored from; every location there must be ReadOnly. */
     readonly sourcePrefix?: string;
+    /** Whether the stack takes backups. A drill does not: every location it has must be ReadOnly. */
+    readonly writesBackups: boolean;
     /** The role IRSA must give the server service account, when IRSA is used. */
     readonly irsaRoleArn?: string;
     /** `system:serviceaccount:<ns>:<name>` subjects IAM roles trust. */
     readonly trustSubjects: readonly string[];
-    /** Schedule names the program reports (and restores by). */
+    /** Schedule names the program reports (`veleroScheduleNames`, `dailyScheduleName`), each once. */
     readonly scheduleNames: readonly string[];
-    /** Schedules the program registers itself as Pulumi resources. */
-    readonly registeredSchedules: readonly string[];
-    /** Backup storage locations named by the program's own Velero objects. */
-    readonly referencedLocations: readonly { readonly by: string; readonly location: string }[];
+    /** The Restore the program reports (stack output `restore.restoreName`), in recover and drill. */
+    readonly restoreName?: string;
+    /**
+     * The velero.io objects the program registers itself as Pulumi resources: Schedules, the ReadOnly `source`
+     * BackupStorageLocation (recover, drill), the Restore. They count together with the chart's objects.
+     */
+    readonly registered: readonly ObjectOrigin[];
 }
 
 function trustSubjectsOf(roles: readonly RegisteredResource[]): string[] {
@@ -563,19 +573,25 @@ function locationsNamedBy(o: KubeObject): string[] {
     return names;
 }
 
+function strings(value: unknown): string[] {
+    return Array.isArray(value) ? value.filter((n): n is string => typeof n === "string") : [];
+}
+
 /** Reads the {@link VeleroExpectations} from a run: its stack outputs, config, IAM roles and Velero objects. */
 export function veleroExpectations(run: ProgramRun): VeleroExpectations {
     const out = run.outputs;
     const mode = str(out.mode);
-    const registered = registeredCustomResources(run, ["velero.io"]);
+    const daily = str(out.dailyScheduleName);
     return {
+        bucket: str(out.bucketName),
         writePrefix: mode === "drill" ? undefined : str(out.prefix),
         sourcePrefix: mode === "protect" ? undefined : str(out.sourcePrefix),
+        writesBackups: mode !== "drill",
         irsaRoleArn: run.config["gitops-dr:credentialsMode"] === "irsa" ? str(out.veleroRoleArn) : undefined,
         trustSubjects: trustSubjectsOf(run.ofType("aws:iam/role:Role")),
-        scheduleNames: Array.isArray(out.veleroScheduleNames) ? out.veleroScheduleNames.filter((n): n is string => typeof n === "string") : [],
-        registeredSchedules: registered.filter((r) => r.object.kind === "Schedule").map((r) => r.object.metadata?.name ?? ""),
-        referencedLocations: registered.flatMap((r) => locationsNamedBy(r.object).map((location) => ({ by: `${objectName(r.object)} (${r.origin})`, location }))),
+        scheduleNames: [...new Set([...strings(out.veleroScheduleNames), ...(daily === undefined ? [] : [daily])])],
+        restoreName: isRecord(out.restore) ? str(out.restore.restoreName) : undefined,
+        registered: registeredCustomResources(run, ["velero.io"]),
     };
 }
 
@@ -619,15 +635,35 @@ export const VELERO_SERVER_FLAGS: Readonly<Record<string, string>> = {
 const NODE_AGENT_CONFIGMAP_FLAG = "--node-agent-configmap=";
 const IRSA_ANNOTATION = "eks.amazonaws.com/role-arn";
 
-/** The backup storage locations as rendered: name, bucket, prefix, access mode (the CRD's default ReadWrite). */
-function renderedLocations(manifests: readonly KubeObject[]): Map<string, { bucket?: string; prefix?: string; accessMode: string; default: boolean }> {
-    const found = new Map<string, { bucket?: string; prefix?: string; accessMode: string; default: boolean }>();
-    for (const o of manifests.filter((m) => m.kind === "BackupStorageLocation")) {
-        const spec = isRecord(o.spec) ? o.spec : {};
-        const storage = isRecord(spec.objectStorage) ? spec.objectStorage : {};
-        found.set(o.metadata?.name ?? "", { bucket: str(storage.bucket), prefix: str(storage.prefix), accessMode: str(spec.accessMode) ?? "ReadWrite", default: spec.default === true });
-    }
-    return found;
+/** A backup storage location as it will exist: rendered by the chart or registered by the program. */
+interface Location {
+    readonly name: string;
+    readonly namespace?: string;
+    /** Where it comes from: `release velero` or `Pulumi resource <name>`. */
+    readonly origin: string;
+    readonly bucket?: string;
+    readonly prefix?: string;
+    /** `spec.accessMode`, or the CRD's default ReadWrite. */
+    readonly accessMode: string;
+    readonly default: boolean;
+}
+
+function locationOf(o: KubeObject, origin: string): Location {
+    const spec = isRecord(o.spec) ? o.spec : {};
+    const storage = isRecord(spec.objectStorage) ? spec.objectStorage : {};
+    return {
+        name: o.metadata?.name ?? "",
+        namespace: o.metadata?.namespace,
+        origin,
+        bucket: str(storage.bucket),
+        prefix: str(storage.prefix),
+        accessMode: str(spec.accessMode) ?? "ReadWrite",
+        default: spec.default === true,
+    };
+}
+
+function describeLocation(l: Location): string {
+    return `${l.name} (${l.origin})`;
 }
 
 /** Checks a rendered Velero release against what the program relies on. */
@@ -636,9 +672,12 @@ export function checkVeleroFacts(manifests: readonly KubeObject[], release: Rele
     const values = release.values;
     const configuration = isRecord(values.configuration) ? values.configuration : {};
     const results: CheckResult[] = [];
-    const rendered = renderedLocations(manifests);
+    const rendered = manifests.filter((m) => m.kind === "BackupStorageLocation").map((o) => locationOf(o, subject));
+    const registered = expect.registered.filter((r) => r.object.kind === "BackupStorageLocation").map((r) => locationOf(r.object, r.origin));
+    // Every location the server will see, whoever creates it.
+    const locations = [...rendered, ...registered];
 
-    // Every location in the values is rendered as given, and no other.
+    // Every location in the values is rendered as given, and no other; none is also a Pulumi resource.
     {
         const problems: string[] = [];
         const given = Array.isArray(configuration.backupStorageLocation) ? configuration.backupStorageLocation : [];
@@ -649,7 +688,7 @@ export function checkVeleroFacts(manifests: readonly KubeObject[], release: Rele
         for (const loc of given.filter(isRecord)) {
             const name = str(loc.name) ?? "default";
             names.add(name);
-            const r = rendered.get(name);
+            const r = rendered.find((l) => l.name === name);
             if (r === undefined) {
                 problems.push(`location ${name} is not rendered`);
                 continue;
@@ -661,59 +700,81 @@ export function checkVeleroFacts(manifests: readonly KubeObject[], release: Rele
                 }
             }
         }
-        for (const name of rendered.keys()) {
-            if (!names.has(name)) {
-                problems.push(`location ${name} is rendered but not in the values`);
-            }
+        for (const l of rendered.filter((l) => !names.has(l.name))) {
+            problems.push(`location ${l.name} is rendered but not in the values`);
         }
-        results.push(result("velero-locations", subject, problems, [...rendered].map(([n, r]) => `${n}: ${r.bucket ?? "?"}/${r.prefix ?? ""} ${r.accessMode}${r.default ? " default" : ""}`).join(", ")));
+        // One object with two owners: each `helm upgrade` and each `pulumi up` would overwrite the other's spec.
+        for (const r of registered.filter((r) => rendered.some((l) => l.name === r.name))) {
+            problems.push(`location ${r.name} is rendered by the chart and also registered as ${r.origin}: Helm and Pulumi would overwrite each other`);
+        }
+        const summary = locations.map((l) => `${l.name}: ${l.bucket ?? "?"}/${l.prefix ?? ""} ${l.accessMode}${l.default ? " default" : ""}${l.origin === subject ? "" : ` (${l.origin})`}`);
+        results.push(result("velero-locations", subject, problems, summary.length === 0 ? "no location" : summary.join(", ")));
     }
 
-    // The cluster writes only under its own prefix and only reads the source prefix.
+    // The cluster writes only under its own prefix and only reads the source prefix; a drill writes nowhere.
     {
         const problems: string[] = [];
-        const byPrefix = (prefix: string) => [...rendered].filter(([, r]) => r.prefix === prefix);
-        if (expect.sourcePrefix !== undefined) {
-            const at = byPrefix(expect.sourcePrefix);
-            if (at.length === 0) {
-                problems.push(`no location reads the source prefix ${expect.sourcePrefix}`);
-            }
-            for (const [name, r] of at.filter(([, r]) => r.accessMode !== "ReadOnly")) {
-                problems.push(`location ${name} at the source prefix ${expect.sourcePrefix} is ${r.accessMode}: it must be ReadOnly`);
-            }
-        }
+        const inVault = (l: Location) => expect.bucket === undefined || l.bucket === expect.bucket;
+        const at = (prefix: string) => locations.filter((l) => l.prefix === prefix && inVault(l));
+        const pass: string[] = [];
         if (expect.writePrefix !== undefined) {
-            const at = byPrefix(expect.writePrefix);
-            if (!at.some(([, r]) => r.accessMode === "ReadWrite")) {
-                problems.push(`no ReadWrite location writes to the cluster's prefix ${expect.writePrefix}`);
+            const writers = at(expect.writePrefix).filter((l) => l.accessMode === "ReadWrite");
+            if (writers.length === 0) {
+                problems.push(`no ReadWrite location writes to the cluster's prefix ${expect.writePrefix}${expect.bucket === undefined ? "" : ` in ${expect.bucket}`}`);
             }
+            pass.push(`write prefix ${expect.writePrefix} ReadWrite: ${writers.map(describeLocation).join(", ")}`);
         }
-        if (expect.sourcePrefix !== undefined || expect.writePrefix !== undefined) {
-            const pass = [
-                ...(expect.writePrefix === undefined ? [] : [`write prefix ${expect.writePrefix} ReadWrite`]),
-                ...(expect.sourcePrefix === undefined ? [] : [`source prefix ${expect.sourcePrefix} ReadOnly`]),
-            ];
-            results.push(result("velero-location-access", subject, problems, pass.join(", ")));
+        if (expect.sourcePrefix !== undefined) {
+            const readers = at(expect.sourcePrefix);
+            if (readers.length === 0) {
+                problems.push(`no location reads the source prefix ${expect.sourcePrefix}${expect.bucket === undefined ? "" : ` in ${expect.bucket}`}`);
+            }
+            for (const l of readers.filter((l) => l.accessMode !== "ReadOnly")) {
+                problems.push(`location ${describeLocation(l)} at the source prefix ${expect.sourcePrefix} is ${l.accessMode}: it must be ReadOnly`);
+            }
+            pass.push(`source prefix ${expect.sourcePrefix} ReadOnly: ${readers.map(describeLocation).join(", ")}`);
+        }
+        if (!expect.writesBackups) {
+            // Its own Backups, a Velero garbage collection, a stray `velero backup create`: a drill must not be able to write.
+            for (const l of locations.filter((l) => l.accessMode !== "ReadOnly")) {
+                problems.push(`location ${describeLocation(l)} is ${l.accessMode}, but a drill writes no backups: every location must be ReadOnly`);
+            }
+            pass.push("no ReadWrite location (drill)");
+        }
+        if (expect.sourcePrefix !== undefined || expect.writePrefix !== undefined || !expect.writesBackups) {
+            results.push(result("velero-location-access", subject, problems, pass.join("; ")));
         }
     }
 
-    // Every location a Schedule or Backup names exists, and every schedule the program reports is there.
+    // Every location a Schedule or Backup names exists, every schedule and restore the program reports is there.
     {
         const problems: string[] = [];
-        const referenced = [
-            ...expect.referencedLocations,
-            ...manifests.flatMap((o) => locationsNamedBy(o).map((location) => ({ by: objectName(o), location }))),
-        ];
-        for (const ref of referenced.filter((r) => !rendered.has(r.location))) {
-            problems.push(`${ref.by} names location ${ref.location}, which is not rendered`);
+        const objects = [...manifests.map((object) => ({ object, origin: subject })), ...expect.registered];
+        const referenced = objects.flatMap(({ object, origin }) => locationsNamedBy(object).map((location) => ({ by: `${objectName(object)} (${origin})`, location })));
+        for (const ref of referenced.filter((r) => !locations.some((l) => l.name === r.location))) {
+            problems.push(`${ref.by} names location ${ref.location}, which is neither rendered nor registered`);
         }
-        const schedules = new Set([...expect.registeredSchedules, ...manifests.filter((o) => o.kind === "Schedule").map((o) => o.metadata?.name ?? "")]);
+        const named = (kind: string) => new Set(objects.filter((o) => o.object.kind === kind).map((o) => o.object.metadata?.name ?? ""));
+        const schedules = named("Schedule");
         for (const name of expect.scheduleNames.filter((n) => !schedules.has(n))) {
             problems.push(`schedule ${name} (a stack output) is neither rendered nor registered`);
         }
-        if (referenced.length > 0 || expect.scheduleNames.length > 0) {
-            results.push(result("velero-references", subject, problems, `${referenced.length} location reference(s), ${expect.scheduleNames.length} schedule(s) found`));
+        if (expect.restoreName !== undefined && !named("Restore").has(expect.restoreName)) {
+            problems.push(`restore ${expect.restoreName} (stack output restore.restoreName) is not a registered Restore`);
         }
+        if (referenced.length > 0 || expect.scheduleNames.length > 0 || expect.restoreName !== undefined) {
+            const restore = expect.restoreName === undefined ? "" : `, restore ${expect.restoreName}`;
+            results.push(result("velero-references", subject, problems, `${referenced.length} location reference(s), ${expect.scheduleNames.length} schedule(s)${restore} found`));
+        }
+    }
+
+    // The server caches and reconciles only its own namespace (velero pkg/cmd/server/server.go, the manager's
+    // `cache.Options{DefaultNamespaces: {f.Namespace(): {}}}`): an object elsewhere is silently ignored.
+    if (expect.registered.length > 0) {
+        const problems = expect.registered
+            .filter((r) => r.object.metadata?.namespace !== release.namespace)
+            .map((r) => `${objectName(r.object)} (${r.origin}) is not in ${release.namespace}: the Velero server never sees it`);
+        results.push(result("velero-namespace", subject, problems, `${expect.registered.length} registered Velero object(s) in ${release.namespace}`));
     }
 
     // The node agent gets --node-agent-configmap, and that ConfigMap is rendered with one JSON document.
@@ -805,8 +866,191 @@ export function checkVeleroFacts(manifests: readonly KubeObject[], release: Rele
     return results;
 }
 
-/** Argo CD: every `configs.cm` and `configs.params` key reaches its ConfigMap (argo-cd chart `argocd-configs/`). */
-export function checkArgoCdFacts(manifests: readonly KubeObject[], release: ReleaseRecord): CheckResult[] {
+/** A kind, by API group, that Argo CD must leave alone. */
+export interface GroupKind {
+    readonly group: string;
+    readonly kind: string;
+}
+
+/**
+ * What `resource.exclusions` must exclude on the in-cluster destination: the persistent data Velero restores
+ * (DESIGN §5; Argo CD would otherwise apply or prune claims and Secrets the restore brought back) and Velero's
+ * Backups, which inherit a Schedule's tracking label and would be pruned as extraneous (velero #2975).
+ */
+export const REQUIRED_ARGO_CD_EXCLUSIONS: readonly GroupKind[] = [
+    { group: "", kind: "PersistentVolume" },
+    { group: "", kind: "PersistentVolumeClaim" },
+    { group: "", kind: "Secret" },
+    { group: "velero.io", kind: "Backup" },
+];
+
+/** The destination the root Application deploys the cluster's own apps to, where the exclusions must hold. */
+export const ARGO_CD_IN_CLUSTER = IN_CLUSTER_SERVER;
+
+/**
+ * Argo CD's glob (`util/glob`, gobwas/glob compiled without separators): `*` any run of characters, `?` one,
+ * `[...]` / `[!...]` a class, `{a,b}` alternatives, `\` escapes. Case-sensitive.
+ */
+export function argoGlobMatch(pattern: string, text: string): boolean {
+    const toRegex = (p: string): string => {
+        let out = "";
+        for (let i = 0; i < p.length; i++) {
+            const c = p[i];
+            if (c === "\\" && i + 1 < p.length) {
+                out += p[++i].replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+            } else if (c === "*") {
+                out += "[\\s\\S]*";
+            } else if (c === "?") {
+                out += "[\\s\\S]";
+            } else if (c === "[") {
+                const close = p.indexOf("]", i + 2);
+                if (close < 0) {
+                    out += "\\[";
+                    continue;
+                }
+                const body = p.slice(i + 1, close);
+                const negated = body.startsWith("!");
+                out += `[${negated ? "^" : ""}${(negated ? body.slice(1) : body).replace(/[\\\]^]/g, "\\$&")}]`;
+                i = close;
+            } else if (c === "{") {
+                // Split at the top-level commas up to the matching brace.
+                let depth = 0;
+                let end = -1;
+                const parts: string[] = [];
+                let part = "";
+                for (let j = i + 1; j < p.length; j++) {
+                    const d = p[j];
+                    if (d === "{") {
+                        depth++;
+                    } else if (d === "}") {
+                        if (depth === 0) {
+                            end = j;
+                            break;
+                        }
+                        depth--;
+                    } else if (d === "," && depth === 0) {
+                        parts.push(part);
+                        part = "";
+                        continue;
+                    }
+                    part += d;
+                }
+                if (end < 0) {
+                    out += "\\{";
+                    continue;
+                }
+                parts.push(part);
+                out += `(?:${parts.map(toRegex).join("|")})`;
+                i = end;
+            } else {
+                out += c.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+            }
+        }
+        return out;
+    };
+    return new RegExp(`^${toRegex(pattern)}$`).test(text);
+}
+
+/** One parsed `resource.exclusions` entry (argo-cd `util/settings/filtered_resource.go`). */
+interface ExclusionEntry {
+    readonly apiGroups: readonly string[];
+    readonly kinds: readonly string[];
+    readonly clusters: readonly string[];
+    /** Any narrowing key beyond the three: such an entry may exclude only some objects of its kinds. */
+    readonly narrowedBy: readonly string[];
+}
+
+/** Parses a `resource.exclusions` string the way Argo CD reads it: a YAML list of filter entries. */
+export function parseExclusions(text: string): { entries: ExclusionEntry[]; error?: string } {
+    let parsed: unknown;
+    try {
+        parsed = parseYaml(text);
+    } catch (e) {
+        return { entries: [], error: `is not YAML: ${(e as Error).message.split("\n")[0]}` };
+    }
+    if (parsed === null || parsed === undefined) {
+        return { entries: [] };
+    }
+    if (!Array.isArray(parsed)) {
+        return { entries: [], error: "is not a YAML list" };
+    }
+    const entries: ExclusionEntry[] = [];
+    for (const item of parsed) {
+        if (!isRecord(item)) {
+            return { entries: [], error: `has an entry that is not a map: ${JSON.stringify(item)}` };
+        }
+        entries.push({
+            apiGroups: strings(item.apiGroups),
+            kinds: strings(item.kinds),
+            clusters: strings(item.clusters),
+            narrowedBy: Object.keys(item).filter((k) => !["apiGroups", "kinds", "clusters"].includes(k)),
+        });
+    }
+    return { entries };
+}
+
+/**
+ * Whether an exclusion list excludes a kind on a cluster: some entry matches group, kind and cluster, where an
+ * empty list matches everything (`FilteredResource.Match`: `matchGroup && matchKind && MatchCluster`).
+ */
+export function isExcluded(entries: readonly ExclusionEntry[], gk: GroupKind, cluster: string): boolean {
+    return entries.some(
+        (e) =>
+            e.narrowedBy.length === 0 &&
+            (e.apiGroups.length === 0 || e.apiGroups.some((g) => argoGlobMatch(g, gk.group))) &&
+            (e.kinds.length === 0 || e.kinds.some((k) => k === "*" || k === gk.kind)) &&
+            (e.clusters.length === 0 || e.clusters.some((c) => argoGlobMatch(c, cluster))),
+    );
+}
+
+/** What the program relies on from an Argo CD release, from the run as a whole. */
+export interface ArgoCdExpectations {
+    /** Kinds `resource.exclusions` must exclude on {@link ARGO_CD_IN_CLUSTER}. Defaults to {@link REQUIRED_ARGO_CD_EXCLUSIONS}. */
+    readonly requiredExclusions?: readonly GroupKind[];
+    /**
+     * The chart's own default `configs.cm."resource.exclusions"` (its values.yaml): setting the value replaces
+     * that list, so every kind in it must still be excluded. Not checked when undefined.
+     */
+    readonly chartDefaultExclusions?: string;
+    /** The root Application's name (stack output `argoCdRootApp`). */
+    readonly rootApp?: string;
+    /** Argo CD's namespace as the program reports it (stack output `argoCdNamespace`). */
+    readonly namespace?: string;
+    /** The argoproj.io objects the program registers itself. */
+    readonly registered: readonly ObjectOrigin[];
+}
+
+/** Reads the {@link ArgoCdExpectations} from a run and, when known, the chart's default exclusions. */
+export function argoCdExpectations(run: ProgramRun, chartDefaultExclusions?: string): ArgoCdExpectations {
+    return {
+        chartDefaultExclusions,
+        rootApp: str(run.outputs.argoCdRootApp),
+        namespace: str(run.outputs.argoCdNamespace),
+        registered: registeredCustomResources(run, ["argoproj.io"]),
+    };
+}
+
+/** The chart default `configs.cm."resource.exclusions"` in a chart's default values, if it has one. */
+export function defaultExclusionsOf(chartValues: Readonly<Record<string, unknown>>): string | undefined {
+    const configs = isRecord(chartValues.configs) ? chartValues.configs : {};
+    const cm = isRecord(configs.cm) ? configs.cm : {};
+    return str(cm["resource.exclusions"]);
+}
+
+function groupKinds(entries: readonly ExclusionEntry[]): GroupKind[] {
+    return entries.flatMap((e) => e.apiGroups.flatMap((group) => e.kinds.map((kind) => ({ group, kind }))));
+}
+
+function gkName(gk: GroupKind): string {
+    return gk.group === "" ? gk.kind : `${gk.kind}.${gk.group}`;
+}
+
+/**
+ * Argo CD: every `configs.cm` and `configs.params` key reaches its ConfigMap (argo-cd chart `argocd-configs/`);
+ * the rendered `resource.exclusions` leaves Velero's kinds alone and keeps the chart's defaults; the root
+ * Application is registered where Argo CD looks for it.
+ */
+export function checkArgoCdFacts(manifests: readonly KubeObject[], release: ReleaseRecord, expect: ArgoCdExpectations = { registered: [] }): CheckResult[] {
     const subject = `release ${release.releaseName}`;
     const configs = isRecord(release.values.configs) ? release.values.configs : {};
     const results: CheckResult[] = [];
@@ -833,6 +1077,53 @@ export function checkArgoCdFacts(manifests: readonly KubeObject[], release: Rele
             }
         }
         results.push(result(`argocd-${configMap}`, subject, problems, `${entries.length} key(s) of configs.${key} in ${configMap}`));
+    }
+
+    // What Argo CD will read, from the rendered ConfigMap: the values may be right and still not reach it.
+    {
+        const problems: string[] = [];
+        const cm = find(manifests, "ConfigMap", "argocd-cm");
+        const text = cm !== undefined && isRecord(cm.data) ? str(cm.data["resource.exclusions"]) : undefined;
+        const required = expect.requiredExclusions ?? REQUIRED_ARGO_CD_EXCLUSIONS;
+        let defaults: GroupKind[] = [];
+        if (text === undefined) {
+            problems.push(cm === undefined ? "ConfigMap argocd-cm is not rendered: Argo CD manages every kind" : "argocd-cm has no resource.exclusions: Argo CD manages every kind");
+        } else {
+            const { entries, error } = parseExclusions(text);
+            if (error !== undefined) {
+                problems.push(`argocd-cm resource.exclusions ${error}: Argo CD cannot load its settings`);
+            }
+            const missing = required.filter((gk) => !isExcluded(entries, gk, ARGO_CD_IN_CLUSTER));
+            if (missing.length > 0) {
+                problems.push(`argocd-cm resource.exclusions does not exclude ${missing.map(gkName).join(", ")} on ${ARGO_CD_IN_CLUSTER}: Argo CD would apply, overwrite or prune what Velero restores`);
+            }
+            if (expect.chartDefaultExclusions !== undefined) {
+                const parsedDefaults = parseExclusions(expect.chartDefaultExclusions);
+                defaults = groupKinds(parsedDefaults.entries);
+                const dropped = defaults.filter((gk) => !isExcluded(entries, gk, ARGO_CD_IN_CLUSTER));
+                if (dropped.length > 0) {
+                    problems.push(`argocd-cm resource.exclusions drops the chart's default exclusion of ${dropped.map(gkName).join(", ")}: the value replaces the chart's list, carry it over`);
+                }
+            }
+        }
+        const carried = expect.chartDefaultExclusions === undefined ? "" : `, and the chart's ${defaults.length} default group/kind pair(s)`;
+        results.push(result("argocd-resource-exclusions", subject, problems, `excludes ${required.map(gkName).join(", ")} on ${ARGO_CD_IN_CLUSTER}${carried}`));
+    }
+
+    // Without "apps in any namespace" Argo CD reconciles Applications in its own namespace only.
+    if (expect.rootApp !== undefined) {
+        const problems: string[] = [];
+        if (expect.namespace !== undefined && expect.namespace !== release.namespace) {
+            problems.push(`stack output argoCdNamespace is ${expect.namespace}, but the release is in ${release.namespace}`);
+        }
+        const apps = expect.registered.filter((r) => r.object.kind === "Application" && r.object.metadata?.name === expect.rootApp);
+        if (apps.length !== 1) {
+            problems.push(`${apps.length} registered Application(s) named ${expect.rootApp} (stack output argoCdRootApp), expected 1`);
+        }
+        for (const app of apps.filter((a) => a.object.metadata?.namespace !== release.namespace)) {
+            problems.push(`${objectName(app.object)} (${app.origin}) is not in ${release.namespace}: Argo CD never reconciles it`);
+        }
+        results.push(result("argocd-root-app", subject, problems, `Application ${expect.rootApp} registered in ${release.namespace}`));
     }
     return results;
 }
@@ -896,7 +1187,7 @@ export function checkStack(inputs: CheckInputs): CheckResult[] {
         if (r.release.chart === VELERO_CHART.name) {
             results.push(...checkVeleroFacts(r.objects, r.release, veleroExpectations(run)));
         } else if (r.release.chart === ARGO_CD_CHART.name) {
-            results.push(...checkArgoCdFacts(r.objects, r.release));
+            results.push(...checkArgoCdFacts(r.objects, r.release, argoCdExpectations(run, defaultExclusionsOf(showValues(r.chart.path)))));
         }
     }
     results.push(...validateCustomResources(objects, catalog, { missingCrd: inputs.missingCrd }));
@@ -914,6 +1205,8 @@ export interface RenderOptions {
      * whose CRD is then missing only warns. Defaults to all.
      */
     readonly onlyCharts?: readonly string[];
+    /** A run of the program for this stack to reuse (its spec's run options), e.g. one a test already made. Defaults to a new run. */
+    readonly run?: ProgramRun;
 }
 
 /** A whole stack, rendered and checked. */
@@ -928,9 +1221,9 @@ export interface StackRender {
 /** Runs the program for a stack, renders every Helm release it registers and checks the result. */
 export async function renderStack(stack: string, options: RenderOptions = {}): Promise<StackRender> {
     const spec = stackSpec(stack);
-    const run = await runProgram(spec.run);
-    const renders: ReleaseRender[] = [];
+    const run = options.run ?? (await runProgram(spec.run));
     const skipped: CheckResult[] = [];
+    const wanted: ReleaseRecord[] = [];
     for (const release of releasesOf(run)) {
         if (options.onlyCharts !== undefined && !options.onlyCharts.includes(release.chart)) {
             skipped.push({ check: "release-skipped", subject: `release ${release.releaseName}`, status: "warn", detail: `chart ${release.chart} is not among --only ${options.onlyCharts.join(",")}: not rendered, not checked` });
@@ -939,9 +1232,28 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
         if (release.repo === undefined && options.charts?.[release.chart] === undefined) {
             throw new Error(`release ${release.releaseName}: chart ${release.chart} has no repositoryOpts.repo; pass --chart ${release.chart}=<path>`);
         }
-        const chart = await resolveChart({ repo: release.repo ?? "", name: release.chart, version: release.version }, options.charts?.[release.chart], options.pull);
-        renders.push(renderRelease(release, chart));
+        wanted.push(release);
     }
+    // Every chart first, so that a machine without network learns in one run every chart it must provide.
+    const charts: ResolvedChart[] = [];
+    const unavailable: ChartUnavailableError[] = [];
+    for (const release of wanted) {
+        try {
+            charts.push(await resolveChart({ repo: release.repo ?? "", name: release.chart, version: release.version }, options.charts?.[release.chart], options.pull));
+        } catch (e) {
+            if (!(e instanceof ChartUnavailableError)) {
+                throw e;
+            }
+            unavailable.push(e);
+        }
+    }
+    if (unavailable.length === 1) {
+        throw unavailable[0];
+    }
+    if (unavailable.length > 1) {
+        throw new ChartsUnavailableError(unavailable);
+    }
+    const renders = wanted.map((release, i) => renderRelease(release, charts[i]));
     const checks = [...skipped, ...checkStack({ run, renders, stackSecrets: spec.run.secrets, referenceDir: options.referenceDir, missingCrd: options.onlyCharts === undefined ? "fail" : "warn" })];
     return { stack, spec, run, renders, checks };
 }
@@ -1024,7 +1336,7 @@ export async function main(argv: readonly string[], write: (s: string) => void =
         write(`${comment(`gitops-dr render: ${spec.description}\n${PLACEHOLDERS}\nHelm ${helmVersion()} (${helmBinary()})`)}\n`);
         rendered = await renderStack(args.stack, { charts: args.charts, onlyCharts: args.only });
     } catch (e) {
-        const known = e instanceof ChartUnavailableError || e instanceof HelmError;
+        const known = e instanceof ChartUnavailableError || e instanceof ChartsUnavailableError || e instanceof HelmError;
         write(`${comment(`${known ? "" : "render failed: "}${(e as Error).message}`)}\n`);
         return 2;
     }
