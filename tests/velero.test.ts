@@ -90,6 +90,7 @@ const BACKUP_TEMPLATE_TYPES: Record<string, string> = {
     includeClusterResources: "boolean",
     excludedNamespaces: "string[]",
     labelSelector: "object",
+    resourcePolicy: "object",
     snapshotVolumes: "boolean",
     snapshotMoveData: "boolean",
     defaultVolumesToFsBackup: "boolean",
@@ -227,13 +228,14 @@ describe("Velero", () => {
             template: {
                 ttl: "720h",
                 storageLocation: "default",
-                includedResources: ["persistentvolumes", "persistentvolumeclaims", "secrets"],
+                includedResources: ["persistentvolumes", "persistentvolumeclaims", "secrets", "pods"],
                 includeClusterResources: true,
                 excludedNamespaces: ["kube-system", "kube-public", "kube-node-lease", "velero", "argocd"],
                 labelSelector: { matchExpressions: [{ key: "owner", operator: "NotIn", values: ["helm"] }] },
                 snapshotVolumes: true,
                 snapshotMoveData: true,
                 defaultVolumesToFsBackup: false,
+                resourcePolicy: { kind: "configmap", name: "gitops-dr-volume-policy" },
             },
         });
         assert.ok(run.dependsOn(daily, release("protect")), "a Schedule needs the CRDs and the server");
