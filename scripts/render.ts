@@ -26,7 +26,8 @@ import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { IN_CLUSTER_SERVER } from "../components/argocd";
 import { ARGO_CD_CHART, VELERO_CHART } from "../components/versions";
 import { ProgramRun, RegisteredResource, RunOptions, runProgram } from "../tests/engine";
-import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "../tests/fixtures";
+import { STACK_REFERENCES, STACK_SECRETS } from "../tests/fixtures";
+import { STACKS, STACK_NAMES, stackRunOptions } from "./stacks";
 import { ChartRef, ChartUnavailableError, ChartsUnavailableError, HelmError, PullOptions, ResolvedChart, helmBinary, helmTemplate, helmVersion, resolveChart, showValues } from "./helm";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -54,21 +55,16 @@ const PLACEHOLDERS =
     "Secrets are placeholder test values (tests/fixtures.ts STACK_SECRETS; encrypted stack-file values become test-secret-for-<key>); " +
     "a source stack's outputs are tests/fixtures.ts PROD_OUTPUTS, not the real prod stack's.";
 
-/** The stacks `npm run render` knows by name. Any other stack with a `Pulumi.<stack>.yaml` also renders. */
-export const STACK_SPECS: Readonly<Record<string, StackSpec>> = {
-    prod: {
-        description: "prod: Pulumi.prod.yaml (protect)",
-        run: { stack: "prod", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES },
-    },
-    drill: {
-        description: "drill: Pulumi.drill.yaml (drill), reading prod's outputs",
-        run: { stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES },
-    },
-    "recover-example": {
-        description: "recover-example: Pulumi.yaml defaults + tests/fixtures.ts RECOVER_CONFIG (recover), reading prod's outputs",
-        run: { stack: "recover-example", stackFile: false, config: RECOVER_CONFIG, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES },
-    },
-};
+/**
+ * The stacks `npm run render` knows by name: the ones every script knows (scripts/stacks.ts), and
+ * `recover-example` as another name for `recover`. Any other stack with a `Pulumi.<stack>.yaml` also renders.
+ */
+export const STACK_SPECS: Readonly<Record<string, StackSpec>> = Object.fromEntries(
+    [...STACK_NAMES.map((name) => [name, name] as const), ["recover-example", "recover"] as const].map(([alias, name]) => [
+        alias,
+        { description: `${alias}: ${STACKS[name].file} (${STACKS[name].name})`, run: stackRunOptions(STACKS[name]) },
+    ]),
+);
 
 /** The spec of a stack: from {@link STACK_SPECS}, else its `Pulumi.<stack>.yaml` with placeholder secrets. */
 export function stackSpec(stack: string): StackSpec {
