@@ -14,6 +14,7 @@ import { iamRoleNoLockBypass } from "./rules/iam-role-no-lock-bypass";
 import { vaultBucketEncryption } from "./rules/vault-bucket-encryption";
 import { vaultBucketLifecycle } from "./rules/vault-bucket-lifecycle";
 import { vaultBucketObjectLock } from "./rules/vault-bucket-object-lock";
+import { vaultBucketPolicyAdmitsBackups } from "./rules/vault-bucket-policy-admits-backups";
 import { vaultBucketPublicAccess } from "./rules/vault-bucket-public-access";
 import { vaultBucketTlsOnly } from "./rules/vault-bucket-tls-only";
 import { vaultBucketVersioning } from "./rules/vault-bucket-versioning";
@@ -45,6 +46,7 @@ export const POLICIES: Policies = [
     vaultBucketEncryption,
     vaultBucketPublicAccess,
     vaultBucketTlsOnly,
+    vaultBucketPolicyAdmitsBackups,
     vaultBucketLifecycle,
     vaultResourcesProtected,
     vaultLockGovernanceMode,

@@ -232,3 +232,35 @@ export async function allowedOverHttp(bucketPolicy: Json, requests: readonly Req
     }
     return { allowed };
 }
+
+/**
+ * Whether a principal's request is allowed once the bucket policy is evaluated with it: same account,
+ * over TLS, with exactly the context given (Strict mode), so a condition on a header the client does not send
+ * is evaluated as AWS evaluates it.
+ */
+export async function allowedWithBucketPolicy(
+    principal: Principal,
+    bucketPolicy: Json,
+    request: Request,
+    context: Readonly<Record<string, string>>,
+): Promise<{ allowed: boolean; error?: string }> {
+    const result = await runSimulation(
+        {
+            request: {
+                principal: `arn:aws:iam::${ACCOUNT}:role/principal`,
+                action: request.action,
+                resource: { resource: request.resource, accountId: ACCOUNT },
+                contextVariables: { "aws:SecureTransport": "true", ...context },
+            },
+            identityPolicies: principal.documents.map((d) => ({ name: d.name, policy: d.document })),
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+            resourcePolicy: bucketPolicy,
+        },
+        { simulationMode: "Strict" },
+    );
+    if (result.resultType === "error") {
+        return { allowed: false, error: result.errors.message };
+    }
+    return { allowed: result.overallResult === "Allowed" };
+}

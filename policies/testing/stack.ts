@@ -206,7 +206,8 @@ function hardenedBucket(stack: FixtureStack, prefix: string, bucket: string, loc
                             Principal: "*",
                             Action: "s3:PutObject",
                             Resource: `${arn}/*`,
-                            Condition: { ArnNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": KEY_ARN } },
+                            // Null guard: a write without the header (kopia, multipart parts) is let through.
+                            Condition: { ArnNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": KEY_ARN }, Null: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "false" } },
                         },
                     ],
                 }),
