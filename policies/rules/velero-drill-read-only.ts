@@ -21,7 +21,7 @@ export const veleroDrillReadOnly: StackValidationPolicy = {
         }
         for (const s of schedules(view)) {
             report(
-                violation(must, `${s.where}`, "Remove it: a drill takes no backups (leave gitops-dr:backupSchedule and the TTL keys unset in a drill stack)."),
+                violation(must, `${s.where} exists`, "Remove it: a drill takes no backups (leave gitops-dr:backupSchedule and the TTL keys unset in a drill stack)."),
                 s.node.urn,
             );
         }

@@ -35,7 +35,7 @@ export const veleroReleaseVersionsPinned: ResourceValidationPolicy = {
         const must = "Velero's chart, image and plugins must be pinned to exact versions, so that only a reviewed change can change them.";
         const version = str(props.version);
         if (version === undefined || !EXACT_VERSION.test(version)) {
-            report(violation(must, `${label(args)} has chart version ${show(props.version)}`, "Set the release's version to an exact chart version such as \"12.1.0\" (components/versions.ts VELERO_CHART)."));
+            report(violation(must, version === undefined ? `${label(args)} sets no chart version` : `${label(args)} has chart version ${show(version)}`, "Set the release's version to an exact chart version such as \"12.1.0\" (components/versions.ts VELERO_CHART)."));
         }
         const values = valuesOf({ props });
         const tag = at(values, "image", "tag");
