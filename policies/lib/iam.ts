@@ -5,6 +5,7 @@
  * request's context keys would allow the request (a grant behind a condition still counts as a grant).
  */
 import { runSimulation } from "@cloud-copilot/iam-simulate";
+import type { ErrorSimulationResult } from "@cloud-copilot/iam-simulate";
 
 import { T } from "./types";
 import { Node, StackView } from "./view";
@@ -158,6 +159,16 @@ export function partitionOf(documents: readonly NamedDocument[]): string {
 /** The account the simulation runs in: principal and bucket in the same account, as gitops-dr deploys them. */
 const ACCOUNT = "000000000000";
 
+/** The simulator's validation errors as one line: `<policy> <path>: <message>; ...`. */
+export function describeErrors(result: ErrorSimulationResult): string {
+    const errors = result.errors;
+    const lines = [
+        ...Object.entries(errors.identityPolicyErrors ?? {}).flatMap(([name, list]) => list.map((e) => `${name} ${e.path}: ${e.message}`)),
+        ...(errors.resourcePolicyErrors ?? []).map((e) => `bucket policy ${e.path}: ${e.message}`),
+    ];
+    return lines.length > 0 ? lines.join("; ") : errors.message;
+}
+
 /** What a principal may do among some requests. */
 export interface Evaluation {
     /** The requests its identity policies allow under some context. */
@@ -185,7 +196,7 @@ export async function evaluate(principal: Principal, requests: readonly Request[
             { simulationMode: "Discovery" },
         );
         if (result.resultType === "error") {
-            return { allowed, error: result.errors.message };
+            return { allowed, error: describeErrors(result) };
         }
         if (result.overallResult === "Allowed") {
             allowed.push(request);
@@ -224,7 +235,7 @@ export async function allowedOverHttp(bucketPolicy: Json, requests: readonly Req
             { simulationMode: "Strict" },
         );
         if (result.resultType === "error") {
-            return { allowed, error: result.errors.message };
+            return { allowed, error: describeErrors(result) };
         }
         if (result.overallResult !== "ExplicitlyDenied") {
             allowed.push(request);
@@ -260,7 +271,7 @@ export async function allowedWithBucketPolicy(
         { simulationMode: "Strict" },
     );
     if (result.resultType === "error") {
-        return { allowed: false, error: result.errors.message };
+        return { allowed: false, error: describeErrors(result) };
     }
     return { allowed: result.overallResult === "Allowed" };
 }
