@@ -155,6 +155,7 @@ const T = {
     job: "kubernetes:batch/v1:Job",
     restore: "kubernetes:velero.io/v1:Restore",
     application: "kubernetes:argoproj.io/v1alpha1:Application",
+    applicationSet: "kubernetes:argoproj.io/v1alpha1:ApplicationSet",
     stack: "pulumi:pulumi:Stack",
 } as const;
 
