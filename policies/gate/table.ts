@@ -6,7 +6,9 @@ export function resourceOf(urn: string | undefined): string {
     if (urn === undefined) {
         return "(stack)";
     }
-    const [, , , typePath = "", name = ""] = urn.split("::");
+    const parts = urn.split("::");
+    const typePath = parts[2] ?? "";
+    const name = parts.slice(3).join("::");
     const type = typePath.substring(typePath.lastIndexOf("$") + 1);
     return `${type.substring(type.lastIndexOf(":") + 1)} ${name}`;
 }
