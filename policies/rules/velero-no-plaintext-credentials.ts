@@ -15,7 +15,12 @@ const SECRET_KEY_LINE = /aws_secret_access_key\s*=\s*\S+/i;
 const SECRET_KEY_NAME = /^(aws)?secretaccesskey$/;
 const PASSWORD_KEY_NAME = /^(repository|repo|kopia)password$/;
 
-/** Whether a property path of a node is a Kubernetes Secret's data, which the provider keeps secret. */
+/**
+ * Whether a property path of a node is a Kubernetes Secret's data. `@pulumi/kubernetes` wraps a Secret's
+ * `data` and `stringData` in `pulumi.secret` and lists them as additional secret outputs (its
+ * `core/v1/secret.js`), so they are encrypted in state whatever the program passes. The analyzer protocol
+ * hands policies secrets unwrapped, so everywhere else a credential is judged by what it looks like.
+ */
 function inSecretData(node: Node, path: string): boolean {
     return node.type === T.secret && /^(data|stringData)(\.|$)/.test(path);
 }

@@ -8,6 +8,7 @@
 import type { Policies, Policy } from "@pulumi/policy";
 
 import { AnalyzedResource, PackConfig, Violation, evaluatePack } from "../gate/evaluate";
+import type { RecordedRun } from "../gate/recording";
 import type { Mode } from "../lib/view";
 
 /** A resource under construction: everything an analyzer sees, mutable. */
@@ -81,6 +82,26 @@ export class FixtureStack {
             this.get(name);
         }
         return new FixtureStack(this.stack, this.resources.filter((r) => !names.includes(r.name)));
+    }
+
+    /** The stack as the offline engine would have recorded it: registrations, and the stack resource's props as outputs. */
+    recorded(): RecordedRun {
+        return {
+            resources: this.resources.map((r) => ({
+                urn: r.urn,
+                type: r.type,
+                name: r.name,
+                inputs: r.props,
+                secretPaths: [],
+                dependencies: r.dependencies,
+                propertyDependencies: r.propertyDependencies,
+                protect: r.opts.protect,
+                retainOnDelete: r.opts.retainOnDelete ?? false,
+                deleteBeforeReplace: false,
+                ignoreChanges: [],
+            })),
+            outputs: this.resources.find((r) => r.type === "pulumi:pulumi:Stack")?.props ?? {},
+        };
     }
 
     /** The analyzer's view of the stack. */

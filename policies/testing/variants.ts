@@ -53,7 +53,7 @@ function editPolicy(r: MutableResource, change: (document: { Statement: Record<s
 
 /** The Velero release's values. */
 function values(run: MutableRun): Record<string, Record<string, unknown>> {
-    return one(run, "kubernetes:helm.sh/v3:Release", "-velero-release").inputs.values as Record<string, Record<string, unknown>>;
+    return one(run, "kubernetes:helm.sh/v3:Release", "velero-release").inputs.values as Record<string, Record<string, unknown>>;
 }
 
 function dailyTemplate(run: MutableRun): Record<string, unknown> {
@@ -67,6 +67,12 @@ function locations(run: MutableRun): Record<string, unknown>[] {
 /** A config override as the engine takes it. */
 export type ConfigOverrides = Readonly<Record<string, string | number | boolean | readonly string[] | null>>;
 
+export interface Expectation {
+    readonly policyName: string;
+    readonly enforcementLevel: "mandatory" | "advisory";
+    readonly message: string;
+}
+
 export interface Variant {
     /** What is broken. */
     readonly name: string;
@@ -74,14 +80,133 @@ export interface Variant {
     readonly kind: "code" | "config";
     readonly config?: ConfigOverrides;
     readonly fault?: (run: MutableRun) => void;
-    /** The violations the variant adds to the stack's own. */
-    readonly expect: readonly { readonly policyName: string; readonly enforcementLevel: "mandatory" | "advisory"; readonly message: string }[];
+    /**
+     * Type tokens the fault needs in the recording. A variant of the restore order waits (pending) until the
+     * program registers those resources.
+     */
+    readonly needs?: readonly string[];
+    /** The violations the variant adds to the stack's own; a function of the unbroken run when they name its resources. */
+    readonly expect: readonly Expectation[] | ((run: MutableRun) => readonly Expectation[]);
 }
+
+/** The resources that are `target` or wait for it, by URN (the run's dependency graph, followed backwards). */
+function dependentsOf(run: MutableRun, target: MutableResource): Set<string> {
+    const result = new Set([target.urn]);
+    let grew = true;
+    while (grew) {
+        grew = false;
+        for (const r of run.resources) {
+            const deps = [...r.dependencies, ...Object.values(r.propertyDependencies).flat()];
+            if (!result.has(r.urn) && deps.some((d) => result.has(d))) {
+                result.add(r.urn);
+                grew = true;
+            }
+        }
+    }
+    return result;
+}
+
+/** Removes every edge from `r` to `target` or to anything that waits for it. */
+function cutFrom(run: MutableRun, r: MutableResource, target: MutableResource): void {
+    const cut = dependentsOf(run, target);
+    r.dependencies = r.dependencies.filter((d) => !cut.has(d));
+    for (const key of Object.keys(r.propertyDependencies)) {
+        r.propertyDependencies[key] = r.propertyDependencies[key].filter((d) => !cut.has(d));
+    }
+}
+
+/** `Kind name` as the pack's messages name a resource. */
+function label(r: MutableResource): string {
+    return `${r.type.substring(r.type.lastIndexOf(":") + 1)} ${r.name}`;
+}
+
+function annotations(r: MutableResource): Record<string, string> {
+    const metadata = (r.inputs.metadata ??= {}) as { annotations?: Record<string, string> };
+    return (metadata.annotations ??= {});
+}
+
+const RESTORE = "kubernetes:velero.io/v1:Restore";
+const JOB = "kubernetes:batch/v1:Job";
+const APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application";
+const SCHEDULE = "kubernetes:velero.io/v1:Schedule";
 
 const BUCKET = "arn:aws:s3:::acme-gitops-dr-vault";
 const mandatory = (policyName: string, message: string) => ({ policyName, enforcementLevel: "mandatory" as const, message });
 
 export const VARIANTS: readonly Variant[] = [
+    // The restore order, judged on the program's own graph once it registers it (the restore-order contract).
+    {
+        name: "the drill's Restore no longer waits for the backup-check Job",
+        stack: "drill",
+        kind: "code",
+        needs: [RESTORE, JOB],
+        fault: (run) => {
+            const restore = one(run, RESTORE);
+            const release = one(run, "kubernetes:helm.sh/v3:Release", "velero-release");
+            for (const job of run.resources.filter((r) => r.type === JOB)) {
+                cutFrom(run, restore, job);
+            }
+            restore.dependencies.push(release.urn);
+        },
+        expect: (run) => [
+            mandatory(
+                "velero-restore-after-sync-barrier",
+                `A Restore must wait for the sync barrier, a Job that waits until the source location is Available and synced and the backup exists and is Completed: a Restore created before its backup is synced fails validation and is never retried. Found: ${label(one(run, RESTORE))} does not depend on a backup-check Job. Fix: Make the Restore depend on the backup-check Job (dependsOn).`,
+            ),
+        ],
+    },
+    {
+        name: "the drill's Restore is not awaited until Completed",
+        stack: "drill",
+        kind: "code",
+        needs: [RESTORE],
+        fault: (run) => delete annotations(one(run, RESTORE))["pulumi.com/waitFor"],
+        expect: (run) => [
+            mandatory(
+                "velero-restore-after-sync-barrier",
+                `A Restore must be awaited until its phase is Completed, so that what follows starts after the restore has ended. Found: ${label(one(run, RESTORE))} has pulumi.com/waitFor unset. Fix: Annotate it pulumi.com/waitFor: "jsonpath={.status.phase}=Completed" (and no pulumi.com/skipAwait).`,
+            ),
+        ],
+    },
+    {
+        name: "the drill's root Application no longer waits for the Restore",
+        stack: "drill",
+        kind: "code",
+        needs: [RESTORE, APPLICATION],
+        fault: (run) => cutFrom(run, one(run, APPLICATION), one(run, RESTORE)),
+        expect: (run) => [
+            mandatory(
+                "argocd-root-app-after-restore",
+                `In a recovery or drill, Argo CD must not sync before the restore has ended: every Application must wait for the Restore. Found: ${label(one(run, APPLICATION))} does not depend on ${label(one(run, RESTORE))}. Fix: Make the Application depend on the Restore (an input taken from it, or dependsOn).`,
+            ),
+        ],
+    },
+    {
+        name: "the recovered cluster's daily Schedule no longer waits for the Restore",
+        stack: "recover",
+        kind: "code",
+        needs: [RESTORE, SCHEDULE],
+        fault: (run) => cutFrom(run, one(run, SCHEDULE, "-daily"), one(run, RESTORE)),
+        expect: (run) => [
+            mandatory(
+                "velero-schedules-after-restore",
+                `A recovered cluster's backup schedules must not fire before the restore has ended: each Schedule must be created after the Restore. Found: ${label(one(run, SCHEDULE, "-daily"))} does not depend on ${label(one(run, RESTORE))}. Fix: Make the Schedule depend on the Restore (an input or dependsOn).`,
+            ),
+        ],
+    },
+    {
+        name: "the recovery's root Application cascade-deletes its workloads",
+        stack: "recover",
+        kind: "code",
+        needs: [APPLICATION],
+        fault: (run) => ((one(run, APPLICATION).inputs.metadata as Record<string, unknown>).finalizers = ["resources-finalizer.argocd.argoproj.io"]),
+        expect: (run) => [
+            mandatory(
+                "argocd-app-no-cascade-delete",
+                `No Application may cascade-delete its workloads when Pulumi replaces or destroys it. Found: ${label(one(run, APPLICATION))} has the finalizer resources-finalizer.argocd.argoproj.io. Fix: Remove it from the finalizers; deleting the Application then leaves its workloads and their volumes in place.`,
+            ),
+        ],
+    },
     {
         name: "the vault bucket is created without Object Lock",
         stack: "prod",

@@ -1,6 +1,9 @@
 import * as assert from "node:assert/strict";
 
-import { Evaluation, Violation } from "../../policies/gate/evaluate";
+import { Evaluation, Violation, evaluatePack } from "../../policies/gate/evaluate";
+import { POLICIES } from "../../policies/policies";
+import { analyzedResources } from "../../policies/gate/recording";
+import { compliantStack } from "../../policies/testing/stack";
 import { VARIANTS, cloneRun } from "../../policies/testing/variants";
 import { GATED_STACKS, gateRun } from "../../scripts/policy";
 import { ProgramRun, runProgram } from "../engine";
@@ -71,23 +74,45 @@ describe("the policy pack over the shipped stacks (offline engine)", () => {
     });
 
     describe(`broken variants (${VARIANTS.length}, one fault each)`, () => {
-        it("cover every shipped stack, code faults and config faults, and at least fifteen", () => {
-            assert.ok(VARIANTS.length >= 15);
+        it("cover every shipped stack, code faults and config faults, and at least fifteen that apply today", () => {
+            const applicable = VARIANTS.filter((v) => (v.needs ?? []).every((type) => runs.get(v.stack)!.resources.some((r) => r.type === type)));
+            assert.ok(applicable.length >= 15, `${applicable.length} applicable variants`);
             assert.deepEqual([...new Set(VARIANTS.map((v) => v.stack))].sort(), ["drill", "prod", "recover"]);
             assert.ok(VARIANTS.filter((v) => v.kind === "code").length >= 15);
             assert.ok(VARIANTS.some((v) => v.kind === "config"));
         });
 
         for (const variant of VARIANTS) {
-            it(`${variant.stack}, ${variant.kind}: ${variant.name}`, async () => {
+            it(`${variant.stack}, ${variant.kind}: ${variant.name}`, async function () {
+                const missing = (variant.needs ?? []).filter((type) => !runs.get(variant.stack)!.resources.some((r) => r.type === type));
+                if (missing.length > 0) {
+                    // Pending, not passed: the program does not register these yet (the restore-order wave).
+                    this.skip();
+                }
                 const options = GATED_STACKS[variant.stack];
                 const recorded = variant.config === undefined ? runs.get(variant.stack)! : await runProgram({ ...options, config: { ...options.config, ...variant.config } });
                 const run = cloneRun(recorded);
+                const expected = typeof variant.expect === "function" ? variant.expect(cloneRun(recorded)) : variant.expect;
                 variant.fault?.(run);
                 const { added, removed } = difference(evaluations.get(variant.stack)!, await gateRun(run as unknown as ProgramRun));
-                assert.deepEqual(added, variant.expect.map(key));
+                assert.deepEqual(added, expected.map(key));
                 assert.deepEqual(removed, []);
             });
         }
     });
+});
+
+describe("the restore-order variants on the contract's stacks (until the program registers the restore order)", () => {
+    for (const variant of VARIANTS.filter((v) => v.needs !== undefined)) {
+        it(`${variant.stack}: ${variant.name}`, async () => {
+            const recorded = compliantStack(variant.stack === "prod" ? "protect" : variant.stack).recorded();
+            const before = await evaluatePack(analyzedResources(recorded), POLICIES);
+            assert.deepEqual(before.violations, []);
+            const run = cloneRun(recorded);
+            const expected = typeof variant.expect === "function" ? variant.expect(cloneRun(recorded)) : variant.expect;
+            variant.fault?.(run);
+            const after = await evaluatePack(analyzedResources(run), POLICIES);
+            assert.deepEqual(after.violations.map(key), expected.map(key));
+        });
+    }
 });
