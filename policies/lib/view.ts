@@ -5,7 +5,7 @@
 import type { PolicyResource, PolicyResourceOptions } from "@pulumi/policy";
 
 import { T, isType } from "./types";
-import { Json, obj, str } from "./values";
+import { Json, str } from "./values";
 
 /**
  * Resource options as the pack reads them. `retainOnDelete` is not part of the analyzer protocol
@@ -118,15 +118,4 @@ export class StackView {
         }
         return locations.some((l) => l.accessMode !== "ReadOnly") ? "recover" : "drill";
     }
-}
-
-/** `kind/name` of a Kubernetes object or the Pulumi name of anything else, for messages. */
-export function describe(node: Node): string {
-    const metadata = obj(node.props.metadata);
-    const kind = str(node.props.kind);
-    const name = str(metadata?.name);
-    if (kind !== undefined && name !== undefined) {
-        return `${kind} ${name} (${node.name})`;
-    }
-    return node.name;
 }
