@@ -21,6 +21,8 @@ export const DEFAULTS = {
     maxBackupIntervalHours: 24,
     /** Namespaces every backup schedule must exclude. */
     requiredExcludedNamespaces: ["kube-system"] as readonly string[],
+    /** Whether a recovery or drill role may add objects under `<sourcePrefix>/kopia/`. */
+    allowKopiaBlobWrites: false,
 };
 
 export type Thresholds = typeof DEFAULTS;
@@ -51,6 +53,12 @@ const SCHEMAS: Record<ThresholdKey, PolicyConfigSchema["properties"][string]> = 
         default: [...DEFAULTS.requiredExcludedNamespaces],
         description: "Namespaces every backup schedule must exclude.",
     },
+    allowKopiaBlobWrites: {
+        type: "boolean",
+        default: DEFAULTS.allowKopiaBlobWrites,
+        description:
+            "Let a recovery or drill role put objects under <sourcePrefix>/kopia/: opening a kopia repository with 16 or more manifest contents compacts them into new blobs. kopia never rewrites a blob and versioning keeps the locked versions, but the role could make a new current version of any blob.",
+    },
 };
 
 /** The `configSchema` of a policy that reads `keys`. */
@@ -71,5 +79,6 @@ export function thresholds(args: { getConfig<T extends object>(): T }): Threshol
         requireCompliance: bool(raw.requireCompliance) ?? DEFAULTS.requireCompliance,
         maxBackupIntervalHours: num(raw.maxBackupIntervalHours) ?? DEFAULTS.maxBackupIntervalHours,
         requiredExcludedNamespaces: Array.isArray(namespaces) ? strings(namespaces) : DEFAULTS.requiredExcludedNamespaces,
+        allowKopiaBlobWrites: bool(raw.allowKopiaBlobWrites) ?? DEFAULTS.allowKopiaBlobWrites,
     };
 }

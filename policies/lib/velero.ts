@@ -185,21 +185,57 @@ export function skipsAwait(node: Node): boolean {
     return annotation(node, SKIP_AWAIT_ANNOTATION) === "true";
 }
 
-/**
- * Whether a Restore's `pulumi.com/waitFor` waits for `.status.phase` to become `Completed`: the annotation is
- * one condition or a JSON array of conditions that must all hold.
- */
-export function awaitsCompletion(restore: Node): boolean {
-    const waitFor = annotation(restore, WAIT_FOR_ANNOTATION);
-    if (waitFor === undefined || skipsAwait(restore)) {
-        return false;
+/** Every phase a Restore can end in (velero `pkg/apis/velero/v1/restore_types.go`). */
+export const TERMINAL_RESTORE_PHASES = ["Completed", "PartiallyFailed", "Failed", "FailedValidation"] as const;
+
+/** The conditions of a `pulumi.com/waitFor` annotation: one condition, or a JSON array that must all hold. */
+export function waitForConditions(node: Node): string[] {
+    const waitFor = annotation(node, WAIT_FOR_ANNOTATION);
+    if (waitFor === undefined) {
+        return [];
     }
-    let conditions: string[];
     try {
         const parsed: unknown = JSON.parse(waitFor);
-        conditions = Array.isArray(parsed) ? parsed.filter((c): c is string => typeof c === "string") : [waitFor];
+        return Array.isArray(parsed) ? parsed.filter((c): c is string => typeof c === "string").map((c) => c.trim()) : [waitFor.trim()];
     } catch {
-        conditions = [waitFor];
+        return [waitFor.trim()];
     }
-    return conditions.some((c) => /^jsonpath=\{\s*\$?\.status\.phase\s*\}\s*=\s*"?Completed"?$/.test(c.trim()));
+}
+
+/**
+ * Whether a Restore is awaited until it has ended: `pulumi.com/waitFor` holds on `Completed` and only on
+ * terminal phases, either `jsonpath={.status.phase}=Completed` or an RFC 9535 filter over the status listing
+ * terminal phases (`jsonpath={.status[?@ == 'Completed' || @ == 'Failed' ...]}`). `waitFor` has no failure
+ * condition (DESIGN §1), so a program that waits for every terminal phase checks the phase itself before
+ * anything depends on the restore; the pack cannot see that check.
+ */
+export function awaitsEnd(restore: Node): boolean {
+    if (skipsAwait(restore)) {
+        return false;
+    }
+    return waitForConditions(restore).some((c) => {
+        if (/^jsonpath=\{\s*\$?\.status\.phase\s*\}\s*=\s*"?Completed"?$/.test(c)) {
+            return true;
+        }
+        if (!/^jsonpath=\{\s*\$?\.status(\.phase)?\s*\[\?/.test(c)) {
+            return false;
+        }
+        const phases = [...c.matchAll(/'([^']*)'|"([^"]*)"/g)].map((m) => m[1] ?? m[2]);
+        return phases.includes("Completed") && phases.every((p) => (TERMINAL_RESTORE_PHASES as readonly string[]).includes(p));
+    });
+}
+
+/**
+ * Whether a BackupStorageLocation is awaited until it is `Available` and has synced (`status.lastSyncedTime`,
+ * set after each sync, velero `pkg/controller/backup_sync_controller.go`): a sync barrier.
+ */
+export function awaitsSync(location: Node): boolean {
+    if (skipsAwait(location)) {
+        return false;
+    }
+    const conditions = waitForConditions(location);
+    return (
+        conditions.some((c) => /^jsonpath=\{\s*\$?\.status\.phase\s*\}\s*=\s*"?Available"?$/.test(c)) &&
+        conditions.some((c) => /^jsonpath=\{\s*\$?\.status\.lastSyncedTime\s*\}/.test(c))
+    );
 }

@@ -56,12 +56,40 @@ function values(run: MutableRun): Record<string, Record<string, unknown>> {
     return one(run, "kubernetes:helm.sh/v3:Release", "velero-release").inputs.values as Record<string, Record<string, unknown>>;
 }
 
-function dailyTemplate(run: MutableRun): Record<string, unknown> {
-    return ((values(run).schedules.daily as Record<string, unknown>).template as Record<string, unknown>);
+/** The daily schedule, a Schedule object (`<clusterName>-daily`) or the chart's `schedules.daily`, and how messages name it. */
+function daily(run: MutableRun): { template: Record<string, unknown>; where: string } {
+    const scheduleName = (r: MutableResource) => (r.inputs.metadata as { name?: string } | undefined)?.name ?? "";
+    const objects = run.resources.filter((r) => r.type === SCHEDULE && scheduleName(r).endsWith("-daily"));
+    if (objects.length === 1) {
+        const spec = objects[0].inputs.spec as Record<string, unknown>;
+        return { template: spec.template as Record<string, unknown>, where: `schedule ${scheduleName(objects[0])} (Schedule ${objects[0].name})` };
+    }
+    const release = one(run, "kubernetes:helm.sh/v3:Release", "velero-release");
+    const name = String(release.inputs.name);
+    const fullname = name.includes("velero") ? name : `${name}-velero`;
+    return {
+        template: (values(run).schedules.daily as Record<string, unknown>).template as Record<string, unknown>,
+        where: `schedule ${fullname}-daily (${release.name} values schedules.daily)`,
+    };
 }
 
-function locations(run: MutableRun): Record<string, unknown>[] {
-    return values(run).configuration.backupStorageLocation as Record<string, unknown>[];
+/** The read-only location (chart values or a BackupStorageLocation object), how messages name it, and a way to make it writable. */
+function readOnlyLocation(run: MutableRun): { where: string; name: string; makeWritable: () => void } {
+    const release = one(run, "kubernetes:helm.sh/v3:Release", "velero-release");
+    const fromValues = (values(run).configuration.backupStorageLocation as Record<string, unknown>[]).findIndex((l) => l.accessMode === "ReadOnly");
+    if (fromValues >= 0) {
+        const location = (values(run).configuration.backupStorageLocation as Record<string, unknown>[])[fromValues];
+        return { where: `${release.name} values configuration.backupStorageLocation[${fromValues}]`, name: String(location.name), makeWritable: () => (location.accessMode = "ReadWrite") };
+    }
+    const object = run.resources.find((r) => r.type === "kubernetes:velero.io/v1:BackupStorageLocation" && (r.inputs.spec as Record<string, unknown> | undefined)?.accessMode === "ReadOnly");
+    if (object === undefined) {
+        throw new Error("no read-only location");
+    }
+    return {
+        where: `BackupStorageLocation ${object.name}`,
+        name: String((object.inputs.metadata as Record<string, unknown>).name),
+        makeWritable: () => ((object.inputs.spec as Record<string, unknown>).accessMode = "ReadWrite"),
+    };
 }
 
 /** A config override as the engine takes it. */
@@ -136,27 +164,27 @@ const mandatory = (policyName: string, message: string) => ({ policyName, enforc
 export const VARIANTS: readonly Variant[] = [
     // The restore order, judged on the program's own graph once it registers it (the restore-order contract).
     {
-        name: "the drill's Restore no longer waits for the backup-check Job",
+        name: "the drill's Restore no longer waits for the sync barrier",
         stack: "drill",
         kind: "code",
-        needs: [RESTORE, JOB],
+        needs: [RESTORE],
         fault: (run) => {
             const restore = one(run, RESTORE);
             const release = one(run, "kubernetes:helm.sh/v3:Release", "velero-release");
-            for (const job of run.resources.filter((r) => r.type === JOB)) {
-                cutFrom(run, restore, job);
+            for (const barrier of run.resources.filter((r) => r.type === JOB || r.type === "kubernetes:velero.io/v1:BackupStorageLocation")) {
+                cutFrom(run, restore, barrier);
             }
             restore.dependencies.push(release.urn);
         },
         expect: (run) => [
             mandatory(
                 "velero-restore-after-sync-barrier",
-                `A Restore must wait for the sync barrier, a Job that waits until the source location is Available and synced and the backup exists and is Completed: a Restore created before its backup is synced fails validation and is never retried. Found: ${label(one(run, RESTORE))} does not depend on a backup-check Job. Fix: Make the Restore depend on the backup-check Job (dependsOn).`,
+                `A Restore must wait for the sync barrier: a backup-check Job, or the source BackupStorageLocation awaited until it is Available and synced. A Restore created before its backup is synced fails validation and is never retried. Found: ${label(one(run, RESTORE))} depends on neither. Fix: Make the Restore depend on the backup-check Job or on the awaited source BackupStorageLocation (dependsOn).`,
             ),
         ],
     },
     {
-        name: "the drill's Restore is not awaited until Completed",
+        name: "the drill's Restore is not awaited until it has ended",
         stack: "drill",
         kind: "code",
         needs: [RESTORE],
@@ -164,7 +192,7 @@ export const VARIANTS: readonly Variant[] = [
         expect: (run) => [
             mandatory(
                 "velero-restore-after-sync-barrier",
-                `A Restore must be awaited until its phase is Completed, so that what follows starts after the restore has ended. Found: ${label(one(run, RESTORE))} has pulumi.com/waitFor unset. Fix: Annotate it pulumi.com/waitFor: "jsonpath={.status.phase}=Completed" (and no pulumi.com/skipAwait).`,
+                `A Restore must be awaited until it has ended, so that what follows starts after the restore: pulumi.com/waitFor on Completed, or on the terminal phases with the phase checked before anything depends on the restore. Found: ${label(one(run, RESTORE))} has pulumi.com/waitFor unset. Fix: Annotate it pulumi.com/waitFor: "jsonpath={.status.phase}=Completed", or wait for every terminal phase (Completed, PartiallyFailed, Failed, FailedValidation) and check the phase; and no pulumi.com/skipAwait.`,
             ),
         ],
     },
@@ -268,14 +296,17 @@ export const VARIANTS: readonly Variant[] = [
         ],
     },
     {
-        name: "the bucket policy lost its TLS statement",
+        name: "the bucket policy's TLS statement no longer covers the bucket itself",
         stack: "prod",
         kind: "code",
-        fault: (run) => editPolicy(one(run, "aws:s3/bucketPolicy:BucketPolicy", "-vault-policy"), (d) => (d.Statement = d.Statement.filter((s) => s.Sid !== "DenyInsecureTransport"))),
+        fault: (run) =>
+            editPolicy(one(run, "aws:s3/bucketPolicy:BucketPolicy", "-vault-policy"), (d) => {
+                d.Statement.find((s) => s.Sid === "DenyInsecureTransport")!.Resource = `${BUCKET}/*`;
+            }),
         expect: [
             mandatory(
                 "vault-bucket-tls-only",
-                `A vault bucket's policy must deny every request made without TLS. Found: BucketPolicy gitops-dr-prod-vault-policy does not deny s3:GetObject on ${BUCKET}/any-object, s3:ListBucket on ${BUCKET} over plain HTTP. Fix: Add a statement denying s3:* on the bucket and its objects to Principal "*" when aws:SecureTransport is "false" (components/iam.ts bucketPolicy does).`,
+                `A vault bucket's policy must deny every request made without TLS. Found: BucketPolicy gitops-dr-prod-vault-policy does not deny s3:ListBucket on ${BUCKET} over plain HTTP. Fix: Add a statement denying s3:* on the bucket and its objects to Principal "*" when aws:SecureTransport is "false" (components/iam.ts bucketPolicy does).`,
             ),
         ],
     },
@@ -356,10 +387,10 @@ export const VARIANTS: readonly Variant[] = [
         stack: "prod",
         kind: "config",
         config: { backupSchedule: "0 2 * * 0" },
-        expect: [
+        expect: (run) => [
             mandatory(
                 "velero-schedule-frequency",
-                "A protect stack must back up at least every 24h. Found: schedule velero-daily (gitops-dr-prod-velero-release values schedules.daily) runs only every 168h (7 days). Fix: Set gitops-dr:backupSchedule to a cron expression that runs at least every 24h, or raise this policy's maxBackupIntervalHours.",
+                `A protect stack must back up at least every 24h. Found: ${daily(run).where} runs only every 168h (7 days). Fix: Set gitops-dr:backupSchedule to a cron expression that runs at least every 24h, or raise this policy's maxBackupIntervalHours.`,
             ),
         ],
     },
@@ -367,11 +398,11 @@ export const VARIANTS: readonly Variant[] = [
         name: "the schedule stopped covering Secrets",
         stack: "prod",
         kind: "code",
-        fault: (run) => (dailyTemplate(run).includedResources = ["persistentvolumes", "persistentvolumeclaims"]),
-        expect: [
+        fault: (run) => (daily(run).template.includedResources = ["persistentvolumes", "persistentvolumeclaims"]),
+        expect: (run) => [
             mandatory(
                 "velero-schedule-resources",
-                "Every backup schedule must back up PersistentVolumes, PersistentVolumeClaims and Secrets, the data Argo CD cannot rebuild. Found: schedule velero-daily (gitops-dr-prod-velero-release values schedules.daily) does not include Secrets in includedResources. Fix: List persistentvolumes, persistentvolumeclaims and secrets in the template's includedResources, exclude none of them, and leave includeClusterResources unset or true (gitops-dr's schedules do).",
+                `Every backup schedule must back up PersistentVolumes, PersistentVolumeClaims and Secrets, the data Argo CD cannot rebuild. Found: ${daily(run).where} does not include Secrets in includedResources. Fix: List persistentvolumes, persistentvolumeclaims and secrets in the template's includedResources, exclude none of them, and leave includeClusterResources unset or true (gitops-dr's schedules do).`,
             ),
         ],
     },
@@ -379,11 +410,11 @@ export const VARIANTS: readonly Variant[] = [
         name: "the schedule no longer moves snapshot data",
         stack: "prod",
         kind: "code",
-        fault: (run) => (dailyTemplate(run).snapshotMoveData = false),
-        expect: [
+        fault: (run) => (daily(run).template.snapshotMoveData = false),
+        expect: (run) => [
             mandatory(
                 "velero-schedule-volume-data",
-                "Every backup schedule must save volume data: CSI snapshots moved into the vault by the data mover, or native snapshots. Found: schedule velero-daily (gitops-dr-prod-velero-release values schedules.daily) neither moves snapshot data (snapshotMoveData) nor has a volume snapshot location. Fix: Set gitops-dr:volumeDataMode to dataMover (snapshotMoveData: true), or to nativeSnapshots.",
+                `Every backup schedule must save volume data: CSI snapshots moved into the vault by the data mover, or native snapshots. Found: ${daily(run).where} neither moves snapshot data (snapshotMoveData) nor has a volume snapshot location. Fix: Set gitops-dr:volumeDataMode to dataMover (snapshotMoveData: true), or to nativeSnapshots.`,
             ),
         ],
     },
@@ -391,11 +422,11 @@ export const VARIANTS: readonly Variant[] = [
         name: "the schedule keeps backups longer than the lock",
         stack: "prod",
         kind: "code",
-        fault: (run) => (dailyTemplate(run).ttl = "2160h"),
-        expect: [
+        fault: (run) => (daily(run).template.ttl = "2160h"),
+        expect: (run) => [
             mandatory(
                 "velero-schedule-ttl-within-lock",
-                "A backup must stay locked for as long as Velero keeps it: no schedule's TTL may exceed the vault's default retention. Found: schedule velero-daily (gitops-dr-prod-velero-release values schedules.daily) keeps backups 2160h (90 days), the vault locks them 31 days. Fix: Lower the TTL (gitops-dr:backupTtl, gitops-dr:weeklyBackupTtl, gitops-dr:monthlyBackupTtl) to at most 744h, or raise gitops-dr:lockDays.",
+                `A backup must stay locked for as long as Velero keeps it: no schedule's TTL may exceed the vault's default retention. Found: ${daily(run).where} keeps backups 2160h (90 days), the vault locks them 31 days. Fix: Lower the TTL (gitops-dr:backupTtl, gitops-dr:weeklyBackupTtl, gitops-dr:monthlyBackupTtl) to at most 744h, or raise gitops-dr:lockDays.`,
             ),
         ],
     },
@@ -403,11 +434,11 @@ export const VARIANTS: readonly Variant[] = [
         name: "the schedule backs up kube-system",
         stack: "prod",
         kind: "code",
-        fault: (run) => (dailyTemplate(run).excludedNamespaces = ["velero", "argocd"]),
-        expect: [
+        fault: (run) => (daily(run).template.excludedNamespaces = ["velero", "argocd"]),
+        expect: (run) => [
             mandatory(
                 "velero-schedule-excluded-namespaces",
-                "Every backup schedule must exclude kube-system: restoring a cluster's own system objects into a new cluster breaks it. Found: schedule velero-daily (gitops-dr-prod-velero-release values schedules.daily) does not exclude kube-system. Fix: Add them to the template's excludedNamespaces (gitops-dr always excludes kube-system, kube-public, kube-node-lease, Velero's and Argo CD's namespaces; gitops-dr:excludedNamespaces adds more).",
+                `Every backup schedule must exclude kube-system: restoring a cluster's own system objects into a new cluster breaks it. Found: ${daily(run).where} does not exclude kube-system. Fix: Add them to the template's excludedNamespaces (gitops-dr always excludes kube-system, kube-public, kube-node-lease, Velero's and Argo CD's namespaces; gitops-dr:excludedNamespaces adds more).`,
             ),
         ],
     },
@@ -459,11 +490,11 @@ export const VARIANTS: readonly Variant[] = [
         name: "the drill's location can write",
         stack: "drill",
         kind: "code",
-        fault: (run) => (locations(run)[0].accessMode = "ReadWrite"),
-        expect: [
+        fault: (run) => readOnlyLocation(run).makeWritable(),
+        expect: (run) => [
             mandatory(
                 "velero-drill-read-only",
-                "A drill must only read the vault: every backup storage location must be ReadOnly and there must be no backup schedule. Found: location source (gitops-dr-drill-velero-release values configuration.backupStorageLocation[0]) has accessMode ReadWrite. Fix: Set accessMode: ReadOnly; a drill has only the read-only source location (gitops-dr:mode drill).",
+                `A drill must only read the vault: every backup storage location must be ReadOnly and there must be no backup schedule. Found: location ${readOnlyLocation(run).name} (${readOnlyLocation(run).where}) has accessMode ReadWrite. Fix: Set accessMode: ReadOnly; a drill has only the read-only source location (gitops-dr:mode drill).`,
             ),
         ],
     },
@@ -471,11 +502,11 @@ export const VARIANTS: readonly Variant[] = [
         name: "the recovery's source location can write",
         stack: "recover",
         kind: "code",
-        fault: (run) => (locations(run)[1].accessMode = "ReadWrite"),
-        expect: [
+        fault: (run) => readOnlyLocation(run).makeWritable(),
+        expect: (run) => [
             mandatory(
                 "velero-recover-source-read-only",
-                "A recovery must only read the lost cluster's backups: every backup storage location but its own default one must be ReadOnly, and its own must write under a prefix of its own. Found: location source (gitops-dr-recover-velero-release values configuration.backupStorageLocation[1]) is not the default location and has accessMode ReadWrite. Fix: Set accessMode: ReadOnly on it (gitops-dr's source location is).",
+                `A recovery must only read the lost cluster's backups: every backup storage location but its own default one must be ReadOnly, and its own must write under a prefix of its own. Found: location ${readOnlyLocation(run).name} (${readOnlyLocation(run).where}) is not the default location and has accessMode ReadWrite. Fix: Set accessMode: ReadOnly on it (gitops-dr's source location is).`,
             ),
         ],
     },

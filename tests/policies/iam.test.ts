@@ -153,6 +153,12 @@ describe("policy iam-restore-role-read-only", () => {
         ]);
     });
 
+    it("asks about adding kopia blobs under the source prefix unless allowKopiaBlobWrites is set", async () => {
+        const stack = withStatement(drill, N.restorerPolicy, restorerDocument("prod-eu-1"), { Sid: "AddKopiaBlobs", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: `${vault}/prod-eu-1/kopia/*` });
+        assert.deepEqual(await messages(stack, iamRestoreRoleReadOnly), [`${must} Found: Role velero-iam-role can s3:PutObject on ${content}. Fix: ${fix}`]);
+        assert.deepEqual((await violationsOf(stack, iamRestoreRoleReadOnly, { "iam-restore-role-read-only": { allowKopiaBlobWrites: true } })).map((v) => v.message), []);
+    });
+
     it("evaluates a static-key user in a drill", async () => {
         const stack = withStatement(withoutRole(drill), N.restorerPolicy, restorerDocument("prod-eu-1"), { Effect: "Allow", Action: "s3:DeleteObject", Resource: `${vault}/*` });
         assert.deepEqual(await messages(stack, iamRestoreRoleReadOnly), [

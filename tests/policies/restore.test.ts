@@ -30,8 +30,20 @@ const restoreSpec = (stack: FixtureStack, spec: Record<string, unknown>) => stac
 const veleroUrn = drill.urnOf(FIXTURE_TYPES.release, N.velero);
 
 describe("policy velero-restore-after-sync-barrier", () => {
+    const barrierMust =
+        "A Restore must wait for the sync barrier: a backup-check Job, or the source BackupStorageLocation awaited until it is Available and synced. A Restore created before its backup is synced fails validation and is never retried.";
     const awaited = (found: string) =>
-        `A Restore must be awaited until its phase is Completed, so that what follows starts after the restore has ended. Found: ${found}. Fix: Annotate it pulumi.com/waitFor: "jsonpath={.status.phase}=Completed" (and no pulumi.com/skipAwait).`;
+        `A Restore must be awaited until it has ended, so that what follows starts after the restore: pulumi.com/waitFor on Completed, or on the terminal phases with the phase checked before anything depends on the restore. Found: ${found}. Fix: Annotate it pulumi.com/waitFor: "jsonpath={.status.phase}=Completed", or wait for every terminal phase (Completed, PartiallyFailed, Failed, FailedValidation) and check the phase; and no pulumi.com/skipAwait.`;
+    /** The drill with the source location as its barrier instead of the Job, as the program may build it. */
+    const locationBarrier = (waitFor: string | undefined) => {
+        const withLocation = drill.add(
+            "kubernetes:velero.io/v1:BackupStorageLocation",
+            "source-location",
+            { metadata: { name: "source", namespace: "velero", annotations: waitFor === undefined ? {} : { "pulumi.com/waitFor": waitFor } }, spec: { provider: "aws", accessMode: "ReadOnly", objectStorage: { bucket: "acme-gitops-dr-vault", prefix: "prod-eu-1" } } },
+            { dependsOn: [veleroUrn] },
+        );
+        return withLocation.without(N.check).with(N.restore, (r) => (r.dependencies = [withLocation.urnOf("kubernetes:velero.io/v1:BackupStorageLocation", "source-location")]));
+    };
 
     it("passes the compliant recover and drill stacks, and does not apply to protect", async () => {
         for (const stack of [recover, drill, protect]) {
@@ -41,32 +53,42 @@ describe("policy velero-restore-after-sync-barrier", () => {
 
     it("reports a recovery or drill without a Restore", async () => {
         assert.deepEqual(await messages(drill.without(N.restore), veleroRestoreAfterSyncBarrier), [
-            "A drill stack must restore the backups with a Restore that waits for the backup sync and is awaited until Completed. Found: no Restore in this drill stack. Fix: Register the restore sequence (gitops-dr does in recover and drill mode): a backup-check Job, then a velero.io/v1 Restore depending on it.",
+            "A drill stack must restore the backups with a Restore that waits for the backup sync and is awaited until it has ended. Found: no Restore in this drill stack. Fix: Register the restore sequence (gitops-dr does in recover and drill mode): the sync barrier, then a velero.io/v1 Restore depending on it.",
         ]);
     });
 
-    it("reports a Restore that does not wait for the backup-check Job", async () => {
+    it("reports a Restore that waits for no sync barrier", async () => {
         const stack = drill.with(N.restore, (r) => (r.dependencies = [veleroUrn]));
         assert.deepEqual(await messages(stack, veleroRestoreAfterSyncBarrier), [
-            "A Restore must wait for the sync barrier, a Job that waits until the source location is Available and synced and the backup exists and is Completed: a Restore created before its backup is synced fails validation and is never retried. Found: Restore restore does not depend on a backup-check Job. Fix: Make the Restore depend on the backup-check Job (dependsOn).",
+            `${barrierMust} Found: Restore restore depends on neither. Fix: Make the Restore depend on the backup-check Job or on the awaited source BackupStorageLocation (dependsOn).`,
         ]);
     });
 
     it("reports a barrier Job that Pulumi is told not to await", async () => {
         const stack = drill.with(N.check, (r) => annotate(r, "pulumi.com/skipAwait", "true"));
         assert.deepEqual(await messages(stack, veleroRestoreAfterSyncBarrier), [
-            'The sync barrier must be awaited: Pulumi waits for a Job to complete unless told not to. Found: Restore restore waits for Job restore-backup-check, annotated pulumi.com/skipAwait: "true". Fix: Remove the pulumi.com/skipAwait annotation from the Job.',
+            `${barrierMust} Found: Restore restore waits for Job restore-backup-check, annotated pulumi.com/skipAwait: "true", so Pulumi does not wait for it to complete. Fix: Remove the pulumi.com/skipAwait annotation from the Job.`,
+        ]);
+    });
+
+    it("accepts the source location awaited until Available and synced as the barrier", async () => {
+        assert.deepEqual(await messages(locationBarrier(JSON.stringify(["jsonpath={.status.phase}=Available", "jsonpath={.status.lastSyncedTime}"])), veleroRestoreAfterSyncBarrier), []);
+    });
+
+    it("reports a source location that is not awaited until it has synced", async () => {
+        assert.deepEqual(await messages(locationBarrier("jsonpath={.status.phase}=Available"), veleroRestoreAfterSyncBarrier), [
+            `${barrierMust} Found: Restore restore waits for BackupStorageLocation source-location (pulumi.com/waitFor "jsonpath={.status.phase}=Available"), which is not awaited until Available and synced. Fix: Annotate the location pulumi.com/waitFor: '["jsonpath={.status.phase}=Available", "jsonpath={.status.lastSyncedTime}"]'.`,
         ]);
     });
 
     it("reports a Restore that does not wait for Velero's release", async () => {
         const stack = recover.with(N.check, (r) => (r.dependencies = []));
         assert.deepEqual(await messages(stack, veleroRestoreAfterSyncBarrier), [
-            "A Restore must wait for Velero's Helm release, which installs its CRDs and server. Found: Restore restore does not depend on Release velero-release. Fix: Make the Restore, or the backup-check Job it depends on, depend on the Velero release.",
+            "A Restore must wait for Velero's Helm release, which installs its CRDs and server. Found: Restore restore does not depend on Release velero-release. Fix: Make the Restore, or the sync barrier it depends on, depend on the Velero release.",
         ]);
     });
 
-    it("reports a Restore that is not awaited until Completed", async () => {
+    it("reports a Restore that is not awaited until it has ended", async () => {
         assert.deepEqual(await messages(drill.with(N.restore, (r) => annotate(r, "pulumi.com/waitFor", undefined)), veleroRestoreAfterSyncBarrier), [awaited("Restore restore has pulumi.com/waitFor unset")]);
         assert.deepEqual(await messages(drill.with(N.restore, (r) => annotate(r, "pulumi.com/waitFor", "condition=Ready")), veleroRestoreAfterSyncBarrier), [
             awaited('Restore restore has pulumi.com/waitFor "condition=Ready"'),
@@ -74,6 +96,13 @@ describe("policy velero-restore-after-sync-barrier", () => {
         assert.deepEqual(await messages(drill.with(N.restore, (r) => annotate(r, "pulumi.com/skipAwait", "true")), veleroRestoreAfterSyncBarrier), [
             awaited('Restore restore is annotated pulumi.com/skipAwait: "true"'),
         ]);
+    });
+
+    it("accepts a wait for every terminal phase, and not one that also ends on a running phase", async () => {
+        const terminal = "jsonpath={.status[?@ == 'Completed' || @ == 'PartiallyFailed' || @ == 'Failed' || @ == 'FailedValidation']}";
+        assert.deepEqual(await messages(drill.with(N.restore, (r) => annotate(r, "pulumi.com/waitFor", terminal)), veleroRestoreAfterSyncBarrier), []);
+        const running = "jsonpath={.status[?@ == 'Completed' || @ == 'InProgress']}";
+        assert.deepEqual(await messages(drill.with(N.restore, (r) => annotate(r, "pulumi.com/waitFor", running)), veleroRestoreAfterSyncBarrier), [awaited(`Restore restore has pulumi.com/waitFor "${running}"`)]);
     });
 
     it("accepts waitFor as a JSON list of conditions that includes Completed, and a barrier reached through another resource", async () => {
