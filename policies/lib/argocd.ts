@@ -29,12 +29,6 @@ export const REQUIRED_EXCLUSIONS: readonly GroupKind[] = [
     { group: "velero.io", kind: "Restore" },
 ];
 
-/** The claims and secrets a brand-new app needs Argo CD to create once (the new-app volumes switch). */
-export const NEW_APP_KINDS: readonly GroupKind[] = [
-    { group: "", kind: "PersistentVolumeClaim" },
-    { group: "", kind: "Secret" },
-];
-
 /**
  * The exclusions the argo-cd chart 10.1.1 sets by default (`configs.cm."resource.exclusions"` in its
  * values.yaml). Setting the key replaces the whole list, so each of these must be carried over.
@@ -149,9 +143,7 @@ export function isCascadeFinalizer(finalizer: string): boolean {
     return finalizer === "resources-finalizer.argocd.argoproj.io" || finalizer.startsWith("resources-finalizer.argocd.argoproj.io/");
 }
 
-/**
- * The stack output through which a stack says that the new-app volumes switch is on: Argo CD may then create
- * PersistentVolumeClaims and Secrets (a brand-new app's, DESIGN §5). CONTRACT ASSUMPTION: the name and shape
- * (a boolean output) are this pack's proposal until the program defines the switch.
- */
-export const NEW_APP_VOLUMES_OUTPUT = "newAppVolumes";
+/** The stack output listing the Applications allowed a first install (gitops-dr:newAppVolumes) while the switch is on. */
+export const FIRST_INSTALL_APPS_OUTPUT = "argoCdFirstInstallApps";
+/** The label of a seed Application, the one that creates a named app's claims and Secrets once. */
+export const SEED_OF_LABEL = "gitops-dr/seed-of";

@@ -1,15 +1,6 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 
-import {
-    CHART_DEFAULT_EXCLUSIONS,
-    NEW_APP_KINDS,
-    NEW_APP_VOLUMES_OUTPUT,
-    REQUIRED_EXCLUSIONS,
-    excludes,
-    exclusionsYaml,
-    parseExclusions,
-    showGroupKind,
-} from "../lib/argocd";
+import { CHART_DEFAULT_EXCLUSIONS, REQUIRED_EXCLUSIONS, excludes, exclusionsYaml, parseExclusions, showGroupKind } from "../lib/argocd";
 import { label, violation } from "../lib/message";
 import { onStack } from "../lib/policy";
 import { list } from "../lib/values";
@@ -17,9 +8,10 @@ import { releasesOf, valuesOf } from "../lib/velero";
 
 /**
  * Argo CD leaves what Velero restores alone (DESIGN §5): `resource.exclusions` covers PVs, PVCs, Secrets and
- * Velero's Backups and Restores, and, because setting the key replaces the chart's list, still covers the
- * chart's defaults. While the new-app volumes switch is on, PVCs and Secrets may be managed
- * (argocd-new-app-volumes-switch advises turning it off).
+ * Velero's Backups and Restores on the cluster Argo CD runs in, and, because setting the key replaces the
+ * chart's list, still covers the chart's defaults. An entry scoped by `clusters` counts when it covers the
+ * in-cluster server, so the first-install switch (a second registration of the cluster under another URL)
+ * keeps passing.
  */
 export const argocdResourceExclusions: StackValidationPolicy = {
     name: "argocd-resource-exclusions",
@@ -27,8 +19,6 @@ export const argocdResourceExclusions: StackValidationPolicy = {
     enforcementLevel: "mandatory",
     validateStack: onStack(({ view }, report) => {
         const must = "Argo CD must not manage what Velero restores: configs.cm[\"resource.exclusions\"] must exclude PersistentVolumes, PersistentVolumeClaims, Secrets and Velero's Backups and Restores, and keep the argo-cd chart's default exclusions, which setting the key replaces.";
-        const switchOn = view.outputs()[NEW_APP_VOLUMES_OUTPUT] === true;
-        const required = REQUIRED_EXCLUSIONS.filter((gk) => !(switchOn && NEW_APP_KINDS.some((n) => n.group === gk.group && n.kind === gk.kind)));
         for (const release of releasesOf(view, "argo-cd")) {
             const yaml = exclusionsYaml(valuesOf(release));
             if (yaml === undefined) {
@@ -49,7 +39,7 @@ export const argocdResourceExclusions: StackValidationPolicy = {
                 report(violation(must, `${label(release)}'s resource.exclusions is not a list of filters: ${(e as Error).message}`, "Write it as a YAML list of {apiGroups, kinds, clusters} filters."), release.urn);
                 continue;
             }
-            const missing = required.filter((gk) => !excludes(exclusions, gk)).map(showGroupKind);
+            const missing = REQUIRED_EXCLUSIONS.filter((gk) => !excludes(exclusions, gk)).map(showGroupKind);
             if (missing.length > 0) {
                 report(violation(must, `${label(release)}'s resource.exclusions does not exclude ${list(missing)}`, "Add filters for them (apiGroups and kinds, no clusters, labels or selector)."), release.urn);
             }

@@ -86,12 +86,10 @@ describe("policy argocd-resource-exclusions", () => {
         ]);
     });
 
-    it("lets PersistentVolumeClaims and Secrets be managed while the new-app volumes switch is on, never PersistentVolumes", async () => {
-        const yaml = replaceEntry("PersistentVolume,", '- apiGroups: [""]\n  kinds: [PersistentVolume]\n');
-        const switched = withExclusions(protect, yaml).with("gitops-dr-protect", (r) => (r.props.newAppVolumes = true));
-        assert.deepEqual(await messages(switched, argocdResourceExclusions), []);
-        const noPv = withExclusions(switched, replaceEntry("PersistentVolume,", ""));
-        assert.deepEqual(await messages(noPv, argocdResourceExclusions), [`${must} Found: Release argocd-release's resource.exclusions does not exclude PersistentVolume. Fix: ${addFix}`]);
+    it("counts an exclusion scoped to every real cluster, as while the first-install switch is on", async () => {
+        // The switch registers the cluster a second time as HTTPS://kubernetes.default.svc; globs are case-sensitive.
+        const scoped = replaceEntry("PersistentVolume,", '- apiGroups: [""]\n  kinds: [PersistentVolume, PersistentVolumeClaim, Secret]\n  clusters: ["https://*", "http://*"]\n');
+        assert.deepEqual(await messages(withExclusions(protect, scoped), argocdResourceExclusions), []);
     });
 });
 
@@ -140,21 +138,26 @@ describe("policy argocd-app-no-cascade-delete", () => {
 });
 
 describe("policy argocd-new-app-volumes-switch (advisory)", () => {
+    const advice = (apps: string) =>
+        `The new-app volumes switch should be on only while a new app's claims and secrets are created: while it is on, Argo CD may create PersistentVolumeClaims and Secrets for those apps. Found: the switch is on for ${apps}. Fix: Once their claims and Secrets exist, turn it off: pulumi config rm gitops-dr:newAppVolumes, then pulumi up.`;
+
     it("is quiet while the switch is off", async () => {
-        assert.deepEqual(await messages(protect, argocdNewAppVolumesSwitch), []);
+        for (const stack of [protect, recover, drill]) {
+            assert.deepEqual(await messages(stack, argocdNewAppVolumesSwitch), []);
+        }
     });
 
-    it("advises turning the switch off", async () => {
-        const stack = protect.with("gitops-dr-protect", (r) => (r.props.newAppVolumes = true));
+    it("advises turning the switch off, read from the stack output", async () => {
+        const stack = protect.with("gitops-dr-protect", (r) => (r.props.argoCdFirstInstallApps = ["shop", "billing"]));
         const violations = await violationsOf(stack, argocdNewAppVolumesSwitch);
         assert.deepEqual(
             violations.map((v) => [v.enforcementLevel, v.message]),
-            [
-                [
-                    "advisory",
-                    "The new-app volumes switch should be on only while a new app's claims and secrets are created: while it is on, Argo CD manages every PersistentVolumeClaim and Secret, and can prune or overwrite restored ones. Found: the stack output newAppVolumes is true. Fix: Turn the switch off again once the new app has synced.",
-                ],
-            ],
+            [["advisory", advice("billing and shop")]],
         );
+    });
+
+    it("and from the seed Applications the switch registers", async () => {
+        const stack = protect.add(FIXTURE_TYPES.application, "seed-shop", { metadata: { name: "gitops-dr-seed-shop", namespace: "argocd", labels: { "gitops-dr/seed-of": "shop" } }, spec: {} });
+        assert.deepEqual(await messages(stack, argocdNewAppVolumesSwitch), [advice("shop")]);
     });
 });
