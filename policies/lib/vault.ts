@@ -1,0 +1,85 @@
+/**
+ * The vault's buckets and the resources that configure them. With `@pulumi/aws` 7 each bucket setting is a
+ * resource of its own whose `bucket` input names the bucket (DESIGN §6); a setting belongs to a bucket when
+ * that input came from the bucket resource (its property dependency) or names the same bucket.
+ */
+import { T } from "./types";
+import { Node, StackView } from "./view";
+import { Json, arr, at, num, obj, str } from "./values";
+
+/** Every bucket of the stack: gitops-dr creates none but the vault and its replica. */
+export function buckets(view: StackView): Node[] {
+    return view.ofType(T.bucket);
+}
+
+/** The bucket's name as other resources refer to it: its `bucket` input (the id gitops-dr passes on is the name). */
+export function bucketName(bucket: Node): string | undefined {
+    return str(bucket.props.bucket) ?? str(bucket.props.id);
+}
+
+/** Whether a setting resource configures `bucket`. */
+export function configures(setting: Node, bucket: Node): boolean {
+    if ((setting.propertyDependencies.bucket ?? []).includes(bucket.urn)) {
+        return true;
+    }
+    const name = bucketName(bucket);
+    return name !== undefined && str(setting.props.bucket) === name;
+}
+
+/** The settings of one kind that configure `bucket`. */
+export function settingsOf(view: StackView, bucket: Node, token: readonly string[]): Node[] {
+    return view.ofType(token).filter((s) => configures(s, bucket));
+}
+
+/** The default retention of an Object Lock configuration, in days (`years` count 365 days, as S3 counts them). */
+export function retentionDays(lock: Node): number | undefined {
+    const retention = obj(at(lock.props, "rule", "defaultRetention"));
+    if (retention === undefined) {
+        return undefined;
+    }
+    const days = num(retention.days);
+    const years = num(retention.years);
+    return days ?? (years === undefined ? undefined : years * 365);
+}
+
+/** The default retention mode of an Object Lock configuration. */
+export function retentionMode(lock: Node): string | undefined {
+    return str(at(lock.props, "rule", "defaultRetention", "mode"));
+}
+
+/** The shortest default retention configured for `bucket` in this stack, or undefined when it has none. */
+export function bucketRetentionDays(view: StackView, bucket: Node): number | undefined {
+    const days = settingsOf(view, bucket, T.objectLock)
+        .filter((l) => str(l.props.objectLockEnabled) === "Enabled")
+        .map(retentionDays)
+        .filter((d): d is number => d !== undefined);
+    return days.length === 0 ? undefined : Math.min(...days);
+}
+
+/** The rules of a lifecycle configuration that are switched on. */
+export function enabledRules(lifecycle: Node): Json[] {
+    return (arr(lifecycle.props.rules) ?? []).map(obj).filter((r): r is Json => r !== undefined && str(r.status) === "Enabled");
+}
+
+/**
+ * Whether a lifecycle rule applies to every object: no filter, an empty filter, or an empty prefix. A rule
+ * limited to a prefix or tag leaves the rest of the vault growing.
+ */
+export function coversWholeBucket(rule: Json): boolean {
+    const prefix = str(rule.prefix);
+    if (prefix !== undefined && prefix !== "") {
+        return false;
+    }
+    const filter = obj(rule.filter);
+    if (filter === undefined) {
+        return true;
+    }
+    const filterPrefix = str(filter.prefix);
+    return (
+        (filterPrefix === undefined || filterPrefix === "") &&
+        filter.tag === undefined &&
+        filter.and === undefined &&
+        filter.objectSizeGreaterThan === undefined &&
+        filter.objectSizeLessThan === undefined
+    );
+}

@@ -1,0 +1,57 @@
+import type { StackValidationPolicy } from "@pulumi/policy";
+
+import { Request, evaluate, partitionOf, principals, showRequests } from "../lib/iam";
+import { violation } from "../lib/message";
+import { onStack } from "../lib/policy";
+import { bucketName, buckets } from "../lib/vault";
+
+/** Requests that lift the lock on, or change the protection of, a vault bucket. */
+export function lockBypassRequests(bucketArn: string): Request[] {
+    const object = `${bucketArn}/any-prefix/backups/any-backup/any-backup.tar.gz`;
+    return [
+        { action: "s3:BypassGovernanceRetention", resource: object },
+        { action: "s3:PutObjectRetention", resource: object },
+        { action: "s3:DeleteObjectVersion", resource: object },
+        { action: "s3:PutBucketObjectLockConfiguration", resource: bucketArn },
+        { action: "s3:PutLifecycleConfiguration", resource: bucketArn },
+        { action: "s3:PutBucketVersioning", resource: bucketArn },
+        { action: "s3:PutBucketPolicy", resource: bucketArn },
+        { action: "s3:DeleteBucketPolicy", resource: bucketArn },
+        { action: "s3:DeleteBucket", resource: bucketArn },
+    ];
+}
+
+/**
+ * No principal of the stack can lift Object Lock or weaken the vault: evaluated request by request against
+ * everything each principal holds.
+ */
+export const iamRoleNoLockBypass: StackValidationPolicy = {
+    name: "iam-role-no-lock-bypass",
+    description: "Checks, by evaluating requests, that no role or user policy of the stack can bypass Object Lock, delete object versions or change the vault's lock, lifecycle, versioning or bucket policy.",
+    enforcementLevel: "mandatory",
+    validateStack: onStack(async ({ view, locations, args }, report) => {
+        const names = [...new Set([...locations.map((l) => l.bucket), ...buckets(view).map(bucketName)].filter((b): b is string => b !== undefined))];
+        if (names.length === 0) {
+            args.notApplicable("the stack names no vault bucket");
+        }
+        const must = "No role or IAM user of the stack may lift Object Lock, delete object versions or change the vault's protection: backups must outlive every credential.";
+        for (const principal of principals(view)) {
+            if (principal.external.length > 0 || principal.unreadable.length > 0) {
+                report(
+                    violation(
+                        must,
+                        `${principal.label} holds ${[...principal.external, ...principal.unreadable].join(", ")}, which the pack cannot read`,
+                        "Define every policy the role holds in the stack, as a valid JSON document (aws.iam.Policy), so it can be evaluated.",
+                    ),
+                );
+            }
+            const partition = partitionOf(principal.documents);
+            const result = await evaluate(principal, names.flatMap((b) => lockBypassRequests(`arn:${partition}:s3:::${b}`)));
+            if (result.error !== undefined) {
+                report(violation(must, `${principal.label}'s policies cannot be evaluated: ${result.error}`, "Fix the policy documents so that they are valid IAM policies."));
+            } else if (result.allowed.length > 0) {
+                report(violation(must, `${principal.label} can ${showRequests(result.allowed)}`, "Remove these actions from its policies; only the account's administrators should hold them."));
+            }
+        }
+    }),
+};

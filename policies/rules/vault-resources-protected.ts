@@ -1,0 +1,42 @@
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+
+import { label, violation } from "../lib/message";
+import { T, isType } from "../lib/types";
+import type { GateResourceOptions } from "../lib/view";
+
+const VAULT_TYPES = [...T.bucket, ...T.objectLock, ...T.kmsKey];
+
+/**
+ * `protect` and `retainOnDelete` on the vault's bucket, lock configuration and keys. The engine does not pass
+ * `retainOnDelete` to analyzers (pulumi `analyzer.proto`, `AnalyzerResourceOptions`), so under `pulumi
+ * preview --policy-pack` only `protect` can be judged; the offline gate judges both.
+ */
+export const vaultResourcesProtected: ResourceValidationPolicy = {
+    name: "vault-resources-protected",
+    description: "Checks that the vault's buckets, Object Lock configurations and KMS keys are protected and retained on delete.",
+    enforcementLevel: "mandatory",
+    validateResource: (args, report) => {
+        if (!isType(args.type, VAULT_TYPES)) {
+            return;
+        }
+        const opts: GateResourceOptions = args.opts;
+        if (opts.protect !== true) {
+            report(
+                violation(
+                    "The vault's buckets, Object Lock configurations and KMS keys must be protected, so that pulumi destroy refuses to delete them.",
+                    `${label(args)} has protect false`,
+                    "Create it with the resource option protect: true (gitops-dr's BackupVault does).",
+                ),
+            );
+        }
+        if (opts.retainOnDelete === false) {
+            report(
+                violation(
+                    "The vault's buckets, Object Lock configurations and KMS keys must be retained on delete, so that even an unprotected destroy leaves them in AWS.",
+                    `${label(args)} has retainOnDelete false`,
+                    "Create it with the resource option retainOnDelete: true (gitops-dr's BackupVault does).",
+                ),
+            );
+        }
+    },
+};
