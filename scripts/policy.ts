@@ -16,16 +16,13 @@ import { analyzedResources } from "../policies/gate/recording";
 import { formatTable } from "../policies/gate/table";
 import { POLICIES } from "../policies/policies";
 import { ProgramRun, RunOptions, runProgram } from "../tests/engine";
-import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "../tests/fixtures";
+import { STACK_REFERENCES, STACK_SECRETS } from "../tests/fixtures";
+import { STACKS, stackRunOptions } from "./stacks";
 
 const ROOT = path.resolve(__dirname, "..");
 
 /** The stacks the repository ships, as the gate runs them: the secrets and source-stack outputs they need. */
-export const GATED_STACKS: Readonly<Record<string, RunOptions>> = {
-    prod: { stack: "prod", secrets: STACK_SECRETS },
-    drill: { stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES },
-    recover: { stack: "recover", config: RECOVER_CONFIG, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES },
-};
+export const GATED_STACKS: Readonly<Record<string, RunOptions>> = Object.fromEntries(Object.entries(STACKS).map(([name, spec]) => [name, stackRunOptions(spec)]));
 
 /** How the gate runs a stack: a shipped one as above, another from its stack file. */
 export function runOptionsFor(stack: string): RunOptions {

@@ -21,8 +21,12 @@ export const DEFAULTS = {
     maxBackupIntervalHours: 24,
     /** Namespaces every backup schedule must exclude. */
     requiredExcludedNamespaces: ["kube-system"] as readonly string[],
-    /** Whether a recovery or drill role may add objects under `<sourcePrefix>/kopia/`. */
-    allowKopiaBlobWrites: false,
+    /**
+     * Whether a recovery or drill role may add objects under `<sourcePrefix>/kopia/`. On by default: a data-mover
+     * restore needs it (kopia compacts manifests on open, and Velero never opens kopia read-only), and it is
+     * additive; turn it off to flag any such grant.
+     */
+    allowKopiaBlobWrites: true,
 };
 
 export type Thresholds = typeof DEFAULTS;

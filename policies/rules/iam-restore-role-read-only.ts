@@ -49,7 +49,7 @@ export const iamRestoreRoleReadOnly: StackValidationPolicy = {
                     violation(
                         must,
                         `${principal.label} can ${showRequests(result.allowed)}`,
-                        "Grant it only s3:GetObject under the source prefix and s3:PutObject under <prefix>/restores/ (components/iam.ts restorerPolicy); its own writes belong under its own prefix (gitops-dr:prefix).",
+                        "Grant it only s3:GetObject under the source prefix, s3:PutObject and s3:DeleteObject under <prefix>/restores/ and s3:PutObject under <prefix>/kopia/ (components/iam.ts restorerPolicy); its own writes belong under its own prefix (gitops-dr:prefix).",
                     ),
                 );
             }

@@ -482,7 +482,7 @@ export const VARIANTS: readonly Variant[] = [
         expect: [
             mandatory(
                 "iam-restore-role-read-only",
-                `A recovery or drill role must not be able to delete or overwrite the backups it restores from. Found: Role gitops-dr-drill-velero-iam-role can s3:DeleteObject on ${BUCKET}/prod-eu-1/backups/daily-20250101020000/velero-backup.json, s3:DeleteObject on ${BUCKET}/prod-eu-1/kopia/default/p0123456789abcdef0123456789abcdef. Fix: Grant it only s3:GetObject under the source prefix and s3:PutObject under <prefix>/restores/ (components/iam.ts restorerPolicy); its own writes belong under its own prefix (gitops-dr:prefix).`,
+                `A recovery or drill role must not be able to delete or overwrite the backups it restores from. Found: Role gitops-dr-drill-velero-iam-role can s3:DeleteObject on ${BUCKET}/prod-eu-1/backups/daily-20250101020000/velero-backup.json, s3:DeleteObject on ${BUCKET}/prod-eu-1/kopia/default/p0123456789abcdef0123456789abcdef. Fix: Grant it only s3:GetObject under the source prefix, s3:PutObject and s3:DeleteObject under <prefix>/restores/ and s3:PutObject under <prefix>/kopia/ (components/iam.ts restorerPolicy); its own writes belong under its own prefix (gitops-dr:prefix).`,
             ),
         ],
     },
@@ -521,7 +521,7 @@ export const VARIANTS: readonly Variant[] = [
         expect: [
             mandatory(
                 "iam-restore-role-read-only",
-                `A recovery or drill role must not be able to delete or overwrite the backups it restores from. Found: Role gitops-dr-recover-velero-iam-role can s3:DeleteObject on ${BUCKET}/prod-eu-1/backups/daily-20250101020000/velero-backup.json, s3:PutObject on ${BUCKET}/prod-eu-1/backups/daily-20250101020000/velero-backup.json, s3:DeleteObject on ${BUCKET}/prod-eu-1/kopia/default/p0123456789abcdef0123456789abcdef, s3:PutObject on ${BUCKET}/prod-eu-1/kopia/default/p0123456789abcdef0123456789abcdef. Fix: Grant it only s3:GetObject under the source prefix and s3:PutObject under <prefix>/restores/ (components/iam.ts restorerPolicy); its own writes belong under its own prefix (gitops-dr:prefix).`,
+                `A recovery or drill role must not be able to delete or overwrite the backups it restores from. Found: Role gitops-dr-recover-velero-iam-role can s3:DeleteObject on ${BUCKET}/prod-eu-1/backups/daily-20250101020000/velero-backup.json, s3:PutObject on ${BUCKET}/prod-eu-1/backups/daily-20250101020000/velero-backup.json, s3:DeleteObject on ${BUCKET}/prod-eu-1/kopia/default/p0123456789abcdef0123456789abcdef. Fix: Grant it only s3:GetObject under the source prefix, s3:PutObject and s3:DeleteObject under <prefix>/restores/ and s3:PutObject under <prefix>/kopia/ (components/iam.ts restorerPolicy); its own writes belong under its own prefix (gitops-dr:prefix).`,
             ),
         ],
     },

@@ -103,7 +103,7 @@ describe("npm run policy (scripts/policy.ts)", () => {
         assert.match(failed.stdout, /^prod: 2 mandatory, 0 advisory violations\.$/m);
 
         const lenient = path.join(dir, "lenient.json");
-        fs.writeFileSync(lenient, JSON.stringify({ all: "advisory" }));
+        fs.writeFileSync(lenient, JSON.stringify({ all: "advisory", "iam-restore-role-read-only": { allowKopiaBlobWrites: false } }));
         const passed = gate("prod", "drill", "--config", lenient);
         assert.equal(passed.status, 0, passed.stderr);
         assert.match(passed.stdout, /^drill: 0 mandatory, 1 advisory violation\.$/m);

@@ -125,7 +125,7 @@ describe("policy iam-role-no-lock-bypass", () => {
 describe("policy iam-restore-role-read-only", () => {
     const must = "A recovery or drill role must not be able to delete or overwrite the backups it restores from.";
     const fix =
-        "Grant it only s3:GetObject under the source prefix and s3:PutObject under <prefix>/restores/ (components/iam.ts restorerPolicy); its own writes belong under its own prefix (gitops-dr:prefix).";
+        "Grant it only s3:GetObject under the source prefix, s3:PutObject and s3:DeleteObject under <prefix>/restores/ and s3:PutObject under <prefix>/kopia/ (components/iam.ts restorerPolicy); its own writes belong under its own prefix (gitops-dr:prefix).";
     const metadata = `${vault}/prod-eu-1/backups/daily-20250101020000/velero-backup.json`;
     const content = `${vault}/prod-eu-1/kopia/default/p0123456789abcdef0123456789abcdef`;
 
@@ -142,21 +142,22 @@ describe("policy iam-restore-role-read-only", () => {
 
     it("reports a restorer that can overwrite backups", async () => {
         const stack = withStatement(drill, N.restorerPolicy, restorerDocument("prod-eu-1"), { Effect: "Allow", Action: "s3:PutObject", Resource: `${vault}/prod-eu-1/*` });
-        assert.deepEqual(await messages(stack, iamRestoreRoleReadOnly), [`${must} Found: Role velero-iam-role can s3:PutObject on ${metadata}, s3:PutObject on ${content}. Fix: ${fix}`]);
+        // Adding kopia blobs is allowed by default (the program grants it on purpose); overwriting metadata is not.
+        assert.deepEqual(await messages(stack, iamRestoreRoleReadOnly), [`${must} Found: Role velero-iam-role can s3:PutObject on ${metadata}. Fix: ${fix}`]);
     });
 
     it("reports a recovery writer scoped to the whole bucket instead of its own prefix", async () => {
         const document = writerDocument("prod-eu-2") as { Statement: Statement[] };
         document.Statement[1].Resource = `${vault}/*`;
         assert.deepEqual(await messages(withDocument(recover, N.writerPolicy, document), iamRestoreRoleReadOnly), [
-            `${must} Found: Role velero-iam-role can s3:DeleteObject on ${metadata}, s3:PutObject on ${metadata}, s3:DeleteObject on ${content}, s3:PutObject on ${content}. Fix: ${fix}`,
+            `${must} Found: Role velero-iam-role can s3:DeleteObject on ${metadata}, s3:PutObject on ${metadata}, s3:DeleteObject on ${content}. Fix: ${fix}`,
         ]);
     });
 
-    it("asks about adding kopia blobs under the source prefix unless allowKopiaBlobWrites is set", async () => {
+    it("allows adding kopia blobs under the source prefix by default, and flags it with allowKopiaBlobWrites false", async () => {
         const stack = withStatement(drill, N.restorerPolicy, restorerDocument("prod-eu-1"), { Sid: "AddKopiaBlobs", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: `${vault}/prod-eu-1/kopia/*` });
-        assert.deepEqual(await messages(stack, iamRestoreRoleReadOnly), [`${must} Found: Role velero-iam-role can s3:PutObject on ${content}. Fix: ${fix}`]);
-        assert.deepEqual((await violationsOf(stack, iamRestoreRoleReadOnly, { "iam-restore-role-read-only": { allowKopiaBlobWrites: true } })).map((v) => v.message), []);
+        assert.deepEqual(await messages(stack, iamRestoreRoleReadOnly), []);
+        assert.deepEqual((await violationsOf(stack, iamRestoreRoleReadOnly, { "iam-restore-role-read-only": { allowKopiaBlobWrites: false } })).map((v) => v.message), [`${must} Found: Role velero-iam-role can s3:PutObject on ${content}. Fix: ${fix}`]);
     });
 
     it("evaluates a static-key user in a drill", async () => {

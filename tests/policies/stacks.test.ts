@@ -13,16 +13,7 @@ import { ProgramRun, runProgram } from "../engine";
  * to the main session (docs/policies.md, "Defects the pack finds"). Any other mandatory violation fails the
  * test; an entry whose defect is fixed simply stops matching (delete it then).
  */
-const KNOWN_DEFECTS: Readonly<Record<string, readonly { readonly policyName: string; readonly why: string }[]>> = {
-    prod: [
-        {
-            policyName: "vault-bucket-policy-admits-backups",
-            why: "components/iam.ts bucketPolicy denies on s3:x-amz-server-side-encryption* with ...IfExists, which IAM evaluates as true when the header is absent: kopia's writes and multipart parts are refused. A Null guard fixes it.",
-        },
-    ],
-    drill: [{ policyName: "velero-restore-after-sync-barrier", why: "the restore order (backup-check Job, Restore) has not landed; README, \"Restoring, until the restore order lands\"." }],
-    recover: [{ policyName: "velero-restore-after-sync-barrier", why: "the restore order (backup-check Job, Restore) has not landed; README, \"Restoring, until the restore order lands\"." }],
-};
+const KNOWN_DEFECTS: Readonly<Record<string, readonly { readonly policyName: string; readonly why: string }[]>> = {};
 
 const key = (v: Pick<Violation, "policyName" | "enforcementLevel" | "message">) => `${v.enforcementLevel} ${v.policyName}: ${v.message}`;
 
