@@ -155,6 +155,8 @@ export class GitopsDr extends pulumi.ComponentResource {
             dataMoverNodeLabels: config.velero.dataMoverNodeLabels,
             consistentBackups: config.velero.consistentBackups,
             syncTimeoutMinutes: config.restore?.backupCheckTimeoutMinutes,
+            chartSource: config.mirrors.veleroChart,
+            imageRegistry: config.mirrors.imageRegistry,
             provider: kubernetes,
         }, { parent: this, dependsOn: [this.iam] });
 
@@ -205,6 +207,8 @@ export class GitopsDr extends pulumi.ComponentResource {
             repoCredentials,
             syncGate: this.syncGate,
             firstInstallApps: config.argoCd.newAppVolumes,
+            chartSource: config.mirrors.argoCdChart,
+            imageRegistry: config.mirrors.imageRegistry,
             provider: kubernetes,
         }, { parent: this });
 
@@ -218,6 +222,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                 restoreName: restore.outcome.restoreName,
                 checks: config.drill.checks,
                 timeoutMinutes: config.drill.verifyTimeoutMinutes,
+                imageRegistry: config.mirrors.imageRegistry,
                 provider: kubernetes,
             }, { parent: this });
             const startedAt = args.startedAt ?? new Date().toISOString();
