@@ -9,7 +9,8 @@
  *   without the registry host>`, with the pinned tag, and the pinned digest where one is pinned.
  *
  * Pure functions: components/config/mirrors.ts validates the settings, the components build their inputs with
- * these, and docs/mirrors.md's commands are the ones {@link mirrorCommands} prints (tests/mirrors.test.ts).
+ * these, and docs/mirrors.md's commands are the ones {@link chartMirrorCommands} and
+ * {@link imageMirrorCommands} print (tests/mirrors.test.ts).
  */
 import type { ChartSource } from "./config/types";
 import {
@@ -112,6 +113,16 @@ export function releaseChart(pin: ChartPin, source: ChartSource = { kind: "publi
 /** The pinned charts, in the order they are installed. */
 export const PINNED_CHARTS: readonly ChartPin[] = [VELERO_CHART, ARGO_CD_CHART];
 
+/**
+ * The pinned chart a Release's `chart` input installs: the chart's name (public or HTTPS source), an
+ * `oci://.../<name>` reference, or an archive named `<name>-<version>.tgz` as `helm pull` writes it. Undefined
+ * for anything else (an archive under another name: read it with `chartArchiveMetadata`).
+ */
+export function pinnedChart(chart: string): ChartPin | undefined {
+    const base = chart.slice(chart.lastIndexOf("/") + 1);
+    return PINNED_CHARTS.find((pin) => chart === pin.name || (chart.startsWith("oci://") && base === pin.name) || base === `${pin.name}-${pin.version}.tgz`);
+}
+
 /** One image the program deploys. */
 export interface DeployedImage {
     /** The image as pinned, from its public registry. */
@@ -154,38 +165,40 @@ export function deployedImages(options: { readonly imageRegistry?: string; reado
     return images.map((i) => ({ ...i, deployed: mirrorImage(i.upstream, options.imageRegistry) }));
 }
 
+/**
+ * The shell commands that put both pinned charts into an OCI registry: `helm pull` from the public repository,
+ * `helm push` to `oci://<chartRegistry>` (Helm 3.8 or later), which stores each as
+ * `oci://<chartRegistry>/<chart>:<version>`: set `veleroChart` and `argoCdChart` to `oci://<chartRegistry>`.
+ */
+export function chartMirrorCommands(chartRegistry: string): string {
+    return PINNED_CHARTS.map((c) => `helm pull ${c.name} --repo ${c.repo} --version ${c.version}\nhelm push ${c.name}-${c.version}.tgz oci://${chartRegistry}\n`).join("");
+}
+
 /** How docs/mirrors.md copies images: crane (go-containerregistry) or skopeo. */
 export type CopyTool = "crane" | "skopeo";
 
 /**
- * The shell commands that fill a mirror with everything the program installs: both charts pulled and pushed to
- * `oci://<chartRegistry>`, and every image of {@link deployedImages} copied with all its platforms, so the
- * digest of a multi-platform image is the same in the mirror (`crane copy` copies the whole index; skopeo needs
- * `--all`, and `--preserve-digests` makes it fail rather than change one).
+ * The shell commands that copy every image of {@link deployedImages} into `imageRegistry`, with all its
+ * platforms, so that a multi-platform image keeps its digest in the mirror (`crane copy` copies the whole
+ * index; skopeo needs `--all`, and `--preserve-digests` makes it fail rather than change one).
  */
-export function mirrorCommands(options: { readonly imageRegistry: string; readonly chartRegistry: string; readonly tool: CopyTool }): string {
-    const lines: string[] = [];
-    for (const chart of PINNED_CHARTS) {
-        lines.push(`helm pull ${chart.name} --repo ${chart.repo} --version ${chart.version}`);
-        lines.push(`helm push ${chart.name}-${chart.version}.tgz oci://${options.chartRegistry}`);
-    }
-    for (const image of deployedImages({ imageRegistry: options.imageRegistry })) {
-        // A pinned digest is what is copied, under the pinned tag, so the mirror serves that digest by either.
-        const { repository, tag, digest } = image.upstream;
-        const from = digest === undefined ? `${repository}:${tag}` : `${repository}@${digest}`;
-        const to = `${image.deployed.repository}:${tag}`;
-        switch (options.tool) {
-            case "crane":
-                lines.push(`crane copy ${from} ${to}`);
-                break;
-            case "skopeo":
-                lines.push(`skopeo copy --all --preserve-digests docker://${from} docker://${to}`);
-                break;
-            default: {
-                const unreachable: never = options.tool;
-                throw new Error(`unhandled copy tool ${String(unreachable)}`);
+export function imageMirrorCommands(imageRegistry: string, tool: CopyTool, awsPluginVersion?: string): string {
+    return deployedImages({ imageRegistry, awsPluginVersion })
+        .map((image) => {
+            // A pinned digest is what is copied, under the pinned tag, so the mirror serves that digest by either.
+            const { repository, tag, digest } = image.upstream;
+            const from = digest === undefined ? `${repository}:${tag}` : `${repository}@${digest}`;
+            const to = `${image.deployed.repository}:${tag}`;
+            switch (tool) {
+                case "crane":
+                    return `crane copy ${from} ${to}\n`;
+                case "skopeo":
+                    return `skopeo copy --all --preserve-digests docker://${from} docker://${to}\n`;
+                default: {
+                    const unreachable: never = tool;
+                    throw new Error(`unhandled copy tool ${String(unreachable)}`);
+                }
             }
-        }
-    }
-    return `${lines.join("\n")}\n`;
+        })
+        .join("");
 }

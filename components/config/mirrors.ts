@@ -125,6 +125,9 @@ function parseArchive(r: ConfigReader, key: ConfigKey, pin: ChartPin, value: str
         r.problem(key, `${q(value)} is neither an oci:// or https:// URL nor a .tgz chart archive (helm pull writes ${pin.name}-${pin.version}.tgz). Fix: ${fix}.`);
         return { kind: "public" };
     }
+    // The path stays as given in the Release's input: the Helm provider resolves it from its own working
+    // directory, the project's, where the engine starts every plugin (pulumi sdk/go/common/resource/plugin/
+    // plugin.go, `cmd.Dir = pwd`) and where the program runs; so a relative path reads the same file here.
     const file = path.resolve(cwd, value);
     if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
         r.problem(key, `${q(value)} is not a file (${file}; a relative path is read from the project directory, where Pulumi runs the program and the Helm provider). Fix: ${fix}.`);
