@@ -44,8 +44,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { Mode } from "./config";
-import { ARGO_CD_CHART, ARGO_CD_IMAGE } from "./versions";
+import type { ChartSource, Mode } from "./config";
+import { ImagePin, mirrorImage, releaseChart } from "./mirrors";
+import { ARGO_CD_CHART, ARGO_CD_IMAGE, DEX_IMAGE, REDIS_IMAGE } from "./versions";
 
 export const ARGO_API_VERSION = "argoproj.io/v1alpha1";
 /** The in-cluster destination (argo-cd `pkg/apis/application/v1alpha1/application_defaults.go`). */
@@ -194,6 +195,16 @@ export function resourceInclusions(seeding: boolean): string | undefined {
 export interface ArgoCdValuesInput {
     /** First-install seeding is on: scopes the persistent-data exclusion and adds the seed cluster's inclusions. */
     readonly seeding: boolean;
+    /** Registry every image is pulled from (components/mirrors.ts). Defaults to none: public registries. */
+    readonly imageRegistry?: string;
+}
+
+/**
+ * The argo-cd chart's `{ repository, tag }` image values. The chart has no digest value: it renders
+ * `<repository>:<tag>` (templates `image:` lines), so a pinned digest rides in the tag as `<tag>@<digest>`.
+ */
+function chartImage(pin: ImagePin): { repository: string; tag: string } {
+    return { repository: pin.repository, tag: pin.digest === undefined ? pin.tag : `${pin.tag}@${pin.digest}` };
 }
 
 /** The argo-cd chart 10.1.1 values. Every key is one the chart reads; `configs.cm` keys go to `argocd-cm` as they are. */
@@ -209,8 +220,14 @@ export function argoCdValues(input: ArgoCdValuesInput): Record<string, unknown> 
     if (inclusions !== undefined) {
         cm["resource.inclusions"] = inclusions;
     }
+    const registry = input.imageRegistry;
     return {
-        global: { image: { repository: ARGO_CD_IMAGE.repository, tag: ARGO_CD_IMAGE.tag } },
+        // Every image the chart deploys with these values, pinned (components/mirrors.ts deployedImages). The
+        // global image also serves Dex's init container and the Redis secret-init job (their own repository
+        // and tag default to it); redis.exporter, redis-ha and server.extensions stay off.
+        global: { image: chartImage(mirrorImage(ARGO_CD_IMAGE, registry)) },
+        dex: { image: chartImage(mirrorImage(DEX_IMAGE, registry)) },
+        redis: { image: chartImage(mirrorImage(REDIS_IMAGE, registry)) },
         // The chart installs the Application and AppProject CRDs; keeping them on uninstall keeps every
         // Application (and so every workload) when the release is removed.
         crds: { install: true, keep: true },
@@ -564,6 +581,10 @@ export interface ArgoCdArgs {
      * Argo CD, remove it once their claims and Secrets exist (docs/argocd.md). Defaults to none.
      */
     firstInstallApps?: readonly string[];
+    /** Where the pinned argo-cd chart comes from. Defaults to its public repository. */
+    chartSource?: ChartSource;
+    /** Registry every image is pulled from (components/mirrors.ts). Defaults to none: public registries. */
+    imageRegistry?: string;
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
 }
@@ -682,10 +703,8 @@ export class ArgoCd extends pulumi.ComponentResource {
             name: releaseName,
             namespace: namespace.metadata.name,
             createNamespace: false,
-            chart: ARGO_CD_CHART.name,
-            version: ARGO_CD_CHART.version,
-            repositoryOpts: { repo: ARGO_CD_CHART.repo },
-            values: argoCdValues({ seeding }),
+            ...releaseChart(ARGO_CD_CHART, args.chartSource),
+            values: argoCdValues({ seeding, imageRegistry: args.imageRegistry }),
             // Wait for every Deployment and the chart's hook jobs (the redis secret init job): the root
             // Application needs the CRDs and a running controller.
             skipAwait: false,

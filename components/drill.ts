@@ -10,6 +10,7 @@ import * as kx from "@pulumi/kubernetesx";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { DrillCheck } from "./config";
+import { imageReference, mirrorImage } from "./mirrors";
 import type { RestoreOutcome } from "./restore";
 import { KUBECTL_IMAGE } from "./versions";
 
@@ -101,6 +102,8 @@ export interface DrillVerificationArgs {
     restoreName: pulumi.Input<string>;
     checks: readonly DrillCheck[];
     timeoutMinutes: number;
+    /** Registry the kubectl image is pulled from (components/mirrors.ts). Defaults to none: registry.k8s.io. */
+    imageRegistry?: string;
     provider: k8s.Provider;
 }
 
@@ -149,7 +152,7 @@ export class DrillVerification extends pulumi.ComponentResource {
         this.steps = pulumi.all([args.rootAppName, args.restoreName]).apply(([rootAppName, restoreName]) =>
             verifySteps({ argoCdNamespace: args.argoCdNamespace, rootAppName, restoreName, checks: args.checks, timeoutSeconds }),
         );
-        const image = `${KUBECTL_IMAGE.repository}:${KUBECTL_IMAGE.tag}`;
+        const image = imageReference(mirrorImage(KUBECTL_IMAGE, args.imageRegistry));
         const container = (step: VerifyStep) => ({
             name: step.name,
             image,

@@ -156,6 +156,8 @@ export class GitopsDr extends pulumi.ComponentResource {
             consistentBackups: config.velero.consistentBackups,
             volumeSnapshotClassDrivers: config.velero.volumeSnapshotClassDrivers,
             syncTimeoutMinutes: config.restore?.backupCheckTimeoutMinutes,
+            chartSource: config.mirrors.veleroChart,
+            imageRegistry: config.mirrors.imageRegistry,
             provider: kubernetes,
         }, { parent: this, dependsOn: [this.iam] });
 
@@ -206,6 +208,8 @@ export class GitopsDr extends pulumi.ComponentResource {
             repoCredentials,
             syncGate: this.syncGate,
             firstInstallApps: config.argoCd.newAppVolumes,
+            chartSource: config.mirrors.argoCdChart,
+            imageRegistry: config.mirrors.imageRegistry,
             provider: kubernetes,
         }, { parent: this });
 
@@ -219,6 +223,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                 restoreName: restore.outcome.restoreName,
                 checks: config.drill.checks,
                 timeoutMinutes: config.drill.verifyTimeoutMinutes,
+                imageRegistry: config.mirrors.imageRegistry,
                 provider: kubernetes,
             }, { parent: this });
             const startedAt = args.startedAt ?? new Date().toISOString();

@@ -6,9 +6,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { alertRules } from "./alerts";
-import type { BackupTier, Mode, VolumeDataMode } from "./config";
+import type { BackupTier, ChartSource, Mode, VolumeDataMode } from "./config";
+import { ImagePin, imageReference, mirrorImage, releaseChart } from "./mirrors";
 import { WAIT_FOR, waitForAll } from "./wait";
-import { VELERO_AWS_PLUGIN, VELERO_CHART, VELERO_IMAGE } from "./versions";
+import { KUBECTL_IMAGE, VELERO_AWS_PLUGIN, VELERO_CHART, VELERO_IMAGE } from "./versions";
 
 /** What every schedule backs up: the persistent data. Argo CD rebuilds everything else from git. */
 export const BACKED_UP_RESOURCES = ["persistentvolumes", "persistentvolumeclaims", "secrets"] as const;
@@ -70,6 +71,13 @@ export interface VeleroValuesInput {
      * selectors require them (e.g. `release: kube-prometheus-stack`). Defaults to `{}`.
      */
     readonly monitoringLabels?: Readonly<Record<string, string>>;
+    /** Registry every image is pulled from (`<registry>/<path without the public host>`). Defaults to none: public registries. */
+    readonly imageRegistry?: string;
+}
+
+/** The velero chart's `{ repository, tag, digest }` image values: with a digest, the chart pulls by digest. */
+function chartImage(pin: ImagePin): Record<string, string> {
+    return { repository: pin.repository, tag: pin.tag, ...(pin.digest === undefined ? {} : { digest: pin.digest }) };
 }
 
 interface LocationValues {
@@ -241,12 +249,17 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
         }
     }
 
+    const registry = input.imageRegistry;
     return {
-        image: { repository: VELERO_IMAGE.repository, tag: VELERO_IMAGE.tag },
+        image: chartImage(mirrorImage(VELERO_IMAGE, registry)),
+        // The chart's CRD clean-up and namespace-label jobs run kubectl (templates cleanup-crds.yaml,
+        // label-namespace/labelnamespace.yaml); neither is on with these values, but none may pull from a public
+        // registry if one is turned on. The tag is pinned: unset, the chart derives it from the cluster version.
+        kubectl: { image: chartImage(mirrorImage(KUBECTL_IMAGE, registry)) },
         initContainers: [
             {
                 name: "velero-plugin-for-aws",
-                image: `${VELERO_AWS_PLUGIN.repository}:${input.awsPluginVersion}`,
+                image: imageReference(mirrorImage({ repository: VELERO_AWS_PLUGIN.repository, tag: input.awsPluginVersion }, registry)),
                 imagePullPolicy: "IfNotPresent",
                 volumeMounts: [{ mountPath: "/target", name: "plugins" }],
             },
@@ -344,6 +357,10 @@ export interface VeleroArgs {
      * whose selectors require them picks them up. Defaults to `{}`.
      */
     monitoringLabels?: Readonly<Record<string, string>>;
+    /** Where the pinned velero chart comes from. Defaults to its public repository. */
+    chartSource?: ChartSource;
+    /** Registry every image is pulled from (components/mirrors.ts). Defaults to none: public registries. */
+    imageRegistry?: string;
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
 }
@@ -451,15 +468,14 @@ export class Velero extends pulumi.ComponentResource {
                 dataMoverNodeLabels: args.dataMoverNodeLabels ?? {},
                 consistentBackups: args.consistentBackups ?? true,
                 monitoringLabels: args.monitoringLabels ?? {},
+                imageRegistry: args.imageRegistry,
             }));
 
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: releaseName,
             namespace: namespace.metadata.name,
             createNamespace: false,
-            chart: VELERO_CHART.name,
-            version: VELERO_CHART.version,
-            repositoryOpts: { repo: VELERO_CHART.repo },
+            ...releaseChart(VELERO_CHART, args.chartSource),
             values: input.apply(veleroValues),
             // Wait for the Deployment, the node agent and the CRD upgrade hook job: later recovery steps create
             // Velero objects and need the CRDs and a running server.

@@ -48,9 +48,30 @@ export const ARGO_CD_IMAGE = {
 } as const;
 
 /**
+ * Dex, the SSO server the argo-cd chart 10.1.1 deploys by default (`dex.enabled: true`, values `dex.image`).
+ * Pinned to the chart's default, and set in the values, so that a private mirror holds exactly this image.
+ */
+export const DEX_IMAGE = {
+    repository: "ghcr.io/dexidp/dex",
+    tag: "v2.45.1",
+} as const;
+
+/**
+ * Redis, Argo CD's cache, deployed by the argo-cd chart 10.1.1 (`redis.enabled: true`, values `redis.image`).
+ * The chart pulls it from Amazon ECR Public's dual-stack endpoint (argo-helm PR #3328). Pinned to the chart's
+ * default, and set in the values, for the same reason as {@link DEX_IMAGE}.
+ */
+export const REDIS_IMAGE = {
+    repository: "ecr-public.aws.com/docker/library/redis",
+    tag: "8.2.3-alpine",
+} as const;
+
+/**
  * The kubectl image of the drill's verification Job: Kubernetes' own, published at registry.k8s.io/kubectl
  * since 1.28 (kubernetes PR #116672). Distroless: no shell, so every step is a plain kubectl command. The tag is
- * the one the velero chart 12.1.0 documents for its kubectl image (values.yaml, `kubectl.image.tag`).
+ * the one the velero chart 12.1.0 documents for its kubectl image (values.yaml, `kubectl.image.tag`), and the
+ * velero values pin it too: unset, the chart derives the tag from the cluster's version, which no mirror can
+ * know in advance.
  */
 export const KUBECTL_IMAGE = {
     repository: "registry.k8s.io/kubectl",

@@ -826,7 +826,7 @@ describe("Argo CD documentation", () => {
     /** Every ArgoCdArgs key (the compiler rejects a missing or unknown one). */
     const ARG_KEYS: Record<keyof ArgoCdArgs, true> = {
         mode: true, releaseName: true, namespace: true, repoUrl: true, path: true, revision: true, rootAppName: true,
-        project: true, repoCredentials: true, syncGate: true, firstInstallApps: true, provider: true,
+        project: true, repoCredentials: true, syncGate: true, firstInstallApps: true, chartSource: true, imageRegistry: true, provider: true,
     };
     const doc = fs.readFileSync(path.resolve(__dirname, "..", "docs", "argocd.md"), "utf8");
     const section = doc.slice(doc.indexOf("## Inputs"), doc.indexOf("## Outputs"));

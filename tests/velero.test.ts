@@ -14,6 +14,11 @@ import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 const CHART_PATHS = new Set([
     "image.repository",
     "image.tag",
+    "image.digest",
+    // templates cleanup-crds.yaml and label-namespace/labelnamespace.yaml
+    "kubectl.image.repository",
+    "kubectl.image.tag",
+    "kubectl.image.digest",
     "initContainers",
     "upgradeCRDs",
     "cleanUpCRDs",

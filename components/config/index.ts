@@ -4,7 +4,7 @@
  * `loadConfig()` is the only place in the program that touches `pulumi.Config` or the source stack: it resolves
  * the source stack's outputs first, then validates everything together, so that a problem found in either stops
  * the run before any resource is registered. Parsing is split by concern (vault, source and restore,
- * credentials, Velero and schedules, Argo CD, monitoring); this module only orchestrates and freezes.
+ * credentials, Velero and schedules, Argo CD, monitoring, mirrors); this module only orchestrates and freezes.
  */
 import * as pulumi from "@pulumi/pulumi";
 
@@ -12,6 +12,7 @@ import { parseArgoCd } from "./argocd";
 import { parseCredentials } from "./credentials";
 import { parseDrill } from "./drill";
 import { PROJECT } from "./keys";
+import { parseMirrors } from "./mirrors";
 import { parseMonitoring } from "./monitoring";
 import { ConfigError, ConfigReader, ConfigWarning, RawConfig, RawValue, q, setCmd } from "./reader";
 import { parseRestore, parseSource, parseSourceStack } from "./restore";
@@ -26,6 +27,7 @@ export * from "./types";
 export { cronProblem, isValidBucketName, parseDurationHours, regionProblem, AWS_REGIONS } from "./values";
 export { MAX_LOCK_DAYS, COMPLIANCE_ACK_ABOVE_DAYS, TRANSITION_CLASSES, MIN_DAYS_IN_STANDARD_IA } from "./vault";
 export type { SourceOutputs } from "./vault";
+export { PUBLIC_REGISTRIES, chartArchiveMetadata } from "./mirrors";
 export { MAX_RESTORE_ID, RESTORE_TIMEOUT_MARGIN_MINUTES, prefixesOverlap } from "./restore";
 
 /** The outputs a protect stack publishes for recover and drill stacks, read through `sourceStack`. */
@@ -76,6 +78,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     const restore = parseRestore(r, mode, validClusterName);
     const drill = parseDrill(r, mode);
     const monitoring = parseMonitoring(r);
+    const mirrors = parseMirrors(r);
 
     if (r.problems.length > 0) {
         throw new ConfigError(r.problems);
@@ -96,6 +99,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
         restore,
         drill,
         monitoring,
+        mirrors,
     };
     return { config: deepFreeze(config), warnings: Object.freeze([...r.warnings]) };
 }

@@ -10,7 +10,7 @@
  * every mode. Keys that are optional, or whose default depends on the mode or on other keys, stay undeclared;
  * the program validates them like every other key.
  */
-import { VELERO_AWS_PLUGIN } from "../versions";
+import { ARGO_CD_CHART, VELERO_AWS_PLUGIN, VELERO_CHART, VELERO_IMAGE } from "../versions";
 import type { Mode } from "./types";
 
 /** The Pulumi project name, which is also the config namespace. */
@@ -20,7 +20,7 @@ export const PROJECT = "gitops-dr";
 export type ConfigKeyType = "string" | "integer" | "boolean" | "array";
 
 /** The concern a key belongs to; the README groups its inputs table by it. */
-export type ConfigGroup = "stack" | "vault" | "source" | "credentials" | "velero" | "schedules" | "argocd" | "restore" | "drill" | "monitoring";
+export type ConfigGroup = "stack" | "vault" | "source" | "credentials" | "velero" | "schedules" | "argocd" | "restore" | "drill" | "monitoring" | "mirrors";
 
 /** One key of the catalogue. */
 export interface ConfigKeySpec {
@@ -298,6 +298,19 @@ export const CONFIG_KEYS = {
     monitoringLabels: {
         type: "array", group: "monitoring", default: [],
         description: "Extra labels (\"key=value\") on the ServiceMonitor, PodMonitor and PrometheusRule, e.g. [\"release=kube-prometheus-stack\"] for Prometheus's selectors.",
+    },
+    // --- mirrors ---
+    veleroChart: {
+        type: "string", group: "mirrors", default: "",
+        description: `Where the velero chart ${VELERO_CHART.version} is installed from. Empty: its public repository. oci://<host>[/<path>]: an OCI registry it was pushed to (helm push ${VELERO_CHART.name}-${VELERO_CHART.version}.tgz oci://<host>[/<path>]). https://...: a Helm repository mirroring it. A path ending in .tgz: the archive helm pull wrote, on the machine that runs Pulumi, checked to be velero ${VELERO_CHART.version}. docs/mirrors.md.`,
+    },
+    argoCdChart: {
+        type: "string", group: "mirrors", default: "",
+        description: `Where the argo-cd chart ${ARGO_CD_CHART.version} is installed from: empty (its public repository), oci://<host>[/<path>], https://... or a path to ${ARGO_CD_CHART.name}-${ARGO_CD_CHART.version}.tgz, as for veleroChart.`,
+    },
+    imageRegistry: {
+        type: "string", group: "mirrors", default: "",
+        description: `Private registry every image is pulled from, as <host>[:<port>][/<path>] (no scheme, no trailing slash). Each image becomes <imageRegistry>/<its path without the public host>, with its pinned tag: ${VELERO_IMAGE.repository}:${VELERO_IMAGE.tag} -> <imageRegistry>/velero/velero:${VELERO_IMAGE.tag}. Empty: every image from its public registry. docs/mirrors.md lists the images.`,
     },
 } as const satisfies Record<string, ConfigKeySpec>;
 

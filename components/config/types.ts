@@ -153,6 +153,25 @@ export interface MonitoringSettings {
     readonly labels: Readonly<Record<string, string>>;
 }
 
+/** Where a pinned chart is installed from. The version is always the pinned one (components/versions.ts). */
+export type ChartSource =
+    /** The chart's public repository, as pinned. */
+    | { readonly kind: "public" }
+    /** An OCI registry the chart was pushed to: the chart is `<url>/<chart name>:<pinned version>`. */
+    | { readonly kind: "oci"; readonly url: string }
+    /** A Helm HTTP repository (an `index.yaml`) that mirrors the chart. */
+    | { readonly kind: "https"; readonly url: string }
+    /** A chart archive (`helm pull`'s `.tgz`) on the machine that runs Pulumi, checked to be the pinned chart. */
+    | { readonly kind: "archive"; readonly path: string };
+
+/** Private mirrors of the charts and images, so that a recovery needs no public endpoint. */
+export interface MirrorSettings {
+    readonly veleroChart: ChartSource;
+    readonly argoCdChart: ChartSource;
+    /** `host[:port][/path]` every image is pulled from; absent: each image's public registry. */
+    readonly imageRegistry?: string;
+}
+
 /** The whole validated stack configuration. Deeply frozen. */
 export interface StackConfig {
     readonly project: string;
@@ -174,4 +193,5 @@ export interface StackConfig {
     /** Present in drill. */
     readonly drill?: DrillSettings;
     readonly monitoring: MonitoringSettings;
+    readonly mirrors: MirrorSettings;
 }
