@@ -473,7 +473,7 @@ export function configChanges(from: ReadonlyMap<string, StackValue>, to: Readonl
 function secretCommand(key: string, mode: Mode, sourceStack: string | undefined): Check {
     if (key === "repoPassword") {
         return mode === "protect"
-            ? { command: `pulumi config set --secret ${configKey(key)} "$(openssl rand -base64 32)"`, expect: "nothing; then `pulumi config get gitops-dr:repoPassword` and keep the password outside the cluster and outside AWS (README, \"Repository password\")" }
+            ? { command: `pulumi config set --secret ${configKey(key)} "$(openssl rand -base64 32)"`, expect: "nothing; then `pulumi config get gitops-dr:repoPassword` and keep the password outside the cluster and outside AWS (README, \"Protect a cluster\")" }
             : { command: `pulumi config set --secret ${configKey(key)} "<the password of ${sourceStack ?? "the source stack"}>"`, expect: "nothing: a restore cannot read the volume data without the source's password" };
     }
     return { command: `pulumi config set --secret ${configKey(key)} "<${key}>"`, expect: "nothing" };
@@ -501,7 +501,7 @@ export function manualSteps(run: ProgramRun, spec: StackSpec, mode: Mode): Manua
         checks: [
             useContext,
             { command: "kubectl get nodes", expect: "every node `Ready`" },
-            ...(movesSnapshotData ? [{ command: "kubectl get volumesnapshotclass -l velero.io/csi-volumesnapshot-class=true", expect: "one class for the cluster's CSI driver (README, \"Run it for real\")" }] : []),
+            ...(movesSnapshotData ? [{ command: "kubectl get volumesnapshotclass", expect: "a class for the cluster's CSI driver that Velero resolves: labelled velero.io/csi-volumesnapshot-class, the driver's default, or its only class (docs/design.md, \"Volume data\")" }] : []),
             { command: "aws sts get-caller-identity", expect: "the AWS account of the vault" },
         ],
         runsPlan: false,

@@ -142,7 +142,11 @@ describe("references", () => {
     const anchor = (heading: string) => heading.toLowerCase().replace(/[^\w\- ]/g, "").replace(/ /g, "-");
     const headings = (text: string) => [...text.matchAll(/^#{1,4} (.+)$/gm)].map((m) => m[1].trim());
     const docs = fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`);
-    const sources = ["README.md", ...docs, "Pulumi.prod.yaml", "Pulumi.drill.yaml", "examples/Pulumi.recover.yaml", "Pulumi.yaml"];
+    const runbooks = fs.readdirSync(path.join(ROOT, "docs", "runbooks")).map((f) => `docs/runbooks/${f}`);
+    const code = (dir: string): string[] =>
+        fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? code(`${dir}/${e.name}`) : e.name.endsWith(".ts") ? [`${dir}/${e.name}`] : []));
+    // Messages and generated runbooks point users to sections too.
+    const sources = ["README.md", ...docs, ...runbooks, "Pulumi.prod.yaml", "Pulumi.drill.yaml", "examples/Pulumi.recover.yaml", "Pulumi.yaml", ...code("components"), ...code("policies"), ...code("scripts")];
 
     it("every #anchor link in the README and docs names a heading of that file", () => {
         for (const file of ["README.md", ...docs]) {

@@ -26,7 +26,7 @@ export interface Node {
     readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
 }
 
-/** What a stack does, as `components/config.ts` names it. */
+/** What a stack does, as `components/config/` names it. */
 export type Mode = "protect" | "recover" | "drill";
 const MODES: readonly Mode[] = ["protect", "recover", "drill"];
 

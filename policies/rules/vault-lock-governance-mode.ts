@@ -20,7 +20,7 @@ export const vaultLockGovernanceMode: StackValidationPolicy = {
                     violation(
                         "A protect stack's vault should retain backups in COMPLIANCE mode, which nobody, not even the account root, can lift before it expires.",
                         `${label(lock)} uses GOVERNANCE, which any principal with s3:BypassGovernanceRetention can lift`,
-                        "Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right (README, \"Lock modes\").",
+                        "Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right (docs/design.md, \"Lock modes\").",
                     ),
                     lock.urn,
                 );

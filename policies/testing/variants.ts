@@ -464,13 +464,13 @@ export const VARIANTS: readonly Variant[] = [
                 policyName: "vault-lock-governance-mode",
                 enforcementLevel: "advisory",
                 message:
-                    'A protect stack\'s vault should retain backups in COMPLIANCE mode, which nobody, not even the account root, can lift before it expires. Found: BucketObjectLockConfiguration gitops-dr-prod-vault-lock uses GOVERNANCE, which any principal with s3:BypassGovernanceRetention can lift. Fix: Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right (README, "Lock modes").',
+                    'A protect stack\'s vault should retain backups in COMPLIANCE mode, which nobody, not even the account root, can lift before it expires. Found: BucketObjectLockConfiguration gitops-dr-prod-vault-lock uses GOVERNANCE, which any principal with s3:BypassGovernanceRetention can lift. Fix: Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right (docs/design.md, "Lock modes").',
             },
             {
                 policyName: "vault-lock-governance-mode",
                 enforcementLevel: "advisory",
                 message:
-                    'A protect stack\'s vault should retain backups in COMPLIANCE mode, which nobody, not even the account root, can lift before it expires. Found: BucketObjectLockConfiguration gitops-dr-prod-vault-replica-lock uses GOVERNANCE, which any principal with s3:BypassGovernanceRetention can lift. Fix: Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right (README, "Lock modes").',
+                    'A protect stack\'s vault should retain backups in COMPLIANCE mode, which nobody, not even the account root, can lift before it expires. Found: BucketObjectLockConfiguration gitops-dr-prod-vault-replica-lock uses GOVERNANCE, which any principal with s3:BypassGovernanceRetention can lift. Fix: Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right (docs/design.md, "Lock modes").',
             },
         ],
     },

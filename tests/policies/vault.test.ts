@@ -335,7 +335,7 @@ describe("policy vault-lock-governance-mode (advisory)", () => {
             [
                 [
                     "advisory",
-                    "A protect stack's vault should retain backups in COMPLIANCE mode, which nobody, not even the account root, can lift before it expires. Found: BucketObjectLockConfiguration vault-lock uses GOVERNANCE, which any principal with s3:BypassGovernanceRetention can lift. Fix: Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right (README, \"Lock modes\").",
+                    "A protect stack's vault should retain backups in COMPLIANCE mode, which nobody, not even the account root, can lift before it expires. Found: BucketObjectLockConfiguration vault-lock uses GOVERNANCE, which any principal with s3:BypassGovernanceRetention can lift. Fix: Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right (docs/design.md, \"Lock modes\").",
                 ],
             ],
         );
