@@ -136,13 +136,19 @@ export class DrillVerification extends pulumi.ComponentResource {
         }, child);
         const grants: pulumi.Resource[] = [binding];
         // `create` on pods/exec only in the namespaces whose checks run a command.
+        // Those namespaces exist only once the restore created them (Velero creates a restored item's namespace):
+        // the Roles take the checked restore's name as an input, so they are not created before it (a create in a
+        // missing namespace fails the update after a minute of retries, pulumi-kubernetes await.go `Creation`).
         for (const ns of [...new Set(args.checks.map((c) => c.namespace))]) {
+            const afterRestore = { name: VERIFY_NAME, namespace: ns, annotations: { "gitops-dr.io/after-restore": args.restoreName } };
             const execRole = new k8s.rbac.v1.Role(`${name}-exec-${ns}`, {
-                metadata: { name: VERIFY_NAME, namespace: ns },
-                rules: [{ apiGroups: [""], resources: ["pods/exec"], verbs: ["create"] }],
+                metadata: afterRestore,
+                // `create` is what the SPDY exec needs; kubectl >= 1.30 first tries WebSockets, a GET authorized
+                // as `get` (KEP-4006), and falls back on a 403: both, so the check does not depend on the fallback.
+                rules: [{ apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] }],
             }, child);
             grants.push(new k8s.rbac.v1.RoleBinding(`${name}-exec-${ns}`, {
-                metadata: { name: VERIFY_NAME, namespace: ns },
+                metadata: afterRestore,
                 roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: execRole.metadata.name },
                 subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: args.namespace }],
             }, child));

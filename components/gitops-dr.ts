@@ -168,6 +168,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                 settings: config.restore,
                 sourceScheduleName: config.source.scheduleName,
                 syncBarrier: this.velero.sourceLocation!,
+                syncedAt: (this.velero.sourceLocation as unknown as { status: pulumi.Output<{ lastSyncedTime?: string } | undefined> }).status.apply((s) => s?.lastSyncedTime ?? ""),
                 provider: kubernetes,
             }, { parent: this });
             this.syncGate = this.restore.outcome.restoreName;
@@ -185,6 +186,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                 namespace: config.velero.namespace,
                 settings: config.restore,
                 sourceScheduleName: daily.name,
+                failOnWarnings: true,
                 provider: kubernetes,
             }, { parent: this, dependsOn: [this.velero] });
         }

@@ -38,6 +38,20 @@ export interface RestoreOutcome {
     readonly completionTimestamp?: string;
 }
 
+/**
+ * When a schedule's backup was taken, from its name: Velero names it `<schedule>-<UTC yyyyMMddHHmmss>`
+ * (velero `pkg/apis/velero/v1/schedule_types.go` `TimestampedName`, format "20060102150405"). Undefined for a
+ * backup named otherwise.
+ */
+export function backupTimeFromName(backupName: string): string | undefined {
+    const m = /-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(backupName);
+    if (m === null) {
+        return undefined;
+    }
+    const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`;
+    return Number.isNaN(Date.parse(iso)) ? undefined : iso;
+}
+
 /** The command that explains a restore. */
 export const describeCommand = (namespace: string, restoreName: string): string =>
     `velero restore describe ${restoreName} --details -n ${namespace}; velero restore logs ${restoreName} -n ${namespace}`;
@@ -53,6 +67,7 @@ export function checkRestore(
     backup: { readonly backupName?: string; readonly scheduleName?: string },
     status: RestoreStatus | undefined,
     acceptPartiallyFailed: boolean,
+    failOnWarnings = false,
 ): RestoreOutcome {
     const backupName = backup.backupName;
     const phase = status?.phase ?? "";
@@ -66,8 +81,17 @@ export function checkRestore(
         startTimestamp: status?.startTimestamp,
         completionTimestamp: status?.completionTimestamp,
     };
-    if (phase === "Completed" || (phase === "PartiallyFailed" && acceptPartiallyFailed)) {
+    const skipped = phase === "Completed" && failOnWarnings && outcome.warnings > 0;
+    if ((phase === "Completed" && !skipped) || ((phase === "PartiallyFailed" || skipped) && acceptPartiallyFailed)) {
         return outcome;
+    }
+    if (skipped) {
+        // existingResourcePolicy none skips what exists with a warning (velero pkg/restore/restore.go): in a live
+        // namespace that is typically a StatefulSet's claim, recreated empty before the restore.
+        throw new pulumi.RunError(
+            `Restore ${restoreName} ended Completed with ${outcome.warnings} warning${outcome.warnings === 1 ? "" : "s"}: items that already existed were not restored (existingResourcePolicy none), e.g. claims a StatefulSet recreated empty. ` +
+                `Read: \`${describeCommand(namespace, restoreName)}\`. Then suspend the app's sync in Argo CD, scale it to 0, delete its empty claims, and restore with a new gitops-dr:restoreId (README, "Recover one namespace").`,
+        );
     }
     const detail = [
         `errors: ${outcome.errors}`,
@@ -84,7 +108,8 @@ export function checkRestore(
                 ? "The restore did not report an end."
                 : "The restore failed, so Argo CD was not allowed to sync.";
     const accept = phase === "PartiallyFailed" ? " To go on anyway: `pulumi config set gitops-dr:acceptPartiallyFailedRestore true` and run `pulumi up` again." : "";
-    throw new Error(
+    // A RunError: the language host prints its message without a stack trace (pulumi sdk/nodejs/cmd/run/run.ts).
+    throw new pulumi.RunError(
         `Restore ${restoreName} of ${backupName !== undefined ? `backup ${backupName}` : `the newest Completed backup of schedule ${backup.scheduleName ?? "(none)"}`} ended ${phase === "" ? "with no phase" : phase} (${detail}). ${why} ` +
             `Read: \`${describeCommand(namespace, restoreName)}\`.${accept} ` +
             `To retry, fix the cause and set a new gitops-dr:restoreId (a Restore never runs twice).`,
@@ -105,7 +130,7 @@ export function checkChosenBackup(backupName: string, namespace: string, phase: 
             : phase === undefined || phase === ""
               ? "It has no phase: is it still being synced from the bucket?"
               : "Only a Completed backup (or an accepted PartiallyFailed one) is restored.";
-    throw new Error(`Backup ${backupName} is ${phase === undefined || phase === "" ? "not ready" : phase}. ${why} Read: \`velero backup describe ${backupName} --details -n ${namespace}\`. No Restore was created.`);
+    throw new pulumi.RunError(`Backup ${backupName} is ${phase === undefined || phase === "" ? "not ready" : phase}. ${why} Read: \`velero backup describe ${backupName} --details -n ${namespace}\`. No Restore was created.`);
 }
 
 /** The Restore's spec (fields from ../shared/reference/velero-1.18-crds/restores.yaml). */
@@ -141,6 +166,14 @@ export interface VeleroRestoreArgs {
      * restore in protect, whose location has been syncing all along.
      */
     syncBarrier?: pulumi.Resource;
+    /**
+     * An output of the sync barrier that is only known once it synced (its `status.lastSyncedTime`): the named
+     * backup's read takes it, so that a preview (where it is unknown) skips the read instead of failing on a
+     * Backup that a new cluster has not synced yet (read steps run in previews; an unknown id skips them).
+     */
+    syncedAt?: pulumi.Input<string>;
+    /** Treat warnings as a failure (a namespace restore: items that already existed were not restored). */
+    failOnWarnings?: boolean;
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
 }
@@ -153,7 +186,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
     public readonly restore: k8s.apiextensions.CustomResource;
     /** The checked result; what depends on the restore takes an input from it. */
     public readonly outcome: pulumi.Output<RestoreOutcome>;
-    /** The backup that was restored, read back after the restore (for its age). */
+    /** When the restored backup was taken, from its name; undefined when its name does not carry it. */
     public readonly backupStartTimestamp: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: VeleroRestoreArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -184,7 +217,11 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 apiVersion: "velero.io/v1",
                 kind: "Backup",
                 status: undefined,
-            }, { ...child, id: `${args.namespace}/${settings.backupName}`, dependsOn });
+            }, {
+                ...child,
+                id: pulumi.output(args.syncedAt ?? "").apply(() => `${args.namespace}/${settings.backupName}`),
+                dependsOn,
+            });
             const chosenStatus = (chosen as unknown as { status: pulumi.Output<{ phase?: string } | undefined> }).status;
             spec = chosenStatus.apply((status) => {
                 checkChosenBackup(settings.backupName!, args.namespace, status?.phase, settings.acceptPartiallyFailedBackup);
@@ -208,6 +245,11 @@ export class VeleroRestore extends pulumi.ComponentResource {
             ...child,
             dependsOn,
             customTimeouts: { create: `${settings.restoreTimeoutMinutes}m`, update: `${settings.restoreTimeoutMinutes}m` },
+            // Velero acts only on a new Restore (restore_controller.go `Reconcile` skips any phase but ""/New):
+            // an updated spec would restore nothing while the old terminal phase satisfied the wait. A changed
+            // spec replaces the Restore instead; the old one goes first, since the new one has the same name.
+            replaceOnChanges: ["spec"],
+            deleteBeforeReplace: true,
         });
 
         const live = this.restore as unknown as { spec: pulumi.Output<{ backupName?: string; scheduleName?: string }>; status: pulumi.Output<RestoreStatus | undefined> };
@@ -215,17 +257,12 @@ export class VeleroRestore extends pulumi.ComponentResource {
             .all([live.spec, live.status])
             .apply(([spec, status]) =>
                 // Velero fills spec.backupName with the backup it chose for a scheduleName restore.
-                checkRestore(args.restoreName, args.namespace, { backupName: spec.backupName ?? settings.backupName, scheduleName: spec.scheduleName }, status, settings.acceptPartiallyFailedRestore),
+                checkRestore(args.restoreName, args.namespace, { backupName: spec.backupName ?? settings.backupName, scheduleName: spec.scheduleName }, status, settings.acceptPartiallyFailedRestore, args.failOnWarnings ?? false),
             );
 
-        // The restored backup, read back for its start time: the data's age at restore (RPO).
-        // Built like CustomResource.get, but naming `status` so that the read exposes it (#1836).
-        const backup = new k8s.apiextensions.CustomResource(`${name}-backup`, {
-            apiVersion: "velero.io/v1",
-            kind: "Backup",
-            status: undefined,
-        }, { ...child, id: pulumi.interpolate`${args.namespace}/${this.outcome.backupName}` });
-        this.backupStartTimestamp = (backup as unknown as { status: pulumi.Output<{ startTimestamp?: string } | undefined> }).status.apply((s) => s?.startTimestamp);
+        // The restored backup's time, for the data's age (RPO), from its name: a read of the Backup would run on
+        // every later `pulumi up` and fail once the backup expired and left the cluster.
+        this.backupStartTimestamp = this.outcome.apply((o) => backupTimeFromName(o.backupName));
 
         this.registerOutputs({ outcome: this.outcome, backupStartTimestamp: this.backupStartTimestamp });
     }

@@ -55,6 +55,7 @@ const PROTECT: RawConfig = {
 const RECOVER: RawConfig = {
     mode: plain("recover"),
     clusterName: plain("prod-eu-2"),
+    kubeContext: plain("prod-eu-2"),
     region: plain("eu-west-1"),
     bucketName: plain("acme-velero-vault"),
     kmsKeyArn: plain(KMS_ARN),
@@ -70,6 +71,7 @@ const RECOVER: RawConfig = {
 const RECOVER_FROM_STACK: RawConfig = {
     mode: plain("recover"),
     clusterName: plain("prod-eu-2"),
+    kubeContext: plain("prod-eu-2"),
     sourceStack: plain(SOURCE_STACK),
     restoreId: plain("2026-11-25"),
     oidcProviderArn: plain(OIDC_ARN),
@@ -81,6 +83,7 @@ const RECOVER_FROM_STACK: RawConfig = {
 const DRILL: RawConfig = {
     mode: plain("drill"),
     clusterName: plain("drill-eu-1"),
+    kubeContext: plain("drill-eu-1"),
     region: plain("eu-west-1"),
     bucketName: plain("acme-velero-vault"),
     kmsKeyArn: plain(KMS_ARN),
@@ -1027,6 +1030,24 @@ describe("parseConfig: restore", () => {
             );
         });
     }
+});
+
+describe("parseConfig: the target cluster", () => {
+    for (const [mode, base] of [["recover", RECOVER], ["drill", DRILL]] as const) {
+        it(`requires kubeContext in a ${mode} stack (it adopts existing objects; the current context may be prod's)`, () => {
+            assert.equal(
+                onlyProblem(withKeys(base, { kubeContext: null }), "kubeContext", mode),
+                `is required in a ${mode} stack: it must name the new cluster's context explicitly, never the current one, which may be prod's. Fix: \`pulumi config set gitops-dr:kubeContext ${mode === "drill" ? "drill-eu-1" : "prod-eu-2"}\` (kubectl config get-contexts).`,
+            );
+        });
+    }
+
+    it("refuses a drill check in a namespace the drill does not restore", () => {
+        assert.equal(
+            onlyProblem(withKeys(DRILL, { restoreNamespaces: '["shop"]', drillChecks: '["billing/deploy/api true"]' }), "drillChecks", "drill"),
+            '"billing/deploy/api true" checks namespace billing, which restoreNamespaces does not restore. Fix: add it to restoreNamespaces or drop the check.',
+        );
+    });
 });
 
 describe("parseConfig: recover one namespace (protect)", () => {

@@ -134,3 +134,18 @@ describe("VolumeSnapshotClass", () => {
         assert.ok(run.warnings.some((w) => w.includes("volumeSnapshotClassDrivers") && w.includes("a drill takes no backups")), run.warnings.join("\n"));
     });
 });
+
+describe("a namespace restore that skipped existing items", () => {
+    const warned = { "kubernetes:velero.io/v1:Restore": () => ({ status: { phase: "Completed", errors: 0, warnings: 2 } }) };
+
+    it("fails: a StatefulSet's claims recreated empty were not restored (existingResourcePolicy none)", async () => {
+        await assert.rejects(prod({ restoreNamespaces: ["shop"], restoreId: "shop-5" }, warned), /Restore prod-eu-1-shop-5 ended Completed with 2 warnings: items that already existed were not restored .*scale it to 0, delete its empty claims/);
+    });
+
+    it("goes on when accepted, and a full recovery is not held to it", async () => {
+        const accepted = await prod({ restoreNamespaces: ["shop"], restoreId: "shop-5", acceptPartiallyFailedRestore: true }, warned);
+        assert.equal((accepted.outputs.restore as { warnings: number }).warnings, 2);
+        const recovery = await runProgram({ stack: "recover", config: RECOVER_CONFIG, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, live: warned });
+        assert.equal((recovery.outputs.restore as { phase: string }).phase, "Completed");
+    });
+});

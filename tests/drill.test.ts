@@ -57,7 +57,9 @@ describe("drill verification", () => {
         const roles = run.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role");
         assert.deepEqual(roles.map((r) => (r.inputs.metadata as { namespace: string }).namespace).sort(), ["billing", "shop"]);
         for (const role of roles) {
-            assert.deepEqual(role.inputs.rules, [{ apiGroups: [""], resources: ["pods/exec"], verbs: ["create"] }]);
+            assert.deepEqual(role.inputs.rules, [{ apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] }]);
+            // Created only after the restore made the namespace: the checked restore's name is an input.
+            assert.ok((role.propertyDependencies.metadata ?? []).includes(run.one("kubernetes:velero.io/v1:Restore").urn), role.name);
         }
         const noChecks = podOf(run.one("kubernetes:batch/v1:Job")).serviceAccountName;
         assert.equal(noChecks, "gitops-dr-drill-verify");
@@ -70,9 +72,11 @@ describe("drill verification", () => {
     });
 
     it("reports the backup used, the data's age, the time to restore and to verified, and the checks passed", () => {
+        const report = run.outputs.drillReport as { backupName: string };
+        assert.match(report.backupName, /^prod-eu-1-daily-\d{14}$/);
         assert.deepEqual(run.outputs.drillReport, {
             restoreName: "drill-eu-1-2026-11-25",
-            backupName: "prod-eu-1-daily-20261124020000",
+            backupName: report.backupName,
             restorePhase: "Completed",
             itemsRestored: 42,
             dataAgeAtRestore: "8h02m",

@@ -92,6 +92,7 @@ export interface RegisteredResource {
     readonly retainOnDelete: boolean;
     readonly deleteBeforeReplace: boolean;
     readonly ignoreChanges: readonly string[];
+    readonly replaceOnChanges: readonly string[];
     readonly customTimeouts?: CustomTimeouts;
 }
 
@@ -259,6 +260,11 @@ function mockState(args: pulumi.runtime.MockResourceArgs, options: RunOptions): 
         }
         default: {
             const simulated = simulatedCluster(options.startedAt ?? Date.now())[args.type]?.(inputs);
+            if (simulated !== undefined && options.preview === true && !args.id) {
+                // A preview of a create knows the inputs only: what the cluster would report (a location's
+                // status, a restore's phase) is unknown until the update, as in the engine's preview.
+                return { id: `${args.name}-id`, state: { ...inputs, ...Object.fromEntries(Object.keys(simulated).filter((k) => !(k in inputs) || inputs[k] === undefined || k === "status").map((k) => [k, rpc.unknownValue])) } };
+            }
             return { id: args.id ?? `${args.name}-id`, state: simulated === undefined ? inputs : { ...inputs, ...simulated } };
         }
     }
@@ -278,7 +284,9 @@ function simulatedCluster(startedAt: number): Readonly<Record<string, (inputs: R
         "kubernetes:velero.io/v1:BackupStorageLocation": () => ({ status: { phase: "Available", lastSyncedTime: at(SIMULATED_MINUTES.synced) } }),
         "kubernetes:velero.io/v1:Restore": (inputs) => {
             const spec = (inputs.spec ?? {}) as Record<string, unknown>;
-            const backupName = typeof spec.backupName === "string" ? spec.backupName : `${String(spec.scheduleName)}-20261124020000`;
+            // Velero names a schedule's backup <schedule>-<UTC yyyyMMddHHmmss> of when it was taken.
+            const taken = at(SIMULATED_MINUTES.backupStart).replace(/[-:TZ]/g, "");
+            const backupName = typeof spec.backupName === "string" ? spec.backupName : `${String(spec.scheduleName)}-${taken}`;
             return {
                 spec: { ...spec, backupName },
                 status: { phase: "Completed", errors: 0, warnings: 0, startTimestamp: at(SIMULATED_MINUTES.restoreStart), completionTimestamp: at(SIMULATED_MINUTES.restoreEnd), progress: { itemsRestored: 42, totalItems: 42 } },
@@ -328,6 +336,7 @@ interface RegisterRequest {
     getDependenciesList(): string[];
     getProvider(): string;
     getIgnorechangesList(): string[];
+    getReplaceonchangesList(): string[];
     getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
     getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 }
@@ -384,7 +393,9 @@ export async function runProgram(runOptions: RunOptions): Promise<ProgramRun> {
         const read = monitor.readResource.bind(monitor);
         monitor.readResource = (req, callback) =>
             read(req, (err, resp) => {
-                if (err === null && resp !== undefined) {
+                // A read whose id is unknown (a preview) does not run: "The only time we can't run is if the ID we
+                // are given is unknown" (pulumi pkg/resource/deploy/step.go, ReadStep.Apply).
+                if (err === null && resp !== undefined && req.getId() !== rpc.unknownValue) {
                     reads.push({ type: req.getType(), name: req.getName(), id: req.getId(), parent: req.getParent() || undefined, dependencies: req.getDependenciesList() });
                 }
                 callback(err, resp);
@@ -468,6 +479,7 @@ function record(req: RegisterRequest, urn: string): RegisteredResource {
         retainOnDelete: req.getRetainondelete() ?? false,
         deleteBeforeReplace: req.getDeletebeforereplace(),
         ignoreChanges: req.getIgnorechangesList(),
+        replaceOnChanges: req.getReplaceonchangesList(),
         customTimeouts:
             timeouts === undefined
                 ? undefined

@@ -21,6 +21,7 @@ export const RECOVER_CONFIG = {
     clusterName: "prod-eu-2",
     sourceStack: "acme/gitops-dr/prod",
     restoreId: "2026-11-25",
+    kubeContext: "prod-eu-2",
     gitRepoUrl: "https://github.com/acme/platform-gitops.git",
     oidcProviderArn: "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/AAAA",
 } as const;

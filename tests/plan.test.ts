@@ -269,6 +269,7 @@ describe("plan building blocks", () => {
         retainOnDelete: false,
         deleteBeforeReplace: false,
         ignoreChanges: [],
+        replaceOnChanges: [],
         ...extra,
     });
 

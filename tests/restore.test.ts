@@ -5,7 +5,9 @@
  */
 import * as assert from "node:assert/strict";
 
-import { TERMINAL_RESTORE_PHASES, checkRestore, restoreSpec } from "../components/restore";
+import * as pulumi from "@pulumi/pulumi";
+
+import { TERMINAL_RESTORE_PHASES, backupTimeFromName, checkRestore, restoreSpec } from "../components/restore";
 import { ProgramError, ProgramRun, RegisteredResource, runProgram } from "./engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 
@@ -106,7 +108,8 @@ describe("restore order", () => {
         const outcome = run.outputs.restore as Record<string, unknown>;
         assert.deepEqual(outcome, {
             restoreName: "drill-eu-1-2026-11-25",
-            backupName: "prod-eu-1-daily-20261124020000",
+            // Velero's name for the backup taken 8 hours before the run (the simulated cluster's newest).
+            backupName: "prod-eu-1-daily-20261125020000",
             phase: "Completed",
             errors: 0,
             warnings: 0,
@@ -114,10 +117,10 @@ describe("restore order", () => {
             startTimestamp: "2026-11-25T10:02:00Z",
             completionTimestamp: "2026-11-25T10:40:00Z",
         });
+        // From the backup's name: no read that a later `pulumi up` would fail on once the backup expired.
         assert.equal(run.outputs.restoredBackupStartTimestamp, "2026-11-25T02:00:00Z");
-        // The Backup is read (never created: creating a Backup object would start a backup).
-        assert.deepEqual(runs.drill.reads.filter((r) => r.type === "kubernetes:velero.io/v1:Backup").map((r) => r.id), ["velero/prod-eu-1-daily-20261124020000"]);
-        assert.equal(runs.drill.ofType("kubernetes:velero.io/v1:Backup").length, 0);
+        assert.deepEqual(run.reads.filter((r) => r.type === "kubernetes:velero.io/v1:Backup"), []);
+        assert.equal(run.ofType("kubernetes:velero.io/v1:Backup").length, 0, "a Backup is never created: that would start a backup");
     });
 
     it("protect registers no Restore, no barrier and no wait", async () => {
@@ -172,5 +175,43 @@ describe("restore failure path", () => {
         const base = { id: "x", acceptPartiallyFailedBackup: false, acceptPartiallyFailedRestore: false, namespaces: [], namespaceMappings: {}, storageClassMappings: {}, backupCheckTimeoutMinutes: 20, restoreTimeoutMinutes: 300 };
         assert.deepEqual(Object.keys(restoreSpec({ ...base, backupName: "b" }, { scheduleName: "s" })).filter((k) => k.endsWith("Name")), ["backupName"]);
         assert.deepEqual(Object.keys(restoreSpec(base, { scheduleName: "s" })).filter((k) => k.endsWith("Name")), ["scheduleName"]);
+    });
+});
+
+describe("restore: what a real run would trip on", () => {
+    it("a changed restore spec replaces the Restore (Velero ignores an updated one), the old one deleted first", async () => {
+        const run = await drill();
+        const restore = restoreOf(run);
+        assert.deepEqual(restore.replaceOnChanges, ["spec"]);
+        assert.equal(restore.deleteBeforeReplace, true);
+    });
+
+    it("in a preview, a named backup is not read before the source location synced (a new cluster has not synced it)", async () => {
+        const preview = await runProgram({
+            stack: "recover",
+            config: { ...RECOVER_CONFIG, restoreBackupName: "prod-eu-1-daily-20261120020000" },
+            secrets: STACK_SECRETS,
+            stackReferences: STACK_REFERENCES,
+            preview: true,
+        });
+        assert.deepEqual(preview.reads.filter((r) => r.type === "kubernetes:velero.io/v1:Backup"), []);
+        const up = await recover({ restoreBackupName: "prod-eu-1-daily-20261120020000" });
+        assert.deepEqual(up.reads.filter((r) => r.type === "kubernetes:velero.io/v1:Backup").map((r) => r.id), ["velero/prod-eu-1-daily-20261120020000"]);
+    });
+
+    it("a failed restore stops the run with a RunError (printed without a stack trace)", async () => {
+        const error = await recover({}, { "kubernetes:velero.io/v1:Restore": () => ({ status: { phase: "Failed", errors: 1 } }) }).then(
+            () => assert.fail("the run went on"),
+            (e: unknown) => e as ProgramError,
+        );
+        assert.ok(pulumi.RunError.isInstance(error.cause), String(error.cause));
+    });
+});
+
+describe("backupTimeFromName", () => {
+    it("reads Velero's <schedule>-<yyyyMMddHHmmss> names, and nothing else", () => {
+        assert.equal(backupTimeFromName("prod-eu-1-daily-20261124020000"), "2026-11-24T02:00:00Z");
+        assert.equal(backupTimeFromName("before-upgrade"), undefined);
+        assert.equal(backupTimeFromName("x-20261399020000"), undefined);
     });
 });

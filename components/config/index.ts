@@ -56,6 +56,12 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     }
     const validClusterName = clusterName !== undefined && isDnsLabel(clusterName, 40) ? clusterName : undefined;
     const kubeContext = r.str("kubeContext") ?? "";
+    if (mode !== "protect" && kubeContext === "") {
+        // A rebuilt cluster adopts objects that already exist (upsertExistingObjects): run against the live
+        // cluster by mistake, a recover or drill stack would take over its namespaces, and a later destroy would
+        // delete them. The kubeconfig's current context is too easy to get wrong for that.
+        r.problem("kubeContext", `is required in a ${mode} stack: it must name the new cluster's context explicitly, never the current one, which may be prod's. Fix: \`${setCmd("kubeContext", mode === "drill" ? "drill-eu-1" : "prod-eu-2")}\` (kubectl config get-contexts).`);
+    }
     const allowUnlistedRegion = r.bool("allowUnlistedRegion", false);
 
     const sourceStack = parseSourceStack(r, mode);
@@ -76,7 +82,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     const velero = parseVelero(r, mode, validClusterName, vault.lockDays > 0 ? vault.lockDays : undefined);
     const argoCd = parseArgoCd(r, mode, velero.namespace);
     const restore = parseRestore(r, mode, validClusterName);
-    const drill = parseDrill(r, mode);
+    const drill = parseDrill(r, mode, restore?.namespaces);
     const monitoring = parseMonitoring(r);
     const mirrors = parseMirrors(r);
 

@@ -52,7 +52,7 @@ export const CONFIG_KEYS = {
     },
     kubeContext: {
         type: "string", group: "stack", default: "",
-        description: "kubeconfig context of the target cluster. Empty uses the current context.",
+        description: "kubeconfig context of the target cluster. Empty uses the current context (protect only: recover and drill stacks must name the new cluster's context, since they adopt objects that already exist).",
     },
     allowUnlistedRegion: {
         type: "boolean", group: "stack", default: false,
