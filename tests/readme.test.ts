@@ -23,13 +23,19 @@ function section(title: string): string {
     return README.slice(start, end < 0 ? undefined : end);
 }
 
-/** The shell commands of a section's ```sh blocks, comments removed. */
-function commands(title: string): string[][] {
+/**
+ * The shell commands of a section's ```sh blocks (or of one block), comments removed. `"$(pulumi stack output X)"`
+ * becomes the stack's output X from `outputs`; any other `"$(...)"` a placeholder value.
+ */
+function commands(title: string, block?: number, outputs: Readonly<Record<string, unknown>> = {}): string[][] {
     const blocks = [...section(title).matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
-    return blocks
+    return (block === undefined ? blocks : [blocks[block]])
         .flatMap((b) => b.split("\n"))
         .map((line) => {
-            const words = shellWords(line.replace(/"\$\([^)]*\)"/g, '"value-of-a-shell-command-0123456789abcdef"'));
+            const substituted = line
+                .replace(/"\$\(pulumi stack output (\w+)\)"/g, (_, name: string) => `"${String(outputs[name])}"`)
+                .replace(/"\$\([^)]*\)"/g, '"value-of-a-shell-command-0123456789abcdef"');
+            const words = shellWords(substituted);
             const comment = words.findIndex((w) => w.startsWith("#"));
             return comment < 0 ? words : words.slice(0, comment);
         })
@@ -41,10 +47,12 @@ function replay(
     title: string,
     start: { stack: string; values: Map<string, StackValue> } | undefined,
     stacks: Map<string, Map<string, StackValue>>,
+    block?: number,
+    outputs: Readonly<Record<string, unknown>> = {},
 ): { stack: string; values: Map<string, StackValue> } {
     let stack = start?.stack ?? "";
     let values = start === undefined ? undefined : new Map(start.values);
-    for (const words of commands(title)) {
+    for (const words of commands(title, block, outputs)) {
         if (words[0] !== "pulumi") {
             continue;
         }
@@ -86,7 +94,7 @@ describe("README", () => {
         });
 
         it("Recover a lost cluster: made from prod's config, it starts, restores prod's backups and matches examples/Pulumi.recover.yaml", async () => {
-            const { stack, values } = replay("Recover a lost cluster", undefined, stacks);
+            const { stack, values } = replay("Recover a lost cluster", undefined, stacks, 0);
             const run = await runProgram({ stack, stackValues: values, stackReferences: STACK_REFERENCES });
             assert.deepEqual(run.warnings, []);
             assert.equal(run.outputs.mode, "recover");
@@ -95,6 +103,15 @@ describe("README", () => {
             const example = fromFile("examples/Pulumi.recover.yaml");
             const plain = (m: Map<string, StackValue>) => JSON.stringify([...m].filter(([k]) => k !== "gitops-dr:repoPassword").sort());
             assert.equal(plain(values), plain(example), "the example is what the recipe produces");
+
+            // After the recovery: the stack becomes a protect stack that joins the vault, with no source left.
+            const after = replay("Recover a lost cluster", { stack, values }, stacks, 1, run.outputs);
+            const protect = await runProgram({ stack, stackValues: after.values });
+            assert.deepEqual(protect.warnings, []);
+            assert.equal(protect.outputs.mode, "protect");
+            assert.equal(protect.outputs.prefix, "prod-eu-2");
+            assert.equal(protect.ofType("aws:s3/bucket:Bucket").length, 0, "it joins the vault, it does not create one");
+            assert.equal(protect.ofType("kubernetes:velero.io/v1:Restore").length, 0);
         });
 
         it("Run the yearly drill: starts, verifies with the configured check, warns about nothing", async () => {
