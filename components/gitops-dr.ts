@@ -156,10 +156,13 @@ export class GitopsDr extends pulumi.ComponentResource {
             consistentBackups: config.velero.consistentBackups,
             volumeSnapshotClassDrivers: config.velero.volumeSnapshotClassDrivers,
             syncTimeoutMinutes: config.restore?.backupCheckTimeoutMinutes,
+            // The role's policies are attached before Velero starts, and detached only after everything that
+            // needs Velero (a Restore's finalizer) is gone.
+            after: [this.iam],
             chartSource: config.mirrors.veleroChart,
             imageRegistry: config.mirrors.imageRegistry,
             provider: kubernetes,
-        }, { parent: this, dependsOn: [this.iam] });
+        }, { parent: this });
 
         if (config.restore !== undefined && config.source !== undefined) {
             this.restore = new VeleroRestore(`${name}-restore`, {
@@ -187,8 +190,10 @@ export class GitopsDr extends pulumi.ComponentResource {
                 settings: config.restore,
                 sourceScheduleName: daily.name,
                 failOnWarnings: true,
+                // The cluster's Velero, and its Schedules' volume policy, are in place.
+                after: [this.velero.release],
                 provider: kubernetes,
-            }, { parent: this, dependsOn: [this.velero] });
+            }, { parent: this });
         }
 
         // The chart installs while the restore runs; only the root Application, which makes Argo CD sync the

@@ -172,6 +172,8 @@ export interface VeleroRestoreArgs {
      * Backup that a new cluster has not synced yet (read steps run in previews; an unknown id skips them).
      */
     syncedAt?: pulumi.Input<string>;
+    /** What the Restore must also wait for (a component's own dependsOn does not reach its children). */
+    after?: pulumi.Resource[];
     /** Treat warnings as a failure (a namespace restore: items that already existed were not restored). */
     failOnWarnings?: boolean;
     /** Kubernetes provider of the target cluster. */
@@ -194,7 +196,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
         const child = { parent: this, provider: args.provider };
         const settings = args.settings;
 
-        let dependsOn: pulumi.Resource[] = args.syncBarrier === undefined ? [] : [args.syncBarrier];
+        let dependsOn: pulumi.Resource[] = [...(args.syncBarrier === undefined ? [] : [args.syncBarrier]), ...(args.after ?? [])];
         if (Object.keys(settings.storageClassMappings).length > 0) {
             // Velero's change-storage-class restore item action reads this ConfigMap (velero docs,
             // restore-reference.md "Changing PV/PVC Storage Classes").

@@ -353,6 +353,11 @@ export interface VeleroArgs {
     /** How long the source location may take to become Available and synced, in minutes. Defaults to 20. */
     syncTimeoutMinutes?: number;
     /**
+     * What the release must wait for, e.g. Velero's IAM (a component: the SDK expands it to its children). A
+     * component's own `dependsOn` does not reach its children, so it is passed here. Defaults to none.
+     */
+    after?: pulumi.Resource[];
+    /**
      * Extra labels on the ServiceMonitor, the node-agent PodMonitor and the PrometheusRule, so that a Prometheus
      * whose selectors require them picks them up. Defaults to `{}`.
      */
@@ -416,7 +421,7 @@ export class Velero extends pulumi.ComponentResource {
             stringData: { [REPO_PASSWORD_KEY]: pulumi.secret(args.repoPassword) },
         }, child);
 
-        const dependsOn: pulumi.Resource[] = [namespace, repoCredentials];
+        const dependsOn: pulumi.Resource[] = [namespace, repoCredentials, ...(args.after ?? [])];
         let credentials: pulumi.Output<VeleroCredentials>;
         const argCredentials = args.credentials;
         switch (argCredentials.mode) {

@@ -149,3 +149,11 @@ describe("a namespace restore that skipped existing items", () => {
         assert.equal((recovery.outputs.restore as { phase: string }).phase, "Completed");
     });
 });
+
+describe("namespace restore order", () => {
+    it("the Restore waits for the cluster's Velero release", async () => {
+        const run = await prod({ restoreNamespaces: ["shop"], restoreId: "shop-6" });
+        const release = run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "velero")!;
+        assert.ok(run.dependsOn(run.one("kubernetes:velero.io/v1:Restore"), release));
+    });
+});

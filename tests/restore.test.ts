@@ -215,3 +215,16 @@ describe("backupTimeFromName", () => {
         assert.equal(backupTimeFromName("x-20261399020000"), undefined);
     });
 });
+
+describe("teardown order", () => {
+    it("the Restore depends on Velero, its location and its IAM, so destroy and replacement delete it while Velero can still clean its logs", async () => {
+        for (const run of [await drill(), await recover()]) {
+            const restore = restoreOf(run);
+            assert.ok(run.dependsOn(restore, run.one("kubernetes:velero.io/v1:BackupStorageLocation")), "the location that its finalizer needs Available");
+            assert.ok(run.dependsOn(restore, veleroRelease(run)), "a running Velero");
+            for (const attachment of run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")) {
+                assert.ok(run.dependsOn(restore, attachment), `the role's permissions (${attachment.name}) outlive the Restore`);
+            }
+        }
+    });
+});
