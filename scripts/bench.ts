@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --runs N]`: how long the offline evaluation of each shipped stack takes, and of scaled ones
- * (hundreds of excluded and restored namespaces). Each case runs the real program on the offline engine once to
+ * (hundreds of excluded and restored namespaces, dozens of drill checks). Each case runs the real program on the offline engine once to
  * warm up, then N times; the table gives the median, min and max wall time in milliseconds, the number of
  * registrations and the process's peak resident set size so far. A benchmark, not a test: nothing asserts a time.
  */
@@ -24,7 +24,8 @@ export function benchCases(scale: Scale = LARGE_SCALE): BenchCase[] {
         const config = scaledConfig(STACKS[name], scale);
         const restored = Array.isArray(config.restoreNamespaces) ? config.restoreNamespaces.length : 0;
         const excluded = Array.isArray(config.excludedNamespaces) ? config.excludedNamespaces.length : 0;
-        return { label: `${name}, ${excluded} excluded${restored > 0 ? ` + ${restored} restored` : ""} namespaces`, spec: STACKS[name], config };
+        const checks = Array.isArray(config.drillChecks) ? config.drillChecks.length : 0;
+        return { label: `${name}, ${excluded} excluded${restored > 0 ? ` + ${restored} restored` : ""} namespaces${checks > 0 ? `, ${checks} checks` : ""}`, spec: STACKS[name], config };
     });
     return [...shipped, ...scaled];
 }
