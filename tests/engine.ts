@@ -15,6 +15,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 
+import { directDependencies, waitsFor } from "../policies/lib/graph";
 import { ProgramConfig, StackValue, applyProjectConfig, readStackFile, validateProjectConfig } from "./cli-config";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -146,27 +147,12 @@ export class ProgramRun {
 
     /** The resource's direct dependencies: explicit ones and every input's. */
     directDependencies(r: RegisteredResource): Set<string> {
-        return new Set([...r.dependencies, ...Object.values(r.propertyDependencies).flat()]);
+        return directDependencies(r);
     }
 
-    /** Whether `a` waits for `b`: directly or through a chain of dependencies. */
+    /** Whether `a` waits for `b`: directly or through a chain of dependencies (policies/lib/graph.ts). */
     dependsOn(a: RegisteredResource, b: RegisteredResource): boolean {
-        const seen = new Set<string>();
-        const stack = [...this.directDependencies(a)];
-        while (stack.length > 0) {
-            const urn = stack.pop()!;
-            if (urn === b.urn) {
-                return true;
-            }
-            if (!seen.has(urn)) {
-                seen.add(urn);
-                const next = this.byUrnMap.get(urn);
-                if (next !== undefined) {
-                    stack.push(...this.directDependencies(next));
-                }
-            }
-        }
-        return false;
+        return waitsFor(a, b, (urn) => this.byUrnMap.get(urn));
     }
 
     /** The resource's chain of parents, nearest first. */

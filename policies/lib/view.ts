@@ -3,6 +3,7 @@
  * mode questions several policies ask.
  */
 import type { PolicyResource, PolicyResourceOptions } from "@pulumi/policy";
+import { directDependencies, waitsFor } from "./graph";
 
 import { T, isType } from "./types";
 import { Json, str } from "./values";
@@ -71,30 +72,12 @@ export class StackView {
 
     /** Explicit and per-input dependencies of a node. */
     directDependencies(node: Node): Set<string> {
-        return new Set([...node.dependencies, ...Object.values(node.propertyDependencies).flat()]);
+        return directDependencies(node);
     }
 
-    /**
-     * Whether `a` waits for `b`: directly or through a chain of dependencies. A child does not wait for its
-     * parent's dependencies unless the SDK copied them, so parents are not followed.
-     */
+    /** Whether `a` waits for `b`: directly or through a chain of dependencies (policies/lib/graph.ts). */
     dependsOn(a: Node, b: Node): boolean {
-        const seen = new Set<string>();
-        const pending = [...this.directDependencies(a)];
-        while (pending.length > 0) {
-            const urn = pending.pop()!;
-            if (urn === b.urn) {
-                return true;
-            }
-            if (!seen.has(urn)) {
-                seen.add(urn);
-                const next = this.byUrnMap.get(urn);
-                if (next !== undefined) {
-                    pending.push(...this.directDependencies(next));
-                }
-            }
-        }
-        return false;
+        return waitsFor(a, b, (urn) => this.byUrnMap.get(urn));
     }
 
     /** The stack's outputs (the `pulumi:pulumi:Stack` resource's properties in stack analysis). */
