@@ -24,6 +24,7 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 
 import { IN_CLUSTER_SERVER } from "../components/argocd";
+import { PINNED_CHARTS as MIRROR_PINS, pinnedChart } from "../components/mirrors";
 import { ARGO_CD_CHART, VELERO_CHART } from "../components/versions";
 import { ProgramRun, RegisteredResource, RunOptions, runProgram } from "../tests/engine";
 import { STACK_REFERENCES, STACK_SECRETS } from "../tests/fixtures";
@@ -39,7 +40,7 @@ export const HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
 export const CR_GROUPS = ["velero.io", "argoproj.io"] as const;
 
 /** Every chart the program may deploy, as pinned in components/versions.ts. */
-export const PINNED_CHARTS: readonly ChartRef[] = [VELERO_CHART, ARGO_CD_CHART];
+export const PINNED_CHARTS: readonly ChartRef[] = MIRROR_PINS;
 
 // ---------------------------------------------------------------------------------------------------------
 // Stacks
@@ -280,16 +281,19 @@ function result(check: string, subject: string, problems: readonly string[], pas
 /** The release's chart is one pinned in components/versions.ts, and the chart rendered is that chart. */
 export function checkChartPin(release: ReleaseRecord, rendered: { readonly name: string; readonly version: string; readonly source: string }, pins: readonly ChartRef[] = PINNED_CHARTS): CheckResult[] {
     const subject = `release ${release.releaseName}`;
-    const pin = pins.find((p) => p.name === release.chart);
+    // A chart from an OCI mirror or an archive (docs/mirrors.md) must still be the pin's name and version. An
+    // HTTPS mirror shows as another repository: reported, with the hint, since the pin cannot tell it apart.
+    const mirrored = release.chart.startsWith("oci://") || release.chart.endsWith(".tgz");
+    const pin = pins.find((p) => p.name === release.chart) ?? (mirrored ? pinnedChart(release.chart) : undefined);
     const problems: string[] = [];
     if (pin === undefined) {
         problems.push(`chart ${release.chart} is not pinned in components/versions.ts`);
     } else {
-        if (release.version !== pin.version) {
+        if (release.version !== pin.version && !release.chart.endsWith(".tgz")) {
             problems.push(`version ${release.version} is not the pinned ${pin.version}`);
         }
-        if (release.repo !== pin.repo) {
-            problems.push(`repository ${String(release.repo)} is not the pinned ${pin.repo}`);
+        if (!mirrored && release.repo !== pin.repo) {
+            problems.push(`repository ${String(release.repo)} is not the pinned ${pin.repo}${release.repo?.startsWith("https://") === true ? " (an HTTPS mirror? docs/mirrors.md)" : ""}`);
         }
     }
     const results = [result("chart-pin", subject, problems, `${release.chart} ${release.version} from ${String(release.repo)}, as pinned`)];
@@ -1180,9 +1184,10 @@ export function checkStack(inputs: CheckInputs): CheckResult[] {
     for (const r of renders) {
         results.push(...checkChartPin(r.release, { ...r.chart.metadata, source: r.chart.source }));
         results.push(...checkNoPlaintextSecrets(r.objects, r.release, secrets));
-        if (r.release.chart === VELERO_CHART.name) {
+        const chart = pinnedChart(r.release.chart)?.name ?? r.release.chart;
+        if (chart === VELERO_CHART.name) {
             results.push(...checkVeleroFacts(r.objects, r.release, veleroExpectations(run)));
-        } else if (r.release.chart === ARGO_CD_CHART.name) {
+        } else if (chart === ARGO_CD_CHART.name) {
             results.push(...checkArgoCdFacts(r.objects, r.release, argoCdExpectations(run, defaultExclusionsOf(showValues(r.chart.path)))));
         }
     }

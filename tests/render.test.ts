@@ -701,7 +701,7 @@ describe("checkChartPin", () => {
     it("chart-pin: a release of another version and repository than the pin", () => {
         const check = only(checkChartPin({ ...release, version: "11.0.0", repo: "https://example.com/charts" }, rendered), "chart-pin");
         assert.equal(check.status, "fail");
-        assert.equal(check.detail, `version 11.0.0 is not the pinned ${VELERO_CHART.version}; repository https://example.com/charts is not the pinned ${VELERO_CHART.repo}`);
+        assert.equal(check.detail, `version 11.0.0 is not the pinned ${VELERO_CHART.version}; repository https://example.com/charts is not the pinned ${VELERO_CHART.repo} (an HTTPS mirror? docs/mirrors.md)`);
     });
 });
 
@@ -735,4 +735,17 @@ describe("render on the real charts (only when they can be had)", function () {
             }
         });
     }
+});
+
+describe("chart-pin with a mirror", () => {
+    it("accepts the pinned chart from an OCI mirror or an archive, and still refuses another version", () => {
+        const base = { urn: "u", resourceName: "r", releaseName: "velero", namespace: "velero", values: {}, secretValuePaths: [] };
+        const rendered = { name: "velero", version: "12.1.0", source: "mirror" };
+        const statusOf = (release: Parameters<typeof checkChartPin>[0]) => checkChartPin(release, rendered).find((c) => c.check === "chart-pin")!.status;
+        assert.equal(statusOf({ ...base, chart: "oci://registry.acme.internal/charts/velero", version: "12.1.0" }), "pass");
+        assert.equal(statusOf({ ...base, chart: "/charts/velero-12.1.0.tgz", version: "12.1.0" }), "pass");
+        assert.equal(statusOf({ ...base, chart: "oci://registry.acme.internal/charts/velero", version: "12.0.0" }), "fail");
+        assert.equal(statusOf({ ...base, chart: "velero", version: "12.1.0", repo: "https://example.com/not-the-pin" }), "fail");
+        assert.equal(statusOf({ ...base, chart: "oci://registry.acme.internal/charts/other", version: "1.0.0" }), "fail");
+    });
 });
