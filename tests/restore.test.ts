@@ -45,6 +45,19 @@ describe("restore order", () => {
         });
     }
 
+    for (const mode of ["recover", "drill"] as const) {
+        it(`${mode}: Argo CD's release installs while the restore runs; only its root Application waits for the checked restore`, () => {
+            const run = runs[mode];
+            const restore = restoreOf(run);
+            const argo = run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "argo-cd")!;
+            const root = run.one("kubernetes:argoproj.io/v1alpha1:Application", `gitops-dr-${mode}-argocd-root-app`);
+            assert.ok(!run.dependsOn(argo, restore), "the Argo CD release is not after the Restore");
+            assert.ok((root.propertyDependencies.metadata ?? []).includes(restore.urn), "the root Application takes the checked restore as an input");
+            assert.ok(run.dependsOn(root, argo));
+            assert.deepEqual(((root.inputs.metadata as { finalizers?: string[] }).finalizers ?? []).filter((f) => f.includes("resources-finalizer")), []);
+        });
+    }
+
     it("restores PVs, PVCs and Secrets of the lost cluster's newest Completed daily backup, never overwriting", () => {
         assert.deepEqual(restoreOf(runs.drill).inputs.spec, {
             scheduleName: "prod-eu-1-daily",
