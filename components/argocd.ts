@@ -512,8 +512,15 @@ export function seedRules(): { apiGroups: string[]; resources: string[]; verbs: 
 }
 
 /** Metadata of the seed cluster's Secret: the label is what makes Argo CD read it as a cluster. */
+/**
+ * Label on the seed cluster's Secret. An ApplicationSet `clusters` generator matches every cluster Secret unless
+ * its selector says otherwise (argo-cd `applicationset/generators/cluster.go`, `getSecretsByClusterName`), so
+ * repositories with such generators must exclude it (docs/argocd.md, "Trade-offs").
+ */
+export const SEED_CLUSTER_LABEL = "gitops-dr.io/seed";
+
 export function seedClusterMetadata(namespace: string): SecretManifest["metadata"] {
-    return { name: "gitops-dr-seed-cluster", namespace, labels: { [SECRET_TYPE_LABEL]: "cluster" } };
+    return { name: "gitops-dr-seed-cluster", namespace, labels: { [SECRET_TYPE_LABEL]: "cluster", [SEED_CLUSTER_LABEL]: "true" } };
 }
 
 /**

@@ -501,7 +501,8 @@ export class Velero extends pulumi.ComponentResource {
             new k8s.apiextensions.CustomResource(`${name}-snapshot-class-${driver}`, {
                 apiVersion: "snapshot.storage.k8s.io/v1",
                 kind: "VolumeSnapshotClass",
-                metadata: { name: `gitops-dr-${driver.replace(/\./g, "-")}`.slice(0, 63), labels: { "velero.io/csi-volumesnapshot-class": "true" } },
+                // Cluster-scoped, so the name may be a 253-character subdomain: the driver's name fits as it is.
+                metadata: { name: `gitops-dr-${driver}`, labels: { "velero.io/csi-volumesnapshot-class": "true" } },
                 driver,
                 deletionPolicy: "Delete",
             }, child);

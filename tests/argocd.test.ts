@@ -432,7 +432,8 @@ describe("Argo CD first-install seed Applications", () => {
 
     it("the seed cluster Secret registers the seed URL with a bearer token, the CA and the apps' namespaces", () => {
         const secret = seedClusterSecret({ namespace: "argocd", token: "tok", caData: "Q0E=", namespaces: ["shop", "wiki"] });
-        assert.deepEqual(secret.metadata.labels, { "argocd.argoproj.io/secret-type": "cluster" });
+        // The seed label lets ApplicationSet cluster generators leave the seed cluster out (docs/argocd.md, "Trade-offs").
+        assert.deepEqual(secret.metadata.labels, { "argocd.argoproj.io/secret-type": "cluster", "gitops-dr.io/seed": "true" });
         assert.equal(secret.stringData.server, SEED_CLUSTER_SERVER);
         assert.equal(secret.stringData.namespaces, "shop,wiki");
         assert.deepEqual(JSON.parse(secret.stringData.config), { bearerToken: "tok", tlsClientConfig: { insecure: false, caData: "Q0E=" } });

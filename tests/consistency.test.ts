@@ -123,7 +123,7 @@ describe("VolumeSnapshotClass", () => {
         assert.equal(none.ofType("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass").length, 0);
         const run = await prod({ volumeSnapshotClassDrivers: ["ebs.csi.aws.com"] });
         const cls = run.one("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass");
-        assert.deepEqual(cls.inputs.metadata, { name: "gitops-dr-ebs-csi-aws-com", labels: { "velero.io/csi-volumesnapshot-class": "true" } });
+        assert.deepEqual(cls.inputs.metadata, { name: "gitops-dr-ebs.csi.aws.com", labels: { "velero.io/csi-volumesnapshot-class": "true" } });
         assert.equal(cls.inputs.driver, "ebs.csi.aws.com");
         assert.equal(cls.inputs.deletionPolicy, "Delete");
     });

@@ -172,7 +172,7 @@ export const CONFIG_KEYS = {
     },
     volumeSnapshotClassDrivers: {
         type: "array", group: "velero", default: [],
-        description: "dataMover: CSI drivers (e.g. [\"ebs.csi.aws.com\"]) to create a VolumeSnapshotClass for, labelled velero.io/csi-volumesnapshot-class so Velero picks it for that driver's volumes. Unset: Velero resolves the driver's default or only class (docs/design.md, \"Volume data\"). Needs the snapshot CRDs.",
+        description: "dataMover: CSI drivers (e.g. [\"ebs.csi.aws.com\"]) to create a VolumeSnapshotClass for, labelled velero.io/csi-volumesnapshot-class so Velero picks it for that driver's volumes (no other class of that driver may carry the label: Velero takes the first it lists). Unset: Velero resolves the driver's default or only class (docs/design.md, \"Volume data\"). Needs the snapshot CRDs.",
     },
     dataMoverNodeLabels: {
         type: "array", group: "velero", default: [],
