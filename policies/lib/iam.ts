@@ -177,28 +177,50 @@ export interface Evaluation {
     readonly error?: string;
 }
 
+/** AWS's decision on one request. */
+export type Decision = "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied";
+
+/**
+ * One request by a principal of the vault's account, evaluated as AWS evaluates it (identity policies, an optional
+ * resource policy, the request's context). `Strict` evaluates a condition on an absent key as AWS does;
+ * `Discovery` counts a grant behind any condition as a grant.
+ */
+export async function simulate(input: {
+    readonly identity: readonly { readonly name: string; readonly policy: Json }[];
+    readonly action: string;
+    readonly resource: string;
+    readonly context?: Readonly<Record<string, string | string[]>>;
+    readonly bucketPolicy?: Json;
+    readonly mode: "Strict" | "Discovery";
+}): Promise<{ readonly decision?: Decision; readonly error?: string }> {
+    const result = await runSimulation(
+        {
+            request: {
+                principal: `arn:aws:iam::${ACCOUNT}:role/principal`,
+                action: input.action,
+                resource: { resource: input.resource, accountId: ACCOUNT },
+                contextVariables: { ...(input.context ?? {}) },
+            },
+            identityPolicies: input.identity.map((d) => ({ name: d.name, policy: d.policy })),
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+            ...(input.bucketPolicy === undefined ? {} : { resourcePolicy: input.bucketPolicy }),
+        },
+        { simulationMode: input.mode },
+    );
+    return result.resultType === "error" ? { error: describeErrors(result) } : { decision: result.overallResult };
+}
+
 /** Evaluates each request against the principal's identity policies. */
 export async function evaluate(principal: Principal, requests: readonly Request[]): Promise<Evaluation> {
     const allowed: Request[] = [];
+    const identity = principal.documents.map((d) => ({ name: d.name, policy: d.document }));
     for (const request of requests) {
-        const result = await runSimulation(
-            {
-                request: {
-                    principal: `arn:aws:iam::${ACCOUNT}:role/principal`,
-                    action: request.action,
-                    resource: { resource: request.resource, accountId: ACCOUNT },
-                    contextVariables: {},
-                },
-                identityPolicies: principal.documents.map((d) => ({ name: d.name, policy: d.document })),
-                serviceControlPolicies: [],
-                resourceControlPolicies: [],
-            },
-            { simulationMode: "Discovery" },
-        );
-        if (result.resultType === "error") {
-            return { allowed, error: describeErrors(result) };
+        const { decision, error } = await simulate({ identity, action: request.action, resource: request.resource, mode: "Discovery" });
+        if (error !== undefined) {
+            return { allowed, error };
         }
-        if (result.overallResult === "Allowed") {
+        if (decision === "Allowed") {
             allowed.push(request);
         }
     }
@@ -219,25 +241,18 @@ const ALLOW_ALL = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action
 export async function allowedOverHttp(bucketPolicy: Json, requests: readonly Request[]): Promise<Evaluation> {
     const allowed: Request[] = [];
     for (const request of requests) {
-        const result = await runSimulation(
-            {
-                request: {
-                    principal: `arn:aws:iam::${ACCOUNT}:role/principal`,
-                    action: request.action,
-                    resource: { resource: request.resource, accountId: ACCOUNT },
-                    contextVariables: { "aws:SecureTransport": "false" },
-                },
-                identityPolicies: [{ name: "allow-all", policy: ALLOW_ALL }],
-                serviceControlPolicies: [],
-                resourceControlPolicies: [],
-                resourcePolicy: bucketPolicy,
-            },
-            { simulationMode: "Strict" },
-        );
-        if (result.resultType === "error") {
-            return { allowed, error: describeErrors(result) };
+        const { decision, error } = await simulate({
+            identity: [{ name: "allow-all", policy: ALLOW_ALL }],
+            action: request.action,
+            resource: request.resource,
+            context: { "aws:SecureTransport": "false" },
+            bucketPolicy,
+            mode: "Strict",
+        });
+        if (error !== undefined) {
+            return { allowed, error };
         }
-        if (result.overallResult !== "ExplicitlyDenied") {
+        if (decision !== "ExplicitlyDenied") {
             allowed.push(request);
         }
     }
@@ -255,23 +270,13 @@ export async function allowedWithBucketPolicy(
     request: Request,
     context: Readonly<Record<string, string>>,
 ): Promise<{ allowed: boolean; error?: string }> {
-    const result = await runSimulation(
-        {
-            request: {
-                principal: `arn:aws:iam::${ACCOUNT}:role/principal`,
-                action: request.action,
-                resource: { resource: request.resource, accountId: ACCOUNT },
-                contextVariables: { "aws:SecureTransport": "true", ...context },
-            },
-            identityPolicies: principal.documents.map((d) => ({ name: d.name, policy: d.document })),
-            serviceControlPolicies: [],
-            resourceControlPolicies: [],
-            resourcePolicy: bucketPolicy,
-        },
-        { simulationMode: "Strict" },
-    );
-    if (result.resultType === "error") {
-        return { allowed: false, error: describeErrors(result) };
-    }
-    return { allowed: result.overallResult === "Allowed" };
+    const { decision, error } = await simulate({
+        identity: principal.documents.map((d) => ({ name: d.name, policy: d.document })),
+        action: request.action,
+        resource: request.resource,
+        context: { "aws:SecureTransport": "true", ...context },
+        bucketPolicy,
+        mode: "Strict",
+    });
+    return error !== undefined ? { allowed: false, error } : { allowed: decision === "Allowed" };
 }
