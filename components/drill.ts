@@ -118,7 +118,11 @@ export class DrillVerification extends pulumi.ComponentResource {
         super("gitops-dr:drill:DrillVerification", name, {}, opts);
         const child = { parent: this, provider: args.provider };
 
-        const account = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: VERIFY_NAME, namespace: args.namespace } }, child);
+        // In Velero's namespace, which exists once the restore ran: the checked restore is an input, so nothing of
+        // the verification is created before it.
+        const account = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
+            metadata: { name: VERIFY_NAME, namespace: args.namespace, annotations: { "gitops-dr.io/after-restore": args.restoreName } },
+        }, child);
         // Read only: get, list and watch what the steps look at; `kubectl exec` also resolves a workload to a pod.
         const role = new k8s.rbac.v1.ClusterRole(`${name}-read`, {
             metadata: { name: VERIFY_NAME },

@@ -114,3 +114,13 @@ describe("drill verification", () => {
         assert.equal(prod.outputs.drillReport, undefined);
     });
 });
+
+describe("drill verification order", () => {
+    it("nothing namespaced of the verification is created before the checked restore", async () => {
+        const run = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, config: { drillChecks: CHECKS } });
+        const restore = run.one("kubernetes:velero.io/v1:Restore");
+        for (const r of run.resources.filter((x) => x.parent?.endsWith("gitops-dr:drill:DrillVerification::gitops-dr-drill-verify") && x.type !== "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")) {
+            assert.ok(run.dependsOn(r, restore), `${r.type} ${r.name} waits for the restore`);
+        }
+    });
+});
