@@ -15,6 +15,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 
+import type { RecordedResource } from "../policies/gate/recording";
 import { directDependencies, waitsFor } from "../policies/lib/graph";
 import { ProgramConfig, StackValue, applyProjectConfig, readStackFile, validateProjectConfig } from "./cli-config";
 
@@ -71,28 +72,14 @@ export interface CustomTimeouts {
     readonly delete?: string;
 }
 
-/** One resource registration as the engine would receive it. */
-export interface RegisteredResource {
-    readonly urn: string;
-    readonly type: string;
-    readonly name: string;
+/**
+ * One resource registration as the engine would receive it: the fields the policy gate reads
+ * (policies/gate/recording.ts `RecordedResource`: urn, type, name, parent, inputs with secrets unwrapped and
+ * their `secretPaths`, explicit and per-input dependencies, provider, protect, retainOnDelete,
+ * deleteBeforeReplace, ignoreChanges, customTimeouts), and the rest of what the engine records.
+ */
+export interface RegisteredResource extends RecordedResource {
     readonly custom: boolean;
-    /** URN of the parent, or undefined for the stack itself. */
-    readonly parent?: string;
-    /** Inputs with secrets unwrapped (see `secretPaths`) and resource references as URNs. */
-    readonly inputs: Readonly<Record<string, unknown>>;
-    /** Dotted paths of inputs that were secrets, e.g. `values.credentials`. */
-    readonly secretPaths: readonly string[];
-    /** Explicit dependencies (`dependsOn`, expanded by the SDK to custom resources). */
-    readonly dependencies: readonly string[];
-    /** Per-input dependencies: which resources each input's value came from. */
-    readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
-    /** URN of the provider the resource uses, when one was given. */
-    readonly provider?: string;
-    readonly protect: boolean;
-    readonly retainOnDelete: boolean;
-    readonly deleteBeforeReplace: boolean;
-    readonly ignoreChanges: readonly string[];
     readonly replaceOnChanges: readonly string[];
     readonly customTimeouts?: CustomTimeouts;
 }
