@@ -99,7 +99,8 @@ export function alertRules(): AlertRule[] {
             for: "25h",
             labels: { severity: "critical" },
             annotations: {
-                summary: "Schedule {{ $labels.schedule }} has had no successful backup since it was created 25 hours ago",
+                summary:
+                    "Schedule {{ $labels.schedule }} has had no successful backup since it was created 25 hours ago",
                 description: `No backup of schedule {{ $labels.schedule }} has ever completed. Check \`${VELERO_CLI} schedule describe {{ $labels.schedule }}\` (paused, or a cron that never ticks?) and the logs of its backups: ${SCHEDULE_BACKUPS}, then \`${VELERO_CLI} backup logs <name>\`.`,
             },
         },

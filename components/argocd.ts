@@ -92,7 +92,14 @@ export function chartDefaultExclusions(): FilteredResource[] {
         { apiGroups: ["coordination.k8s.io"], kinds: ["Lease"] },
         {
             apiGroups: ["authentication.k8s.io", "authorization.k8s.io"],
-            kinds: ["SelfSubjectReview", "TokenReview", "LocalSubjectAccessReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAccessReview"],
+            kinds: [
+                "SelfSubjectReview",
+                "TokenReview",
+                "LocalSubjectAccessReview",
+                "SelfSubjectAccessReview",
+                "SelfSubjectRulesReview",
+                "SubjectAccessReview",
+            ],
         },
         { apiGroups: ["certificates.k8s.io"], kinds: ["CertificateSigningRequest"] },
         { apiGroups: ["cert-manager.io"], kinds: ["CertificateRequest"] },
@@ -100,8 +107,15 @@ export function chartDefaultExclusions(): FilteredResource[] {
         {
             apiGroups: ["kyverno.io", "reports.kyverno.io", "wgpolicyk8s.io"],
             kinds: [
-                "PolicyReport", "ClusterPolicyReport", "EphemeralReport", "ClusterEphemeralReport", "AdmissionReport",
-                "ClusterAdmissionReport", "BackgroundScanReport", "ClusterBackgroundScanReport", "UpdateRequest",
+                "PolicyReport",
+                "ClusterPolicyReport",
+                "EphemeralReport",
+                "ClusterEphemeralReport",
+                "AdmissionReport",
+                "ClusterAdmissionReport",
+                "BackgroundScanReport",
+                "ClusterBackgroundScanReport",
+                "UpdateRequest",
             ],
         },
     ];
@@ -153,7 +167,9 @@ export function resourceExclusionList(seeding: boolean): FilteredResource[] {
 
 /** The inclusion list: only while seeding, only claims and Secrets, only on the seed cluster. */
 export function resourceInclusionList(seeding: boolean): FilteredResource[] {
-    return seeding ? [{ apiGroups: [""], kinds: ["PersistentVolumeClaim", "Secret"], clusters: [SEED_CLUSTER_SERVER] }] : [];
+    return seeding
+        ? [{ apiGroups: [""], kinds: ["PersistentVolumeClaim", "Secret"], clusters: [SEED_CLUSTER_SERVER] }]
+        : [];
 }
 
 /** Writes filter entries as the YAML Argo CD reads (every scalar JSON-quoted, which is valid YAML). */
@@ -255,11 +271,23 @@ export interface ApplicationSpec {
     readonly sources?: readonly Readonly<Record<string, unknown>>[];
     readonly destination: { readonly server?: string; readonly name?: string; readonly namespace?: string };
     readonly syncPolicy?: {
-        readonly automated?: { readonly enabled: boolean; readonly prune: boolean; readonly selfHeal: boolean; readonly allowEmpty: boolean };
+        readonly automated?: {
+            readonly enabled: boolean;
+            readonly prune: boolean;
+            readonly selfHeal: boolean;
+            readonly allowEmpty: boolean;
+        };
         readonly syncOptions?: readonly string[];
-        readonly retry?: { readonly limit: number; readonly backoff: { readonly duration: string; readonly factor: number; readonly maxDuration: string } };
+        readonly retry?: {
+            readonly limit: number;
+            readonly backoff: { readonly duration: string; readonly factor: number; readonly maxDuration: string };
+        };
     };
-    readonly ignoreDifferences?: readonly { readonly group: string; readonly kind: string; readonly jsonPointers: readonly string[] }[];
+    readonly ignoreDifferences?: readonly {
+        readonly group: string;
+        readonly kind: string;
+        readonly jsonPointers: readonly string[];
+    }[];
 }
 
 export interface RootApplicationInput {
@@ -311,8 +339,7 @@ export function rootApplication(input: RootApplicationInput): ApplicationManifes
 
 /** Credentials of a private git repository: HTTPS basic auth (a token as password) or an SSH key. */
 export type RepositoryCredentials<T = string> =
-    | { readonly username: T; readonly password: T }
-    | { readonly sshPrivateKey: T };
+    { readonly username: T; readonly password: T } | { readonly sshPrivateKey: T };
 
 /** A Secret as plain data. */
 export interface SecretManifest<T = string> {
@@ -343,9 +370,10 @@ export function repositorySecret<T>(input: {
     readonly credentials: RepositoryCredentials<T>;
 }): SecretManifest<T | string> {
     const credentials = input.credentials;
-    const auth: Record<string, T> = "sshPrivateKey" in credentials
-        ? { sshPrivateKey: credentials.sshPrivateKey }
-        : { username: credentials.username, password: credentials.password };
+    const auth: Record<string, T> =
+        "sshPrivateKey" in credentials
+            ? { sshPrivateKey: credentials.sshPrivateKey }
+            : { username: credentials.username, password: credentials.password };
     return {
         metadata: { name: input.name, namespace: input.namespace, labels: { [SECRET_TYPE_LABEL]: "repository" } },
         type: "Opaque",
@@ -398,15 +426,22 @@ export function seedApplicationName(app: string): string {
  * name by default, reposerver/repository/repository.go helmTemplate), so the claims and Secrets get the names
  * the named app's workloads refer to. Throws when the named app cannot be seeded.
  */
-export function seedApplication(input: { readonly app: LiveApplication; readonly argoCdNamespace: string }): ApplicationManifest {
+export function seedApplication(input: {
+    readonly app: LiveApplication;
+    readonly argoCdNamespace: string;
+}): ApplicationManifest {
     const { name } = input.app;
     const spec = input.app.spec;
     const status = isObject(input.app.status) ? input.app.status : {};
     if (!isObject(spec)) {
-        throw new Error(`Application ${name} has no spec: is it an Argo CD Application in namespace ${input.argoCdNamespace}?`);
+        throw new Error(
+            `Application ${name} has no spec: is it an Argo CD Application in namespace ${input.argoCdNamespace}?`,
+        );
     }
     const destination = isObject(spec.destination) ? spec.destination : {};
-    const inCluster = destination.server === IN_CLUSTER_SERVER || (destination.server === undefined && destination.name === IN_CLUSTER_NAME);
+    const inCluster =
+        destination.server === IN_CLUSTER_SERVER ||
+        (destination.server === undefined && destination.name === IN_CLUSTER_NAME);
     if (!inCluster) {
         throw new Error(
             `Application ${name} deploys to ${String(destination.server ?? destination.name)}, not to the in-cluster destination (${IN_CLUSTER_SERVER}): ` +
@@ -415,14 +450,19 @@ export function seedApplication(input: { readonly app: LiveApplication; readonly
     }
     const namespace = destination.namespace;
     if (typeof namespace !== "string" || namespace === "") {
-        throw new Error(`Application ${name} has no spec.destination.namespace: the seed needs one namespace to grant and watch. Set it in git, or remove the app from firstInstallApps.`);
+        throw new Error(
+            `Application ${name} has no spec.destination.namespace: the seed needs one namespace to grant and watch. Set it in git, or remove the app from firstInstallApps.`,
+        );
     }
 
     const pinReleaseName = (source: Json, detected: unknown): Json => {
         const copy = structuredClone(source);
         if (isHelmSource(copy, detected, name)) {
             const helm = isObject(copy.helm) ? copy.helm : {};
-            copy.helm = { ...helm, releaseName: typeof helm.releaseName === "string" && helm.releaseName !== "" ? helm.releaseName : name };
+            copy.helm = {
+                ...helm,
+                releaseName: typeof helm.releaseName === "string" && helm.releaseName !== "" ? helm.releaseName : name,
+            };
         }
         return copy;
     };
@@ -433,7 +473,9 @@ export function seedApplication(input: { readonly app: LiveApplication; readonly
     } else if (isObject(spec.source)) {
         sources = { source: pinReleaseName(spec.source, status.sourceType) };
     } else {
-        throw new Error(`Application ${name} has neither spec.source nor spec.sources (a source hydrator is not supported): remove it from firstInstallApps.`);
+        throw new Error(
+            `Application ${name} has neither spec.source nor spec.sources (a source hydrator is not supported): remove it from firstInstallApps.`,
+        );
     }
 
     return {
@@ -456,7 +498,12 @@ export function seedApplication(input: { readonly app: LiveApplication; readonly
             syncPolicy: {
                 // Sync on creation and on new revisions, never re-apply the same revision over live changes.
                 automated: { enabled: true, prune: false, selfHeal: false, allowEmpty: false },
-                syncOptions: ["RespectIgnoreDifferences=true", "ApplyOutOfSyncOnly=true", "Prune=false", "Delete=false"],
+                syncOptions: [
+                    "RespectIgnoreDifferences=true",
+                    "ApplyOutOfSyncOnly=true",
+                    "Prune=false",
+                    "Delete=false",
+                ],
                 retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "3m" } },
             },
             // Create once: a Secret's data and a claim's spec are what they were when first created.
@@ -474,7 +521,10 @@ export function seedNamespaces(seeds: readonly ApplicationManifest[]): string[] 
 }
 
 /** The AppProject of the seed Applications: their repositories, the seed cluster in their namespaces, claims and Secrets only. */
-export function seedProject(input: { readonly argoCdNamespace: string; readonly seeds: readonly ApplicationManifest[] }): {
+export function seedProject(input: {
+    readonly argoCdNamespace: string;
+    readonly seeds: readonly ApplicationManifest[];
+}): {
     apiVersion: typeof ARGO_API_VERSION;
     kind: "AppProject";
     metadata: { name: string; namespace: string };
@@ -493,7 +543,8 @@ export function seedProject(input: { readonly argoCdNamespace: string; readonly 
         kind: "AppProject",
         metadata: { name: SEED_PROJECT, namespace: input.argoCdNamespace },
         spec: {
-            description: "gitops-dr first-install seeding: creates the named apps' claims and Secrets once. Exists only while firstInstallApps is set.",
+            description:
+                "gitops-dr first-install seeding: creates the named apps' claims and Secrets once. Exists only while firstInstallApps is set.",
             sourceRepos: [...repos].sort(),
             destinations: seedNamespaces(input.seeds).map((namespace) => ({ server: SEED_CLUSTER_SERVER, namespace })),
             // No cluster-scoped kinds; of the namespaced ones, only what the seed cluster includes anyway.
@@ -508,7 +559,13 @@ export function seedProject(input: { readonly argoCdNamespace: string; readonly 
 
 /** RBAC rules of the seed identity: claims and Secrets, nothing deleted. */
 export function seedRules(): { apiGroups: string[]; resources: string[]; verbs: string[] }[] {
-    return [{ apiGroups: [""], resources: ["persistentvolumeclaims", "secrets"], verbs: ["get", "list", "watch", "create", "update", "patch"] }];
+    return [
+        {
+            apiGroups: [""],
+            resources: ["persistentvolumeclaims", "secrets"],
+            verbs: ["get", "list", "watch", "create", "update", "patch"],
+        },
+    ];
 }
 
 /** Metadata of the seed cluster's Secret: the label is what makes Argo CD read it as a cluster. */
@@ -520,7 +577,11 @@ export function seedRules(): { apiGroups: string[]; resources: string[]; verbs: 
 export const SEED_CLUSTER_LABEL = "gitops-dr.io/seed";
 
 export function seedClusterMetadata(namespace: string): SecretManifest["metadata"] {
-    return { name: "gitops-dr-seed-cluster", namespace, labels: { [SECRET_TYPE_LABEL]: "cluster", [SEED_CLUSTER_LABEL]: "true" } };
+    return {
+        name: "gitops-dr-seed-cluster",
+        namespace,
+        labels: { [SECRET_TYPE_LABEL]: "cluster", [SEED_CLUSTER_LABEL]: "true" },
+    };
 }
 
 /**
@@ -543,7 +604,10 @@ export function seedClusterSecret(input: {
             name: SEED_CLUSTER_NAME,
             server: SEED_CLUSTER_SERVER,
             namespaces: input.namespaces.join(","),
-            config: JSON.stringify({ bearerToken: input.token, tlsClientConfig: { insecure: false, caData: input.caData } }),
+            config: JSON.stringify({
+                bearerToken: input.token,
+                tlsClientConfig: { insecure: false, caData: input.caData },
+            }),
         },
     };
 }
@@ -604,19 +668,29 @@ export function argoCdArgsProblems(args: Omit<ArgoCdArgs, "provider">): string[]
     const rootAppName = args.rootAppName ?? "root";
     const apps = args.firstInstallApps ?? [];
     if (!isDnsLabel(namespace)) {
-        problems.push(`namespace "${namespace}" is not a valid namespace name: use lowercase letters, digits and '-', at most 63 characters.`);
+        problems.push(
+            `namespace "${namespace}" is not a valid namespace name: use lowercase letters, digits and '-', at most 63 characters.`,
+        );
     }
     if (releaseName.length > 53 || !isDnsLabel(releaseName)) {
-        problems.push(`releaseName "${releaseName}" is not a valid Helm release name: use lowercase letters, digits and '-', at most 53 characters.`);
+        problems.push(
+            `releaseName "${releaseName}" is not a valid Helm release name: use lowercase letters, digits and '-', at most 53 characters.`,
+        );
     }
     if (!isDnsSubdomain(rootAppName)) {
-        problems.push(`rootAppName "${rootAppName}" is not a valid Kubernetes name: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit.`);
+        problems.push(
+            `rootAppName "${rootAppName}" is not a valid Kubernetes name: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit.`,
+        );
     }
     if (args.repoUrl.trim() === "") {
-        problems.push("repoUrl is empty: set the git repository of the root Application, e.g. https://github.com/acme/gitops.git.");
+        problems.push(
+            "repoUrl is empty: set the git repository of the root Application, e.g. https://github.com/acme/gitops.git.",
+        );
     }
     if (args.path.trim() === "" || args.path.startsWith("/")) {
-        problems.push(`path "${args.path}" must be a directory relative to the repository root, e.g. "apps", or "." for the root itself.`);
+        problems.push(
+            `path "${args.path}" must be a directory relative to the repository root, e.g. "apps", or "." for the root itself.`,
+        );
     }
     if (args.revision !== undefined && args.revision.trim() === "") {
         problems.push("revision is empty: set a branch, tag or commit, or leave it unset to follow HEAD.");
@@ -628,10 +702,14 @@ export function argoCdArgsProblems(args: Omit<ArgoCdArgs, "provider">): string[]
     if (credentials !== undefined && args.repoUrl.trim() !== "") {
         const ssh = isSshUrl(args.repoUrl);
         if ("sshPrivateKey" in credentials && !ssh) {
-            problems.push(`repoCredentials has an SSH key but repoUrl "${args.repoUrl}" is not an SSH URL: use git@host:org/repo.git, or a username and password for HTTPS.`);
+            problems.push(
+                `repoCredentials has an SSH key but repoUrl "${args.repoUrl}" is not an SSH URL: use git@host:org/repo.git, or a username and password for HTTPS.`,
+            );
         }
         if (!("sshPrivateKey" in credentials) && ssh) {
-            problems.push(`repoCredentials has a username and password but repoUrl "${args.repoUrl}" is an SSH URL: use an https:// URL, or an SSH key.`);
+            problems.push(
+                `repoCredentials has a username and password but repoUrl "${args.repoUrl}" is an SSH URL: use an https:// URL, or an SSH key.`,
+            );
         }
     }
     if (args.mode !== "protect") {
@@ -642,7 +720,9 @@ export function argoCdArgsProblems(args: Omit<ArgoCdArgs, "provider">): string[]
             );
         }
         if (args.syncGate === undefined) {
-            problems.push(`syncGate is required in ${args.mode} mode: the root Application must not sync before the restore has completed. Pass the restore's completion as syncGate.`);
+            problems.push(
+                `syncGate is required in ${args.mode} mode: the root Application must not sync before the restore has completed. Pass the restore's completion as syncGate.`,
+            );
         }
     }
     const seen = new Set<string>();
@@ -652,7 +732,9 @@ export function argoCdArgsProblems(args: Omit<ArgoCdArgs, "provider">): string[]
         } else if (seen.has(app)) {
             problems.push(`firstInstallApps names "${app}" twice: list each Application once.`);
         } else if (app === rootAppName) {
-            problems.push(`firstInstallApps names the root Application "${app}": name the new apps it creates instead.`);
+            problems.push(
+                `firstInstallApps names the root Application "${app}": name the new apps it creates instead.`,
+            );
         }
         seen.add(app);
     }
@@ -695,35 +777,49 @@ export class ArgoCd extends pulumi.ComponentResource {
                 name: `${rootAppName}-repository`,
                 namespace: namespaceName,
                 url: args.repoUrl,
-                credentials: "sshPrivateKey" in credentials
-                    ? { sshPrivateKey: pulumi.secret(credentials.sshPrivateKey) }
-                    : { username: pulumi.secret(credentials.username), password: pulumi.secret(credentials.password) },
+                credentials:
+                    "sshPrivateKey" in credentials
+                        ? { sshPrivateKey: pulumi.secret(credentials.sshPrivateKey) }
+                        : {
+                              username: pulumi.secret(credentials.username),
+                              password: pulumi.secret(credentials.password),
+                          },
             });
-            rootDependencies.push(new k8s.core.v1.Secret(`${name}-repository`, {
-                metadata: manifest.metadata,
-                type: manifest.type,
-                stringData: manifest.stringData,
-            }, { ...child, dependsOn: [namespace] }));
+            rootDependencies.push(
+                new k8s.core.v1.Secret(
+                    `${name}-repository`,
+                    {
+                        metadata: manifest.metadata,
+                        type: manifest.type,
+                        stringData: manifest.stringData,
+                    },
+                    { ...child, dependsOn: [namespace] },
+                ),
+            );
         }
 
-        this.release = new k8s.helm.v3.Release(`${name}-release`, {
-            name: releaseName,
-            namespace: namespace.metadata.name,
-            createNamespace: false,
-            ...releaseChart(ARGO_CD_CHART, args.chartSource),
-            values: argoCdValues({ seeding, imageRegistry: args.imageRegistry }),
-            // Wait for every Deployment and the chart's hook jobs (the redis secret init job): the root
-            // Application needs the CRDs and a running controller.
-            skipAwait: false,
-            waitForJobs: true,
-            timeout: 900,
-            // Values are exactly ours on every upgrade, so turning seeding off removes resource.inclusions.
-            resetValues: true,
-            // Never let Helm roll back or uninstall on failure: it would delete what is already running.
-            atomic: false,
-            cleanupOnFail: false,
-            maxHistory: 10,
-        }, { ...child, dependsOn: [namespace], customTimeouts: { create: "20m", update: "20m" } });
+        this.release = new k8s.helm.v3.Release(
+            `${name}-release`,
+            {
+                name: releaseName,
+                namespace: namespace.metadata.name,
+                createNamespace: false,
+                ...releaseChart(ARGO_CD_CHART, args.chartSource),
+                values: argoCdValues({ seeding, imageRegistry: args.imageRegistry }),
+                // Wait for every Deployment and the chart's hook jobs (the redis secret init job): the root
+                // Application needs the CRDs and a running controller.
+                skipAwait: false,
+                waitForJobs: true,
+                timeout: 900,
+                // Values are exactly ours on every upgrade, so turning seeding off removes resource.inclusions.
+                resetValues: true,
+                // Never let Helm roll back or uninstall on failure: it would delete what is already running.
+                atomic: false,
+                cleanupOnFail: false,
+                maxHistory: 10,
+            },
+            { ...child, dependsOn: [namespace], customTimeouts: { create: "20m", update: "20m" } },
+        );
         rootDependencies.push(this.release);
 
         this.seedApplicationNames = seeding ? this.seed(name, apps, namespaceName, namespace, child) : [];
@@ -739,14 +835,18 @@ export class ArgoCd extends pulumi.ComponentResource {
                 syncGate,
             }),
         );
-        this.rootApplication = new k8s.apiextensions.CustomResource(`${name}-root-app`, {
-            apiVersion: ARGO_API_VERSION,
-            kind: "Application",
-            // metadata carries the gate, so the root app is registered only once the gate resolves, and its
-            // inputs depend on whatever produced the gate (not only an ordering hint).
-            metadata: root.metadata,
-            spec: root.spec,
-        }, { ...child, dependsOn: rootDependencies });
+        this.rootApplication = new k8s.apiextensions.CustomResource(
+            `${name}-root-app`,
+            {
+                apiVersion: ARGO_API_VERSION,
+                kind: "Application",
+                // metadata carries the gate, so the root app is registered only once the gate resolves, and its
+                // inputs depend on whatever produced the gate (not only an ordering hint).
+                metadata: root.metadata,
+                spec: root.spec,
+            },
+            { ...child, dependsOn: rootDependencies },
+        );
 
         if (seeding) {
             void pulumi.log.warn(
@@ -780,45 +880,72 @@ export class ArgoCd extends pulumi.ComponentResource {
         const seeds = apps.map((app) => {
             // With an id this constructor reads the live object. Only the keys given become outputs
             // (pulumi-kubernetes #1860, #3510), hence spec and status listed as undefined.
-            const live = new k8s.apiextensions.CustomResource(`${name}-live-${app}`, {
-                apiVersion: ARGO_API_VERSION,
-                kind: "Application",
-                metadata: undefined,
-                spec: undefined,
-                status: undefined,
-            }, { ...child, id: `${namespaceName}/${app}`, dependsOn: [this.release] });
+            const live = new k8s.apiextensions.CustomResource(
+                `${name}-live-${app}`,
+                {
+                    apiVersion: ARGO_API_VERSION,
+                    kind: "Application",
+                    metadata: undefined,
+                    spec: undefined,
+                    status: undefined,
+                },
+                { ...child, id: `${namespaceName}/${app}`, dependsOn: [this.release] },
+            );
             const fields = live as unknown as Record<"spec" | "status", pulumi.Output<unknown>>;
             return pulumi
                 .all([fields.spec, fields.status])
-                .apply(([spec, status]) => seedApplication({ app: { name: app, spec, status }, argoCdNamespace: namespaceName }));
+                .apply(([spec, status]) =>
+                    seedApplication({ app: { name: app, spec, status }, argoCdNamespace: namespaceName }),
+                );
         });
         const allSeeds = pulumi.all(seeds);
 
-        const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-seed-sa`, {
-            metadata: { name: SEED_SERVICE_ACCOUNT, namespace: namespaceName },
-        }, { ...child, dependsOn: [namespace] });
+        const serviceAccount = new k8s.core.v1.ServiceAccount(
+            `${name}-seed-sa`,
+            {
+                metadata: { name: SEED_SERVICE_ACCOUNT, namespace: namespaceName },
+            },
+            { ...child, dependsOn: [namespace] },
+        );
         const role = new k8s.rbac.v1.ClusterRole(`${name}-seed-role`, { rules: seedRules() }, child);
-        const bindings = apps.map((app, i) => new k8s.rbac.v1.RoleBinding(`${name}-seed-${app}`, {
-            // A RoleBinding to the ClusterRole grants it in this namespace only.
-            metadata: { namespace: seeds[i].apply((s) => s.spec.destination.namespace!) },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
-            subjects: [{ kind: "ServiceAccount", name: SEED_SERVICE_ACCOUNT, namespace: namespaceName }],
-        }, child));
+        const bindings = apps.map(
+            (app, i) =>
+                new k8s.rbac.v1.RoleBinding(
+                    `${name}-seed-${app}`,
+                    {
+                        // A RoleBinding to the ClusterRole grants it in this namespace only.
+                        metadata: { namespace: seeds[i].apply((s) => s.spec.destination.namespace!) },
+                        roleRef: {
+                            apiGroup: "rbac.authorization.k8s.io",
+                            kind: "ClusterRole",
+                            name: role.metadata.name,
+                        },
+                        subjects: [{ kind: "ServiceAccount", name: SEED_SERVICE_ACCOUNT, namespace: namespaceName }],
+                    },
+                    child,
+                ),
+        );
         // A long-lived token Secret: Kubernetes fills in token and ca.crt, and @pulumi/kubernetes waits until it
         // has (pulumi-kubernetes #2048). Deleting the Secret invalidates the token.
-        const token = new k8s.core.v1.Secret(`${name}-seed-token`, {
-            metadata: {
-                name: "gitops-dr-seed-token",
-                namespace: namespaceName,
-                annotations: { "kubernetes.io/service-account.name": SEED_SERVICE_ACCOUNT },
+        const token = new k8s.core.v1.Secret(
+            `${name}-seed-token`,
+            {
+                metadata: {
+                    name: "gitops-dr-seed-token",
+                    namespace: namespaceName,
+                    annotations: { "kubernetes.io/service-account.name": SEED_SERVICE_ACCOUNT },
+                },
+                type: "kubernetes.io/service-account-token",
             },
-            type: "kubernetes.io/service-account-token",
-        }, { ...child, dependsOn: [serviceAccount], additionalSecretOutputs: ["data"] });
+            { ...child, dependsOn: [serviceAccount], additionalSecretOutputs: ["data"] },
+        );
         const clusterData = pulumi.all([token.data, allSeeds]).apply(([data, all]) => {
             const encoded = data?.token;
             const caData = data?.["ca.crt"];
             if (encoded === undefined || caData === undefined) {
-                throw new Error(`ArgoCd ${name}: the seed token Secret has no token or ca.crt: Kubernetes did not populate it.`);
+                throw new Error(
+                    `ArgoCd ${name}: the seed token Secret has no token or ca.crt: Kubernetes did not populate it.`,
+                );
             }
             return seedClusterSecret({
                 namespace: namespaceName,
@@ -828,28 +955,44 @@ export class ArgoCd extends pulumi.ComponentResource {
             }).stringData;
         });
         // The metadata is built apart from the data so that only the data is a secret.
-        const cluster = new k8s.core.v1.Secret(`${name}-seed-cluster`, {
-            metadata: seedClusterMetadata(namespaceName),
-            type: "Opaque",
-            stringData: pulumi.secret(clusterData),
-        }, { ...child, dependsOn: [namespace, ...bindings] });
+        const cluster = new k8s.core.v1.Secret(
+            `${name}-seed-cluster`,
+            {
+                metadata: seedClusterMetadata(namespaceName),
+                type: "Opaque",
+                stringData: pulumi.secret(clusterData),
+            },
+            { ...child, dependsOn: [namespace, ...bindings] },
+        );
 
         const projectManifest = allSeeds.apply((all) => seedProject({ argoCdNamespace: namespaceName, seeds: all }));
-        const project = new k8s.apiextensions.CustomResource(`${name}-seed-project`, {
-            apiVersion: ARGO_API_VERSION,
-            kind: "AppProject",
-            metadata: { name: SEED_PROJECT, namespace: namespaceName },
-            spec: projectManifest.spec,
-        }, { ...child, dependsOn: [this.release] });
+        const project = new k8s.apiextensions.CustomResource(
+            `${name}-seed-project`,
+            {
+                apiVersion: ARGO_API_VERSION,
+                kind: "AppProject",
+                metadata: { name: SEED_PROJECT, namespace: namespaceName },
+                spec: projectManifest.spec,
+            },
+            { ...child, dependsOn: [this.release] },
+        );
 
         return apps.map((app, i) => {
             const seed = seeds[i];
-            new k8s.apiextensions.CustomResource(`${name}-seed-app-${app}`, {
-                apiVersion: ARGO_API_VERSION,
-                kind: "Application",
-                metadata: seed.metadata,
-                spec: seed.spec,
-            }, { ...child, dependsOn: [this.release, project, cluster, ...bindings], customTimeouts: { create: "10m", update: "10m" } });
+            new k8s.apiextensions.CustomResource(
+                `${name}-seed-app-${app}`,
+                {
+                    apiVersion: ARGO_API_VERSION,
+                    kind: "Application",
+                    metadata: seed.metadata,
+                    spec: seed.spec,
+                },
+                {
+                    ...child,
+                    dependsOn: [this.release, project, cluster, ...bindings],
+                    customTimeouts: { create: "10m", update: "10m" },
+                },
+            );
             return seedApplicationName(app);
         });
     }

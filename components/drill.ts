@@ -36,12 +36,50 @@ export function verifySteps(input: {
     return [
         // Creating the root Application does not wait for Argo CD, and app-of-apps health leaves the child apps
         // out: wait for the root to sync (so the child Applications exist), then for all of them.
-        { name: "root-synced", args: ["wait", "--for=jsonpath={.status.sync.status}=Synced", `application/${input.rootAppName}`, "-n", ns, timeout] },
-        { name: "apps-synced", args: ["wait", "--for=jsonpath={.status.sync.status}=Synced", "applications", "--all", "-n", ns, timeout] },
-        { name: "apps-healthy", args: ["wait", "--for=jsonpath={.status.health.status}=Healthy", "applications", "--all", "-n", ns, timeout] },
+        {
+            name: "root-synced",
+            args: [
+                "wait",
+                "--for=jsonpath={.status.sync.status}=Synced",
+                `application/${input.rootAppName}`,
+                "-n",
+                ns,
+                timeout,
+            ],
+        },
+        {
+            name: "apps-synced",
+            args: ["wait", "--for=jsonpath={.status.sync.status}=Synced", "applications", "--all", "-n", ns, timeout],
+        },
+        {
+            name: "apps-healthy",
+            args: [
+                "wait",
+                "--for=jsonpath={.status.health.status}=Healthy",
+                "applications",
+                "--all",
+                "-n",
+                ns,
+                timeout,
+            ],
+        },
         // Velero labels what it restores with velero.io/restore-name; kubectl fails when nothing matches.
-        { name: "claims-bound", args: ["wait", "--for=jsonpath={.status.phase}=Bound", "persistentvolumeclaims", "--all-namespaces", "-l", `velero.io/restore-name=${input.restoreName}`, timeout] },
-        ...input.checks.map((c, i) => ({ name: `check-${i + 1}`, args: ["exec", "-n", c.namespace, c.target, "--", ...c.command] })),
+        {
+            name: "claims-bound",
+            args: [
+                "wait",
+                "--for=jsonpath={.status.phase}=Bound",
+                "persistentvolumeclaims",
+                "--all-namespaces",
+                "-l",
+                `velero.io/restore-name=${input.restoreName}`,
+                timeout,
+            ],
+        },
+        ...input.checks.map((c, i) => ({
+            name: `check-${i + 1}`,
+            args: ["exec", "-n", c.namespace, c.target, "--", ...c.command],
+        })),
     ];
 }
 
@@ -120,47 +158,87 @@ export class DrillVerification extends pulumi.ComponentResource {
 
         // In Velero's namespace, which exists once the restore ran: the checked restore is an input, so nothing of
         // the verification is created before it.
-        const account = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
-            metadata: { name: VERIFY_NAME, namespace: args.namespace, annotations: { "gitops-dr.io/after-restore": args.restoreName } },
-        }, child);
+        const account = new k8s.core.v1.ServiceAccount(
+            `${name}-sa`,
+            {
+                metadata: {
+                    name: VERIFY_NAME,
+                    namespace: args.namespace,
+                    annotations: { "gitops-dr.io/after-restore": args.restoreName },
+                },
+            },
+            child,
+        );
         // Read only: get, list and watch what the steps look at; `kubectl exec` also resolves a workload to a pod.
-        const role = new k8s.rbac.v1.ClusterRole(`${name}-read`, {
-            metadata: { name: VERIFY_NAME },
-            rules: [
-                { apiGroups: ["argoproj.io"], resources: ["applications"], verbs: ["get", "list", "watch"] },
-                { apiGroups: [""], resources: ["persistentvolumeclaims", "pods"], verbs: ["get", "list", "watch"] },
-                { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "daemonsets", "replicasets"], verbs: ["get", "list"] },
-                { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list"] },
-            ],
-        }, child);
-        const binding = new k8s.rbac.v1.ClusterRoleBinding(`${name}-read`, {
-            metadata: { name: VERIFY_NAME },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
-            subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: args.namespace }],
-        }, child);
+        const role = new k8s.rbac.v1.ClusterRole(
+            `${name}-read`,
+            {
+                metadata: { name: VERIFY_NAME },
+                rules: [
+                    { apiGroups: ["argoproj.io"], resources: ["applications"], verbs: ["get", "list", "watch"] },
+                    { apiGroups: [""], resources: ["persistentvolumeclaims", "pods"], verbs: ["get", "list", "watch"] },
+                    {
+                        apiGroups: ["apps"],
+                        resources: ["deployments", "statefulsets", "daemonsets", "replicasets"],
+                        verbs: ["get", "list"],
+                    },
+                    { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list"] },
+                ],
+            },
+            child,
+        );
+        const binding = new k8s.rbac.v1.ClusterRoleBinding(
+            `${name}-read`,
+            {
+                metadata: { name: VERIFY_NAME },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
+                subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: args.namespace }],
+            },
+            child,
+        );
         const grants: pulumi.Resource[] = [binding];
         // `create` on pods/exec only in the namespaces whose checks run a command.
         // Those namespaces exist only once the restore created them (Velero creates a restored item's namespace):
         // the Roles take the checked restore's name as an input, so they are not created before it (a create in a
         // missing namespace fails the update after a minute of retries, pulumi-kubernetes await.go `Creation`).
         for (const ns of [...new Set(args.checks.map((c) => c.namespace))]) {
-            const afterRestore = { name: VERIFY_NAME, namespace: ns, annotations: { "gitops-dr.io/after-restore": args.restoreName } };
-            const execRole = new k8s.rbac.v1.Role(`${name}-exec-${ns}`, {
-                metadata: afterRestore,
-                // `create` is what the SPDY exec needs; kubectl >= 1.30 first tries WebSockets, a GET authorized
-                // as `get` (KEP-4006), and falls back on a 403: both, so the check does not depend on the fallback.
-                rules: [{ apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] }],
-            }, child);
-            grants.push(new k8s.rbac.v1.RoleBinding(`${name}-exec-${ns}`, {
-                metadata: afterRestore,
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: execRole.metadata.name },
-                subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: args.namespace }],
-            }, child));
+            const afterRestore = {
+                name: VERIFY_NAME,
+                namespace: ns,
+                annotations: { "gitops-dr.io/after-restore": args.restoreName },
+            };
+            const execRole = new k8s.rbac.v1.Role(
+                `${name}-exec-${ns}`,
+                {
+                    metadata: afterRestore,
+                    // `create` is what the SPDY exec needs; kubectl >= 1.30 first tries WebSockets, a GET authorized
+                    // as `get` (KEP-4006), and falls back on a 403: both, so the check does not depend on the fallback.
+                    rules: [{ apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] }],
+                },
+                child,
+            );
+            grants.push(
+                new k8s.rbac.v1.RoleBinding(
+                    `${name}-exec-${ns}`,
+                    {
+                        metadata: afterRestore,
+                        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: execRole.metadata.name },
+                        subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: args.namespace }],
+                    },
+                    child,
+                ),
+            );
         }
 
         const timeoutSeconds = args.timeoutMinutes * 60;
         this.steps = pulumi.all([args.rootAppName, args.restoreName]).apply(([rootAppName, restoreName]) =>
-            verifySteps({ argoCdNamespace: args.argoCdNamespace, rootAppName, restoreName, checks: args.checks, timeoutSeconds }),
+            verifySteps({
+                argoCdNamespace: args.argoCdNamespace,
+                rootAppName,
+                restoreName,
+                checks: args.checks,
+                timeoutSeconds,
+            }),
         );
         const image = imageReference(mirrorImage(KUBECTL_IMAGE, args.imageRegistry));
         const container = (step: VerifyStep) => ({
@@ -169,7 +247,13 @@ export class DrillVerification extends pulumi.ComponentResource {
             args: [...step.args],
             // kubectl's error becomes the Job's termination message (at most 4 KiB), which `pulumi up` shows.
             terminationMessagePolicy: "FallbackToLogsOnError",
-            securityContext: { runAsNonRoot: true, runAsUser: 65532, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+            securityContext: {
+                runAsNonRoot: true,
+                runAsUser: 65532,
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ["ALL"] },
+            },
         });
         // Init containers run one after the other and stop at the first failure: the steps in order.
         const pod = new kx.PodBuilder({
@@ -177,21 +261,33 @@ export class DrillVerification extends pulumi.ComponentResource {
             // kx leaves restartPolicy unset, which the API server refuses for a Job.
             restartPolicy: "Never",
             initContainers: this.steps.apply((steps) => steps.map(container)),
-            containers: [container({ name: "report", args: ["get", "applications", "-n", args.argoCdNamespace, "-o", "wide"] })],
+            containers: [
+                container({ name: "report", args: ["get", "applications", "-n", args.argoCdNamespace, "-o", "wide"] }),
+            ],
         });
-        this.job = new kx.Job(`${name}-job`, {
-            metadata: { name: VERIFY_NAME, namespace: args.namespace, annotations: { "gitops-dr.io/root-app": args.rootAppName } },
-            spec: pod.asJobSpec({ backoffLimit: 0, activeDeadlineSeconds: timeoutSeconds }),
-        }, {
-            ...child,
-            dependsOn: grants,
-            // Pulumi waits for a Job to complete or fail; wait longer than its own deadline.
-            customTimeouts: { create: `${args.timeoutMinutes + 5}m`, update: `${args.timeoutMinutes + 5}m` },
-            // A new drill (a new restore) runs a new Job.
-            replaceOnChanges: ["*"],
-            deleteBeforeReplace: true,
-        });
-        this.completedAt = (this.job.status as pulumi.Output<{ completionTime?: string } | undefined>).apply((s) => s?.completionTime);
+        this.job = new kx.Job(
+            `${name}-job`,
+            {
+                metadata: {
+                    name: VERIFY_NAME,
+                    namespace: args.namespace,
+                    annotations: { "gitops-dr.io/root-app": args.rootAppName },
+                },
+                spec: pod.asJobSpec({ backoffLimit: 0, activeDeadlineSeconds: timeoutSeconds }),
+            },
+            {
+                ...child,
+                dependsOn: grants,
+                // Pulumi waits for a Job to complete or fail; wait longer than its own deadline.
+                customTimeouts: { create: `${args.timeoutMinutes + 5}m`, update: `${args.timeoutMinutes + 5}m` },
+                // A new drill (a new restore) runs a new Job.
+                replaceOnChanges: ["*"],
+                deleteBeforeReplace: true,
+            },
+        );
+        this.completedAt = (this.job.status as pulumi.Output<{ completionTime?: string } | undefined>).apply(
+            (s) => s?.completionTime,
+        );
         this.registerOutputs({ steps: this.steps, completedAt: this.completedAt });
     }
 }

@@ -70,21 +70,29 @@ export class GitopsDr extends pulumi.ComponentResource {
 
         // IAM is global and every S3 and KMS resource names its region (@pulumi/aws 7), so this provider's region
         // only decides where calls without one go: the vault's.
-        const awsProvider = new aws.Provider(`${name}-aws`, { region: config.vault.region as aws.Region }, { parent: this });
+        const awsProvider = new aws.Provider(
+            `${name}-aws`,
+            { region: config.vault.region as aws.Region },
+            { parent: this },
+        );
         const withAws: pulumi.ComponentResourceOptions = { parent: this, providers: { aws: awsProvider } };
 
         if (config.vault.create) {
-            this.createdVault = new BackupVault(`${name}-vault`, {
-                bucketName: config.vault.bucketName,
-                region: config.vault.region,
-                kmsKeyArn: config.vault.kmsKeyArn,
-                lockMode: config.vault.lockMode,
-                lockDays: config.vault.lockDays,
-                noncurrentVersionExpirationDays: config.vault.noncurrentVersionExpirationDays,
-                abortIncompleteMultipartUploadDays: config.vault.abortIncompleteMultipartUploadDays,
-                transitions: config.vault.transitions,
-                replica: config.vault.replica,
-            }, withAws);
+            this.createdVault = new BackupVault(
+                `${name}-vault`,
+                {
+                    bucketName: config.vault.bucketName,
+                    region: config.vault.region,
+                    kmsKeyArn: config.vault.kmsKeyArn,
+                    lockMode: config.vault.lockMode,
+                    lockDays: config.vault.lockDays,
+                    noncurrentVersionExpirationDays: config.vault.noncurrentVersionExpirationDays,
+                    abortIncompleteMultipartUploadDays: config.vault.abortIncompleteMultipartUploadDays,
+                    transitions: config.vault.transitions,
+                    replica: config.vault.replica,
+                },
+                withAws,
+            );
             this.vault = {
                 bucketName: this.createdVault.bucketName,
                 bucketArn: this.createdVault.bucketArn,
@@ -104,76 +112,100 @@ export class GitopsDr extends pulumi.ComponentResource {
         }
         const sourcePrefix = config.source?.prefix;
 
-        const kubernetes = new k8s.Provider(`${name}-k8s`, {
-            context: config.kubeContext === "" ? undefined : config.kubeContext,
-            // A rebuilt cluster may already hold objects this program creates (a re-run after an interrupted
-            // update; namespaces Velero created bare for restored claims): creating them again must adopt, not fail
-            // with AlreadyExists (client-side creates since @pulumi/kubernetes 4.29, DESIGN §6). With it, a
-            // renamed logical resource upserts the same object and then deletes it (pulumi-kubernetes #2926):
-            // renames need aliases (tests/engine.test.ts pins the names).
-            upsertExistingObjects: config.mode !== "protect",
-        }, { parent: this });
+        const kubernetes = new k8s.Provider(
+            `${name}-k8s`,
+            {
+                context: config.kubeContext === "" ? undefined : config.kubeContext,
+                // A rebuilt cluster may already hold objects this program creates (a re-run after an interrupted
+                // update; namespaces Velero created bare for restored claims): creating them again must adopt, not fail
+                // with AlreadyExists (client-side creates since @pulumi/kubernetes 4.29, DESIGN §6). With it, a
+                // renamed logical resource upserts the same object and then deletes it (pulumi-kubernetes #2926):
+                // renames need aliases (tests/engine.test.ts pins the names).
+                upsertExistingObjects: config.mode !== "protect",
+            },
+            { parent: this },
+        );
 
         const serviceAccount = serverServiceAccountName(config.velero.releaseName);
-        this.iam = new VeleroIam(`${name}-velero-iam`, {
-            mode: config.mode,
-            clusterName: config.clusterName,
-            credentials: config.credentials,
-            bucketArn: this.vault.bucketArn,
-            kmsKeyArn: this.vault.kmsKeyArn,
-            writePrefix: config.prefix,
-            sourcePrefix,
-            volumeDataMode: config.velero.volumeDataMode,
-            namespace: config.velero.namespace,
-            serviceAccount,
-        }, withAws);
+        this.iam = new VeleroIam(
+            `${name}-velero-iam`,
+            {
+                mode: config.mode,
+                clusterName: config.clusterName,
+                credentials: config.credentials,
+                bucketArn: this.vault.bucketArn,
+                kmsKeyArn: this.vault.kmsKeyArn,
+                writePrefix: config.prefix,
+                sourcePrefix,
+                volumeDataMode: config.velero.volumeDataMode,
+                namespace: config.velero.namespace,
+                serviceAccount,
+            },
+            withAws,
+        );
 
         const credentials = config.credentials;
-        this.velero = new Velero(`${name}-velero`, {
-            mode: config.mode,
-            releaseName: config.velero.releaseName,
-            namespace: config.velero.namespace,
-            volumeDataMode: config.velero.volumeDataMode,
-            awsPluginVersion: config.velero.awsPluginVersion,
-            bucketName: this.vault.bucketName,
-            region: this.vault.region,
-            kmsKeyArn: this.vault.kmsKeyArn,
-            writePrefix: config.prefix,
-            sourcePrefix,
-            tiers: config.velero.tiers,
-            excludedNamespaces: config.velero.excludedNamespaces,
-            argoCdNamespace: config.argoCd.namespace,
-            repoPassword: config.velero.repoPassword,
-            credentials:
-                credentials.mode === "irsa"
-                    ? { mode: "irsa", roleArn: this.iam.roleArn! }
-                    : credentials.mode === "podIdentity"
-                      ? { mode: "podIdentity" }
-                      : { mode: "staticKeys", accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
-            prometheusOperator: config.monitoring.prometheusOperator,
-            monitoringLabels: config.monitoring.labels,
-            dataMoverNodeLabels: config.velero.dataMoverNodeLabels,
-            consistentBackups: config.velero.consistentBackups,
-            volumeSnapshotClassDrivers: config.velero.volumeSnapshotClassDrivers,
-            syncTimeoutMinutes: config.restore?.backupCheckTimeoutMinutes,
-            // The role's policies are attached before Velero starts, and detached only after everything that
-            // needs Velero (a Restore's finalizer) is gone.
-            after: [this.iam],
-            chartSource: config.mirrors.veleroChart,
-            imageRegistry: config.mirrors.imageRegistry,
-            provider: kubernetes,
-        }, { parent: this });
+        this.velero = new Velero(
+            `${name}-velero`,
+            {
+                mode: config.mode,
+                releaseName: config.velero.releaseName,
+                namespace: config.velero.namespace,
+                volumeDataMode: config.velero.volumeDataMode,
+                awsPluginVersion: config.velero.awsPluginVersion,
+                bucketName: this.vault.bucketName,
+                region: this.vault.region,
+                kmsKeyArn: this.vault.kmsKeyArn,
+                writePrefix: config.prefix,
+                sourcePrefix,
+                tiers: config.velero.tiers,
+                excludedNamespaces: config.velero.excludedNamespaces,
+                argoCdNamespace: config.argoCd.namespace,
+                repoPassword: config.velero.repoPassword,
+                credentials:
+                    credentials.mode === "irsa"
+                        ? { mode: "irsa", roleArn: this.iam.roleArn! }
+                        : credentials.mode === "podIdentity"
+                          ? { mode: "podIdentity" }
+                          : {
+                                mode: "staticKeys",
+                                accessKeyId: credentials.accessKeyId,
+                                secretAccessKey: credentials.secretAccessKey,
+                            },
+                prometheusOperator: config.monitoring.prometheusOperator,
+                monitoringLabels: config.monitoring.labels,
+                dataMoverNodeLabels: config.velero.dataMoverNodeLabels,
+                consistentBackups: config.velero.consistentBackups,
+                volumeSnapshotClassDrivers: config.velero.volumeSnapshotClassDrivers,
+                syncTimeoutMinutes: config.restore?.backupCheckTimeoutMinutes,
+                // The role's policies are attached before Velero starts, and detached only after everything that
+                // needs Velero (a Restore's finalizer) is gone.
+                after: [this.iam],
+                chartSource: config.mirrors.veleroChart,
+                imageRegistry: config.mirrors.imageRegistry,
+                provider: kubernetes,
+            },
+            { parent: this },
+        );
 
         if (config.restore !== undefined && config.source !== undefined) {
-            this.restore = new VeleroRestore(`${name}-restore`, {
-                restoreName: restoreName(config.clusterName, config.restore.id),
-                namespace: config.velero.namespace,
-                settings: config.restore,
-                sourceScheduleName: config.source.scheduleName,
-                syncBarrier: this.velero.sourceLocation!,
-                syncedAt: (this.velero.sourceLocation as unknown as { status: pulumi.Output<{ lastSyncedTime?: string } | undefined> }).status.apply((s) => s?.lastSyncedTime ?? ""),
-                provider: kubernetes,
-            }, { parent: this });
+            this.restore = new VeleroRestore(
+                `${name}-restore`,
+                {
+                    restoreName: restoreName(config.clusterName, config.restore.id),
+                    namespace: config.velero.namespace,
+                    settings: config.restore,
+                    sourceScheduleName: config.source.scheduleName,
+                    syncBarrier: this.velero.sourceLocation!,
+                    syncedAt: (
+                        this.velero.sourceLocation as unknown as {
+                            status: pulumi.Output<{ lastSyncedTime?: string } | undefined>;
+                        }
+                    ).status.apply((s) => s?.lastSyncedTime ?? ""),
+                    provider: kubernetes,
+                },
+                { parent: this },
+            );
             this.syncGate = this.restore.outcome.restoreName;
         }
         // protect: the Schedules follow the release. recover: they wait for the restore's checked end.
@@ -184,16 +216,20 @@ export class GitopsDr extends pulumi.ComponentResource {
             // check and report as a recovery, with existingResourcePolicy none so that nothing live is
             // overwritten. Removing restoreNamespaces deletes the Restore object (never what it restored).
             const daily = config.velero.tiers.find((t) => t.key === "daily")!;
-            this.restore = new VeleroRestore(`${name}-namespace-restore`, {
-                restoreName: restoreName(config.clusterName, config.restore.id),
-                namespace: config.velero.namespace,
-                settings: config.restore,
-                sourceScheduleName: daily.name,
-                failOnWarnings: true,
-                // The cluster's Velero, and its Schedules' volume policy, are in place.
-                after: [this.velero.release],
-                provider: kubernetes,
-            }, { parent: this });
+            this.restore = new VeleroRestore(
+                `${name}-namespace-restore`,
+                {
+                    restoreName: restoreName(config.clusterName, config.restore.id),
+                    namespace: config.velero.namespace,
+                    settings: config.restore,
+                    sourceScheduleName: daily.name,
+                    failOnWarnings: true,
+                    // The cluster's Velero, and its Schedules' volume policy, are in place.
+                    after: [this.velero.release],
+                    provider: kubernetes,
+                },
+                { parent: this },
+            );
         }
 
         // The chart installs while the restore runs; only the root Application, which makes Argo CD sync the
@@ -205,38 +241,53 @@ export class GitopsDr extends pulumi.ComponentResource {
         } else if (repo.username !== undefined && repo.password !== undefined) {
             repoCredentials = { username: repo.username, password: repo.password };
         }
-        this.argoCd = new ArgoCd(`${name}-argocd`, {
-            mode: config.mode,
-            namespace: config.argoCd.namespace,
-            releaseName: config.argoCd.releaseName,
-            repoUrl: repo.url,
-            path: repo.path,
-            revision: repo.revision,
-            repoCredentials,
-            syncGate: this.syncGate,
-            firstInstallApps: config.argoCd.newAppVolumes,
-            chartSource: config.mirrors.argoCdChart,
-            imageRegistry: config.mirrors.imageRegistry,
-            provider: kubernetes,
-        }, { parent: this });
+        this.argoCd = new ArgoCd(
+            `${name}-argocd`,
+            {
+                mode: config.mode,
+                namespace: config.argoCd.namespace,
+                releaseName: config.argoCd.releaseName,
+                repoUrl: repo.url,
+                path: repo.path,
+                revision: repo.revision,
+                repoCredentials,
+                syncGate: this.syncGate,
+                firstInstallApps: config.argoCd.newAppVolumes,
+                chartSource: config.mirrors.argoCdChart,
+                imageRegistry: config.mirrors.imageRegistry,
+                provider: kubernetes,
+            },
+            { parent: this },
+        );
 
         if (config.drill !== undefined && this.restore !== undefined) {
             const restore = this.restore;
-            this.verification = new DrillVerification(`${name}-verify`, {
-                namespace: config.velero.namespace,
-                argoCdNamespace: config.argoCd.namespace,
-                // Inputs from the root Application and the checked restore: the Job runs only after both.
-                rootAppName: this.argoCd.rootApplication.metadata.name,
-                restoreName: restore.outcome.restoreName,
-                checks: config.drill.checks,
-                timeoutMinutes: config.drill.verifyTimeoutMinutes,
-                imageRegistry: config.mirrors.imageRegistry,
-                provider: kubernetes,
-            }, { parent: this });
+            this.verification = new DrillVerification(
+                `${name}-verify`,
+                {
+                    namespace: config.velero.namespace,
+                    argoCdNamespace: config.argoCd.namespace,
+                    // Inputs from the root Application and the checked restore: the Job runs only after both.
+                    rootAppName: this.argoCd.rootApplication.metadata.name,
+                    restoreName: restore.outcome.restoreName,
+                    checks: config.drill.checks,
+                    timeoutMinutes: config.drill.verifyTimeoutMinutes,
+                    imageRegistry: config.mirrors.imageRegistry,
+                    provider: kubernetes,
+                },
+                { parent: this },
+            );
             const startedAt = args.startedAt ?? new Date().toISOString();
             this.drillReport = pulumi
-                .all([restore.outcome, restore.backupStartTimestamp, this.verification.completedAt, this.verification.steps])
-                .apply(([outcome, backupStartTimestamp, verifiedAt, steps]) => drillReport({ outcome, backupStartTimestamp, updateStartedAt: startedAt, verifiedAt, steps }));
+                .all([
+                    restore.outcome,
+                    restore.backupStartTimestamp,
+                    this.verification.completedAt,
+                    this.verification.steps,
+                ])
+                .apply(([outcome, backupStartTimestamp, verifiedAt, steps]) =>
+                    drillReport({ outcome, backupStartTimestamp, updateStartedAt: startedAt, verifiedAt, steps }),
+                );
         }
 
         this.registerOutputs({});

@@ -71,7 +71,13 @@ export function writerPolicy(access: VaultAccess): PolicyDocument {
         {
             Sid: "ReadWriteOwnPrefix",
             Effect: "Allow",
-            Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+            Action: [
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:DeleteObject",
+                "s3:AbortMultipartUpload",
+                "s3:ListMultipartUploadParts",
+            ],
             Resource: objectsUnder(access.bucketArn, access.prefix),
         },
         kmsViaS3(access.kmsKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"]),
@@ -175,7 +181,10 @@ export function bucketPolicy(bucketArn: string, kmsKeyArn: string): PolicyDocume
             Principal: "*",
             Action: "s3:PutObject",
             Resource: `${bucketArn}/*`,
-            Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" }, Null: { "s3:x-amz-server-side-encryption": "false" } },
+            Condition: {
+                StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" },
+                Null: { "s3:x-amz-server-side-encryption": "false" },
+            },
         },
         {
             Sid: "DenyOtherKmsKeys",
@@ -183,7 +192,10 @@ export function bucketPolicy(bucketArn: string, kmsKeyArn: string): PolicyDocume
             Principal: "*",
             Action: "s3:PutObject",
             Resource: `${bucketArn}/*`,
-            Condition: { ArnNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": kmsKeyArn }, Null: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "false" } },
+            Condition: {
+                ArnNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": kmsKeyArn },
+                Null: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "false" },
+            },
         },
     );
 }
@@ -231,14 +243,18 @@ export function replicationPolicy(access: ReplicationAccess): PolicyDocument {
             Effect: "Allow",
             Action: ["kms:Decrypt"],
             Resource: access.sourceKmsKeyArn,
-            Condition: { StringEquals: { "kms:ViaService": `s3.${regionOfArn(access.sourceKmsKeyArn)}.amazonaws.com` } },
+            Condition: {
+                StringEquals: { "kms:ViaService": `s3.${regionOfArn(access.sourceKmsKeyArn)}.amazonaws.com` },
+            },
         },
         {
             Sid: "EncryptReplica",
             Effect: "Allow",
             Action: ["kms:Encrypt", "kms:GenerateDataKey"],
             Resource: access.replicaKmsKeyArn,
-            Condition: { StringEquals: { "kms:ViaService": `s3.${regionOfArn(access.replicaKmsKeyArn)}.amazonaws.com` } },
+            Condition: {
+                StringEquals: { "kms:ViaService": `s3.${regionOfArn(access.replicaKmsKeyArn)}.amazonaws.com` },
+            },
         },
     );
 }
@@ -300,7 +316,9 @@ export function podIdentityTrust(namespace: string, serviceAccount: string): Pol
 export function allowedActions(policy: PolicyDocument): string[] {
     return [
         ...new Set(
-            policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => (typeof s.Action === "string" ? [s.Action] : [...s.Action])),
+            policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) =>
+                typeof s.Action === "string" ? [s.Action] : [...s.Action],
+            ),
         ),
     ].sort();
 }

@@ -120,7 +120,12 @@ export const PINNED_CHARTS: readonly ChartPin[] = [VELERO_CHART, ARGO_CD_CHART];
  */
 export function pinnedChart(chart: string): ChartPin | undefined {
     const base = chart.slice(chart.lastIndexOf("/") + 1);
-    return PINNED_CHARTS.find((pin) => chart === pin.name || (chart.startsWith("oci://") && base === pin.name) || base === `${pin.name}-${pin.version}.tgz`);
+    return PINNED_CHARTS.find(
+        (pin) =>
+            chart === pin.name ||
+            (chart.startsWith("oci://") && base === pin.name) ||
+            base === `${pin.name}-${pin.version}.tgz`,
+    );
 }
 
 /** One image the program deploys. */
@@ -139,7 +144,9 @@ export interface DeployedImage {
  * haproxy, and server extensions are all disabled by default and left so); tests/mirrors.test.ts checks that
  * against the charts' values.yaml.
  */
-export function deployedImages(options: { readonly imageRegistry?: string; readonly awsPluginVersion?: string } = {}): DeployedImage[] {
+export function deployedImages(
+    options: { readonly imageRegistry?: string; readonly awsPluginVersion?: string } = {},
+): DeployedImage[] {
     const images: { upstream: ImagePin; usedBy: string }[] = [
         {
             upstream: VELERO_IMAGE,
@@ -148,7 +155,10 @@ export function deployedImages(options: { readonly imageRegistry?: string; reado
             usedBy: "every stack: Velero server, node agent, CRD upgrade job, data mover and repository maintenance pods (velero chart `image`)",
         },
         {
-            upstream: { repository: VELERO_AWS_PLUGIN.repository, tag: options.awsPluginVersion ?? VELERO_AWS_PLUGIN.tag },
+            upstream: {
+                repository: VELERO_AWS_PLUGIN.repository,
+                tag: options.awsPluginVersion ?? VELERO_AWS_PLUGIN.tag,
+            },
             usedBy: "every stack: the AWS plugin, an init container of the Velero server (velero chart `initContainers`)",
         },
         {
@@ -171,7 +181,10 @@ export function deployedImages(options: { readonly imageRegistry?: string; reado
  * `oci://<chartRegistry>/<chart>:<version>`: set `veleroChart` and `argoCdChart` to `oci://<chartRegistry>`.
  */
 export function chartMirrorCommands(chartRegistry: string): string {
-    return PINNED_CHARTS.map((c) => `helm pull ${c.name} --repo ${c.repo} --version ${c.version}\nhelm push ${c.name}-${c.version}.tgz oci://${chartRegistry}\n`).join("");
+    return PINNED_CHARTS.map(
+        (c) =>
+            `helm pull ${c.name} --repo ${c.repo} --version ${c.version}\nhelm push ${c.name}-${c.version}.tgz oci://${chartRegistry}\n`,
+    ).join("");
 }
 
 /** How docs/mirrors.md copies images: crane (go-containerregistry) or skopeo. */

@@ -107,7 +107,10 @@ export function checkRestore(
               : phase === ""
                 ? "The restore did not report an end."
                 : "The restore failed, so Argo CD was not allowed to sync.";
-    const accept = phase === "PartiallyFailed" ? " To go on anyway: `pulumi config set gitops-dr:acceptPartiallyFailedRestore true` and run `pulumi up` again." : "";
+    const accept =
+        phase === "PartiallyFailed"
+            ? " To go on anyway: `pulumi config set gitops-dr:acceptPartiallyFailedRestore true` and run `pulumi up` again."
+            : "";
     // A RunError: the language host prints its message without a stack trace (pulumi sdk/nodejs/cmd/run/run.ts).
     throw new pulumi.RunError(
         `Restore ${restoreName} of ${backupName !== undefined ? `backup ${backupName}` : `the newest Completed backup of schedule ${backup.scheduleName ?? "(none)"}`} ended ${phase === "" ? "with no phase" : phase} (${detail}). ${why} ` +
@@ -120,7 +123,12 @@ export function checkRestore(
  * Whether a backup chosen by name may be restored: Completed, or PartiallyFailed when accepted. Throws, naming
  * the backup, its phase and the command to read it. Pure.
  */
-export function checkChosenBackup(backupName: string, namespace: string, phase: string | undefined, acceptPartiallyFailed: boolean): void {
+export function checkChosenBackup(
+    backupName: string,
+    namespace: string,
+    phase: string | undefined,
+    acceptPartiallyFailed: boolean,
+): void {
     if (phase === "Completed" || (phase === "PartiallyFailed" && acceptPartiallyFailed)) {
         return;
     }
@@ -130,7 +138,9 @@ export function checkChosenBackup(backupName: string, namespace: string, phase: 
             : phase === undefined || phase === ""
               ? "It has no phase: is it still being synced from the bucket?"
               : "Only a Completed backup (or an accepted PartiallyFailed one) is restored.";
-    throw new pulumi.RunError(`Backup ${backupName} is ${phase === undefined || phase === "" ? "not ready" : phase}. ${why} Read: \`velero backup describe ${backupName} --details -n ${namespace}\`. No Restore was created.`);
+    throw new pulumi.RunError(
+        `Backup ${backupName} is ${phase === undefined || phase === "" ? "not ready" : phase}. ${why} Read: \`velero backup describe ${backupName} --details -n ${namespace}\`. No Restore was created.`,
+    );
 }
 
 /** The Restore's spec (fields from ../shared/reference/velero-1.18-crds/restores.yaml). */
@@ -139,9 +149,13 @@ export function restoreSpec(settings: RestoreSettings, source: { scheduleName: s
         // scheduleName: Velero takes the newest Completed backup carrying that velero.io/schedule-name label
         // (restore_controller.go, mostRecentCompletedBackup). The name is the lost cluster's own Schedule
         // (<clusterName>-daily), so a recovered cluster's new backups can never match it.
-        ...(settings.backupName !== undefined ? { backupName: settings.backupName } : { scheduleName: source.scheduleName }),
+        ...(settings.backupName !== undefined
+            ? { backupName: settings.backupName }
+            : { scheduleName: source.scheduleName }),
         includedNamespaces: settings.namespaces.length > 0 ? [...settings.namespaces] : ["*"],
-        ...(Object.keys(settings.namespaceMappings).length > 0 ? { namespaceMapping: { ...settings.namespaceMappings } } : {}),
+        ...(Object.keys(settings.namespaceMappings).length > 0
+            ? { namespaceMapping: { ...settings.namespaceMappings } }
+            : {}),
         includedResources: [...BACKED_UP_RESOURCES],
         includeClusterResources: true,
         labelSelector: NOT_HELM_RELEASE_SECRETS,
@@ -196,71 +210,108 @@ export class VeleroRestore extends pulumi.ComponentResource {
         const child = { parent: this, provider: args.provider };
         const settings = args.settings;
 
-        let dependsOn: pulumi.Resource[] = [...(args.syncBarrier === undefined ? [] : [args.syncBarrier]), ...(args.after ?? [])];
+        let dependsOn: pulumi.Resource[] = [
+            ...(args.syncBarrier === undefined ? [] : [args.syncBarrier]),
+            ...(args.after ?? []),
+        ];
         if (Object.keys(settings.storageClassMappings).length > 0) {
             // Velero's change-storage-class restore item action reads this ConfigMap (velero docs,
             // restore-reference.md "Changing PV/PVC Storage Classes").
-            const mapping = new k8s.core.v1.ConfigMap(`${name}-storage-classes`, {
-                metadata: {
-                    name: "change-storage-class-config",
-                    namespace: args.namespace,
-                    labels: { "velero.io/plugin-config": "", "velero.io/change-storage-class": "RestoreItemAction" },
+            const mapping = new k8s.core.v1.ConfigMap(
+                `${name}-storage-classes`,
+                {
+                    metadata: {
+                        name: "change-storage-class-config",
+                        namespace: args.namespace,
+                        labels: {
+                            "velero.io/plugin-config": "",
+                            "velero.io/change-storage-class": "RestoreItemAction",
+                        },
+                    },
+                    data: { ...settings.storageClassMappings },
                 },
-                data: { ...settings.storageClassMappings },
-            }, { ...child, dependsOn });
+                { ...child, dependsOn },
+            );
             dependsOn = [...dependsOn, mapping];
         }
 
         // A named backup is read and checked before the Restore exists: Velero would restore a PartiallyFailed one
         // without a word, and a missing one would end the Restore in FailedValidation for good.
-        let spec: pulumi.Input<Record<string, unknown>> = restoreSpec(settings, { scheduleName: args.sourceScheduleName });
+        let spec: pulumi.Input<Record<string, unknown>> = restoreSpec(settings, {
+            scheduleName: args.sourceScheduleName,
+        });
         if (settings.backupName !== undefined) {
-            const chosen = new k8s.apiextensions.CustomResource(`${name}-chosen-backup`, {
-                apiVersion: "velero.io/v1",
-                kind: "Backup",
-                status: undefined,
-            }, {
-                ...child,
-                id: pulumi.output(args.syncedAt ?? "").apply(() => `${args.namespace}/${settings.backupName}`),
-                dependsOn,
-            });
-            const chosenStatus = (chosen as unknown as { status: pulumi.Output<{ phase?: string } | undefined> }).status;
+            const chosen = new k8s.apiextensions.CustomResource(
+                `${name}-chosen-backup`,
+                {
+                    apiVersion: "velero.io/v1",
+                    kind: "Backup",
+                    status: undefined,
+                },
+                {
+                    ...child,
+                    id: pulumi.output(args.syncedAt ?? "").apply(() => `${args.namespace}/${settings.backupName}`),
+                    dependsOn,
+                },
+            );
+            const chosenStatus = (chosen as unknown as { status: pulumi.Output<{ phase?: string } | undefined> })
+                .status;
             spec = chosenStatus.apply((status) => {
-                checkChosenBackup(settings.backupName!, args.namespace, status?.phase, settings.acceptPartiallyFailedBackup);
+                checkChosenBackup(
+                    settings.backupName!,
+                    args.namespace,
+                    status?.phase,
+                    settings.acceptPartiallyFailedBackup,
+                );
                 return restoreSpec(settings, { scheduleName: args.sourceScheduleName });
             });
         }
 
-        this.restore = new k8s.apiextensions.CustomResource(`${name}-restore`, {
-            apiVersion: "velero.io/v1",
-            kind: "Restore",
-            metadata: {
-                name: args.restoreName,
-                namespace: args.namespace,
-                // Ends at any terminal phase: waitFor has no failure condition, so the phase is checked below.
-                annotations: { [WAIT_FOR]: phaseIn(TERMINAL_RESTORE_PHASES) },
+        this.restore = new k8s.apiextensions.CustomResource(
+            `${name}-restore`,
+            {
+                apiVersion: "velero.io/v1",
+                kind: "Restore",
+                metadata: {
+                    name: args.restoreName,
+                    namespace: args.namespace,
+                    // Ends at any terminal phase: waitFor has no failure condition, so the phase is checked below.
+                    annotations: { [WAIT_FOR]: phaseIn(TERMINAL_RESTORE_PHASES) },
+                },
+                spec,
+                // A TypeScript CustomResource exposes only the keys its args name (pulumi-kubernetes #1836).
+                status: undefined,
             },
-            spec,
-            // A TypeScript CustomResource exposes only the keys its args name (pulumi-kubernetes #1836).
-            status: undefined,
-        }, {
-            ...child,
-            dependsOn,
-            customTimeouts: { create: `${settings.restoreTimeoutMinutes}m`, update: `${settings.restoreTimeoutMinutes}m` },
-            // Velero acts only on a new Restore (restore_controller.go `Reconcile` skips any phase but ""/New):
-            // an updated spec would restore nothing while the old terminal phase satisfied the wait. A changed
-            // spec replaces the Restore instead; the old one goes first, since the new one has the same name.
-            replaceOnChanges: ["spec"],
-            deleteBeforeReplace: true,
-        });
+            {
+                ...child,
+                dependsOn,
+                customTimeouts: {
+                    create: `${settings.restoreTimeoutMinutes}m`,
+                    update: `${settings.restoreTimeoutMinutes}m`,
+                },
+                // Velero acts only on a new Restore (restore_controller.go `Reconcile` skips any phase but ""/New):
+                // an updated spec would restore nothing while the old terminal phase satisfied the wait. A changed
+                // spec replaces the Restore instead; the old one goes first, since the new one has the same name.
+                replaceOnChanges: ["spec"],
+                deleteBeforeReplace: true,
+            },
+        );
 
-        const live = this.restore as unknown as { spec: pulumi.Output<{ backupName?: string; scheduleName?: string }>; status: pulumi.Output<RestoreStatus | undefined> };
-        this.outcome = pulumi
-            .all([live.spec, live.status])
-            .apply(([spec, status]) =>
-                // Velero fills spec.backupName with the backup it chose for a scheduleName restore.
-                checkRestore(args.restoreName, args.namespace, { backupName: spec.backupName ?? settings.backupName, scheduleName: spec.scheduleName }, status, settings.acceptPartiallyFailedRestore, args.failOnWarnings ?? false),
-            );
+        const live = this.restore as unknown as {
+            spec: pulumi.Output<{ backupName?: string; scheduleName?: string }>;
+            status: pulumi.Output<RestoreStatus | undefined>;
+        };
+        this.outcome = pulumi.all([live.spec, live.status]).apply(([spec, status]) =>
+            // Velero fills spec.backupName with the backup it chose for a scheduleName restore.
+            checkRestore(
+                args.restoreName,
+                args.namespace,
+                { backupName: spec.backupName ?? settings.backupName, scheduleName: spec.scheduleName },
+                status,
+                settings.acceptPartiallyFailedRestore,
+                args.failOnWarnings ?? false,
+            ),
+        );
 
         // The restored backup's time, for the data's age (RPO), from its name: a read of the Backup would run on
         // every later `pulumi up` and fail once the backup expired and left the cluster.

@@ -38,7 +38,12 @@ interface HardenedBucket {
 }
 
 /** The lifecycle rules that keep a versioned, locked vault from growing forever (DESIGN §3). */
-export function lifecycleRules(args: Pick<BackupVaultArgs, "noncurrentVersionExpirationDays" | "abortIncompleteMultipartUploadDays" | "transitions">): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+export function lifecycleRules(
+    args: Pick<
+        BackupVaultArgs,
+        "noncurrentVersionExpirationDays" | "abortIncompleteMultipartUploadDays" | "transitions"
+    >,
+): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
     const rules: aws.types.input.s3.BucketLifecycleConfigurationRule[] = [
         {
             // Velero and kopia delete without a version id: on a versioned bucket that only adds a delete marker,
@@ -102,45 +107,64 @@ export class BackupVault extends pulumi.ComponentResource {
         if (args.replica !== undefined) {
             const replica = hardenedBucket(`${name}-replica`, args.replica.bucketName, args.replica.region, args, keep);
             const account = aws.getCallerIdentityOutput({}, { parent: this });
-            const role = new aws.iam.Role(`${name}-replication`, {
-                // A prefix, not the bucket's name: `<bucket>-replication` could pass IAM's 64 characters.
-                namePrefix: "gitops-dr-replication-",
-                description: `Replicates ${args.bucketName} to ${args.replica.bucketName}`,
-                assumeRolePolicy: pulumi
-                    .all([primary.bucket.arn, account.accountId])
-                    .apply(([bucketArn, accountId]) => JSON.stringify(s3ServiceTrust(bucketArn, accountId))),
-            }, keep);
-            const policy = new aws.iam.RolePolicy(`${name}-replication`, {
-                role: role.id,
-                policy: pulumi
-                    .all([primary.bucket.arn, primary.kmsKeyArn, replica.bucket.arn, replica.kmsKeyArn])
-                    .apply(([sourceBucketArn, sourceKmsKeyArn, replicaBucketArn, replicaKmsKeyArn]) =>
-                        JSON.stringify(replicationPolicy({ sourceBucketArn, sourceKmsKeyArn, replicaBucketArn, replicaKmsKeyArn })),
-                    ),
-            }, keep);
-            new aws.s3.BucketReplicationConfig(`${name}-replication`, {
-                bucket: primary.bucket.id,
-                region: args.region,
-                role: role.arn,
-                rules: [
-                    {
-                        id: "off-site-copy",
-                        status: "Enabled",
-                        priority: 1,
-                        filter: {},
-                        // Delete markers replicate so the replica mirrors what Velero still lists and its lifecycle
-                        // can free what Velero deleted. Deletes of a version id never replicate, and Object Lock on
-                        // the replica keeps every version for its retention whatever happens at the source.
-                        deleteMarkerReplication: { status: "Enabled" },
-                        sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
-                        destination: {
-                            bucket: replica.bucket.arn,
-                            storageClass: "STANDARD",
-                            encryptionConfiguration: { replicaKmsKeyId: replica.kmsKeyArn },
+            const role = new aws.iam.Role(
+                `${name}-replication`,
+                {
+                    // A prefix, not the bucket's name: `<bucket>-replication` could pass IAM's 64 characters.
+                    namePrefix: "gitops-dr-replication-",
+                    description: `Replicates ${args.bucketName} to ${args.replica.bucketName}`,
+                    assumeRolePolicy: pulumi
+                        .all([primary.bucket.arn, account.accountId])
+                        .apply(([bucketArn, accountId]) => JSON.stringify(s3ServiceTrust(bucketArn, accountId))),
+                },
+                keep,
+            );
+            const policy = new aws.iam.RolePolicy(
+                `${name}-replication`,
+                {
+                    role: role.id,
+                    policy: pulumi
+                        .all([primary.bucket.arn, primary.kmsKeyArn, replica.bucket.arn, replica.kmsKeyArn])
+                        .apply(([sourceBucketArn, sourceKmsKeyArn, replicaBucketArn, replicaKmsKeyArn]) =>
+                            JSON.stringify(
+                                replicationPolicy({
+                                    sourceBucketArn,
+                                    sourceKmsKeyArn,
+                                    replicaBucketArn,
+                                    replicaKmsKeyArn,
+                                }),
+                            ),
+                        ),
+                },
+                keep,
+            );
+            new aws.s3.BucketReplicationConfig(
+                `${name}-replication`,
+                {
+                    bucket: primary.bucket.id,
+                    region: args.region,
+                    role: role.arn,
+                    rules: [
+                        {
+                            id: "off-site-copy",
+                            status: "Enabled",
+                            priority: 1,
+                            filter: {},
+                            // Delete markers replicate so the replica mirrors what Velero still lists and its lifecycle
+                            // can free what Velero deleted. Deletes of a version id never replicate, and Object Lock on
+                            // the replica keeps every version for its retention whatever happens at the source.
+                            deleteMarkerReplication: { status: "Enabled" },
+                            sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
+                            destination: {
+                                bucket: replica.bucket.arn,
+                                storageClass: "STANDARD",
+                                encryptionConfiguration: { replicaKmsKeyId: replica.kmsKeyArn },
+                            },
                         },
-                    },
-                ],
-            }, { ...keep, dependsOn: [primary.versioning, replica.versioning, policy] });
+                    ],
+                },
+                { ...keep, dependsOn: [primary.versioning, replica.versioning, policy] },
+            );
             this.replica = {
                 bucketName: replica.bucket.bucket,
                 bucketArn: replica.bucket.arn,
@@ -170,68 +194,106 @@ function hardenedBucket(
 ): HardenedBucket {
     const key =
         kmsKeyArn === undefined
-            ? new aws.kms.Key(`${name}-key`, {
-                  description: `Encrypts Velero backups in s3://${bucketName}`,
-                  region,
-                  enableKeyRotation: true,
-                  // The longest window AWS allows: a scheduled deletion of the key is the one way to make every
-                  // backup unreadable, so leave the most time to notice and cancel it.
-                  deletionWindowInDays: 30,
-              }, keep)
+            ? new aws.kms.Key(
+                  `${name}-key`,
+                  {
+                      description: `Encrypts Velero backups in s3://${bucketName}`,
+                      region,
+                      enableKeyRotation: true,
+                      // The longest window AWS allows: a scheduled deletion of the key is the one way to make every
+                      // backup unreadable, so leave the most time to notice and cancel it.
+                      deletionWindowInDays: 30,
+                  },
+                  keep,
+              )
             : undefined;
     const keyArn = key === undefined ? pulumi.output(kmsKeyArn!) : key.arn;
 
     // Object Lock can only be switched on when the bucket is created (DESIGN §6).
-    const bucket = new aws.s3.Bucket(`${name}-bucket`, {
-        bucket: bucketName,
-        region,
-        objectLockEnabled: true,
-        forceDestroy: false,
-    }, keep);
-    const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, {
-        bucket: bucket.id,
-        region,
-        versioningConfiguration: { status: "Enabled" },
-    }, keep);
-    new aws.s3.BucketObjectLockConfiguration(`${name}-lock`, {
-        bucket: bucket.id,
-        region,
-        objectLockEnabled: "Enabled",
-        rule: { defaultRetention: { mode: args.lockMode, days: args.lockDays } },
-    }, { ...keep, dependsOn: [versioning] });
-    new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-encryption`, {
-        bucket: bucket.id,
-        region,
-        rules: [
-            {
-                applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: keyArn },
-                // One data key per bucket instead of one KMS request per object: kopia writes many small objects.
-                bucketKeyEnabled: true,
-            },
-        ],
-    }, keep);
-    new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
-        bucket: bucket.id,
-        region,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-    }, keep);
-    new aws.s3.BucketOwnershipControls(`${name}-ownership`, {
-        bucket: bucket.id,
-        region,
-        rule: { objectOwnership: "BucketOwnerEnforced" },
-    }, keep);
-    new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, {
-        bucket: bucket.id,
-        region,
-        rules: lifecycleRules(args),
-    }, { ...keep, dependsOn: [versioning] });
-    new aws.s3.BucketPolicy(`${name}-policy`, {
-        bucket: bucket.id,
-        region,
-        policy: pulumi.all([bucket.arn, keyArn]).apply(([bucketArn, arn]) => JSON.stringify(bucketPolicy(bucketArn, arn))),
-    }, keep);
+    const bucket = new aws.s3.Bucket(
+        `${name}-bucket`,
+        {
+            bucket: bucketName,
+            region,
+            objectLockEnabled: true,
+            forceDestroy: false,
+        },
+        keep,
+    );
+    const versioning = new aws.s3.BucketVersioning(
+        `${name}-versioning`,
+        {
+            bucket: bucket.id,
+            region,
+            versioningConfiguration: { status: "Enabled" },
+        },
+        keep,
+    );
+    new aws.s3.BucketObjectLockConfiguration(
+        `${name}-lock`,
+        {
+            bucket: bucket.id,
+            region,
+            objectLockEnabled: "Enabled",
+            rule: { defaultRetention: { mode: args.lockMode, days: args.lockDays } },
+        },
+        { ...keep, dependsOn: [versioning] },
+    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+        `${name}-encryption`,
+        {
+            bucket: bucket.id,
+            region,
+            rules: [
+                {
+                    applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: keyArn },
+                    // One data key per bucket instead of one KMS request per object: kopia writes many small objects.
+                    bucketKeyEnabled: true,
+                },
+            ],
+        },
+        keep,
+    );
+    new aws.s3.BucketPublicAccessBlock(
+        `${name}-public-access`,
+        {
+            bucket: bucket.id,
+            region,
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        },
+        keep,
+    );
+    new aws.s3.BucketOwnershipControls(
+        `${name}-ownership`,
+        {
+            bucket: bucket.id,
+            region,
+            rule: { objectOwnership: "BucketOwnerEnforced" },
+        },
+        keep,
+    );
+    new aws.s3.BucketLifecycleConfiguration(
+        `${name}-lifecycle`,
+        {
+            bucket: bucket.id,
+            region,
+            rules: lifecycleRules(args),
+        },
+        { ...keep, dependsOn: [versioning] },
+    );
+    new aws.s3.BucketPolicy(
+        `${name}-policy`,
+        {
+            bucket: bucket.id,
+            region,
+            policy: pulumi
+                .all([bucket.arn, keyArn])
+                .apply(([bucketArn, arn]) => JSON.stringify(bucketPolicy(bucketArn, arn))),
+        },
+        keep,
+    );
     return { bucket, key, kmsKeyArn: keyArn, versioning };
 }

@@ -48,32 +48,54 @@ export class VeleroIam extends pulumi.ComponentResource {
             if (args.writePrefix === undefined) {
                 throw new Error(`VeleroIam ${name}: writePrefix is required in ${args.mode} mode`);
             }
-            policies.push(new aws.iam.Policy(`${name}-writer`, {
-                name: `${args.clusterName}-velero-writer`,
-                description: `Velero on ${args.clusterName}: back up under its own prefix`,
-                policy: pulumi
-                    .all([args.bucketArn, args.kmsKeyArn, args.writePrefix])
-                    .apply(([bucketArn, kmsKeyArn, prefix]) => JSON.stringify(writerPolicy({ bucketArn, kmsKeyArn, prefix }))),
-            }, { parent: this }));
+            policies.push(
+                new aws.iam.Policy(
+                    `${name}-writer`,
+                    {
+                        name: `${args.clusterName}-velero-writer`,
+                        description: `Velero on ${args.clusterName}: back up under its own prefix`,
+                        policy: pulumi
+                            .all([args.bucketArn, args.kmsKeyArn, args.writePrefix])
+                            .apply(([bucketArn, kmsKeyArn, prefix]) =>
+                                JSON.stringify(writerPolicy({ bucketArn, kmsKeyArn, prefix })),
+                            ),
+                    },
+                    { parent: this },
+                ),
+            );
         }
         if (args.mode !== "protect") {
             if (args.sourcePrefix === undefined) {
                 throw new Error(`VeleroIam ${name}: sourcePrefix is required in ${args.mode} mode`);
             }
-            policies.push(new aws.iam.Policy(`${name}-restorer`, {
-                name: `${args.clusterName}-velero-restorer`,
-                description: `Velero on ${args.clusterName}: restore from the source prefix, read-only`,
-                policy: pulumi
-                    .all([args.bucketArn, args.kmsKeyArn, args.sourcePrefix])
-                    .apply(([bucketArn, kmsKeyArn, prefix]) => JSON.stringify(restorerPolicy({ bucketArn, kmsKeyArn, prefix }))),
-            }, { parent: this }));
+            policies.push(
+                new aws.iam.Policy(
+                    `${name}-restorer`,
+                    {
+                        name: `${args.clusterName}-velero-restorer`,
+                        description: `Velero on ${args.clusterName}: restore from the source prefix, read-only`,
+                        policy: pulumi
+                            .all([args.bucketArn, args.kmsKeyArn, args.sourcePrefix])
+                            .apply(([bucketArn, kmsKeyArn, prefix]) =>
+                                JSON.stringify(restorerPolicy({ bucketArn, kmsKeyArn, prefix })),
+                            ),
+                    },
+                    { parent: this },
+                ),
+            );
         }
         if (args.volumeDataMode === "nativeSnapshots") {
-            policies.push(new aws.iam.Policy(`${name}-ebs-snapshots`, {
-                name: `${args.clusterName}-velero-ebs-snapshots`,
-                description: `Velero on ${args.clusterName}: native EBS snapshots`,
-                policy: JSON.stringify(ebsSnapshotPolicy(args.mode === "drill" ? "restorer" : "writer")),
-            }, { parent: this }));
+            policies.push(
+                new aws.iam.Policy(
+                    `${name}-ebs-snapshots`,
+                    {
+                        name: `${args.clusterName}-velero-ebs-snapshots`,
+                        description: `Velero on ${args.clusterName}: native EBS snapshots`,
+                        policy: JSON.stringify(ebsSnapshotPolicy(args.mode === "drill" ? "restorer" : "writer")),
+                    },
+                    { parent: this },
+                ),
+            );
         }
         this.policyArns = policies.map((p) => p.arn);
 
@@ -85,26 +107,38 @@ export class VeleroIam extends pulumi.ComponentResource {
                     credentials.mode === "irsa"
                         ? irsaTrust(credentials.oidcProviderArn, args.namespace, args.serviceAccount)
                         : podIdentityTrust(args.namespace, args.serviceAccount);
-                const role = new aws.iam.Role(`${name}-role`, {
-                    // Named from the cluster, not autonamed from the stack: `<project>-<stack>-velero-iam-role-`
-                    // plus 7 random characters passes IAM's 64 with a long stack name. clusterName has at most
-                    // 40 characters, so this has at most 47.
-                    name: `${args.clusterName}-velero`,
-                    description: `Velero server on ${args.clusterName} (${args.mode})`,
-                    assumeRolePolicy: JSON.stringify(trust),
-                }, { parent: this });
+                const role = new aws.iam.Role(
+                    `${name}-role`,
+                    {
+                        // Named from the cluster, not autonamed from the stack: `<project>-<stack>-velero-iam-role-`
+                        // plus 7 random characters passes IAM's 64 with a long stack name. clusterName has at most
+                        // 40 characters, so this has at most 47.
+                        name: `${args.clusterName}-velero`,
+                        description: `Velero server on ${args.clusterName} (${args.mode})`,
+                        assumeRolePolicy: JSON.stringify(trust),
+                    },
+                    { parent: this },
+                );
                 policies.forEach((policy, i) => {
-                    new aws.iam.RolePolicyAttachment(`${name}-attach-${i}`, { role: role.name, policyArn: policy.arn }, { parent: this });
+                    new aws.iam.RolePolicyAttachment(
+                        `${name}-attach-${i}`,
+                        { role: role.name, policyArn: policy.arn },
+                        { parent: this },
+                    );
                 });
                 if (credentials.mode === "podIdentity") {
-                    new aws.eks.PodIdentityAssociation(`${name}-pod-identity`, {
-                        // The EKS cluster's region, which may differ from the vault's (the provider's).
-                        region: credentials.clusterRegion,
-                        clusterName: credentials.eksClusterName,
-                        namespace: args.namespace,
-                        serviceAccount: args.serviceAccount,
-                        roleArn: role.arn,
-                    }, { parent: this });
+                    new aws.eks.PodIdentityAssociation(
+                        `${name}-pod-identity`,
+                        {
+                            // The EKS cluster's region, which may differ from the vault's (the provider's).
+                            region: credentials.clusterRegion,
+                            clusterName: credentials.eksClusterName,
+                            namespace: args.namespace,
+                            serviceAccount: args.serviceAccount,
+                            roleArn: role.arn,
+                        },
+                        { parent: this },
+                    );
                 }
                 this.roleArn = role.arn;
                 break;

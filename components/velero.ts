@@ -96,7 +96,12 @@ interface LocationValues {
  * resource whose readiness is the restore's sync barrier ({@link sourceLocationSpec}).
  */
 export function backupStorageLocations(input: VeleroValuesInput): LocationValues[] {
-    const location = (name: string, prefix: string | undefined, accessMode: LocationValues["accessMode"], isDefault: boolean): LocationValues => {
+    const location = (
+        name: string,
+        prefix: string | undefined,
+        accessMode: LocationValues["accessMode"],
+        isDefault: boolean,
+    ): LocationValues => {
         if (prefix === undefined) {
             throw new Error(`the ${name} backup location needs a prefix in ${input.mode} mode`);
         }
@@ -148,7 +153,9 @@ export function locationSpec(l: LocationValues): Record<string, unknown> {
 }
 
 /** Namespaces every schedule excludes. */
-export function excludedNamespaces(input: Pick<VeleroValuesInput, "namespace" | "argoCdNamespace" | "excludedNamespaces">): string[] {
+export function excludedNamespaces(
+    input: Pick<VeleroValuesInput, "namespace" | "argoCdNamespace" | "excludedNamespaces">,
+): string[] {
     return [...new Set([...SYSTEM_NAMESPACES, input.namespace, input.argoCdNamespace, ...input.excludedNamespaces])];
 }
 
@@ -157,7 +164,9 @@ export function excludedNamespaces(input: Pick<VeleroValuesInput, "namespace" | 
  * Argo CD and Pulumi install again. `NotIn` also matches every object without the label (Kubernetes label
  * selector semantics), so PVs, PVCs and other Secrets are unaffected.
  */
-export const NOT_HELM_RELEASE_SECRETS = { matchExpressions: [{ key: "owner", operator: "NotIn", values: ["helm"] }] } as const;
+export const NOT_HELM_RELEASE_SECRETS = {
+    matchExpressions: [{ key: "owner", operator: "NotIn", values: ["helm"] }],
+} as const;
 
 /**
  * The spec of one tier's `velero.io/v1 Schedule` (fields from ../shared/reference/velero-1.18-crds/schedules.yaml).
@@ -165,7 +174,13 @@ export const NOT_HELM_RELEASE_SECRETS = { matchExpressions: [{ key: "owner", ope
  * its restore to end (a new Schedule backs up at its next cron tick, velero `schedule_controller.go`
  * `getNextRunTime`, which could fall in the middle of a restore).
  */
-export function scheduleSpec(tier: BackupTier, input: Pick<VeleroValuesInput, "namespace" | "argoCdNamespace" | "excludedNamespaces" | "volumeDataMode" | "consistentBackups">): Record<string, unknown> {
+export function scheduleSpec(
+    tier: BackupTier,
+    input: Pick<
+        VeleroValuesInput,
+        "namespace" | "argoCdNamespace" | "excludedNamespaces" | "volumeDataMode" | "consistentBackups"
+    >,
+): Record<string, unknown> {
     return {
         schedule: tier.cron,
         useOwnerReferencesInBackup: false,
@@ -175,7 +190,8 @@ export function scheduleSpec(tier: BackupTier, input: Pick<VeleroValuesInput, "n
             // Pods make the backup consistent: Velero runs a pod's backup hooks only when the backup includes the
             // pod (velero docs "Backup Hooks"; pkg/backup/item_backupper.go), freezing or flushing the app
             // around its volumes' snapshots. Restores never take pods (components/restore.ts).
-            includedResources: input.consistentBackups === true ? [...BACKED_UP_RESOURCES, "pods"] : [...BACKED_UP_RESOURCES],
+            includedResources:
+                input.consistentBackups === true ? [...BACKED_UP_RESOURCES, "pods"] : [...BACKED_UP_RESOURCES],
             // PersistentVolumes are cluster-scoped; includedResources keeps every other cluster kind out.
             includeClusterResources: true,
             excludedNamespaces: excludedNamespaces(input),
@@ -206,7 +222,15 @@ export const VOLUME_POLICY_CONFIGMAP = "gitops-dr-volume-policy";
  * The ConfigMap must hold exactly one key (`getResourcePoliciesFromConfig`), version v1.
  */
 export function volumePolicy(): string {
-    return ["version: v1", "volumePolicies:", "  - conditions:", '      capacity: "0,"', "    action:", "      type: snapshot", ""].join("\n");
+    return [
+        "version: v1",
+        "volumePolicies:",
+        "  - conditions:",
+        '      capacity: "0,"',
+        "    action:",
+        "      type: snapshot",
+        "",
+    ].join("\n");
 }
 
 /**
@@ -219,7 +243,9 @@ export function nodeAgentConfig(nodeLabels: Readonly<Record<string, string>> = {
         // syncs after the restore: bind them at restore time instead. Each restored volume is then created in
         // the zone of the node that runs its data-mover pod (the docs' Note), hence the optional loadAffinity.
         restorePVC: { ignoreDelayBinding: true },
-        ...(Object.keys(nodeLabels).length > 0 ? { loadAffinity: [{ nodeSelector: { matchLabels: { ...nodeLabels } } }] } : {}),
+        ...(Object.keys(nodeLabels).length > 0
+            ? { loadAffinity: [{ nodeSelector: { matchLabels: { ...nodeLabels } } }] }
+            : {}),
     };
 }
 
@@ -259,7 +285,9 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
         initContainers: [
             {
                 name: "velero-plugin-for-aws",
-                image: imageReference(mirrorImage({ repository: VELERO_AWS_PLUGIN.repository, tag: input.awsPluginVersion }, registry)),
+                image: imageReference(
+                    mirrorImage({ repository: VELERO_AWS_PLUGIN.repository, tag: input.awsPluginVersion }, registry),
+                ),
                 imagePullPolicy: "IfNotPresent",
                 volumeMounts: [{ mountPath: "/target", name: "plugins" }],
             },
@@ -268,7 +296,9 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
         cleanUpCRDs: false,
         configuration: {
             backupStorageLocation: chartLocations(input),
-            volumeSnapshotLocation: native ? [{ name: "default", provider: "aws", config: { region: input.region } }] : [],
+            volumeSnapshotLocation: native
+                ? [{ name: "default", provider: "aws", config: { region: input.region } }]
+                : [],
             // The CSI backup item action only runs with this feature flag (velero pkg/backup/item_backupper.go).
             features: dataMover ? "EnableCSI" : "",
             defaultSnapshotMoveData: dataMover,
@@ -279,7 +309,11 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
         deployNodeAgent: dataMover,
         nodeAgent: dataMover ? { extraArgs: [`--node-agent-configmap=${fullname}-${NODE_AGENT_CONFIGMAP_KEY}`] } : {},
         configMaps: dataMover
-            ? { [NODE_AGENT_CONFIGMAP_KEY]: { data: { "node-agent-config.json": JSON.stringify(nodeAgentConfig(input.dataMoverNodeLabels)) } } }
+            ? {
+                  [NODE_AGENT_CONFIGMAP_KEY]: {
+                      data: { "node-agent-config.json": JSON.stringify(nodeAgentConfig(input.dataMoverNodeLabels)) },
+                  },
+              }
             : {},
         credentials: credentialValues,
         serviceAccount: {
@@ -296,8 +330,16 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
             // additionalLabels go onto each object's metadata.labels, where a Prometheus's serviceMonitorSelector,
             // podMonitorSelector and ruleSelector look (chart templates servicemonitor.yaml, podmonitor.yaml,
             // prometheusrule.yaml).
-            serviceMonitor: { enabled: input.prometheusOperator, autodetect: false, additionalLabels: { ...monitoringLabels } },
-            nodeAgentPodMonitor: { enabled: input.prometheusOperator && dataMover, autodetect: false, additionalLabels: { ...monitoringLabels } },
+            serviceMonitor: {
+                enabled: input.prometheusOperator,
+                autodetect: false,
+                additionalLabels: { ...monitoringLabels },
+            },
+            nodeAgentPodMonitor: {
+                enabled: input.prometheusOperator && dataMover,
+                autodetect: false,
+                additionalLabels: { ...monitoringLabels },
+            },
             prometheusRule: {
                 enabled: input.prometheusOperator,
                 autodetect: false,
@@ -398,50 +440,68 @@ export class Velero extends pulumi.ComponentResource {
     constructor(name: string, args: VeleroArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gitops-dr:velero:Velero", name, {}, { ...opts, providers: [args.provider] });
         if (args.mode === "drill" && args.tiers.length > 0) {
-            throw new Error(`Velero ${name}: a drill takes no backups, but ${args.tiers.length} schedule(s) were given`);
+            throw new Error(
+                `Velero ${name}: a drill takes no backups, but ${args.tiers.length} schedule(s) were given`,
+            );
         }
         const releaseName = args.releaseName ?? "velero";
         const namespaceName = args.namespace ?? "velero";
         const dataMover = args.volumeDataMode === "dataMover";
         const child = { parent: this, provider: args.provider };
 
-        const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
-            metadata: {
-                name: namespaceName,
-                // The node agent mounts host paths to reach volume data; Pod Security must let it.
-                labels: dataMover ? { "pod-security.kubernetes.io/enforce": "privileged" } : {},
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            {
+                metadata: {
+                    name: namespaceName,
+                    // The node agent mounts host paths to reach volume data; Pod Security must let it.
+                    labels: dataMover ? { "pod-security.kubernetes.io/enforce": "privileged" } : {},
+                },
             },
-        }, child);
+            child,
+        );
 
         // Created before Velero starts: if it is missing Velero creates it with a fixed default password
         // (velero pkg/repository/keys/keys.go), and the password can only be chosen before the first backup.
-        const repoCredentials = new k8s.core.v1.Secret(`${name}-repo-credentials`, {
-            metadata: { name: REPO_CREDENTIALS_SECRET, namespace: namespace.metadata.name },
-            type: "Opaque",
-            stringData: { [REPO_PASSWORD_KEY]: pulumi.secret(args.repoPassword) },
-        }, child);
+        const repoCredentials = new k8s.core.v1.Secret(
+            `${name}-repo-credentials`,
+            {
+                metadata: { name: REPO_CREDENTIALS_SECRET, namespace: namespace.metadata.name },
+                type: "Opaque",
+                stringData: { [REPO_PASSWORD_KEY]: pulumi.secret(args.repoPassword) },
+            },
+            child,
+        );
 
         const dependsOn: pulumi.Resource[] = [namespace, repoCredentials, ...(args.after ?? [])];
         let credentials: pulumi.Output<VeleroCredentials>;
         const argCredentials = args.credentials;
         switch (argCredentials.mode) {
             case "irsa":
-                credentials = pulumi.output(argCredentials.roleArn).apply((roleArn) => ({ mode: "irsa" as const, roleArn }));
+                credentials = pulumi
+                    .output(argCredentials.roleArn)
+                    .apply((roleArn) => ({ mode: "irsa" as const, roleArn }));
                 break;
             case "podIdentity":
                 credentials = pulumi.output({ mode: "podIdentity" as const });
                 break;
             case "staticKeys": {
-                const secret = new k8s.core.v1.Secret(`${name}-cloud-credentials`, {
-                    metadata: { name: "velero-cloud-credentials", namespace: namespace.metadata.name },
-                    type: "Opaque",
-                    stringData: {
-                        // The AWS shared credentials file format the plugin reads from the `cloud` key.
-                        cloud: pulumi
-                            .all([argCredentials.accessKeyId, argCredentials.secretAccessKey])
-                            .apply(([id, key]) => pulumi.secret(`[default]\naws_access_key_id=${id}\naws_secret_access_key=${key}\n`)),
+                const secret = new k8s.core.v1.Secret(
+                    `${name}-cloud-credentials`,
+                    {
+                        metadata: { name: "velero-cloud-credentials", namespace: namespace.metadata.name },
+                        type: "Opaque",
+                        stringData: {
+                            // The AWS shared credentials file format the plugin reads from the `cloud` key.
+                            cloud: pulumi
+                                .all([argCredentials.accessKeyId, argCredentials.secretAccessKey])
+                                .apply(([id, key]) =>
+                                    pulumi.secret(`[default]\naws_access_key_id=${id}\naws_secret_access_key=${key}\n`),
+                                ),
+                        },
                     },
-                }, child);
+                    child,
+                );
                 dependsOn.push(secret);
                 credentials = pulumi.output({ mode: "staticKeys" as const, secretName: "velero-cloud-credentials" });
                 break;
@@ -476,64 +536,79 @@ export class Velero extends pulumi.ComponentResource {
                 imageRegistry: args.imageRegistry,
             }));
 
-        this.release = new k8s.helm.v3.Release(`${name}-release`, {
-            name: releaseName,
-            namespace: namespace.metadata.name,
-            createNamespace: false,
-            ...releaseChart(VELERO_CHART, args.chartSource),
-            values: input.apply(veleroValues),
-            // Wait for the Deployment, the node agent and the CRD upgrade hook job: later recovery steps create
-            // Velero objects and need the CRDs and a running server.
-            skipAwait: false,
-            waitForJobs: true,
-            timeout: 900,
-            // Never let Helm roll back or uninstall on failure: it would delete what is already running.
-            atomic: false,
-            cleanupOnFail: false,
-            maxHistory: 10,
-        }, { ...child, dependsOn, customTimeouts: { create: "20m", update: "20m" } });
+        this.release = new k8s.helm.v3.Release(
+            `${name}-release`,
+            {
+                name: releaseName,
+                namespace: namespace.metadata.name,
+                createNamespace: false,
+                ...releaseChart(VELERO_CHART, args.chartSource),
+                values: input.apply(veleroValues),
+                // Wait for the Deployment, the node agent and the CRD upgrade hook job: later recovery steps create
+                // Velero objects and need the CRDs and a running server.
+                skipAwait: false,
+                waitForJobs: true,
+                timeout: 900,
+                // Never let Helm roll back or uninstall on failure: it would delete what is already running.
+                atomic: false,
+                cleanupOnFail: false,
+                maxHistory: 10,
+            },
+            { ...child, dependsOn, customTimeouts: { create: "20m", update: "20m" } },
+        );
 
         const afterRelease = { ...child, dependsOn: [this.release] };
         for (const driver of args.volumeSnapshotClassDrivers ?? []) {
             // Velero picks the class labelled for a driver before the default one (velero
             // pkg/util/csi/volume_snapshot.go GetVolumeSnapshotClass). Delete: with the data mover the snapshot
             // is only a staging copy; the data lives in the vault.
-            new k8s.apiextensions.CustomResource(`${name}-snapshot-class-${driver}`, {
-                apiVersion: "snapshot.storage.k8s.io/v1",
-                kind: "VolumeSnapshotClass",
-                // Cluster-scoped, so the name may be a 253-character subdomain: the driver's name fits as it is.
-                metadata: { name: `gitops-dr-${driver}`, labels: { "velero.io/csi-volumesnapshot-class": "true" } },
-                driver,
-                deletionPolicy: "Delete",
-            }, child);
+            new k8s.apiextensions.CustomResource(
+                `${name}-snapshot-class-${driver}`,
+                {
+                    apiVersion: "snapshot.storage.k8s.io/v1",
+                    kind: "VolumeSnapshotClass",
+                    // Cluster-scoped, so the name may be a 253-character subdomain: the driver's name fits as it is.
+                    metadata: { name: `gitops-dr-${driver}`, labels: { "velero.io/csi-volumesnapshot-class": "true" } },
+                    driver,
+                    deletionPolicy: "Delete",
+                },
+                child,
+            );
         }
         this.scheduleInput = { input, afterRelease, namespace: namespaceName, tiers: args.tiers, name };
 
         if (args.mode !== "protect") {
             const syncTimeout = args.syncTimeoutMinutes ?? 20;
-            this.sourceLocation = new k8s.apiextensions.CustomResource(`${name}-source-location`, {
-                apiVersion: "velero.io/v1",
-                kind: "BackupStorageLocation",
-                metadata: {
-                    name: SOURCE_LOCATION,
-                    namespace: namespaceName,
-                    annotations: {
-                        // Velero syncs backups only from an Available location and sets lastSyncedTime after
-                        // each sync (velero pkg/controller/backup_sync_controller.go). A Restore created before
-                        // its backup is synced fails validation for good (restore_controller.go).
-                        [WAIT_FOR]: waitForAll(["jsonpath={.status.phase}=Available", "jsonpath={.status.lastSyncedTime}"]),
+            this.sourceLocation = new k8s.apiextensions.CustomResource(
+                `${name}-source-location`,
+                {
+                    apiVersion: "velero.io/v1",
+                    kind: "BackupStorageLocation",
+                    metadata: {
+                        name: SOURCE_LOCATION,
+                        namespace: namespaceName,
+                        annotations: {
+                            // Velero syncs backups only from an Available location and sets lastSyncedTime after
+                            // each sync (velero pkg/controller/backup_sync_controller.go). A Restore created before
+                            // its backup is synced fails validation for good (restore_controller.go).
+                            [WAIT_FOR]: waitForAll([
+                                "jsonpath={.status.phase}=Available",
+                                "jsonpath={.status.lastSyncedTime}",
+                            ]),
+                        },
                     },
+                    spec: input.apply((i) => {
+                        const source = backupStorageLocations(i).find((l) => l.name === SOURCE_LOCATION);
+                        if (source === undefined) {
+                            throw new Error(`Velero ${name}: no source location in ${args.mode} mode`);
+                        }
+                        return locationSpec(source);
+                    }),
+                    // A TypeScript CustomResource exposes only the keys its args name (pulumi-kubernetes #1836).
+                    status: undefined,
                 },
-                spec: input.apply((i) => {
-                    const source = backupStorageLocations(i).find((l) => l.name === SOURCE_LOCATION);
-                    if (source === undefined) {
-                        throw new Error(`Velero ${name}: no source location in ${args.mode} mode`);
-                    }
-                    return locationSpec(source);
-                }),
-                // A TypeScript CustomResource exposes only the keys its args name (pulumi-kubernetes #1836).
-                status: undefined,
-            }, { ...afterRelease, customTimeouts: { create: `${syncTimeout}m`, update: `${syncTimeout}m` } });
+                { ...afterRelease, customTimeouts: { create: `${syncTimeout}m`, update: `${syncTimeout}m` } },
+            );
         }
 
         this.namespace = namespace.metadata.name;
@@ -559,22 +634,31 @@ export class Velero extends pulumi.ComponentResource {
         if (tiers.length === 0) {
             return [];
         }
-        const policy = new k8s.core.v1.ConfigMap(`${name}-volume-policy`, {
-            metadata: { name: VOLUME_POLICY_CONFIGMAP, namespace },
-            data: { "policy.yaml": volumePolicy() },
-        }, afterRelease);
+        const policy = new k8s.core.v1.ConfigMap(
+            `${name}-volume-policy`,
+            {
+                metadata: { name: VOLUME_POLICY_CONFIGMAP, namespace },
+                data: { "policy.yaml": volumePolicy() },
+            },
+            afterRelease,
+        );
         const schedulesOptions = { ...afterRelease, dependsOn: [this.release, policy] };
-        return tiers.map((tier) =>
-            new k8s.apiextensions.CustomResource(`${name}-schedule-${tier.key}`, {
-                apiVersion: "velero.io/v1",
-                kind: "Schedule",
-                metadata: {
-                    name: tier.name,
-                    namespace,
-                    annotations: gate === undefined ? {} : { [AFTER_RESTORE_ANNOTATION]: gate },
-                },
-                spec: input.apply((i) => scheduleSpec(tier, i)),
-            }, schedulesOptions),
+        return tiers.map(
+            (tier) =>
+                new k8s.apiextensions.CustomResource(
+                    `${name}-schedule-${tier.key}`,
+                    {
+                        apiVersion: "velero.io/v1",
+                        kind: "Schedule",
+                        metadata: {
+                            name: tier.name,
+                            namespace,
+                            annotations: gate === undefined ? {} : { [AFTER_RESTORE_ANNOTATION]: gate },
+                        },
+                        spec: input.apply((i) => scheduleSpec(tier, i)),
+                    },
+                    schedulesOptions,
+                ),
         );
     }
 }

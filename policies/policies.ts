@@ -80,7 +80,8 @@ export const POLICIES: Policies = [
 
 export const PACK_ARGS: PolicyPackArgs = {
     policies: POLICIES,
-    description: "Gates misconfigured backups: judges the vault, Velero, IAM, the restore order and Argo CD exactly as the gitops-dr program registers them.",
+    description:
+        "Gates misconfigured backups: judges the vault, Velero, IAM, the restore order and Argo CD exactly as the gitops-dr program registers them.",
     displayName: "gitops-dr backup gate",
     provider: "aws",
     tags: ["backup", "disaster-recovery", "velero", "argocd", "s3"],

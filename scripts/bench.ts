@@ -25,7 +25,11 @@ export function benchCases(scale: Scale = LARGE_SCALE): BenchCase[] {
         const restored = Array.isArray(config.restoreNamespaces) ? config.restoreNamespaces.length : 0;
         const excluded = Array.isArray(config.excludedNamespaces) ? config.excludedNamespaces.length : 0;
         const checks = Array.isArray(config.drillChecks) ? config.drillChecks.length : 0;
-        return { label: `${name}, ${excluded} excluded${restored > 0 ? ` + ${restored} restored` : ""} namespaces${checks > 0 ? `, ${checks} checks` : ""}`, spec: STACKS[name], config };
+        return {
+            label: `${name}, ${excluded} excluded${restored > 0 ? ` + ${restored} restored` : ""} namespaces${checks > 0 ? `, ${checks} checks` : ""}`,
+            spec: STACKS[name],
+            config,
+        };
     });
     return [...shipped, ...scaled];
 }
@@ -50,7 +54,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     let runs = 5;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
-        const value = arg === "--runs" ? argv[++i] : arg.startsWith("--runs=") ? arg.slice("--runs=".length) : undefined;
+        const value =
+            arg === "--runs" ? argv[++i] : arg.startsWith("--runs=") ? arg.slice("--runs=".length) : undefined;
         if (value === undefined) {
             throw new Error(`unknown argument ${arg}. Usage: npm run bench -- [--runs N]`);
         }
@@ -89,7 +94,13 @@ async function timeCase(c: BenchCase, runs: number): Promise<BenchResult> {
         throw new Error(`${c.label}: the number of registrations changed between runs`);
     }
     // maxRSS is in kilobytes (KiB) on Linux and macOS.
-    return { label: c.label, firstMs: first.ms, timesMs: timed.map((t) => t.ms), resources: first.resources, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
+    return {
+        label: c.label,
+        firstMs: first.ms,
+        timesMs: timed.map((t) => t.ms),
+        resources: first.resources,
+        peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    };
 }
 
 /** The results as a Markdown table. */
@@ -98,15 +109,20 @@ export function benchTable(results: readonly BenchResult[]): string {
     return [
         "| stack | registrations | median ms | min ms | max ms | first run ms | peak RSS MiB |",
         "|---|---:|---:|---:|---:|---:|---:|",
-        ...results.map((r) => `| ${r.label} | ${r.resources} | ${ms(median(r.timesMs))} | ${ms(Math.min(...r.timesMs))} | ${ms(Math.max(...r.timesMs))} | ${ms(r.firstMs)} | ${r.peakRssMiB.toFixed(0)} |`),
+        ...results.map(
+            (r) =>
+                `| ${r.label} | ${r.resources} | ${ms(median(r.timesMs))} | ${ms(Math.min(...r.timesMs))} | ${ms(Math.max(...r.timesMs))} | ${ms(r.firstMs)} | ${r.peakRssMiB.toFixed(0)} |`,
+        ),
     ].join("\n");
 }
 
 async function main(argv: readonly string[]): Promise<void> {
     const { runs } = parseBenchArgs(argv);
     const cpus = os.cpus();
-    process.stdout.write(`Offline evaluation (tests/engine.ts runProgram), ${runs} timed runs per case after one warm-up. ` +
-        `Node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? "unknown CPU"}, ${os.platform()}.\n\n`);
+    process.stdout.write(
+        `Offline evaluation (tests/engine.ts runProgram), ${runs} timed runs per case after one warm-up. ` +
+            `Node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? "unknown CPU"}, ${os.platform()}.\n\n`,
+    );
     const results: BenchResult[] = [];
     for (const c of benchCases()) {
         results.push(await timeCase(c, runs));

@@ -26,7 +26,11 @@ export function readmeInputsTable(): string {
         const modes = (s.modes ?? ["protect", "recover", "drill"]).join(", ");
         return `| \`gitops-dr:${key}\` | ${s.description.replace(/\|/g, "\\|")} | ${type} | ${show(s.default)} | ${required} | ${modes} | ${declared} |`;
     });
-    return ["| key | description | type | default | required | modes | in Pulumi.yaml |", "|---|---|---|---|---|---|---|", ...rows].join("\n");
+    return [
+        "| key | description | type | default | required | modes | in Pulumi.yaml |",
+        "|---|---|---|---|---|---|---|",
+        ...rows,
+    ].join("\n");
 }
 
 /** Rewrites Pulumi.yaml's `config:` block (keeping the lines above it) and the README's inputs table. */

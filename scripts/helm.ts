@@ -122,7 +122,9 @@ function helmFromKubectlLayer(): string {
         return binary;
     }
     if (process.platform !== "linux" || process.arch !== "x64") {
-        throw new Error(`The Helm in ${KUBECTL_LAYER} is built for linux-amd64, not ${process.platform}-${process.arch}. Install Helm or set HELM_BIN.`);
+        throw new Error(
+            `The Helm in ${KUBECTL_LAYER} is built for linux-amd64, not ${process.platform}-${process.arch}. Install Helm or set HELM_BIN.`,
+        );
     }
     // Unzip into a private directory and rename into place, so a concurrent run never sees half a binary.
     fs.mkdirSync(dir, { recursive: true });
@@ -130,7 +132,9 @@ function helmFromKubectlLayer(): string {
     try {
         const unzip = spawnSync("unzip", ["-o", "-q", "-j", zip, "helm/helm", "-d", staging], { encoding: "utf8" });
         if (unzip.error !== undefined || unzip.status !== 0) {
-            throw new Error(`Could not unzip helm/helm from ${zip} (is unzip installed?): ${unzip.error?.message ?? unzip.stderr}`);
+            throw new Error(
+                `Could not unzip helm/helm from ${zip} (is unzip installed?): ${unzip.error?.message ?? unzip.stderr}`,
+            );
         }
         fs.chmodSync(path.join(staging, "helm"), 0o755);
         fs.renameSync(path.join(staging, "helm"), binary);
@@ -163,10 +167,21 @@ export interface HelmRunOptions {
 /** Runs Helm with the given arguments and returns its stdout; throws {@link HelmError} on failure. */
 export function runHelm(args: readonly string[], options: HelmRunOptions = {}): string {
     const timeoutMs = options.timeoutMs ?? 120_000;
-    const result = spawnSync(helmBinary(), [...args], { encoding: "utf8", timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 });
+    const result = spawnSync(helmBinary(), [...args], {
+        encoding: "utf8",
+        timeout: timeoutMs,
+        maxBuffer: 256 * 1024 * 1024,
+    });
     if (result.error !== undefined) {
         const timedOut = (result.error as NodeJS.ErrnoException).code === "ETIMEDOUT";
-        throw new HelmError(args, result.status, result.stderr ?? "", timedOut ? `helm ${args.join(" ")} did not finish within ${timeoutMs / 1000}s` : `helm ${args.join(" ")}: ${result.error.message}`);
+        throw new HelmError(
+            args,
+            result.status,
+            result.stderr ?? "",
+            timedOut
+                ? `helm ${args.join(" ")} did not finish within ${timeoutMs / 1000}s`
+                : `helm ${args.join(" ")}: ${result.error.message}`,
+        );
     }
     if (result.status !== 0) {
         throw new HelmError(args, result.status, result.stderr);
@@ -192,13 +207,19 @@ export function showChart(chartPath: string): ChartMetadata {
     if (typeof meta?.name !== "string" || typeof meta.version !== "string") {
         throw new Error(`${chartPath} has no chart name and version in its Chart.yaml`);
     }
-    return { name: meta.name, version: String(meta.version), appVersion: meta.appVersion === undefined ? undefined : String(meta.appVersion) };
+    return {
+        name: meta.name,
+        version: String(meta.version),
+        appVersion: meta.appVersion === undefined ? undefined : String(meta.appVersion),
+    };
 }
 
 /** A local chart's default values (`helm show values`): its values.yaml, parsed. */
 export function showValues(chartPath: string): Record<string, unknown> {
     const values = parseYaml(runHelm(["show", "values", chartPath])) as unknown;
-    return values !== null && typeof values === "object" && !Array.isArray(values) ? (values as Record<string, unknown>) : {};
+    return values !== null && typeof values === "object" && !Array.isArray(values)
+        ? (values as Record<string, unknown>)
+        : {};
 }
 
 export interface TemplateOptions {
@@ -226,7 +247,15 @@ export function helmTemplate(options: TemplateOptions): string {
         // JSON is YAML: writing JSON keeps every string exactly as given, with no YAML quoting questions.
         const valuesFile = path.join(dir, "values.yaml");
         fs.writeFileSync(valuesFile, JSON.stringify(options.values, null, 2));
-        const args = ["template", options.releaseName, options.chartPath, "--namespace", options.namespace, "-f", valuesFile];
+        const args = [
+            "template",
+            options.releaseName,
+            options.chartPath,
+            "--namespace",
+            options.namespace,
+            "-f",
+            valuesFile,
+        ];
         if (options.includeCrds ?? true) {
             args.push("--include-crds");
         }
@@ -257,7 +286,9 @@ export interface PullOptions {
  * after Helm's own network timeouts. Skipped behind an HTTP proxy, where local DNS says nothing about reach.
  */
 async function checkRepositoryHost(chart: ChartRef): Promise<void> {
-    const proxied = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"].some((v) => (process.env[v] ?? "") !== "");
+    const proxied = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"].some(
+        (v) => (process.env[v] ?? "") !== "",
+    );
     let host: string;
     try {
         host = new URL(chart.repo).hostname;
@@ -274,7 +305,10 @@ async function checkRepositoryHost(chart: ChartRef): Promise<void> {
     try {
         await Promise.race([dns.lookup(host), timeout]);
     } catch (e) {
-        throw new ChartUnavailableError(chart, `cannot resolve ${host} (${(e as Error).message}): no network here, or no such host`);
+        throw new ChartUnavailableError(
+            chart,
+            `cannot resolve ${host} (${(e as Error).message}): no network here, or no such host`,
+        );
     } finally {
         clearTimeout(timer);
     }
@@ -300,10 +334,15 @@ export async function pullChart(chart: ChartRef, options: PullOptions = {}): Pro
     const staging = fs.mkdtempSync(path.join(path.dirname(target), ".pull-"));
     const timeoutMs = options.timeoutMs ?? Number(process.env.GITOPS_DR_PULL_TIMEOUT_MS ?? 60_000);
     try {
-        runHelm(["pull", "--repo", chart.repo, chart.name, "--version", chart.version, "--destination", staging], { timeoutMs });
+        runHelm(["pull", "--repo", chart.repo, chart.name, "--version", chart.version, "--destination", staging], {
+            timeoutMs,
+        });
         const pulled = path.join(staging, `${chart.name}-${chart.version}.tgz`);
         if (!fs.existsSync(pulled)) {
-            throw new ChartUnavailableError(chart, `helm pull wrote no ${path.basename(pulled)} (found: ${fs.readdirSync(staging).join(", ") || "nothing"})`);
+            throw new ChartUnavailableError(
+                chart,
+                `helm pull wrote no ${path.basename(pulled)} (found: ${fs.readdirSync(staging).join(", ") || "nothing"})`,
+            );
         }
         fs.renameSync(pulled, target);
         return target;
@@ -329,7 +368,11 @@ export interface ResolvedChart {
  * Finds a chart: an explicit local path, else `GITOPS_DR_CHART_<NAME>`, else the cache or a pull from the
  * pinned repository.
  */
-export async function resolveChart(chart: ChartRef, localPath?: string, options: PullOptions = {}): Promise<ResolvedChart> {
+export async function resolveChart(
+    chart: ChartRef,
+    localPath?: string,
+    options: PullOptions = {},
+): Promise<ResolvedChart> {
     const env = chartEnvVar(chart.name);
     const given = localPath ?? process.env[env];
     if (given !== undefined && given !== "") {

@@ -102,7 +102,7 @@ interface ObjectMeta {
     readonly annotations?: Readonly<Record<string, string>>;
 }
 
-const metaOf = (r: RegisteredResource): ObjectMeta => (r.inputs.metadata ?? {});
+const metaOf = (r: RegisteredResource): ObjectMeta => r.inputs.metadata ?? {};
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 const HELM_RELEASE = /^kubernetes:helm\.sh\/v\d+:Release$/;
 const JOB = "kubernetes:batch/v1:Job";
@@ -231,7 +231,13 @@ function timeoutOf(r: RegisteredResource, reason: StepReason, waits: readonly st
         // The Release provider hands `timeout` to Helm's install and ignores the create timeout
         // (pulumi-kubernetes helm_release.go, helmCreate: client.Timeout = getTimeoutOrDefault(Timeout)).
         const seconds = typeof r.inputs.timeout === "number" ? r.inputs.timeout : HELM_DEFAULT_TIMEOUT_SECONDS;
-        return { minutes: seconds / 60, source: typeof r.inputs.timeout === "number" ? `the release's \`timeout\`, ${seconds} s` : `Helm's default, ${seconds} s` };
+        return {
+            minutes: seconds / 60,
+            source:
+                typeof r.inputs.timeout === "number"
+                    ? `the release's \`timeout\`, ${seconds} s`
+                    : `Helm's default, ${seconds} s`,
+        };
     }
     const create = r.customTimeouts?.create;
     if (create !== undefined) {
@@ -270,10 +276,15 @@ function reachable(run: ProgramRun, r: RegisteredResource): Set<string> {
  * resolve, which changes with the config (e.g. the number of namespaces). Each resource comes with the
  * earlier ones it waits on directly, in plan order.
  */
-export function dependencyOrder(run: ProgramRun, selected: readonly RegisteredResource[]): { resource: RegisteredResource; after: string[] }[] {
+export function dependencyOrder(
+    run: ProgramRun,
+    selected: readonly RegisteredResource[],
+): { resource: RegisteredResource; after: string[] }[] {
     const urns = new Set(selected.map((r) => r.urn));
     const reach = new Map(selected.map((r) => [r.urn, reachable(run, r)]));
-    const before = new Map(selected.map((r) => [r.urn, [...reach.get(r.urn)!].filter((u) => urns.has(u) && u !== r.urn)]));
+    const before = new Map(
+        selected.map((r) => [r.urn, [...reach.get(r.urn)!].filter((u) => urns.has(u) && u !== r.urn)]),
+    );
     const position = new Map<string, number>();
     const ordered: { resource: RegisteredResource; after: string[] }[] = [];
     while (ordered.length < selected.length) {
@@ -281,7 +292,12 @@ export function dependencyOrder(run: ProgramRun, selected: readonly RegisteredRe
             .filter((r) => !position.has(r.urn) && before.get(r.urn)!.every((u) => position.has(u)))
             .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
         if (wave.length === 0) {
-            throw new Error(`the dependency graph has a cycle among: ${selected.filter((r) => !position.has(r.urn)).map((r) => r.name).join(", ")}`);
+            throw new Error(
+                `the dependency graph has a cycle among: ${selected
+                    .filter((r) => !position.has(r.urn))
+                    .map((r) => r.name)
+                    .join(", ")}`,
+            );
         }
         for (const r of wave) {
             const earlier = before.get(r.urn)!;
@@ -305,7 +321,8 @@ interface Target {
 }
 
 const nsFlag = (t: Target) => (t.namespace === undefined ? "" : ` -n ${t.namespace}`);
-const regionFlag = (r: RegisteredResource) => (str(r.inputs.region) === undefined ? "" : ` --region ${String(r.inputs.region)}`);
+const regionFlag = (r: RegisteredResource) =>
+    str(r.inputs.region) === undefined ? "" : ` --region ${String(r.inputs.region)}`;
 const specOf = (r: RegisteredResource) => (r.inputs.spec ?? {}) as Record<string, unknown>;
 
 type Verifier = (r: RegisteredResource, t: Target) => Check[];
@@ -314,7 +331,14 @@ type Verifier = (r: RegisteredResource, t: Target) => Check[];
 const CHART_CHECKS: Readonly<Record<string, Verifier>> = {
     velero: (r, t) => {
         const tag = str(((r.inputs.values ?? {}) as { image?: { tag?: unknown } }).image?.tag);
-        return tag === undefined ? [] : [{ command: `velero version${nsFlag(t)}`, expect: `\`Server:\` \`Version: ${tag}\` (the server answers)` }];
+        return tag === undefined
+            ? []
+            : [
+                  {
+                      command: `velero version${nsFlag(t)}`,
+                      expect: `\`Server:\` \`Version: ${tag}\` (the server answers)`,
+                  },
+              ];
     },
 };
 
@@ -328,15 +352,25 @@ const CHECKS: Readonly<Record<string, Verifier>> = {
                 command: `velero backup-location get ${t.objectName}${nsFlag(t)}`,
                 expect: `PHASE \`Available\`, BUCKET/PREFIX \`${storage.bucket ?? ""}${storage.prefix === undefined ? "" : `/${storage.prefix}`}\`, ACCESS MODE \`${str(spec.accessMode) ?? "ReadWrite"}\``,
             },
-            { command: `velero backup get${nsFlag(t)}`, expect: `the backups found under that prefix, STORAGE LOCATION \`${t.objectName}\`, synced into the cluster` },
+            {
+                command: `velero backup get${nsFlag(t)}`,
+                expect: `the backups found under that prefix, STORAGE LOCATION \`${t.objectName}\`, synced into the cluster`,
+            },
         ];
     },
     "kubernetes:velero.io/v1:Restore": (r, t) => {
         const spec = specOf(r);
-        const backup = str(spec.backupName) ?? `the newest Completed backup of schedule \`${String(spec.scheduleName)}\``;
+        const backup =
+            str(spec.backupName) ?? `the newest Completed backup of schedule \`${String(spec.scheduleName)}\``;
         return [
-            { command: `velero restore get ${t.objectName}${nsFlag(t)}`, expect: `STATUS \`Completed\`, ERRORS \`0\`, BACKUP ${str(spec.backupName) === undefined ? backup : `\`${backup}\``}` },
-            { command: `velero restore describe ${t.objectName} --details${nsFlag(t)}`, expect: "`Phase:` `Completed` and the restored PersistentVolumes, PersistentVolumeClaims and Secrets; any other phase already stopped `pulumi up` with this command in its message" },
+            {
+                command: `velero restore get ${t.objectName}${nsFlag(t)}`,
+                expect: `STATUS \`Completed\`, ERRORS \`0\`, BACKUP ${str(spec.backupName) === undefined ? backup : `\`${backup}\``}`,
+            },
+            {
+                command: `velero restore describe ${t.objectName} --details${nsFlag(t)}`,
+                expect: "`Phase:` `Completed` and the restored PersistentVolumes, PersistentVolumeClaims and Secrets; any other phase already stopped `pulumi up` with this command in its message",
+            },
         ];
     },
     "kubernetes:velero.io/v1:Schedule": (r, t) => {
@@ -350,23 +384,39 @@ const CHECKS: Readonly<Record<string, Verifier>> = {
         ];
     },
     "kubernetes:argoproj.io/v1alpha1:Application": (_r, t) => [
-        { command: `kubectl get applications.argoproj.io ${t.objectName}${nsFlag(t)}`, expect: "SYNC STATUS `Synced`, HEALTH STATUS `Healthy` once Argo CD has synced what it points at" },
+        {
+            command: `kubectl get applications.argoproj.io ${t.objectName}${nsFlag(t)}`,
+            expect: "SYNC STATUS `Synced`, HEALTH STATUS `Healthy` once Argo CD has synced what it points at",
+        },
     ],
     [JOB]: (r, t) => {
         const completions = typeof specOf(r).completions === "number" ? (specOf(r).completions as number) : 1;
         return [
-            { command: `kubectl get job ${t.objectName}${nsFlag(t)}`, expect: `COMPLETIONS \`${completions}/${completions}\`` },
+            {
+                command: `kubectl get job ${t.objectName}${nsFlag(t)}`,
+                expect: `COMPLETIONS \`${completions}/${completions}\``,
+            },
             { command: `kubectl logs job/${t.objectName}${nsFlag(t)}`, expect: "the Job's report" },
         ];
     },
     "aws:s3/bucket:Bucket": (r, t) => [
-        { command: `aws s3api head-bucket --bucket ${t.objectName}${regionFlag(r)}`, expect: "exits 0: the bucket exists and these credentials reach it" },
+        {
+            command: `aws s3api head-bucket --bucket ${t.objectName}${regionFlag(r)}`,
+            expect: "exits 0: the bucket exists and these credentials reach it",
+        },
         ...(r.inputs.objectLockEnabled === true
-            ? [{ command: `aws s3api get-object-lock-configuration --bucket ${t.objectName}${regionFlag(r)}`, expect: "`\"ObjectLockEnabled\": \"Enabled\"` (only settable at creation)" }]
+            ? [
+                  {
+                      command: `aws s3api get-object-lock-configuration --bucket ${t.objectName}${regionFlag(r)}`,
+                      expect: '`"ObjectLockEnabled": "Enabled"` (only settable at creation)',
+                  },
+              ]
             : []),
     ],
     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": (r, t) => {
-        const retention = ((r.inputs.rule ?? {}) as { defaultRetention?: { mode?: string; days?: number; years?: number } }).defaultRetention ?? {};
+        const retention =
+            ((r.inputs.rule ?? {}) as { defaultRetention?: { mode?: string; days?: number; years?: number } })
+                .defaultRetention ?? {};
         return [
             {
                 command: `aws s3api get-object-lock-configuration --bucket ${t.objectName}${regionFlag(r)}`,
@@ -381,9 +431,15 @@ function checksOf(r: RegisteredResource, reason: StepReason, t: Target, waits: r
         const chart = str(r.inputs.chart) ?? "";
         const version = str(r.inputs.version);
         return [
-            { command: `helm list${nsFlag(t)} --filter '^${t.objectName}$'`, expect: `STATUS \`deployed\`, CHART \`${chart}${version === undefined ? "" : `-${version}`}\`` },
+            {
+                command: `helm list${nsFlag(t)} --filter '^${t.objectName}$'`,
+                expect: `STATUS \`deployed\`, CHART \`${chart}${version === undefined ? "" : `-${version}`}\``,
+            },
             // Charts label what they render with app.kubernetes.io/instance=<release> (Helm's recommended labels).
-            { command: `kubectl get deploy,statefulset,daemonset${nsFlag(t)} -l app.kubernetes.io/instance=${t.objectName}`, expect: "every READY count full" },
+            {
+                command: `kubectl get deploy,statefulset,daemonset${nsFlag(t)} -l app.kubernetes.io/instance=${t.objectName}`,
+                expect: "every READY count full",
+            },
             ...(CHART_CHECKS[chart]?.(r, t) ?? []),
         ];
     }
@@ -392,7 +448,12 @@ function checksOf(r: RegisteredResource, reason: StepReason, t: Target, waits: r
         return specific(r, t);
     }
     const resource = r.type.split(":")[2]?.toLowerCase() ?? r.type;
-    return [{ command: `kubectl get ${resource} ${t.objectName}${nsFlag(t)} -o yaml`, expect: waits.length > 0 ? waits.join("; ") : "the object exists" }];
+    return [
+        {
+            command: `kubectl get ${resource} ${t.objectName}${nsFlag(t)} -o yaml`,
+            expect: waits.length > 0 ? waits.join("; ") : "the object exists",
+        },
+    ];
 }
 
 function pulumiShows(r: RegisteredResource, timeout: StepTimeout): string {
@@ -453,7 +514,10 @@ export function configChanges(from: ReadonlyMap<string, StackValue>, to: Readonl
             continue;
         }
         if (Array.isArray(value)) {
-            commands.push(...(from.has(key) ? [`pulumi config rm ${key}`] : []), ...value.map((v, i) => `pulumi config set --path '${key}[${i}]' ${shellArg(String(v))}`));
+            commands.push(
+                ...(from.has(key) ? [`pulumi config rm ${key}`] : []),
+                ...value.map((v, i) => `pulumi config set --path '${key}[${i}]' ${shellArg(String(v))}`),
+            );
         } else if (value !== null && typeof value === "object") {
             // A secure value comes along with --copy-config-from; it is never retyped.
             continue;
@@ -473,8 +537,14 @@ export function configChanges(from: ReadonlyMap<string, StackValue>, to: Readonl
 function secretCommand(key: string, mode: Mode, sourceStack: string | undefined): Check {
     if (key === "repoPassword") {
         return mode === "protect"
-            ? { command: `pulumi config set --secret ${configKey(key)} "$(openssl rand -base64 32)"`, expect: "nothing; then `pulumi config get gitops-dr:repoPassword` and keep the password outside the cluster and outside AWS (README, \"Protect a cluster\")" }
-            : { command: `pulumi config set --secret ${configKey(key)} "<the password of ${sourceStack ?? "the source stack"}>"`, expect: "nothing: a restore cannot read the volume data without the source's password" };
+            ? {
+                  command: `pulumi config set --secret ${configKey(key)} "$(openssl rand -base64 32)"`,
+                  expect: 'nothing; then `pulumi config get gitops-dr:repoPassword` and keep the password outside the cluster and outside AWS (README, "Protect a cluster")',
+              }
+            : {
+                  command: `pulumi config set --secret ${configKey(key)} "<the password of ${sourceStack ?? "the source stack"}>"`,
+                  expect: "nothing: a restore cannot read the volume data without the source's password",
+              };
     }
     return { command: `pulumi config set --secret ${configKey(key)} "<${key}>"`, expect: "nothing" };
 }
@@ -486,46 +556,89 @@ export function manualSteps(run: ProgramRun, spec: StackSpec, mode: Mode): Manua
     const sourceStack = configValue(run, "sourceStack");
     const backsUp = mode !== "drill";
     // The CSI snapshot data mover needs a VolumeSnapshotClass Velero can pick to back up (DESIGN §2).
-    const movesSnapshotData = run.ofType("kubernetes:velero.io/v1:Schedule").some((s) => (specOf(s).template as { snapshotMoveData?: unknown } | undefined)?.snapshotMoveData === true);
-    const useContext: Check = context === undefined
-        ? { command: "kubectl config current-context", expect: `the context of ${clusterName} (gitops-dr:kubeContext is empty: the current context is used)` }
-        : { command: `kubectl config use-context ${context}`, expect: `\`Switched to context "${context}".\`` };
+    const movesSnapshotData = run
+        .ofType("kubernetes:velero.io/v1:Schedule")
+        .some((s) => (specOf(s).template as { snapshotMoveData?: unknown } | undefined)?.snapshotMoveData === true);
+    const useContext: Check =
+        context === undefined
+            ? {
+                  command: "kubectl config current-context",
+                  expect: `the context of ${clusterName} (gitops-dr:kubeContext is empty: the current context is used)`,
+              }
+            : { command: `kubectl config use-context ${context}`, expect: `\`Switched to context "${context}".\`` };
     const cluster: ManualStep = {
         number: "1",
-        title: mode === "protect" ? `Choose the cluster ${clusterName} and its kube context` : `Create the new cluster ${clusterName} and choose its kube context`,
-        why: mode === "protect"
-            ? "Pulumi reaches the cluster through the kubeconfig context and AWS through your credentials."
-            : mode === "recover"
-              ? "The lost cluster is gone: build a new one (same Kubernetes minor, a CSI driver) before anything restores into it."
-              : "A drill restores into a throwaway cluster, never into prod.",
+        title:
+            mode === "protect"
+                ? `Choose the cluster ${clusterName} and its kube context`
+                : `Create the new cluster ${clusterName} and choose its kube context`,
+        why:
+            mode === "protect"
+                ? "Pulumi reaches the cluster through the kubeconfig context and AWS through your credentials."
+                : mode === "recover"
+                  ? "The lost cluster is gone: build a new one (same Kubernetes minor, a CSI driver) before anything restores into it."
+                  : "A drill restores into a throwaway cluster, never into prod.",
         checks: [
             useContext,
             { command: "kubectl get nodes", expect: "every node `Ready`" },
-            ...(movesSnapshotData ? [{ command: "kubectl get volumesnapshotclass", expect: "a class for the cluster's CSI driver that Velero resolves: labelled velero.io/csi-volumesnapshot-class, the driver's default, or its only class (docs/design.md, \"Volume data\")" }] : []),
+            ...(movesSnapshotData
+                ? [
+                      {
+                          command: "kubectl get volumesnapshotclass",
+                          expect: "a class for the cluster's CSI driver that Velero resolves: labelled velero.io/csi-volumesnapshot-class, the driver's default, or its only class (docs/design.md, \"Volume data\")",
+                      },
+                  ]
+                : []),
             { command: "aws sts get-caller-identity", expect: "the AWS account of the vault" },
         ],
         runsPlan: false,
     };
 
-    const copyFrom = spec.copyConfigFrom === undefined ? undefined : (STACKS as Readonly<Record<string, StackSpec>>)[spec.copyConfigFrom];
+    const copyFrom =
+        spec.copyConfigFrom === undefined
+            ? undefined
+            : (STACKS as Readonly<Record<string, StackSpec>>)[spec.copyConfigFrom];
     const stackChecks: Check[] =
         copyFrom !== undefined
             ? [
-                  { command: `pulumi stack init ${spec.name} --copy-config-from ${copyFrom.name}`, expect: `\`Created stack '${spec.name}'\`; its config and secrets are ${copyFrom.name}'s` },
+                  {
+                      command: `pulumi stack init ${spec.name} --copy-config-from ${copyFrom.name}`,
+                      expect: `\`Created stack '${spec.name}'\`; its config and secrets are ${copyFrom.name}'s`,
+                  },
                   ...configChanges(stackFileValues(copyFrom), stackFileValues(spec))
                       // The restore id is set below, new for every attempt.
                       .filter((command) => !command.includes(` ${configKey("restoreId")} `))
                       .map((command) => ({ command, expect: `nothing (makes the config ${spec.file}'s)` })),
               ]
-            : [{ command: `pulumi stack init ${spec.name}`, expect: `\`Created stack '${spec.name}'\`; ${spec.file} holds its config (or \`pulumi stack select ${spec.name}\` when it exists)` }];
+            : [
+                  {
+                      command: `pulumi stack init ${spec.name}`,
+                      expect: `\`Created stack '${spec.name}'\`; ${spec.file} holds its config (or \`pulumi stack select ${spec.name}\` when it exists)`,
+                  },
+              ];
     if (mode !== "protect") {
-        stackChecks.push({ command: `pulumi config set ${configKey("restoreId")} "$(date +%Y-%m-%d)"`, expect: "nothing: every attempt needs a new id, which names its Restore (a Restore never runs twice)" });
+        stackChecks.push({
+            command: `pulumi config set ${configKey("restoreId")} "$(date +%Y-%m-%d)"`,
+            expect: "nothing: every attempt needs a new id, which names its Restore (a Restore never runs twice)",
+        });
     }
     const stack: ManualStep = {
         number: "2",
-        title: copyFrom !== undefined ? `Make the stack ${spec.name} from ${copyFrom.name}'s config` : `Select the stack ${spec.name}`,
-        why: copyFrom !== undefined ? `${spec.file} shows the result; copying keeps ${copyFrom.name}'s secrets and settings.` : "Every command below acts on the selected stack.",
-        checks: [...stackChecks, { command: "pulumi config", expect: `\`${configKey("mode")}\` \`${mode}\`, \`${configKey("clusterName")}\` \`${clusterName}\`` }],
+        title:
+            copyFrom !== undefined
+                ? `Make the stack ${spec.name} from ${copyFrom.name}'s config`
+                : `Select the stack ${spec.name}`,
+        why:
+            copyFrom !== undefined
+                ? `${spec.file} shows the result; copying keeps ${copyFrom.name}'s secrets and settings.`
+                : "Every command below acts on the selected stack.",
+        checks: [
+            ...stackChecks,
+            {
+                command: "pulumi config",
+                expect: `\`${configKey("mode")}\` \`${mode}\`, \`${configKey("clusterName")}\` \`${clusterName}\``,
+            },
+        ],
         runsPlan: false,
     };
 
@@ -536,9 +649,15 @@ export function manualSteps(run: ProgramRun, spec: StackSpec, mode: Mode): Manua
         why: "Secrets never sit in the stack file in clear; Pulumi encrypts them in the stack's config.",
         checks: [
             ...(copyFrom !== undefined
-                ? secretKeys.map((key) => ({ command: `pulumi config get ${configKey(key)}`, expect: `${copyFrom.name}'s value` }))
+                ? secretKeys.map((key) => ({
+                      command: `pulumi config get ${configKey(key)}`,
+                      expect: `${copyFrom.name}'s value`,
+                  }))
                 : secretKeys.map((key) => secretCommand(key, mode, sourceStack))),
-            { command: "pulumi config", expect: secretKeys.map((key) => `\`${configKey(key)}\` \`[secret]\``).join(", ") },
+            {
+                command: "pulumi config",
+                expect: secretKeys.map((key) => `\`${configKey(key)}\` \`[secret]\``).join(", "),
+            },
         ],
         runsPlan: false,
     };
@@ -548,7 +667,10 @@ export function manualSteps(run: ProgramRun, spec: StackSpec, mode: Mode): Manua
         title: "Run `pulumi up`",
         why: "It performs the steps below in this order, each waiting for the ones before; a failed step stops everything after it.",
         checks: [
-            { command: "pulumi preview", expect: `the resources to create: the offline engine recorded ${run.resources.length} registrations (stack, components, providers and resources)` },
+            {
+                command: "pulumi preview",
+                expect: `the resources to create: the offline engine recorded ${run.resources.length} registrations (stack, components, providers and resources)`,
+            },
             { command: "pulumi up", expect: "the steps below, then the stack outputs" },
         ],
         runsPlan: true,
@@ -560,23 +682,41 @@ export function manualSteps(run: ProgramRun, spec: StackSpec, mode: Mode): Manua
     const after: Check[] = [{ command: "pulumi stack output mode", expect: `\`${mode}\`` }];
     if (restore?.restoreName !== undefined) {
         after.push(
-            { command: "pulumi stack output restore --json", expect: `\`"restoreName": "${restore.restoreName}"\`, \`"phase": "Completed"\`, \`"errors": 0\`, and the backup it restored` },
-            { command: "pulumi stack output restoredBackupStartTimestamp", expect: "when the restored backup started: the data's age at the restore" },
+            {
+                command: "pulumi stack output restore --json",
+                expect: `\`"restoreName": "${restore.restoreName}"\`, \`"phase": "Completed"\`, \`"errors": 0\`, and the backup it restored`,
+            },
+            {
+                command: "pulumi stack output restoredBackupStartTimestamp",
+                expect: "when the restored backup started: the data's age at the restore",
+            },
         );
     }
     if (run.outputs.drillReport !== undefined) {
-        after.push({ command: "pulumi stack output drillReport --json", expect: "`dataAgeAtRestore` (the RPO this drill shows), `timeToRestore` and `timeToVerified` (the RTO), and `checksPassed`: every step of the verification Job" });
+        after.push({
+            command: "pulumi stack output drillReport --json",
+            expect: "`dataAgeAtRestore` (the RPO this drill shows), `timeToRestore` and `timeToVerified` (the RTO), and `checksPassed`: every step of the verification Job",
+        });
     }
     if (backsUp && daily !== undefined) {
-        after.push({ command: `velero backup get -n ${namespace} -l velero.io/schedule-name=${daily}`, expect: `after the schedule's next tick, a backup \`${daily}-<timestamp>\` with STATUS \`Completed\`` });
+        after.push({
+            command: `velero backup get -n ${namespace} -l velero.io/schedule-name=${daily}`,
+            expect: `after the schedule's next tick, a backup \`${daily}-<timestamp>\` with STATUS \`Completed\``,
+        });
     }
     if (mode === "drill") {
-        after.push({ command: "pulumi destroy", expect: "the drill's Restore deleted first (Velero removes its logs under restores/), then Velero, Argo CD and the drill's IAM; prod's backups and bucket stay untouched (docs/design.md, \"The restore order\")" });
+        after.push({
+            command: "pulumi destroy",
+            expect: "the drill's Restore deleted first (Velero removes its logs under restores/), then Velero, Argo CD and the drill's IAM; prod's backups and bucket stay untouched (docs/design.md, \"The restore order\")",
+        });
     }
     const checks: ManualStep = {
         number: String(MANUAL_BEFORE + 2),
         title: mode === "drill" ? "Read the drill's result, then tear it down" : "Check the outcome",
-        why: mode === "protect" ? "The stack is protected once the first scheduled backup completed." : "The restore's report says what came back and how old it is.",
+        why:
+            mode === "protect"
+                ? "The stack is protected once the first scheduled backup completed."
+                : "The restore's report says what came back and how old it is.",
         checks: after,
         runsPlan: false,
     };
@@ -603,7 +743,10 @@ export function buildPlan(run: ProgramRun, spec: StackSpec): Plan {
 }
 
 /** Runs a stack on the offline engine and plans it. `config` overrides its file (e.g. a scaled stack). */
-export async function planStack(spec: StackSpec, config: Parameters<typeof stackRunOptions>[1] = {}): Promise<{ plan: Plan; run: ProgramRun }> {
+export async function planStack(
+    spec: StackSpec,
+    config: Parameters<typeof stackRunOptions>[1] = {},
+): Promise<{ plan: Plan; run: ProgramRun }> {
     const run = await runProgram(stackRunOptions(spec, config));
     return { plan: buildPlan(run, spec), run };
 }
@@ -611,8 +754,10 @@ export async function planStack(spec: StackSpec, config: Parameters<typeof stack
 // ---------------------------------------------------------------------------------------------------------
 // Rendering
 
-const timeoutText = (t: StepTimeout): string => (t.minutes === undefined ? t.source : `${minutesText(t.minutes)} (${t.source})`);
-const stepTitle = (s: PlanStep): string => `${s.kind} ${s.objectName}${s.namespace === undefined ? "" : ` in ${s.namespace}`}`;
+const timeoutText = (t: StepTimeout): string =>
+    t.minutes === undefined ? t.source : `${minutesText(t.minutes)} (${t.source})`;
+const stepTitle = (s: PlanStep): string =>
+    `${s.kind} ${s.objectName}${s.namespace === undefined ? "" : ` in ${s.namespace}`}`;
 const plain = (s: string): string => s.replace(/`/g, "");
 
 /** The plan as the terminal shows it. */
@@ -631,9 +776,13 @@ export function formatPlan(plan: Plan): string {
         if (m.runsPlan) {
             for (const s of plan.steps) {
                 lines.push(`   ${s.number} ${stepTitle(s)}  (${s.type} ${s.logicalName})`);
-                lines.push(`       waits for: ${s.waitsFor.length === 0 ? "nothing (done when the API accepts it)" : plain(s.waitsFor.join("; "))}`);
+                lines.push(
+                    `       waits for: ${s.waitsFor.length === 0 ? "nothing (done when the API accepts it)" : plain(s.waitsFor.join("; "))}`,
+                );
                 lines.push(`       timeout:   ${plain(timeoutText(s.timeout))}`);
-                lines.push(`       after:     ${s.after.length === 0 ? "-" : s.after.map((u) => numberOf.get(u)).join(", ")}`);
+                lines.push(
+                    `       after:     ${s.after.length === 0 ? "-" : s.after.map((u) => numberOf.get(u)).join(", ")}`,
+                );
             }
         }
     }
@@ -658,7 +807,9 @@ export function mermaid(plan: Plan): string {
     lines.push(`    subgraph UP[${mermaidLabel(`${up.number}. pulumi up`)}]`);
     for (const s of plan.steps) {
         const limit = s.timeout.minutes === undefined ? "no wait" : `waits at most ${minutesText(s.timeout.minutes)}`;
-        lines.push(`        ${id.get(s.urn)}[${mermaidLabel(`${s.number} ${s.kind}<br/>${s.objectName}<br/>${limit}`)}]`);
+        lines.push(
+            `        ${id.get(s.urn)}[${mermaidLabel(`${s.number} ${s.kind}<br/>${s.objectName}<br/>${limit}`)}]`,
+        );
     }
     for (const s of plan.steps) {
         for (const u of s.after) {
@@ -735,8 +886,10 @@ export function runbookPath(stack: string): string {
 }
 
 function usage(): string {
-    return `usage: npm run plan -- <${STACK_NAMES.join("|")}> [--no-write | --check]\n` +
-        "  prints the ordered plan and writes docs/runbooks/<stack>.md; --check fails when that file is stale\n";
+    return (
+        `usage: npm run plan -- <${STACK_NAMES.join("|")}> [--no-write | --check]\n` +
+        "  prints the ordered plan and writes docs/runbooks/<stack>.md; --check fails when that file is stale\n"
+    );
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -744,7 +897,9 @@ async function main(argv: readonly string[]): Promise<number> {
     const names = argv.filter((a) => !a.startsWith("--"));
     const unknown = [...flags].filter((f) => f !== "--no-write" && f !== "--check");
     if (names.length !== 1 || !isStackName(names[0]) || unknown.length > 0) {
-        process.stderr.write(`${names.length === 1 && !isStackName(names[0]) ? `unknown stack ${names[0]}\n` : ""}${unknown.map((f) => `unknown flag ${f}\n`).join("")}${usage()}`);
+        process.stderr.write(
+            `${names.length === 1 && !isStackName(names[0]) ? `unknown stack ${names[0]}\n` : ""}${unknown.map((f) => `unknown flag ${f}\n`).join("")}${usage()}`,
+        );
         return 2;
     }
     const { plan } = await planStack(STACKS[names[0]]);

@@ -22,7 +22,9 @@ import { STACKS, stackRunOptions } from "./stacks";
 const ROOT = path.resolve(__dirname, "..");
 
 /** The stacks the repository ships, as the gate runs them: the secrets and source-stack outputs they need. */
-export const GATED_STACKS: Readonly<Record<string, RunOptions>> = Object.fromEntries(Object.entries(STACKS).map(([name, spec]) => [name, stackRunOptions(spec)]));
+export const GATED_STACKS: Readonly<Record<string, RunOptions>> = Object.fromEntries(
+    Object.entries(STACKS).map(([name, spec]) => [name, stackRunOptions(spec)]),
+);
 
 /** How the gate runs a stack: a shipped one as above, another from its stack file. */
 export function runOptionsFor(stack: string): RunOptions {
@@ -31,7 +33,9 @@ export function runOptionsFor(stack: string): RunOptions {
         return shipped;
     }
     if (!fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`))) {
-        throw new Error(`unknown stack "${stack}": not one of ${Object.keys(GATED_STACKS).join(", ")} and no Pulumi.${stack}.yaml`);
+        throw new Error(
+            `unknown stack "${stack}": not one of ${Object.keys(GATED_STACKS).join(", ")} and no Pulumi.${stack}.yaml`,
+        );
     }
     return { stack, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES };
 }

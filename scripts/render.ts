@@ -29,7 +29,19 @@ import { ARGO_CD_CHART, VELERO_CHART } from "../components/versions";
 import { ProgramRun, RegisteredResource, RunOptions, runProgram } from "../tests/engine";
 import { STACK_REFERENCES, STACK_SECRETS } from "../tests/fixtures";
 import { STACKS, STACK_NAMES, stackRunOptions } from "./stacks";
-import { ChartRef, ChartUnavailableError, ChartsUnavailableError, HelmError, PullOptions, ResolvedChart, helmBinary, helmTemplate, helmVersion, resolveChart, showValues } from "./helm";
+import {
+    ChartRef,
+    ChartUnavailableError,
+    ChartsUnavailableError,
+    HelmError,
+    PullOptions,
+    ResolvedChart,
+    helmBinary,
+    helmTemplate,
+    helmVersion,
+    resolveChart,
+    showValues,
+} from "./helm";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -61,10 +73,15 @@ const PLACEHOLDERS =
  * `recover-example` as another name for `recover`. Any other stack with a `Pulumi.<stack>.yaml` also renders.
  */
 export const STACK_SPECS: Readonly<Record<string, StackSpec>> = Object.fromEntries(
-    [...STACK_NAMES.map((name) => [name, name] as const), ["recover-example", "recover"] as const].map(([alias, name]) => [
-        alias,
-        { description: `${alias}: ${STACKS[name].file} (${STACKS[name].name})`, run: stackRunOptions(STACKS[name]) },
-    ]),
+    [...STACK_NAMES.map((name) => [name, name] as const), ["recover-example", "recover"] as const].map(
+        ([alias, name]) => [
+            alias,
+            {
+                description: `${alias}: ${STACKS[name].file} (${STACKS[name].name})`,
+                run: stackRunOptions(STACKS[name]),
+            },
+        ],
+    ),
 );
 
 /** The spec of a stack: from {@link STACK_SPECS}, else its `Pulumi.<stack>.yaml` with placeholder secrets. */
@@ -74,9 +91,14 @@ export function stackSpec(stack: string): StackSpec {
         return known;
     }
     if (/^[A-Za-z0-9_.-]+$/.test(stack) && fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`))) {
-        return { description: `${stack}: Pulumi.${stack}.yaml`, run: { stack, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES } };
+        return {
+            description: `${stack}: Pulumi.${stack}.yaml`,
+            run: { stack, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES },
+        };
     }
-    throw new Error(`Unknown stack "${stack}". Known: ${Object.keys(STACK_SPECS).join(", ")}, or any stack with a Pulumi.<stack>.yaml.`);
+    throw new Error(
+        `Unknown stack "${stack}". Known: ${Object.keys(STACK_SPECS).join(", ")}, or any stack with a Pulumi.<stack>.yaml.`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -139,7 +161,9 @@ export function releasesOf(run: ProgramRun): ReleaseRecord[] {
             version: str(inputs.version) ?? "",
             repo: str(repositoryOpts.repo),
             values: isRecord(inputs.values) ? inputs.values : {},
-            secretValuePaths: r.secretPaths.filter((p) => p === "values" || p.startsWith("values.")).map((p) => (p === "values" ? "" : p.slice("values.".length))),
+            secretValuePaths: r.secretPaths
+                .filter((p) => p === "values" || p.startsWith("values."))
+                .map((p) => (p === "values" ? "" : p.slice("values.".length))),
         };
     });
 }
@@ -164,7 +188,11 @@ export function registeredCustomResources(run: ProgramRun, groups: readonly stri
         if (t === undefined || !groups.includes(t.group)) {
             continue;
         }
-        const object = { ...r.inputs, apiVersion: str(r.inputs.apiVersion) ?? `${t.group}/${t.version}`, kind: str(r.inputs.kind) ?? t.kind } as KubeObject;
+        const object = {
+            ...r.inputs,
+            apiVersion: str(r.inputs.apiVersion) ?? `${t.group}/${t.version}`,
+            kind: str(r.inputs.kind) ?? t.kind,
+        } as KubeObject;
         found.push({ object, origin: `Pulumi resource ${r.name}` });
     }
     return found;
@@ -224,7 +252,9 @@ export function secretValuesOf(run: ProgramRun, stackSecrets: Readonly<Record<st
             });
         }
     }
-    return [...found].filter(([value]) => value.length >= MIN_SECRET_LENGTH).map(([value, label]) => ({ label, value }));
+    return [...found]
+        .filter(([value]) => value.length >= MIN_SECRET_LENGTH)
+        .map(([value, label]) => ({ label, value }));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -279,7 +309,11 @@ function result(check: string, subject: string, problems: readonly string[], pas
 }
 
 /** The release's chart is one pinned in components/versions.ts, and the chart rendered is that chart. */
-export function checkChartPin(release: ReleaseRecord, rendered: { readonly name: string; readonly version: string; readonly source: string }, pins: readonly ChartRef[] = PINNED_CHARTS): CheckResult[] {
+export function checkChartPin(
+    release: ReleaseRecord,
+    rendered: { readonly name: string; readonly version: string; readonly source: string },
+    pins: readonly ChartRef[] = PINNED_CHARTS,
+): CheckResult[] {
     const subject = `release ${release.releaseName}`;
     // A chart from an OCI mirror or an archive (docs/mirrors.md) must still be the pin's name and version. An
     // HTTPS mirror shows as another repository: reported, with the hint, since the pin cannot tell it apart.
@@ -293,10 +327,19 @@ export function checkChartPin(release: ReleaseRecord, rendered: { readonly name:
             problems.push(`version ${release.version} is not the pinned ${pin.version}`);
         }
         if (!mirrored && release.repo !== pin.repo) {
-            problems.push(`repository ${String(release.repo)} is not the pinned ${pin.repo}${release.repo?.startsWith("https://") === true ? " (an HTTPS mirror? docs/mirrors.md)" : ""}`);
+            problems.push(
+                `repository ${String(release.repo)} is not the pinned ${pin.repo}${release.repo?.startsWith("https://") === true ? " (an HTTPS mirror? docs/mirrors.md)" : ""}`,
+            );
         }
     }
-    const results = [result("chart-pin", subject, problems, `${release.chart} ${release.version} from ${String(release.repo)}, as pinned`)];
+    const results = [
+        result(
+            "chart-pin",
+            subject,
+            problems,
+            `${release.chart} ${release.version} from ${String(release.repo)}, as pinned`,
+        ),
+    ];
     const same = rendered.name === release.chart && rendered.version === release.version;
     results.push({
         check: "chart-rendered",
@@ -337,7 +380,9 @@ export function crdSchemaToJsonSchema(node: unknown, at: readonly string[] = [])
             continue;
         }
         if (key === "properties" && isRecord(value)) {
-            out.properties = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, crdSchemaToJsonSchema(v, [...at, k])]));
+            out.properties = Object.fromEntries(
+                Object.entries(value).map(([k, v]) => [k, crdSchemaToJsonSchema(v, [...at, k])]),
+            );
         } else if (key === "items" || key === "additionalProperties" || key === "not") {
             out[key] = crdSchemaToJsonSchema(value, [...at, "*"]);
         } else if (key === "allOf" || key === "anyOf" || key === "oneOf") {
@@ -352,7 +397,8 @@ export function crdSchemaToJsonSchema(node: unknown, at: readonly string[] = [])
             out.enum = [...(out.enum as unknown[]), null];
         }
     }
-    const keepsUnknown = node["x-kubernetes-preserve-unknown-fields"] === true || node["x-kubernetes-embedded-resource"] === true;
+    const keepsUnknown =
+        node["x-kubernetes-preserve-unknown-fields"] === true || node["x-kubernetes-embedded-resource"] === true;
     // The root's metadata is ObjectMeta, validated and kept by the API server itself, never pruned.
     const isRootMetadata = at.length === 1 && at[0] === "metadata";
     if (node.type === "object" && !keepsUnknown && !isRootMetadata && node.additionalProperties === undefined) {
@@ -380,10 +426,17 @@ export class CrdCatalog {
                 if (!isRecord(v) || group === undefined || kind === undefined || typeof v.name !== "string") {
                     continue;
                 }
-                const schema = isRecord(v.schema) && isRecord(v.schema.openAPIV3Schema) ? v.schema.openAPIV3Schema : undefined;
+                const schema =
+                    isRecord(v.schema) && isRecord(v.schema.openAPIV3Schema) ? v.schema.openAPIV3Schema : undefined;
                 const key = `${group}/${v.name}/${kind}`;
                 if (schema !== undefined && !this.schemas.has(key)) {
-                    this.schemas.set(key, { group, version: v.name, kind, schema, source: `${source} (${crd.metadata?.name ?? key})` });
+                    this.schemas.set(key, {
+                        group,
+                        version: v.name,
+                        kind,
+                        schema,
+                        source: `${source} (${crd.metadata?.name ?? key})`,
+                    });
                 }
             }
         }
@@ -422,10 +475,19 @@ export function referenceDir(): string | undefined {
 /** The CRDs in a reference directory's `*-crds/` folders, each with its file as source. */
 export function referenceCrds(dir: string): { objects: KubeObject[]; source: string }[] {
     const found: { objects: KubeObject[]; source: string }[] = [];
-    for (const folder of fs.readdirSync(dir).filter((f) => f.endsWith("-crds")).sort()) {
-        for (const file of fs.readdirSync(path.join(dir, folder)).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    for (const folder of fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith("-crds"))
+        .sort()) {
+        for (const file of fs
+            .readdirSync(path.join(dir, folder))
+            .filter((f) => /\.ya?ml$/.test(f))
+            .sort()) {
             const full = path.join(dir, folder, file);
-            found.push({ objects: parseManifests(fs.readFileSync(full, "utf8"), full), source: path.relative(process.cwd(), full) });
+            found.push({
+                objects: parseManifests(fs.readFileSync(full, "utf8"), full),
+                source: path.relative(process.cwd(), full),
+            });
         }
     }
     return found;
@@ -454,7 +516,11 @@ export interface CrdValidationOptions {
 }
 
 /** Validates every object of the checked API groups against its CRD's schema. */
-export function validateCustomResources(objects: readonly ObjectOrigin[], catalog: CrdCatalog, options: CrdValidationOptions = {}): CheckResult[] {
+export function validateCustomResources(
+    objects: readonly ObjectOrigin[],
+    catalog: CrdCatalog,
+    options: CrdValidationOptions = {},
+): CheckResult[] {
     const groups = options.groups ?? CR_GROUPS;
     const results: CheckResult[] = [];
     for (const { object, origin } of objects) {
@@ -475,7 +541,16 @@ export function validateCustomResources(objects: readonly ObjectOrigin[], catalo
         }
         const validate = catalog.validator(entry);
         const ok = validate(object);
-        results.push(ok ? { check: "crd-schema", subject, status: "pass", detail: `valid against ${entry.source}` } : { check: "crd-schema", subject, status: "fail", detail: `against ${entry.source}: ${(validate.errors ?? []).map(describeAjvError).join("; ")}` });
+        results.push(
+            ok
+                ? { check: "crd-schema", subject, status: "pass", detail: `valid against ${entry.source}` }
+                : {
+                      check: "crd-schema",
+                      subject,
+                      status: "fail",
+                      detail: `against ${entry.source}: ${(validate.errors ?? []).map(describeAjvError).join("; ")}`,
+                  },
+        );
     }
     return results;
 }
@@ -490,7 +565,11 @@ function covered(at: string, secretPaths: readonly string[]): boolean {
  * base64-encoded; and not in the release values unless the program passed it as a secret (else Pulumi stores
  * the values, and shows them in a preview, in plain text).
  */
-export function checkNoPlaintextSecrets(manifests: readonly KubeObject[], release: ReleaseRecord, secrets: readonly SecretValue[]): CheckResult[] {
+export function checkNoPlaintextSecrets(
+    manifests: readonly KubeObject[],
+    release: ReleaseRecord,
+    secrets: readonly SecretValue[],
+): CheckResult[] {
     const subject = `release ${release.releaseName}`;
     const problems: string[] = [];
     const encoded = secrets.map((s) => ({ ...s, b64: Buffer.from(s.value).toString("base64") }));
@@ -512,11 +591,20 @@ export function checkNoPlaintextSecrets(manifests: readonly KubeObject[], releas
         }
         for (const secret of secrets) {
             if (s.includes(secret.value)) {
-                problems.push(`values.${at} holds ${secret.label} but is not a secret input: Pulumi would store it in plain text`);
+                problems.push(
+                    `values.${at} holds ${secret.label} but is not a secret input: Pulumi would store it in plain text`,
+                );
             }
         }
     });
-    return [result("no-plaintext-secret", subject, problems, `none of ${secrets.length} stack secret(s) appears in plain text`)];
+    return [
+        result(
+            "no-plaintext-secret",
+            subject,
+            problems,
+            `none of ${secrets.length} stack secret(s) appears in plain text`,
+        ),
+    ];
 }
 
 /** What the program relies on from a Velero release, from the run as a whole. */
@@ -601,13 +689,18 @@ interface Container {
 }
 
 function containerOf(o: KubeObject | undefined, name: string): Container | undefined {
-    const spec = o !== undefined && isRecord(o.spec) && isRecord(o.spec.template) && isRecord(o.spec.template.spec) ? o.spec.template.spec : undefined;
+    const spec =
+        o !== undefined && isRecord(o.spec) && isRecord(o.spec.template) && isRecord(o.spec.template.spec)
+            ? o.spec.template.spec
+            : undefined;
     const containers = spec !== undefined && Array.isArray(spec.containers) ? (spec.containers as Container[]) : [];
     return containers.find((c) => c.name === name);
 }
 
 function podServiceAccount(o: KubeObject | undefined): string | undefined {
-    return o !== undefined && isRecord(o.spec) && isRecord(o.spec.template) && isRecord(o.spec.template.spec) ? str(o.spec.template.spec.serviceAccountName) : undefined;
+    return o !== undefined && isRecord(o.spec) && isRecord(o.spec.template) && isRecord(o.spec.template.spec)
+        ? str(o.spec.template.spec.serviceAccountName)
+        : undefined;
 }
 
 function argsOf(c: Container | undefined): string[] {
@@ -667,13 +760,19 @@ function describeLocation(l: Location): string {
 }
 
 /** Checks a rendered Velero release against what the program relies on. */
-export function checkVeleroFacts(manifests: readonly KubeObject[], release: ReleaseRecord, expect: VeleroExpectations): CheckResult[] {
+export function checkVeleroFacts(
+    manifests: readonly KubeObject[],
+    release: ReleaseRecord,
+    expect: VeleroExpectations,
+): CheckResult[] {
     const subject = `release ${release.releaseName}`;
     const values = release.values;
     const configuration = isRecord(values.configuration) ? values.configuration : {};
     const results: CheckResult[] = [];
     const rendered = manifests.filter((m) => m.kind === "BackupStorageLocation").map((o) => locationOf(o, subject));
-    const registered = expect.registered.filter((r) => r.object.kind === "BackupStorageLocation").map((r) => locationOf(r.object, r.origin));
+    const registered = expect.registered
+        .filter((r) => r.object.kind === "BackupStorageLocation")
+        .map((r) => locationOf(r.object, r.origin));
     // Every location the server will see, whoever creates it.
     const locations = [...rendered, ...registered];
 
@@ -682,7 +781,9 @@ export function checkVeleroFacts(manifests: readonly KubeObject[], release: Rele
         const problems: string[] = [];
         const given = Array.isArray(configuration.backupStorageLocation) ? configuration.backupStorageLocation : [];
         if (!Array.isArray(configuration.backupStorageLocation)) {
-            problems.push(`configuration.backupStorageLocation is ${typeof configuration.backupStorageLocation}, not a list: the chart renders no location from it`);
+            problems.push(
+                `configuration.backupStorageLocation is ${typeof configuration.backupStorageLocation}, not a list: the chart renders no location from it`,
+            );
         }
         const names = new Set<string>();
         for (const loc of given.filter(isRecord)) {
@@ -693,10 +794,17 @@ export function checkVeleroFacts(manifests: readonly KubeObject[], release: Rele
                 problems.push(`location ${name} is not rendered`);
                 continue;
             }
-            const want = { bucket: str(loc.bucket), prefix: str(loc.prefix), accessMode: str(loc.accessMode) ?? "ReadWrite", default: loc.default === true };
+            const want = {
+                bucket: str(loc.bucket),
+                prefix: str(loc.prefix),
+                accessMode: str(loc.accessMode) ?? "ReadWrite",
+                default: loc.default === true,
+            };
             for (const key of ["bucket", "prefix", "accessMode", "default"] as const) {
                 if (r[key] !== want[key]) {
-                    problems.push(`location ${name}: ${key} is ${JSON.stringify(r[key])}, the values say ${JSON.stringify(want[key])}`);
+                    problems.push(
+                        `location ${name}: ${key} is ${JSON.stringify(r[key])}, the values say ${JSON.stringify(want[key])}`,
+                    );
                 }
             }
         }
@@ -705,10 +813,17 @@ export function checkVeleroFacts(manifests: readonly KubeObject[], release: Rele
         }
         // One object with two owners: each `helm upgrade` and each `pulumi up` would overwrite the other's spec.
         for (const r of registered.filter((r) => rendered.some((l) => l.name === r.name))) {
-            problems.push(`location ${r.name} is rendered by the chart and also registered as ${r.origin}: Helm and Pulumi would overwrite each other`);
+            problems.push(
+                `location ${r.name} is rendered by the chart and also registered as ${r.origin}: Helm and Pulumi would overwrite each other`,
+            );
         }
-        const summary = locations.map((l) => `${l.name}: ${l.bucket ?? "?"}/${l.prefix ?? ""} ${l.accessMode}${l.default ? " default" : ""}${l.origin === subject ? "" : ` (${l.origin})`}`);
-        results.push(result("velero-locations", subject, problems, summary.length === 0 ? "no location" : summary.join(", ")));
+        const summary = locations.map(
+            (l) =>
+                `${l.name}: ${l.bucket ?? "?"}/${l.prefix ?? ""} ${l.accessMode}${l.default ? " default" : ""}${l.origin === subject ? "" : ` (${l.origin})`}`,
+        );
+        results.push(
+            result("velero-locations", subject, problems, summary.length === 0 ? "no location" : summary.join(", ")),
+        );
     }
 
     // The cluster writes only under its own prefix and only reads the source prefix; a drill writes nowhere.
@@ -720,24 +835,32 @@ export function checkVeleroFacts(manifests: readonly KubeObject[], release: Rele
         if (expect.writePrefix !== undefined) {
             const writers = at(expect.writePrefix).filter((l) => l.accessMode === "ReadWrite");
             if (writers.length === 0) {
-                problems.push(`no ReadWrite location writes to the cluster's prefix ${expect.writePrefix}${expect.bucket === undefined ? "" : ` in ${expect.bucket}`}`);
+                problems.push(
+                    `no ReadWrite location writes to the cluster's prefix ${expect.writePrefix}${expect.bucket === undefined ? "" : ` in ${expect.bucket}`}`,
+                );
             }
             pass.push(`write prefix ${expect.writePrefix} ReadWrite: ${writers.map(describeLocation).join(", ")}`);
         }
         if (expect.sourcePrefix !== undefined) {
             const readers = at(expect.sourcePrefix);
             if (readers.length === 0) {
-                problems.push(`no location reads the source prefix ${expect.sourcePrefix}${expect.bucket === undefined ? "" : ` in ${expect.bucket}`}`);
+                problems.push(
+                    `no location reads the source prefix ${expect.sourcePrefix}${expect.bucket === undefined ? "" : ` in ${expect.bucket}`}`,
+                );
             }
             for (const l of readers.filter((l) => l.accessMode !== "ReadOnly")) {
-                problems.push(`location ${describeLocation(l)} at the source prefix ${expect.sourcePrefix} is ${l.accessMode}: it must be ReadOnly`);
+                problems.push(
+                    `location ${describeLocation(l)} at the source prefix ${expect.sourcePrefix} is ${l.accessMode}: it must be ReadOnly`,
+                );
             }
             pass.push(`source prefix ${expect.sourcePrefix} ReadOnly: ${readers.map(describeLocation).join(", ")}`);
         }
         if (!expect.writesBackups) {
             // Its own Backups, a Velero garbage collection, a stray `velero backup create`: a drill must not be able to write.
             for (const l of locations.filter((l) => l.accessMode !== "ReadOnly")) {
-                problems.push(`location ${describeLocation(l)} is ${l.accessMode}, but a drill writes no backups: every location must be ReadOnly`);
+                problems.push(
+                    `location ${describeLocation(l)} is ${l.accessMode}, but a drill writes no backups: every location must be ReadOnly`,
+                );
             }
             pass.push("no ReadWrite location (drill)");
         }
@@ -750,21 +873,33 @@ export function checkVeleroFacts(manifests: readonly KubeObject[], release: Rele
     {
         const problems: string[] = [];
         const objects = [...manifests.map((object) => ({ object, origin: subject })), ...expect.registered];
-        const referenced = objects.flatMap(({ object, origin }) => locationsNamedBy(object).map((location) => ({ by: `${objectName(object)} (${origin})`, location })));
+        const referenced = objects.flatMap(({ object, origin }) =>
+            locationsNamedBy(object).map((location) => ({ by: `${objectName(object)} (${origin})`, location })),
+        );
         for (const ref of referenced.filter((r) => !locations.some((l) => l.name === r.location))) {
             problems.push(`${ref.by} names location ${ref.location}, which is neither rendered nor registered`);
         }
-        const named = (kind: string) => new Set(objects.filter((o) => o.object.kind === kind).map((o) => o.object.metadata?.name ?? ""));
+        const named = (kind: string) =>
+            new Set(objects.filter((o) => o.object.kind === kind).map((o) => o.object.metadata?.name ?? ""));
         const schedules = named("Schedule");
         for (const name of expect.scheduleNames.filter((n) => !schedules.has(n))) {
             problems.push(`schedule ${name} (a stack output) is neither rendered nor registered`);
         }
         if (expect.restoreName !== undefined && !named("Restore").has(expect.restoreName)) {
-            problems.push(`restore ${expect.restoreName} (stack output restore.restoreName) is not a registered Restore`);
+            problems.push(
+                `restore ${expect.restoreName} (stack output restore.restoreName) is not a registered Restore`,
+            );
         }
         if (referenced.length > 0 || expect.scheduleNames.length > 0 || expect.restoreName !== undefined) {
             const restore = expect.restoreName === undefined ? "" : `, restore ${expect.restoreName}`;
-            results.push(result("velero-references", subject, problems, `${referenced.length} location reference(s), ${expect.scheduleNames.length} schedule(s)${restore} found`));
+            results.push(
+                result(
+                    "velero-references",
+                    subject,
+                    problems,
+                    `${referenced.length} location reference(s), ${expect.scheduleNames.length} schedule(s)${restore} found`,
+                ),
+            );
         }
     }
 
@@ -773,8 +908,18 @@ export function checkVeleroFacts(manifests: readonly KubeObject[], release: Rele
     if (expect.registered.length > 0) {
         const problems = expect.registered
             .filter((r) => r.object.metadata?.namespace !== release.namespace)
-            .map((r) => `${objectName(r.object)} (${r.origin}) is not in ${release.namespace}: the Velero server never sees it`);
-        results.push(result("velero-namespace", subject, problems, `${expect.registered.length} registered Velero object(s) in ${release.namespace}`));
+            .map(
+                (r) =>
+                    `${objectName(r.object)} (${r.origin}) is not in ${release.namespace}: the Velero server never sees it`,
+            );
+        results.push(
+            result(
+                "velero-namespace",
+                subject,
+                problems,
+                `${expect.registered.length} registered Velero object(s) in ${release.namespace}`,
+            ),
+        );
     }
 
     // The node agent gets --node-agent-configmap, and that ConfigMap is rendered with one JSON document.
@@ -793,17 +938,28 @@ export function checkVeleroFacts(manifests: readonly KubeObject[], release: Rele
             }
         }
         if (flags.length !== 1) {
-            problems.push(`the node-agent container has ${flags.length} ${NODE_AGENT_CONFIGMAP_FLAG}<name> args (args: ${JSON.stringify(args)}): restored claims of a WaitForFirstConsumer class would wait for a pod`);
+            problems.push(
+                `the node-agent container has ${flags.length} ${NODE_AGENT_CONFIGMAP_FLAG}<name> args (args: ${JSON.stringify(args)}): restored claims of a WaitForFirstConsumer class would wait for a pod`,
+            );
         }
         let configMapName = "";
         if (flags.length === 1) {
             configMapName = flags[0].slice(NODE_AGENT_CONFIGMAP_FLAG.length);
-            const cm = manifests.find((o) => o.kind === "ConfigMap" && o.metadata?.name === configMapName && (o.metadata.namespace ?? release.namespace) === release.namespace);
+            const cm = manifests.find(
+                (o) =>
+                    o.kind === "ConfigMap" &&
+                    o.metadata?.name === configMapName &&
+                    (o.metadata.namespace ?? release.namespace) === release.namespace,
+            );
             const data = cm !== undefined && isRecord(cm.data) ? Object.entries(cm.data) : [];
             if (cm === undefined) {
-                problems.push(`ConfigMap ${configMapName}, named by ${NODE_AGENT_CONFIGMAP_FLAG}, is not rendered in ${release.namespace}`);
+                problems.push(
+                    `ConfigMap ${configMapName}, named by ${NODE_AGENT_CONFIGMAP_FLAG}, is not rendered in ${release.namespace}`,
+                );
             } else if (data.length !== 1) {
-                problems.push(`ConfigMap ${configMapName} has ${data.length} data keys: the node agent reads one JSON document`);
+                problems.push(
+                    `ConfigMap ${configMapName} has ${data.length} data keys: the node agent reads one JSON document`,
+                );
             } else {
                 try {
                     if (!isRecord(JSON.parse(String(data[0][1])))) {
@@ -814,7 +970,14 @@ export function checkVeleroFacts(manifests: readonly KubeObject[], release: Rele
                 }
             }
         }
-        results.push(result("velero-node-agent", subject, problems, `${NODE_AGENT_CONFIGMAP_FLAG}${configMapName}, ConfigMap rendered`));
+        results.push(
+            result(
+                "velero-node-agent",
+                subject,
+                problems,
+                `${NODE_AGENT_CONFIGMAP_FLAG}${configMapName}, ConfigMap rendered`,
+            ),
+        );
     }
 
     // Server flags: what the program sets in `configuration` reaches the server.
@@ -836,8 +999,15 @@ export function checkVeleroFacts(manifests: readonly KubeObject[], release: Rele
                 problems.push(`configuration.${key} should reach the server as ${want}`);
             }
         }
-        if (configuration.defaultSnapshotMoveData === true && !args.some((a) => a.startsWith("--features=") && a.slice("--features=".length).split(",").includes("EnableCSI"))) {
-            problems.push("defaultSnapshotMoveData needs --features=EnableCSI: without it the CSI backup action never runs");
+        if (
+            configuration.defaultSnapshotMoveData === true &&
+            !args.some(
+                (a) => a.startsWith("--features=") && a.slice("--features=".length).split(",").includes("EnableCSI"),
+            )
+        ) {
+            problems.push(
+                "defaultSnapshotMoveData needs --features=EnableCSI: without it the CSI backup action never runs",
+            );
         }
         results.push(result("velero-server-args", subject, problems, args.filter((a) => a.startsWith("--")).join(" ")));
     }
@@ -851,7 +1021,9 @@ export function checkVeleroFacts(manifests: readonly KubeObject[], release: Rele
         if (sa === undefined) {
             problems.push(`the server's ServiceAccount ${String(saName)} is not rendered`);
         } else if (annotation !== expect.irsaRoleArn) {
-            problems.push(`ServiceAccount ${String(saName)} has ${IRSA_ANNOTATION}=${String(annotation)}, expected ${expect.irsaRoleArn}`);
+            problems.push(
+                `ServiceAccount ${String(saName)} has ${IRSA_ANNOTATION}=${String(annotation)}, expected ${expect.irsaRoleArn}`,
+            );
         }
         const nodeAgentSa = podServiceAccount(daemonSet);
         if (daemonSet !== undefined && nodeAgentSa !== saName) {
@@ -861,7 +1033,14 @@ export function checkVeleroFacts(manifests: readonly KubeObject[], release: Rele
         if (!expect.trustSubjects.includes(subject_)) {
             problems.push(`no IAM role trusts ${subject_} (trusted: ${expect.trustSubjects.join(", ") || "none"})`);
         }
-        results.push(result("velero-irsa", subject, problems, `${String(saName)} has ${IRSA_ANNOTATION}, trusted as ${subject_}`));
+        results.push(
+            result(
+                "velero-irsa",
+                subject,
+                problems,
+                `${String(saName)} has ${IRSA_ANNOTATION}, trusted as ${subject_}`,
+            ),
+        );
     }
     return results;
 }
@@ -1050,11 +1229,18 @@ function gkName(gk: GroupKind): string {
  * the rendered `resource.exclusions` leaves Velero's kinds alone and keeps the chart's defaults; the root
  * Application is registered where Argo CD looks for it.
  */
-export function checkArgoCdFacts(manifests: readonly KubeObject[], release: ReleaseRecord, expect: ArgoCdExpectations = { registered: [] }): CheckResult[] {
+export function checkArgoCdFacts(
+    manifests: readonly KubeObject[],
+    release: ReleaseRecord,
+    expect: ArgoCdExpectations = { registered: [] },
+): CheckResult[] {
     const subject = `release ${release.releaseName}`;
     const configs = isRecord(release.values.configs) ? release.values.configs : {};
     const results: CheckResult[] = [];
-    for (const [key, configMap] of [["cm", "argocd-cm"], ["params", "argocd-cmd-params-cm"]] as const) {
+    for (const [key, configMap] of [
+        ["cm", "argocd-cm"],
+        ["params", "argocd-cmd-params-cm"],
+    ] as const) {
         const given = isRecord(configs[key]) ? configs[key] : {};
         // `create` and `annotations` shape the ConfigMap itself; the chart leaves them out of its data.
         const entries = Object.entries(given).filter(([k]) => k !== "create" && k !== "annotations");
@@ -1076,7 +1262,14 @@ export function checkArgoCdFacts(manifests: readonly KubeObject[], release: Rele
                 }
             }
         }
-        results.push(result(`argocd-${configMap}`, subject, problems, `${entries.length} key(s) of configs.${key} in ${configMap}`));
+        results.push(
+            result(
+                `argocd-${configMap}`,
+                subject,
+                problems,
+                `${entries.length} key(s) of configs.${key} in ${configMap}`,
+            ),
+        );
     }
 
     // What Argo CD will read, from the rendered ConfigMap: the values may be right and still not reach it.
@@ -1087,7 +1280,11 @@ export function checkArgoCdFacts(manifests: readonly KubeObject[], release: Rele
         const required = expect.requiredExclusions ?? REQUIRED_ARGO_CD_EXCLUSIONS;
         let defaults: GroupKind[] = [];
         if (text === undefined) {
-            problems.push(cm === undefined ? "ConfigMap argocd-cm is not rendered: Argo CD manages every kind" : "argocd-cm has no resource.exclusions: Argo CD manages every kind");
+            problems.push(
+                cm === undefined
+                    ? "ConfigMap argocd-cm is not rendered: Argo CD manages every kind"
+                    : "argocd-cm has no resource.exclusions: Argo CD manages every kind",
+            );
         } else {
             const { entries, error } = parseExclusions(text);
             if (error !== undefined) {
@@ -1095,35 +1292,64 @@ export function checkArgoCdFacts(manifests: readonly KubeObject[], release: Rele
             }
             const missing = required.filter((gk) => !isExcluded(entries, gk, ARGO_CD_IN_CLUSTER));
             if (missing.length > 0) {
-                problems.push(`argocd-cm resource.exclusions does not exclude ${missing.map(gkName).join(", ")} on ${ARGO_CD_IN_CLUSTER}: Argo CD would apply, overwrite or prune what Velero restores`);
+                problems.push(
+                    `argocd-cm resource.exclusions does not exclude ${missing.map(gkName).join(", ")} on ${ARGO_CD_IN_CLUSTER}: Argo CD would apply, overwrite or prune what Velero restores`,
+                );
             }
             if (expect.chartDefaultExclusions !== undefined) {
                 const parsedDefaults = parseExclusions(expect.chartDefaultExclusions);
                 defaults = groupKinds(parsedDefaults.entries);
                 const dropped = defaults.filter((gk) => !isExcluded(entries, gk, ARGO_CD_IN_CLUSTER));
                 if (dropped.length > 0) {
-                    problems.push(`argocd-cm resource.exclusions drops the chart's default exclusion of ${dropped.map(gkName).join(", ")}: the value replaces the chart's list, carry it over`);
+                    problems.push(
+                        `argocd-cm resource.exclusions drops the chart's default exclusion of ${dropped.map(gkName).join(", ")}: the value replaces the chart's list, carry it over`,
+                    );
                 }
             }
         }
-        const carried = expect.chartDefaultExclusions === undefined ? "" : `, and the chart's ${defaults.length} default group/kind pair(s)`;
-        results.push(result("argocd-resource-exclusions", subject, problems, `excludes ${required.map(gkName).join(", ")} on ${ARGO_CD_IN_CLUSTER}${carried}`));
+        const carried =
+            expect.chartDefaultExclusions === undefined
+                ? ""
+                : `, and the chart's ${defaults.length} default group/kind pair(s)`;
+        results.push(
+            result(
+                "argocd-resource-exclusions",
+                subject,
+                problems,
+                `excludes ${required.map(gkName).join(", ")} on ${ARGO_CD_IN_CLUSTER}${carried}`,
+            ),
+        );
     }
 
     // Without "apps in any namespace" Argo CD reconciles Applications in its own namespace only.
     if (expect.rootApp !== undefined) {
         const problems: string[] = [];
         if (expect.namespace !== undefined && expect.namespace !== release.namespace) {
-            problems.push(`stack output argoCdNamespace is ${expect.namespace}, but the release is in ${release.namespace}`);
+            problems.push(
+                `stack output argoCdNamespace is ${expect.namespace}, but the release is in ${release.namespace}`,
+            );
         }
-        const apps = expect.registered.filter((r) => r.object.kind === "Application" && r.object.metadata?.name === expect.rootApp);
+        const apps = expect.registered.filter(
+            (r) => r.object.kind === "Application" && r.object.metadata?.name === expect.rootApp,
+        );
         if (apps.length !== 1) {
-            problems.push(`${apps.length} registered Application(s) named ${expect.rootApp} (stack output argoCdRootApp), expected 1`);
+            problems.push(
+                `${apps.length} registered Application(s) named ${expect.rootApp} (stack output argoCdRootApp), expected 1`,
+            );
         }
         for (const app of apps.filter((a) => a.object.metadata?.namespace !== release.namespace)) {
-            problems.push(`${objectName(app.object)} (${app.origin}) is not in ${release.namespace}: Argo CD never reconciles it`);
+            problems.push(
+                `${objectName(app.object)} (${app.origin}) is not in ${release.namespace}: Argo CD never reconciles it`,
+            );
         }
-        results.push(result("argocd-root-app", subject, problems, `Application ${expect.rootApp} registered in ${release.namespace}`));
+        results.push(
+            result(
+                "argocd-root-app",
+                subject,
+                problems,
+                `Application ${expect.rootApp} registered in ${release.namespace}`,
+            ),
+        );
     }
     return results;
 }
@@ -1142,7 +1368,13 @@ export interface ReleaseRender {
 
 /** Renders one release with the resolved chart. */
 export function renderRelease(release: ReleaseRecord, chart: ResolvedChart): ReleaseRender {
-    const manifests = helmTemplate({ releaseName: release.releaseName, chartPath: chart.path, namespace: release.namespace, values: release.values, includeCrds: true });
+    const manifests = helmTemplate({
+        releaseName: release.releaseName,
+        chartPath: chart.path,
+        namespace: release.namespace,
+        values: release.values,
+        includeCrds: true,
+    });
     return { release, chart, manifests, objects: parseManifests(manifests, `release ${release.releaseName}`) };
 }
 
@@ -1188,7 +1420,13 @@ export function checkStack(inputs: CheckInputs): CheckResult[] {
         if (chart === VELERO_CHART.name) {
             results.push(...checkVeleroFacts(r.objects, r.release, veleroExpectations(run)));
         } else if (chart === ARGO_CD_CHART.name) {
-            results.push(...checkArgoCdFacts(r.objects, r.release, argoCdExpectations(run, defaultExclusionsOf(showValues(r.chart.path)))));
+            results.push(
+                ...checkArgoCdFacts(
+                    r.objects,
+                    r.release,
+                    argoCdExpectations(run, defaultExclusionsOf(showValues(r.chart.path))),
+                ),
+            );
         }
     }
     results.push(...validateCustomResources(objects, catalog, { missingCrd: inputs.missingCrd }));
@@ -1227,11 +1465,18 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
     const wanted: ReleaseRecord[] = [];
     for (const release of releasesOf(run)) {
         if (options.onlyCharts !== undefined && !options.onlyCharts.includes(release.chart)) {
-            skipped.push({ check: "release-skipped", subject: `release ${release.releaseName}`, status: "warn", detail: `chart ${release.chart} is not among --only ${options.onlyCharts.join(",")}: not rendered, not checked` });
+            skipped.push({
+                check: "release-skipped",
+                subject: `release ${release.releaseName}`,
+                status: "warn",
+                detail: `chart ${release.chart} is not among --only ${options.onlyCharts.join(",")}: not rendered, not checked`,
+            });
             continue;
         }
         if (release.repo === undefined && options.charts?.[release.chart] === undefined) {
-            throw new Error(`release ${release.releaseName}: chart ${release.chart} has no repositoryOpts.repo; pass --chart ${release.chart}=<path>`);
+            throw new Error(
+                `release ${release.releaseName}: chart ${release.chart} has no repositoryOpts.repo; pass --chart ${release.chart}=<path>`,
+            );
         }
         wanted.push(release);
     }
@@ -1240,7 +1485,13 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
     const unavailable: ChartUnavailableError[] = [];
     for (const release of wanted) {
         try {
-            charts.push(await resolveChart({ repo: release.repo ?? "", name: release.chart, version: release.version }, options.charts?.[release.chart], options.pull));
+            charts.push(
+                await resolveChart(
+                    { repo: release.repo ?? "", name: release.chart, version: release.version },
+                    options.charts?.[release.chart],
+                    options.pull,
+                ),
+            );
         } catch (e) {
             if (!(e instanceof ChartUnavailableError)) {
                 throw e;
@@ -1255,13 +1506,25 @@ export async function renderStack(stack: string, options: RenderOptions = {}): P
         throw new ChartsUnavailableError(unavailable);
     }
     const renders = wanted.map((release, i) => renderRelease(release, charts[i]));
-    const checks = [...skipped, ...checkStack({ run, renders, stackSecrets: spec.run.secrets, referenceDir: options.referenceDir, missingCrd: options.onlyCharts === undefined ? "fail" : "warn" })];
+    const checks = [
+        ...skipped,
+        ...checkStack({
+            run,
+            renders,
+            stackSecrets: spec.run.secrets,
+            referenceDir: options.referenceDir,
+            missingCrd: options.onlyCharts === undefined ? "fail" : "warn",
+        }),
+    ];
     return { stack, spec, run, renders, checks };
 }
 
 /** The checks as an aligned table, one row per check. */
 export function formatChecks(checks: readonly CheckResult[]): string {
-    const rows = [["STATUS", "CHECK", "SUBJECT", "DETAIL"], ...checks.map((c) => [c.status.toUpperCase(), c.check, c.subject, c.detail])];
+    const rows = [
+        ["STATUS", "CHECK", "SUBJECT", "DETAIL"],
+        ...checks.map((c) => [c.status.toUpperCase(), c.check, c.subject, c.detail]),
+    ];
     const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
     return rows.map((r) => r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join("  ")).join("\n");
 }
@@ -1281,7 +1544,8 @@ interface CliArgs {
 }
 
 function parseArgs(argv: readonly string[]): CliArgs {
-    const usage = "usage: npm run render -- <stack> [--out <dir>] [--chart <name>=<path>]... [--only <chart>[,<chart>...]]";
+    const usage =
+        "usage: npm run render -- <stack> [--out <dir>] [--chart <name>=<path>]... [--only <chart>[,<chart>...]]";
     let stack: string | undefined;
     let out: string | undefined;
     let only: string[] | undefined;
@@ -1323,7 +1587,10 @@ function parseArgs(argv: readonly string[]): CliArgs {
  * The command line: everything but the manifests is printed as YAML comments, so the output stays a valid
  * YAML stream (`npm run -s render -- prod | kubectl apply --dry-run=server -f -` works). Returns the exit code.
  */
-export async function main(argv: readonly string[], write: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+export async function main(
+    argv: readonly string[],
+    write: (s: string) => void = (s) => process.stdout.write(s),
+): Promise<number> {
     let args: CliArgs;
     try {
         args = parseArgs(argv);
@@ -1334,10 +1601,13 @@ export async function main(argv: readonly string[], write: (s: string) => void =
     let rendered: StackRender;
     try {
         const spec = stackSpec(args.stack);
-        write(`${comment(`gitops-dr render: ${spec.description}\n${PLACEHOLDERS}\nHelm ${helmVersion()} (${helmBinary()})`)}\n`);
+        write(
+            `${comment(`gitops-dr render: ${spec.description}\n${PLACEHOLDERS}\nHelm ${helmVersion()} (${helmBinary()})`)}\n`,
+        );
         rendered = await renderStack(args.stack, { charts: args.charts, onlyCharts: args.only });
     } catch (e) {
-        const known = e instanceof ChartUnavailableError || e instanceof ChartsUnavailableError || e instanceof HelmError;
+        const known =
+            e instanceof ChartUnavailableError || e instanceof ChartsUnavailableError || e instanceof HelmError;
         write(`${comment(`${known ? "" : "render failed: "}${(e as Error).message}`)}\n`);
         return 2;
     }
@@ -1358,7 +1628,9 @@ export async function main(argv: readonly string[], write: (s: string) => void =
     }
     const failed = rendered.checks.filter((c) => c.status === "fail");
     const warned = rendered.checks.filter((c) => c.status === "warn");
-    write(`${comment(`Checks for ${rendered.stack}: ${rendered.checks.length - failed.length - warned.length} passed, ${warned.length} warned, ${failed.length} failed\n${formatChecks(rendered.checks)}`)}\n`);
+    write(
+        `${comment(`Checks for ${rendered.stack}: ${rendered.checks.length - failed.length - warned.length} passed, ${warned.length} warned, ${failed.length} failed\n${formatChecks(rendered.checks)}`)}\n`,
+    );
     return failed.length > 0 ? 1 : 0;
 }
 

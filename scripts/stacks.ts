@@ -32,7 +32,13 @@ export const STACKS = {
     prod: { name: "prod", file: "Pulumi.prod.yaml", secrets: STACK_SECRETS, stackReferences: {} },
     drill: { name: "drill", file: "Pulumi.drill.yaml", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES },
     // Made from prod's config with `--copy-config-from prod` (the file's header says how); repoPassword comes along.
-    recover: { name: "recover", file: "examples/Pulumi.recover.yaml", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, copyConfigFrom: "prod" },
+    recover: {
+        name: "recover",
+        file: "examples/Pulumi.recover.yaml",
+        secrets: STACK_SECRETS,
+        stackReferences: STACK_REFERENCES,
+        copyConfigFrom: "prod",
+    },
 } as const satisfies Readonly<Record<string, StackSpec>>;
 
 export type StackName = keyof typeof STACKS;
@@ -92,6 +98,12 @@ export function scaledConfig(spec: StackSpec, scale: Scale): Record<string, Conf
     return {
         excludedNamespaces: namespaceNames("excluded", scale.excludedNamespaces),
         ...(restores ? { restoreNamespaces: apps } : {}),
-        ...(mode === "drill" ? { drillChecks: apps.slice(0, scale.drillChecks).map((ns) => `${ns}/deploy/api wget -q -O /dev/null http://localhost:8080/healthz`) } : {}),
+        ...(mode === "drill"
+            ? {
+                  drillChecks: apps
+                      .slice(0, scale.drillChecks)
+                      .map((ns) => `${ns}/deploy/api wget -q -O /dev/null http://localhost:8080/healthz`),
+              }
+            : {}),
     };
 }

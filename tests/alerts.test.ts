@@ -133,7 +133,10 @@ const CASES = {
             interval: "1m",
             input_series: [
                 // The daily schedule's last success was at the start, never again.
-                { series: series("velero_backup_last_successful_timestamp", { schedule: DAILY }), values: hold(0, SPAN) },
+                {
+                    series: series("velero_backup_last_successful_timestamp", { schedule: DAILY }),
+                    values: hold(0, SPAN),
+                },
                 // The hourly one succeeds every hour: its timestamp is at most an hour old.
                 {
                     series: series("velero_backup_last_successful_timestamp", { schedule: HOURLY }),
@@ -147,7 +150,12 @@ const CASES = {
                 {
                     eval_time: "25h30m",
                     alertname: "VeleroNoRecentBackup",
-                    exp_alerts: [{ exp_labels: firing("critical", { schedule: DAILY }), exp_annotations: noRecentBackupAnnotations(DAILY, "1d 1h 30m 0s") }],
+                    exp_alerts: [
+                        {
+                            exp_labels: firing("critical", { schedule: DAILY }),
+                            exp_annotations: noRecentBackupAnnotations(DAILY, "1d 1h 30m 0s"),
+                        },
+                    ],
                 },
             ],
         },
@@ -157,10 +165,19 @@ const CASES = {
             interval: "1m",
             input_series: [
                 // The weekly schedule exists from the start (InitSchedule), its first backup at 2h fails.
-                { series: series("velero_backup_attempt_total", { schedule: WEEKLY }), values: `${hold(0, 2 * H)} ${hold(1, SPAN - 2 * H)}` },
+                {
+                    series: series("velero_backup_attempt_total", { schedule: WEEKLY }),
+                    values: `${hold(0, 2 * H)} ${hold(1, SPAN - 2 * H)}`,
+                },
                 // The daily one's first backup completes at 3h: only then does its timestamp exist.
-                { series: series("velero_backup_attempt_total", { schedule: DAILY }), values: `${hold(0, 3 * H)} ${hold(1, SPAN - 3 * H)}` },
-                { series: series("velero_backup_last_successful_timestamp", { schedule: DAILY }), values: `${missing(3 * H)} ${hold(3 * 3600, SPAN - 3 * H)}` },
+                {
+                    series: series("velero_backup_attempt_total", { schedule: DAILY }),
+                    values: `${hold(0, 3 * H)} ${hold(1, SPAN - 3 * H)}`,
+                },
+                {
+                    series: series("velero_backup_last_successful_timestamp", { schedule: DAILY }),
+                    values: `${missing(3 * H)} ${hold(3 * 3600, SPAN - 3 * H)}`,
+                },
             ],
             alert_rule_test: [
                 { eval_time: "24h50m", alertname: "VeleroScheduleNeverSucceeded", exp_alerts: [] },
@@ -184,7 +201,10 @@ const CASES = {
         {
             interval: "1m",
             input_series: [
-                { series: series("velero_backup_failure_total", { schedule: DAILY }), values: `${hold(0, 2 * H)} ${hold(1, 2 * H)}` },
+                {
+                    series: series("velero_backup_failure_total", { schedule: DAILY }),
+                    values: `${hold(0, 2 * H)} ${hold(1, 2 * H)}`,
+                },
                 { series: series("velero_backup_failure_total", { schedule: HOURLY }), values: hold(0, 4 * H) },
             ],
             alert_rule_test: [
@@ -192,7 +212,12 @@ const CASES = {
                 {
                     eval_time: "2h10m",
                     alertname: "VeleroBackupFailed",
-                    exp_alerts: [{ exp_labels: firing("critical", { schedule: DAILY }), exp_annotations: backupFailedAnnotations(DAILY) }],
+                    exp_alerts: [
+                        {
+                            exp_labels: firing("critical", { schedule: DAILY }),
+                            exp_annotations: backupFailedAnnotations(DAILY),
+                        },
+                    ],
                 },
                 // An hour later the failure is no longer news.
                 { eval_time: "3h30m", alertname: "VeleroBackupFailed", exp_alerts: [] },
@@ -203,7 +228,10 @@ const CASES = {
         {
             interval: "1m",
             input_series: [
-                { series: series("velero_backup_partial_failure_total", { schedule: DAILY }), values: `${hold(0, 2 * H)} ${hold(1, 2 * H)}` },
+                {
+                    series: series("velero_backup_partial_failure_total", { schedule: DAILY }),
+                    values: `${hold(0, 2 * H)} ${hold(1, 2 * H)}`,
+                },
                 { series: series("velero_backup_partial_failure_total", { schedule: HOURLY }), values: hold(0, 4 * H) },
             ],
             alert_rule_test: [
@@ -211,7 +239,12 @@ const CASES = {
                 {
                     eval_time: "2h10m",
                     alertname: "VeleroBackupPartiallyFailed",
-                    exp_alerts: [{ exp_labels: firing("warning", { schedule: DAILY }), exp_annotations: backupPartiallyFailedAnnotations(DAILY) }],
+                    exp_alerts: [
+                        {
+                            exp_labels: firing("warning", { schedule: DAILY }),
+                            exp_annotations: backupPartiallyFailedAnnotations(DAILY),
+                        },
+                    ],
                 },
             ],
         },
@@ -221,8 +254,14 @@ const CASES = {
             interval: "1m",
             input_series: [
                 // The write location becomes unavailable at minute 5; the read-only source stays available.
-                { series: series("velero_backup_location_status_gauge", { backup_location_name: "default" }), values: `${hold(1, 5)} ${hold(0, 30)}` },
-                { series: series("velero_backup_location_status_gauge", { backup_location_name: "source" }), values: hold(1, 35) },
+                {
+                    series: series("velero_backup_location_status_gauge", { backup_location_name: "default" }),
+                    values: `${hold(1, 5)} ${hold(0, 30)}`,
+                },
+                {
+                    series: series("velero_backup_location_status_gauge", { backup_location_name: "source" }),
+                    values: hold(1, 35),
+                },
             ],
             alert_rule_test: [
                 { eval_time: "15m", alertname: "VeleroBackupLocationUnavailable", exp_alerts: [] },
@@ -248,28 +287,58 @@ const CASES = {
             // are old; a scheduled one fails alongside, so each check shows the rule live and the filter at work.
             interval: "1m",
             input_series: [
-                { series: series("velero_backup_failure_total", { schedule: "" }), values: `${hold(0, H)} ${hold(1, SPAN - H)}` },
-                { series: series("velero_backup_failure_total", { schedule: DAILY }), values: `${hold(0, H)} ${hold(1, SPAN - H)}` },
-                { series: series("velero_backup_partial_failure_total", { schedule: "" }), values: `${hold(0, 2 * H)} ${hold(1, SPAN - 2 * H)}` },
-                { series: series("velero_backup_partial_failure_total", { schedule: DAILY }), values: `${hold(0, 2 * H)} ${hold(1, SPAN - 2 * H)}` },
+                {
+                    series: series("velero_backup_failure_total", { schedule: "" }),
+                    values: `${hold(0, H)} ${hold(1, SPAN - H)}`,
+                },
+                {
+                    series: series("velero_backup_failure_total", { schedule: DAILY }),
+                    values: `${hold(0, H)} ${hold(1, SPAN - H)}`,
+                },
+                {
+                    series: series("velero_backup_partial_failure_total", { schedule: "" }),
+                    values: `${hold(0, 2 * H)} ${hold(1, SPAN - 2 * H)}`,
+                },
+                {
+                    series: series("velero_backup_partial_failure_total", { schedule: DAILY }),
+                    values: `${hold(0, 2 * H)} ${hold(1, SPAN - 2 * H)}`,
+                },
                 { series: series("velero_backup_last_successful_timestamp", { schedule: "" }), values: hold(0, SPAN) },
-                { series: series("velero_backup_last_successful_timestamp", { schedule: DAILY }), values: hold(0, SPAN) },
+                {
+                    series: series("velero_backup_last_successful_timestamp", { schedule: DAILY }),
+                    values: hold(0, SPAN),
+                },
             ],
             alert_rule_test: [
                 {
                     eval_time: "1h10m",
                     alertname: "VeleroBackupFailed",
-                    exp_alerts: [{ exp_labels: firing("critical", { schedule: DAILY }), exp_annotations: backupFailedAnnotations(DAILY) }],
+                    exp_alerts: [
+                        {
+                            exp_labels: firing("critical", { schedule: DAILY }),
+                            exp_annotations: backupFailedAnnotations(DAILY),
+                        },
+                    ],
                 },
                 {
                     eval_time: "2h10m",
                     alertname: "VeleroBackupPartiallyFailed",
-                    exp_alerts: [{ exp_labels: firing("warning", { schedule: DAILY }), exp_annotations: backupPartiallyFailedAnnotations(DAILY) }],
+                    exp_alerts: [
+                        {
+                            exp_labels: firing("warning", { schedule: DAILY }),
+                            exp_annotations: backupPartiallyFailedAnnotations(DAILY),
+                        },
+                    ],
                 },
                 {
                     eval_time: "26h",
                     alertname: "VeleroNoRecentBackup",
-                    exp_alerts: [{ exp_labels: firing("critical", { schedule: DAILY }), exp_annotations: noRecentBackupAnnotations(DAILY, "1d 2h 0m 0s") }],
+                    exp_alerts: [
+                        {
+                            exp_labels: firing("critical", { schedule: DAILY }),
+                            exp_annotations: noRecentBackupAnnotations(DAILY, "1d 2h 0m 0s"),
+                        },
+                    ],
                 },
             ],
         },
@@ -277,7 +346,12 @@ const CASES = {
             // Ad-hoc attempt counters exist from the server's start; an ad-hoc backup that never completes is no
             // schedule that never succeeded.
             interval: "1m",
-            input_series: [{ series: series("velero_backup_attempt_total", { schedule: "" }), values: `${hold(0, H)} ${hold(1, SPAN - H)}` }],
+            input_series: [
+                {
+                    series: series("velero_backup_attempt_total", { schedule: "" }),
+                    values: `${hold(0, H)} ${hold(1, SPAN - H)}`,
+                },
+            ],
             alert_rule_test: [{ eval_time: "26h", alertname: "VeleroScheduleNeverSucceeded", exp_alerts: [] }],
         },
     ],
@@ -286,9 +360,15 @@ const CASES = {
             interval: "1m",
             input_series: [
                 // A restore of a named backup (no schedule label; the counter exists from the server's start) fails at 30m.
-                { series: series("velero_restore_failed_total", { schedule: "" }), values: `${hold(0, 30)} ${hold(1, 3 * H - 30)}` },
+                {
+                    series: series("velero_restore_failed_total", { schedule: "" }),
+                    values: `${hold(0, 30)} ${hold(1, 3 * H - 30)}`,
+                },
                 // A drill's restore by scheduleName, in a cluster without that Schedule: the counter appears at 1 (40m).
-                { series: series("velero_restore_failed_total", { schedule: DAILY }), values: `${missing(40)} ${hold(1, 3 * H - 40)}` },
+                {
+                    series: series("velero_restore_failed_total", { schedule: DAILY }),
+                    values: `${missing(40)} ${hold(1, 3 * H - 40)}`,
+                },
             ],
             alert_rule_test: [
                 { eval_time: "20m", alertname: "VeleroRestoreFailed", exp_alerts: [] },
@@ -313,7 +393,10 @@ const CASES = {
             interval: "1m",
             input_series: [
                 // A recover cluster has the schedule (InitSchedule): its counter starts at 0 and rises at 30m.
-                { series: series("velero_restore_partial_failure_total", { schedule: DAILY }), values: `${hold(0, 30)} ${hold(1, H)}` },
+                {
+                    series: series("velero_restore_partial_failure_total", { schedule: DAILY }),
+                    values: `${hold(0, 30)} ${hold(1, H)}`,
+                },
                 { series: series("velero_restore_partial_failure_total", { schedule: "" }), values: hold(0, 90) },
             ],
             alert_rule_test: [
@@ -339,7 +422,10 @@ const CASES = {
             interval: "1m",
             input_series: [
                 // A drill's restore created before its backup was synced: the counter appears at 1 at minute 10.
-                { series: series("velero_restore_validation_failed_total", { schedule: DAILY }), values: `${missing(10)} ${hold(1, 50)}` },
+                {
+                    series: series("velero_restore_validation_failed_total", { schedule: DAILY }),
+                    values: `${missing(10)} ${hold(1, 50)}`,
+                },
                 { series: series("velero_restore_validation_failed_total", { schedule: "" }), values: hold(0, H) },
             ],
             alert_rule_test: [
@@ -421,7 +507,10 @@ describe("Velero alerts under promtool", function () {
                 assert.ok(rules.has(check.alertname), `case ${name} checks ${check.alertname}, which no rule defines`);
             }
             const file = path.join(dir, `${name}.test.yaml`);
-            fs.writeFileSync(file, stringify({ rule_files: [rulesFile], evaluation_interval: "1m", tests: groups }, { lineWidth: 0 }));
+            fs.writeFileSync(
+                file,
+                stringify({ rule_files: [rulesFile], evaluation_interval: "1m", tests: groups }, { lineWidth: 0 }),
+            );
             files.push(file);
         }
         // One promtool call for every case. Its stdout and stderr go to one file so that each failure stays in
@@ -430,7 +519,10 @@ describe("Velero alerts under promtool", function () {
         const out = fs.openSync(outFile, "w");
         let status: number | null;
         try {
-            const run = spawnSync(binary, ["test", "rules", ...files], { stdio: ["ignore", out, out], timeout: 60_000 });
+            const run = spawnSync(binary, ["test", "rules", ...files], {
+                stdio: ["ignore", out, out],
+                timeout: 60_000,
+            });
             if (run.error !== undefined) {
                 throw run.error;
             }
@@ -443,9 +535,16 @@ describe("Velero alerts under promtool", function () {
             const file = part.slice(0, part.indexOf("\n")).trim();
             sections.set(path.basename(file, ".test.yaml"), part);
         }
-        assert.equal(sections.size, files.length, `promtool reported on ${sections.size} of ${files.length} files:\n${output}`);
+        assert.equal(
+            sections.size,
+            files.length,
+            `promtool reported on ${sections.size} of ${files.length} files:\n${output}`,
+        );
         // A failing exit that no case's section explains (a crash, an unreadable rule file) fails every case.
-        assert.ok(status === 0 || [...sections.values()].some((s) => s.includes("FAILED")), `promtool exited ${String(status)}:\n${output}`);
+        assert.ok(
+            status === 0 || [...sections.values()].some((s) => s.includes("FAILED")),
+            `promtool exited ${String(status)}:\n${output}`,
+        );
     });
 
     after(() => {
@@ -458,7 +557,10 @@ describe("Velero alerts under promtool", function () {
     function passed(name: keyof typeof CASES): void {
         const section = sections.get(name);
         assert.ok(section !== undefined, `promtool did not run case ${name}`);
-        assert.ok(/^\s+SUCCESS\s*$/m.test(section) && !section.includes("FAILED"), `promtool case ${name}:\n${section}`);
+        assert.ok(
+            /^\s+SUCCESS\s*$/m.test(section) && !section.includes("FAILED"),
+            `promtool case ${name}:\n${section}`,
+        );
     }
 
     it("promtool check rules finds every rule and no duplicate", () => {
@@ -470,7 +572,9 @@ describe("Velero alerts under promtool", function () {
     });
 
     it("promtool check rules would flag two rules sharing a name and labels (the old VeleroNoRecentBackup pair)", () => {
-        const twins = deployedRules().map((r) => (r.alert === "VeleroScheduleNeverSucceeded" ? { ...r, alert: "VeleroNoRecentBackup" } : r));
+        const twins = deployedRules().map((r) =>
+            r.alert === "VeleroScheduleNeverSucceeded" ? { ...r, alert: "VeleroNoRecentBackup" } : r,
+        );
         const file = path.join(dir, "twins.yaml");
         fs.writeFileSync(file, stringify(prometheusRuleSpec(twins), { lineWidth: 0 }));
         const run = promtool(binary, ["check", "rules", "--lint=all", "--lint-fatal", file]);
@@ -482,10 +586,24 @@ describe("Velero alerts under promtool", function () {
         const wrong: TestGroup[] = CASES.backupFailed.map((g) => ({
             ...g,
             // The failure happens at 2h: at 1h there is nothing to fire.
-            alert_rule_test: [{ eval_time: "1h", alertname: "VeleroBackupFailed", exp_alerts: [{ exp_labels: firing("critical", { schedule: DAILY }), exp_annotations: backupFailedAnnotations(DAILY) }] }],
+            alert_rule_test: [
+                {
+                    eval_time: "1h",
+                    alertname: "VeleroBackupFailed",
+                    exp_alerts: [
+                        {
+                            exp_labels: firing("critical", { schedule: DAILY }),
+                            exp_annotations: backupFailedAnnotations(DAILY),
+                        },
+                    ],
+                },
+            ],
         }));
         const file = path.join(dir, "wrong.test.yaml");
-        fs.writeFileSync(file, stringify({ rule_files: [rulesFile], evaluation_interval: "1m", tests: wrong }, { lineWidth: 0 }));
+        fs.writeFileSync(
+            file,
+            stringify({ rule_files: [rulesFile], evaluation_interval: "1m", tests: wrong }, { lineWidth: 0 }),
+        );
         const run = promtool(binary, ["test", "rules", file]);
         assert.notEqual(run.status, 0);
         assert.match(run.stdout + run.stderr, /FAILED/);
@@ -496,8 +614,9 @@ describe("Velero alerts under promtool", function () {
     it("a failed backup of a schedule fires, and resolves an hour later", () => passed("backupFailed"));
     it("a partially failed backup of a schedule fires", () => passed("backupPartiallyFailed"));
     it("a backup location unavailable for 15 minutes fires; 10 minutes does not", () => passed("locationUnavailable"));
-    it("ad-hoc backups (schedule=\"\") fire none of the backup alerts", () => passed("adHocBackup"));
-    it("a failed restore fires, by schedule or of a named backup, including a counter that first appears at 1", () => passed("restoreFailed"));
+    it('ad-hoc backups (schedule="") fire none of the backup alerts', () => passed("adHocBackup"));
+    it("a failed restore fires, by schedule or of a named backup, including a counter that first appears at 1", () =>
+        passed("restoreFailed"));
     it("a partially failed restore fires", () => passed("restorePartiallyFailed"));
     it("a restore that failed validation fires", () => passed("restoreValidationFailed"));
 });
@@ -517,7 +636,11 @@ describe("Velero alert rule group", () => {
         for (const rule of alertRules()) {
             assert.ok(["critical", "warning"].includes(rule.labels.severity), rule.alert);
             assert.ok(rule.annotations.summary.length > 0, rule.alert);
-            assert.match(rule.annotations.description, /`velero -n \{\{ \$labels\.namespace \}\} [a-z-]+ [a-z]+/, rule.alert);
+            assert.match(
+                rule.annotations.description,
+                /`velero -n \{\{ \$labels\.namespace \}\} [a-z-]+ [a-z]+/,
+                rule.alert,
+            );
         }
         assert.equal(new Set(alertRules().map((r) => r.alert)).size, alertRules().length, "alert names are unique");
     });

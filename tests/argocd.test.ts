@@ -42,7 +42,9 @@ const REFERENCE = path.resolve(__dirname, "..", "..", "shared", "reference");
 const readReference = (...parts: string[]) => {
     const file = path.join(REFERENCE, ...parts);
     if (!fs.existsSync(file)) {
-        throw new Error(`reference file ${file} is missing: these tests read the upstream chart and CRDs from ../shared/reference`);
+        throw new Error(
+            `reference file ${file} is missing: these tests read the upstream chart and CRDs from ../shared/reference`,
+        );
     }
     return parseYaml(fs.readFileSync(file, "utf8")) as unknown;
 };
@@ -57,11 +59,16 @@ const chartYaml = readReference("argo-cd-chart-10.1.1", "Chart.yaml") as Json;
 // ---------------------------------------------------------------------------------------------------------
 function globMatch(pattern: string, text: string): boolean {
     assert.match(pattern, /^[^[\]{}\\]*$/, `pattern ${pattern} uses glob syntax this port does not implement`);
-    const regex = pattern.replace(/[.+^$()|]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    const regex = pattern
+        .replace(/[.+^$()|]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".");
     return new RegExp(`^${regex}$`, "s").test(text);
 }
 const matchList = (list: readonly string[] | undefined, value: string, glob: boolean) =>
-    list === undefined || list.length === 0 || list.some((p) => (glob ? globMatch(p, value) : p === "*" || p === value));
+    list === undefined ||
+    list.length === 0 ||
+    list.some((p) => (glob ? globMatch(p, value) : p === "*" || p === value));
 const matches = (r: FilteredResource, group: string, kind: string, cluster: string) =>
     matchList(r.apiGroups, group, true) && matchList(r.kinds, kind, false) && matchList(r.clusters, cluster, true);
 const CORE_EXCLUSIONS: FilteredResource[] = [
@@ -70,7 +77,12 @@ const CORE_EXCLUSIONS: FilteredResource[] = [
     { apiGroups: ["coordination.k8s.io"], kinds: ["Lease"] },
 ];
 /** `ResourcesFilter.IsExcludedResource`: excluded wins; included allows; an inclusion rule for the cluster denies the rest. */
-function isExcluded(settings: { exclusions: FilteredResource[]; inclusions: FilteredResource[] }, group: string, kind: string, cluster: string): boolean {
+function isExcluded(
+    settings: { exclusions: FilteredResource[]; inclusions: FilteredResource[] },
+    group: string,
+    kind: string,
+    cluster: string,
+): boolean {
     if ([...CORE_EXCLUSIONS, ...settings.exclusions].some((r) => matches(r, group, kind, cluster))) {
         return true;
     }
@@ -104,14 +116,20 @@ function closeObjects(schema: unknown): unknown {
     for (const [k, v] of Object.entries(schema)) {
         copy[k] = closeObjects(v);
     }
-    if (copy.properties !== undefined && copy.additionalProperties === undefined && copy["x-kubernetes-preserve-unknown-fields"] !== true) {
+    if (
+        copy.properties !== undefined &&
+        copy.additionalProperties === undefined &&
+        copy["x-kubernetes-preserve-unknown-fields"] !== true
+    ) {
         copy.additionalProperties = false;
     }
     return copy;
 }
 const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
 function crdValidator(file: string): ValidateFunction {
-    const crd = readReference("argo-cd-crds", file) as { spec: { versions: { schema: { openAPIV3Schema: unknown } }[] } };
+    const crd = readReference("argo-cd-crds", file) as {
+        spec: { versions: { schema: { openAPIV3Schema: unknown } }[] };
+    };
     return ajv.compile(closeObjects(crd.spec.versions[0].schema.openAPIV3Schema) as object);
 }
 const validators = { Application: crdValidator("application.yaml"), AppProject: crdValidator("appproject.yaml") };
@@ -120,16 +138,31 @@ interface ModelClass {
     new (data: unknown): { validate(): void };
 }
 // The package is ESM-only with an import-only exports map; Node 20.19+ can require an ES module by its path.
-const MODELS = path.resolve(__dirname, "..", "node_modules", "@kubernetes-models", "argo-cd", "argoproj.io", "v1alpha1");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const models = { Application: (require(path.join(MODELS, "Application.js")) as { Application: ModelClass }).Application, AppProject: (require(path.join(MODELS, "AppProject.js")) as { AppProject: ModelClass }).AppProject };
+const MODELS = path.resolve(
+    __dirname,
+    "..",
+    "node_modules",
+    "@kubernetes-models",
+    "argo-cd",
+    "argoproj.io",
+    "v1alpha1",
+);
+/* eslint-disable @typescript-eslint/no-require-imports -- the models' ESM entry is not typed for CommonJS */
+const models = {
+    Application: (require(path.join(MODELS, "Application.js")) as { Application: ModelClass }).Application,
+    AppProject: (require(path.join(MODELS, "AppProject.js")) as { AppProject: ModelClass }).AppProject,
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Asserts an Application or AppProject is valid for its CRD by both validators. */
 function assertValidForCrd(object: unknown, label: string): void {
     const kind = (object as { kind: "Application" | "AppProject" }).kind;
     const validate = validators[kind];
     assert.ok(validate(object), `${label} does not match the ${kind} CRD: ${ajv.errorsText(validate.errors)}`);
-    assert.doesNotThrow(() => new models[kind](object).validate(), `${label} fails @kubernetes-models/argo-cd validation`);
+    assert.doesNotThrow(
+        () => new models[kind](object).validate(),
+        `${label} fails @kubernetes-models/argo-cd validation`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -141,7 +174,12 @@ const LIVE_APPS: Record<string, Json> = {
     shop: {
         spec: {
             project: "default",
-            source: { repoURL: "https://charts.example.com/stable", chart: "postgresql", targetRevision: "16.0.0", helm: { valuesObject: { auth: { database: "shop" } } } },
+            source: {
+                repoURL: "https://charts.example.com/stable",
+                chart: "postgresql",
+                targetRevision: "16.0.0",
+                helm: { valuesObject: { auth: { database: "shop" } } },
+            },
             destination: { server: IN_CLUSTER_SERVER, namespace: "shop" },
             syncPolicy: { automated: { enabled: true, prune: true, selfHeal: true } },
         },
@@ -161,7 +199,12 @@ const LIVE_APPS: Record<string, Json> = {
         spec: {
             project: "default",
             sources: [
-                { repoURL: "https://charts.example.com/stable", chart: "wordpress", targetRevision: "24.0.0", helm: { releaseName: "blog-prod", valueFiles: ["$values/blog/values.yaml"] } },
+                {
+                    repoURL: "https://charts.example.com/stable",
+                    chart: "wordpress",
+                    targetRevision: "24.0.0",
+                    helm: { releaseName: "blog-prod", valueFiles: ["$values/blog/values.yaml"] },
+                },
                 { repoURL: GITOPS_REPO, targetRevision: "main", ref: "values" },
             ],
             destination: { server: IN_CLUSTER_SERVER, namespace: "blog" },
@@ -196,13 +239,19 @@ describe("Argo CD resource exclusions", () => {
             assert.deepEqual(parsed, resourceExclusionList(seeding));
             assert.deepEqual(parsed.slice(0, chartDefaults.length), chartDefaults);
             for (const entry of chartDefaults) {
-                assert.ok(parsed.some((p) => JSON.stringify(p) === JSON.stringify(entry)), `default entry ${JSON.stringify(entry)} is kept`);
+                assert.ok(
+                    parsed.some((p) => JSON.stringify(p) === JSON.stringify(entry)),
+                    `default entry ${JSON.stringify(entry)} is kept`,
+                );
             }
             const added = parsed.slice(chartDefaults.length);
-            assert.deepEqual(added.map((e) => [e.apiGroups, e.kinds]), [
-                [[""], ["PersistentVolume", "PersistentVolumeClaim", "Secret"]],
-                [["velero.io"], ["*"]],
-            ]);
+            assert.deepEqual(
+                added.map((e) => [e.apiGroups, e.kinds]),
+                [
+                    [[""], ["PersistentVolume", "PersistentVolumeClaim", "Secret"]],
+                    [["velero.io"], ["*"]],
+                ],
+            );
             assert.deepEqual(added[0].clusters, seeding ? ALL_BUT_SEED_CLUSTER : undefined);
             assert.equal(added[1].clusters, undefined, "Velero's kinds are excluded everywhere");
         });
@@ -244,8 +293,19 @@ describe("Argo CD resource exclusions", () => {
         assert.deepEqual(settings.inclusions, resourceInclusionList(true));
         assert.equal(isExcluded(settings, "", "PersistentVolumeClaim", SEED_CLUSTER_SERVER), false);
         assert.equal(isExcluded(settings, "", "Secret", SEED_CLUSTER_SERVER), false);
-        for (const [group, kind] of [["", "PersistentVolume"], ["apps", "Deployment"], ["", "ConfigMap"], ["", "Namespace"], ["batch", "Job"], ["velero.io", "Backup"]]) {
-            assert.equal(isExcluded(settings, group, kind, SEED_CLUSTER_SERVER), true, `${group}/${kind} on the seed cluster`);
+        for (const [group, kind] of [
+            ["", "PersistentVolume"],
+            ["apps", "Deployment"],
+            ["", "ConfigMap"],
+            ["", "Namespace"],
+            ["batch", "Job"],
+            ["velero.io", "Backup"],
+        ]) {
+            assert.equal(
+                isExcluded(settings, group, kind, SEED_CLUSTER_SERVER),
+                true,
+                `${group}/${kind} on the seed cluster`,
+            );
         }
     });
 
@@ -261,7 +321,9 @@ describe("Argo CD resource exclusions", () => {
 
     it("inclusions exist only while seeding", () => {
         assert.equal(resourceInclusions(false), undefined);
-        assert.deepEqual(parseYaml(resourceInclusions(true)!), [{ apiGroups: [""], kinds: ["PersistentVolumeClaim", "Secret"], clusters: [SEED_CLUSTER_SERVER] }]);
+        assert.deepEqual(parseYaml(resourceInclusions(true)!), [
+            { apiGroups: [""], kinds: ["PersistentVolumeClaim", "Secret"], clusters: [SEED_CLUSTER_SERVER] },
+        ]);
     });
 });
 
@@ -271,7 +333,11 @@ describe("Argo CD chart values", () => {
      * resourceInclusionsKey, settingsResourceTrackingMethodKey). The chart passes any `configs.cm` key to
      * argocd-cm as it is ("Any values you put under `.configs.cm` are passed to argocd-cm ConfigMap").
      */
-    const ARGOCD_CM_KEYS = new Set(["resource.exclusions", "resource.inclusions", "application.resourceTrackingMethod"]);
+    const ARGOCD_CM_KEYS = new Set([
+        "resource.exclusions",
+        "resource.inclusions",
+        "application.resourceTrackingMethod",
+    ]);
 
     /** Leaf paths of a values object, as key lists (keys may contain dots). */
     function leafPaths(value: unknown, at: string[] = []): string[][] {
@@ -300,7 +366,10 @@ describe("Argo CD chart values", () => {
                 const isCmKey = keys.length === 3 && keys[0] === "configs" && keys[1] === "cm";
                 const inChart = lookup(chartValues, keys);
                 if (isCmKey && !inChart.found) {
-                    assert.ok(ARGOCD_CM_KEYS.has(keys[2]), `configs.cm."${keys[2]}" is not an argocd-cm key Argo CD reads`);
+                    assert.ok(
+                        ARGOCD_CM_KEYS.has(keys[2]),
+                        `configs.cm."${keys[2]}" is not an argocd-cm key Argo CD reads`,
+                    );
                     continue;
                 }
                 assert.ok(inChart.found, `${keys.join(" > ")} is not in the chart's values.yaml`);
@@ -314,7 +383,10 @@ describe("Argo CD chart values", () => {
         const values = argoCdValues({ seeding: false }) as { global: { image: Json }; crds: Json };
         assert.equal(chartYaml.version, ARGO_CD_CHART.version);
         assert.equal(chartYaml.appVersion, ARGO_CD_IMAGE.tag);
-        assert.deepEqual(values.global.image, { repository: lookup(chartValues, ["global", "image", "repository"]).value, tag: "v3.4.4" });
+        assert.deepEqual(values.global.image, {
+            repository: lookup(chartValues, ["global", "image", "repository"]).value,
+            tag: "v3.4.4",
+        });
         assert.deepEqual(values.crds, { install: true, keep: true });
         assert.equal(lookup(values, ["configs", "cm", "application.resourceTrackingMethod"]).value, "annotation");
     });
@@ -328,7 +400,10 @@ describe("Argo CD root Application", () => {
 
     it("the CRD validators catch an unknown or mistyped field", () => {
         const root = rootApplication(ROOT_INPUT);
-        const misspelled = { ...root, spec: { ...root.spec, syncPolicy: { automated: { enabled: true, selfheal: true } } } };
+        const misspelled = {
+            ...root,
+            spec: { ...root.spec, syncPolicy: { automated: { enabled: true, selfheal: true } } },
+        };
         assert.equal(validators.Application(misspelled), false);
         const mistyped = { ...root, spec: { ...root.spec, project: 7 } };
         assert.equal(validators.Application(mistyped), false);
@@ -337,12 +412,21 @@ describe("Argo CD root Application", () => {
 
     it("syncs git automatically with self-heal, never prunes on its own and never cascades a delete", () => {
         const root = rootApplication(ROOT_INPUT);
-        assert.deepEqual(root.metadata, { name: "root", namespace: "argocd", annotations: { [SYNC_GATE_ANNOTATION]: "restore-20260101" } });
+        assert.deepEqual(root.metadata, {
+            name: "root",
+            namespace: "argocd",
+            annotations: { [SYNC_GATE_ANNOTATION]: "restore-20260101" },
+        });
         assert.ok(!JSON.stringify(root).includes(CASCADE_FINALIZER));
         assert.equal((root.metadata as Json).finalizers, undefined);
         assert.deepEqual(root.spec.source, { repoURL: GITOPS_REPO, path: "apps", targetRevision: "main" });
         assert.deepEqual(root.spec.destination, { server: "https://kubernetes.default.svc", namespace: "argocd" });
-        assert.deepEqual(root.spec.syncPolicy?.automated, { enabled: true, prune: false, selfHeal: true, allowEmpty: false });
+        assert.deepEqual(root.spec.syncPolicy?.automated, {
+            enabled: true,
+            prune: false,
+            selfHeal: true,
+            allowEmpty: false,
+        });
         assert.ok(root.spec.syncPolicy?.syncOptions?.includes("Delete=false"));
         assert.equal(rootApplication({ ...ROOT_INPUT, syncGate: undefined }).metadata.annotations, undefined);
     });
@@ -350,16 +434,37 @@ describe("Argo CD root Application", () => {
 
 describe("Argo CD repository credentials", () => {
     it("HTTPS: a repository Secret Argo CD reads, with username and password", () => {
-        assert.deepEqual(repositorySecret({ name: "root-repository", namespace: "argocd", url: GITOPS_REPO, credentials: { username: "git", password: "tok" } }), {
-            metadata: { name: "root-repository", namespace: "argocd", labels: { "argocd.argoproj.io/secret-type": "repository" } },
-            type: "Opaque",
-            stringData: { type: "git", url: GITOPS_REPO, username: "git", password: "tok" },
-        });
+        assert.deepEqual(
+            repositorySecret({
+                name: "root-repository",
+                namespace: "argocd",
+                url: GITOPS_REPO,
+                credentials: { username: "git", password: "tok" },
+            }),
+            {
+                metadata: {
+                    name: "root-repository",
+                    namespace: "argocd",
+                    labels: { "argocd.argoproj.io/secret-type": "repository" },
+                },
+                type: "Opaque",
+                stringData: { type: "git", url: GITOPS_REPO, username: "git", password: "tok" },
+            },
+        );
     });
 
     it("SSH: the private key only", () => {
-        const secret = repositorySecret({ name: "r", namespace: "argocd", url: "git@github.com:acme/gitops.git", credentials: { sshPrivateKey: "KEY" } });
-        assert.deepEqual(secret.stringData, { type: "git", url: "git@github.com:acme/gitops.git", sshPrivateKey: "KEY" });
+        const secret = repositorySecret({
+            name: "r",
+            namespace: "argocd",
+            url: "git@github.com:acme/gitops.git",
+            credentials: { sshPrivateKey: "KEY" },
+        });
+        assert.deepEqual(secret.stringData, {
+            type: "git",
+            url: "git@github.com:acme/gitops.git",
+            sshPrivateKey: "KEY",
+        });
     });
 });
 
@@ -382,7 +487,12 @@ describe("Argo CD first-install seed Applications", () => {
 
     it("creates once: no self-heal, no prune, ignored Secret data and claim specs respected on sync, nothing deleted", () => {
         const seed = seedApplication({ app: live("shop"), argoCdNamespace: "argocd" });
-        assert.deepEqual(seed.spec.syncPolicy?.automated, { enabled: true, prune: false, selfHeal: false, allowEmpty: false });
+        assert.deepEqual(seed.spec.syncPolicy?.automated, {
+            enabled: true,
+            prune: false,
+            selfHeal: false,
+            allowEmpty: false,
+        });
         for (const option of ["RespectIgnoreDifferences=true", "Prune=false", "Delete=false"]) {
             assert.ok(seed.spec.syncPolicy?.syncOptions?.includes(option), option);
         }
@@ -402,16 +512,35 @@ describe("Argo CD first-install seed Applications", () => {
     it("a multi-source app keeps an explicit release name and its ref source", () => {
         const seed = seedApplication({ app: live("blog"), argoCdNamespace: "argocd" });
         assertValidForCrd(seed, "seed of blog");
-        assert.deepEqual(seed.spec.sources?.map((s) => (s.helm as Json | undefined)?.releaseName), ["blog-prod", undefined]);
+        assert.deepEqual(
+            seed.spec.sources?.map((s) => (s.helm as Json | undefined)?.releaseName),
+            ["blog-prod", undefined],
+        );
         assert.deepEqual(seed.spec.sources?.[1], { repoURL: GITOPS_REPO, targetRevision: "main", ref: "values" });
     });
 
     it("refuses what it cannot seed, saying why", () => {
         const spec = LIVE_APPS.wiki.spec as Json;
         const cases: [LiveApplication, RegExp][] = [
-            [{ name: "x", spec: { ...spec, destination: { server: "https://other.example.com", namespace: "x" } } }, /deploys to https:\/\/other\.example\.com, not to the in-cluster destination/],
-            [{ name: "x", spec: { ...spec, destination: { server: IN_CLUSTER_SERVER } } }, /has no spec\.destination\.namespace/],
-            [{ name: "x", spec: { project: "p", destination: { server: IN_CLUSTER_SERVER, namespace: "x" }, sourceHydrator: {} } }, /neither spec\.source nor spec\.sources/],
+            [
+                { name: "x", spec: { ...spec, destination: { server: "https://other.example.com", namespace: "x" } } },
+                /deploys to https:\/\/other\.example\.com, not to the in-cluster destination/,
+            ],
+            [
+                { name: "x", spec: { ...spec, destination: { server: IN_CLUSTER_SERVER } } },
+                /has no spec\.destination\.namespace/,
+            ],
+            [
+                {
+                    name: "x",
+                    spec: {
+                        project: "p",
+                        destination: { server: IN_CLUSTER_SERVER, namespace: "x" },
+                        sourceHydrator: {},
+                    },
+                },
+                /neither spec\.source nor spec\.sources/,
+            ],
             [{ name: "x", spec, status: {} }, /has not recorded its source type yet/],
             [{ name: "x", spec: undefined }, /has no spec/],
         ];
@@ -424,19 +553,36 @@ describe("Argo CD first-install seed Applications", () => {
         const seeds = ["shop", "wiki", "blog"].map((n) => seedApplication({ app: live(n), argoCdNamespace: "argocd" }));
         const project = seedProject({ argoCdNamespace: "argocd", seeds });
         assertValidForCrd(project, "seed project");
-        assert.deepEqual(project.spec.destinations, ["shop", "wiki", "blog"].map((namespace) => ({ server: SEED_CLUSTER_SERVER, namespace })));
+        assert.deepEqual(
+            project.spec.destinations,
+            ["shop", "wiki", "blog"].map((namespace) => ({ server: SEED_CLUSTER_SERVER, namespace })),
+        );
         assert.deepEqual(project.spec.sourceRepos, ["https://charts.example.com/stable", GITOPS_REPO]);
         assert.deepEqual(project.spec.clusterResourceWhitelist, []);
-        assert.deepEqual(project.spec.namespaceResourceWhitelist, [{ group: "", kind: "PersistentVolumeClaim" }, { group: "", kind: "Secret" }]);
+        assert.deepEqual(project.spec.namespaceResourceWhitelist, [
+            { group: "", kind: "PersistentVolumeClaim" },
+            { group: "", kind: "Secret" },
+        ]);
     });
 
     it("the seed cluster Secret registers the seed URL with a bearer token, the CA and the apps' namespaces", () => {
-        const secret = seedClusterSecret({ namespace: "argocd", token: "tok", caData: "Q0E=", namespaces: ["shop", "wiki"] });
+        const secret = seedClusterSecret({
+            namespace: "argocd",
+            token: "tok",
+            caData: "Q0E=",
+            namespaces: ["shop", "wiki"],
+        });
         // The seed label lets ApplicationSet cluster generators leave the seed cluster out (docs/argocd.md, "Trade-offs").
-        assert.deepEqual(secret.metadata.labels, { "argocd.argoproj.io/secret-type": "cluster", "gitops-dr.io/seed": "true" });
+        assert.deepEqual(secret.metadata.labels, {
+            "argocd.argoproj.io/secret-type": "cluster",
+            "gitops-dr.io/seed": "true",
+        });
         assert.equal(secret.stringData.server, SEED_CLUSTER_SERVER);
         assert.equal(secret.stringData.namespaces, "shop,wiki");
-        assert.deepEqual(JSON.parse(secret.stringData.config), { bearerToken: "tok", tlsClientConfig: { insecure: false, caData: "Q0E=" } });
+        assert.deepEqual(JSON.parse(secret.stringData.config), {
+            bearerToken: "tok",
+            tlsClientConfig: { insecure: false, caData: "Q0E=" },
+        });
     });
 });
 
@@ -467,18 +613,45 @@ describe("Argo CD arguments", () => {
 
     it("one message per rule", () => {
         const cases: [Partial<ArgoCdArgs>, string][] = [
-            [{ repoUrl: " " }, "repoUrl is empty: set the git repository of the root Application, e.g. https://github.com/acme/gitops.git."],
-            [{ path: "/apps" }, 'path "/apps" must be a directory relative to the repository root, e.g. "apps", or "." for the root itself.'],
+            [
+                { repoUrl: " " },
+                "repoUrl is empty: set the git repository of the root Application, e.g. https://github.com/acme/gitops.git.",
+            ],
+            [
+                { path: "/apps" },
+                'path "/apps" must be a directory relative to the repository root, e.g. "apps", or "." for the root itself.',
+            ],
             [{ revision: "" }, "revision is empty: set a branch, tag or commit, or leave it unset to follow HEAD."],
-            [{ namespace: "Argo" }, `namespace "Argo" is not a valid namespace name: use lowercase letters, digits and '-', at most 63 characters.`],
-            [{ releaseName: "a".repeat(54) }, `releaseName "${"a".repeat(54)}" is not a valid Helm release name: use lowercase letters, digits and '-', at most 53 characters.`],
-            [{ rootAppName: "Root" }, `rootAppName "Root" is not a valid Kubernetes name: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit.`],
+            [
+                { namespace: "Argo" },
+                `namespace "Argo" is not a valid namespace name: use lowercase letters, digits and '-', at most 63 characters.`,
+            ],
+            [
+                { releaseName: "a".repeat(54) },
+                `releaseName "${"a".repeat(54)}" is not a valid Helm release name: use lowercase letters, digits and '-', at most 53 characters.`,
+            ],
+            [
+                { rootAppName: "Root" },
+                `rootAppName "Root" is not a valid Kubernetes name: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit.`,
+            ],
             [{ project: "_p" }, 'project "_p" is not a valid AppProject name.'],
-            [{ repoCredentials: { sshPrivateKey: "k" } }, `repoCredentials has an SSH key but repoUrl "${GITOPS_REPO}" is not an SSH URL: use git@host:org/repo.git, or a username and password for HTTPS.`],
-            [{ repoUrl: "git@github.com:acme/gitops.git", repoCredentials: { username: "u", password: "p" } }, 'repoCredentials has a username and password but repoUrl "git@github.com:acme/gitops.git" is an SSH URL: use an https:// URL, or an SSH key.'],
+            [
+                { repoCredentials: { sshPrivateKey: "k" } },
+                `repoCredentials has an SSH key but repoUrl "${GITOPS_REPO}" is not an SSH URL: use git@host:org/repo.git, or a username and password for HTTPS.`,
+            ],
+            [
+                { repoUrl: "git@github.com:acme/gitops.git", repoCredentials: { username: "u", password: "p" } },
+                'repoCredentials has a username and password but repoUrl "git@github.com:acme/gitops.git" is an SSH URL: use an https:// URL, or an SSH key.',
+            ],
             [{ firstInstallApps: ["Shop"] }, 'firstInstallApps entry "Shop" is not a valid Application name.'],
-            [{ firstInstallApps: ["shop", "shop"] }, 'firstInstallApps names "shop" twice: list each Application once.'],
-            [{ firstInstallApps: ["root"] }, 'firstInstallApps names the root Application "root": name the new apps it creates instead.'],
+            [
+                { firstInstallApps: ["shop", "shop"] },
+                'firstInstallApps names "shop" twice: list each Application once.',
+            ],
+            [
+                { firstInstallApps: ["root"] },
+                'firstInstallApps names the root Application "root": name the new apps it creates instead.',
+            ],
         ];
         for (const [change, message] of cases) {
             assert.deepEqual(argoCdArgsProblems({ ...valid, ...change }), [message]);
@@ -491,11 +664,17 @@ describe("Argo CD arguments", () => {
 // which runs index.ts: wrap the mock monitor and record every registration and read).
 // ---------------------------------------------------------------------------------------------------------
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const runtimeState = require("@pulumi/pulumi/runtime/state") as { withLocalStorage<T>(callback: () => Promise<T>): Promise<T> };
+const runtimeState = require("@pulumi/pulumi/runtime/state") as {
+    withLocalStorage<T>(callback: () => Promise<T>): Promise<T>;
+};
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const rpc = require("@pulumi/pulumi/runtime/rpc") as { specialSigKey: string; specialSecretSig: string; specialResourceSig: string };
+const rpc = require("@pulumi/pulumi/runtime/rpc") as {
+    specialSigKey: string;
+    specialSecretSig: string;
+    specialResourceSig: string;
+};
 
 interface Recorded {
     readonly urn: string;
@@ -548,7 +727,9 @@ function decode(value: unknown, at: string, secretPaths: string[]): unknown {
     if (obj[rpc.specialSigKey] === rpc.specialResourceSig) {
         return obj.urn;
     }
-    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, decode(v, at === "" ? k : `${at}.${k}`, secretPaths)]));
+    return Object.fromEntries(
+        Object.entries(obj).map(([k, v]) => [k, decode(v, at === "" ? k : `${at}.${k}`, secretPaths)]),
+    );
 }
 
 const SEED_TOKEN = "seed-token-value";
@@ -562,12 +743,23 @@ function mockState(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockRe
         if (app === undefined) {
             throw new Error(`applications.argoproj.io "${args.id}" not found`);
         }
-        return { id: args.id, state: { apiVersion: "argoproj.io/v1alpha1", kind: "Application", metadata: { name: args.id.split("/")[1] }, ...app } };
+        return {
+            id: args.id,
+            state: {
+                apiVersion: "argoproj.io/v1alpha1",
+                kind: "Application",
+                metadata: { name: args.id.split("/")[1] },
+                ...app,
+            },
+        };
     }
     const metadata = (inputs.metadata ?? {}) as Json;
     const named = { ...inputs, metadata: { ...metadata, name: metadata.name ?? `${args.name}-auto` } };
     if (args.type === "kubernetes:core/v1:Secret" && inputs.type === "kubernetes.io/service-account-token") {
-        return { id: `${args.name}-id`, state: { ...named, data: { token: Buffer.from(SEED_TOKEN).toString("base64"), "ca.crt": SEED_CA } } };
+        return {
+            id: `${args.name}-id`,
+            state: { ...named, data: { token: Buffer.from(SEED_TOKEN).toString("base64"), "ca.crt": SEED_CA } },
+        };
     }
     return { id: `${args.name}-id`, state: named };
 }
@@ -584,7 +776,12 @@ interface Construction {
 async function construct(args: Omit<ArgoCdArgs, "provider" | "syncGate">, gated = true): Promise<Construction> {
     return runtimeState.withLocalStorage(async () => {
         const resources: Recorded[] = [];
-        await pulumi.runtime.setMocks({ newResource: mockState, call: (a) => a.inputs as Json }, "gitops-dr", "argocd-test", false);
+        await pulumi.runtime.setMocks(
+            { newResource: mockState, call: (a) => a.inputs as Json },
+            "gitops-dr",
+            "argocd-test",
+            false,
+        );
         const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
         const register = monitor.registerResource.bind(monitor);
         const read = monitor.readResource.bind(monitor);
@@ -614,7 +811,10 @@ async function construct(args: Omit<ArgoCdArgs, "provider" | "syncGate">, gated 
                         inputs: decode(req.getObject()?.toJavaScript() ?? {}, "", secretPaths) as Json,
                         secretPaths,
                         propertyDependencies,
-                        customTimeouts: timeouts === undefined ? undefined : { create: timeouts.getCreate(), update: timeouts.getUpdate() },
+                        customTimeouts:
+                            timeouts === undefined
+                                ? undefined
+                                : { create: timeouts.getCreate(), update: timeouts.getUpdate() },
                     });
                 }
                 cb(err, resp);
@@ -622,7 +822,14 @@ async function construct(args: Omit<ArgoCdArgs, "provider" | "syncGate">, gated 
         monitor.readResource = (req, cb) =>
             read(req, (err, resp) => {
                 if (err === null && resp !== undefined) {
-                    resources.push({ ...common(req, resp.getUrn()), read: true, id: req.getId(), inputs: {}, secretPaths: [], propertyDependencies: {} });
+                    resources.push({
+                        ...common(req, resp.getUrn()),
+                        read: true,
+                        id: req.getId(),
+                        inputs: {},
+                        secretPaths: [],
+                        propertyDependencies: {},
+                    });
                 }
                 cb(err, resp);
             });
@@ -639,7 +846,11 @@ async function construct(args: Omit<ArgoCdArgs, "provider" | "syncGate">, gated 
                     metadata: { name: "restore-20260101", namespace: "velero" },
                     spec: { scheduleName: "velero-daily" },
                 });
-                const argocd = new ArgoCd("dr-argocd", { ...args, provider, syncGate: gated ? restore.metadata.name : undefined });
+                const argocd = new ArgoCd("dr-argocd", {
+                    ...args,
+                    provider,
+                    syncGate: gated ? restore.metadata.name : undefined,
+                });
                 return Promise.resolve({
                     releaseName: argocd.releaseName,
                     namespace: argocd.namespace,
@@ -657,7 +868,13 @@ async function construct(args: Omit<ArgoCdArgs, "provider" | "syncGate">, gated 
                 all,
                 one(type: string, name?: string) {
                     const found = all(type).filter((r) => name === undefined || r.name === name);
-                    assert.equal(found.length, 1, `exactly one ${type} ${name ?? ""}: ${all(type).map((r) => r.name).join(", ")}`);
+                    assert.equal(
+                        found.length,
+                        1,
+                        `exactly one ${type} ${name ?? ""}: ${all(type)
+                            .map((r) => r.name)
+                            .join(", ")}`,
+                    );
                     return found[0];
                 },
             };
@@ -671,14 +888,23 @@ const APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const SECRET = "kubernetes:core/v1:Secret";
 /** A registered CustomResource's inputs as the object the API server would get. */
-const objectOf = (r: Recorded) => ({ apiVersion: r.inputs.apiVersion, kind: r.inputs.kind, metadata: r.inputs.metadata, spec: r.inputs.spec });
+const objectOf = (r: Recorded) => ({
+    apiVersion: r.inputs.apiVersion,
+    kind: r.inputs.kind,
+    metadata: r.inputs.metadata,
+    spec: r.inputs.spec,
+});
 
 describe("ArgoCd component", () => {
     const base = { repoUrl: GITOPS_REPO, path: "apps", revision: "main" } as const;
     let protect: Construction;
     let seeding: Construction;
     before(async () => {
-        protect = await construct({ ...base, mode: "protect", repoCredentials: { username: "git", password: "s3cret-token" } });
+        protect = await construct({
+            ...base,
+            mode: "protect",
+            repoCredentials: { username: "git", password: "s3cret-token" },
+        });
         seeding = await construct({ ...base, mode: "protect", firstInstallApps: ["shop", "wiki"] });
     });
 
@@ -693,7 +919,10 @@ describe("ArgoCd component", () => {
                 assert.equal(r.provider, provider.urn, `${r.name} provider`);
             }
             const k8sObjects = run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.name !== "restore");
-            assert.ok(k8sObjects.every((r) => r.parent === component.urn), "no Kubernetes object outside the component");
+            assert.ok(
+                k8sObjects.every((r) => r.parent === component.urn),
+                "no Kubernetes object outside the component",
+            );
         }
     });
 
@@ -716,7 +945,10 @@ describe("ArgoCd component", () => {
         const restore = protect.resources.find((r) => r.name === "restore")!;
         assert.ok(root.dependencies.includes(protect.one(RELEASE).urn));
         assert.ok(root.propertyDependencies.metadata.includes(restore.urn), "metadata depends on the gate's resource");
-        assert.equal((root.inputs.metadata as { annotations: Json }).annotations[SYNC_GATE_ANNOTATION], "restore-20260101");
+        assert.equal(
+            (root.inputs.metadata as { annotations: Json }).annotations[SYNC_GATE_ANNOTATION],
+            "restore-20260101",
+        );
     });
 
     it("the root Application is valid for its CRD and has no cascading-delete finalizer", () => {
@@ -736,15 +968,29 @@ describe("ArgoCd component", () => {
 
     it("private repository credentials become a secret repository Secret the root app waits for", () => {
         const secret = protect.one(SECRET, "dr-argocd-repository");
-        assert.deepEqual(secret.inputs.stringData, { type: "git", url: GITOPS_REPO, username: "git", password: "s3cret-token" });
+        assert.deepEqual(secret.inputs.stringData, {
+            type: "git",
+            url: GITOPS_REPO,
+            username: "git",
+            password: "s3cret-token",
+        });
         assert.deepEqual((secret.inputs.metadata as Json).labels, { "argocd.argoproj.io/secret-type": "repository" });
-        assert.ok(secret.secretPaths.some((p) => p.startsWith("stringData")), secret.secretPaths.join(", "));
+        assert.ok(
+            secret.secretPaths.some((p) => p.startsWith("stringData")),
+            secret.secretPaths.join(", "),
+        );
         assert.ok(protect.one(APPLICATION).dependencies.includes(secret.urn));
         assert.ok(!JSON.stringify(protect.outputs).includes("s3cret-token"));
     });
 
     it("outputs: release name, namespace, root app name, an empty first-install list, and no warning", () => {
-        assert.deepEqual(protect.outputs, { releaseName: "argocd", namespace: "argocd", rootAppName: "root", firstInstallApps: [], seedApplicationNames: [] });
+        assert.deepEqual(protect.outputs, {
+            releaseName: "argocd",
+            namespace: "argocd",
+            rootAppName: "root",
+            firstInstallApps: [],
+            seedApplicationNames: [],
+        });
         assert.deepEqual(protect.warnings, []);
         assert.equal(protect.all("kubernetes:core/v1:ServiceAccount").length, 0);
         assert.equal(protect.resources.filter((r) => r.read).length, 0);
@@ -764,8 +1010,14 @@ describe("ArgoCd component", () => {
         for (const r of reads) {
             assert.ok(r.dependencies.includes(seeding.one(RELEASE).urn));
         }
-        const seeds = seeding.all(APPLICATION).filter((r) => r.name.startsWith("dr-argocd-seed-app-")).sort((a, b) => a.name.localeCompare(b.name));
-        assert.deepEqual(seeds.map((s) => objectOf(s)), ["shop", "wiki"].map((n) => seedApplication({ app: live(n), argoCdNamespace: "argocd" })));
+        const seeds = seeding
+            .all(APPLICATION)
+            .filter((r) => r.name.startsWith("dr-argocd-seed-app-"))
+            .sort((a, b) => a.name.localeCompare(b.name));
+        assert.deepEqual(
+            seeds.map((s) => objectOf(s)),
+            ["shop", "wiki"].map((n) => seedApplication({ app: live(n), argoCdNamespace: "argocd" })),
+        );
         for (const seed of seeds) {
             assertValidForCrd(objectOf(seed), seed.name);
             assert.deepEqual(seed.customTimeouts, { create: "10m", update: "10m" });
@@ -787,12 +1039,24 @@ describe("ArgoCd component", () => {
 
     it("seeding: the seed identity may touch claims and Secrets only, in the named apps' namespaces only", () => {
         const role = seeding.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole");
-        assert.deepEqual(role.inputs.rules, [{ apiGroups: [""], resources: ["persistentvolumeclaims", "secrets"], verbs: ["get", "list", "watch", "create", "update", "patch"] }]);
+        assert.deepEqual(role.inputs.rules, [
+            {
+                apiGroups: [""],
+                resources: ["persistentvolumeclaims", "secrets"],
+                verbs: ["get", "list", "watch", "create", "update", "patch"],
+            },
+        ]);
         const bindings = seeding.all("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding");
         assert.deepEqual(bindings.map((b) => (b.inputs.metadata as Json).namespace).sort(), ["shop", "wiki"]);
         for (const b of bindings) {
-            assert.deepEqual(b.inputs.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "dr-argocd-seed-role-auto" });
-            assert.deepEqual(b.inputs.subjects, [{ kind: "ServiceAccount", name: "gitops-dr-seed", namespace: "argocd" }]);
+            assert.deepEqual(b.inputs.roleRef, {
+                apiGroup: "rbac.authorization.k8s.io",
+                kind: "ClusterRole",
+                name: "dr-argocd-seed-role-auto",
+            });
+            assert.deepEqual(b.inputs.subjects, [
+                { kind: "ServiceAccount", name: "gitops-dr-seed", namespace: "argocd" },
+            ]);
         }
         assert.equal(seeding.all("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").length, 0);
     });
@@ -800,15 +1064,20 @@ describe("ArgoCd component", () => {
     it("seeding: the cluster Secret carries the populated token and CA as a secret, for the apps' namespaces", () => {
         const token = seeding.one(SECRET, "dr-argocd-seed-token");
         assert.equal(token.inputs.type, "kubernetes.io/service-account-token");
-        assert.deepEqual((token.inputs.metadata as Json).annotations, { "kubernetes.io/service-account.name": "gitops-dr-seed" });
+        assert.deepEqual((token.inputs.metadata as Json).annotations, {
+            "kubernetes.io/service-account.name": "gitops-dr-seed",
+        });
         const cluster = seeding.one(SECRET, "dr-argocd-seed-cluster");
         const data = cluster.inputs.stringData as Record<string, string>;
-        assert.deepEqual({ ...data, config: JSON.parse(data.config) as unknown }, {
-            name: "gitops-dr-seed",
-            server: SEED_CLUSTER_SERVER,
-            namespaces: "shop,wiki",
-            config: { bearerToken: SEED_TOKEN, tlsClientConfig: { insecure: false, caData: SEED_CA } },
-        });
+        assert.deepEqual(
+            { ...data, config: JSON.parse(data.config) as unknown },
+            {
+                name: "gitops-dr-seed",
+                server: SEED_CLUSTER_SERVER,
+                namespaces: "shop,wiki",
+                config: { bearerToken: SEED_TOKEN, tlsClientConfig: { insecure: false, caData: SEED_CA } },
+            },
+        );
         assert.ok(cluster.secretPaths.includes("stringData"), cluster.secretPaths.join(", "));
         assert.ok(!cluster.secretPaths.some((p) => p.startsWith("metadata")), "only the data is secret");
         assert.ok(cluster.propertyDependencies.stringData.includes(token.urn));
@@ -818,7 +1087,10 @@ describe("ArgoCd component", () => {
     it("recover: installs with the gate, and refuses the first-install switch before creating anything", async () => {
         const recover = await construct({ ...base, mode: "recover" });
         assert.ok(recover.one(APPLICATION).propertyDependencies.metadata.length > 0);
-        await assert.rejects(construct({ ...base, mode: "recover", firstInstallApps: ["shop"] }), /firstInstallApps \(shop\) is refused in recover mode/);
+        await assert.rejects(
+            construct({ ...base, mode: "recover", firstInstallApps: ["shop"] }),
+            /firstInstallApps \(shop\) is refused in recover mode/,
+        );
         await assert.rejects(construct({ ...base, mode: "drill" }, false), /syncGate is required in drill mode/);
     });
 });
@@ -826,13 +1098,28 @@ describe("ArgoCd component", () => {
 describe("Argo CD documentation", () => {
     /** Every ArgoCdArgs key (the compiler rejects a missing or unknown one). */
     const ARG_KEYS: Record<keyof ArgoCdArgs, true> = {
-        mode: true, releaseName: true, namespace: true, repoUrl: true, path: true, revision: true, rootAppName: true,
-        project: true, repoCredentials: true, syncGate: true, firstInstallApps: true, chartSource: true, imageRegistry: true, provider: true,
+        mode: true,
+        releaseName: true,
+        namespace: true,
+        repoUrl: true,
+        path: true,
+        revision: true,
+        rootAppName: true,
+        project: true,
+        repoCredentials: true,
+        syncGate: true,
+        firstInstallApps: true,
+        chartSource: true,
+        imageRegistry: true,
+        provider: true,
     };
     const doc = fs.readFileSync(path.resolve(__dirname, "..", "docs", "argocd.md"), "utf8");
     const section = doc.slice(doc.indexOf("## Inputs"), doc.indexOf("## Outputs"));
     const rows = new Map(
-        [...section.matchAll(/^\| `(\w+)` \|(.*)\|$/gm)].map((m) => [m[1], m[2].split(/(?<!\\)\|/).map((c) => c.trim())]),
+        [...section.matchAll(/^\| `(\w+)` \|(.*)\|$/gm)].map((m) => [
+            m[1],
+            m[2].split(/(?<!\\)\|/).map((c) => c.trim()),
+        ]),
     );
 
     it("the inputs table lists every ArgoCdArgs key and no other", () => {
@@ -845,7 +1132,10 @@ describe("Argo CD documentation", () => {
         assert.equal(defaults("namespace"), "`argocd`");
         assert.equal(defaults("rootAppName"), "`root`");
         const run = await construct({ mode: "protect", repoUrl: GITOPS_REPO, path: "apps" }, false);
-        assert.deepEqual([run.outputs.releaseName, run.outputs.namespace, run.outputs.rootAppName], ["argocd", "argocd", "root"]);
+        assert.deepEqual(
+            [run.outputs.releaseName, run.outputs.namespace, run.outputs.rootAppName],
+            ["argocd", "argocd", "root"],
+        );
         const spec = run.one(APPLICATION).inputs.spec as { project: string; source: { targetRevision: string } };
         assert.equal(defaults("revision"), `\`${spec.source.targetRevision}\``);
         assert.equal(defaults("project"), `\`${spec.project}\``);
@@ -856,7 +1146,12 @@ describe("Argo CD documentation", () => {
 describe("Argo CD test fixtures", () => {
     it("live Applications are valid for the CRD", () => {
         for (const [name, app] of Object.entries(LIVE_APPS)) {
-            const object: ApplicationManifest | Json = { apiVersion: "argoproj.io/v1alpha1", kind: "Application", metadata: { name, namespace: "argocd" }, ...app };
+            const object: ApplicationManifest | Json = {
+                apiVersion: "argoproj.io/v1alpha1",
+                kind: "Application",
+                metadata: { name, namespace: "argocd" },
+                ...app,
+            };
             assertValidForCrd(object, `fixture ${name}`);
         }
     });

@@ -28,14 +28,23 @@ describe("key catalogue", () => {
     });
 
     it("the README's inputs table is the generated one", () => {
-        assert.ok(read("README.md").includes(readmeInputsTable()), "README inputs table differs: paste `npm run catalogue -- readme`");
+        assert.ok(
+            read("README.md").includes(readmeInputsTable()),
+            "README inputs table differs: paste `npm run catalogue -- readme`",
+        );
     });
 
     it("stack files set only catalogue keys", () => {
-        for (const file of fs.readdirSync(ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).concat(fs.readdirSync(path.join(ROOT, "examples")).map((f) => `examples/${f}`))) {
+        for (const file of fs
+            .readdirSync(ROOT)
+            .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
+            .concat(fs.readdirSync(path.join(ROOT, "examples")).map((f) => `examples/${f}`))) {
             const stack = parseYaml(read(file)) as { config: Record<string, unknown> };
             for (const key of Object.keys(stack.config)) {
-                assert.ok(key.startsWith("gitops-dr:") && key.slice("gitops-dr:".length) in CONFIG_KEYS, `${file}: ${key}`);
+                assert.ok(
+                    key.startsWith("gitops-dr:") && key.slice("gitops-dr:".length) in CONFIG_KEYS,
+                    `${file}: ${key}`,
+                );
             }
         }
     });

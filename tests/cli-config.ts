@@ -20,11 +20,13 @@
 import { parse as parseYaml } from "yaml";
 
 /** A stack file's value: a YAML scalar, list or map, or `{ secure: ... }` (here: the plaintext, marked). */
-export type StackValue = string | number | boolean | null | readonly StackValue[] | { readonly [k: string]: StackValue } | SecureValue;
+export type StackValue =
+    string | number | boolean | null | readonly StackValue[] | { readonly [k: string]: StackValue } | SecureValue;
 export interface SecureValue {
     readonly secure: string;
 }
-const isSecure = (v: StackValue): v is SecureValue => typeof v === "object" && v !== null && !Array.isArray(v) && "secure" in v;
+const isSecure = (v: StackValue): v is SecureValue =>
+    typeof v === "object" && v !== null && !Array.isArray(v) && "secure" in v;
 
 /** A project's `config:` declaration of one key. */
 export interface ConfigDeclaration {
@@ -45,32 +47,46 @@ const SIMPLE_TYPES = new Set(["string", "integer", "boolean", "array", "object"]
  * `Project.Validate` for the `config:` block: allowed types, `items` on arrays, and the rules for keys of other
  * namespaces. Returns the declarations keyed by fully qualified name.
  */
-export function validateProjectConfig(projectName: string, block: Readonly<Record<string, unknown>>): Map<string, ConfigDeclaration> {
+export function validateProjectConfig(
+    projectName: string,
+    block: Readonly<Record<string, unknown>>,
+): Map<string, ConfigDeclaration> {
     const result = new Map<string, ConfigDeclaration>();
     for (const [key, raw] of Object.entries(block)) {
         // A bare value is shorthand for `default` (`RewriteShorthandConfigValues`).
-        const decl: ConfigDeclaration = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? (raw) : { default: raw };
+        const decl: ConfigDeclaration =
+            typeof raw === "object" && raw !== null && !Array.isArray(raw) ? raw : { default: raw };
         const namespaced = key.includes(":") && !key.startsWith(`${projectName}:`);
         const full = key.includes(":") ? key : `${projectName}:${key}`;
         if (namespaced) {
             if (decl.type !== undefined) {
-                throw new CliConfigError(`Configuration key '${key}' is not namespaced by the project and should not define a type`);
+                throw new CliConfigError(
+                    `Configuration key '${key}' is not namespaced by the project and should not define a type`,
+                );
             }
             if (decl.default !== undefined) {
-                throw new CliConfigError(`Configuration key '${key}' is not namespaced by the project and should not define a default value. Did you mean to use the 'value' attribute instead of 'default'?`);
+                throw new CliConfigError(
+                    `Configuration key '${key}' is not namespaced by the project and should not define a default value. Did you mean to use the 'value' attribute instead of 'default'?`,
+                );
             }
             if (decl.value === undefined) {
-                throw new CliConfigError(`Configuration key '${key}' is namespaced and must provide an attribute 'value'`);
+                throw new CliConfigError(
+                    `Configuration key '${key}' is namespaced and must provide an attribute 'value'`,
+                );
             }
         }
         if (decl.default !== undefined && decl.value !== undefined) {
             throw new CliConfigError(`project config '${key}' cannot have both a 'default' and 'value' attribute`);
         }
         if (decl.type !== undefined && !SIMPLE_TYPES.has(decl.type)) {
-            throw new CliConfigError(`#/config/${key}/type: value must be one of "string", "integer", "boolean", "array", "object"`);
+            throw new CliConfigError(
+                `#/config/${key}/type: value must be one of "string", "integer", "boolean", "array", "object"`,
+            );
         }
         if (decl.type === "array" && decl.items === undefined) {
-            throw new CliConfigError(`The configuration key '${key}' declares an array but does not specify the underlying type via the 'items' attribute`);
+            throw new CliConfigError(
+                `The configuration key '${key}' declares an array but does not specify the underlying type via the 'items' attribute`,
+            );
         }
         result.set(full, decl);
     }
@@ -142,11 +158,15 @@ export function applyProjectConfig(
         if (onStack !== undefined) {
             if (decl.type !== undefined) {
                 if (decl.secret === true && !isSecure(onStack)) {
-                    throw new CliConfigError(`Stack '${stackName}' with configuration key '${shortKey}' must be encrypted as it's secret`);
+                    throw new CliConfigError(
+                        `Stack '${stackName}' with configuration key '${shortKey}' must be encrypted as it's secret`,
+                    );
                 }
                 const plain = isSecure(onStack) ? onStack.secure : onStack;
                 if (!fitsType(decl.type, plain, decl.items)) {
-                    throw new CliConfigError(`Stack '${stackName}' with configuration key '${shortKey}' must be of type '${typeName(decl)}'`);
+                    throw new CliConfigError(
+                        `Stack '${stackName}' with configuration key '${shortKey}' must be of type '${typeName(decl)}'`,
+                    );
                 }
             }
             continue;
@@ -160,8 +180,16 @@ export function applyProjectConfig(
     }
     if (missing.length > 0) {
         missing.sort();
-        const list = missing.length === 1 ? `'${missing[0]}'` : `${missing.slice(0, -1).map((m) => `'${m}'`).join(", ")} and '${missing[missing.length - 1]}'`;
-        throw new CliConfigError(`Stack '${stackName}' is missing configuration value${missing.length === 1 ? "" : "s"} ${list}`);
+        const list =
+            missing.length === 1
+                ? `'${missing[0]}'`
+                : `${missing
+                      .slice(0, -1)
+                      .map((m) => `'${m}'`)
+                      .join(", ")} and '${missing[missing.length - 1]}'`;
+        throw new CliConfigError(
+            `Stack '${stackName}' is missing configuration value${missing.length === 1 ? "" : "s"} ${list}`,
+        );
     }
     for (const [key, value] of stackValues) {
         config[key] = encode(value);
@@ -234,7 +262,9 @@ export function pulumiConfigSet(values: Map<string, StackValue>, words: readonly
         throw new CliConfigError(`unknown command "${verb}" for "pulumi config"`);
     }
     if (args.length !== 2) {
-        throw new CliConfigError(`accepts between 1 and 2 arg(s), received ${args.length}${args.length < 2 ? " (the value would be read from standard input)" : ""}`);
+        throw new CliConfigError(
+            `accepts between 1 and 2 arg(s), received ${args.length}${args.length < 2 ? " (the value would be read from standard input)" : ""}`,
+        );
     }
     const [keyArg, raw] = args;
     const secure = flags.has("--secret");

@@ -35,7 +35,8 @@ const GIT_URL = "https://github.com/acme/platform-gitops.git";
 const SOURCE_STACK = "acme/gitops-dr/prod";
 const OIDC_FIX = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE";
 const KMS_FIX = "arn:aws:kms:eu-west-1:111122223333:key/<key-id>";
-const NOT_IN_PROTECT = "a protect stack restores only the namespaces named in restoreNamespaces (README, \"Recover one namespace\")";
+const NOT_IN_PROTECT =
+    'a protect stack restores only the namespaces named in restoreNamespaces (README, "Recover one namespace")';
 
 const plain = (value: string): RawValue => ({ value, secret: false });
 const secret = (value: string): RawValue => ({ value, secret: true });
@@ -148,7 +149,11 @@ function warningsOf(raw: RawConfig, stack = STACK, source: SourceOutputs = {}): 
 /** Asserts `raw` parses with exactly one warning, on `key`, and returns its message. */
 function onlyWarning(raw: RawConfig, key: string, stack = STACK, source: SourceOutputs = {}): string {
     const warnings = warningsOf(raw, stack, source);
-    assert.deepEqual(warnings.map((w) => w.key), [`gitops-dr:${key}`], `got:\n${warnings.map((w) => `${w.key}: ${w.message}`).join("\n")}`);
+    assert.deepEqual(
+        warnings.map((w) => w.key),
+        [`gitops-dr:${key}`],
+        `got:\n${warnings.map((w) => `${w.key}: ${w.message}`).join("\n")}`,
+    );
     return warnings[0].message;
 }
 
@@ -192,13 +197,22 @@ describe("parseConfig: compliant fixtures", () => {
         assert.equal(cfg.velero.releaseName, "velero");
         assert.equal(cfg.velero.volumeDataMode, "dataMover");
         assert.equal(cfg.velero.awsPluginVersion, CONFIG_KEYS.awsPluginVersion.default);
-        assert.deepEqual(cfg.velero.tiers, [{ key: "daily", name: "prod-eu-1-daily", cron: "0 2 * * *", ttl: "720h", ttlHours: 720 }]);
+        assert.deepEqual(cfg.velero.tiers, [
+            { key: "daily", name: "prod-eu-1-daily", cron: "0 2 * * *", ttl: "720h", ttlHours: 720 },
+        ]);
         assert.deepEqual(cfg.velero.excludedNamespaces, []);
         assert.deepEqual(cfg.velero.dataMoverNodeLabels, {});
         assert.equal(cfg.argoCd.namespace, "argocd");
         assert.deepEqual(
             { ...cfg.argoCd.repository },
-            { url: GIT_URL, path: "apps", revision: "HEAD", username: undefined, password: undefined, sshPrivateKey: undefined },
+            {
+                url: GIT_URL,
+                path: "apps",
+                revision: "HEAD",
+                username: undefined,
+                password: undefined,
+                sshPrivateKey: undefined,
+            },
         );
         assert.deepEqual(cfg.argoCd.newAppVolumes, []);
         assert.deepEqual(cfg.monitoring, { prometheusOperator: false, labels: {} });
@@ -211,7 +225,9 @@ describe("parseConfig: compliant fixtures", () => {
         assert.deepEqual(cfg.source, { stack: undefined, prefix: "prod-eu-1", scheduleName: "prod-eu-1-daily" });
         assert.equal(cfg.vault.create, false);
         assert.equal(cfg.vault.kmsKeyArn, KMS_ARN);
-        assert.deepEqual(cfg.velero.tiers, [{ key: "daily", name: "prod-eu-2-daily", cron: "0 2 * * *", ttl: "720h", ttlHours: 720 }]);
+        assert.deepEqual(cfg.velero.tiers, [
+            { key: "daily", name: "prod-eu-2-daily", cron: "0 2 * * *", ttl: "720h", ttlHours: 720 },
+        ]);
         assert.deepEqual(cfg.restore, {
             id: "2026-11-25",
             backupName: undefined,
@@ -237,7 +253,11 @@ describe("parseConfig: compliant fixtures", () => {
 
     it("fills the vault, source prefix and schedule from the source stack's outputs", () => {
         const cfg = parseConfig(RECOVER_FROM_STACK, "recover", PROD_OUTPUTS);
-        assert.deepEqual(cfg.source, { stack: SOURCE_STACK, prefix: PROD_OUTPUTS.prefix, scheduleName: PROD_OUTPUTS.dailyScheduleName });
+        assert.deepEqual(cfg.source, {
+            stack: SOURCE_STACK,
+            prefix: PROD_OUTPUTS.prefix,
+            scheduleName: PROD_OUTPUTS.dailyScheduleName,
+        });
         assert.equal(cfg.vault.bucketName, PROD_OUTPUTS.bucketName);
         assert.equal(cfg.vault.region, PROD_OUTPUTS.region);
         assert.equal(cfg.vault.kmsKeyArn, PROD_OUTPUTS.kmsKeyArn);
@@ -245,7 +265,12 @@ describe("parseConfig: compliant fixtures", () => {
 
     it("lets explicit keys win over the source stack's outputs", () => {
         const cfg = parseConfig(
-            withKeys(RECOVER_FROM_STACK, { bucketName: "acme-other-vault", kmsKeyArn: KMS_ARN, sourcePrefix: "prod-eu-3", sourceScheduleName: "prod-eu-3-daily" }),
+            withKeys(RECOVER_FROM_STACK, {
+                bucketName: "acme-other-vault",
+                kmsKeyArn: KMS_ARN,
+                sourcePrefix: "prod-eu-3",
+                sourceScheduleName: "prod-eu-3-daily",
+            }),
             "recover",
             PROD_OUTPUTS,
         );
@@ -263,7 +288,11 @@ describe("parseConfig: compliant fixtures", () => {
     });
 
     it("lets a drill keep the source cluster's name (it takes no backups, so no Schedule can clash)", () => {
-        const cfg = parseConfig(withKeys(DRILL, { clusterName: PROD_OUTPUTS.clusterName, sourceStack: SOURCE_STACK }), "drill", PROD_OUTPUTS);
+        const cfg = parseConfig(
+            withKeys(DRILL, { clusterName: PROD_OUTPUTS.clusterName, sourceStack: SOURCE_STACK }),
+            "drill",
+            PROD_OUTPUTS,
+        );
         assert.equal(cfg.clusterName, PROD_OUTPUTS.clusterName);
     });
 
@@ -315,18 +344,34 @@ describe("parseConfig: compliant fixtures", () => {
     });
 
     it("takes an ssh repository with its deploy key", async () => {
-        const cfg = parseConfig(withKeys(PROTECT, { gitRepoUrl: "git@github.com:acme/platform-gitops.git", gitSshPrivateKey: secret("-----BEGIN OPENSSH PRIVATE KEY-----") }), STACK);
+        const cfg = parseConfig(
+            withKeys(PROTECT, {
+                gitRepoUrl: "git@github.com:acme/platform-gitops.git",
+                gitSshPrivateKey: secret("-----BEGIN OPENSSH PRIVATE KEY-----"),
+            }),
+            STACK,
+        );
         assert.equal(cfg.argoCd.repository.url, "git@github.com:acme/platform-gitops.git");
         assert.equal(await isSecretOutput(cfg.argoCd.repository.sshPrivateKey!), true);
     });
 
     it("defaults eksClusterName to clusterName with credentialsMode podIdentity", () => {
-        const cfg = parseConfig(withKeys(PROTECT, { credentialsMode: "podIdentity", oidcProviderArn: null, clusterRegion: "eu-central-1" }), STACK);
-        assert.deepEqual(cfg.credentials, { mode: "podIdentity", eksClusterName: "prod-eu-1", clusterRegion: "eu-central-1" });
+        const cfg = parseConfig(
+            withKeys(PROTECT, { credentialsMode: "podIdentity", oidcProviderArn: null, clusterRegion: "eu-central-1" }),
+            STACK,
+        );
+        assert.deepEqual(cfg.credentials, {
+            mode: "podIdentity",
+            eksClusterName: "prod-eu-1",
+            clusterRegion: "eu-central-1",
+        });
     });
 
     it("parses storage transitions in S3's order", () => {
-        const cfg = parseConfig(withKeys(PROTECT, { storageTransitions: '["STANDARD_IA:30", "GLACIER_IR:60"]' }), STACK);
+        const cfg = parseConfig(
+            withKeys(PROTECT, { storageTransitions: '["STANDARD_IA:30", "GLACIER_IR:60"]' }),
+            STACK,
+        );
         assert.deepEqual(cfg.vault.transitions, [
             { storageClass: "STANDARD_IA", days: 30 },
             { storageClass: "GLACIER_IR", days: 60 },
@@ -341,32 +386,68 @@ describe("parseConfig: compliant fixtures", () => {
     it("adds a weekly tier with its default schedule when weeklyBackupTtl fits the lock", () => {
         const cfg = parseConfig(withKeys(PROTECT, { lockDays: "90", weeklyBackupTtl: "2160h" }), STACK);
         assert.deepEqual(cfg.velero.tiers, [
-            { key: "daily", name: "prod-eu-1-daily", cron: DERIVED_DEFAULTS.backupSchedule, ttl: DERIVED_DEFAULTS.backupTtl, ttlHours: 720 },
-            { key: "weekly", name: "prod-eu-1-weekly", cron: DERIVED_DEFAULTS.weeklyBackupSchedule, ttl: "2160h", ttlHours: 2160 },
+            {
+                key: "daily",
+                name: "prod-eu-1-daily",
+                cron: DERIVED_DEFAULTS.backupSchedule,
+                ttl: DERIVED_DEFAULTS.backupTtl,
+                ttlHours: 720,
+            },
+            {
+                key: "weekly",
+                name: "prod-eu-1-weekly",
+                cron: DERIVED_DEFAULTS.weeklyBackupSchedule,
+                ttl: "2160h",
+                ttlHours: 2160,
+            },
         ]);
     });
 
     it("takes the Go durations and cron forms Velero takes (36.5h; CRON_TZ=, names)", () => {
-        const cfg = parseConfig(withKeys(PROTECT, { backupTtl: "36.5h", backupSchedule: "CRON_TZ=Europe/Paris 30 1 * * MON-FRI" }), STACK);
-        assert.deepEqual(cfg.velero.tiers, [{ key: "daily", name: "prod-eu-1-daily", cron: "CRON_TZ=Europe/Paris 30 1 * * MON-FRI", ttl: "36.5h", ttlHours: 36.5 }]);
+        const cfg = parseConfig(
+            withKeys(PROTECT, { backupTtl: "36.5h", backupSchedule: "CRON_TZ=Europe/Paris 30 1 * * MON-FRI" }),
+            STACK,
+        );
+        assert.deepEqual(cfg.velero.tiers, [
+            {
+                key: "daily",
+                name: "prod-eu-1-daily",
+                cron: "CRON_TZ=Europe/Paris 30 1 * * MON-FRI",
+                ttl: "36.5h",
+                ttlHours: 36.5,
+            },
+        ]);
     });
 
     it("accepts an awsPluginVersion on the v1.14 line (v1.14.9)", () => {
-        assert.equal(parseConfig(withKeys(PROTECT, { awsPluginVersion: "v1.14.9" }), STACK).velero.awsPluginVersion, "v1.14.9");
+        assert.equal(
+            parseConfig(withKeys(PROTECT, { awsPluginVersion: "v1.14.9" }), STACK).velero.awsPluginVersion,
+            "v1.14.9",
+        );
     });
 
     it("accepts a backupTtl equal to lockDays (720h with lockDays 30)", () => {
-        assert.equal(parseConfig(withKeys(PROTECT, { lockDays: "30", backupTtl: "720h" }), STACK).velero.tiers[0].ttlHours, 720);
+        assert.equal(
+            parseConfig(withKeys(PROTECT, { lockDays: "30", backupTtl: "720h" }), STACK).velero.tiers[0].ttlHours,
+            720,
+        );
     });
 
     it("accepts COMPLIANCE lockDays of 366 without acknowledgement, and above it with the matching one", () => {
         assert.equal(parseConfig(withKeys(PROTECT, { lockDays: "366" }), STACK).vault.lockDays, 366);
-        assert.equal(parseConfig(withKeys(PROTECT, { lockDays: "400", complianceLockDaysAcknowledged: "400" }), STACK).vault.lockDays, 400);
+        assert.equal(
+            parseConfig(withKeys(PROTECT, { lockDays: "400", complianceLockDaysAcknowledged: "400" }), STACK).vault
+                .lockDays,
+            400,
+        );
         assert.deepEqual(warningsOf(withKeys(PROTECT, { lockDays: "400", complianceLockDaysAcknowledged: "400" })), []);
     });
 
     it("accepts GOVERNANCE lockDays up to 3650 without acknowledgement", () => {
-        assert.equal(parseConfig(withKeys(PROTECT, { lockMode: "GOVERNANCE", lockDays: "3650" }), STACK).vault.lockDays, 3650);
+        assert.equal(
+            parseConfig(withKeys(PROTECT, { lockMode: "GOVERNANCE", lockDays: "3650" }), STACK).vault.lockDays,
+            3650,
+        );
     });
 
     it("accepts, with allowUnlistedRegion, a region newer than the pinned provider", () => {
@@ -400,7 +481,10 @@ describe("parseConfig: compliant fixtures", () => {
     });
 
     it("does without sourceScheduleName when restoreBackupName names the backup", () => {
-        const cfg = parseConfig(withKeys(RECOVER, { sourceScheduleName: null, restoreBackupName: "prod-eu-1-daily-20261124020000" }), "recover");
+        const cfg = parseConfig(
+            withKeys(RECOVER, { sourceScheduleName: null, restoreBackupName: "prod-eu-1-daily-20261124020000" }),
+            "recover",
+        );
         assert.equal(cfg.restore?.backupName, "prod-eu-1-daily-20261124020000");
     });
 
@@ -425,7 +509,8 @@ describe("parseConfig: unknown keys", () => {
         assert.deepEqual(problemsOf(withKeys(PROTECT, { lockDay: "30" })), [
             {
                 key: "gitops-dr:lockDay",
-                message: "is not a gitops-dr setting; did you mean gitops-dr:lockDays? Remove it with `pulumi config rm gitops-dr:lockDay`.",
+                message:
+                    "is not a gitops-dr setting; did you mean gitops-dr:lockDays? Remove it with `pulumi config rm gitops-dr:lockDay`.",
             },
         ]);
     });
@@ -472,7 +557,10 @@ describe("parseConfig: mode and identity", () => {
     });
 
     it("requires clusterName", () => {
-        assert.equal(onlyProblem(withKeys(PROTECT, { clusterName: null }), "clusterName"), "is required. Fix: `pulumi config set gitops-dr:clusterName prod-eu-1`.");
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { clusterName: null }), "clusterName"),
+            "is required. Fix: `pulumi config set gitops-dr:clusterName prod-eu-1`.",
+        );
     });
 
     for (const name of ["Prod_EU", "a".repeat(41)]) {
@@ -493,7 +581,10 @@ describe("parseConfig: where the vault is", () => {
     });
 
     it("requires region in a drill without sourceStack", () => {
-        assert.equal(onlyProblem(withKeys(DRILL, { region: null }), "region", "drill"), `is required (or set sourceStack). ${REGION_FIX}`);
+        assert.equal(
+            onlyProblem(withKeys(DRILL, { region: null }), "region", "drill"),
+            `is required (or set sourceStack). ${REGION_FIX}`,
+        );
     });
 
     it("requires region when the source stack has no region output", () => {
@@ -511,7 +602,10 @@ describe("parseConfig: where the vault is", () => {
     });
 
     it("blames a misspelt region alone, not also the kmsKeyArn of the region meant", () => {
-        assert.deepEqual(problemsOf(withKeys(RECOVER, { region: "eu-wset-1" }), "recover").map((p) => p.key), ["gitops-dr:region"]);
+        assert.deepEqual(
+            problemsOf(withKeys(RECOVER, { region: "eu-wset-1" }), "recover").map((p) => p.key),
+            ["gitops-dr:region"],
+        );
     });
 
     it("still checks the shape of a region with allowUnlistedRegion (an Availability Zone is not a region)", () => {
@@ -563,7 +657,10 @@ describe("parseConfig: where the vault is", () => {
         );
     });
 
-    for (const [mode, base] of [["recover", RECOVER], ["drill", DRILL]] as const) {
+    for (const [mode, base] of [
+        ["recover", RECOVER],
+        ["drill", DRILL],
+    ] as const) {
         for (const value of ["true", "false"]) {
             it(`rejects createBucket ${value} in a ${mode} stack`, () => {
                 assert.equal(
@@ -583,7 +680,11 @@ describe("parseConfig: where the vault is", () => {
 
     it("rejects a kmsKeyArn in another region than the vault", () => {
         assert.equal(
-            onlyProblem(withKeys(RECOVER, { kmsKeyArn: "arn:aws:kms:eu-central-1:111122223333:key/abc" }), "kmsKeyArn", "recover"),
+            onlyProblem(
+                withKeys(RECOVER, { kmsKeyArn: "arn:aws:kms:eu-central-1:111122223333:key/abc" }),
+                "kmsKeyArn",
+                "recover",
+            ),
             '"arn:aws:kms:eu-central-1:111122223333:key/abc" is a key in eu-central-1, but the vault is in eu-west-1; S3 encrypts only with a KMS key in the bucket\'s region. Fix: `pulumi config set gitops-dr:kmsKeyArn arn:aws:kms:eu-west-1:111122223333:key/<key-id>`.',
         );
     });
@@ -597,7 +698,10 @@ describe("parseConfig: where the vault is", () => {
 
     it("names the source stack's output when its kmsKeyArn is an alias", () => {
         assert.equal(
-            onlyProblem(RECOVER_FROM_STACK, "kmsKeyArn", "recover", { ...PROD_OUTPUTS, kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:alias/vault" }),
+            onlyProblem(RECOVER_FROM_STACK, "kmsKeyArn", "recover", {
+                ...PROD_OUTPUTS,
+                kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:alias/vault",
+            }),
             `the source stack ${SOURCE_STACK}'s output kmsKeyArn is not a KMS key ARN (an alias cannot be granted in IAM or matched by the bucket policy). Fix: \`pulumi config set gitops-dr:kmsKeyArn ${KMS_FIX}\`.`,
         );
     });
@@ -666,37 +770,56 @@ describe("parseConfig: lock and lifecycle", () => {
 
     it("warns that complianceLockDaysAcknowledged does nothing in GOVERNANCE mode", () => {
         assert.equal(
-            onlyWarning(withKeys(PROTECT, { lockMode: "GOVERNANCE", lockDays: "400", complianceLockDaysAcknowledged: "400" }), "complianceLockDaysAcknowledged"),
+            onlyWarning(
+                withKeys(PROTECT, { lockMode: "GOVERNANCE", lockDays: "400", complianceLockDaysAcknowledged: "400" }),
+                "complianceLockDaysAcknowledged",
+            ),
             '"400" is ignored: it only confirms COMPLIANCE retention above 366 days. Remove it with `pulumi config rm gitops-dr:complianceLockDaysAcknowledged`.',
         );
     });
 
     it("rejects a noncurrentVersionExpirationDays shorter than lockDays", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { noncurrentVersionExpirationDays: "10" }), "noncurrentVersionExpirationDays"),
+            onlyProblem(
+                withKeys(PROTECT, { noncurrentVersionExpirationDays: "10" }),
+                "noncurrentVersionExpirationDays",
+            ),
             "10 is shorter than lockDays (31): S3 would try to expire versions that are still locked, and storage would be billed as if they were gone. Fix: `pulumi config set gitops-dr:noncurrentVersionExpirationDays 31` or leave it unset to follow lockDays.",
         );
     });
 
     it("rejects an abortIncompleteMultipartUploadDays out of range", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { abortIncompleteMultipartUploadDays: "366" }), "abortIncompleteMultipartUploadDays"),
+            onlyProblem(
+                withKeys(PROTECT, { abortIncompleteMultipartUploadDays: "366" }),
+                "abortIncompleteMultipartUploadDays",
+            ),
             "366 is out of range; it must be between 1 and 365. Fix: `pulumi config set gitops-dr:abortIncompleteMultipartUploadDays 7`.",
         );
     });
 });
 
 describe("parseConfig: storageTransitions", () => {
-    const transitions = (value: string) => onlyProblem(withKeys(PROTECT, { storageTransitions: value }), "storageTransitions");
+    const transitions = (value: string) =>
+        onlyProblem(withKeys(PROTECT, { storageTransitions: value }), "storageTransitions");
     const LIST_FIX = "`pulumi config set --path 'gitops-dr:storageTransitions[0]' STANDARD_IA:30`";
 
     it("rejects an entry that is not STORAGE_CLASS:days", () => {
-        assert.equal(transitions('["STANDARD_IA-30"]'), `"STANDARD_IA-30" is not "STORAGE_CLASS:days". Fix: ${LIST_FIX}.`);
+        assert.equal(
+            transitions('["STANDARD_IA-30"]'),
+            `"STANDARD_IA-30" is not "STORAGE_CLASS:days". Fix: ${LIST_FIX}.`,
+        );
     });
 
     for (const [storageClass, why] of [
-        ["GLACIER", "archived objects cannot be read by Velero or kopia until restored by hand, which stalls a recovery"],
-        ["DEEP_ARCHIVE", "archived objects cannot be read by Velero or kopia until restored by hand, which stalls a recovery"],
+        [
+            "GLACIER",
+            "archived objects cannot be read by Velero or kopia until restored by hand, which stalls a recovery",
+        ],
+        [
+            "DEEP_ARCHIVE",
+            "archived objects cannot be read by Velero or kopia until restored by hand, which stalls a recovery",
+        ],
         ["ONEZONE_IA", "it keeps the data in a single Availability Zone, which weakens the backup"],
         ["STANDARD", "objects start in STANDARD; list only the classes they move to"],
         ["COLD", "it is not an S3 storage class"],
@@ -738,7 +861,10 @@ describe("parseConfig: storageTransitions", () => {
     });
 
     it("rejects a value that is not a list", () => {
-        assert.equal(transitions("STANDARD_IA:30"), `"STANDARD_IA:30" is not a list of strings. Fix: set it as a YAML list in Pulumi.prod.yaml, or ${LIST_FIX}.`);
+        assert.equal(
+            transitions("STANDARD_IA:30"),
+            `"STANDARD_IA:30" is not a list of strings. Fix: set it as a YAML list in Pulumi.prod.yaml, or ${LIST_FIX}.`,
+        );
     });
 });
 
@@ -766,7 +892,10 @@ describe("parseConfig: replica", () => {
 
     it("rejects a replicaRegion in a stack that does not create the vault", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { createBucket: "false", kmsKeyArn: KMS_ARN, replicaRegion: "eu-central-1" }), "replicaRegion"),
+            onlyProblem(
+                withKeys(PROTECT, { createBucket: "false", kmsKeyArn: KMS_ARN, replicaRegion: "eu-central-1" }),
+                "replicaRegion",
+            ),
             '"eu-central-1": only the stack that creates the vault configures its replica. Fix: `pulumi config rm gitops-dr:replicaRegion`.',
         );
     });
@@ -789,14 +918,20 @@ describe("parseConfig: replica", () => {
 
     it("rejects a replicaBucketName equal to the vault bucket", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { replicaRegion: "eu-central-1", replicaBucketName: "acme-velero-vault" }), "replicaBucketName"),
+            onlyProblem(
+                withKeys(PROTECT, { replicaRegion: "eu-central-1", replicaBucketName: "acme-velero-vault" }),
+                "replicaBucketName",
+            ),
             '"acme-velero-vault" is the vault bucket itself. Fix: `pulumi config set gitops-dr:replicaBucketName acme-velero-vault-replica`.',
         );
     });
 
     it("rejects an invalid replicaBucketName", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { replicaRegion: "eu-central-1", replicaBucketName: "Replica" }), "replicaBucketName"),
+            onlyProblem(
+                withKeys(PROTECT, { replicaRegion: "eu-central-1", replicaBucketName: "Replica" }),
+                "replicaBucketName",
+            ),
             '"Replica" is not a valid S3 bucket name (at most 63 characters; the default is <bucketName>-replica). Fix: `pulumi config set gitops-dr:replicaBucketName acme-velero-vault-replica`.',
         );
     });
@@ -817,7 +952,7 @@ describe("parseConfig: prefixes and source", () => {
     it("rejects a prefix with a leading or trailing slash", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { prefix: "/prod/" }), "prefix"),
-            "\"/prod/\" must be path segments of letters, digits and !_.*'()- separated by single slashes, with no leading or trailing slash. Fix: `pulumi config set gitops-dr:prefix prod-eu-1`.",
+            '"/prod/" must be path segments of letters, digits and !_.*\'()- separated by single slashes, with no leading or trailing slash. Fix: `pulumi config set gitops-dr:prefix prod-eu-1`.',
         );
     });
 
@@ -829,7 +964,10 @@ describe("parseConfig: prefixes and source", () => {
     });
 
     it("rejects a recover prefix equal to sourcePrefix", () => {
-        assert.equal(onlyProblem(withKeys(RECOVER, { prefix: "prod-eu-1" }), "prefix", "recover"), overlap("prod-eu-1", '"prod-eu-1"', "prod-eu-1"));
+        assert.equal(
+            onlyProblem(withKeys(RECOVER, { prefix: "prod-eu-1" }), "prefix", "recover"),
+            overlap("prod-eu-1", '"prod-eu-1"', "prod-eu-1"),
+        );
     });
 
     it("rejects a recover prefix that is a parent of sourcePrefix", () => {
@@ -866,7 +1004,12 @@ describe("parseConfig: prefixes and source", () => {
 
     it("rejects a recover clusterName equal to the source's clusterName", () => {
         assert.equal(
-            onlyProblem(withKeys(RECOVER_FROM_STACK, { clusterName: "prod-eu-1", prefix: "prod-eu-1-r1" }), "clusterName", "recover", PROD_OUTPUTS),
+            onlyProblem(
+                withKeys(RECOVER_FROM_STACK, { clusterName: "prod-eu-1", prefix: "prod-eu-1-r1" }),
+                "clusterName",
+                "recover",
+                PROD_OUTPUTS,
+            ),
             `"prod-eu-1" is the lost cluster's name (the source stack ${SOURCE_STACK}'s output clusterName): the new cluster's Schedules would carry the same names as the lost cluster's, and a restore by schedule could pick the new cluster's own backups. Fix: \`pulumi config set gitops-dr:clusterName prod-eu-1-r1\` (any new name).`,
         );
     });
@@ -915,12 +1058,19 @@ describe("parseConfig: prefixes and source", () => {
 
     it("names the source stack's output when its dailyScheduleName is not a Schedule name", () => {
         assert.equal(
-            onlyProblem(RECOVER_FROM_STACK, "sourceScheduleName", "recover", { ...PROD_OUTPUTS, dailyScheduleName: "Prod_Daily" }),
+            onlyProblem(RECOVER_FROM_STACK, "sourceScheduleName", "recover", {
+                ...PROD_OUTPUTS,
+                dailyScheduleName: "Prod_Daily",
+            }),
             `the source stack ${SOURCE_STACK}'s output dailyScheduleName is not a Schedule name (lowercase letters, digits, hyphens; at most 63). Fix: \`pulumi config set gitops-dr:sourceScheduleName prod-eu-1-daily\`.`,
         );
     });
 
-    for (const [key, value] of [["sourceStack", SOURCE_STACK], ["sourcePrefix", "prod-eu-1"], ["sourceScheduleName", "prod-eu-1-daily"]]) {
+    for (const [key, value] of [
+        ["sourceStack", SOURCE_STACK],
+        ["sourcePrefix", "prod-eu-1"],
+        ["sourceScheduleName", "prod-eu-1-daily"],
+    ]) {
         it(`rejects ${key} in a protect stack`, () => {
             assert.equal(
                 onlyProblem(withKeys(PROTECT, { [key]: value }), key),
@@ -931,7 +1081,10 @@ describe("parseConfig: prefixes and source", () => {
 });
 
 describe("parseConfig: restore", () => {
-    for (const [mode, base] of [["recover", RECOVER], ["drill", DRILL]] as const) {
+    for (const [mode, base] of [
+        ["recover", RECOVER],
+        ["drill", DRILL],
+    ] as const) {
         it(`requires restoreId in a ${mode} stack`, () => {
             assert.equal(
                 onlyProblem(withKeys(base, { restoreId: null }), "restoreId", mode),
@@ -958,14 +1111,22 @@ describe("parseConfig: restore", () => {
 
     it("rejects acceptPartiallyFailedBackup without restoreBackupName", () => {
         assert.equal(
-            onlyProblem(withKeys(RECOVER, { acceptPartiallyFailedBackup: "true" }), "acceptPartiallyFailedBackup", "recover"),
+            onlyProblem(
+                withKeys(RECOVER, { acceptPartiallyFailedBackup: "true" }),
+                "acceptPartiallyFailedBackup",
+                "recover",
+            ),
             "is true but no backup is named: a PartiallyFailed backup is restored only when it is chosen by name, after reading `velero backup describe NAME --details`. Fix: `pulumi config set gitops-dr:restoreBackupName <backup name>`.",
         );
     });
 
     it("warns that acceptPartiallyFailedRestore lets Argo CD sync after a PartiallyFailed restore", () => {
         assert.equal(
-            onlyWarning(withKeys(DRILL, { acceptPartiallyFailedRestore: "true" }), "acceptPartiallyFailedRestore", "drill"),
+            onlyWarning(
+                withKeys(DRILL, { acceptPartiallyFailedRestore: "true" }),
+                "acceptPartiallyFailedRestore",
+                "drill",
+            ),
             "is true: Argo CD will sync even if some PVs, PVCs or Secrets failed to restore; read `velero restore describe <name> --details` before trusting the cluster.",
         );
     });
@@ -986,7 +1147,11 @@ describe("parseConfig: restore", () => {
     ]) {
         it(`rejects the storageClassMappings entry ${JSON.stringify(entry)}: ${issue}`, () => {
             assert.equal(
-                onlyProblem(withKeys(RECOVER, { storageClassMappings: JSON.stringify([entry]) }), "storageClassMappings", "recover"),
+                onlyProblem(
+                    withKeys(RECOVER, { storageClassMappings: JSON.stringify([entry]) }),
+                    "storageClassMappings",
+                    "recover",
+                ),
                 `entry ${JSON.stringify(entry)} ${issue}. ${MAPPING_FIX}`,
             );
         });
@@ -994,7 +1159,11 @@ describe("parseConfig: restore", () => {
 
     it("rejects storageClassMappings that map one class twice", () => {
         assert.equal(
-            onlyProblem(withKeys(RECOVER, { storageClassMappings: '["gp2=gp3", "gp2=io2"]' }), "storageClassMappings", "recover"),
+            onlyProblem(
+                withKeys(RECOVER, { storageClassMappings: '["gp2=gp3", "gp2=io2"]' }),
+                "storageClassMappings",
+                "recover",
+            ),
             'names "gp2" twice. Fix: keep one entry per name.',
         );
     });
@@ -1033,7 +1202,10 @@ describe("parseConfig: restore", () => {
 });
 
 describe("parseConfig: the target cluster", () => {
-    for (const [mode, base] of [["recover", RECOVER], ["drill", DRILL]] as const) {
+    for (const [mode, base] of [
+        ["recover", RECOVER],
+        ["drill", DRILL],
+    ] as const) {
         it(`requires kubeContext in a ${mode} stack (it adopts existing objects; the current context may be prod's)`, () => {
             assert.equal(
                 onlyProblem(withKeys(base, { kubeContext: null }), "kubeContext", mode),
@@ -1044,7 +1216,11 @@ describe("parseConfig: the target cluster", () => {
 
     it("refuses a drill check in a namespace the drill does not restore", () => {
         assert.equal(
-            onlyProblem(withKeys(DRILL, { restoreNamespaces: '["shop"]', drillChecks: '["billing/deploy/api true"]' }), "drillChecks", "drill"),
+            onlyProblem(
+                withKeys(DRILL, { restoreNamespaces: '["shop"]', drillChecks: '["billing/deploy/api true"]' }),
+                "drillChecks",
+                "drill",
+            ),
             '"billing/deploy/api true" checks namespace billing, which restoreNamespaces does not restore. Fix: add it to restoreNamespaces or drop the check.',
         );
     });
@@ -1052,7 +1228,14 @@ describe("parseConfig: the target cluster", () => {
 
 describe("parseConfig: recover one namespace (protect)", () => {
     it("parses a namespace restore into the running cluster, with a mapping", () => {
-        const cfg = parseConfig(withKeys(PROTECT, { restoreNamespaces: '["shop"]', restoreId: "shop-1", restoreNamespaceMappings: '["shop=shop-restored"]' }), STACK);
+        const cfg = parseConfig(
+            withKeys(PROTECT, {
+                restoreNamespaces: '["shop"]',
+                restoreId: "shop-1",
+                restoreNamespaceMappings: '["shop=shop-restored"]',
+            }),
+            STACK,
+        );
         assert.equal(cfg.source, undefined, "no source: it restores the cluster's own backups");
         assert.deepEqual(cfg.restore?.namespaces, ["shop"]);
         assert.deepEqual(cfg.restore?.namespaceMappings, { shop: "shop-restored" });
@@ -1068,7 +1251,14 @@ describe("parseConfig: recover one namespace (protect)", () => {
 
     it("refuses a mapping of a namespace that is not restored", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { restoreNamespaces: '["shop"]', restoreId: "x", restoreNamespaceMappings: '["billing=billing-2"]' }), "restoreNamespaceMappings"),
+            onlyProblem(
+                withKeys(PROTECT, {
+                    restoreNamespaces: '["shop"]',
+                    restoreId: "x",
+                    restoreNamespaceMappings: '["billing=billing-2"]',
+                }),
+                "restoreNamespaceMappings",
+            ),
             "entry \"billing=billing-2\" maps billing, which restoreNamespaces does not restore. Fix: `pulumi config set --path 'gitops-dr:restoreNamespaceMappings[0]' shop=shop-restored`.",
         );
     });
@@ -1078,7 +1268,11 @@ describe("parseConfig: credentials", () => {
     const ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE";
     const SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
     const STATIC = withKeys(PROTECT, { credentialsMode: "staticKeys", oidcProviderArn: null });
-    const POD_IDENTITY = withKeys(PROTECT, { credentialsMode: "podIdentity", oidcProviderArn: null, clusterRegion: "eu-west-1" });
+    const POD_IDENTITY = withKeys(PROTECT, {
+        credentialsMode: "podIdentity",
+        oidcProviderArn: null,
+        clusterRegion: "eu-west-1",
+    });
     const WITH_KEYS = { awsAccessKeyId: secret(ACCESS_KEY), awsSecretAccessKey: secret(SECRET_KEY) };
 
     it("rejects an unknown credentialsMode", () => {
@@ -1097,7 +1291,10 @@ describe("parseConfig: credentials", () => {
 
     it("rejects an oidcProviderArn that is not an EKS IAM OIDC provider ARN", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { oidcProviderArn: "oidc.eks.eu-west-1.amazonaws.com/id/0123" }), "oidcProviderArn"),
+            onlyProblem(
+                withKeys(PROTECT, { oidcProviderArn: "oidc.eks.eu-west-1.amazonaws.com/id/0123" }),
+                "oidcProviderArn",
+            ),
             `"oidc.eks.eu-west-1.amazonaws.com/id/0123" is not an EKS IAM OIDC provider ARN. Fix: \`pulumi config set gitops-dr:oidcProviderArn ${OIDC_FIX}\`.`,
         );
     });
@@ -1149,11 +1346,13 @@ describe("parseConfig: credentials", () => {
         assert.deepEqual(error.problems, [
             {
                 key: "gitops-dr:awsAccessKeyId",
-                message: "is set in plain text; it is a credential and must be encrypted. Fix: `pulumi config set --secret gitops-dr:awsAccessKeyId <value>`.",
+                message:
+                    "is set in plain text; it is a credential and must be encrypted. Fix: `pulumi config set --secret gitops-dr:awsAccessKeyId <value>`.",
             },
             {
                 key: "gitops-dr:awsSecretAccessKey",
-                message: "is set in plain text; it is a credential and must be encrypted. Fix: `pulumi config set --secret gitops-dr:awsSecretAccessKey <value>`.",
+                message:
+                    "is set in plain text; it is a credential and must be encrypted. Fix: `pulumi config set --secret gitops-dr:awsSecretAccessKey <value>`.",
             },
         ]);
         assert.ok(!error.message.includes(ACCESS_KEY));
@@ -1162,12 +1361,22 @@ describe("parseConfig: credentials", () => {
 
     it("requires both static keys with staticKeys", () => {
         assert.deepEqual(problemsOf(STATIC), [
-            { key: "gitops-dr:awsAccessKeyId", message: "is required. Fix: `pulumi config set --secret gitops-dr:awsAccessKeyId AKIA...`." },
-            { key: "gitops-dr:awsSecretAccessKey", message: "is required. Fix: `pulumi config set --secret gitops-dr:awsSecretAccessKey <secret-access-key>`." },
+            {
+                key: "gitops-dr:awsAccessKeyId",
+                message: "is required. Fix: `pulumi config set --secret gitops-dr:awsAccessKeyId AKIA...`.",
+            },
+            {
+                key: "gitops-dr:awsSecretAccessKey",
+                message:
+                    "is required. Fix: `pulumi config set --secret gitops-dr:awsSecretAccessKey <secret-access-key>`.",
+            },
         ]);
     });
 
-    for (const [mode, base] of [["irsa", PROTECT], ["podIdentity", POD_IDENTITY]] as const) {
+    for (const [mode, base] of [
+        ["irsa", PROTECT],
+        ["podIdentity", POD_IDENTITY],
+    ] as const) {
         it(`rejects access keys set while credentialsMode is ${mode}`, () => {
             assert.deepEqual(
                 problemsOf(withKeys(base, WITH_KEYS)),
@@ -1193,7 +1402,8 @@ describe("parseConfig: Velero", () => {
         assert.deepEqual(error.problems, [
             {
                 key: "gitops-dr:repoPassword",
-                message: "is set in plain text; it is a credential and must be encrypted. Fix: `pulumi config set --secret gitops-dr:repoPassword <value>`.",
+                message:
+                    "is set in plain text; it is a credential and must be encrypted. Fix: `pulumi config set --secret gitops-dr:repoPassword <value>`.",
             },
         ]);
         assert.ok(!error.message.includes(REPO_PASSWORD));
@@ -1243,7 +1453,8 @@ describe("parseConfig: Velero", () => {
         );
     });
 
-    const NODE_LABEL_FIX = "Fix: `pulumi config set --path 'gitops-dr:dataMoverNodeLabels[0]' topology.kubernetes.io/zone=eu-west-1a`.";
+    const NODE_LABEL_FIX =
+        "Fix: `pulumi config set --path 'gitops-dr:dataMoverNodeLabels[0]' topology.kubernetes.io/zone=eu-west-1a`.";
     for (const [entry, issue] of [
         ["zone", "is not name=value"],
         ["-zone=eu-west-1a", "has a key that is not a label key"],
@@ -1259,7 +1470,13 @@ describe("parseConfig: Velero", () => {
 
     it("warns that dataMoverNodeLabels do nothing with nativeSnapshots", () => {
         assert.equal(
-            onlyWarning(withKeys(PROTECT, { volumeDataMode: "nativeSnapshots", dataMoverNodeLabels: '["topology.kubernetes.io/zone=eu-west-1a"]' }), "dataMoverNodeLabels"),
+            onlyWarning(
+                withKeys(PROTECT, {
+                    volumeDataMode: "nativeSnapshots",
+                    dataMoverNodeLabels: '["topology.kubernetes.io/zone=eu-west-1a"]',
+                }),
+                "dataMoverNodeLabels",
+            ),
             "is ignored: there are no data-mover pods with volumeDataMode nativeSnapshots. Remove it with `pulumi config rm gitops-dr:dataMoverNodeLabels`.",
         );
     });
@@ -1267,7 +1484,8 @@ describe("parseConfig: Velero", () => {
 
 describe("parseConfig: schedules", () => {
     const DAILY_FIX = "Fix: `pulumi config set gitops-dr:backupSchedule '0 2 * * *'`.";
-    const GO_DURATION = "is not a Go duration (time.ParseDuration: a number and a unit h, m, s, ms, us or ns, e.g. 720h or 36.5h; no days)";
+    const GO_DURATION =
+        "is not a Go duration (time.ParseDuration: a number and a unit h, m, s, ms, us or ns, e.g. 720h or 36.5h; no days)";
 
     it("rejects a backupSchedule with an hour out of range", () => {
         assert.equal(
@@ -1292,13 +1510,19 @@ describe("parseConfig: schedules", () => {
 
     it("rejects a weeklyBackupSchedule with day of week 7, with the weekly tier's own default in the fix", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { lockDays: "31", weeklyBackupTtl: "744h", weeklyBackupSchedule: "0 3 * * 7" }), "weeklyBackupSchedule"),
+            onlyProblem(
+                withKeys(PROTECT, { lockDays: "31", weeklyBackupTtl: "744h", weeklyBackupSchedule: "0 3 * * 7" }),
+                "weeklyBackupSchedule",
+            ),
             `"0 3 * * 7" has a day of week field Velero's cron parser refuses (end of range (7) above maximum (6): 7). Fix: \`pulumi config set gitops-dr:weeklyBackupSchedule '${DERIVED_DEFAULTS.weeklyBackupSchedule}'\`.`,
         );
     });
 
     it("rejects a backupTtl in days", () => {
-        assert.equal(onlyProblem(withKeys(PROTECT, { backupTtl: "30d" }), "backupTtl"), `"30d" ${GO_DURATION}. Fix: \`pulumi config set gitops-dr:backupTtl 720h\`.`);
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { backupTtl: "30d" }), "backupTtl"),
+            `"30d" ${GO_DURATION}. Fix: \`pulumi config set gitops-dr:backupTtl 720h\`.`,
+        );
     });
 
     for (const ttl of ["0", "0h", "-24h"]) {
@@ -1345,7 +1569,12 @@ describe("parseConfig: schedules", () => {
         );
     });
 
-    for (const [key, value] of [["backupSchedule", "0 2 * * *"], ["backupTtl", "720h"], ["weeklyBackupTtl", "744h"], ["monthlyBackupSchedule", "0 4 1 * *"]]) {
+    for (const [key, value] of [
+        ["backupSchedule", "0 2 * * *"],
+        ["backupTtl", "720h"],
+        ["weeklyBackupTtl", "744h"],
+        ["monthlyBackupSchedule", "0 4 1 * *"],
+    ]) {
         it(`rejects ${key} in a drill, which takes no backups`, () => {
             assert.equal(
                 onlyProblem(withKeys(DRILL, { [key]: value }), key, "drill"),
@@ -1356,7 +1585,11 @@ describe("parseConfig: schedules", () => {
 });
 
 describe("parseConfig: Argo CD", () => {
-    for (const [mode, base] of [["protect", PROTECT], ["recover", RECOVER], ["drill", DRILL]] as const) {
+    for (const [mode, base] of [
+        ["protect", PROTECT],
+        ["recover", RECOVER],
+        ["drill", DRILL],
+    ] as const) {
         it(`requires gitRepoUrl in a ${mode} stack`, () => {
             assert.equal(
                 onlyProblem(withKeys(base, { gitRepoUrl: null }), "gitRepoUrl", mode),
@@ -1398,7 +1631,11 @@ describe("parseConfig: Argo CD", () => {
     it("rejects https credentials with an ssh URL", () => {
         assert.equal(
             onlyProblem(
-                withKeys(PROTECT, { gitRepoUrl: "ssh://git@github.com/acme/platform-gitops.git", gitUsername: "git", gitPassword: secret("ghp_exampletoken0123456789") }),
+                withKeys(PROTECT, {
+                    gitRepoUrl: "ssh://git@github.com/acme/platform-gitops.git",
+                    gitUsername: "git",
+                    gitPassword: secret("ghp_exampletoken0123456789"),
+                }),
                 "gitUsername",
             ),
             'is set, but "ssh://git@github.com/acme/platform-gitops.git" is an ssh URL, which authenticates with gitSshPrivateKey. Fix: `pulumi config rm gitops-dr:gitUsername` and `pulumi config rm gitops-dr:gitPassword`.',
@@ -1407,14 +1644,20 @@ describe("parseConfig: Argo CD", () => {
 
     it("rejects an ssh key with an https URL", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { gitSshPrivateKey: secret("-----BEGIN OPENSSH PRIVATE KEY-----") }), "gitSshPrivateKey"),
+            onlyProblem(
+                withKeys(PROTECT, { gitSshPrivateKey: secret("-----BEGIN OPENSSH PRIVATE KEY-----") }),
+                "gitSshPrivateKey",
+            ),
             `is set, but "${GIT_URL}" is not an ssh URL. Fix: use the repository's ssh URL in gitRepoUrl, or \`pulumi config rm gitops-dr:gitSshPrivateKey\`.`,
         );
     });
 
     it("rejects a gitPassword set in plain text", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { gitUsername: "git", gitPassword: "ghp_exampletoken0123456789" }), "gitPassword"),
+            onlyProblem(
+                withKeys(PROTECT, { gitUsername: "git", gitPassword: "ghp_exampletoken0123456789" }),
+                "gitPassword",
+            ),
             "is set in plain text; it is a credential and must be encrypted. Fix: `pulumi config set --secret gitops-dr:gitPassword <value>`.",
         );
     });
@@ -1434,7 +1677,10 @@ describe("parseConfig: Argo CD", () => {
     });
 
     it("accepts newAppVolumes in protect; the run warns about it once, from the ArgoCd component (tests/argocd.test.ts)", () => {
-        const { config, warnings } = parseConfigWithWarnings(withKeys(PROTECT, { newAppVolumes: '["shop", "billing"]' }), STACK);
+        const { config, warnings } = parseConfigWithWarnings(
+            withKeys(PROTECT, { newAppVolumes: '["shop", "billing"]' }),
+            STACK,
+        );
         assert.deepEqual(config.argoCd.newAppVolumes, ["shop", "billing"]);
         assert.deepEqual(warnings, []);
     });
@@ -1446,7 +1692,10 @@ describe("parseConfig: Argo CD", () => {
         );
     });
 
-    for (const [mode, base] of [["recover", RECOVER], ["drill", DRILL]] as const) {
+    for (const [mode, base] of [
+        ["recover", RECOVER],
+        ["drill", DRILL],
+    ] as const) {
         it(`rejects newAppVolumes in a ${mode} stack`, () => {
             assert.equal(
                 onlyProblem(withKeys(base, { newAppVolumes: '["shop"]' }), "newAppVolumes", mode),
@@ -1459,14 +1708,20 @@ describe("parseConfig: Argo CD", () => {
 describe("parseConfig: monitoring", () => {
     it("warns that monitoringLabels do nothing without prometheusOperator", () => {
         assert.equal(
-            onlyWarning(withKeys(PROTECT, { monitoringLabels: '["release=kube-prometheus-stack"]' }), "monitoringLabels"),
+            onlyWarning(
+                withKeys(PROTECT, { monitoringLabels: '["release=kube-prometheus-stack"]' }),
+                "monitoringLabels",
+            ),
             "is ignored: prometheusOperator is false, so no ServiceMonitor, PodMonitor or PrometheusRule is made. Remove it with `pulumi config rm gitops-dr:monitoringLabels` or `pulumi config set gitops-dr:prometheusOperator true`.",
         );
     });
 
     it("rejects a monitoringLabels entry with an invalid label value", () => {
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { prometheusOperator: "true", monitoringLabels: '["release=kube prometheus"]' }), "monitoringLabels"),
+            onlyProblem(
+                withKeys(PROTECT, { prometheusOperator: "true", monitoringLabels: '["release=kube prometheus"]' }),
+                "monitoringLabels",
+            ),
             "entry \"release=kube prometheus\" has a value that is not a label value. Fix: `pulumi config set --path 'gitops-dr:monitoringLabels[0]' release=kube-prometheus-stack`.",
         );
     });
@@ -1517,7 +1772,10 @@ describe("parseConfig: reporting", () => {
                 "gitops-dr:monitoringLabels",
             ],
         );
-        assert.ok(error.message.startsWith(`gitops-dr: the stack configuration has ${error.problems.length} problems:\n`), error.message);
+        assert.ok(
+            error.message.startsWith(`gitops-dr: the stack configuration has ${error.problems.length} problems:\n`),
+            error.message,
+        );
         for (const p of error.problems) {
             assert.ok(error.message.includes(`  - ${p.key}: ${p.message}`), `message lacks ${p.key}`);
         }
@@ -1535,9 +1793,21 @@ describe("parseConfig: reporting", () => {
         const asSecret = Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, secret(v)]));
         const cases: [string, RawConfig, string][] = [
             ["every secret in plain text", withKeys(PROTECT, { ...asPlain, gitUsername: "git" }), "protect"],
-            ["static keys with irsa, https and ssh credentials mixed", withKeys(PROTECT, { ...asSecret, gitUsername: "git" }), "protect"],
-            ["ssh credentials with an https URL in a recover stack", withKeys(RECOVER, { gitSshPrivateKey: asSecret.gitSshPrivateKey, repoPassword: secret("short") }), "recover"],
-            ["git credentials with an ssh URL in a drill", withKeys(DRILL, { ...asSecret, gitRepoUrl: "git@github.com:acme/x.git", gitUsername: "git" }), "drill"],
+            [
+                "static keys with irsa, https and ssh credentials mixed",
+                withKeys(PROTECT, { ...asSecret, gitUsername: "git" }),
+                "protect",
+            ],
+            [
+                "ssh credentials with an https URL in a recover stack",
+                withKeys(RECOVER, { gitSshPrivateKey: asSecret.gitSshPrivateKey, repoPassword: secret("short") }),
+                "recover",
+            ],
+            [
+                "git credentials with an ssh URL in a drill",
+                withKeys(DRILL, { ...asSecret, gitRepoUrl: "git@github.com:acme/x.git", gitUsername: "git" }),
+                "drill",
+            ],
         ];
         for (const [what, raw, stack] of cases) {
             const error = configError(raw, stack);
@@ -1546,7 +1816,12 @@ describe("parseConfig: reporting", () => {
             }
         }
         const { warnings } = parseConfigWithWarnings(
-            withKeys(PROTECT, { credentialsMode: "staticKeys", oidcProviderArn: OIDC_ARN, awsAccessKeyId: asSecret.awsAccessKeyId, awsSecretAccessKey: asSecret.awsSecretAccessKey }),
+            withKeys(PROTECT, {
+                credentialsMode: "staticKeys",
+                oidcProviderArn: OIDC_ARN,
+                awsAccessKeyId: asSecret.awsAccessKeyId,
+                awsSecretAccessKey: asSecret.awsSecretAccessKey,
+            }),
             STACK,
         );
         assert.equal(warnings.length, 1);

@@ -9,8 +9,10 @@ import { VOLUME_POLICY_CONFIGMAP, volumePolicy } from "../components/velero";
 import { ProgramError, ProgramRun, RegisteredResource, runProgram } from "./engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 
-const prod = (config: Record<string, string | boolean | string[] | null> = {}, live?: Parameters<typeof runProgram>[0]["live"]) =>
-    runProgram({ stack: "prod", secrets: STACK_SECRETS, config, live });
+const prod = (
+    config: Record<string, string | boolean | string[] | null> = {},
+    live?: Parameters<typeof runProgram>[0]["live"],
+) => runProgram({ stack: "prod", secrets: STACK_SECRETS, config, live });
 const templateOf = (r: RegisteredResource) => (r.inputs.spec as { template: Record<string, unknown> }).template;
 const specOf = (r: RegisteredResource) => r.inputs.spec as Record<string, unknown>;
 
@@ -19,7 +21,12 @@ describe("consistent backups", () => {
         const run = await prod({ weeklyBackupTtl: "744h" });
         for (const schedule of run.ofType("kubernetes:velero.io/v1:Schedule")) {
             const template = templateOf(schedule);
-            assert.deepEqual(template.includedResources, ["persistentvolumes", "persistentvolumeclaims", "secrets", "pods"]);
+            assert.deepEqual(template.includedResources, [
+                "persistentvolumes",
+                "persistentvolumeclaims",
+                "secrets",
+                "pods",
+            ]);
             assert.equal(template.defaultVolumesToFsBackup, false);
             assert.deepEqual(template.resourcePolicy, { kind: "configmap", name: VOLUME_POLICY_CONFIGMAP });
         }
@@ -27,14 +34,21 @@ describe("consistent backups", () => {
 
     it("consistentBackups false: PVs, PVCs and Secrets only", async () => {
         const run = await prod({ consistentBackups: false });
-        assert.deepEqual(templateOf(run.one("kubernetes:velero.io/v1:Schedule")).includedResources, ["persistentvolumes", "persistentvolumeclaims", "secrets"]);
+        assert.deepEqual(templateOf(run.one("kubernetes:velero.io/v1:Schedule")).includedResources, [
+            "persistentvolumes",
+            "persistentvolumeclaims",
+            "secrets",
+        ]);
     });
 
     it("every volume is snapshotted, never file-system backed up, whatever a pod's opt-in annotation says", async () => {
         const run = await prod();
         const policy = run.one("kubernetes:core/v1:ConfigMap", "gitops-dr-prod-velero-volume-policy");
         assert.deepEqual(policy.inputs.data, { "policy.yaml": volumePolicy() });
-        assert.equal(volumePolicy(), 'version: v1\nvolumePolicies:\n  - conditions:\n      capacity: "0,"\n    action:\n      type: snapshot\n');
+        assert.equal(
+            volumePolicy(),
+            'version: v1\nvolumePolicies:\n  - conditions:\n      capacity: "0,"\n    action:\n      type: snapshot\n',
+        );
         const schedule = run.one("kubernetes:velero.io/v1:Schedule");
         assert.ok(schedule.dependencies.includes(policy.urn), "the policy exists before any backup names it");
     });
@@ -42,12 +56,21 @@ describe("consistent backups", () => {
     it("every Restore in every mode takes PVs, PVCs and Secrets only, never pods", async () => {
         const runs: ProgramRun[] = [
             await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES }),
-            await runProgram({ stack: "recover", config: RECOVER_CONFIG, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES }),
+            await runProgram({
+                stack: "recover",
+                config: RECOVER_CONFIG,
+                secrets: STACK_SECRETS,
+                stackReferences: STACK_REFERENCES,
+            }),
             await prod({ restoreNamespaces: ["shop"], restoreId: "shop-1" }),
         ];
         for (const run of runs) {
             const restore = run.one("kubernetes:velero.io/v1:Restore");
-            assert.deepEqual(specOf(restore).includedResources, ["persistentvolumes", "persistentvolumeclaims", "secrets"]);
+            assert.deepEqual(specOf(restore).includedResources, [
+                "persistentvolumes",
+                "persistentvolumeclaims",
+                "secrets",
+            ]);
         }
     });
 });
@@ -60,7 +83,11 @@ describe("recover one namespace into a live cluster (protect)", () => {
     });
 
     it("registers one Restore limited to those namespaces and kinds, from the cluster's own daily schedule, never overwriting", async () => {
-        const run = await prod({ restoreNamespaces: ["shop"], restoreId: "shop-1", restoreNamespaceMappings: ["shop=shop-restored"] });
+        const run = await prod({
+            restoreNamespaces: ["shop"],
+            restoreId: "shop-1",
+            restoreNamespaceMappings: ["shop=shop-restored"],
+        });
         const restore = run.one("kubernetes:velero.io/v1:Restore");
         assert.deepEqual((restore.inputs.metadata as { name: string }).name, "prod-eu-1-shop-1");
         assert.deepEqual(specOf(restore), {
@@ -82,7 +109,11 @@ describe("recover one namespace into a live cluster (protect)", () => {
     });
 
     it("a named backup is read and checked before the Restore is created", async () => {
-        const run = await prod({ restoreNamespaces: ["shop"], restoreId: "shop-2", restoreBackupName: "prod-eu-1-daily-20261120020000" });
+        const run = await prod({
+            restoreNamespaces: ["shop"],
+            restoreId: "shop-2",
+            restoreBackupName: "prod-eu-1-daily-20261120020000",
+        });
         const restore = run.one("kubernetes:velero.io/v1:Restore");
         assert.equal(specOf(restore).backupName, "prod-eu-1-daily-20261120020000");
         const read = run.reads.find((r) => r.name === "gitops-dr-prod-namespace-restore-chosen-backup");
@@ -91,19 +122,36 @@ describe("recover one namespace into a live cluster (protect)", () => {
 
     it("a named backup that is PartiallyFailed stops the run before any Restore, unless accepted", async () => {
         const partial = { "kubernetes:velero.io/v1:Backup": () => ({ status: { phase: "PartiallyFailed" } }) };
-        const error = await prod({ restoreNamespaces: ["shop"], restoreId: "shop-3", restoreBackupName: "prod-eu-1-daily-20261120020000" }, partial).then(
+        const error = await prod(
+            { restoreNamespaces: ["shop"], restoreId: "shop-3", restoreBackupName: "prod-eu-1-daily-20261120020000" },
+            partial,
+        ).then(
             () => assert.fail("the run went on"),
             (e: unknown) => e as ProgramError,
         );
-        assert.match(error.message, /Backup prod-eu-1-daily-20261120020000 is PartiallyFailed\. .*acceptPartiallyFailedBackup true.*No Restore was created\./);
+        assert.match(
+            error.message,
+            /Backup prod-eu-1-daily-20261120020000 is PartiallyFailed\. .*acceptPartiallyFailedBackup true.*No Restore was created\./,
+        );
         assert.equal(error.resources.filter((r) => r.type === "kubernetes:velero.io/v1:Restore").length, 0);
-        const accepted = await prod({ restoreNamespaces: ["shop"], restoreId: "shop-3", restoreBackupName: "prod-eu-1-daily-20261120020000", acceptPartiallyFailedBackup: true }, partial);
+        const accepted = await prod(
+            {
+                restoreNamespaces: ["shop"],
+                restoreId: "shop-3",
+                restoreBackupName: "prod-eu-1-daily-20261120020000",
+                acceptPartiallyFailedBackup: true,
+            },
+            partial,
+        );
         assert.equal(accepted.ofType("kubernetes:velero.io/v1:Restore").length, 1);
     });
 
     it("a failed namespace restore fails the run with the restore's name and the command", async () => {
         await assert.rejects(
-            prod({ restoreNamespaces: ["shop"], restoreId: "shop-4" }, { "kubernetes:velero.io/v1:Restore": () => ({ status: { phase: "Failed", errors: 1 } }) }),
+            prod(
+                { restoreNamespaces: ["shop"], restoreId: "shop-4" },
+                { "kubernetes:velero.io/v1:Restore": () => ({ status: { phase: "Failed", errors: 1 } }) },
+            ),
             /Restore prod-eu-1-shop-4 .* ended Failed .*velero restore describe prod-eu-1-shop-4 --details/,
         );
     });
@@ -123,29 +171,56 @@ describe("VolumeSnapshotClass", () => {
         assert.equal(none.ofType("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass").length, 0);
         const run = await prod({ volumeSnapshotClassDrivers: ["ebs.csi.aws.com"] });
         const cls = run.one("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass");
-        assert.deepEqual(cls.inputs.metadata, { name: "gitops-dr-ebs.csi.aws.com", labels: { "velero.io/csi-volumesnapshot-class": "true" } });
+        assert.deepEqual(cls.inputs.metadata, {
+            name: "gitops-dr-ebs.csi.aws.com",
+            labels: { "velero.io/csi-volumesnapshot-class": "true" },
+        });
         assert.equal(cls.inputs.driver, "ebs.csi.aws.com");
         assert.equal(cls.inputs.deletionPolicy, "Delete");
     });
 
     it("is ignored, with a warning, in a drill", async () => {
-        const run = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, config: { volumeSnapshotClassDrivers: ["ebs.csi.aws.com"] } });
+        const run = await runProgram({
+            stack: "drill",
+            secrets: STACK_SECRETS,
+            stackReferences: STACK_REFERENCES,
+            config: { volumeSnapshotClassDrivers: ["ebs.csi.aws.com"] },
+        });
         assert.equal(run.ofType("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass").length, 0);
-        assert.ok(run.warnings.some((w) => w.includes("volumeSnapshotClassDrivers") && w.includes("a drill takes no backups")), run.warnings.join("\n"));
+        assert.ok(
+            run.warnings.some(
+                (w) => w.includes("volumeSnapshotClassDrivers") && w.includes("a drill takes no backups"),
+            ),
+            run.warnings.join("\n"),
+        );
     });
 });
 
 describe("a namespace restore that skipped existing items", () => {
-    const warned = { "kubernetes:velero.io/v1:Restore": () => ({ status: { phase: "Completed", errors: 0, warnings: 2 } }) };
+    const warned = {
+        "kubernetes:velero.io/v1:Restore": () => ({ status: { phase: "Completed", errors: 0, warnings: 2 } }),
+    };
 
     it("fails: a StatefulSet's claims recreated empty were not restored (existingResourcePolicy none)", async () => {
-        await assert.rejects(prod({ restoreNamespaces: ["shop"], restoreId: "shop-5" }, warned), /Restore prod-eu-1-shop-5 ended Completed with 2 warnings: items that already existed were not restored .*scale it to 0, delete its empty claims/);
+        await assert.rejects(
+            prod({ restoreNamespaces: ["shop"], restoreId: "shop-5" }, warned),
+            /Restore prod-eu-1-shop-5 ended Completed with 2 warnings: items that already existed were not restored .*scale it to 0, delete its empty claims/,
+        );
     });
 
     it("goes on when accepted, and a full recovery is not held to it", async () => {
-        const accepted = await prod({ restoreNamespaces: ["shop"], restoreId: "shop-5", acceptPartiallyFailedRestore: true }, warned);
+        const accepted = await prod(
+            { restoreNamespaces: ["shop"], restoreId: "shop-5", acceptPartiallyFailedRestore: true },
+            warned,
+        );
         assert.equal((accepted.outputs.restore as { warnings: number }).warnings, 2);
-        const recovery = await runProgram({ stack: "recover", config: RECOVER_CONFIG, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, live: warned });
+        const recovery = await runProgram({
+            stack: "recover",
+            config: RECOVER_CONFIG,
+            secrets: STACK_SECRETS,
+            stackReferences: STACK_REFERENCES,
+            live: warned,
+        });
         assert.equal((recovery.outputs.restore as { phase: string }).phase, "Completed");
     });
 });

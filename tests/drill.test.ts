@@ -10,11 +10,25 @@ import { KUBECTL_IMAGE } from "../components/versions";
 import { ProgramRun, RegisteredResource, runProgram } from "./engine";
 import { STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 
-const CHECKS = ["shop/deploy/postgres pg_isready -U shop", "billing/statefulset/ledger sh -c 'test -s /data/ledger.db'"];
+const CHECKS = [
+    "shop/deploy/postgres pg_isready -U shop",
+    "billing/statefulset/ledger sh -c 'test -s /data/ledger.db'",
+];
 const drill = (config: Record<string, string | string[] | number> = {}, startedAt?: number) =>
-    runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, config: { drillChecks: CHECKS, ...config }, startedAt });
+    runProgram({
+        stack: "drill",
+        secrets: STACK_SECRETS,
+        stackReferences: STACK_REFERENCES,
+        config: { drillChecks: CHECKS, ...config },
+        startedAt,
+    });
 
-type PodSpec = { serviceAccountName: string; restartPolicy: string; initContainers: { name: string; image: string; args: string[] }[]; containers: { image: string }[] };
+type PodSpec = {
+    serviceAccountName: string;
+    restartPolicy: string;
+    initContainers: { name: string; image: string; args: string[] }[];
+    containers: { image: string }[];
+};
 const podOf = (job: RegisteredResource) => (job.inputs.spec as { template: { spec: PodSpec } }).template.spec;
 
 describe("drill verification", () => {
@@ -34,10 +48,34 @@ describe("drill verification", () => {
 
     it("its steps: root synced, all apps synced and healthy, restored claims bound, then each check", () => {
         const pod = podOf(run.one("kubernetes:batch/v1:Job"));
-        assert.deepEqual(pod.initContainers.map((c) => c.name), ["root-synced", "apps-synced", "apps-healthy", "claims-bound", "check-1", "check-2"]);
-        assert.deepEqual(pod.initContainers[3].args, ["wait", "--for=jsonpath={.status.phase}=Bound", "persistentvolumeclaims", "--all-namespaces", "-l", "velero.io/restore-name=drill-eu-1-2026-11-25", "--timeout=1800s"]);
-        assert.deepEqual(pod.initContainers[5].args, ["exec", "-n", "billing", "statefulset/ledger", "--", "sh", "-c", "test -s /data/ledger.db"]);
-        assert.ok([...pod.initContainers, ...pod.containers].every((c) => c.image === `${KUBECTL_IMAGE.repository}:${KUBECTL_IMAGE.tag}`));
+        assert.deepEqual(
+            pod.initContainers.map((c) => c.name),
+            ["root-synced", "apps-synced", "apps-healthy", "claims-bound", "check-1", "check-2"],
+        );
+        assert.deepEqual(pod.initContainers[3].args, [
+            "wait",
+            "--for=jsonpath={.status.phase}=Bound",
+            "persistentvolumeclaims",
+            "--all-namespaces",
+            "-l",
+            "velero.io/restore-name=drill-eu-1-2026-11-25",
+            "--timeout=1800s",
+        ]);
+        assert.deepEqual(pod.initContainers[5].args, [
+            "exec",
+            "-n",
+            "billing",
+            "statefulset/ledger",
+            "--",
+            "sh",
+            "-c",
+            "test -s /data/ledger.db",
+        ]);
+        assert.ok(
+            [...pod.initContainers, ...pod.containers].every(
+                (c) => c.image === `${KUBECTL_IMAGE.repository}:${KUBECTL_IMAGE.tag}`,
+            ),
+        );
     });
 
     it("is a valid Job: restartPolicy Never (kx leaves it unset), no retry, a deadline, and a wait longer than it", () => {
@@ -52,14 +90,28 @@ describe("drill verification", () => {
     it("its identity only reads, and may exec only in the namespaces of its checks", () => {
         const clusterRole = run.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole");
         const rules = clusterRole.inputs.rules as { verbs: string[]; resources: string[] }[];
-        assert.ok(rules.every((r) => r.verbs.every((v) => ["get", "list", "watch"].includes(v))), JSON.stringify(rules));
-        assert.ok(rules.every((r) => !r.resources.includes("secrets")), "no Secret is readable");
+        assert.ok(
+            rules.every((r) => r.verbs.every((v) => ["get", "list", "watch"].includes(v))),
+            JSON.stringify(rules),
+        );
+        assert.ok(
+            rules.every((r) => !r.resources.includes("secrets")),
+            "no Secret is readable",
+        );
         const roles = run.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role");
-        assert.deepEqual(roles.map((r) => (r.inputs.metadata as { namespace: string }).namespace).sort(), ["billing", "shop"]);
+        assert.deepEqual(roles.map((r) => (r.inputs.metadata as { namespace: string }).namespace).sort(), [
+            "billing",
+            "shop",
+        ]);
         for (const role of roles) {
-            assert.deepEqual(role.inputs.rules, [{ apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] }]);
+            assert.deepEqual(role.inputs.rules, [
+                { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },
+            ]);
             // Created only after the restore made the namespace: the checked restore's name is an input.
-            assert.ok((role.propertyDependencies.metadata ?? []).includes(run.one("kubernetes:velero.io/v1:Restore").urn), role.name);
+            assert.ok(
+                (role.propertyDependencies.metadata ?? []).includes(run.one("kubernetes:velero.io/v1:Restore").urn),
+                role.name,
+            );
         }
         const noChecks = podOf(run.one("kubernetes:batch/v1:Job")).serviceAccountName;
         assert.equal(noChecks, "gitops-dr-drill-verify");
@@ -68,7 +120,10 @@ describe("drill verification", () => {
     it("without checks: no exec permission at all", async () => {
         const plain = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES });
         assert.equal(plain.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role").length, 0);
-        assert.deepEqual(podOf(plain.one("kubernetes:batch/v1:Job")).initContainers.map((c) => c.name), ["root-synced", "apps-synced", "apps-healthy", "claims-bound"]);
+        assert.deepEqual(
+            podOf(plain.one("kubernetes:batch/v1:Job")).initContainers.map((c) => c.name),
+            ["root-synced", "apps-synced", "apps-healthy", "claims-bound"],
+        );
     });
 
     it("reports the backup used, the data's age, the time to restore and to verified, and the checks passed", () => {
@@ -102,7 +157,13 @@ describe("drill verification", () => {
         const report = drillReport({
             outcome: { restoreName: "r", backupName: "b", phase: "Completed", errors: 0, warnings: 0 },
             updateStartedAt: "2026-11-25T10:00:00Z",
-            steps: verifySteps({ argoCdNamespace: "argocd", rootAppName: "root", restoreName: "r", checks: [], timeoutSeconds: 60 }),
+            steps: verifySteps({
+                argoCdNamespace: "argocd",
+                rootAppName: "root",
+                restoreName: "r",
+                checks: [],
+                timeoutSeconds: 60,
+            }),
         });
         assert.deepEqual(report.checksPassed, []);
         assert.equal(report.timeToVerified, undefined);
@@ -117,9 +178,18 @@ describe("drill verification", () => {
 
 describe("drill verification order", () => {
     it("nothing namespaced of the verification is created before the checked restore", async () => {
-        const run = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, config: { drillChecks: CHECKS } });
+        const run = await runProgram({
+            stack: "drill",
+            secrets: STACK_SECRETS,
+            stackReferences: STACK_REFERENCES,
+            config: { drillChecks: CHECKS },
+        });
         const restore = run.one("kubernetes:velero.io/v1:Restore");
-        for (const r of run.resources.filter((x) => x.parent?.endsWith("gitops-dr:drill:DrillVerification::gitops-dr-drill-verify") && x.type !== "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")) {
+        for (const r of run.resources.filter(
+            (x) =>
+                x.parent?.endsWith("gitops-dr:drill:DrillVerification::gitops-dr-drill-verify") &&
+                x.type !== "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+        )) {
             assert.ok(run.dependsOn(r, restore), `${r.type} ${r.name} waits for the restore`);
         }
     });

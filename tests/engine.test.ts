@@ -9,7 +9,10 @@ describe("offline engine", () => {
         const vault = run.one("gitops-dr:vault:BackupVault");
         const bucket = run.one("aws:s3/bucket:Bucket", "gitops-dr-prod-vault-bucket");
         const versioning = run.one("aws:s3/bucketVersioning:BucketVersioning", "gitops-dr-prod-vault-versioning");
-        const lock = run.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "gitops-dr-prod-vault-lock");
+        const lock = run.one(
+            "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+            "gitops-dr-prod-vault-lock",
+        );
         const release = run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "velero")!;
         const repoSecret = run.one("kubernetes:core/v1:Secret", "gitops-dr-prod-velero-repo-credentials");
 
@@ -37,7 +40,10 @@ describe("offline engine", () => {
     it("marks secret inputs and unwraps them", async () => {
         const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS });
         const secret = run.one("kubernetes:core/v1:Secret", "gitops-dr-prod-velero-repo-credentials");
-        assert.ok(secret.secretPaths.some((p) => p.startsWith("stringData")), `secret paths: ${secret.secretPaths.join(", ")}`);
+        assert.ok(
+            secret.secretPaths.some((p) => p.startsWith("stringData")),
+            `secret paths: ${secret.secretPaths.join(", ")}`,
+        );
         assert.deepEqual(secret.inputs.stringData, { "repository-password": STACK_SECRETS.repoPassword });
     });
 
@@ -47,7 +53,10 @@ describe("offline engine", () => {
         assert.equal(run.config["gitops-dr:veleroNamespace"], "velero"); // Pulumi.yaml default
         assert.equal(run.config["gitops-dr:lockMode"], "COMPLIANCE"); // stack file
         assert.equal(run.config["gitops-dr:lockDays"], "40"); // override wins over the stack file's 31
-        const lock = run.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "gitops-dr-prod-vault-lock");
+        const lock = run.one(
+            "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+            "gitops-dr-prod-vault-lock",
+        );
         assert.deepEqual(lock.inputs.rule, { defaultRetention: { mode: "COMPLIANCE", days: 40 } });
     });
 
@@ -55,14 +64,20 @@ describe("offline engine", () => {
         const run = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES });
         assert.equal(run.outputs.bucketName, STACK_REFERENCES["acme/gitops-dr/prod"].bucketName);
         assert.equal(run.outputs.sourcePrefix, "prod-eu-1");
-        await assert.rejects(runProgram({ stack: "drill", secrets: STACK_SECRETS }), /no outputs for stack reference acme\/gitops-dr\/prod/);
+        await assert.rejects(
+            runProgram({ stack: "drill", secrets: STACK_SECRETS }),
+            /no outputs for stack reference acme\/gitops-dr\/prod/,
+        );
     });
 
     it("rejects with the program's configuration error", async () => {
-        await assert.rejects(runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { lockMode: "STRICT" } }), (e: Error) => {
-            assert.match(e.message, /gitops-dr:lockMode: "STRICT" is not one of GOVERNANCE, COMPLIANCE/);
-            return true;
-        });
+        await assert.rejects(
+            runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { lockMode: "STRICT" } }),
+            (e: Error) => {
+                assert.match(e.message, /gitops-dr:lockMode: "STRICT" is not one of GOVERNANCE, COMPLIANCE/);
+                return true;
+            },
+        );
     });
 
     it("runs stacks independently in one process", async () => {
@@ -91,11 +106,15 @@ describe("stack files", () => {
     });
 
     it("a recover stack evaluates from Pulumi.yaml defaults and prod's outputs", async () => {
-        const run = await runProgram({ stack: "recover", config: RECOVER_CONFIG, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES });
+        const run = await runProgram({
+            stack: "recover",
+            config: RECOVER_CONFIG,
+            secrets: STACK_SECRETS,
+            stackReferences: STACK_REFERENCES,
+        });
         assert.equal(run.outputs.prefix, "prod-eu-2");
         assert.equal(run.outputs.sourcePrefix, "prod-eu-1");
     });
-
 });
 
 describe("logical names of a rebuilt cluster's objects", () => {
@@ -103,11 +122,19 @@ describe("logical names of a rebuilt cluster's objects", () => {
     // would upsert the same object and then delete it (pulumi-kubernetes #2926). A rename must come with an
     // `aliases` option for the old name; this list makes a rename visible in review.
     const k8sNames = (run: Awaited<ReturnType<typeof runProgram>>) =>
-        run.resources.filter((r) => r.type.startsWith("kubernetes:")).map((r) => `${r.type} ${r.name.replace(/^gitops-dr-\w+-/, "")}`).sort();
+        run.resources
+            .filter((r) => r.type.startsWith("kubernetes:"))
+            .map((r) => `${r.type} ${r.name.replace(/^gitops-dr-\w+-/, "")}`)
+            .sort();
 
     it("are pinned: a change here needs an alias for the old name", async () => {
         const drill = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES });
-        const recover = await runProgram({ stack: "recover", config: RECOVER_CONFIG, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES });
+        const recover = await runProgram({
+            stack: "recover",
+            config: RECOVER_CONFIG,
+            secrets: STACK_SECRETS,
+            stackReferences: STACK_REFERENCES,
+        });
         assert.deepEqual(k8sNames(drill), [
             "kubernetes:argoproj.io/v1alpha1:Application argocd-root-app",
             "kubernetes:batch/v1:Job verify-job",

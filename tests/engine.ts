@@ -118,7 +118,9 @@ export class ProgramRun {
         if (found.length !== 1) {
             throw new Error(
                 `expected exactly one ${type}${name === undefined ? "" : ` named ${name}`}, found ${found.length}: ` +
-                    `[${this.ofType(type).map((r) => r.name).join(", ")}]`,
+                    `[${this.ofType(type)
+                        .map((r) => r.name)
+                        .join(", ")}]`,
             );
         }
         return found[0];
@@ -165,7 +167,10 @@ export class ProgramRun {
 
 /** `Pulumi.yaml` as the CLI reads it. */
 export function readProject(): { name: string; config: Record<string, unknown> } {
-    return parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string; config: Record<string, unknown> };
+    return parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+        name: string;
+        config: Record<string, unknown>;
+    };
 }
 
 /** The stack's values as the stack file, then the test's `pulumi config set`s, leave them. */
@@ -224,7 +229,14 @@ function mockState(args: pulumi.runtime.MockResourceArgs, options: RunOptions): 
             return { id: bucket, state: { ...inputs, bucket, arn: `arn:aws:s3:::${bucket}`, bucketRegion: region } };
         }
         case "aws:kms/key:Key":
-            return { id: `${args.name}-id`, state: { ...inputs, arn: `arn:aws:kms:${region}:${ACCOUNT}:key/${args.name}-id`, keyId: `${args.name}-id` } };
+            return {
+                id: `${args.name}-id`,
+                state: {
+                    ...inputs,
+                    arn: `arn:aws:kms:${region}:${ACCOUNT}:key/${args.name}-id`,
+                    keyId: `${args.name}-id`,
+                },
+            };
         case "aws:iam/role:Role":
         case "aws:iam/policy:Policy": {
             const kind = args.type === "aws:iam/role:Role" ? "role" : "policy";
@@ -236,9 +248,22 @@ function mockState(args: pulumi.runtime.MockResourceArgs, options: RunOptions): 
             if (simulated !== undefined && options.preview === true && !args.id) {
                 // A preview of a create knows the inputs only: what the cluster would report (a location's
                 // status, a restore's phase) is unknown until the update, as in the engine's preview.
-                return { id: `${args.name}-id`, state: { ...inputs, ...Object.fromEntries(Object.keys(simulated).filter((k) => !(k in inputs) || inputs[k] === undefined || k === "status").map((k) => [k, rpc.unknownValue])) } };
+                return {
+                    id: `${args.name}-id`,
+                    state: {
+                        ...inputs,
+                        ...Object.fromEntries(
+                            Object.keys(simulated)
+                                .filter((k) => !(k in inputs) || inputs[k] === undefined || k === "status")
+                                .map((k) => [k, rpc.unknownValue]),
+                        ),
+                    },
+                };
             }
-            return { id: args.id ?? `${args.name}-id`, state: simulated === undefined ? inputs : { ...inputs, ...simulated } };
+            return {
+                id: args.id ?? `${args.name}-id`,
+                state: simulated === undefined ? inputs : { ...inputs, ...simulated },
+            };
         }
     }
 }
@@ -249,23 +274,47 @@ function mockState(args: pulumi.runtime.MockResourceArgs, options: RunOptions): 
  * after 1 minute; the restore starts at 2 and completes at 40; the drill's verification completes at 55.
  * Tests override it per type with `RunOptions.live`.
  */
-export const SIMULATED_MINUTES = { backupStart: -480, synced: 1, restoreStart: 2, restoreEnd: 40, verified: 55 } as const;
+export const SIMULATED_MINUTES = {
+    backupStart: -480,
+    synced: 1,
+    restoreStart: 2,
+    restoreEnd: 40,
+    verified: 55,
+} as const;
 
-function simulatedCluster(startedAt: number): Readonly<Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>> {
+function simulatedCluster(
+    startedAt: number,
+): Readonly<Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>> {
     const at = (minutes: number) => new Date(startedAt + minutes * 60000).toISOString().replace(/\.\d{3}Z$/, "Z");
     return {
-        "kubernetes:velero.io/v1:BackupStorageLocation": () => ({ status: { phase: "Available", lastSyncedTime: at(SIMULATED_MINUTES.synced) } }),
+        "kubernetes:velero.io/v1:BackupStorageLocation": () => ({
+            status: { phase: "Available", lastSyncedTime: at(SIMULATED_MINUTES.synced) },
+        }),
         "kubernetes:velero.io/v1:Restore": (inputs) => {
             const spec = (inputs.spec ?? {}) as Record<string, unknown>;
             // Velero names a schedule's backup <schedule>-<UTC yyyyMMddHHmmss> of when it was taken.
             const taken = at(SIMULATED_MINUTES.backupStart).replace(/[-:TZ]/g, "");
-            const backupName = typeof spec.backupName === "string" ? spec.backupName : `${String(spec.scheduleName)}-${taken}`;
+            const backupName =
+                typeof spec.backupName === "string" ? spec.backupName : `${String(spec.scheduleName)}-${taken}`;
             return {
                 spec: { ...spec, backupName },
-                status: { phase: "Completed", errors: 0, warnings: 0, startTimestamp: at(SIMULATED_MINUTES.restoreStart), completionTimestamp: at(SIMULATED_MINUTES.restoreEnd), progress: { itemsRestored: 42, totalItems: 42 } },
+                status: {
+                    phase: "Completed",
+                    errors: 0,
+                    warnings: 0,
+                    startTimestamp: at(SIMULATED_MINUTES.restoreStart),
+                    completionTimestamp: at(SIMULATED_MINUTES.restoreEnd),
+                    progress: { itemsRestored: 42, totalItems: 42 },
+                },
             };
         },
-        "kubernetes:velero.io/v1:Backup": () => ({ status: { phase: "Completed", startTimestamp: at(SIMULATED_MINUTES.backupStart), completionTimestamp: at(SIMULATED_MINUTES.backupStart + 20) } }),
+        "kubernetes:velero.io/v1:Backup": () => ({
+            status: {
+                phase: "Completed",
+                startTimestamp: at(SIMULATED_MINUTES.backupStart),
+                completionTimestamp: at(SIMULATED_MINUTES.backupStart + 20),
+            },
+        }),
         "kubernetes:batch/v1:Job": () => ({ status: { succeeded: 1, completionTime: at(SIMULATED_MINUTES.verified) } }),
     };
 }
@@ -321,7 +370,10 @@ interface ReadRequest {
     getDependenciesList(): string[];
 }
 interface MockMonitor {
-    registerResource(req: RegisterRequest, callback: (err: Error | null, resp?: { getUrn(): string }) => void): Promise<void>;
+    registerResource(
+        req: RegisterRequest,
+        callback: (err: Error | null, resp?: { getUrn(): string }) => void,
+    ): Promise<void>;
     readResource(req: ReadRequest, callback: (err: Error | null, resp?: unknown) => void): Promise<void>;
 }
 
@@ -348,7 +400,15 @@ export async function runProgram(runOptions: RunOptions): Promise<ProgramRun> {
         await pulumi.runtime.setMocks(
             {
                 newResource: (args) => mockState(args, options),
-                call: (args) => (args.token === "aws:index/getCallerIdentity:getCallerIdentity" ? { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/ci`, userId: "AIDAEXAMPLE", id: ACCOUNT } : (args.inputs as Record<string, unknown>)),
+                call: (args) =>
+                    args.token === "aws:index/getCallerIdentity:getCallerIdentity"
+                        ? {
+                              accountId: ACCOUNT,
+                              arn: `arn:aws:iam::${ACCOUNT}:user/ci`,
+                              userId: "AIDAEXAMPLE",
+                              id: ACCOUNT,
+                          }
+                        : (args.inputs as Record<string, unknown>),
             },
             PROJECT,
             options.stack,
@@ -369,7 +429,13 @@ export async function runProgram(runOptions: RunOptions): Promise<ProgramRun> {
                 // A read whose id is unknown (a preview) does not run: "The only time we can't run is if the ID we
                 // are given is unknown" (pulumi pkg/resource/deploy/step.go, ReadStep.Apply).
                 if (err === null && resp !== undefined && req.getId() !== rpc.unknownValue) {
-                    reads.push({ type: req.getType(), name: req.getName(), id: req.getId(), parent: req.getParent() || undefined, dependencies: req.getDependenciesList() });
+                    reads.push({
+                        type: req.getType(),
+                        name: req.getName(),
+                        id: req.getId(),
+                        parent: req.getParent() || undefined,
+                        dependencies: req.getDependenciesList(),
+                    });
                 }
                 callback(err, resp);
             });
@@ -381,7 +447,12 @@ export async function runProgram(runOptions: RunOptions): Promise<ProgramRun> {
         const warnings: string[] = [];
         const consoleWarn = console.warn;
         console.warn = (...args: unknown[]) => {
-            warnings.push(args.map(String).join(" ").replace(/^warning: \[runtime\] /, ""));
+            warnings.push(
+                args
+                    .map(String)
+                    .join(" ")
+                    .replace(/^warning: \[runtime\] /, ""),
+            );
         };
         // The Node language host fails the program on any unhandled rejection or exception (pulumi
         // sdk/nodejs/cmd/run/run.ts, `uncaughtHandler` on "unhandledRejection" and "uncaughtException"), e.g. a
@@ -397,14 +468,15 @@ export async function runProgram(runOptions: RunOptions): Promise<ProgramRun> {
             const outputs = await Promise.race([
                 pulumi.runtime.runInPulumiStack(() => {
                     // eslint-disable-next-line @typescript-eslint/no-require-imports
-                    const program = require(path.join(ROOT, "index.ts")) as Record<string, unknown> | (() => Promise<Record<string, unknown>>);
+                    const program = require(path.join(ROOT, "index.ts")) as
+                        Record<string, unknown> | (() => Promise<Record<string, unknown>>);
                     // The Node language host calls a program that exports a function and awaits its result.
                     return typeof program === "function" ? program() : Promise.resolve(program);
                 }),
                 failed,
             ]);
             await Promise.race([runtimeSettings.waitForRPCs(), failed]);
-            return new ProgramRun(resources, (outputs ?? {}), config, reads, warnings);
+            return new ProgramRun(resources, outputs ?? {}, config, reads, warnings);
         } catch (e) {
             throw new ProgramError(e, resources, reads, warnings);
         } finally {

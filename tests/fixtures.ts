@@ -27,7 +27,15 @@ export const RECOVER_CONFIG = {
 } as const;
 
 /** Parses a registered JSON policy input. */
-export function policyOf(value: unknown): { Statement: { Sid: string; Effect: string; Action: string | string[]; Resource?: string | string[]; Condition?: Record<string, Record<string, unknown>> }[] } {
+export function policyOf(value: unknown): {
+    Statement: {
+        Sid: string;
+        Effect: string;
+        Action: string | string[];
+        Resource?: string | string[];
+        Condition?: Record<string, Record<string, unknown>>;
+    }[];
+} {
     if (typeof value !== "string") {
         throw new Error(`expected a JSON policy string, got ${typeof value}`);
     }

@@ -12,7 +12,15 @@ import * as path from "node:path";
 
 import { parse as parseYaml } from "yaml";
 
-import { ConfigError, ConfigProblem, ConfigWarning, RawConfig, RawValue, parseConfigWithWarnings, chartArchiveMetadata } from "../components/config";
+import {
+    ConfigError,
+    ConfigProblem,
+    ConfigWarning,
+    RawConfig,
+    RawValue,
+    parseConfigWithWarnings,
+    chartArchiveMetadata,
+} from "../components/config";
 import {
     DOCKER_HUB,
     deployedImages,
@@ -25,7 +33,16 @@ import {
     releaseChart,
     splitRepository,
 } from "../components/mirrors";
-import { ARGO_CD_CHART, ARGO_CD_IMAGE, DEX_IMAGE, KUBECTL_IMAGE, REDIS_IMAGE, VELERO_AWS_PLUGIN, VELERO_CHART, VELERO_IMAGE } from "../components/versions";
+import {
+    ARGO_CD_CHART,
+    ARGO_CD_IMAGE,
+    DEX_IMAGE,
+    KUBECTL_IMAGE,
+    REDIS_IMAGE,
+    VELERO_AWS_PLUGIN,
+    VELERO_CHART,
+    VELERO_IMAGE,
+} from "../components/versions";
 import { readStackFile } from "./cli-config";
 import { ConfigInput, ProgramRun, RegisteredResource, RunOptions, runProgram } from "./engine";
 import { STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
@@ -47,7 +64,8 @@ const isMap = (v: unknown): v is Json => v !== null && typeof v === "object" && 
 // --- Finding public endpoints in what a stack registers --------------------------------------------------
 
 /** Public registries and chart repository hosts, whatever the pins say (a host inside any string). */
-const PUBLIC_HOST = /(?<![a-z0-9.-])(?:docker\.io|quay\.io|ghcr\.io|registry\.k8s\.io|k8s\.gcr\.io|gcr\.io|public\.ecr\.aws|ecr-public\.aws\.com|[a-z0-9-]+\.github\.io|raw\.githubusercontent\.com)(?![a-z0-9-])/gi;
+const PUBLIC_HOST =
+    /(?<![a-z0-9.-])(?:docker\.io|quay\.io|ghcr\.io|registry\.k8s\.io|k8s\.gcr\.io|gcr\.io|public\.ecr\.aws|ecr-public\.aws\.com|[a-z0-9-]+\.github\.io|raw\.githubusercontent\.com)(?![a-z0-9-])/gi;
 const URL_PATTERN = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'`<>]*/gi;
 
 interface Finding {
@@ -64,9 +82,18 @@ interface Finding {
 function endpointsIn(value: string, own: { readonly gitRepoUrl: string; readonly bucketName: string }): string[] {
     const found: string[] = [];
     for (const [url] of value.matchAll(URL_PATTERN)) {
-        const host = url.replace(/^[^:]+:\/\//, "").split(/[/?#]/)[0].replace(/^.*@/, "").toLowerCase();
+        const host = url
+            .replace(/^[^:]+:\/\//, "")
+            .split(/[/?#]/)[0]
+            .replace(/^.*@/, "")
+            .toLowerCase();
         const ownBucket = url.startsWith("s3://") && host.startsWith(own.bucketName);
-        if (!url.startsWith(own.gitRepoUrl) && !ownBucket && host !== "kubernetes.default.svc" && host !== MIRROR_HOST) {
+        if (
+            !url.startsWith(own.gitRepoUrl) &&
+            !ownBucket &&
+            host !== "kubernetes.default.svc" &&
+            host !== MIRROR_HOST
+        ) {
             found.push(url);
         }
     }
@@ -79,11 +106,22 @@ function endpointsIn(value: string, own: { readonly gitRepoUrl: string; readonly
 /** Walks every string in every registered resource's inputs. */
 function publicEndpoints(run: ProgramRun): Finding[] {
     const own = { gitRepoUrl: run.config["gitops-dr:gitRepoUrl"], bucketName: run.outputs.bucketName };
-    assert.ok(typeof own.gitRepoUrl === "string" && own.gitRepoUrl !== "" && typeof own.bucketName === "string" && own.bucketName !== "");
+    assert.ok(
+        typeof own.gitRepoUrl === "string" &&
+            own.gitRepoUrl !== "" &&
+            typeof own.bucketName === "string" &&
+            own.bucketName !== "",
+    );
     const findings: Finding[] = [];
     const walk = (resource: RegisteredResource, value: unknown, at: string): void => {
         if (typeof value === "string") {
-            findings.push(...endpointsIn(value, own as { gitRepoUrl: string; bucketName: string }).map((endpoint) => ({ resource: resource.name, path: at, endpoint })));
+            findings.push(
+                ...endpointsIn(value, own as { gitRepoUrl: string; bucketName: string }).map((endpoint) => ({
+                    resource: resource.name,
+                    path: at,
+                    endpoint,
+                })),
+            );
         } else if (Array.isArray(value)) {
             value.forEach((v, i) => walk(resource, v, `${at}[${i}]`));
         } else if (isMap(value)) {
@@ -111,7 +149,9 @@ function registeredImages(run: ProgramRun): Set<string> {
             value.forEach((v) => walk(v, key));
         } else if (isMap(value)) {
             if (/image$/i.test(key) && typeof value.repository === "string" && typeof value.tag === "string") {
-                refs.add(`${value.repository}:${value.tag}${typeof value.digest === "string" ? `@${value.digest}` : ""}`);
+                refs.add(
+                    `${value.repository}:${value.tag}${typeof value.digest === "string" ? `@${value.digest}` : ""}`,
+                );
             }
             for (const [k, v] of Object.entries(value)) {
                 walk(v, k);
@@ -134,12 +174,20 @@ const releaseOf = (run: ProgramRun, chart: string) => {
 
 // --- The stacks ----------------------------------------------------------------------------------------------
 
-const RECOVER_EXAMPLE = readStackFile(fs.readFileSync(path.join(ROOT, "examples", "Pulumi.recover.yaml"), "utf8"), "gitops-dr");
+const RECOVER_EXAMPLE = readStackFile(
+    fs.readFileSync(path.join(ROOT, "examples", "Pulumi.recover.yaml"), "utf8"),
+    "gitops-dr",
+);
 
 const STACKS: Readonly<Record<string, RunOptions>> = {
     prod: { stack: "prod", secrets: STACK_SECRETS },
     drill: { stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES },
-    "recover example": { stack: "recover", stackValues: RECOVER_EXAMPLE, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES },
+    "recover example": {
+        stack: "recover",
+        stackValues: RECOVER_EXAMPLE,
+        secrets: STACK_SECRETS,
+        stackReferences: STACK_REFERENCES,
+    },
 };
 
 describe("mirrors: a mirrored stack references no public endpoint", () => {
@@ -164,7 +212,10 @@ describe("mirrors: a mirrored stack references no public endpoint", () => {
                 assert.ok(endpoints.has(chart.repo), `${chart.repo} not found in ${[...endpoints].join(", ")}`);
             }
             for (const image of deployedImages()) {
-                assert.ok(endpoints.has(splitRepository(image.upstream.repository).host), `${image.upstream.repository} not found`);
+                assert.ok(
+                    endpoints.has(splitRepository(image.upstream.repository).host),
+                    `${image.upstream.repository} not found`,
+                );
             }
         });
 
@@ -176,7 +227,12 @@ describe("mirrors: a mirrored stack references no public endpoint", () => {
                 assert.ok(ref.startsWith(`${MIRROR_HOST}/`), ref);
             }
             // Without the mirror: the same images, from their public registries.
-            assert.deepEqual([...registeredImages(public_.get(name)!)].sort(), deployedImages().map((i) => imageReference(i.upstream)).sort());
+            assert.deepEqual(
+                [...registeredImages(public_.get(name)!)].sort(),
+                deployedImages()
+                    .map((i) => imageReference(i.upstream))
+                    .sort(),
+            );
         });
 
         it(`${name}: both charts come from the OCI mirror at the pinned versions`, () => {
@@ -200,13 +256,18 @@ describe("mirrors: a mirrored stack references no public endpoint", () => {
             [REDIS_IMAGE, "docker/library/redis"],
             [KUBECTL_IMAGE, "kubectl"],
         ] as const) {
-            assert.ok(refs.has(`${MIRROR_HOST}/${mirroredPath}:${pin.tag}`), `${pin.repository}:${pin.tag} as ${MIRROR_HOST}/${mirroredPath}:${pin.tag}`);
+            assert.ok(
+                refs.has(`${MIRROR_HOST}/${mirroredPath}:${pin.tag}`),
+                `${pin.repository}:${pin.tag} as ${MIRROR_HOST}/${mirroredPath}:${pin.tag}`,
+            );
         }
     });
 
     it("a configured awsPluginVersion is what the mirror must hold", async () => {
         const run = await runProgram({ ...STACKS.prod, config: { ...MIRRORS, awsPluginVersion: "v1.14.0" } });
-        const expected = deployedImages({ imageRegistry: MIRROR_HOST, awsPluginVersion: "v1.14.0" }).map((i) => imageReference(i.deployed));
+        const expected = deployedImages({ imageRegistry: MIRROR_HOST, awsPluginVersion: "v1.14.0" }).map((i) =>
+            imageReference(i.deployed),
+        );
         assert.ok(expected.includes(`${MIRROR_HOST}/velero/velero-plugin-for-aws:v1.14.0`));
         assert.deepEqual([...registeredImages(run)].sort(), expected.sort());
     });
@@ -245,7 +306,8 @@ function coalesce(defaults: unknown, values: unknown): unknown {
     return out;
 }
 
-const at = (values: unknown, keys: readonly string[]): unknown => keys.reduce<unknown>((node, k) => (isMap(node) ? node[k] : undefined), values);
+const at = (values: unknown, keys: readonly string[]): unknown =>
+    keys.reduce<unknown>((node, k) => (isMap(node) ? node[k] : undefined), values);
 
 interface ChartImage {
     readonly path: string;
@@ -276,10 +338,17 @@ function chartImages(defaults: Json, values: Json, appVersion: string): ChartIma
             if (isMap(v) && typeof v.repository === "string" && /image$/i.test(k)) {
                 const own = at(merged, here) as Json;
                 const repository = (own.repository as string) || String(at(merged, ["global", "image", "repository"]));
-                const tag = (typeof own.tag === "string" && own.tag) || (at(merged, ["global", "image", "tag"]) as string | undefined) || appVersion;
+                const tag =
+                    (typeof own.tag === "string" && own.tag) ||
+                    (at(merged, ["global", "image", "tag"]) as string | undefined) ||
+                    appVersion;
                 images.push({ path: here.join("."), disabledBy: disabledBy(here), reference: `${repository}:${tag}` });
             } else if (typeof v === "string" && k === "image" && v.includes("/")) {
-                images.push({ path: here.join("."), disabledBy: disabledBy(here), reference: `${String(at(merged, here))}:${String(at(merged, [...keys, "tag"]))}` });
+                images.push({
+                    path: here.join("."),
+                    disabledBy: disabledBy(here),
+                    reference: `${String(at(merged, here))}:${String(at(merged, [...keys, "tag"]))}`,
+                });
             }
             visit(v, here);
         }
@@ -291,7 +360,9 @@ function chartImages(defaults: Json, values: Json, appVersion: string): ChartIma
 function referenceFile(dir: string, file: string): string {
     const full = path.join(REFERENCE, dir, file);
     if (!fs.existsSync(full)) {
-        throw new Error(`${full} is missing: these tests read the pinned charts' values from ../shared/reference (or GITOPS_DR_REFERENCE_DIR)`);
+        throw new Error(
+            `${full} is missing: these tests read the pinned charts' values from ../shared/reference (or GITOPS_DR_REFERENCE_DIR)`,
+        );
     }
     return fs.readFileSync(full, "utf8");
 }
@@ -301,21 +372,42 @@ describe("mirrors: the pinned charts deploy no image that is not mirrored", () =
     before(async () => {
         run = await runProgram({ ...STACKS.drill, config: MIRRORS });
     });
-    const mirroredRefs = () => new Set(deployedImages({ imageRegistry: MIRROR_HOST }).map((i) => imageReference(i.deployed)));
+    const mirroredRefs = () =>
+        new Set(deployedImages({ imageRegistry: MIRROR_HOST }).map((i) => imageReference(i.deployed)));
 
     for (const [pin, dir, mustCover] of [
         [VELERO_CHART, `velero-chart-${VELERO_CHART.version}`, ["image", "kubectl.image"]],
-        [ARGO_CD_CHART, `argo-cd-chart-${ARGO_CD_CHART.version}`, ["global.image", "dex.image", "dex.initImage", "redis.image", "redisSecretInit.image", "controller.image", "repoServer.image", "server.image"]],
+        [
+            ARGO_CD_CHART,
+            `argo-cd-chart-${ARGO_CD_CHART.version}`,
+            [
+                "global.image",
+                "dex.image",
+                "dex.initImage",
+                "redis.image",
+                "redisSecretInit.image",
+                "controller.image",
+                "repoServer.image",
+                "server.image",
+            ],
+        ],
     ] as const) {
         it(`${pin.name} ${pin.version}: every image its values.yaml declares is disabled or the mirror's copy of a pinned image`, () => {
             const defaults = parseYaml(referenceFile(dir, "values.yaml")) as Json;
-            const chart = parseYaml(referenceFile(dir, "Chart.yaml")) as { name: string; version: string; appVersion: string };
+            const chart = parseYaml(referenceFile(dir, "Chart.yaml")) as {
+                name: string;
+                version: string;
+                appVersion: string;
+            };
             assert.deepEqual([chart.name, chart.version], [pin.name, pin.version]);
             const values = releaseOf(run, pin.name).inputs.values as Json;
             const images = chartImages(defaults, values, chart.appVersion);
             const enabled = images.filter((i) => i.disabledBy === undefined);
             for (const p of mustCover) {
-                assert.ok(enabled.some((i) => i.path === p), `${p} not found among ${enabled.map((i) => i.path).join(", ")}`);
+                assert.ok(
+                    enabled.some((i) => i.path === p),
+                    `${p} not found among ${enabled.map((i) => i.path).join(", ")}`,
+                );
             }
             const refs = mirroredRefs();
             const unmirrored = enabled.filter((i) => !refs.has(i.reference));
@@ -326,14 +418,20 @@ describe("mirrors: the pinned charts deploy no image that is not mirrored", () =
     it("argo-cd: the images left public are exactly those of components gitops-dr leaves off", () => {
         const defaults = parseYaml(referenceFile(`argo-cd-chart-${ARGO_CD_CHART.version}`, "values.yaml")) as Json;
         const values = releaseOf(run, ARGO_CD_CHART.name).inputs.values as Json;
-        const off = chartImages(defaults, values, "").filter((i) => i.disabledBy !== undefined && !i.reference.startsWith(`${MIRROR_HOST}/`));
+        const off = chartImages(defaults, values, "").filter(
+            (i) => i.disabledBy !== undefined && !i.reference.startsWith(`${MIRROR_HOST}/`),
+        );
         // Each is off in the chart's defaults, and gitops-dr's values do not touch the switch.
         for (const image of off) {
             const toggle = [...image.disabledBy!.split("."), "enabled"];
             assert.equal(at(defaults, toggle), false, image.path);
             assert.equal(at(values, toggle), undefined, image.path);
         }
-        assert.deepEqual([...new Set(off.map((i) => i.disabledBy))].sort(), ["redis-ha", "redis.exporter", "server.extensions"]);
+        assert.deepEqual([...new Set(off.map((i) => i.disabledBy))].sort(), [
+            "redis-ha",
+            "redis.exporter",
+            "server.extensions",
+        ]);
     });
 
     it("the pins of the charts' own images are the charts' defaults", () => {
@@ -344,10 +442,18 @@ describe("mirrors: the pinned charts deploy no image that is not mirrored", () =
         assert.deepEqual(at(argo, ["redis", "image", "repository"]), REDIS_IMAGE.repository);
         assert.deepEqual(at(argo, ["redis", "image", "tag"]), REDIS_IMAGE.tag);
         assert.deepEqual(at(argo, ["global", "image", "repository"]), ARGO_CD_IMAGE.repository);
-        assert.deepEqual(at(velero, ["image"]), { repository: VELERO_IMAGE.repository, tag: VELERO_IMAGE.tag, pullPolicy: "IfNotPresent", imagePullSecrets: [] });
+        assert.deepEqual(at(velero, ["image"]), {
+            repository: VELERO_IMAGE.repository,
+            tag: VELERO_IMAGE.tag,
+            pullPolicy: "IfNotPresent",
+            imagePullSecrets: [],
+        });
         assert.deepEqual(at(velero, ["kubectl", "image", "repository"]), KUBECTL_IMAGE.repository);
         // The chart's documented kubectl tag, commented out in values.yaml.
-        assert.match(referenceFile(`velero-chart-${VELERO_CHART.version}`, "values.yaml"), new RegExp(`# tag: ${KUBECTL_IMAGE.tag.replace(/\./g, "\\.")}\\n`));
+        assert.match(
+            referenceFile(`velero-chart-${VELERO_CHART.version}`, "values.yaml"),
+            new RegExp(`# tag: ${KUBECTL_IMAGE.tag.replace(/\./g, "\\.")}\\n`),
+        );
     });
 });
 
@@ -363,15 +469,25 @@ describe("mirrors: image references and chart sources", () => {
         assert.deepEqual(splitRepository("localhost/a"), { host: "localhost", path: "a" });
         assert.deepEqual(splitRepository("mirror:5000/a/b"), { host: "mirror:5000", path: "a/b" });
         assert.deepEqual(splitRepository("registry.k8s.io/kubectl"), { host: "registry.k8s.io", path: "kubectl" });
-        assert.deepEqual(splitRepository("ecr-public.aws.com/docker/library/redis"), { host: "ecr-public.aws.com", path: "docker/library/redis" });
+        assert.deepEqual(splitRepository("ecr-public.aws.com/docker/library/redis"), {
+            host: "ecr-public.aws.com",
+            path: "docker/library/redis",
+        });
     });
 
     it("moves a repository to the mirror, keeping tag and digest", () => {
-        assert.equal(mirroredRepository("quay.io/argoproj/argocd", "registry.acme.internal:5000/gitops-dr"), "registry.acme.internal:5000/gitops-dr/argoproj/argocd");
+        assert.equal(
+            mirroredRepository("quay.io/argoproj/argocd", "registry.acme.internal:5000/gitops-dr"),
+            "registry.acme.internal:5000/gitops-dr/argoproj/argocd",
+        );
         assert.equal(mirroredRepository("quay.io/argoproj/argocd"), "quay.io/argoproj/argocd");
         const digest = `sha256:${"a".repeat(64)}`;
         const pin = { repository: "registry.k8s.io/kubectl", tag: "v1.34.5", digest };
-        assert.deepEqual(mirrorImage(pin, MIRROR_HOST), { repository: `${MIRROR_HOST}/kubectl`, tag: "v1.34.5", digest });
+        assert.deepEqual(mirrorImage(pin, MIRROR_HOST), {
+            repository: `${MIRROR_HOST}/kubectl`,
+            tag: "v1.34.5",
+            digest,
+        });
         assert.equal(imageReference(mirrorImage(pin, MIRROR_HOST)), `${MIRROR_HOST}/kubectl:v1.34.5@${digest}`);
         assert.equal(imageReference(KUBECTL_IMAGE), "registry.k8s.io/kubectl:v1.34.5");
     });
@@ -382,15 +498,34 @@ describe("mirrors: image references and chart sources", () => {
     });
 
     it("builds the Release's chart inputs for each source", () => {
-        assert.deepEqual(releaseChart(VELERO_CHART), { chart: "velero", version: VELERO_CHART.version, repositoryOpts: { repo: VELERO_CHART.repo } });
-        assert.deepEqual(releaseChart(VELERO_CHART, { kind: "oci", url: "oci://r.acme.internal/charts" }), { chart: "oci://r.acme.internal/charts/velero", version: VELERO_CHART.version });
-        assert.deepEqual(releaseChart(ARGO_CD_CHART, { kind: "https", url: "https://c.acme.internal" }), { chart: "argo-cd", version: ARGO_CD_CHART.version, repositoryOpts: { repo: "https://c.acme.internal" } });
-        assert.deepEqual(releaseChart(ARGO_CD_CHART, { kind: "archive", path: "./charts/argo-cd-10.1.1.tgz" }), { chart: "./charts/argo-cd-10.1.1.tgz", version: ARGO_CD_CHART.version });
+        assert.deepEqual(releaseChart(VELERO_CHART), {
+            chart: "velero",
+            version: VELERO_CHART.version,
+            repositoryOpts: { repo: VELERO_CHART.repo },
+        });
+        assert.deepEqual(releaseChart(VELERO_CHART, { kind: "oci", url: "oci://r.acme.internal/charts" }), {
+            chart: "oci://r.acme.internal/charts/velero",
+            version: VELERO_CHART.version,
+        });
+        assert.deepEqual(releaseChart(ARGO_CD_CHART, { kind: "https", url: "https://c.acme.internal" }), {
+            chart: "argo-cd",
+            version: ARGO_CD_CHART.version,
+            repositoryOpts: { repo: "https://c.acme.internal" },
+        });
+        assert.deepEqual(releaseChart(ARGO_CD_CHART, { kind: "archive", path: "./charts/argo-cd-10.1.1.tgz" }), {
+            chart: "./charts/argo-cd-10.1.1.tgz",
+            version: ARGO_CD_CHART.version,
+        });
     });
 
     it("maps a Release's chart input back to its pin", () => {
         for (const pin of [VELERO_CHART, ARGO_CD_CHART]) {
-            for (const source of [{ kind: "public" }, { kind: "https", url: "https://c.acme.internal" }, { kind: "oci", url: "oci://r.acme.internal/charts" }, { kind: "archive", path: `./charts/${pin.name}-${pin.version}.tgz` }] as const) {
+            for (const source of [
+                { kind: "public" },
+                { kind: "https", url: "https://c.acme.internal" },
+                { kind: "oci", url: "oci://r.acme.internal/charts" },
+                { kind: "archive", path: `./charts/${pin.name}-${pin.version}.tgz` },
+            ] as const) {
                 assert.equal(pinnedChart(releaseChart(pin, source).chart), pin, `${pin.name} from ${source.kind}`);
             }
         }
@@ -422,14 +557,26 @@ describe("mirrors: docs/mirrors.md", () => {
     it("the commands copy every deployed image and push both charts", () => {
         const images = imageMirrorCommands("$REGISTRY", "crane");
         for (const image of deployedImages({ imageRegistry: "$REGISTRY" })) {
-            assert.ok(images.includes(`crane copy ${imageReference(image.upstream)} ${imageReference(image.deployed)}\n`), image.upstream.repository);
+            assert.ok(
+                images.includes(`crane copy ${imageReference(image.upstream)} ${imageReference(image.deployed)}\n`),
+                image.upstream.repository,
+            );
         }
         assert.equal(images.split("\n").length - 1, deployedImages().length);
         const charts = chartMirrorCommands("$REGISTRY/charts");
         for (const chart of [VELERO_CHART, ARGO_CD_CHART]) {
-            assert.ok(charts.includes(`helm pull ${chart.name} --repo ${chart.repo} --version ${chart.version}\nhelm push ${chart.name}-${chart.version}.tgz oci://$REGISTRY/charts\n`), chart.name);
+            assert.ok(
+                charts.includes(
+                    `helm pull ${chart.name} --repo ${chart.repo} --version ${chart.version}\nhelm push ${chart.name}-${chart.version}.tgz oci://$REGISTRY/charts\n`,
+                ),
+                chart.name,
+            );
         }
-        assert.ok(imageMirrorCommands("$REGISTRY", "skopeo", "v1.14.0").includes("docker://docker.io/velero/velero-plugin-for-aws:v1.14.0 docker://$REGISTRY/velero/velero-plugin-for-aws:v1.14.0\n"));
+        assert.ok(
+            imageMirrorCommands("$REGISTRY", "skopeo", "v1.14.0").includes(
+                "docker://docker.io/velero/velero-plugin-for-aws:v1.14.0 docker://$REGISTRY/velero/velero-plugin-for-aws:v1.14.0\n",
+            ),
+        );
     });
 
     it("the image table lists every deployed image, as pinned and as mirrored, and no other", () => {
@@ -455,11 +602,16 @@ const PROTECT: RawConfig = {
     clusterName: plain("prod-eu-1"),
     region: plain("eu-west-1"),
     bucketName: plain("acme-velero-vault"),
-    oidcProviderArn: plain("arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF"),
+    oidcProviderArn: plain(
+        "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF",
+    ),
     repoPassword: { value: "kopia-repo-password-0123456789", secret: true },
     gitRepoUrl: plain("https://github.com/acme/platform-gitops.git"),
 };
-const withKeys = (changes: Readonly<Record<string, string>>): RawConfig => ({ ...PROTECT, ...Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, plain(v)])) });
+const withKeys = (changes: Readonly<Record<string, string>>): RawConfig => ({
+    ...PROTECT,
+    ...Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, plain(v)])),
+});
 
 function problemsOf(raw: RawConfig): readonly ConfigProblem[] {
     try {
@@ -474,7 +626,11 @@ function problemsOf(raw: RawConfig): readonly ConfigProblem[] {
 /** Asserts exactly one problem, on `key`, and returns its message. */
 function onlyProblem(changes: Readonly<Record<string, string>>, key: string): string {
     const problems = problemsOf(withKeys(changes));
-    assert.deepEqual(problems.map((p) => p.key), [`gitops-dr:${key}`], problems.map((p) => `${p.key}: ${p.message}`).join("\n"));
+    assert.deepEqual(
+        problems.map((p) => p.key),
+        [`gitops-dr:${key}`],
+        problems.map((p) => `${p.key}: ${p.message}`).join("\n"),
+    );
     return problems[0].message;
 }
 
@@ -482,16 +638,25 @@ function warningsOf(changes: Readonly<Record<string, string>>): readonly ConfigW
     return parseConfigWithWarnings(withKeys(changes), "prod").warnings;
 }
 
-const mirrorsOf = (changes: Readonly<Record<string, string>>) => parseConfigWithWarnings(withKeys(changes), "prod").config.mirrors;
+const mirrorsOf = (changes: Readonly<Record<string, string>>) =>
+    parseConfigWithWarnings(withKeys(changes), "prod").config.mirrors;
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "gitops-dr-mirrors-"));
 
 /** A chart archive as `helm package` lays it out: `<dir>/Chart.yaml`, gzip-compressed tar. */
-function chartArchive(name: string, version: string, options: { file?: string; dir?: string; chartYaml?: string } = {}): string {
+function chartArchive(
+    name: string,
+    version: string,
+    options: { file?: string; dir?: string; chartYaml?: string } = {},
+): string {
     const work = fs.mkdtempSync(path.join(TMP, "chart-"));
     const dir = options.dir ?? name;
     fs.mkdirSync(path.join(work, dir, "templates"), { recursive: true });
-    fs.writeFileSync(path.join(work, dir, "Chart.yaml"), options.chartYaml ?? `apiVersion: v2\nname: ${name}\nversion: ${version}\nappVersion: 1.0.0\ndependencies:\n- name: sub\n  version: 9.9.9\n`);
+    fs.writeFileSync(
+        path.join(work, dir, "Chart.yaml"),
+        options.chartYaml ??
+            `apiVersion: v2\nname: ${name}\nversion: ${version}\nappVersion: 1.0.0\ndependencies:\n- name: sub\n  version: 9.9.9\n`,
+    );
     fs.writeFileSync(path.join(work, dir, "values.yaml"), "{}\n");
     const file = path.join(work, options.file ?? `${name}-${version}.tgz`);
     execFileSync("tar", ["-czf", file, "-C", work, dir]);
@@ -502,22 +667,49 @@ describe("parseConfig: mirrors", () => {
     after(() => fs.rmSync(TMP, { recursive: true, force: true }));
 
     it("defaults to the public repositories and registries, declared as empty strings", () => {
-        assert.deepEqual(mirrorsOf({}), { veleroChart: { kind: "public" }, argoCdChart: { kind: "public" }, imageRegistry: undefined });
-        assert.deepEqual(mirrorsOf({ veleroChart: "", argoCdChart: "", imageRegistry: "" }), { veleroChart: { kind: "public" }, argoCdChart: { kind: "public" }, imageRegistry: undefined });
+        assert.deepEqual(mirrorsOf({}), {
+            veleroChart: { kind: "public" },
+            argoCdChart: { kind: "public" },
+            imageRegistry: undefined,
+        });
+        assert.deepEqual(mirrorsOf({ veleroChart: "", argoCdChart: "", imageRegistry: "" }), {
+            veleroChart: { kind: "public" },
+            argoCdChart: { kind: "public" },
+            imageRegistry: undefined,
+        });
     });
 
     it("accepts an OCI registry, an HTTPS repository, an archive and a registry location", () => {
         const archive = chartArchive("argo-cd", ARGO_CD_CHART.version);
-        assert.deepEqual(mirrorsOf({ veleroChart: "oci://registry.acme.internal:5000/charts", argoCdChart: archive, imageRegistry: "registry.acme.internal:5000/gitops-dr" }), {
-            veleroChart: { kind: "oci", url: "oci://registry.acme.internal:5000/charts" },
-            argoCdChart: { kind: "archive", path: archive },
-            imageRegistry: "registry.acme.internal:5000/gitops-dr",
+        assert.deepEqual(
+            mirrorsOf({
+                veleroChart: "oci://registry.acme.internal:5000/charts",
+                argoCdChart: archive,
+                imageRegistry: "registry.acme.internal:5000/gitops-dr",
+            }),
+            {
+                veleroChart: { kind: "oci", url: "oci://registry.acme.internal:5000/charts" },
+                argoCdChart: { kind: "archive", path: archive },
+                imageRegistry: "registry.acme.internal:5000/gitops-dr",
+            },
+        );
+        assert.deepEqual(mirrorsOf({ veleroChart: "https://charts.acme.internal/helm/velero/" }).veleroChart, {
+            kind: "https",
+            url: "https://charts.acme.internal/helm/velero/",
         });
-        assert.deepEqual(mirrorsOf({ veleroChart: "https://charts.acme.internal/helm/velero/" }).veleroChart, { kind: "https", url: "https://charts.acme.internal/helm/velero/" });
-        assert.deepEqual(mirrorsOf({ veleroChart: "oci://localhost:5000" }).veleroChart, { kind: "oci", url: "oci://localhost:5000" });
+        assert.deepEqual(mirrorsOf({ veleroChart: "oci://localhost:5000" }).veleroChart, {
+            kind: "oci",
+            url: "oci://localhost:5000",
+        });
         assert.equal(mirrorsOf({ imageRegistry: "localhost:5000" }).imageRegistry, "localhost:5000");
-        assert.equal(mirrorsOf({ imageRegistry: "111122223333.dkr.ecr.eu-west-1.amazonaws.com" }).imageRegistry, "111122223333.dkr.ecr.eu-west-1.amazonaws.com");
-        assert.deepEqual(warningsOf({ veleroChart: "oci://registry.acme.internal/charts", imageRegistry: "registry.acme.internal" }), []);
+        assert.equal(
+            mirrorsOf({ imageRegistry: "111122223333.dkr.ecr.eu-west-1.amazonaws.com" }).imageRegistry,
+            "111122223333.dkr.ecr.eu-west-1.amazonaws.com",
+        );
+        assert.deepEqual(
+            warningsOf({ veleroChart: "oci://registry.acme.internal/charts", imageRegistry: "registry.acme.internal" }),
+            [],
+        );
     });
 
     it("reads a relative archive path from the project directory", () => {
@@ -548,7 +740,13 @@ describe("parseConfig: mirrors", () => {
         );
     });
 
-    for (const bad of ["oci://", "oci://registry.acme.internal/Charts", "oci://registry_acme/charts", "oci://registry.acme.internal:99999/charts", "oci://registry.acme.internal/charts?x=1"]) {
+    for (const bad of [
+        "oci://",
+        "oci://registry.acme.internal/Charts",
+        "oci://registry_acme/charts",
+        "oci://registry.acme.internal:99999/charts",
+        "oci://registry.acme.internal/charts?x=1",
+    ]) {
         it(`refuses the malformed OCI URL ${JSON.stringify(bad)}`, () => {
             assert.equal(
                 onlyProblem({ veleroChart: bad }, "veleroChart"),
@@ -562,7 +760,8 @@ describe("parseConfig: mirrors", () => {
         assert.deepEqual(warnings, [
             {
                 key: "gitops-dr:veleroChart",
-                message: '"oci://registry.acme.internal/charts/velero" ends in /velero, so the chart is pulled from oci://registry.acme.internal/charts/velero/velero:12.1.0. If you ran `helm push velero-12.1.0.tgz oci://registry.acme.internal/charts`, set `pulumi config set gitops-dr:veleroChart oci://registry.acme.internal/charts`.',
+                message:
+                    '"oci://registry.acme.internal/charts/velero" ends in /velero, so the chart is pulled from oci://registry.acme.internal/charts/velero/velero:12.1.0. If you ran `helm push velero-12.1.0.tgz oci://registry.acme.internal/charts`, set `pulumi config set gitops-dr:veleroChart oci://registry.acme.internal/charts`.',
             },
         ]);
     });
@@ -609,7 +808,8 @@ describe("parseConfig: mirrors", () => {
         );
     });
 
-    const ARCHIVE_FIX = "Fix: `helm pull velero --repo https://vmware-tanzu.github.io/helm-charts --version 12.1.0 -d charts`, then `pulumi config set gitops-dr:veleroChart ./charts/velero-12.1.0.tgz`.";
+    const ARCHIVE_FIX =
+        "Fix: `helm pull velero --repo https://vmware-tanzu.github.io/helm-charts --version 12.1.0 -d charts`, then `pulumi config set gitops-dr:veleroChart ./charts/velero-12.1.0.tgz`.";
 
     it("refuses a path that is not a .tgz", () => {
         assert.equal(
@@ -629,12 +829,20 @@ describe("parseConfig: mirrors", () => {
     it("refuses a .tgz that is not gzip-compressed", () => {
         const file = path.join(TMP, "velero-12.1.0.tgz");
         fs.writeFileSync(file, "apiVersion: v2\nname: velero\n");
-        assert.match(onlyProblem({ veleroChart: file }, "veleroChart"), new RegExp(`^"${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}" is not a Helm chart archive: it is not gzip-compressed \\(.+\\)\\. Fix: `));
+        assert.match(
+            onlyProblem({ veleroChart: file }, "veleroChart"),
+            new RegExp(
+                `^"${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}" is not a Helm chart archive: it is not gzip-compressed \\(.+\\)\\. Fix: `,
+            ),
+        );
     });
 
     it("refuses a .tgz without a Chart.yaml", () => {
         const file = chartArchive("velero", VELERO_CHART.version, { dir: "velero/templates" });
-        assert.equal(onlyProblem({ veleroChart: file }, "veleroChart"), `"${file}" is not a Helm chart archive: it holds no <chart>/Chart.yaml. ${ARCHIVE_FIX}`);
+        assert.equal(
+            onlyProblem({ veleroChart: file }, "veleroChart"),
+            `"${file}" is not a Helm chart archive: it holds no <chart>/Chart.yaml. ${ARCHIVE_FIX}`,
+        );
     });
 
     it("refuses an archive of another chart or version", () => {
@@ -644,14 +852,24 @@ describe("parseConfig: mirrors", () => {
             `"${older}" holds the chart velero 12.0.3, not the pinned velero 12.1.0 (components/versions.ts), which gitops-dr's values are written for. ${ARCHIVE_FIX}`,
         );
         const other = chartArchive("argo-cd", ARGO_CD_CHART.version);
-        assert.match(onlyProblem({ veleroChart: other }, "veleroChart"), /holds the chart argo-cd 10\.1\.1, not the pinned velero 12\.1\.0/);
+        assert.match(
+            onlyProblem({ veleroChart: other }, "veleroChart"),
+            /holds the chart argo-cd 10\.1\.1, not the pinned velero 12\.1\.0/,
+        );
     });
 
     it("reads Chart.yaml's top-level name and version only, quoted or not", () => {
-        const file = chartArchive("velero", "", { chartYaml: "apiVersion: v2\nname: 'velero'\nversion: \"12.1.0\" # pinned\ndependencies:\n  - name: other\n    version: 1.0.0\n" });
+        const file = chartArchive("velero", "", {
+            chartYaml:
+                "apiVersion: v2\nname: 'velero'\nversion: \"12.1.0\" # pinned\ndependencies:\n  - name: other\n    version: 1.0.0\n",
+        });
         assert.deepEqual(chartArchiveMetadata(file), { name: "velero", version: "12.1.0" });
         const deep = chartArchive("velero", VELERO_CHART.version, { dir: "d".repeat(160) });
-        assert.deepEqual(chartArchiveMetadata(deep), { name: "velero", version: VELERO_CHART.version }, "a long directory name (GNU or PAX header)");
+        assert.deepEqual(
+            chartArchiveMetadata(deep),
+            { name: "velero", version: VELERO_CHART.version },
+            "a long directory name (GNU or PAX header)",
+        );
     });
 
     const REGISTRY_FIX = (v: string) => `Fix: \`pulumi config set gitops-dr:imageRegistry ${v}\`.`;
@@ -670,7 +888,10 @@ describe("parseConfig: mirrors", () => {
         );
     });
 
-    for (const bad of ["registry.acme.internal/gitops-dr:v1", `registry.acme.internal/velero@sha256:${"a".repeat(64)}`]) {
+    for (const bad of [
+        "registry.acme.internal/gitops-dr:v1",
+        `registry.acme.internal/velero@sha256:${"a".repeat(64)}`,
+    ]) {
         it(`refuses an imageRegistry that names a tag or digest: ${bad.slice(0, 40)}`, () => {
             assert.match(
                 onlyProblem({ imageRegistry: bad }, "imageRegistry"),
@@ -679,7 +900,12 @@ describe("parseConfig: mirrors", () => {
         });
     }
 
-    for (const bad of ["registry.acme.internal/GitOps", "registry.acme.internal:70000", "registry_acme.internal", "registry.acme.internal/a//b"]) {
+    for (const bad of [
+        "registry.acme.internal/GitOps",
+        "registry.acme.internal:70000",
+        "registry_acme.internal",
+        "registry.acme.internal/a//b",
+    ]) {
         it(`refuses the malformed imageRegistry ${JSON.stringify(bad)}`, () => {
             assert.equal(
                 onlyProblem({ imageRegistry: bad }, "imageRegistry"),
@@ -695,7 +921,14 @@ describe("parseConfig: mirrors", () => {
         );
     });
 
-    for (const registry of ["docker.io", "quay.io/acme", "ghcr.io", "registry.k8s.io", "public.ecr.aws/acme", "ecr-public.aws.com"]) {
+    for (const registry of [
+        "docker.io",
+        "quay.io/acme",
+        "ghcr.io",
+        "registry.k8s.io",
+        "public.ecr.aws/acme",
+        "ecr-public.aws.com",
+    ]) {
         it(`refuses the public registry ${registry} as imageRegistry`, () => {
             assert.equal(
                 onlyProblem({ imageRegistry: registry }, "imageRegistry"),
@@ -705,7 +938,12 @@ describe("parseConfig: mirrors", () => {
     }
 
     it("reports every bad mirror key at once", () => {
-        const problems = problemsOf(withKeys({ veleroChart: "http://a.example", argoCdChart: "charts/argo-cd", imageRegistry: "mirror" }));
-        assert.deepEqual(problems.map((p) => p.key), ["gitops-dr:veleroChart", "gitops-dr:argoCdChart", "gitops-dr:imageRegistry"]);
+        const problems = problemsOf(
+            withKeys({ veleroChart: "http://a.example", argoCdChart: "charts/argo-cd", imageRegistry: "mirror" }),
+        );
+        assert.deepEqual(
+            problems.map((p) => p.key),
+            ["gitops-dr:veleroChart", "gitops-dr:argoCdChart", "gitops-dr:imageRegistry"],
+        );
     });
 });

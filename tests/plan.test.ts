@@ -35,8 +35,10 @@ const indexOf = (plan: Plan, predicate: (s: PlanStep) => boolean): number => {
     assert.ok(i >= 0, `no such step in ${plan.steps.map((s) => s.number).join(", ")}`);
     return i;
 };
-const isVeleroRelease = (run: ProgramRun) => (s: PlanStep) => s.type === "kubernetes:helm.sh/v3:Release" && resourceOf(run, s).inputs.chart === "velero";
-const isSourceLocation = (s: PlanStep) => s.type === "kubernetes:velero.io/v1:BackupStorageLocation" && s.objectName === "source";
+const isVeleroRelease = (run: ProgramRun) => (s: PlanStep) =>
+    s.type === "kubernetes:helm.sh/v3:Release" && resourceOf(run, s).inputs.chart === "velero";
+const isSourceLocation = (s: PlanStep) =>
+    s.type === "kubernetes:velero.io/v1:BackupStorageLocation" && s.objectName === "source";
 const isRestore = (s: PlanStep) => s.type === "kubernetes:velero.io/v1:Restore";
 
 describe("plan", () => {
@@ -66,7 +68,10 @@ describe("plan", () => {
                 for (const [i, a] of plan.steps.entries()) {
                     for (const [j, b] of plan.steps.entries()) {
                         if (i !== j && run.dependsOn(resourceOf(run, a), resourceOf(run, b))) {
-                            assert.ok(j < i, `${a.number} ${a.logicalName} waits for ${b.number} ${b.logicalName}, listed after it`);
+                            assert.ok(
+                                j < i,
+                                `${a.number} ${a.logicalName} waits for ${b.number} ${b.logicalName}, listed after it`,
+                            );
                         }
                     }
                 }
@@ -76,24 +81,40 @@ describe("plan", () => {
                 const { plan, run } = planned[name];
                 const reversed = new ProgramRun([...run.resources].reverse(), run.outputs, run.config);
                 const again = planSteps(reversed);
-                assert.deepEqual(again.map((s) => [s.number, s.urn, s.after]), plan.steps.map((s) => [s.number, s.urn, s.after]));
+                assert.deepEqual(
+                    again.map((s) => [s.number, s.urn, s.after]),
+                    plan.steps.map((s) => [s.number, s.urn, s.after]),
+                );
             });
 
             it("each step names the earlier steps it waits on, and only the nearest", () => {
                 const { plan, run } = planned[name];
                 for (const [i, step] of plan.steps.entries()) {
-                    const earlier = plan.steps.slice(0, i).filter((b) => run.dependsOn(resourceOf(run, step), resourceOf(run, b)));
+                    const earlier = plan.steps
+                        .slice(0, i)
+                        .filter((b) => run.dependsOn(resourceOf(run, step), resourceOf(run, b)));
                     for (const u of step.after) {
-                        assert.ok(earlier.some((b) => b.urn === u), `${step.logicalName}: ${u} is an earlier step it waits for`);
+                        assert.ok(
+                            earlier.some((b) => b.urn === u),
+                            `${step.logicalName}: ${u} is an earlier step it waits for`,
+                        );
                     }
                     // None is implied by another: a step waited for through a named one is not named again.
                     for (const u of step.after) {
-                        assert.ok(!step.after.some((v) => v !== u && run.dependsOn(run.byUrn(v), run.byUrn(u))), `${step.logicalName}: ${u} is implied`);
+                        assert.ok(
+                            !step.after.some((v) => v !== u && run.dependsOn(run.byUrn(v), run.byUrn(u))),
+                            `${step.logicalName}: ${u} is implied`,
+                        );
                     }
                     // Every earlier step it waits for is named or implied by a named one.
                     for (const b of earlier) {
-                        const implied = step.after.some((u) => u === b.urn || run.dependsOn(run.byUrn(u), resourceOf(run, b)));
-                        assert.ok(implied, `${step.logicalName} waits for ${b.logicalName}, which the plan does not show`);
+                        const implied = step.after.some(
+                            (u) => u === b.urn || run.dependsOn(run.byUrn(u), resourceOf(run, b)),
+                        );
+                        assert.ok(
+                            implied,
+                            `${step.logicalName} waits for ${b.logicalName}, which the plan does not show`,
+                        );
                     }
                 }
             });
@@ -106,11 +127,16 @@ describe("plan", () => {
                         (r.type.startsWith("kubernetes:helm.sh/") ||
                             r.type === "kubernetes:batch/v1:Job" ||
                             r.customTimeouts?.create !== undefined ||
-                            (r.inputs.metadata as { annotations?: Record<string, string> } | undefined)?.annotations?.["pulumi.com/waitFor"] !== undefined),
+                            (r.inputs.metadata as { annotations?: Record<string, string> } | undefined)?.annotations?.[
+                                "pulumi.com/waitFor"
+                            ] !== undefined),
                 );
                 assert.ok(waiting.length > 0);
                 for (const r of waiting) {
-                    assert.ok(plan.steps.some((s) => s.urn === r.urn), `${r.name} waits but is not in the plan`);
+                    assert.ok(
+                        plan.steps.some((s) => s.urn === r.urn),
+                        `${r.name} waits but is not in the plan`,
+                    );
                 }
             });
 
@@ -137,26 +163,50 @@ describe("plan", () => {
                 for (const [i, step] of plan.steps.entries()) {
                     assert.match(graph, new RegExp(`\\b${ids[i]}\\["${step.number.replace(".", "\\.")} `));
                 }
-                const edges = [...graph.matchAll(/\bS(\d+) --> S(\d+)\b/g)].map((m) => [plan.steps[Number(m[1]) - 1], plan.steps[Number(m[2]) - 1]]);
-                assert.equal(edges.length, plan.steps.reduce((n, s) => n + s.after.length, 0));
+                const edges = [...graph.matchAll(/\bS(\d+) --> S(\d+)\b/g)].map((m) => [
+                    plan.steps[Number(m[1]) - 1],
+                    plan.steps[Number(m[2]) - 1],
+                ]);
+                assert.equal(
+                    edges.length,
+                    plan.steps.reduce((n, s) => n + s.after.length, 0),
+                );
                 for (const [from, to] of edges) {
-                    assert.ok(run.dependsOn(resourceOf(run, to), resourceOf(run, from)), `${to.logicalName} does not wait for ${from.logicalName}`);
+                    assert.ok(
+                        run.dependsOn(resourceOf(run, to), resourceOf(run, from)),
+                        `${to.logicalName} does not wait for ${from.logicalName}`,
+                    );
                 }
             });
 
             it(`docs/runbooks/${name}.md is what \`npm run plan -- ${name}\` writes`, () => {
-                const committed = fs.existsSync(runbookPath(name)) ? fs.readFileSync(runbookPath(name), "utf8") : "(missing)";
-                assert.equal(committed, renderRunbook(planned[name].plan), `run: npx ts-node --transpile-only scripts/plan.ts ${name}`);
+                const committed = fs.existsSync(runbookPath(name))
+                    ? fs.readFileSync(runbookPath(name), "utf8")
+                    : "(missing)";
+                assert.equal(
+                    committed,
+                    renderRunbook(planned[name].plan),
+                    `run: npx ts-node --transpile-only scripts/plan.ts ${name}`,
+                );
             });
 
             it("the manual steps are the cluster, the stack, the secrets, `pulumi up` and the checks", () => {
                 const { plan } = planned[name];
-                assert.deepEqual(plan.manual.map((m) => m.number), ["1", "2", "3", "4", "5"]);
-                assert.deepEqual(plan.manual.filter((m) => m.runsPlan).map((m) => m.number), ["4"]);
+                assert.deepEqual(
+                    plan.manual.map((m) => m.number),
+                    ["1", "2", "3", "4", "5"],
+                );
+                assert.deepEqual(
+                    plan.manual.filter((m) => m.runsPlan).map((m) => m.number),
+                    ["4"],
+                );
                 assert.ok(plan.steps.every((s) => s.number.startsWith("4.")));
                 const commands = plan.manual.flatMap((m) => m.checks.map((c) => c.command));
                 for (const key of Object.keys(STACKS[name].secrets)) {
-                    assert.ok(commands.some((c) => c.includes(`gitops-dr:${key}`)), `a manual step sets or checks ${key}`);
+                    assert.ok(
+                        commands.some((c) => c.includes(`gitops-dr:${key}`)),
+                        `a manual step sets or checks ${key}`,
+                    );
                 }
                 assert.ok(commands.includes("pulumi up"));
             });
@@ -172,9 +222,18 @@ describe("plan", () => {
             assert.ok(release < source && source < restore, `${release} < ${source} < ${restore}`);
             assert.deepEqual(plan.steps[source].after, [plan.steps[release].urn]);
             assert.ok(plan.steps[restore].after.includes(plan.steps[source].urn));
-            assert.deepEqual(plan.steps[source].waitsFor, ["`.status.phase` is `Available`", "`.status.lastSyncedTime` is set"]);
-            assert.match(plan.steps[restore].waitsFor.join(), /`Completed`, `PartiallyFailed`, `Failed`, `FailedValidation`/);
-            assert.deepEqual(plan.steps[restore].checks.map((c) => c.command.split(" ").slice(0, 3).join(" ")), ["velero restore get", "velero restore describe"]);
+            assert.deepEqual(plan.steps[source].waitsFor, [
+                "`.status.phase` is `Available`",
+                "`.status.lastSyncedTime` is set",
+            ]);
+            assert.match(
+                plan.steps[restore].waitsFor.join(),
+                /`Completed`, `PartiallyFailed`, `Failed`, `FailedValidation`/,
+            );
+            assert.deepEqual(
+                plan.steps[restore].checks.map((c) => c.command.split(" ").slice(0, 3).join(" ")),
+                ["velero restore get", "velero restore describe"],
+            );
         });
     }
 
@@ -184,7 +243,10 @@ describe("plan", () => {
         assert.ok(indexOf(recover, isRestore) < schedule);
         assert.deepEqual(recover.steps[schedule].after, [recover.steps[indexOf(recover, isRestore)].urn]);
         const prod = planned.prod;
-        assert.ok(indexOf(prod.plan, isVeleroRelease(prod.run)) < indexOf(prod.plan, (s) => s.type === "kubernetes:velero.io/v1:Schedule"));
+        assert.ok(
+            indexOf(prod.plan, isVeleroRelease(prod.run)) <
+                indexOf(prod.plan, (s) => s.type === "kubernetes:velero.io/v1:Schedule"),
+        );
         assert.equal(prod.plan.steps.filter(isRestore).length, 0);
     });
 
@@ -193,7 +255,10 @@ describe("plan", () => {
         const buckets = plan.steps.filter((s) => s.type === "aws:s3/bucket:Bucket");
         assert.equal(buckets.length, 2);
         for (const bucket of buckets) {
-            const lock = indexOf(plan, (s) => s.type.endsWith(":BucketObjectLockConfiguration") && s.objectName === bucket.objectName);
+            const lock = indexOf(
+                plan,
+                (s) => s.type.endsWith(":BucketObjectLockConfiguration") && s.objectName === bucket.objectName,
+            );
             assert.ok(plan.steps.indexOf(bucket) < lock);
         }
         const vault = buckets.find((b) => b.objectName === run.outputs.bucketName)!;
@@ -203,7 +268,10 @@ describe("plan", () => {
     it("a longer restore timeout in config is the Restore step's timeout", async () => {
         const { plan } = await planStack(STACKS.drill, { restoreTimeoutMinutes: 480 });
         assert.equal(plan.steps.find(isRestore)!.timeout.minutes, 480);
-        assert.equal(planned.drill.plan.steps.find(isRestore)!.timeout.minutes, durationMinutes(planned.drill.run.one("kubernetes:velero.io/v1:Restore").customTimeouts!.create!));
+        assert.equal(
+            planned.drill.plan.steps.find(isRestore)!.timeout.minutes,
+            durationMinutes(planned.drill.run.one("kubernetes:velero.io/v1:Restore").customTimeouts!.create!),
+        );
     });
 
     describe(`at scale (${LARGE_SCALE.excludedNamespaces} excluded, ${LARGE_SCALE.restoreNamespaces} restored namespaces)`, () => {
@@ -213,17 +281,26 @@ describe("plan", () => {
                 // The scale reached the program: the Restore or the Schedules carry the namespaces.
                 const restore = scaled.run.ofType("kubernetes:velero.io/v1:Restore")[0];
                 if (restore !== undefined) {
-                    assert.equal((restore.inputs.spec as { includedNamespaces: string[] }).includedNamespaces.length, LARGE_SCALE.restoreNamespaces);
+                    assert.equal(
+                        (restore.inputs.spec as { includedNamespaces: string[] }).includedNamespaces.length,
+                        LARGE_SCALE.restoreNamespaces,
+                    );
                 }
                 for (const schedule of scaled.run.ofType("kubernetes:velero.io/v1:Schedule")) {
-                    assert.ok((schedule.inputs.spec as { template: { excludedNamespaces: string[] } }).template.excludedNamespaces.length > LARGE_SCALE.excludedNamespaces);
+                    assert.ok(
+                        (schedule.inputs.spec as { template: { excludedNamespaces: string[] } }).template
+                            .excludedNamespaces.length > LARGE_SCALE.excludedNamespaces,
+                    );
                 }
                 assert.ok(restore !== undefined || scaled.run.ofType("kubernetes:velero.io/v1:Schedule").length > 0);
 
                 const base = planned[name].plan;
                 assert.equal(scaled.plan.manual.length, base.manual.length);
                 assert.equal(scaled.plan.steps.length, base.steps.length);
-                assert.deepEqual(scaled.plan.steps.map((s) => [s.number, s.type, s.logicalName]), base.steps.map((s) => [s.number, s.type, s.logicalName]));
+                assert.deepEqual(
+                    scaled.plan.steps.map((s) => [s.number, s.type, s.logicalName]),
+                    base.steps.map((s) => [s.number, s.type, s.logicalName]),
+                );
                 assert.equal(
                     scaled.plan.manual.reduce((n, m) => n + m.checks.length, 0),
                     base.manual.reduce((n, m) => n + m.checks.length, 0),
@@ -236,11 +313,16 @@ describe("plan", () => {
 
 describe("plan building blocks", () => {
     it("waitFor conditions in words: one, a JSON array, a filter over terminal phases, a condition", () => {
-        assert.deepEqual(waitForConditions('["jsonpath={.status.phase}=Available","jsonpath={.status.lastSyncedTime}"]').map(describeCondition), [
-            "`.status.phase` is `Available`",
-            "`.status.lastSyncedTime` is set",
-        ]);
-        assert.deepEqual(waitForConditions("jsonpath={.status[?@ == 'Completed' || @ == 'Failed']}").map(describeCondition), ["`.status` holds one of `Completed`, `Failed`"]);
+        assert.deepEqual(
+            waitForConditions('["jsonpath={.status.phase}=Available","jsonpath={.status.lastSyncedTime}"]').map(
+                describeCondition,
+            ),
+            ["`.status.phase` is `Available`", "`.status.lastSyncedTime` is set"],
+        );
+        assert.deepEqual(
+            waitForConditions("jsonpath={.status[?@ == 'Completed' || @ == 'Failed']}").map(describeCondition),
+            ["`.status` holds one of `Completed`, `Failed`"],
+        );
         assert.equal(describeCondition("condition=Ready"), "condition `Ready` is `True`");
         assert.equal(describeCondition("condition=Progressing=False"), "condition `Progressing` is `False`");
         assert.equal(describeCondition("jsonpath={.status.sync.status}=Synced"), "`.status.sync.status` is `Synced`");
@@ -283,17 +365,29 @@ describe("plan building blocks", () => {
         ];
         const run = new ProgramRun(resources, {}, {});
         const steps = resources.filter((r) => stepReason(r) !== undefined);
-        assert.deepEqual(steps.map((r) => r.name), ["c", "b", "a"]);
+        assert.deepEqual(
+            steps.map((r) => r.name),
+            ["c", "b", "a"],
+        );
         const ordered = dependencyOrder(run, steps);
-        assert.deepEqual(ordered.map((o) => o.resource.name), ["a", "b", "c"]);
-        assert.deepEqual(ordered.map((o) => o.after), [[], ["urn:a"], ["urn:b"]]);
+        assert.deepEqual(
+            ordered.map((o) => o.resource.name),
+            ["a", "b", "c"],
+        );
+        assert.deepEqual(
+            ordered.map((o) => o.after),
+            [[], ["urn:a"], ["urn:b"]],
+        );
     });
 
     it("steps that wait for nothing in common come in waves, by logical name", () => {
         const resources = [fake("z", []), fake("y", ["z"]), fake("m", [])];
         const ordered = dependencyOrder(new ProgramRun(resources, {}, {}), resources);
         // m and z start together; y waits for z.
-        assert.deepEqual(ordered.map((o) => o.resource.name), ["m", "z", "y"]);
+        assert.deepEqual(
+            ordered.map((o) => o.resource.name),
+            ["m", "z", "y"],
+        );
     });
 
     it("dependency order refuses a cycle", () => {
@@ -304,8 +398,19 @@ describe("plan building blocks", () => {
     it("a resource is a step when it waits or is a milestone, never a provider or a plain object", () => {
         assert.equal(stepReason(fake("j", [])), "job");
         assert.equal(stepReason(fake("cm", [], { type: "kubernetes:core/v1:ConfigMap" })), undefined);
-        assert.equal(stepReason(fake("cm", [], { type: "kubernetes:core/v1:ConfigMap", customTimeouts: { create: "5m" } })), "customTimeouts");
-        assert.equal(stepReason(fake("cm", [], { type: "kubernetes:core/v1:ConfigMap", inputs: { metadata: { annotations: { "pulumi.com/waitFor": "condition=Ready" } } } })), "waitFor");
+        assert.equal(
+            stepReason(fake("cm", [], { type: "kubernetes:core/v1:ConfigMap", customTimeouts: { create: "5m" } })),
+            "customTimeouts",
+        );
+        assert.equal(
+            stepReason(
+                fake("cm", [], {
+                    type: "kubernetes:core/v1:ConfigMap",
+                    inputs: { metadata: { annotations: { "pulumi.com/waitFor": "condition=Ready" } } },
+                }),
+            ),
+            "waitFor",
+        );
         assert.equal(stepReason(fake("app", [], { type: "kubernetes:argoproj.io/v1alpha1:Application" })), "milestone");
         assert.equal(stepReason(fake("p", [], { type: "pulumi:providers:kubernetes" })), undefined);
         assert.equal(stepReason(fake("c", [], { type: "gitops-dr:velero:Velero", custom: false })), undefined);
@@ -336,13 +441,19 @@ describe("plan building blocks", () => {
 describe("bench", () => {
     it("times every shipped stack and a scaled copy of each", () => {
         const cases = benchCases();
-        assert.deepEqual(cases.slice(0, STACK_NAMES.length).map((c) => c.label), STACK_NAMES);
+        assert.deepEqual(
+            cases.slice(0, STACK_NAMES.length).map((c) => c.label),
+            STACK_NAMES,
+        );
         const scaled = cases.slice(STACK_NAMES.length);
         assert.equal(scaled.length, STACK_NAMES.length);
         for (const c of scaled) {
             assert.equal((c.config.excludedNamespaces as string[]).length, LARGE_SCALE.excludedNamespaces);
         }
-        assert.equal((scaled.find((c) => c.spec.name === "recover")!.config.restoreNamespaces as string[]).length, LARGE_SCALE.restoreNamespaces);
+        assert.equal(
+            (scaled.find((c) => c.spec.name === "recover")!.config.restoreNamespaces as string[]).length,
+            LARGE_SCALE.restoreNamespaces,
+        );
         // protect refuses restoreNamespaces.
         assert.equal(scaled.find((c) => c.spec.name === "prod")!.config.restoreNamespaces, undefined);
     });
@@ -356,7 +467,9 @@ describe("bench", () => {
         assert.deepEqual(parseBenchArgs(["--runs=2"]), { runs: 2 });
         assert.throws(() => parseBenchArgs(["--runs", "0"]), /positive integer/);
         assert.throws(() => parseBenchArgs(["--fast"]), /unknown argument --fast/);
-        const table = benchTable([{ label: "drill", firstMs: 900, timesMs: [300, 100, 200], resources: 15, peakRssMiB: 250.4 }]);
+        const table = benchTable([
+            { label: "drill", firstMs: 900, timesMs: [300, 100, 200], resources: 15, peakRssMiB: 250.4 },
+        ]);
         assert.match(table, /\| drill \| 15 \| 200 \| 100 \| 300 \| 900 \| 250 \|/);
     });
 });

@@ -85,7 +85,11 @@ describe("README", () => {
         let prod: ProgramRun;
 
         it("Protect a cluster: prod starts and warns about nothing", async () => {
-            const { stack, values } = replay("Protect a cluster", { stack: "prod", values: fromFile("Pulumi.prod.yaml") }, stacks);
+            const { stack, values } = replay(
+                "Protect a cluster",
+                { stack: "prod", values: fromFile("Pulumi.prod.yaml") },
+                stacks,
+            );
             assert.equal(stack, "prod");
             stacks.set(stack, values);
             prod = await runProgram({ stack, stackValues: values });
@@ -101,7 +105,8 @@ describe("README", () => {
             assert.equal(run.outputs.sourcePrefix, "prod-eu-1");
             assert.equal(run.outputs.prefix, "prod-eu-2");
             const example = fromFile("examples/Pulumi.recover.yaml");
-            const plain = (m: Map<string, StackValue>) => JSON.stringify([...m].filter(([k]) => k !== "gitops-dr:repoPassword").sort());
+            const plain = (m: Map<string, StackValue>) =>
+                JSON.stringify([...m].filter(([k]) => k !== "gitops-dr:repoPassword").sort());
             assert.equal(plain(values), plain(example), "the example is what the recipe produces");
 
             // After the recovery: the stack becomes a protect stack that joins the vault, with no source left.
@@ -110,15 +115,25 @@ describe("README", () => {
             assert.deepEqual(protect.warnings, []);
             assert.equal(protect.outputs.mode, "protect");
             assert.equal(protect.outputs.prefix, "prod-eu-2");
-            assert.equal(protect.ofType("aws:s3/bucket:Bucket").length, 0, "it joins the vault, it does not create one");
+            assert.equal(
+                protect.ofType("aws:s3/bucket:Bucket").length,
+                0,
+                "it joins the vault, it does not create one",
+            );
             assert.equal(protect.ofType("kubernetes:velero.io/v1:Restore").length, 0);
         });
 
         it("Run the yearly drill: starts, verifies with the configured check, warns about nothing", async () => {
-            const { stack, values } = replay("Run the yearly drill", { stack: "drill", values: fromFile("Pulumi.drill.yaml") }, stacks);
+            const { stack, values } = replay(
+                "Run the yearly drill",
+                { stack: "drill", values: fromFile("Pulumi.drill.yaml") },
+                stacks,
+            );
             const run = await runProgram({ stack, stackValues: values, stackReferences: STACK_REFERENCES });
             assert.deepEqual(run.warnings, []);
-            assert.deepEqual((run.outputs.drillReport as { checksPassed: string[] }).checksPassed.slice(-1), ["check-1"]);
+            assert.deepEqual((run.outputs.drillReport as { checksPassed: string[] }).checksPassed.slice(-1), [
+                "check-1",
+            ]);
         });
 
         it("Recover one namespace: the protect stack registers one Restore of that namespace", async () => {
@@ -139,8 +154,16 @@ describe("README", () => {
     });
 
     it("every command in a recipe is one the CLI takes (lists with --path, secrets with --secret)", () => {
-        for (const title of ["Protect a cluster", "Recover a lost cluster", "Run the yearly drill", "Recover one namespace", "New apps: first claims and Secrets"]) {
-            for (const words of commands(title).filter((w) => w[0] === "pulumi" && w[1] === "config" && w[2] === "set")) {
+        for (const title of [
+            "Protect a cluster",
+            "Recover a lost cluster",
+            "Run the yearly drill",
+            "Recover one namespace",
+            "New apps: first claims and Secrets",
+        ]) {
+            for (const words of commands(title).filter(
+                (w) => w[0] === "pulumi" && w[1] === "config" && w[2] === "set",
+            )) {
                 const key = words.filter((w) => !w.startsWith("--"))[3];
                 assert.ok(key.startsWith("gitops-dr:"), `${title}: ${words.join(" ")}`);
                 if (key.includes("[")) {
@@ -156,14 +179,36 @@ describe("README", () => {
 
 describe("references", () => {
     /** GitHub's anchor for a heading. */
-    const anchor = (heading: string) => heading.toLowerCase().replace(/[^\w\- ]/g, "").replace(/ /g, "-");
+    const anchor = (heading: string) =>
+        heading
+            .toLowerCase()
+            .replace(/[^\w\- ]/g, "")
+            .replace(/ /g, "-");
     const headings = (text: string) => [...text.matchAll(/^#{1,4} (.+)$/gm)].map((m) => m[1].trim());
-    const docs = fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`);
+    const docs = fs
+        .readdirSync(path.join(ROOT, "docs"))
+        .filter((f) => f.endsWith(".md"))
+        .map((f) => `docs/${f}`);
     const runbooks = fs.readdirSync(path.join(ROOT, "docs", "runbooks")).map((f) => `docs/runbooks/${f}`);
     const code = (dir: string): string[] =>
-        fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? code(`${dir}/${e.name}`) : e.name.endsWith(".ts") ? [`${dir}/${e.name}`] : []));
+        fs
+            .readdirSync(path.join(ROOT, dir), { withFileTypes: true })
+            .flatMap((e) =>
+                e.isDirectory() ? code(`${dir}/${e.name}`) : e.name.endsWith(".ts") ? [`${dir}/${e.name}`] : [],
+            );
     // Messages and generated runbooks point users to sections too.
-    const sources = ["README.md", ...docs, ...runbooks, "Pulumi.prod.yaml", "Pulumi.drill.yaml", "examples/Pulumi.recover.yaml", "Pulumi.yaml", ...code("components"), ...code("policies"), ...code("scripts")];
+    const sources = [
+        "README.md",
+        ...docs,
+        ...runbooks,
+        "Pulumi.prod.yaml",
+        "Pulumi.drill.yaml",
+        "examples/Pulumi.recover.yaml",
+        "Pulumi.yaml",
+        ...code("components"),
+        ...code("policies"),
+        ...code("scripts"),
+    ];
 
     it("every #anchor link in the README and docs names a heading of that file", () => {
         for (const file of ["README.md", ...docs]) {
@@ -175,7 +220,7 @@ describe("references", () => {
         }
     });
 
-    it("every (README, \"Section\") and (docs/x.md, \"Section\") reference names a real section", () => {
+    it('every (README, "Section") and (docs/x.md, "Section") reference names a real section', () => {
         for (const file of sources) {
             const text = read(file);
             for (const m of text.matchAll(/(README|docs\/[\w.-]+\.md),\s*\\?"([^"\\]+)\\?"/g)) {
@@ -188,7 +233,9 @@ describe("references", () => {
 
     it("every file path the README and docs name exists", () => {
         for (const file of sources) {
-            for (const m of read(file).matchAll(/\b((?:docs|examples|components|policies|scripts|tests)\/[\w./-]+\.(?:md|ts|yaml|yml))\b/g)) {
+            for (const m of read(file).matchAll(
+                /\b((?:docs|examples|components|policies|scripts|tests)\/[\w./-]+\.(?:md|ts|yaml|yml))\b/g,
+            )) {
                 assert.ok(fs.existsSync(path.join(ROOT, m[1])), `${file}: ${m[1]} does not exist`);
             }
         }

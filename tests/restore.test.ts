@@ -13,12 +13,23 @@ import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 
 const drill = (extra: Parameters<typeof runProgram>[0] extends infer O ? Partial<O> : never = {}) =>
     runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, ...extra });
-const recover = (config: Record<string, string | boolean | number | string[] | null> = {}, live?: Parameters<typeof runProgram>[0]["live"]) =>
-    runProgram({ stack: "recover", config: { ...RECOVER_CONFIG, ...config }, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, live });
+const recover = (
+    config: Record<string, string | boolean | number | string[] | null> = {},
+    live?: Parameters<typeof runProgram>[0]["live"],
+) =>
+    runProgram({
+        stack: "recover",
+        config: { ...RECOVER_CONFIG, ...config },
+        secrets: STACK_SECRETS,
+        stackReferences: STACK_REFERENCES,
+        live,
+    });
 
-const veleroRelease = (run: ProgramRun) => run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "velero")!;
+const veleroRelease = (run: ProgramRun) =>
+    run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "velero")!;
 const restoreOf = (run: ProgramRun) => run.one("kubernetes:velero.io/v1:Restore");
-const metaOf = (r: RegisteredResource) => r.inputs.metadata as { name: string; namespace: string; annotations: Record<string, string> };
+const metaOf = (r: RegisteredResource) =>
+    r.inputs.metadata as { name: string; namespace: string; annotations: Record<string, string> };
 
 describe("restore order", () => {
     let runs: Record<"recover" | "drill", ProgramRun>;
@@ -38,7 +49,10 @@ describe("restore order", () => {
 
         it(`${mode}: the Restore's create lasts until any terminal phase, longer than Velero's own timeouts`, () => {
             const restore = restoreOf(runs[mode]);
-            assert.equal(metaOf(restore).annotations["pulumi.com/waitFor"], "jsonpath={.status[?@ == 'Completed' || @ == 'PartiallyFailed' || @ == 'Failed' || @ == 'FailedValidation']}");
+            assert.equal(
+                metaOf(restore).annotations["pulumi.com/waitFor"],
+                "jsonpath={.status[?@ == 'Completed' || @ == 'PartiallyFailed' || @ == 'Failed' || @ == 'FailedValidation']}",
+            );
             assert.deepEqual(restore.customTimeouts, { create: "300m", update: "300m", delete: undefined });
             // Velero gives up on item operations first (4h), so Pulumi sees the end rather than its own timeout.
             assert.equal((restore.inputs.spec as Record<string, unknown>).itemOperationTimeout, "240m");
@@ -52,9 +66,17 @@ describe("restore order", () => {
             const argo = run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "argo-cd")!;
             const root = run.one("kubernetes:argoproj.io/v1alpha1:Application", `gitops-dr-${mode}-argocd-root-app`);
             assert.ok(!run.dependsOn(argo, restore), "the Argo CD release is not after the Restore");
-            assert.ok((root.propertyDependencies.metadata ?? []).includes(restore.urn), "the root Application takes the checked restore as an input");
+            assert.ok(
+                (root.propertyDependencies.metadata ?? []).includes(restore.urn),
+                "the root Application takes the checked restore as an input",
+            );
             assert.ok(run.dependsOn(root, argo));
-            assert.deepEqual(((root.inputs.metadata as { finalizers?: string[] }).finalizers ?? []).filter((f) => f.includes("resources-finalizer")), []);
+            assert.deepEqual(
+                ((root.inputs.metadata as { finalizers?: string[] }).finalizers ?? []).filter((f) =>
+                    f.includes("resources-finalizer"),
+                ),
+                [],
+            );
         });
     }
 
@@ -84,7 +106,10 @@ describe("restore order", () => {
         const run = runs.recover;
         const restore = restoreOf(run);
         for (const schedule of run.ofType("kubernetes:velero.io/v1:Schedule")) {
-            assert.ok((schedule.propertyDependencies.metadata ?? []).includes(restore.urn), `${schedule.name} takes the gate through metadata`);
+            assert.ok(
+                (schedule.propertyDependencies.metadata ?? []).includes(restore.urn),
+                `${schedule.name} takes the gate through metadata`,
+            );
             assert.equal(metaOf(schedule).annotations["gitops-dr.io/after-restore"], "prod-eu-2-2026-11-25");
         }
     });
@@ -111,7 +136,10 @@ describe("restore order", () => {
         assert.deepEqual((restore.inputs.spec as Record<string, unknown>).includedNamespaces, ["shop", "billing"]);
         const mapping = run.one("kubernetes:core/v1:ConfigMap", "gitops-dr-recover-restore-storage-classes");
         assert.deepEqual(mapping.inputs.data, { gp2: "gp3" });
-        assert.deepEqual((mapping.inputs.metadata as { labels: unknown }).labels, { "velero.io/plugin-config": "", "velero.io/change-storage-class": "RestoreItemAction" });
+        assert.deepEqual((mapping.inputs.metadata as { labels: unknown }).labels, {
+            "velero.io/plugin-config": "",
+            "velero.io/change-storage-class": "RestoreItemAction",
+        });
         assert.ok(restore.dependencies.includes(mapping.urn));
     });
 
@@ -132,15 +160,29 @@ describe("restore order", () => {
         });
         // From the backup's name: no read that a later `pulumi up` would fail on once the backup expired.
         assert.equal(run.outputs.restoredBackupStartTimestamp, "2026-11-25T02:00:00Z");
-        assert.deepEqual(run.reads.filter((r) => r.type === "kubernetes:velero.io/v1:Backup"), []);
-        assert.equal(run.ofType("kubernetes:velero.io/v1:Backup").length, 0, "a Backup is never created: that would start a backup");
+        assert.deepEqual(
+            run.reads.filter((r) => r.type === "kubernetes:velero.io/v1:Backup"),
+            [],
+        );
+        assert.equal(
+            run.ofType("kubernetes:velero.io/v1:Backup").length,
+            0,
+            "a Backup is never created: that would start a backup",
+        );
     });
 
     it("protect registers no Restore, no barrier and no wait", async () => {
         const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS });
         assert.equal(run.ofType("kubernetes:velero.io/v1:Restore").length, 0);
         assert.equal(run.ofType("kubernetes:velero.io/v1:BackupStorageLocation").length, 0);
-        assert.ok(run.resources.every((r) => !Object.values((r.inputs.metadata as { annotations?: Record<string, string> } | undefined)?.annotations ?? {}).some((v) => String(v).includes("status"))));
+        assert.ok(
+            run.resources.every(
+                (r) =>
+                    !Object.values(
+                        (r.inputs.metadata as { annotations?: Record<string, string> } | undefined)?.annotations ?? {},
+                    ).some((v) => String(v).includes("status")),
+            ),
+        );
     });
 });
 
@@ -149,12 +191,27 @@ describe("restore failure path", () => {
 
     for (const phase of ["PartiallyFailed", "Failed", "FailedValidation"] as const) {
         it(`${phase} stops the update with the restore's name, phase, counts and the command, before anything that waits on it`, async () => {
-            const error = await recover({}, failing({ phase, errors: 3, warnings: 1, ...(phase === "FailedValidation" ? { validationErrors: ["No completed backups found for schedule"] } : {}) })).then(
+            const error = await recover(
+                {},
+                failing({
+                    phase,
+                    errors: 3,
+                    warnings: 1,
+                    ...(phase === "FailedValidation"
+                        ? { validationErrors: ["No completed backups found for schedule"] }
+                        : {}),
+                }),
+            ).then(
                 () => assert.fail("the update went on"),
                 (e: unknown) => e as ProgramError,
             );
             assert.ok(error instanceof ProgramError);
-            assert.match(error.message, new RegExp(`Restore prod-eu-2-2026-11-25 of the newest Completed backup of schedule prod-eu-1-daily ended ${phase} \\(errors: 3, warnings: 1`));
+            assert.match(
+                error.message,
+                new RegExp(
+                    `Restore prod-eu-2-2026-11-25 of the newest Completed backup of schedule prod-eu-1-daily ended ${phase} \\(errors: 3, warnings: 1`,
+                ),
+            );
             assert.match(error.message, /velero restore describe prod-eu-2-2026-11-25 --details -n velero/);
             if (phase === "FailedValidation") {
                 assert.match(error.message, /validation errors: No completed backups found for schedule/);
@@ -165,10 +222,16 @@ describe("restore failure path", () => {
     }
 
     it("a PartiallyFailed restore goes on only when accepted, loudly", async () => {
-        const run = await recover({ acceptPartiallyFailedRestore: true }, failing({ phase: "PartiallyFailed", errors: 2, warnings: 0 }));
+        const run = await recover(
+            { acceptPartiallyFailedRestore: true },
+            failing({ phase: "PartiallyFailed", errors: 2, warnings: 0 }),
+        );
         assert.equal((run.outputs.restore as { phase: string }).phase, "PartiallyFailed");
         assert.equal(run.ofType("kubernetes:velero.io/v1:Schedule").length, 1);
-        assert.ok(run.warnings.some((w) => w.includes("acceptPartiallyFailedRestore")), run.warnings.join("\n"));
+        assert.ok(
+            run.warnings.some((w) => w.includes("acceptPartiallyFailedRestore")),
+            run.warnings.join("\n"),
+        );
     });
 
     it("checkRestore: Completed passes, every other terminal phase throws, an accepted PartiallyFailed passes", () => {
@@ -180,14 +243,34 @@ describe("restore failure path", () => {
                 assert.throws(run, new RegExp(`Restore r of backup b ended ${phase}`));
             }
         }
-        assert.equal(checkRestore("r", "velero", { backupName: "b" }, { phase: "PartiallyFailed" }, true).phase, "PartiallyFailed");
+        assert.equal(
+            checkRestore("r", "velero", { backupName: "b" }, { phase: "PartiallyFailed" }, true).phase,
+            "PartiallyFailed",
+        );
         assert.throws(() => checkRestore("r", "velero", {}, undefined, true), /ended with no phase/);
     });
 
     it("restoreSpec uses backupName or scheduleName, never both", () => {
-        const base = { id: "x", acceptPartiallyFailedBackup: false, acceptPartiallyFailedRestore: false, namespaces: [], namespaceMappings: {}, storageClassMappings: {}, backupCheckTimeoutMinutes: 20, restoreTimeoutMinutes: 300 };
-        assert.deepEqual(Object.keys(restoreSpec({ ...base, backupName: "b" }, { scheduleName: "s" })).filter((k) => k.endsWith("Name")), ["backupName"]);
-        assert.deepEqual(Object.keys(restoreSpec(base, { scheduleName: "s" })).filter((k) => k.endsWith("Name")), ["scheduleName"]);
+        const base = {
+            id: "x",
+            acceptPartiallyFailedBackup: false,
+            acceptPartiallyFailedRestore: false,
+            namespaces: [],
+            namespaceMappings: {},
+            storageClassMappings: {},
+            backupCheckTimeoutMinutes: 20,
+            restoreTimeoutMinutes: 300,
+        };
+        assert.deepEqual(
+            Object.keys(restoreSpec({ ...base, backupName: "b" }, { scheduleName: "s" })).filter((k) =>
+                k.endsWith("Name"),
+            ),
+            ["backupName"],
+        );
+        assert.deepEqual(
+            Object.keys(restoreSpec(base, { scheduleName: "s" })).filter((k) => k.endsWith("Name")),
+            ["scheduleName"],
+        );
     });
 });
 
@@ -207,13 +290,22 @@ describe("restore: what a real run would trip on", () => {
             stackReferences: STACK_REFERENCES,
             preview: true,
         });
-        assert.deepEqual(preview.reads.filter((r) => r.type === "kubernetes:velero.io/v1:Backup"), []);
+        assert.deepEqual(
+            preview.reads.filter((r) => r.type === "kubernetes:velero.io/v1:Backup"),
+            [],
+        );
         const up = await recover({ restoreBackupName: "prod-eu-1-daily-20261120020000" });
-        assert.deepEqual(up.reads.filter((r) => r.type === "kubernetes:velero.io/v1:Backup").map((r) => r.id), ["velero/prod-eu-1-daily-20261120020000"]);
+        assert.deepEqual(
+            up.reads.filter((r) => r.type === "kubernetes:velero.io/v1:Backup").map((r) => r.id),
+            ["velero/prod-eu-1-daily-20261120020000"],
+        );
     });
 
     it("a failed restore stops the run with a RunError (printed without a stack trace)", async () => {
-        const error = await recover({}, { "kubernetes:velero.io/v1:Restore": () => ({ status: { phase: "Failed", errors: 1 } }) }).then(
+        const error = await recover(
+            {},
+            { "kubernetes:velero.io/v1:Restore": () => ({ status: { phase: "Failed", errors: 1 } }) },
+        ).then(
             () => assert.fail("the run went on"),
             (e: unknown) => e as ProgramError,
         );
@@ -233,10 +325,16 @@ describe("teardown order", () => {
     it("the Restore depends on Velero, its location and its IAM, so destroy and replacement delete it while Velero can still clean its logs", async () => {
         for (const run of [await drill(), await recover()]) {
             const restore = restoreOf(run);
-            assert.ok(run.dependsOn(restore, run.one("kubernetes:velero.io/v1:BackupStorageLocation")), "the location that its finalizer needs Available");
+            assert.ok(
+                run.dependsOn(restore, run.one("kubernetes:velero.io/v1:BackupStorageLocation")),
+                "the location that its finalizer needs Available",
+            );
             assert.ok(run.dependsOn(restore, veleroRelease(run)), "a running Velero");
             for (const attachment of run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")) {
-                assert.ok(run.dependsOn(restore, attachment), `the role's permissions (${attachment.name}) outlive the Restore`);
+                assert.ok(
+                    run.dependsOn(restore, attachment),
+                    `the role's permissions (${attachment.name}) outlive the Restore`,
+                );
             }
         }
     });

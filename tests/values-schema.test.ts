@@ -45,7 +45,8 @@ function veleroReference(): { dir: string } | { missing: string } {
 
 /** Helm's coalescing of chart defaults with release values (pkg/chart/common/util/coalesce.go): maps merge, anything else replaces, null deletes. */
 function coalesce(defaults: unknown, values: unknown): unknown {
-    const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+    const isMap = (v: unknown): v is Record<string, unknown> =>
+        v !== null && typeof v === "object" && !Array.isArray(v);
     if (!isMap(defaults) || !isMap(values)) {
         return values === undefined ? defaults : values;
     }
@@ -107,17 +108,25 @@ describe("Helm releases against the pins in components/versions.ts", () => {
     for (const stack of Object.keys(STACK_SPECS)) {
         it(`${stack}: every release pins the chart, version and repository of components/versions.ts`, () => {
             const all = releases.get(stack) ?? [];
-            assert.ok(all.some((r) => r.chart === VELERO_CHART.name), `${stack} registers no velero release`);
+            assert.ok(
+                all.some((r) => r.chart === VELERO_CHART.name),
+                `${stack} registers no velero release`,
+            );
             for (const r of all) {
                 const pin = PINNED_CHARTS.find((p) => p.name === r.chart);
                 assert.ok(pin !== undefined, `${stack}: chart ${r.chart} is not pinned in components/versions.ts`);
-                assert.deepEqual({ chart: r.chart, version: r.version, repo: r.repo }, { chart: pin.name, version: pin.version, repo: pin.repo });
+                assert.deepEqual(
+                    { chart: r.chart, version: r.version, repo: r.repo },
+                    { chart: pin.name, version: pin.version, repo: pin.repo },
+                );
             }
         });
     }
 
     it("every chart constant in components/versions.ts is one the renderer knows", () => {
-        const charts = (Object.values(versions) as unknown[]).filter((v): v is ChartRef => typeof v === "object" && v !== null && "repo" in v && "name" in v && "version" in v);
+        const charts = (Object.values(versions) as unknown[]).filter(
+            (v): v is ChartRef => typeof v === "object" && v !== null && "repo" in v && "name" in v && "version" in v,
+        );
         assert.deepEqual(charts.map((c) => c.name).sort(), PINNED_CHARTS.map((c) => c.name).sort());
     });
 });
@@ -139,12 +148,18 @@ describe("Velero values against the chart's values.schema.json", function () {
             console.log(`      pending: ${reference.missing}`);
             this.skip();
         }
-        schema = JSON.parse(fs.readFileSync(path.join(reference.dir, "values.schema.json"), "utf8")) as Record<string, unknown>;
+        schema = JSON.parse(fs.readFileSync(path.join(reference.dir, "values.schema.json"), "utf8")) as Record<
+            string,
+            unknown
+        >;
         const valuesYaml = fs.readFileSync(path.join(reference.dir, "values.yaml"), "utf8");
         defaults = parseYaml(valuesYaml);
 
         chartDir = fs.mkdtempSync(path.join(os.tmpdir(), "gitops-dr-velero-schema-"));
-        fs.writeFileSync(path.join(chartDir, "Chart.yaml"), `apiVersion: v2\nname: ${VELERO_CHART.name}\nversion: ${VELERO_CHART.version}\n`);
+        fs.writeFileSync(
+            path.join(chartDir, "Chart.yaml"),
+            `apiVersion: v2\nname: ${VELERO_CHART.name}\nversion: ${VELERO_CHART.version}\n`,
+        );
         fs.writeFileSync(path.join(chartDir, "values.schema.json"), JSON.stringify(schema));
         fs.writeFileSync(path.join(chartDir, "values.yaml"), valuesYaml);
         fs.mkdirSync(path.join(chartDir, "templates"));
@@ -177,12 +192,22 @@ describe("Velero values against the chart's values.schema.json", function () {
     for (const stack of Object.keys(STACK_SPECS)) {
         it(`${stack}: Helm accepts the Velero values against the chart's schema`, () => {
             const release = veleroOf(stack);
-            const out = parseManifests(helmTemplate({ releaseName: release.releaseName, chartPath: chartDir, namespace: release.namespace, values: release.values }));
+            const out = parseManifests(
+                helmTemplate({
+                    releaseName: release.releaseName,
+                    chartPath: chartDir,
+                    namespace: release.namespace,
+                    values: release.values,
+                }),
+            );
             const data = (out.find((o) => o.metadata?.name === "values")?.data ?? {}) as Record<string, string>;
             // What Helm validated is what the templates see: the program's lists, not the chart's defaults.
             const nodeAgent = release.values.nodeAgent as { extraArgs?: unknown };
             assert.deepEqual(JSON.parse(data.nodeAgentExtraArgs), nodeAgent.extraArgs ?? []);
-            assert.deepEqual(JSON.parse(data.locations), (release.values.configuration as { backupStorageLocation: unknown }).backupStorageLocation);
+            assert.deepEqual(
+                JSON.parse(data.locations),
+                (release.values.configuration as { backupStorageLocation: unknown }).backupStorageLocation,
+            );
         });
 
         it(`${stack}: ajv agrees on the coalesced values`, () => {
@@ -196,7 +221,13 @@ describe("Velero values against the chart's values.schema.json", function () {
         it(`Helm refuses ${shape.name} with its schema message`, () => {
             const release = veleroOf("prod");
             assert.throws(
-                () => helmTemplate({ releaseName: release.releaseName, chartPath: chartDir, namespace: release.namespace, values: shape.breakage({ ...release.values }) }),
+                () =>
+                    helmTemplate({
+                        releaseName: release.releaseName,
+                        chartPath: chartDir,
+                        namespace: release.namespace,
+                        values: shape.breakage({ ...release.values }),
+                    }),
                 (e: unknown) => {
                     assert.ok(e instanceof HelmError, String(e));
                     assert.match(e.stderr, /values don't meet the specifications of the schema/);

@@ -1,6 +1,13 @@
 import * as assert from "node:assert/strict";
 
-import { allowedActions, bucketPolicy, ebsSnapshotPolicy, restorerPolicy, s3ServiceTrust, writerPolicy } from "../components/iam";
+import {
+    allowedActions,
+    bucketPolicy,
+    ebsSnapshotPolicy,
+    restorerPolicy,
+    s3ServiceTrust,
+    writerPolicy,
+} from "../components/iam";
 import { lifecycleRules } from "../components/vault";
 import { ProgramRun, runProgram } from "./engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS, policyOf } from "./fixtures";
@@ -35,15 +42,25 @@ describe("BackupVault", () => {
     });
 
     it("enables versioning and a default retention of the configured mode and days", () => {
-        assert.deepEqual(vaultResource("aws:s3/bucketVersioning:BucketVersioning", "-versioning").inputs.versioningConfiguration, { status: "Enabled" });
+        assert.deepEqual(
+            vaultResource("aws:s3/bucketVersioning:BucketVersioning", "-versioning").inputs.versioningConfiguration,
+            { status: "Enabled" },
+        );
         const lock = vaultResource("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "-lock");
         assert.equal(lock.inputs.objectLockEnabled, "Enabled");
         assert.deepEqual(lock.inputs.rule, { defaultRetention: { mode: "COMPLIANCE", days: 31 } });
     });
 
     it("takes GOVERNANCE when configured", async () => {
-        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { lockMode: "GOVERNANCE", lockDays: 45 } });
-        const lock = run.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "gitops-dr-prod-vault-lock");
+        const run = await runProgram({
+            stack: "prod",
+            secrets: STACK_SECRETS,
+            config: { lockMode: "GOVERNANCE", lockDays: 45 },
+        });
+        const lock = run.one(
+            "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+            "gitops-dr-prod-vault-lock",
+        );
         assert.deepEqual(lock.inputs.rule, { defaultRetention: { mode: "GOVERNANCE", days: 45 } });
     });
 
@@ -51,10 +68,16 @@ describe("BackupVault", () => {
         const key = vaultResource("aws:kms/key:Key", "-key");
         assert.equal(key.inputs.enableKeyRotation, true);
         assert.equal(key.inputs.deletionWindowInDays, 30);
-        const sse = vaultResource("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "-encryption");
+        const sse = vaultResource(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "-encryption",
+        );
         assert.deepEqual(sse.inputs.rules, [
             {
-                applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:eu-west-1:111122223333:key/gitops-dr-prod-vault-key-id" },
+                applyServerSideEncryptionByDefault: {
+                    sseAlgorithm: "aws:kms",
+                    kmsMasterKeyId: "arn:aws:kms:eu-west-1:111122223333:key/gitops-dr-prod-vault-key-id",
+                },
                 bucketKeyEnabled: true,
             },
         ]);
@@ -63,10 +86,18 @@ describe("BackupVault", () => {
 
     it("uses a given key ARN instead of creating one", async () => {
         const kmsKeyArn = "arn:aws:kms:eu-west-1:111122223333:key/existing";
-        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { kmsKeyArn, replicaRegion: "" } });
+        const run = await runProgram({
+            stack: "prod",
+            secrets: STACK_SECRETS,
+            config: { kmsKeyArn, replicaRegion: "" },
+        });
         assert.equal(run.ofType("aws:kms/key:Key").length, 0);
         const sse = run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
-        assert.equal((sse.inputs.rules as { applyServerSideEncryptionByDefault: { kmsMasterKeyId: string } }[])[0].applyServerSideEncryptionByDefault.kmsMasterKeyId, kmsKeyArn);
+        assert.equal(
+            (sse.inputs.rules as { applyServerSideEncryptionByDefault: { kmsMasterKeyId: string } }[])[0]
+                .applyServerSideEncryptionByDefault.kmsMasterKeyId,
+            kmsKeyArn,
+        );
         assert.equal(run.outputs.kmsKeyArn, kmsKeyArn);
     });
 
@@ -75,42 +106,82 @@ describe("BackupVault", () => {
         for (const setting of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) {
             assert.equal(pab.inputs[setting], true, setting);
         }
-        assert.deepEqual(vaultResource("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "-ownership").inputs.rule, { objectOwnership: "BucketOwnerEnforced" });
+        assert.deepEqual(
+            vaultResource("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "-ownership").inputs.rule,
+            { objectOwnership: "BucketOwnerEnforced" },
+        );
     });
 
     it("denies plain HTTP and uploads encrypted with anything but the vault key", () => {
         const policy = policyOf(vaultResource("aws:s3/bucketPolicy:BucketPolicy", "-policy").inputs.policy);
-        assert.deepEqual(policy.Statement.map((s) => [s.Sid, s.Effect]), [
-            ["DenyInsecureTransport", "Deny"],
-            ["DenyOtherEncryption", "Deny"],
-            ["DenyOtherKmsKeys", "Deny"],
-        ]);
+        assert.deepEqual(
+            policy.Statement.map((s) => [s.Sid, s.Effect]),
+            [
+                ["DenyInsecureTransport", "Deny"],
+                ["DenyOtherEncryption", "Deny"],
+                ["DenyOtherKmsKeys", "Deny"],
+            ],
+        );
         assert.deepEqual(policy.Statement[0].Condition, { Bool: { "aws:SecureTransport": "false" } });
-        assert.deepEqual(policy.Statement[1].Condition, { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" }, Null: { "s3:x-amz-server-side-encryption": "false" } });
+        assert.deepEqual(policy.Statement[1].Condition, {
+            StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" },
+            Null: { "s3:x-amz-server-side-encryption": "false" },
+        });
         assert.deepEqual(policy.Statement[2].Condition, {
-            ArnNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:eu-west-1:111122223333:key/gitops-dr-prod-vault-key-id" },
+            ArnNotEquals: {
+                "s3:x-amz-server-side-encryption-aws-kms-key-id":
+                    "arn:aws:kms:eu-west-1:111122223333:key/gitops-dr-prod-vault-key-id",
+            },
             Null: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "false" },
         });
     });
 
     it("expires noncurrent versions no sooner than the lock ends, removes expired markers, aborts uploads", () => {
-        const lifecycle = vaultResource("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "-lifecycle");
+        const lifecycle = vaultResource(
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "-lifecycle",
+        );
         assert.deepEqual(lifecycle.inputs.rules, [
-            { id: "expire-deleted-backups", status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays: 31 }, expiration: { expiredObjectDeleteMarker: true } },
-            { id: "abort-incomplete-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
+            {
+                id: "expire-deleted-backups",
+                status: "Enabled",
+                filter: {},
+                noncurrentVersionExpiration: { noncurrentDays: 31 },
+                expiration: { expiredObjectDeleteMarker: true },
+            },
+            {
+                id: "abort-incomplete-uploads",
+                status: "Enabled",
+                filter: {},
+                abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+            },
         ]);
-        assert.ok(lifecycle.dependencies.includes(vaultResource("aws:s3/bucketVersioning:BucketVersioning", "-versioning").urn));
+        assert.ok(
+            lifecycle.dependencies.includes(
+                vaultResource("aws:s3/bucketVersioning:BucketVersioning", "-versioning").urn,
+            ),
+        );
     });
 
     it("adds validated storage transitions as their own rule", async () => {
-        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { storageTransitions: ["STANDARD_IA:30", "GLACIER_IR:90"] } });
-        const lifecycle = run.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "gitops-dr-prod-vault-lifecycle");
+        const run = await runProgram({
+            stack: "prod",
+            secrets: STACK_SECRETS,
+            config: { storageTransitions: ["STANDARD_IA:30", "GLACIER_IR:90"] },
+        });
+        const lifecycle = run.one(
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "gitops-dr-prod-vault-lifecycle",
+        );
         const rules = lifecycle.inputs.rules as { id: string; transitions?: unknown }[];
         assert.deepEqual(rules.find((r) => r.id === "storage-transitions")?.transitions, [
             { days: 30, storageClass: "STANDARD_IA" },
             { days: 90, storageClass: "GLACIER_IR" },
         ]);
-        assert.equal(lifecycleRules({ noncurrentVersionExpirationDays: 40, abortIncompleteMultipartUploadDays: 3 }).length, 2);
+        assert.equal(
+            lifecycleRules({ noncurrentVersionExpirationDays: 40, abortIncompleteMultipartUploadDays: 3 }).length,
+            2,
+        );
     });
 
     it("replicates to a hardened bucket in another region, with its own key, delete markers included", () => {
@@ -137,28 +208,54 @@ describe("BackupVault", () => {
         assert.deepEqual(rule.destination, {
             bucket: "arn:aws:s3:::acme-gitops-dr-vault-replica",
             storageClass: "STANDARD",
-            encryptionConfiguration: { replicaKmsKeyId: "arn:aws:kms:eu-central-1:111122223333:key/gitops-dr-prod-vault-replica-key-id" },
+            encryptionConfiguration: {
+                replicaKmsKeyId: "arn:aws:kms:eu-central-1:111122223333:key/gitops-dr-prod-vault-replica-key-id",
+            },
         });
         // Replication needs versioning on both sides before it can be configured.
-        assert.ok(replication.dependencies.includes(vaultResource("aws:s3/bucketVersioning:BucketVersioning", "-versioning").urn));
-        assert.ok(replication.dependencies.includes(vaultResource("aws:s3/bucketVersioning:BucketVersioning", "-replica-versioning").urn));
+        assert.ok(
+            replication.dependencies.includes(
+                vaultResource("aws:s3/bucketVersioning:BucketVersioning", "-versioning").urn,
+            ),
+        );
+        assert.ok(
+            replication.dependencies.includes(
+                vaultResource("aws:s3/bucketVersioning:BucketVersioning", "-replica-versioning").urn,
+            ),
+        );
         const role = policyOf(vaultResource("aws:iam/rolePolicy:RolePolicy", "-replication").inputs.policy);
         const actions = role.Statement.flatMap((s) => (typeof s.Action === "string" ? [s.Action] : s.Action));
-        for (const action of ["s3:GetObjectRetention", "s3:GetObjectLegalHold", "s3:ReplicateObject", "s3:ReplicateDelete", "kms:Decrypt", "kms:Encrypt"]) {
+        for (const action of [
+            "s3:GetObjectRetention",
+            "s3:GetObjectLegalHold",
+            "s3:ReplicateObject",
+            "s3:ReplicateDelete",
+            "kms:Decrypt",
+            "kms:Encrypt",
+        ]) {
             assert.ok(actions.includes(action), action);
         }
         assert.ok(!actions.some((a) => a.endsWith("*")));
         // The confused deputy: only S3 replicating this bucket, in this account, may assume the role.
         const trust = policyOf(vaultResource("aws:iam/role:Role", "-replication").inputs.assumeRolePolicy);
-        assert.deepEqual(trust, JSON.parse(JSON.stringify(s3ServiceTrust("arn:aws:s3:::acme-gitops-dr-vault", "111122223333"))));
-        assert.deepEqual(trust.Statement[0].Condition, { StringEquals: { "aws:SourceAccount": "111122223333" }, ArnLike: { "aws:SourceArn": "arn:aws:s3:::acme-gitops-dr-vault" } });
+        assert.deepEqual(
+            trust,
+            JSON.parse(JSON.stringify(s3ServiceTrust("arn:aws:s3:::acme-gitops-dr-vault", "111122223333"))),
+        );
+        assert.deepEqual(trust.Statement[0].Condition, {
+            StringEquals: { "aws:SourceAccount": "111122223333" },
+            ArnLike: { "aws:SourceArn": "arn:aws:s3:::acme-gitops-dr-vault" },
+        });
         assert.equal(vaultResource("aws:iam/role:Role", "-replication").inputs.namePrefix, "gitops-dr-replication-");
     });
 
     it("protects and retains every vault resource, so destroying the stack leaves every backup", () => {
         const vault = prod.one("gitops-dr:vault:BackupVault");
         const children = prod.descendants(vault);
-        assert.deepEqual([...new Set(children.map((r) => r.type))].sort(), [...VAULT_TYPES, "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"].sort());
+        assert.deepEqual(
+            [...new Set(children.map((r) => r.type))].sort(),
+            [...VAULT_TYPES, "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"].sort(),
+        );
         for (const r of children) {
             assert.equal(r.protect, true, `${r.name} protect`);
             assert.equal(r.retainOnDelete, true, `${r.name} retainOnDelete`);
@@ -171,19 +268,33 @@ describe("BackupVault", () => {
         assert.equal(prod.outputs.region, "eu-west-1");
         assert.equal(prod.outputs.prefix, "prod-eu-1");
         assert.match(String(prod.outputs.kmsKeyArn), /^arn:aws:kms:eu-west-1:/);
-        assert.deepEqual(Object.keys(prod.outputs.replica as object).sort(), ["bucketArn", "bucketName", "kmsKeyArn", "region", "roleArn"]);
+        assert.deepEqual(Object.keys(prod.outputs.replica as object).sort(), [
+            "bucketArn",
+            "bucketName",
+            "kmsKeyArn",
+            "region",
+            "roleArn",
+        ]);
     });
 
     it("a protect stack joining a shared vault creates no bucket and writes under its own prefix", async () => {
         const run = await runProgram({
             stack: "prod",
             secrets: STACK_SECRETS,
-            config: { createBucket: false, replicaRegion: "", clusterName: "prod-us-1", kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:key/shared" },
+            config: {
+                createBucket: false,
+                replicaRegion: "",
+                clusterName: "prod-us-1",
+                kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:key/shared",
+            },
         });
         assert.equal(run.ofType("aws:s3/bucket:Bucket").length, 0);
         assert.equal(run.outputs.prefix, "prod-us-1");
         const writer = policyOf(run.one("aws:iam/policy:Policy").inputs.policy);
-        assert.equal(writer.Statement.find((s) => s.Sid === "ReadWriteOwnPrefix")?.Resource, "arn:aws:s3:::acme-gitops-dr-vault/prod-us-1/*");
+        assert.equal(
+            writer.Statement.find((s) => s.Sid === "ReadWriteOwnPrefix")?.Resource,
+            "arn:aws:s3:::acme-gitops-dr-vault/prod-us-1/*",
+        );
     });
 
     for (const mode of ["recover", "drill"] as const) {
@@ -191,7 +302,12 @@ describe("BackupVault", () => {
             const run =
                 mode === "drill"
                     ? await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES })
-                    : await runProgram({ stack: "recover", config: RECOVER_CONFIG, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES });
+                    : await runProgram({
+                          stack: "recover",
+                          config: RECOVER_CONFIG,
+                          secrets: STACK_SECRETS,
+                          stackReferences: STACK_REFERENCES,
+                      });
             for (const type of VAULT_TYPES) {
                 assert.equal(run.ofType(type).length, 0, type);
             }
@@ -200,7 +316,11 @@ describe("BackupVault", () => {
 });
 
 describe("IAM policies", () => {
-    const access = { bucketArn: "arn:aws:s3:::vault", kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:key/k", prefix: "prod-eu-1" };
+    const access = {
+        bucketArn: "arn:aws:s3:::vault",
+        kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:key/k",
+        prefix: "prod-eu-1",
+    };
 
     it("the writer holds exactly the plugin's documented actions, on its own prefix", () => {
         assert.deepEqual(allowedActions(writerPolicy(access)), [
@@ -219,18 +339,27 @@ describe("IAM policies", () => {
             ["ReadWriteOwnPrefix", "arn:aws:s3:::vault/prod-eu-1/*"],
             ["UseVaultKeyThroughS3", access.kmsKeyArn],
         ]);
-        assert.deepEqual(writerPolicy(access).Statement[2].Condition, { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } });
+        assert.deepEqual(writerPolicy(access).Statement[2].Condition, {
+            StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" },
+        });
     });
 
     it("the restorer's statements: read the source, write and clean restore logs, add kopia blobs", () => {
         const policy = restorerPolicy(access);
-        assert.deepEqual(policy.Statement.map((s) => [s.Sid, s.Action, s.Resource]), [
-            ["ListVault", ["s3:ListBucket"], "arn:aws:s3:::vault"],
-            ["ReadSourcePrefix", ["s3:GetObject"], "arn:aws:s3:::vault/prod-eu-1/*"],
-            ["WriteAndCleanRestoreLogs", ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], "arn:aws:s3:::vault/prod-eu-1/restores/*"],
-            ["AddKopiaBlobs", ["s3:PutObject", "s3:AbortMultipartUpload"], "arn:aws:s3:::vault/prod-eu-1/kopia/*"],
-            ["UseVaultKeyThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"], access.kmsKeyArn],
-        ]);
+        assert.deepEqual(
+            policy.Statement.map((s) => [s.Sid, s.Action, s.Resource]),
+            [
+                ["ListVault", ["s3:ListBucket"], "arn:aws:s3:::vault"],
+                ["ReadSourcePrefix", ["s3:GetObject"], "arn:aws:s3:::vault/prod-eu-1/*"],
+                [
+                    "WriteAndCleanRestoreLogs",
+                    ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                    "arn:aws:s3:::vault/prod-eu-1/restores/*",
+                ],
+                ["AddKopiaBlobs", ["s3:PutObject", "s3:AbortMultipartUpload"], "arn:aws:s3:::vault/prod-eu-1/kopia/*"],
+                ["UseVaultKeyThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"], access.kmsKeyArn],
+            ],
+        );
     });
 
     // Evaluated request by request as AWS would (tests/iam-eval.ts): what a drill or recovery can do to prod's backups.
@@ -261,23 +390,52 @@ describe("IAM policies", () => {
     ];
     for (const [action, resource, expected] of restorerCases) {
         it(`restorer: ${action} on ${resource.replace("arn:aws:s3:::vault/", "")} is ${expected}`, async () => {
-            assert.equal(await decide([restorerPolicy(access)], action, resource, { bucketPolicy: bucketPolicy(access.bucketArn, access.kmsKeyArn) }), expected);
+            assert.equal(
+                await decide([restorerPolicy(access)], action, resource, {
+                    bucketPolicy: bucketPolicy(access.bucketArn, access.kmsKeyArn),
+                }),
+                expected,
+            );
         });
     }
 
     it("the bucket policy lets uploads without an encryption header through and refuses a foreign encryption or key", async () => {
         const policy = bucketPolicy(access.bucketArn, access.kmsKeyArn);
-        const put = (context: Record<string, string>) => decide([writerPolicy(access)], "s3:PutObject", key("kopia/shop/p0"), { bucketPolicy: policy, context });
+        const put = (context: Record<string, string>) =>
+            decide([writerPolicy(access)], "s3:PutObject", key("kopia/shop/p0"), { bucketPolicy: policy, context });
         assert.equal(await put({}), "Allowed", "kopia and UploadPart send no SSE header");
-        assert.equal(await put({ "s3:x-amz-server-side-encryption": "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id": access.kmsKeyArn }), "Allowed");
+        assert.equal(
+            await put({
+                "s3:x-amz-server-side-encryption": "aws:kms",
+                "s3:x-amz-server-side-encryption-aws-kms-key-id": access.kmsKeyArn,
+            }),
+            "Allowed",
+        );
         assert.equal(await put({ "s3:x-amz-server-side-encryption": "AES256" }), "ExplicitlyDenied");
-        assert.equal(await put({ "s3:x-amz-server-side-encryption": "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:eu-west-1:999999999999:key/other" }), "ExplicitlyDenied");
+        assert.equal(
+            await put({
+                "s3:x-amz-server-side-encryption": "aws:kms",
+                "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:eu-west-1:999999999999:key/other",
+            }),
+            "ExplicitlyDenied",
+        );
     });
 
     it("the bucket policy refuses plain HTTP even to the writer", async () => {
         const request = ["s3:GetObject", key("backups/x/velero-backup.json")] as const;
-        assert.equal(await decide([writerPolicy(access)], ...request, { bucketPolicy: bucketPolicy(access.bucketArn, access.kmsKeyArn) }), "Allowed");
-        assert.equal(await decide([writerPolicy(access)], ...request, { bucketPolicy: bucketPolicy(access.bucketArn, access.kmsKeyArn), context: { "aws:SecureTransport": "false" } }), "ExplicitlyDenied");
+        assert.equal(
+            await decide([writerPolicy(access)], ...request, {
+                bucketPolicy: bucketPolicy(access.bucketArn, access.kmsKeyArn),
+            }),
+            "Allowed",
+        );
+        assert.equal(
+            await decide([writerPolicy(access)], ...request, {
+                bucketPolicy: bucketPolicy(access.bucketArn, access.kmsKeyArn),
+                context: { "aws:SecureTransport": "false" },
+            }),
+            "ExplicitlyDenied",
+        );
     });
 
     it("no policy allows a wildcard action", () => {
@@ -290,7 +448,13 @@ describe("IAM policies", () => {
 
     const modes = {
         protect: () => runProgram({ stack: "prod", secrets: STACK_SECRETS }),
-        recover: () => runProgram({ stack: "recover", config: RECOVER_CONFIG, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES }),
+        recover: () =>
+            runProgram({
+                stack: "recover",
+                config: RECOVER_CONFIG,
+                secrets: STACK_SECRETS,
+                stackReferences: STACK_REFERENCES,
+            }),
         drill: () => runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES }),
     };
     const expected = {
@@ -306,33 +470,75 @@ describe("IAM policies", () => {
             const run = await modes[mode]();
             const policies = run.ofType("aws:iam/policy:Policy");
             assert.deepEqual(
-                policies.map((p) => [p.inputs.name, policyOf(p.inputs.policy).Statement.find((s) => s.Sid === "ReadWriteOwnPrefix" || s.Sid === "ReadSourcePrefix")?.Resource]),
+                policies.map((p) => [
+                    p.inputs.name,
+                    policyOf(p.inputs.policy).Statement.find(
+                        (s) => s.Sid === "ReadWriteOwnPrefix" || s.Sid === "ReadSourcePrefix",
+                    )?.Resource,
+                ]),
                 expected[mode],
             );
             if (mode !== "protect") {
                 // Everything this stack attaches to Velero, together: no backup of the source can be deleted.
-                const documents = policies.map((p) => policyOf(p.inputs.policy) as unknown as Parameters<typeof decide>[0][number]);
-                const backup = "arn:aws:s3:::acme-gitops-dr-vault/prod-eu-1/backups/prod-eu-1-daily-20261124020000/velero-backup.json";
+                const documents = policies.map(
+                    (p) => policyOf(p.inputs.policy) as unknown as Parameters<typeof decide>[0][number],
+                );
+                const backup =
+                    "arn:aws:s3:::acme-gitops-dr-vault/prod-eu-1/backups/prod-eu-1-daily-20261124020000/velero-backup.json";
                 assert.equal(await decide(documents, "s3:DeleteObject", backup), "ImplicitlyDenied");
                 assert.equal(await decide(documents, "s3:PutObject", backup), "ImplicitlyDenied");
-                assert.equal(await decide(documents, "s3:DeleteObject", "arn:aws:s3:::acme-gitops-dr-vault/prod-eu-1/kopia/shop/p0"), "ImplicitlyDenied");
+                assert.equal(
+                    await decide(
+                        documents,
+                        "s3:DeleteObject",
+                        "arn:aws:s3:::acme-gitops-dr-vault/prod-eu-1/kopia/shop/p0",
+                    ),
+                    "ImplicitlyDenied",
+                );
             }
         });
     }
 
     it("native snapshots add EC2 snapshot actions; a drill cannot delete snapshots", async () => {
-        const prod = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { volumeDataMode: "nativeSnapshots" } });
-        const writer = policyOf(prod.one("aws:iam/policy:Policy", "gitops-dr-prod-velero-iam-ebs-snapshots").inputs.policy);
-        assert.deepEqual(writer.Statement[0].Action, ["ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:CreateTags", "ec2:CreateVolume", "ec2:CreateSnapshot"]);
+        const prod = await runProgram({
+            stack: "prod",
+            secrets: STACK_SECRETS,
+            config: { volumeDataMode: "nativeSnapshots" },
+        });
+        const writer = policyOf(
+            prod.one("aws:iam/policy:Policy", "gitops-dr-prod-velero-iam-ebs-snapshots").inputs.policy,
+        );
+        assert.deepEqual(writer.Statement[0].Action, [
+            "ec2:DescribeVolumes",
+            "ec2:DescribeSnapshots",
+            "ec2:CreateTags",
+            "ec2:CreateVolume",
+            "ec2:CreateSnapshot",
+        ]);
         // DeleteSnapshot only on snapshots Velero tagged with its backup's name.
         const snapshot = "arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0";
-        assert.equal(await decide([ebsSnapshotPolicy("writer")], "ec2:DeleteSnapshot", snapshot, { context: { "aws:ResourceTag/velero.io/backup": "prod-eu-1-daily-20261124020000" } }), "Allowed");
+        assert.equal(
+            await decide([ebsSnapshotPolicy("writer")], "ec2:DeleteSnapshot", snapshot, {
+                context: { "aws:ResourceTag/velero.io/backup": "prod-eu-1-daily-20261124020000" },
+            }),
+            "Allowed",
+        );
         assert.equal(await decide([ebsSnapshotPolicy("writer")], "ec2:DeleteSnapshot", snapshot), "ImplicitlyDenied");
-        const drill = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, config: { volumeDataMode: "nativeSnapshots" } });
-        const restorer = policyOf(drill.one("aws:iam/policy:Policy", "gitops-dr-drill-velero-iam-ebs-snapshots").inputs.policy);
+        const drill = await runProgram({
+            stack: "drill",
+            secrets: STACK_SECRETS,
+            stackReferences: STACK_REFERENCES,
+            config: { volumeDataMode: "nativeSnapshots" },
+        });
+        const restorer = policyOf(
+            drill.one("aws:iam/policy:Policy", "gitops-dr-drill-velero-iam-ebs-snapshots").inputs.policy,
+        );
         assert.ok(!(restorer.Statement[0].Action as string[]).includes("ec2:DeleteSnapshot"));
         assert.equal(drill.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").length, 2);
-        assert.equal((await runProgram({ stack: "prod", secrets: STACK_SECRETS })).ofType("aws:iam/policy:Policy").length, 1);
+        assert.equal(
+            (await runProgram({ stack: "prod", secrets: STACK_SECRETS })).ofType("aws:iam/policy:Policy").length,
+            1,
+        );
     });
 
     it("IRSA trusts only the Velero server service account through the cluster's OIDC provider", async () => {
@@ -341,7 +547,10 @@ describe("IAM policies", () => {
         const trust = policyOf(role.inputs.assumeRolePolicy);
         const issuer = "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF";
         assert.deepEqual(trust.Statement[0].Condition, {
-            StringEquals: { [`${issuer}:sub`]: "system:serviceaccount:velero:velero-server", [`${issuer}:aud`]: "sts.amazonaws.com" },
+            StringEquals: {
+                [`${issuer}:sub`]: "system:serviceaccount:velero:velero-server",
+                [`${issuer}:aud`]: "sts.amazonaws.com",
+            },
         });
         assert.equal(trust.Statement[0].Action, "sts:AssumeRoleWithWebIdentity");
         const attachment = run.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment");
@@ -350,7 +559,11 @@ describe("IAM policies", () => {
     });
 
     it("Pod Identity: a role trusted by pods.eks.amazonaws.com and an association for the server service account", async () => {
-        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { credentialsMode: "podIdentity", oidcProviderArn: null, clusterRegion: "eu-central-1" } });
+        const run = await runProgram({
+            stack: "prod",
+            secrets: STACK_SECRETS,
+            config: { credentialsMode: "podIdentity", oidcProviderArn: null, clusterRegion: "eu-central-1" },
+        });
         const trust = policyOf(run.one("aws:iam/role:Role", "gitops-dr-prod-velero-iam-role").inputs.assumeRolePolicy);
         assert.deepEqual(trust.Statement[0].Action, ["sts:AssumeRole", "sts:TagSession"]);
         const association = run.one("aws:eks/podIdentityAssociation:PodIdentityAssociation");
@@ -371,6 +584,9 @@ describe("IAM policies", () => {
         assert.equal(run.ofType("aws:iam/policy:Policy").length, 1);
         const secret = run.one("kubernetes:core/v1:Secret", "gitops-dr-prod-velero-cloud-credentials");
         assert.ok(secret.secretPaths.includes("stringData.cloud") || secret.secretPaths.includes("stringData"));
-        assert.equal((secret.inputs.stringData as { cloud: string }).cloud, "[default]\naws_access_key_id=AKIAEXAMPLE\naws_secret_access_key=wJalrEXAMPLEKEY\n");
+        assert.equal(
+            (secret.inputs.stringData as { cloud: string }).cloud,
+            "[default]\naws_access_key_id=AKIAEXAMPLE\naws_secret_access_key=wJalrEXAMPLEKEY\n",
+        );
     });
 });

@@ -61,7 +61,19 @@ const CHART_PATHS = new Set([
     "metrics.prometheusRule.spec",
 ]);
 /** Maps whose keys are the user's (schedule names, ConfigMap names, annotations): not descended into. */
-const FREE_FORM = new Set(["initContainers", "configMaps", "schedules", "serviceAccount.server.annotations", "configuration.backupStorageLocation[].config", "configuration.volumeSnapshotLocation[].config", "metrics.prometheusRule.spec", "metrics.serviceMonitor.additionalLabels", "metrics.nodeAgentPodMonitor.additionalLabels", "metrics.prometheusRule.additionalLabels", "nodeAgent.extraArgs"]);
+const FREE_FORM = new Set([
+    "initContainers",
+    "configMaps",
+    "schedules",
+    "serviceAccount.server.annotations",
+    "configuration.backupStorageLocation[].config",
+    "configuration.volumeSnapshotLocation[].config",
+    "metrics.prometheusRule.spec",
+    "metrics.serviceMonitor.additionalLabels",
+    "metrics.nodeAgentPodMonitor.additionalLabels",
+    "metrics.prometheusRule.additionalLabels",
+    "nodeAgent.extraArgs",
+]);
 
 /** Every leaf path of a values object, in the notation of CHART_PATHS. */
 function valuePaths(value: unknown, at = ""): string[] {
@@ -103,11 +115,18 @@ const BACKUP_TEMPLATE_TYPES: Record<string, string> = {
     itemOperationTimeout: "string",
     csiSnapshotTimeout: "string",
 };
-const typeOf = (v: unknown) => (Array.isArray(v) ? (v.every((x) => typeof x === "string") ? "string[]" : "array") : typeof v);
+const typeOf = (v: unknown) =>
+    Array.isArray(v) ? (v.every((x) => typeof x === "string") ? "string[]" : "array") : typeof v;
 
 const runs = {
     protect: () => runProgram({ stack: "prod", secrets: STACK_SECRETS }),
-    recover: () => runProgram({ stack: "recover", config: RECOVER_CONFIG, secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES }),
+    recover: () =>
+        runProgram({
+            stack: "recover",
+            config: RECOVER_CONFIG,
+            secrets: STACK_SECRETS,
+            stackReferences: STACK_REFERENCES,
+        }),
     drill: () => runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES }),
 };
 type Values = Record<string, unknown> & {
@@ -131,7 +150,8 @@ describe("Velero", () => {
     });
     const release = (mode: keyof typeof runs) => veleroRelease(results[mode]!);
     const schedules = (run: ProgramRun) => run.ofType("kubernetes:velero.io/v1:Schedule");
-    const specOf = (r: RegisteredResource) => r.inputs.spec as { schedule: string; template: Record<string, unknown> } & Record<string, unknown>;
+    const specOf = (r: RegisteredResource) =>
+        r.inputs.spec as { schedule: string; template: Record<string, unknown> } & Record<string, unknown>;
 
     it("installs the pinned chart with an explicit release name and namespace", () => {
         const r = release("protect");
@@ -177,7 +197,10 @@ describe("Velero", () => {
                 prefix: "prod-eu-1",
                 default: true,
                 accessMode: "ReadWrite",
-                config: { region: "eu-west-1", kmsKeyId: "arn:aws:kms:eu-west-1:111122223333:key/gitops-dr-prod-vault-key-id" },
+                config: {
+                    region: "eu-west-1",
+                    kmsKeyId: "arn:aws:kms:eu-west-1:111122223333:key/gitops-dr-prod-vault-key-id",
+                },
             },
         ]);
     });
@@ -185,7 +208,10 @@ describe("Velero", () => {
     it("recover: reads the lost cluster's prefix read-only and writes only to its own", () => {
         const run = results.recover!;
         const chart = valuesOf(release("recover")).configuration.backupStorageLocation;
-        assert.deepEqual(chart.map((l) => [l.name, l.prefix, l.accessMode, l.default]), [["default", "prod-eu-2", "ReadWrite", true]]);
+        assert.deepEqual(
+            chart.map((l) => [l.name, l.prefix, l.accessMode, l.default]),
+            [["default", "prod-eu-2", "ReadWrite", true]],
+        );
         const source = run.one("kubernetes:velero.io/v1:BackupStorageLocation");
         assert.deepEqual(source.inputs.spec, {
             provider: "aws",
@@ -205,7 +231,10 @@ describe("Velero", () => {
         assert.deepEqual(valuesOf(release("drill")).configuration.backupStorageLocation, []);
         const source = run.one("kubernetes:velero.io/v1:BackupStorageLocation");
         const spec = source.inputs.spec as Record<string, unknown>;
-        assert.deepEqual([spec.accessMode, spec.default, (spec.objectStorage as Record<string, unknown>).prefix], ["ReadOnly", true, "prod-eu-1"]);
+        assert.deepEqual(
+            [spec.accessMode, spec.default, (spec.objectStorage as Record<string, unknown>).prefix],
+            ["ReadOnly", true, "prod-eu-1"],
+        );
         assert.deepEqual(valuesOf(release("drill")).schedules, {});
         assert.deepEqual(schedules(run), []);
         assert.deepEqual(run.outputs.veleroScheduleNames, []);
@@ -216,7 +245,10 @@ describe("Velero", () => {
             const run = results[mode]!;
             const source = run.one("kubernetes:velero.io/v1:BackupStorageLocation");
             const annotations = (source.inputs.metadata as { annotations: Record<string, string> }).annotations;
-            assert.deepEqual(JSON.parse(annotations["pulumi.com/waitFor"]), ["jsonpath={.status.phase}=Available", "jsonpath={.status.lastSyncedTime}"]);
+            assert.deepEqual(JSON.parse(annotations["pulumi.com/waitFor"]), [
+                "jsonpath={.status.phase}=Available",
+                "jsonpath={.status.lastSyncedTime}",
+            ]);
             assert.ok(run.dependsOn(source, release(mode)), "after the Velero release (CRDs, server)");
             assert.deepEqual(source.customTimeouts, { create: "20m", update: "20m", delete: undefined });
         }
@@ -264,15 +296,33 @@ describe("Velero", () => {
                 assert.equal(typeOf(value), BACKUP_TEMPLATE_TYPES[field], `${key}.template.${field}`);
             }
         }
-        assert.deepEqual([byName.get("prod-eu-1-weekly")!.schedule, byName.get("prod-eu-1-weekly")!.template.ttl], ["0 3 * * 0", "744h"]);
-        assert.deepEqual([byName.get("prod-eu-1-monthly")!.schedule, byName.get("prod-eu-1-monthly")!.template.ttl], ["0 4 1 * *", "744h"]);
+        assert.deepEqual(
+            [byName.get("prod-eu-1-weekly")!.schedule, byName.get("prod-eu-1-weekly")!.template.ttl],
+            ["0 3 * * 0", "744h"],
+        );
+        assert.deepEqual(
+            [byName.get("prod-eu-1-monthly")!.schedule, byName.get("prod-eu-1-monthly")!.template.ttl],
+            ["0 4 1 * *", "744h"],
+        );
         assert.deepEqual(run.outputs.veleroScheduleNames, ["prod-eu-1-daily", "prod-eu-1-weekly", "prod-eu-1-monthly"]);
     });
 
     it("adds configured namespaces to the exclusions", async () => {
-        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { excludedNamespaces: ["scratch", "ci"] } });
+        const run = await runProgram({
+            stack: "prod",
+            secrets: STACK_SECRETS,
+            config: { excludedNamespaces: ["scratch", "ci"] },
+        });
         const template = specOf(run.one("kubernetes:velero.io/v1:Schedule")).template;
-        assert.deepEqual(template.excludedNamespaces, ["kube-system", "kube-public", "kube-node-lease", "velero", "argocd", "scratch", "ci"]);
+        assert.deepEqual(template.excludedNamespaces, [
+            "kube-system",
+            "kube-public",
+            "kube-node-lease",
+            "velero",
+            "argocd",
+            "scratch",
+            "ci",
+        ]);
     });
 
     it("data mover: CSI feature, node agent, and restored claims bound without waiting for a consumer", () => {
@@ -289,9 +339,15 @@ describe("Velero", () => {
     });
 
     it("native snapshots: a volume snapshot location, no node agent, no data movement", async () => {
-        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { volumeDataMode: "nativeSnapshots" } });
+        const run = await runProgram({
+            stack: "prod",
+            secrets: STACK_SECRETS,
+            config: { volumeDataMode: "nativeSnapshots" },
+        });
         const values = valuesOf(veleroRelease(run));
-        assert.deepEqual((values.configuration as unknown as Record<string, unknown>).volumeSnapshotLocation, [{ name: "default", provider: "aws", config: { region: "eu-west-1" } }]);
+        assert.deepEqual((values.configuration as unknown as Record<string, unknown>).volumeSnapshotLocation, [
+            { name: "default", provider: "aws", config: { region: "eu-west-1" } },
+        ]);
         assert.equal(values.snapshotsEnabled, true);
         assert.equal(values.deployNodeAgent, false);
         const template = specOf(run.one("kubernetes:velero.io/v1:Schedule")).template;
@@ -303,7 +359,11 @@ describe("Velero", () => {
         const values = valuesOf(release("protect"));
         assert.deepEqual(values.credentials, { useSecret: false });
         assert.deepEqual(values.serviceAccount, {
-            server: { create: true, name: "velero-server", annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/prod-eu-1-velero" } },
+            server: {
+                create: true,
+                name: "velero-server",
+                annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/prod-eu-1-velero" },
+            },
         });
     });
 
@@ -314,8 +374,15 @@ describe("Velero", () => {
             secrets: { ...STACK_SECRETS, awsAccessKeyId: "AKIAEXAMPLE", awsSecretAccessKey: "secret" },
         });
         const r = veleroRelease(run);
-        assert.deepEqual((r.inputs.values as Record<string, unknown>).credentials, { useSecret: true, existingSecret: "velero-cloud-credentials" });
-        assert.ok(r.dependencies.includes(run.one("kubernetes:core/v1:Secret", "gitops-dr-prod-velero-cloud-credentials").urn));
+        assert.deepEqual((r.inputs.values as Record<string, unknown>).credentials, {
+            useSecret: true,
+            existingSecret: "velero-cloud-credentials",
+        });
+        assert.ok(
+            r.dependencies.includes(
+                run.one("kubernetes:core/v1:Secret", "gitops-dr-prod-velero-cloud-credentials").urn,
+            ),
+        );
     });
 
     it("the repository password is ours, secret, and in place before Velero starts", () => {
@@ -349,22 +416,55 @@ describe("Velero", () => {
         const values = valuesOf(release("protect")) as Values & Record<string, Record<string, unknown>>;
         assert.deepEqual(values.metrics, {
             enabled: true,
-            serviceMonitor: { enabled: true, autodetect: false, additionalLabels: { release: "kube-prometheus-stack" } },
-            nodeAgentPodMonitor: { enabled: true, autodetect: false, additionalLabels: { release: "kube-prometheus-stack" } },
-            prometheusRule: { enabled: true, autodetect: false, additionalLabels: { release: "kube-prometheus-stack" }, spec: alertRules() },
+            serviceMonitor: {
+                enabled: true,
+                autodetect: false,
+                additionalLabels: { release: "kube-prometheus-stack" },
+            },
+            nodeAgentPodMonitor: {
+                enabled: true,
+                autodetect: false,
+                additionalLabels: { release: "kube-prometheus-stack" },
+            },
+            prometheusRule: {
+                enabled: true,
+                autodetect: false,
+                additionalLabels: { release: "kube-prometheus-stack" },
+                spec: alertRules(),
+            },
         });
-        const off = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { prometheusOperator: false, monitoringLabels: null } });
+        const off = await runProgram({
+            stack: "prod",
+            secrets: STACK_SECRETS,
+            config: { prometheusOperator: false, monitoringLabels: null },
+        });
         const offMetrics = (veleroRelease(off).inputs.values as Record<string, Record<string, unknown>>).metrics;
-        assert.deepEqual(offMetrics.prometheusRule, { enabled: false, autodetect: false, additionalLabels: {}, spec: [] });
+        assert.deepEqual(offMetrics.prometheusRule, {
+            enabled: false,
+            autodetect: false,
+            additionalLabels: {},
+            spec: [],
+        });
     });
 
     it("release names follow the chart's fullname rule", () => {
         assert.equal(veleroFullname("velero"), "velero");
         assert.equal(veleroFullname("backup"), "backup-velero");
         const input: VeleroValuesInput = {
-            mode: "protect", releaseName: "backup", namespace: "velero", volumeDataMode: "dataMover", awsPluginVersion: "v1.14.2",
-            bucketName: "b", region: "eu-west-1", kmsKeyArn: "arn:aws:kms:eu-west-1:1:key/k", writePrefix: "p", tiers: [],
-            excludedNamespaces: [], argoCdNamespace: "argocd", credentials: { mode: "podIdentity" }, prometheusOperator: false,
+            mode: "protect",
+            releaseName: "backup",
+            namespace: "velero",
+            volumeDataMode: "dataMover",
+            awsPluginVersion: "v1.14.2",
+            bucketName: "b",
+            region: "eu-west-1",
+            kmsKeyArn: "arn:aws:kms:eu-west-1:1:key/k",
+            writePrefix: "p",
+            tiers: [],
+            excludedNamespaces: [],
+            argoCdNamespace: "argocd",
+            credentials: { mode: "podIdentity" },
+            prometheusOperator: false,
         };
         const values = veleroValues(input) as Record<string, Record<string, unknown>>;
         assert.deepEqual(values.nodeAgent.extraArgs, ["--node-agent-configmap=backup-velero-node-agent-config"]);
@@ -397,19 +497,40 @@ describe("Velero alerts", () => {
     });
 
     it("covers failed, partially failed, 25 hours without success, and an unavailable location", () => {
-        assert.deepEqual([...new Set(rules.map((r) => r.alert))], ["VeleroBackupFailed", "VeleroBackupPartiallyFailed", "VeleroNoRecentBackup", "VeleroScheduleNeverSucceeded", "VeleroBackupLocationUnavailable", "VeleroRestoreFailed", "VeleroRestorePartiallyFailed", "VeleroRestoreValidationFailed"]);
+        assert.deepEqual(
+            [...new Set(rules.map((r) => r.alert))],
+            [
+                "VeleroBackupFailed",
+                "VeleroBackupPartiallyFailed",
+                "VeleroNoRecentBackup",
+                "VeleroScheduleNeverSucceeded",
+                "VeleroBackupLocationUnavailable",
+                "VeleroRestoreFailed",
+                "VeleroRestorePartiallyFailed",
+                "VeleroRestoreValidationFailed",
+            ],
+        );
         assert.match(String(byAlert("VeleroBackupFailed")[0].expr), /velero_backup_failure_total\{schedule!=""\}/);
         assert.match(String(byAlert("VeleroBackupPartiallyFailed")[0].expr), /velero_backup_partial_failure_total/);
-        assert.match(String(byAlert("VeleroBackupLocationUnavailable")[0].expr), /velero_backup_location_status_gauge == 0/);
+        assert.match(
+            String(byAlert("VeleroBackupLocationUnavailable")[0].expr),
+            /velero_backup_location_status_gauge == 0/,
+        );
     });
 
     it("no-recent-backup does not fire in a cluster with no schedule: no absent(), and the never-succeeded case waits 25h", () => {
         const [stale] = byAlert("VeleroNoRecentBackup");
         const [never] = byAlert("VeleroScheduleNeverSucceeded");
         assert.ok(rules.every((r) => !String(r.expr).includes("absent(")));
-        assert.match(String(stale.expr), /time\(\) - velero_backup_last_successful_timestamp\{schedule!=""\}\) > 25 \* 3600/);
+        assert.match(
+            String(stale.expr),
+            /time\(\) - velero_backup_last_successful_timestamp\{schedule!=""\}\) > 25 \* 3600/,
+        );
         // A schedule's counters exist from its creation; with no schedule there is no series, so no alert.
-        assert.match(String(never.expr), /velero_backup_attempt_total\{schedule!=""\} unless on \(schedule\) velero_backup_last_successful_timestamp/);
+        assert.match(
+            String(never.expr),
+            /velero_backup_attempt_total\{schedule!=""\} unless on \(schedule\) velero_backup_last_successful_timestamp/,
+        );
         assert.equal(never.for, "25h");
     });
 });

@@ -6,20 +6,33 @@ import { OIDC_PROVIDER_ARN, regionProblem } from "./values";
 const OIDC_EXAMPLE = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE";
 
 /** Parses the credentials keys; undefined when they have a problem (already reported). */
-export function parseCredentials(r: ConfigReader, clusterName: string | undefined, allowUnlistedRegion: boolean): CredentialSettings | undefined {
+export function parseCredentials(
+    r: ConfigReader,
+    clusterName: string | undefined,
+    allowUnlistedRegion: boolean,
+): CredentialSettings | undefined {
     const mode = r.oneOf("credentialsMode", CREDENTIALS_MODES) ?? "irsa";
     let credentials: CredentialSettings | undefined;
     switch (mode) {
         case "irsa": {
             const arn = r.str("oidcProviderArn");
             if (arn === undefined) {
-                r.problem("oidcProviderArn", `is required with credentialsMode irsa. Fix: \`${setCmd("oidcProviderArn", OIDC_EXAMPLE)}\` (the issuer from \`aws eks describe-cluster --query cluster.identity.oidc.issuer\`).`);
+                r.problem(
+                    "oidcProviderArn",
+                    `is required with credentialsMode irsa. Fix: \`${setCmd("oidcProviderArn", OIDC_EXAMPLE)}\` (the issuer from \`aws eks describe-cluster --query cluster.identity.oidc.issuer\`).`,
+                );
             } else if (!OIDC_PROVIDER_ARN.test(arn)) {
-                r.problem("oidcProviderArn", `${q(arn)} is not an EKS IAM OIDC provider ARN. Fix: \`${setCmd("oidcProviderArn", OIDC_EXAMPLE)}\`.`);
+                r.problem(
+                    "oidcProviderArn",
+                    `${q(arn)} is not an EKS IAM OIDC provider ARN. Fix: \`${setCmd("oidcProviderArn", OIDC_EXAMPLE)}\`.`,
+                );
             } else {
                 credentials = { mode: "irsa", oidcProviderArn: arn };
             }
-            r.unused("eksClusterName", "it only names the cluster of a Pod Identity association (credentialsMode podIdentity)");
+            r.unused(
+                "eksClusterName",
+                "it only names the cluster of a Pod Identity association (credentialsMode podIdentity)",
+            );
             r.unused("clusterRegion", "it only places a Pod Identity association (credentialsMode podIdentity)");
             break;
         }
@@ -27,14 +40,24 @@ export function parseCredentials(r: ConfigReader, clusterName: string | undefine
             const clusterRegion = r.str("clusterRegion");
             if (clusterRegion === undefined) {
                 // The association lives in the EKS cluster's region, which may differ from the vault's.
-                r.problem("clusterRegion", `is required with credentialsMode podIdentity: the association is made in the EKS cluster's region. Fix: \`${setCmd("clusterRegion", "eu-west-1")}\`.`);
+                r.problem(
+                    "clusterRegion",
+                    `is required with credentialsMode podIdentity: the association is made in the EKS cluster's region. Fix: \`${setCmd("clusterRegion", "eu-west-1")}\`.`,
+                );
             } else {
                 const issue = regionProblem(clusterRegion, allowUnlistedRegion);
                 if (issue !== undefined) {
-                    r.problem("clusterRegion", `${q(clusterRegion)} ${issue} Fix: \`${setCmd("clusterRegion", "eu-west-1")}\`.`);
+                    r.problem(
+                        "clusterRegion",
+                        `${q(clusterRegion)} ${issue} Fix: \`${setCmd("clusterRegion", "eu-west-1")}\`.`,
+                    );
                 }
             }
-            credentials = { mode: "podIdentity", eksClusterName: r.str("eksClusterName") ?? clusterName ?? "", clusterRegion: clusterRegion ?? "" };
+            credentials = {
+                mode: "podIdentity",
+                eksClusterName: r.str("eksClusterName") ?? clusterName ?? "",
+                clusterRegion: clusterRegion ?? "",
+            };
             r.unused("oidcProviderArn", "Pod Identity needs no OIDC provider (credentialsMode irsa uses it)");
             break;
         }
@@ -45,7 +68,10 @@ export function parseCredentials(r: ConfigReader, clusterName: string | undefine
                 credentials = { mode: "staticKeys", accessKeyId, secretAccessKey };
             }
             r.unused("oidcProviderArn", "static keys need no OIDC provider (credentialsMode irsa uses it)");
-            r.unused("eksClusterName", "it only names the cluster of a Pod Identity association (credentialsMode podIdentity)");
+            r.unused(
+                "eksClusterName",
+                "it only names the cluster of a Pod Identity association (credentialsMode podIdentity)",
+            );
             r.unused("clusterRegion", "it only places a Pod Identity association (credentialsMode podIdentity)");
             break;
         }
@@ -58,7 +84,10 @@ export function parseCredentials(r: ConfigReader, clusterName: string | undefine
         // Refused, not only warned about: a long-lived key pair in the stack is a liability even when unused.
         for (const key of ["awsAccessKeyId", "awsSecretAccessKey"] as const) {
             if (r.isSet(key)) {
-                r.problem(key, `is set but credentialsMode is ${mode}; unused credentials are a liability. Fix: \`${rmCmd(key)}\` or \`${setCmd("credentialsMode", "staticKeys")}\`.`);
+                r.problem(
+                    key,
+                    `is set but credentialsMode is ${mode}; unused credentials are a liability. Fix: \`${rmCmd(key)}\` or \`${setCmd("credentialsMode", "staticKeys")}\`.`,
+                );
             }
         }
     }

@@ -20,7 +20,11 @@ function words(text: string): string[] | undefined {
 }
 
 /** The drill's verification settings; undefined outside a drill (where the keys are refused). */
-export function parseDrill(r: ConfigReader, mode: Mode, restoredNamespaces: readonly string[] = []): DrillSettings | undefined {
+export function parseDrill(
+    r: ConfigReader,
+    mode: Mode,
+    restoredNamespaces: readonly string[] = [],
+): DrillSettings | undefined {
     if (mode !== "drill") {
         r.forbidInMode("drillChecks", mode, "only a drill verifies the rebuild with checks");
         r.forbidInMode("drillVerifyTimeoutMinutes", mode, "only a drill verifies the rebuild with checks");
@@ -32,16 +36,24 @@ export function parseDrill(r: ConfigReader, mode: Mode, restoredNamespaces: read
         const [where, ...command] = parts ?? [];
         const m = where === undefined ? null : /^([^/]+)\/(.+)$/.exec(where);
         if (parts === undefined || m === null || !isDnsLabel(m[1]) || !TARGET.test(m[2]) || command.length === 0) {
-            r.problem("drillChecks", `${q(entry)} is not "<namespace>/<kind>/<name> <command> [args...]" (kind: pod, deploy, statefulset, daemonset or job; quotes balanced). Fix: \`${setListCmd("drillChecks", [`'${EXAMPLE}'`])}\`.`);
+            r.problem(
+                "drillChecks",
+                `${q(entry)} is not "<namespace>/<kind>/<name> <command> [args...]" (kind: pod, deploy, statefulset, daemonset or job; quotes balanced). Fix: \`${setListCmd("drillChecks", [`'${EXAMPLE}'`])}\`.`,
+            );
             continue;
         }
         if (restoredNamespaces.length > 0 && !restoredNamespaces.includes(m[1])) {
             // The check's exec permission is created in its namespace once the restore made it.
-            r.problem("drillChecks", `${q(entry)} checks namespace ${m[1]}, which restoreNamespaces does not restore. Fix: add it to restoreNamespaces or drop the check.`);
+            r.problem(
+                "drillChecks",
+                `${q(entry)} checks namespace ${m[1]}, which restoreNamespaces does not restore. Fix: add it to restoreNamespaces or drop the check.`,
+            );
             continue;
         }
         checks.push({ namespace: m[1], target: m[2], command });
     }
-    const verifyTimeoutMinutes = r.int("drillVerifyTimeoutMinutes", 5, 24 * 60, DERIVED_DEFAULTS.drillVerifyTimeoutMinutes) ?? DERIVED_DEFAULTS.drillVerifyTimeoutMinutes;
+    const verifyTimeoutMinutes =
+        r.int("drillVerifyTimeoutMinutes", 5, 24 * 60, DERIVED_DEFAULTS.drillVerifyTimeoutMinutes) ??
+        DERIVED_DEFAULTS.drillVerifyTimeoutMinutes;
     return { checks, verifyTimeoutMinutes };
 }

@@ -31,7 +31,14 @@ export { PUBLIC_REGISTRIES, chartArchiveMetadata } from "./mirrors";
 export { MAX_RESTORE_ID, RESTORE_TIMEOUT_MARGIN_MINUTES, prefixesOverlap } from "./restore";
 
 /** The outputs a protect stack publishes for recover and drill stacks, read through `sourceStack`. */
-export const SOURCE_STACK_OUTPUTS = ["bucketName", "region", "kmsKeyArn", "prefix", "clusterName", "dailyScheduleName"] as const satisfies readonly (keyof SourceOutputs)[];
+export const SOURCE_STACK_OUTPUTS = [
+    "bucketName",
+    "region",
+    "kmsKeyArn",
+    "prefix",
+    "clusterName",
+    "dailyScheduleName",
+] as const satisfies readonly (keyof SourceOutputs)[];
 
 /** A validated configuration and the warnings its keys raised. */
 export interface ParsedConfig {
@@ -52,7 +59,10 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     if (clusterName === undefined) {
         r.problem("clusterName", `is required. Fix: \`${setCmd("clusterName", "prod-eu-1")}\`.`);
     } else if (!isDnsLabel(clusterName, 40)) {
-        r.problem("clusterName", `${q(clusterName)} must be 1-40 lowercase letters, digits and hyphens, starting and ending with a letter or digit (it names IAM roles and Schedules). Fix: \`${setCmd("clusterName", "prod-eu-1")}\`.`);
+        r.problem(
+            "clusterName",
+            `${q(clusterName)} must be 1-40 lowercase letters, digits and hyphens, starting and ending with a letter or digit (it names IAM roles and Schedules). Fix: \`${setCmd("clusterName", "prod-eu-1")}\`.`,
+        );
     }
     const validClusterName = clusterName !== undefined && isDnsLabel(clusterName, 40) ? clusterName : undefined;
     const kubeContext = r.str("kubeContext") ?? "";
@@ -60,7 +70,10 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
         // A rebuilt cluster adopts objects that already exist (upsertExistingObjects): run against the live
         // cluster by mistake, a recover or drill stack would take over its namespaces, and a later destroy would
         // delete them. The kubeconfig's current context is too easy to get wrong for that.
-        r.problem("kubeContext", `is required in a ${mode} stack: it must name the new cluster's context explicitly, never the current one, which may be prod's. Fix: \`${setCmd("kubeContext", mode === "drill" ? "drill-eu-1" : "prod-eu-2")}\` (kubectl config get-contexts).`);
+        r.problem(
+            "kubeContext",
+            `is required in a ${mode} stack: it must name the new cluster's context explicitly, never the current one, which may be prod's. Fix: \`${setCmd("kubeContext", mode === "drill" ? "drill-eu-1" : "prod-eu-2")}\` (kubectl config get-contexts).`,
+        );
     }
     const allowUnlistedRegion = r.bool("allowUnlistedRegion", false);
 
@@ -73,7 +86,10 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     } else {
         prefix = r.str("prefix") ?? validClusterName;
         if (prefix !== undefined && (!PREFIX.test(prefix) || prefix.length > 200)) {
-            r.problem("prefix", `${q(prefix)} must be path segments of letters, digits and !_.*'()- separated by single slashes, with no leading or trailing slash. Fix: \`${setCmd("prefix", "prod-eu-1")}\`.`);
+            r.problem(
+                "prefix",
+                `${q(prefix)} must be path segments of letters, digits and !_.*'()- separated by single slashes, with no leading or trailing slash. Fix: \`${setCmd("prefix", "prod-eu-1")}\`.`,
+            );
             prefix = undefined;
         }
     }

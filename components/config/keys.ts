@@ -20,7 +20,18 @@ export const PROJECT = "gitops-dr";
 export type ConfigKeyType = "string" | "integer" | "boolean" | "array";
 
 /** The concern a key belongs to; the README groups its inputs table by it. */
-export type ConfigGroup = "stack" | "vault" | "source" | "credentials" | "velero" | "schedules" | "argocd" | "restore" | "drill" | "monitoring" | "mirrors";
+export type ConfigGroup =
+    | "stack"
+    | "vault"
+    | "source"
+    | "credentials"
+    | "velero"
+    | "schedules"
+    | "argocd"
+    | "restore"
+    | "drill"
+    | "monitoring"
+    | "mirrors";
 
 /** One key of the catalogue. */
 export interface ConfigKeySpec {
@@ -43,273 +54,432 @@ const RESTORING: readonly Mode[] = ["recover", "drill"];
 export const CONFIG_KEYS = {
     // --- stack ---
     mode: {
-        type: "string", group: "stack", default: "protect",
-        description: "What this stack does: protect (live cluster, creates or joins the vault, backs up), recover (restores a lost cluster, then protects itself) or drill (read-only rebuild test from prod's backups).",
+        type: "string",
+        group: "stack",
+        default: "protect",
+        description:
+            "What this stack does: protect (live cluster, creates or joins the vault, backs up), recover (restores a lost cluster, then protects itself) or drill (read-only rebuild test from prod's backups).",
     },
     clusterName: {
-        type: "string", group: "stack", required: true,
-        description: "Name of the cluster this stack runs against (lowercase letters, digits, hyphens; at most 40). Names its IAM role, its Schedules (<clusterName>-daily) and is the default prefix.",
+        type: "string",
+        group: "stack",
+        required: true,
+        description:
+            "Name of the cluster this stack runs against (lowercase letters, digits, hyphens; at most 40). Names its IAM role, its Schedules (<clusterName>-daily) and is the default prefix.",
     },
     kubeContext: {
-        type: "string", group: "stack", default: "",
-        description: "kubeconfig context of the target cluster. Empty uses the current context (protect only: recover and drill stacks must name the new cluster's context, since they adopt objects that already exist).",
+        type: "string",
+        group: "stack",
+        default: "",
+        description:
+            "kubeconfig context of the target cluster. Empty uses the current context (protect only: recover and drill stacks must name the new cluster's context, since they adopt objects that already exist).",
     },
     allowUnlistedRegion: {
-        type: "boolean", group: "stack", default: false,
-        description: "Accept an AWS region that the pinned @pulumi/aws does not list yet (a region newer than the provider). Leave false to have typos refused.",
+        type: "boolean",
+        group: "stack",
+        default: false,
+        description:
+            "Accept an AWS region that the pinned @pulumi/aws does not list yet (a region newer than the provider). Leave false to have typos refused.",
     },
     // --- vault ---
     region: {
-        type: "string", group: "vault",
-        description: "AWS region of the vault bucket. Required in protect; recover and drill read it from sourceStack unless set.",
+        type: "string",
+        group: "vault",
+        description:
+            "AWS region of the vault bucket. Required in protect; recover and drill read it from sourceStack unless set.",
     },
     bucketName: {
-        type: "string", group: "vault",
-        description: "Name of the vault bucket: created by a protect stack with createBucket, otherwise an existing one. Required in protect; recover and drill read it from sourceStack unless set.",
+        type: "string",
+        group: "vault",
+        description:
+            "Name of the vault bucket: created by a protect stack with createBucket, otherwise an existing one. Required in protect; recover and drill read it from sourceStack unless set.",
     },
     createBucket: {
-        type: "boolean", group: "vault", modes: ["protect"],
-        description: "protect only: create the vault (bucket, KMS key, replica). false joins a vault another protect stack created. Defaults to true.",
+        type: "boolean",
+        group: "vault",
+        modes: ["protect"],
+        description:
+            "protect only: create the vault (bucket, KMS key, replica). false joins a vault another protect stack created. Defaults to true.",
     },
     prefix: {
-        type: "string", group: "vault", modes: BACKING_UP,
-        description: "Prefix under which this cluster writes its backups in the vault (protect, recover). Defaults to clusterName.",
+        type: "string",
+        group: "vault",
+        modes: BACKING_UP,
+        description:
+            "Prefix under which this cluster writes its backups in the vault (protect, recover). Defaults to clusterName.",
     },
     kmsKeyArn: {
-        type: "string", group: "vault",
-        description: "ARN of the vault's KMS key (a key ARN in the vault's region, not an alias). Unset in a protect stack that creates the vault makes a new customer-managed key; required when joining an existing vault; recover and drill read it from sourceStack unless set.",
+        type: "string",
+        group: "vault",
+        description:
+            "ARN of the vault's KMS key (a key ARN in the vault's region, not an alias). Unset in a protect stack that creates the vault makes a new customer-managed key; required when joining an existing vault; recover and drill read it from sourceStack unless set.",
     },
     lockMode: {
-        type: "string", group: "vault", default: "COMPLIANCE",
-        description: "Default Object Lock retention mode of the vault: COMPLIANCE (nobody, not even the account root, can delete a locked version before it expires) or GOVERNANCE (principals with s3:BypassGovernanceRetention can).",
+        type: "string",
+        group: "vault",
+        default: "COMPLIANCE",
+        description:
+            "Default Object Lock retention mode of the vault: COMPLIANCE (nobody, not even the account root, can delete a locked version before it expires) or GOVERNANCE (principals with s3:BypassGovernanceRetention can).",
     },
     lockDays: {
-        type: "integer", group: "vault", default: 31,
-        description: "Default Object Lock retention in days (1-3650). Must cover every backup TTL so that every backup Velero lists is locked; the default leaves a day over the 720h TTL for Velero's hourly garbage collection. COMPLIANCE above 366 days needs complianceLockDaysAcknowledged.",
+        type: "integer",
+        group: "vault",
+        default: 31,
+        description:
+            "Default Object Lock retention in days (1-3650). Must cover every backup TTL so that every backup Velero lists is locked; the default leaves a day over the 720h TTL for Velero's hourly garbage collection. COMPLIANCE above 366 days needs complianceLockDaysAcknowledged.",
     },
     complianceLockDaysAcknowledged: {
-        type: "integer", group: "vault",
-        description: "With lockMode COMPLIANCE and lockDays above 366: set it to the same number as lockDays to confirm that every object written will be undeletable, and billed, for that long, by anyone including the account root.",
+        type: "integer",
+        group: "vault",
+        description:
+            "With lockMode COMPLIANCE and lockDays above 366: set it to the same number as lockDays to confirm that every object written will be undeletable, and billed, for that long, by anyone including the account root.",
     },
     noncurrentVersionExpirationDays: {
-        type: "integer", group: "vault",
-        description: "Days after an object version becomes noncurrent (Velero deleted it) before S3 removes it. At least lockDays. Defaults to lockDays.",
+        type: "integer",
+        group: "vault",
+        description:
+            "Days after an object version becomes noncurrent (Velero deleted it) before S3 removes it. At least lockDays. Defaults to lockDays.",
     },
     abortIncompleteMultipartUploadDays: {
-        type: "integer", group: "vault", default: 7,
+        type: "integer",
+        group: "vault",
+        default: 7,
         description: "Days after which S3 aborts an unfinished multipart upload and frees its parts.",
     },
     storageTransitions: {
-        type: "array", group: "vault", default: [],
-        description: "Lifecycle transitions of current backup objects, as \"STORAGE_CLASS:days\" in the order they happen, e.g. [\"STANDARD_IA:30\", \"GLACIER_IR:90\"]. Only instant-access classes (STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR).",
+        type: "array",
+        group: "vault",
+        default: [],
+        description:
+            'Lifecycle transitions of current backup objects, as "STORAGE_CLASS:days" in the order they happen, e.g. ["STANDARD_IA:30", "GLACIER_IR:90"]. Only instant-access classes (STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR).',
     },
     replicaRegion: {
-        type: "string", group: "vault", modes: ["protect"],
+        type: "string",
+        group: "vault",
+        modes: ["protect"],
         description: "protect with createBucket: AWS region of the off-site replica bucket. Unset: no replica.",
     },
     replicaBucketName: {
-        type: "string", group: "vault", modes: ["protect"],
+        type: "string",
+        group: "vault",
+        modes: ["protect"],
         description: "Name of the replica bucket. Defaults to <bucketName>-replica.",
     },
     // --- source ---
     sourceStack: {
-        type: "string", group: "source", modes: RESTORING,
-        description: "recover, drill: fully qualified name (org/gitops-dr/stack) of the protect stack whose outputs give bucketName, region, kmsKeyArn, sourcePrefix and the source schedule. Explicit keys win over its outputs.",
+        type: "string",
+        group: "source",
+        modes: RESTORING,
+        description:
+            "recover, drill: fully qualified name (org/gitops-dr/stack) of the protect stack whose outputs give bucketName, region, kmsKeyArn, sourcePrefix and the source schedule. Explicit keys win over its outputs.",
     },
     sourcePrefix: {
-        type: "string", group: "source", modes: RESTORING,
-        description: "recover, drill: prefix of the cluster whose backups are restored. Required unless sourceStack provides it.",
+        type: "string",
+        group: "source",
+        modes: RESTORING,
+        description:
+            "recover, drill: prefix of the cluster whose backups are restored. Required unless sourceStack provides it.",
     },
     sourceScheduleName: {
-        type: "string", group: "source", modes: RESTORING,
-        description: "recover, drill: the lost cluster's daily Schedule (its backups carry it as velero.io/schedule-name). Defaults to the source stack's dailyScheduleName output; required without sourceStack unless restoreBackupName is set.",
+        type: "string",
+        group: "source",
+        modes: RESTORING,
+        description:
+            "recover, drill: the lost cluster's daily Schedule (its backups carry it as velero.io/schedule-name). Defaults to the source stack's dailyScheduleName output; required without sourceStack unless restoreBackupName is set.",
     },
     // --- credentials ---
     credentialsMode: {
-        type: "string", group: "credentials", default: "irsa",
-        description: "How Velero gets AWS credentials: irsa (IAM role for service accounts), podIdentity (EKS Pod Identity) or staticKeys (an access key pair, set as secrets).",
+        type: "string",
+        group: "credentials",
+        default: "irsa",
+        description:
+            "How Velero gets AWS credentials: irsa (IAM role for service accounts), podIdentity (EKS Pod Identity) or staticKeys (an access key pair, set as secrets).",
     },
     oidcProviderArn: {
-        type: "string", group: "credentials",
-        description: "irsa: ARN of the cluster's IAM OIDC provider (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>). Required with irsa.",
+        type: "string",
+        group: "credentials",
+        description:
+            "irsa: ARN of the cluster's IAM OIDC provider (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>). Required with irsa.",
     },
     eksClusterName: {
-        type: "string", group: "credentials",
+        type: "string",
+        group: "credentials",
         description: "podIdentity: name of the EKS cluster the association is made in. Defaults to clusterName.",
     },
     clusterRegion: {
-        type: "string", group: "credentials",
-        description: "podIdentity: AWS region of the EKS cluster, where the Pod Identity association is made. Required with podIdentity (it may differ from the vault's region).",
+        type: "string",
+        group: "credentials",
+        description:
+            "podIdentity: AWS region of the EKS cluster, where the Pod Identity association is made. Required with podIdentity (it may differ from the vault's region).",
     },
     awsAccessKeyId: {
-        type: "string", group: "credentials", secret: true,
+        type: "string",
+        group: "credentials",
+        secret: true,
         description: "staticKeys: access key id of the IAM user Velero runs as. Secret; required with staticKeys.",
     },
     awsSecretAccessKey: {
-        type: "string", group: "credentials", secret: true,
+        type: "string",
+        group: "credentials",
+        secret: true,
         description: "staticKeys: secret access key of the IAM user Velero runs as. Secret; required with staticKeys.",
     },
     // --- velero ---
     repoPassword: {
-        type: "string", group: "velero", secret: true, required: true,
-        description: "Password of Velero's kopia repository (the velero-repo-credentials Secret). The same in every stack that reads these backups; keep a copy outside the cluster and outside AWS. Secret, at least 16 characters.",
+        type: "string",
+        group: "velero",
+        secret: true,
+        required: true,
+        description:
+            "Password of Velero's kopia repository (the velero-repo-credentials Secret). The same in every stack that reads these backups; keep a copy outside the cluster and outside AWS. Secret, at least 16 characters.",
     },
     veleroNamespace: {
-        type: "string", group: "velero", default: "velero",
+        type: "string",
+        group: "velero",
+        default: "velero",
         description: "Namespace Velero is installed in.",
     },
     veleroReleaseName: {
-        type: "string", group: "velero", default: "velero",
-        description: "Helm release name of Velero (at most 53). The chart names its objects from it: <release>-server when the name contains \"velero\", else <release>-velero-server.",
+        type: "string",
+        group: "velero",
+        default: "velero",
+        description:
+            'Helm release name of Velero (at most 53). The chart names its objects from it: <release>-server when the name contains "velero", else <release>-velero-server.',
     },
     volumeDataMode: {
-        type: "string", group: "velero", default: "dataMover",
-        description: "How volume data is backed up: dataMover (CSI snapshots copied by kopia into the locked bucket; any zone or region) or nativeSnapshots (EBS snapshots: zonal, regional, not under Object Lock).",
+        type: "string",
+        group: "velero",
+        default: "dataMover",
+        description:
+            "How volume data is backed up: dataMover (CSI snapshots copied by kopia into the locked bucket; any zone or region) or nativeSnapshots (EBS snapshots: zonal, regional, not under Object Lock).",
     },
     awsPluginVersion: {
-        type: "string", group: "velero", default: VELERO_AWS_PLUGIN.tag,
-        description: "Tag of the velero-plugin-for-aws image. Must be on the v1.14 line, the one that pairs with Velero 1.18.",
+        type: "string",
+        group: "velero",
+        default: VELERO_AWS_PLUGIN.tag,
+        description:
+            "Tag of the velero-plugin-for-aws image. Must be on the v1.14 line, the one that pairs with Velero 1.18.",
     },
     volumeSnapshotClassDrivers: {
-        type: "array", group: "velero", default: [],
-        description: "dataMover: CSI drivers (e.g. [\"ebs.csi.aws.com\"]) to create a VolumeSnapshotClass for, labelled velero.io/csi-volumesnapshot-class so Velero picks it for that driver's volumes (no other class of that driver may carry the label: Velero takes the first it lists). Unset: Velero resolves the driver's default or only class (docs/design.md, \"Volume data\"). Needs the snapshot CRDs.",
+        type: "array",
+        group: "velero",
+        default: [],
+        description:
+            'dataMover: CSI drivers (e.g. ["ebs.csi.aws.com"]) to create a VolumeSnapshotClass for, labelled velero.io/csi-volumesnapshot-class so Velero picks it for that driver\'s volumes (no other class of that driver may carry the label: Velero takes the first it lists). Unset: Velero resolves the driver\'s default or only class (docs/design.md, "Volume data"). Needs the snapshot CRDs.',
     },
     dataMoverNodeLabels: {
-        type: "array", group: "velero", default: [],
-        description: "dataMover: node labels (\"key=value\") that data-mover pods must run on (node-agent loadAffinity). Restored volumes are created in the zone of the node that moves their data, so e.g. [\"topology.kubernetes.io/zone=eu-west-1a\"] keeps every restored volume in one zone.",
+        type: "array",
+        group: "velero",
+        default: [],
+        description:
+            'dataMover: node labels ("key=value") that data-mover pods must run on (node-agent loadAffinity). Restored volumes are created in the zone of the node that moves their data, so e.g. ["topology.kubernetes.io/zone=eu-west-1a"] keeps every restored volume in one zone.',
     },
     consistentBackups: {
-        type: "boolean", group: "velero", default: true,
-        description: "Include pods in the backups, so that Velero runs the backup hooks apps declare (pre.hook.backup.velero.io/* annotations, e.g. a database flush or freeze) around each volume's snapshot. Restores never take pods back (Argo CD does). false: PVs, PVCs and Secrets only, crash-consistent.",
+        type: "boolean",
+        group: "velero",
+        default: true,
+        description:
+            "Include pods in the backups, so that Velero runs the backup hooks apps declare (pre.hook.backup.velero.io/* annotations, e.g. a database flush or freeze) around each volume's snapshot. Restores never take pods back (Argo CD does). false: PVs, PVCs and Secrets only, crash-consistent.",
     },
     excludedNamespaces: {
-        type: "array", group: "velero", default: [],
-        description: "Namespaces whose PVCs and Secrets are not backed up, on top of kube-system, kube-public, kube-node-lease, Velero's and Argo CD's own.",
+        type: "array",
+        group: "velero",
+        default: [],
+        description:
+            "Namespaces whose PVCs and Secrets are not backed up, on top of kube-system, kube-public, kube-node-lease, Velero's and Argo CD's own.",
     },
     // --- schedules ---
     backupSchedule: {
-        type: "string", group: "schedules", modes: BACKING_UP,
-        description: "Cron expression of the daily backup, as Velero parses it (robfig/cron ParseStandard: 5 fields, descriptors, @every, CRON_TZ=). Defaults to \"0 2 * * *\" (UTC). Unset in a drill.",
+        type: "string",
+        group: "schedules",
+        modes: BACKING_UP,
+        description:
+            'Cron expression of the daily backup, as Velero parses it (robfig/cron ParseStandard: 5 fields, descriptors, @every, CRON_TZ=). Defaults to "0 2 * * *" (UTC). Unset in a drill.',
     },
     backupTtl: {
-        type: "string", group: "schedules", modes: BACKING_UP,
-        description: "How long Velero keeps each daily backup, as a Go duration (e.g. 720h, 1h30m). At most lockDays. Defaults to 720h. Unset in a drill.",
+        type: "string",
+        group: "schedules",
+        modes: BACKING_UP,
+        description:
+            "How long Velero keeps each daily backup, as a Go duration (e.g. 720h, 1h30m). At most lockDays. Defaults to 720h. Unset in a drill.",
     },
     weeklyBackupTtl: {
-        type: "string", group: "schedules", modes: BACKING_UP,
-        description: "Enables a weekly tier (grandfather-father-son retention) kept this long, e.g. 744h. Unset disables it. At most lockDays.",
+        type: "string",
+        group: "schedules",
+        modes: BACKING_UP,
+        description:
+            "Enables a weekly tier (grandfather-father-son retention) kept this long, e.g. 744h. Unset disables it. At most lockDays.",
     },
     weeklyBackupSchedule: {
-        type: "string", group: "schedules", modes: BACKING_UP,
-        description: "Cron expression of the weekly tier. Defaults to \"0 3 * * 0\" (Sundays 03:00 UTC) when weeklyBackupTtl is set.",
+        type: "string",
+        group: "schedules",
+        modes: BACKING_UP,
+        description:
+            'Cron expression of the weekly tier. Defaults to "0 3 * * 0" (Sundays 03:00 UTC) when weeklyBackupTtl is set.',
     },
     monthlyBackupTtl: {
-        type: "string", group: "schedules", modes: BACKING_UP,
+        type: "string",
+        group: "schedules",
+        modes: BACKING_UP,
         description: "Enables a monthly tier kept this long, e.g. 744h. Unset disables it. At most lockDays.",
     },
     monthlyBackupSchedule: {
-        type: "string", group: "schedules", modes: BACKING_UP,
-        description: "Cron expression of the monthly tier. Defaults to \"0 4 1 * *\" (the 1st, 04:00 UTC) when monthlyBackupTtl is set.",
+        type: "string",
+        group: "schedules",
+        modes: BACKING_UP,
+        description:
+            'Cron expression of the monthly tier. Defaults to "0 4 1 * *" (the 1st, 04:00 UTC) when monthlyBackupTtl is set.',
     },
     // --- argocd ---
     gitRepoUrl: {
-        type: "string", group: "argocd", required: true,
-        description: "Git repository Argo CD syncs the cluster's apps from (https:// or ssh git URL). Its root Application (app of apps) is created once Velero restored the persistent data.",
+        type: "string",
+        group: "argocd",
+        required: true,
+        description:
+            "Git repository Argo CD syncs the cluster's apps from (https:// or ssh git URL). Its root Application (app of apps) is created once Velero restored the persistent data.",
     },
     gitPath: {
-        type: "string", group: "argocd", default: "apps",
+        type: "string",
+        group: "argocd",
+        default: "apps",
         description: "Path in gitRepoUrl of the root Application's manifests (the child Applications).",
     },
     gitRevision: {
-        type: "string", group: "argocd", default: "HEAD",
+        type: "string",
+        group: "argocd",
+        default: "HEAD",
         description: "Branch, tag or commit of gitRepoUrl to sync.",
     },
     gitUsername: {
-        type: "string", group: "argocd",
+        type: "string",
+        group: "argocd",
         description: "Private https repository: user name for gitPassword.",
     },
     gitPassword: {
-        type: "string", group: "argocd", secret: true,
+        type: "string",
+        group: "argocd",
+        secret: true,
         description: "Private https repository: password or token. Secret; needs gitUsername.",
     },
     gitSshPrivateKey: {
-        type: "string", group: "argocd", secret: true,
+        type: "string",
+        group: "argocd",
+        secret: true,
         description: "Private ssh repository: the deploy key. Secret.",
     },
     argoCdNamespace: {
-        type: "string", group: "argocd", default: "argocd",
+        type: "string",
+        group: "argocd",
+        default: "argocd",
         description: "Namespace Argo CD is installed in (excluded from backups).",
     },
     newAppVolumes: {
-        type: "array", group: "argocd", modes: ["protect"],
-        description: "protect only: names of Applications allowed to create their first PersistentVolumeClaims and Secrets from git (a first install). Switch off once they exist. Refused in recover and drill.",
+        type: "array",
+        group: "argocd",
+        modes: ["protect"],
+        description:
+            "protect only: names of Applications allowed to create their first PersistentVolumeClaims and Secrets from git (a first install). Switch off once they exist. Refused in recover and drill.",
     },
     // --- restore ---
     restoreId: {
-        type: "string", group: "restore",
-        description: "Short id of this recovery, drill or namespace restore (e.g. 2026-11-25), part of the Restore's name <clusterName>-<restoreId>. Required in recover and drill, and in protect with restoreNamespaces; change it to restore again.",
+        type: "string",
+        group: "restore",
+        description:
+            "Short id of this recovery, drill or namespace restore (e.g. 2026-11-25), part of the Restore's name <clusterName>-<restoreId>. Required in recover and drill, and in protect with restoreNamespaces; change it to restore again.",
     },
     restoreBackupName: {
-        type: "string", group: "restore",
-        description: "Restore exactly this backup (velero backup get); checked to exist and be Completed before the Restore is made. Unset: the newest Completed backup of the source's daily schedule (protect: the cluster's own).",
+        type: "string",
+        group: "restore",
+        description:
+            "Restore exactly this backup (velero backup get); checked to exist and be Completed before the Restore is made. Unset: the newest Completed backup of the source's daily schedule (protect: the cluster's own).",
     },
     acceptPartiallyFailedBackup: {
-        type: "boolean", group: "restore",
+        type: "boolean",
+        group: "restore",
         description: "Allow restoreBackupName to name a PartiallyFailed backup. Defaults to false.",
     },
     acceptPartiallyFailedRestore: {
-        type: "boolean", group: "restore",
-        description: "Go on after a PartiallyFailed restore instead of stopping (a warning on every run). Defaults to false.",
+        type: "boolean",
+        group: "restore",
+        description:
+            "Go on after a PartiallyFailed restore instead of stopping (a warning on every run). Defaults to false.",
     },
     restoreNamespaces: {
-        type: "array", group: "restore",
-        description: "recover, drill: restore only these namespaces' PVCs and Secrets (and their PVs); unset: every namespace in the backup. protect: restore these namespaces from a backup into the running cluster, never overwriting what exists (README, \"Recover one namespace\").",
+        type: "array",
+        group: "restore",
+        description:
+            'recover, drill: restore only these namespaces\' PVCs and Secrets (and their PVs); unset: every namespace in the backup. protect: restore these namespaces from a backup into the running cluster, never overwriting what exists (README, "Recover one namespace").',
     },
     restoreNamespaceMappings: {
-        type: "array", group: "restore",
-        description: "\"old=new\" namespaces: restore a namespace's claims and Secrets into another one (e.g. to compare data before switching). Each old namespace must be restored (restoreNamespaces or every namespace).",
+        type: "array",
+        group: "restore",
+        description:
+            '"old=new" namespaces: restore a namespace\'s claims and Secrets into another one (e.g. to compare data before switching). Each old namespace must be restored (restoreNamespaces or every namespace).',
     },
     storageClassMappings: {
-        type: "array", group: "restore",
-        description: "\"old=new\" StorageClass names for volumes whose class does not exist in the new cluster (Velero's change-storage-class ConfigMap).",
+        type: "array",
+        group: "restore",
+        description:
+            '"old=new" StorageClass names for volumes whose class does not exist in the new cluster (Velero\'s change-storage-class ConfigMap).',
     },
     backupCheckTimeoutMinutes: {
-        type: "integer", group: "restore",
+        type: "integer",
+        group: "restore",
         description: "How long to wait for the source location to sync and the backup to appear. Defaults to 20.",
     },
     restoreTimeoutMinutes: {
-        type: "integer", group: "restore",
-        description: "How long to wait for the restore to end. Defaults to 300, longer than Velero's own itemOperationTimeout (4h) plus the data mover's prepare timeout (30m).",
+        type: "integer",
+        group: "restore",
+        description:
+            "How long to wait for the restore to end. Defaults to 300, longer than Velero's own itemOperationTimeout (4h) plus the data mover's prepare timeout (30m).",
     },
     // --- drill ---
     drillChecks: {
-        type: "array", group: "drill", modes: ["drill"],
-        description: "drill: per-app checks run after Argo CD synced, each \"<namespace>/<kind>/<name> <command> [args...]\" run with kubectl exec in that workload's pod, e.g. \"shop/deploy/postgres pg_isready -U shop\". Exit 0 passes.",
+        type: "array",
+        group: "drill",
+        modes: ["drill"],
+        description:
+            'drill: per-app checks run after Argo CD synced, each "<namespace>/<kind>/<name> <command> [args...]" run with kubectl exec in that workload\'s pod, e.g. "shop/deploy/postgres pg_isready -U shop". Exit 0 passes.',
     },
     drillVerifyTimeoutMinutes: {
-        type: "integer", group: "drill", modes: ["drill"],
-        description: "drill: how long the verification may wait for every Application to be Synced and Healthy and every restored claim to be Bound. Defaults to 30.",
+        type: "integer",
+        group: "drill",
+        modes: ["drill"],
+        description:
+            "drill: how long the verification may wait for every Application to be Synced and Healthy and every restored claim to be Bound. Defaults to 30.",
     },
     // --- monitoring ---
     prometheusOperator: {
-        type: "boolean", group: "monitoring", default: false,
-        description: "The Prometheus operator runs in the cluster: create a ServiceMonitor, a PodMonitor and a PrometheusRule with Velero's alerts.",
+        type: "boolean",
+        group: "monitoring",
+        default: false,
+        description:
+            "The Prometheus operator runs in the cluster: create a ServiceMonitor, a PodMonitor and a PrometheusRule with Velero's alerts.",
     },
     monitoringLabels: {
-        type: "array", group: "monitoring", default: [],
-        description: "Extra labels (\"key=value\") on the ServiceMonitor, PodMonitor and PrometheusRule, e.g. [\"release=kube-prometheus-stack\"] for Prometheus's selectors.",
+        type: "array",
+        group: "monitoring",
+        default: [],
+        description:
+            'Extra labels ("key=value") on the ServiceMonitor, PodMonitor and PrometheusRule, e.g. ["release=kube-prometheus-stack"] for Prometheus\'s selectors.',
     },
     // --- mirrors ---
     veleroChart: {
-        type: "string", group: "mirrors", default: "",
+        type: "string",
+        group: "mirrors",
+        default: "",
         description: `Where the velero chart ${VELERO_CHART.version} is installed from. Empty: its public repository. oci://<host>[/<path>]: an OCI registry it was pushed to (helm push ${VELERO_CHART.name}-${VELERO_CHART.version}.tgz oci://<host>[/<path>]). https://...: a Helm repository mirroring it. A path ending in .tgz: the archive helm pull wrote, on the machine that runs Pulumi, checked to be velero ${VELERO_CHART.version}. docs/mirrors.md.`,
     },
     argoCdChart: {
-        type: "string", group: "mirrors", default: "",
+        type: "string",
+        group: "mirrors",
+        default: "",
         description: `Where the argo-cd chart ${ARGO_CD_CHART.version} is installed from: empty (its public repository), oci://<host>[/<path>], https://... or a path to ${ARGO_CD_CHART.name}-${ARGO_CD_CHART.version}.tgz, as for veleroChart.`,
     },
     imageRegistry: {
-        type: "string", group: "mirrors", default: "",
+        type: "string",
+        group: "mirrors",
+        default: "",
         description: `Private registry every image is pulled from, as <host>[:<port>][/<path>] (no scheme, no trailing slash). Each image becomes <imageRegistry>/<its path without the public host>, with its pinned tag: ${VELERO_IMAGE.repository}:${VELERO_IMAGE.tag} -> <imageRegistry>/velero/velero:${VELERO_IMAGE.tag}. Empty: every image from its public registry. docs/mirrors.md lists the images.`,
     },
 } as const satisfies Record<string, ConfigKeySpec>;

@@ -103,7 +103,10 @@ export class ConfigReader {
         const v = this.str(key);
         if (v !== undefined && !allowed.includes(v as T)) {
             const d = spec(key).default;
-            this.problem(key, `${q(v)} is not one of ${allowed.join(", ")}. Fix: \`${setCmd(key, typeof d === "string" ? d : allowed[0])}\`.`);
+            this.problem(
+                key,
+                `${q(v)} is not one of ${allowed.join(", ")}. Fix: \`${setCmd(key, typeof d === "string" ? d : allowed[0])}\`.`,
+            );
             return undefined;
         }
         return v as T | undefined;
@@ -123,7 +126,10 @@ export class ConfigReader {
             return undefined;
         }
         if (n < min || n > max) {
-            this.problem(key, `${n} is out of range; it must be between ${min} and ${max}. Fix: \`${setCmd(key, example)}\`.`);
+            this.problem(
+                key,
+                `${n} is out of range; it must be between ${min} and ${max}. Fix: \`${setCmd(key, example)}\`.`,
+            );
             return undefined;
         }
         return n;
@@ -140,7 +146,10 @@ export class ConfigReader {
             return typeof d === "boolean" ? d : fallback;
         }
         if (v !== "true" && v !== "false") {
-            this.problem(key, `${q(v)} is not a boolean; only true and false are. Fix: \`${setCmd(key, String(typeof d === "boolean" ? !d : true))}\`.`);
+            this.problem(
+                key,
+                `${q(v)} is not a boolean; only true and false are. Fix: \`${setCmd(key, String(typeof d === "boolean" ? !d : true))}\`.`,
+            );
             return typeof d === "boolean" ? d : fallback;
         }
         return v === "true";
@@ -159,14 +168,21 @@ export class ConfigReader {
             parsed = undefined;
         }
         if (!Array.isArray(parsed) || parsed.some((x) => typeof x !== "string")) {
-            this.problem(key, `${q(v)} is not a list of strings. Fix: set it as a YAML list in Pulumi.${this.stack}.yaml, or \`${setListCmd(key, example)}\`.`);
+            this.problem(
+                key,
+                `${q(v)} is not a list of strings. Fix: set it as a YAML list in Pulumi.${this.stack}.yaml, or \`${setListCmd(key, example)}\`.`,
+            );
             return [];
         }
         return parsed as string[];
     }
 
     /** A list of `name=value` entries as a map; reports entries that are not of that form or fail `check`. */
-    map(key: ConfigKey, example: string, check?: (name: string, value: string) => string | undefined): Record<string, string> {
+    map(
+        key: ConfigKey,
+        example: string,
+        check?: (name: string, value: string) => string | undefined,
+    ): Record<string, string> {
         const result: Record<string, string> = {};
         for (const entry of this.list(key, [example])) {
             const i = entry.indexOf("=");
@@ -193,7 +209,10 @@ export class ConfigReader {
             return undefined;
         }
         if (!r.secret) {
-            this.problem(key, `is set in plain text; it is a credential and must be encrypted. Fix: \`${setCmd(key, "<value>", true)}\`.`);
+            this.problem(
+                key,
+                `is set in plain text; it is a credential and must be encrypted. Fix: \`${setCmd(key, "<value>", true)}\`.`,
+            );
             return undefined;
         }
         return pulumi.secret(r.value);

@@ -45,7 +45,10 @@ export function parseSourceStack(r: ConfigReader, mode: Mode): string | undefine
         return undefined;
     }
     if (sourceStack !== undefined && !STACK_NAME.test(sourceStack)) {
-        r.problem("sourceStack", `${q(sourceStack)} is not a stack name. Fix: \`${setCmd("sourceStack", "acme/gitops-dr/prod")}\`.`);
+        r.problem(
+            "sourceStack",
+            `${q(sourceStack)} is not a stack name. Fix: \`${setCmd("sourceStack", "acme/gitops-dr/prod")}\`.`,
+        );
         return undefined;
     }
     return sourceStack;
@@ -68,25 +71,53 @@ export function parseSource(
     const fromStack = (what: string) => `the source stack ${sourceStack}'s output ${what}`;
     const sourcePrefix = r.str("sourcePrefix") ?? outputs.prefix;
     if (sourcePrefix === undefined) {
-        r.problem("sourcePrefix", `is required: a ${mode} stack needs the prefix of the backups it restores. Fix: \`${setCmd("sourcePrefix", "prod-eu-1")}\` or \`${setCmd("sourceStack", "acme/gitops-dr/prod")}\`.`);
+        r.problem(
+            "sourcePrefix",
+            `is required: a ${mode} stack needs the prefix of the backups it restores. Fix: \`${setCmd("sourcePrefix", "prod-eu-1")}\` or \`${setCmd("sourceStack", "acme/gitops-dr/prod")}\`.`,
+        );
     } else if (!PREFIX.test(sourcePrefix)) {
-        r.problem("sourcePrefix", `${r.isSet("sourcePrefix") ? q(sourcePrefix) : fromStack("prefix")} must be path segments separated by single slashes, with no leading or trailing slash. Fix: \`${setCmd("sourcePrefix", "prod-eu-1")}\`.`);
+        r.problem(
+            "sourcePrefix",
+            `${r.isSet("sourcePrefix") ? q(sourcePrefix) : fromStack("prefix")} must be path segments separated by single slashes, with no leading or trailing slash. Fix: \`${setCmd("sourcePrefix", "prod-eu-1")}\`.`,
+        );
     } else if (mode === "recover" && prefix !== undefined && prefixesOverlap(prefix, sourcePrefix)) {
         // The writer role gets DeleteObject under its own prefix: it must never reach the backups it restores.
         const from = r.isSet("sourcePrefix") ? q(sourcePrefix) : `${q(sourcePrefix)} (${fromStack("prefix")})`;
         // Suggest the cluster's own name unless that is what overlaps (the default prefix); then a new one.
-        const suggestion = clusterName === undefined ? "prod-eu-2" : prefixesOverlap(clusterName, sourcePrefix) ? `${clusterName}-r1` : clusterName;
-        r.problem("prefix", `${q(prefix)} overlaps the source prefix ${from}: the recovered cluster's writer role could delete or overwrite the backups it restores from. Fix: \`${setCmd("prefix", suggestion)}\`, or any prefix outside ${q(sourcePrefix)}.`);
+        const suggestion =
+            clusterName === undefined
+                ? "prod-eu-2"
+                : prefixesOverlap(clusterName, sourcePrefix)
+                  ? `${clusterName}-r1`
+                  : clusterName;
+        r.problem(
+            "prefix",
+            `${q(prefix)} overlaps the source prefix ${from}: the recovered cluster's writer role could delete or overwrite the backups it restores from. Fix: \`${setCmd("prefix", suggestion)}\`, or any prefix outside ${q(sourcePrefix)}.`,
+        );
     }
-    if (mode === "recover" && clusterName !== undefined && outputs.clusterName !== undefined && clusterName === outputs.clusterName) {
-        r.problem("clusterName", `${q(clusterName)} is the lost cluster's name (${fromStack("clusterName")}): the new cluster's Schedules would carry the same names as the lost cluster's, and a restore by schedule could pick the new cluster's own backups. Fix: \`${setCmd("clusterName", `${clusterName}-r1`)}\` (any new name).`);
+    if (
+        mode === "recover" &&
+        clusterName !== undefined &&
+        outputs.clusterName !== undefined &&
+        clusterName === outputs.clusterName
+    ) {
+        r.problem(
+            "clusterName",
+            `${q(clusterName)} is the lost cluster's name (${fromStack("clusterName")}): the new cluster's Schedules would carry the same names as the lost cluster's, and a restore by schedule could pick the new cluster's own backups. Fix: \`${setCmd("clusterName", `${clusterName}-r1`)}\` (any new name).`,
+        );
     }
 
     const scheduleName = r.str("sourceScheduleName") ?? outputs.dailyScheduleName;
     if (scheduleName !== undefined && !isDnsLabel(scheduleName)) {
-        r.problem("sourceScheduleName", `${r.isSet("sourceScheduleName") ? q(scheduleName) : fromStack("dailyScheduleName")} is not a Schedule name (lowercase letters, digits, hyphens; at most 63). Fix: \`${setCmd("sourceScheduleName", "prod-eu-1-daily")}\`.`);
+        r.problem(
+            "sourceScheduleName",
+            `${r.isSet("sourceScheduleName") ? q(scheduleName) : fromStack("dailyScheduleName")} is not a Schedule name (lowercase letters, digits, hyphens; at most 63). Fix: \`${setCmd("sourceScheduleName", "prod-eu-1-daily")}\`.`,
+        );
     } else if (scheduleName === undefined && !r.isSet("restoreBackupName")) {
-        r.problem("sourceScheduleName", `is required ${sourceStack === undefined ? "without a source stack" : `(the source stack ${sourceStack} has no dailyScheduleName output)`}: the restore picks the newest Completed backup of the lost cluster's daily Schedule. Fix: \`${setCmd("sourceScheduleName", "prod-eu-1-daily")}\`, or name the backup with \`${setCmd("restoreBackupName", "prod-eu-1-daily-20261124020000")}\`.`);
+        r.problem(
+            "sourceScheduleName",
+            `is required ${sourceStack === undefined ? "without a source stack" : `(the source stack ${sourceStack} has no dailyScheduleName output)`}: the restore picks the newest Completed backup of the lost cluster's daily Schedule. Fix: \`${setCmd("sourceScheduleName", "prod-eu-1-daily")}\`, or name the backup with \`${setCmd("restoreBackupName", "prod-eu-1-daily-20261124020000")}\`.`,
+        );
     }
     return { stack: sourceStack, prefix: sourcePrefix ?? "", scheduleName: scheduleName ?? "" };
 }
@@ -95,46 +126,92 @@ export function parseSource(
  * How a recover or drill stack restores; in protect, the namespaces restored into the running cluster (only when
  * restoreNamespaces is set: every other restore key then applies too, and without it they are refused).
  */
-export function parseRestore(r: ConfigReader, mode: Mode, clusterName: string | undefined): RestoreSettings | undefined {
+export function parseRestore(
+    r: ConfigReader,
+    mode: Mode,
+    clusterName: string | undefined,
+): RestoreSettings | undefined {
     if (mode === "protect" && !r.isSet("restoreNamespaces")) {
         for (const key of RESTORE_KEYS) {
-            r.forbidInMode(key, mode, "a protect stack restores only the namespaces named in restoreNamespaces (README, \"Recover one namespace\")");
+            r.forbidInMode(
+                key,
+                mode,
+                'a protect stack restores only the namespaces named in restoreNamespaces (README, "Recover one namespace")',
+            );
         }
         return undefined;
     }
     const what = mode === "protect" ? "namespace restore" : mode;
     const id = r.str("restoreId");
     if (id === undefined) {
-        r.problem("restoreId", `is required: it names this ${what}'s Restore, and a new ${what} needs a new one. Fix: \`${setCmd("restoreId", new Date().toISOString().slice(0, 10))}\`.`);
+        r.problem(
+            "restoreId",
+            `is required: it names this ${what}'s Restore, and a new ${what} needs a new one. Fix: \`${setCmd("restoreId", new Date().toISOString().slice(0, 10))}\`.`,
+        );
     } else if (!isDnsLabel(id, MAX_RESTORE_ID)) {
-        r.problem("restoreId", `${q(id)} must be at most ${MAX_RESTORE_ID} lowercase letters, digits and hyphens (it becomes part of the Restore's name, <clusterName>-<restoreId>). Fix: \`${setCmd("restoreId", "2026-11-25")}\`.`);
+        r.problem(
+            "restoreId",
+            `${q(id)} must be at most ${MAX_RESTORE_ID} lowercase letters, digits and hyphens (it becomes part of the Restore's name, <clusterName>-<restoreId>). Fix: \`${setCmd("restoreId", "2026-11-25")}\`.`,
+        );
     }
     const backupName = r.str("restoreBackupName");
     if (backupName !== undefined && !isSubdomain(backupName)) {
-        r.problem("restoreBackupName", `${q(backupName)} is not a Backup name (\`velero backup get\` lists them). Fix: \`${setCmd("restoreBackupName", "prod-eu-1-daily-20261124020000")}\`.`);
+        r.problem(
+            "restoreBackupName",
+            `${q(backupName)} is not a Backup name (\`velero backup get\` lists them). Fix: \`${setCmd("restoreBackupName", "prod-eu-1-daily-20261124020000")}\`.`,
+        );
     }
     const acceptPartiallyFailedBackup = r.bool("acceptPartiallyFailedBackup", false);
     if (acceptPartiallyFailedBackup && backupName === undefined) {
-        r.problem("acceptPartiallyFailedBackup", `is true but no backup is named: a PartiallyFailed backup is restored only when it is chosen by name, after reading \`velero backup describe NAME --details\`. Fix: \`${setCmd("restoreBackupName", "<backup name>")}\`.`);
+        r.problem(
+            "acceptPartiallyFailedBackup",
+            `is true but no backup is named: a PartiallyFailed backup is restored only when it is chosen by name, after reading \`velero backup describe NAME --details\`. Fix: \`${setCmd("restoreBackupName", "<backup name>")}\`.`,
+        );
     }
     const acceptPartiallyFailedRestore = r.bool("acceptPartiallyFailedRestore", false);
     if (acceptPartiallyFailedRestore) {
-        r.warn("acceptPartiallyFailedRestore", `is true: Argo CD will sync even if some PVs, PVCs or Secrets failed to restore; read \`velero restore describe <name> --details\` before trusting the cluster.`);
+        r.warn(
+            "acceptPartiallyFailedRestore",
+            `is true: Argo CD will sync even if some PVs, PVCs or Secrets failed to restore; read \`velero restore describe <name> --details\` before trusting the cluster.`,
+        );
     }
     const namespaces = r.list("restoreNamespaces", ["shop"]);
     for (const ns of namespaces) {
         if (!isDnsLabel(ns)) {
-            r.problem("restoreNamespaces", `${q(ns)} is not a namespace name (RFC 1123 label). Fix: \`${setListCmd("restoreNamespaces", ["shop"])}\`.`);
+            r.problem(
+                "restoreNamespaces",
+                `${q(ns)} is not a namespace name (RFC 1123 label). Fix: \`${setListCmd("restoreNamespaces", ["shop"])}\`.`,
+            );
         }
     }
     const namespaceMappings = r.map("restoreNamespaceMappings", "shop=shop-restored", (from, to) =>
-        !isDnsLabel(from) || !isDnsLabel(to) ? "does not map one namespace name to another" : from === to ? "maps a namespace to itself" : namespaces.length > 0 && !namespaces.includes(from) ? `maps ${from}, which restoreNamespaces does not restore` : undefined,
+        !isDnsLabel(from) || !isDnsLabel(to)
+            ? "does not map one namespace name to another"
+            : from === to
+              ? "maps a namespace to itself"
+              : namespaces.length > 0 && !namespaces.includes(from)
+                ? `maps ${from}, which restoreNamespaces does not restore`
+                : undefined,
     );
     const storageClassMappings = r.map("storageClassMappings", "gp2=gp3", (from, to) =>
-        !isSubdomain(from) || !isSubdomain(to) ? "does not map one StorageClass name to another" : from === to ? "maps a class to itself" : undefined,
+        !isSubdomain(from) || !isSubdomain(to)
+            ? "does not map one StorageClass name to another"
+            : from === to
+              ? "maps a class to itself"
+              : undefined,
     );
-    const backupCheckTimeoutMinutes = r.int("backupCheckTimeoutMinutes", 5, 240, DERIVED_DEFAULTS.backupCheckTimeoutMinutes);
-    const restoreTimeoutMinutes = r.int("restoreTimeoutMinutes", MIN_RESTORE_TIMEOUT_MINUTES, 24 * 60, DERIVED_DEFAULTS.restoreTimeoutMinutes);
+    const backupCheckTimeoutMinutes = r.int(
+        "backupCheckTimeoutMinutes",
+        5,
+        240,
+        DERIVED_DEFAULTS.backupCheckTimeoutMinutes,
+    );
+    const restoreTimeoutMinutes = r.int(
+        "restoreTimeoutMinutes",
+        MIN_RESTORE_TIMEOUT_MINUTES,
+        24 * 60,
+        DERIVED_DEFAULTS.restoreTimeoutMinutes,
+    );
     if (clusterName === undefined && id === undefined) {
         return undefined;
     }

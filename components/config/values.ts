@@ -11,8 +11,8 @@ import { closest } from "fastest-levenshtein";
 const GO_UNITS: Readonly<Record<string, bigint>> = {
     ns: 1n,
     us: 1_000n,
-    "µs": 1_000n, // U+00B5 micro sign
-    "μs": 1_000n, // U+03BC Greek mu
+    µs: 1_000n, // U+00B5 micro sign
+    μs: 1_000n, // U+03BC Greek mu
     ms: 1_000_000n,
     s: 1_000_000_000n,
     m: 60_000_000_000n,
@@ -105,7 +105,20 @@ interface CronBounds {
     readonly names?: Readonly<Record<string, number>>;
 }
 
-const MONTHS: Readonly<Record<string, number>> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };
+const MONTHS: Readonly<Record<string, number>> = {
+    jan: 1,
+    feb: 2,
+    mar: 3,
+    apr: 4,
+    may: 5,
+    jun: 6,
+    jul: 7,
+    aug: 8,
+    sep: 9,
+    oct: 10,
+    nov: 11,
+    dec: 12,
+};
 const DAYS: Readonly<Record<string, number>> = { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 };
 
 /** The five fields of a standard spec and their bounds (robfig/cron v3 `spec.go`: seconds..dow bounds). */
@@ -204,7 +217,9 @@ function timeZoneProblem(name: string): string | undefined {
     if (canonical !== undefined && canonical !== name) {
         return `${refused} (time zone names are case-sensitive; did you mean ${canonical}?)`;
     }
-    return name.split("/").every((c) => /^[A-Z]/.test(c)) ? undefined : `${refused} (time zone names are case-sensitive)`;
+    return name.split("/").every((c) => /^[A-Z]/.test(c))
+        ? undefined
+        : `${refused} (time zone names are case-sensitive)`;
 }
 
 /**
@@ -242,7 +257,9 @@ export function cronProblem(spec: string): string | undefined {
         }
         if (s.startsWith("@every ")) {
             const hours = parseDurationHours(s.slice("@every ".length));
-            return hours === undefined || hours <= 0 ? "has an @every interval that is not a positive Go duration (e.g. @every 12h)" : undefined;
+            return hours === undefined || hours <= 0
+                ? "has an @every interval that is not a positive Go duration (e.g. @every 12h)"
+                : undefined;
         }
         return `is an unrecognized descriptor; Velero takes ${[...CRON_DESCRIPTORS].join(", ")} or @every <duration>`;
     }
@@ -292,7 +309,8 @@ export function regionProblem(region: string, allowUnlisted: boolean): string | 
 }
 
 export const KMS_KEY_ARN = /^arn:aws[-a-z]*:kms:([a-z0-9-]+):(\d{12}):key\/[A-Za-z0-9-]+$/;
-export const OIDC_PROVIDER_ARN = /^arn:aws[-a-z]*:iam::\d{12}:oidc-provider\/oidc\.eks\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/id\/[A-Za-z0-9]+$/;
+export const OIDC_PROVIDER_ARN =
+    /^arn:aws[-a-z]*:iam::\d{12}:oidc-provider\/oidc\.eks\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/id\/[A-Za-z0-9]+$/;
 
 /** The region part of an ARN (`arn:partition:service:<region>:...`). */
 export function arnRegion(arn: string): string {
@@ -332,7 +350,8 @@ export function isLabelKey(key: string): boolean {
 }
 
 /** A label value: empty, or at most 63 alphanumerics with `-_.` inside. */
-export const isLabelValue = (v: string): boolean => v === "" || (/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(v) && v.length <= 63);
+export const isLabelValue = (v: string): boolean =>
+    v === "" || (/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(v) && v.length <= 63);
 
 /** A fully qualified stack name as StackReference takes it: `org/project/stack` (or `project/stack`, `stack`). */
 export const STACK_NAME = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/;

@@ -10,7 +10,10 @@ import { KMS_KEY_ARN, arnRegion, isValidBucketName, regionProblem } from "./valu
  * object must be restored by hand before it can be read, so a recovery would stall. ONEZONE_IA keeps a single
  * copy in one zone, which weakens the backup.
  */
-export const TRANSITION_CLASSES: readonly { readonly storageClass: TransitionStorageClass; readonly minDays: number }[] = [
+export const TRANSITION_CLASSES: readonly {
+    readonly storageClass: TransitionStorageClass;
+    readonly minDays: number;
+}[] = [
     { storageClass: "STANDARD_IA", minDays: 30 },
     { storageClass: "INTELLIGENT_TIERING", minDays: 0 },
     { storageClass: "GLACIER_IR", minDays: 0 },
@@ -43,13 +46,22 @@ export interface SourceOutputs {
 
 /** Where a value came from, for messages: the key, or the source stack's output. */
 function origin(r: ConfigReader, key: "region" | "bucketName" | "kmsKeyArn", sourceStack: string | undefined): string {
-    return r.isSet(key) || sourceStack === undefined ? q(r.explicit(key) ?? "") : `the source stack ${sourceStack}'s output ${key}`;
+    return r.isSet(key) || sourceStack === undefined
+        ? q(r.explicit(key) ?? "")
+        : `the source stack ${sourceStack}'s output ${key}`;
 }
 
 /** Parses the vault keys; `source` are the source stack's outputs in recover and drill. */
-export function parseVault(r: ConfigReader, mode: Mode, allowUnlistedRegion: boolean, sourceStack: string | undefined, source: SourceOutputs): VaultSettings {
+export function parseVault(
+    r: ConfigReader,
+    mode: Mode,
+    allowUnlistedRegion: boolean,
+    sourceStack: string | undefined,
+    source: SourceOutputs,
+): VaultSettings {
     const fromSource = mode !== "protect" && sourceStack !== undefined;
-    const pick = (key: "region" | "bucketName" | "kmsKeyArn") => r.str(key) ?? (mode === "protect" ? undefined : source[key]);
+    const pick = (key: "region" | "bucketName" | "kmsKeyArn") =>
+        r.str(key) ?? (mode === "protect" ? undefined : source[key]);
 
     const region = pick("region");
     // The region once it is known to be one; a typo must not also be blamed on kmsKeyArn.
@@ -57,21 +69,33 @@ export function parseVault(r: ConfigReader, mode: Mode, allowUnlistedRegion: boo
     if (region !== undefined) {
         const issue = regionProblem(region, allowUnlistedRegion);
         if (issue !== undefined) {
-            r.problem("region", `${origin(r, "region", sourceStack)} ${issue} Fix: \`${setCmd("region", "eu-west-1")}\`.`);
+            r.problem(
+                "region",
+                `${origin(r, "region", sourceStack)} ${issue} Fix: \`${setCmd("region", "eu-west-1")}\`.`,
+            );
         } else {
             validRegion = region;
         }
     } else {
-        r.problem("region", `is required${mode === "protect" ? "" : fromSource ? ` (the source stack ${sourceStack} has no region output)` : " (or set sourceStack)"}. Fix: \`${setCmd("region", "eu-west-1")}\`.`);
+        r.problem(
+            "region",
+            `is required${mode === "protect" ? "" : fromSource ? ` (the source stack ${sourceStack} has no region output)` : " (or set sourceStack)"}. Fix: \`${setCmd("region", "eu-west-1")}\`.`,
+        );
     }
 
     const bucketName = pick("bucketName");
     if (bucketName !== undefined && !isValidBucketName(bucketName)) {
-        r.problem("bucketName", `${origin(r, "bucketName", sourceStack)} is not a valid S3 bucket name (3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit). Fix: \`${setCmd("bucketName", "acme-velero-vault")}\`.`);
+        r.problem(
+            "bucketName",
+            `${origin(r, "bucketName", sourceStack)} is not a valid S3 bucket name (3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit). Fix: \`${setCmd("bucketName", "acme-velero-vault")}\`.`,
+        );
     } else if (bucketName === undefined) {
-        r.problem("bucketName", mode === "protect"
-            ? `is required: the vault bucket to create or join. Fix: \`${setCmd("bucketName", "acme-velero-vault")}\`.`
-            : `is required: a ${mode} stack needs the source bucket. Fix: \`${setCmd("sourceStack", "acme/gitops-dr/prod")}\` or \`${setCmd("bucketName", "acme-velero-vault")}\`.`);
+        r.problem(
+            "bucketName",
+            mode === "protect"
+                ? `is required: the vault bucket to create or join. Fix: \`${setCmd("bucketName", "acme-velero-vault")}\`.`
+                : `is required: a ${mode} stack needs the source bucket. Fix: \`${setCmd("sourceStack", "acme/gitops-dr/prod")}\` or \`${setCmd("bucketName", "acme-velero-vault")}\`.`,
+        );
     }
 
     let create = false;
@@ -85,13 +109,22 @@ export function parseVault(r: ConfigReader, mode: Mode, allowUnlistedRegion: boo
     if (kmsKeyArn !== undefined) {
         const m = KMS_KEY_ARN.exec(kmsKeyArn);
         if (m === null) {
-            r.problem("kmsKeyArn", `${origin(r, "kmsKeyArn", sourceStack)} is not a KMS key ARN (an alias cannot be granted in IAM or matched by the bucket policy). Fix: \`${setCmd("kmsKeyArn", "arn:aws:kms:eu-west-1:111122223333:key/<key-id>")}\`.`);
+            r.problem(
+                "kmsKeyArn",
+                `${origin(r, "kmsKeyArn", sourceStack)} is not a KMS key ARN (an alias cannot be granted in IAM or matched by the bucket policy). Fix: \`${setCmd("kmsKeyArn", "arn:aws:kms:eu-west-1:111122223333:key/<key-id>")}\`.`,
+            );
         } else if (validRegion !== undefined && m[1] !== validRegion) {
             // SSE-KMS only takes a key in the bucket's own region (S3 "Specifying server-side encryption with AWS KMS").
-            r.problem("kmsKeyArn", `${origin(r, "kmsKeyArn", sourceStack)} is a key in ${m[1]}, but the vault is in ${validRegion}; S3 encrypts only with a KMS key in the bucket's region. Fix: \`${setCmd("kmsKeyArn", `arn:aws:kms:${validRegion}:${m[2]}:key/<key-id>`)}\`.`);
+            r.problem(
+                "kmsKeyArn",
+                `${origin(r, "kmsKeyArn", sourceStack)} is a key in ${m[1]}, but the vault is in ${validRegion}; S3 encrypts only with a KMS key in the bucket's region. Fix: \`${setCmd("kmsKeyArn", `arn:aws:kms:${validRegion}:${m[2]}:key/<key-id>`)}\`.`,
+            );
         }
     } else if (!create) {
-        r.problem("kmsKeyArn", `is required when the stack uses an existing vault: Velero encrypts with the vault's key. Fix: \`${setCmd("kmsKeyArn", `arn:aws:kms:${validRegion ?? "eu-west-1"}:111122223333:key/<key-id>`)}\`${mode === "protect" ? "" : " or set sourceStack"}.`);
+        r.problem(
+            "kmsKeyArn",
+            `is required when the stack uses an existing vault: Velero encrypts with the vault's key. Fix: \`${setCmd("kmsKeyArn", `arn:aws:kms:${validRegion ?? "eu-west-1"}:111122223333:key/<key-id>`)}\`${mode === "protect" ? "" : " or set sourceStack"}.`,
+        );
     }
 
     const lockMode = r.oneOf("lockMode", LOCK_MODES) ?? "COMPLIANCE";
@@ -99,17 +132,34 @@ export function parseVault(r: ConfigReader, mode: Mode, allowUnlistedRegion: boo
     if (lockDays !== undefined && lockMode === "COMPLIANCE" && lockDays > COMPLIANCE_ACK_ABOVE_DAYS) {
         const ack = r.int("complianceLockDaysAcknowledged", 1, MAX_LOCK_DAYS);
         if (ack !== lockDays) {
-            r.problem("lockDays", `${lockDays} days in COMPLIANCE mode: every object written is then undeletable, and billed, for ${+(lockDays / 365).toFixed(1)} years, by anyone including the account root, and nothing can shorten it. Fix: \`${setCmd("lockDays", "31")}\`, or confirm with \`${setCmd("complianceLockDaysAcknowledged", String(lockDays))}\`.`);
+            r.problem(
+                "lockDays",
+                `${lockDays} days in COMPLIANCE mode: every object written is then undeletable, and billed, for ${+(lockDays / 365).toFixed(1)} years, by anyone including the account root, and nothing can shorten it. Fix: \`${setCmd("lockDays", "31")}\`, or confirm with \`${setCmd("complianceLockDaysAcknowledged", String(lockDays))}\`.`,
+            );
         }
     } else {
-        r.unused("complianceLockDaysAcknowledged", `it only confirms COMPLIANCE retention above ${COMPLIANCE_ACK_ABOVE_DAYS} days`);
+        r.unused(
+            "complianceLockDaysAcknowledged",
+            `it only confirms COMPLIANCE retention above ${COMPLIANCE_ACK_ABOVE_DAYS} days`,
+        );
     }
     const noncurrentVersionExpirationDays = r.int("noncurrentVersionExpirationDays", 1, 36500, lockDays);
-    if (lockDays !== undefined && noncurrentVersionExpirationDays !== undefined && noncurrentVersionExpirationDays < lockDays) {
-        r.problem("noncurrentVersionExpirationDays", `${noncurrentVersionExpirationDays} is shorter than lockDays (${lockDays}): S3 would try to expire versions that are still locked, and storage would be billed as if they were gone. Fix: \`${setCmd("noncurrentVersionExpirationDays", String(lockDays))}\` or leave it unset to follow lockDays.`);
+    if (
+        lockDays !== undefined &&
+        noncurrentVersionExpirationDays !== undefined &&
+        noncurrentVersionExpirationDays < lockDays
+    ) {
+        r.problem(
+            "noncurrentVersionExpirationDays",
+            `${noncurrentVersionExpirationDays} is shorter than lockDays (${lockDays}): S3 would try to expire versions that are still locked, and storage would be billed as if they were gone. Fix: \`${setCmd("noncurrentVersionExpirationDays", String(lockDays))}\` or leave it unset to follow lockDays.`,
+        );
     }
     const abortIncompleteMultipartUploadDays = r.int("abortIncompleteMultipartUploadDays", 1, 365);
-    const transitions = parseTransitions(r.list("storageTransitions", ["STANDARD_IA:30"]), (m) => r.problem("storageTransitions", m), setListCmd("storageTransitions", ["STANDARD_IA:30"]));
+    const transitions = parseTransitions(
+        r.list("storageTransitions", ["STANDARD_IA:30"]),
+        (m) => r.problem("storageTransitions", m),
+        setListCmd("storageTransitions", ["STANDARD_IA:30"]),
+    );
 
     let replica: VaultSettings["replica"];
     const replicaRegion = r.str("replicaRegion");
@@ -119,22 +169,40 @@ export function parseVault(r: ConfigReader, mode: Mode, allowUnlistedRegion: boo
     } else if (replicaRegion !== undefined) {
         const issue = regionProblem(replicaRegion, allowUnlistedRegion);
         if (!create) {
-            r.problem("replicaRegion", `${q(replicaRegion)}: only the stack that creates the vault configures its replica. Fix: \`${rmCmd("replicaRegion")}\`.`);
+            r.problem(
+                "replicaRegion",
+                `${q(replicaRegion)}: only the stack that creates the vault configures its replica. Fix: \`${rmCmd("replicaRegion")}\`.`,
+            );
         } else if (issue !== undefined) {
-            r.problem("replicaRegion", `${q(replicaRegion)} ${issue} Fix: \`${setCmd("replicaRegion", "eu-central-1")}\`.`);
+            r.problem(
+                "replicaRegion",
+                `${q(replicaRegion)} ${issue} Fix: \`${setCmd("replicaRegion", "eu-central-1")}\`.`,
+            );
         } else if (replicaRegion === region) {
-            r.problem("replicaRegion", `${q(replicaRegion)} is the vault's own region; an off-site replica must survive the loss of that region. Fix: \`${setCmd("replicaRegion", region === "eu-central-1" ? "eu-west-1" : "eu-central-1")}\` (another region).`);
+            r.problem(
+                "replicaRegion",
+                `${q(replicaRegion)} is the vault's own region; an off-site replica must survive the loss of that region. Fix: \`${setCmd("replicaRegion", region === "eu-central-1" ? "eu-west-1" : "eu-central-1")}\` (another region).`,
+            );
         } else {
             const replicaBucketName = r.str("replicaBucketName") ?? `${bucketName ?? ""}-replica`;
             if (!isValidBucketName(replicaBucketName)) {
-                r.problem("replicaBucketName", `${q(replicaBucketName)} is not a valid S3 bucket name (at most 63 characters; the default is <bucketName>-replica). Fix: \`${setCmd("replicaBucketName", "acme-velero-vault-replica")}\`.`);
+                r.problem(
+                    "replicaBucketName",
+                    `${q(replicaBucketName)} is not a valid S3 bucket name (at most 63 characters; the default is <bucketName>-replica). Fix: \`${setCmd("replicaBucketName", "acme-velero-vault-replica")}\`.`,
+                );
             } else if (replicaBucketName === bucketName) {
-                r.problem("replicaBucketName", `${q(replicaBucketName)} is the vault bucket itself. Fix: \`${setCmd("replicaBucketName", `${bucketName}-replica`)}\`.`);
+                r.problem(
+                    "replicaBucketName",
+                    `${q(replicaBucketName)} is the vault bucket itself. Fix: \`${setCmd("replicaBucketName", `${bucketName}-replica`)}\`.`,
+                );
             }
             replica = { region: replicaRegion, bucketName: replicaBucketName };
         }
     } else if (r.isSet("replicaBucketName")) {
-        r.problem("replicaBucketName", `${q(r.explicit("replicaBucketName")!)} is set but replicaRegion is not, so no replica is made. Fix: \`${setCmd("replicaRegion", "eu-central-1")}\` or \`${rmCmd("replicaBucketName")}\`.`);
+        r.problem(
+            "replicaBucketName",
+            `${q(r.explicit("replicaBucketName")!)} is set but replicaRegion is not, so no replica is made. Fix: \`${setCmd("replicaRegion", "eu-central-1")}\` or \`${rmCmd("replicaBucketName")}\`.`,
+        );
     }
 
     return {
@@ -155,7 +223,11 @@ export function parseVault(r: ConfigReader, mode: Mode, allowUnlistedRegion: boo
 export const kmsKeyRegion = arnRegion;
 
 /** Parses `storageTransitions` entries, reporting format, class, order and AWS minimum-day problems. */
-export function parseTransitions(entries: readonly string[], report: (message: string) => void, fix: string): StorageTransition[] {
+export function parseTransitions(
+    entries: readonly string[],
+    report: (message: string) => void,
+    fix: string,
+): StorageTransition[] {
     const result: StorageTransition[] = [];
     for (const entry of entries) {
         const m = /^([A-Z_]+):(\d+)$/.exec(entry);
@@ -167,23 +239,31 @@ export function parseTransitions(entries: readonly string[], report: (message: s
         const spec = TRANSITION_CLASSES.find((c) => c.storageClass === storageClass);
         if (spec === undefined) {
             const why = REJECTED_CLASSES[storageClass] ?? "it is not an S3 storage class";
-            report(`${JSON.stringify(entry)}: ${storageClass} is not allowed: ${why}. Use ${TRANSITION_CLASSES.map((c) => c.storageClass).join(", ")}.`);
+            report(
+                `${JSON.stringify(entry)}: ${storageClass} is not allowed: ${why}. Use ${TRANSITION_CLASSES.map((c) => c.storageClass).join(", ")}.`,
+            );
             continue;
         }
         if (days < spec.minDays) {
-            report(`${JSON.stringify(entry)}: S3 moves objects to ${storageClass} no sooner than ${spec.minDays} days after creation. Fix: use "${storageClass}:${spec.minDays}" or later.`);
+            report(
+                `${JSON.stringify(entry)}: S3 moves objects to ${storageClass} no sooner than ${spec.minDays} days after creation. Fix: use "${storageClass}:${spec.minDays}" or later.`,
+            );
             continue;
         }
         const previous = result[result.length - 1];
         if (previous !== undefined) {
             const order = (c: string) => TRANSITION_CLASSES.findIndex((t) => t.storageClass === c);
             if (order(storageClass) <= order(previous.storageClass)) {
-                report(`${JSON.stringify(entry)} comes after "${previous.storageClass}:${previous.days}", but S3 only moves objects down the order ${TRANSITION_CLASSES.map((c) => c.storageClass).join(" -> ")}. Fix: list the classes in that order.`);
+                report(
+                    `${JSON.stringify(entry)} comes after "${previous.storageClass}:${previous.days}", but S3 only moves objects down the order ${TRANSITION_CLASSES.map((c) => c.storageClass).join(" -> ")}. Fix: list the classes in that order.`,
+                );
                 continue;
             }
             const gap = previous.storageClass === "STANDARD_IA" ? MIN_DAYS_IN_STANDARD_IA : 1;
             if (days < previous.days + gap) {
-                report(`${JSON.stringify(entry)} is too soon after "${previous.storageClass}:${previous.days}": objects must stay at least ${gap} day${gap === 1 ? "" : "s"} in ${previous.storageClass} first. Fix: use "${storageClass}:${previous.days + gap}" or later.`);
+                report(
+                    `${JSON.stringify(entry)} is too soon after "${previous.storageClass}:${previous.days}": objects must stay at least ${gap} day${gap === 1 ? "" : "s"} in ${previous.storageClass} first. Fix: use "${storageClass}:${previous.days + gap}" or later.`,
+                );
                 continue;
             }
         }

@@ -6,46 +6,79 @@ import { BackupTier, Mode, VOLUME_DATA_MODES, VeleroSettings } from "./types";
 import { cronProblem, isDnsLabel, isLabelKey, isLabelValue, parseDurationHours } from "./values";
 
 /** Parses Velero's keys; `repoPassword` is undefined in the result's place when it had a problem. */
-export function parseVelero(r: ConfigReader, mode: Mode, clusterName: string | undefined, lockDays: number | undefined): Omit<VeleroSettings, "repoPassword"> & { repoPassword?: VeleroSettings["repoPassword"] } {
-    const repoPassword = r.secret("repoPassword", true, "\"$(openssl rand -base64 32)\"");
+export function parseVelero(
+    r: ConfigReader,
+    mode: Mode,
+    clusterName: string | undefined,
+    lockDays: number | undefined,
+): Omit<VeleroSettings, "repoPassword"> & { repoPassword?: VeleroSettings["repoPassword"] } {
+    const repoPassword = r.secret("repoPassword", true, '"$(openssl rand -base64 32)"');
     const rawPassword = r.raw.repoPassword?.value ?? "";
     if (repoPassword !== undefined && rawPassword.length < 16) {
-        r.problem("repoPassword", `is ${rawPassword.length} characters long; kopia's repository password must be at least 16. Fix: \`${setCmd("repoPassword", "\"$(openssl rand -base64 32)\"", true)}\`.`);
+        r.problem(
+            "repoPassword",
+            `is ${rawPassword.length} characters long; kopia's repository password must be at least 16. Fix: \`${setCmd("repoPassword", '"$(openssl rand -base64 32)"', true)}\`.`,
+        );
     }
     const namespace = r.str("veleroNamespace") ?? "velero";
     if (!isDnsLabel(namespace)) {
-        r.problem("veleroNamespace", `${q(namespace)} is not a valid namespace name (RFC 1123 label). Fix: \`${setCmd("veleroNamespace", "velero")}\`.`);
+        r.problem(
+            "veleroNamespace",
+            `${q(namespace)} is not a valid namespace name (RFC 1123 label). Fix: \`${setCmd("veleroNamespace", "velero")}\`.`,
+        );
     }
     const releaseName = r.str("veleroReleaseName") ?? "velero";
     if (!isDnsLabel(releaseName, 53)) {
-        r.problem("veleroReleaseName", `${q(releaseName)} is not a valid Helm release name (lowercase letters, digits, hyphens; at most 53). Fix: \`${setCmd("veleroReleaseName", "velero")}\`.`);
+        r.problem(
+            "veleroReleaseName",
+            `${q(releaseName)} is not a valid Helm release name (lowercase letters, digits, hyphens; at most 53). Fix: \`${setCmd("veleroReleaseName", "velero")}\`.`,
+        );
     }
     const volumeDataMode = r.oneOf("volumeDataMode", VOLUME_DATA_MODES) ?? "dataMover";
     const awsPluginVersion = r.str("awsPluginVersion") ?? VELERO_AWS_PLUGIN.tag;
     if (!new RegExp(`^${VELERO_AWS_PLUGIN.compatibleLine.replace(".", "\\.")}\\.\\d+$`).test(awsPluginVersion)) {
-        r.problem("awsPluginVersion", `${q(awsPluginVersion)} does not pair with Velero 1.18 (chart 12.1.0); the velero-plugin-for-aws compatibility matrix pairs it with the ${VELERO_AWS_PLUGIN.compatibleLine}.x line. Fix: \`${setCmd("awsPluginVersion", VELERO_AWS_PLUGIN.tag)}\`.`);
+        r.problem(
+            "awsPluginVersion",
+            `${q(awsPluginVersion)} does not pair with Velero 1.18 (chart 12.1.0); the velero-plugin-for-aws compatibility matrix pairs it with the ${VELERO_AWS_PLUGIN.compatibleLine}.x line. Fix: \`${setCmd("awsPluginVersion", VELERO_AWS_PLUGIN.tag)}\`.`,
+        );
     }
     const excludedNamespaces = r.list("excludedNamespaces", ["scratch"]);
     for (const ns of excludedNamespaces) {
         if (!isDnsLabel(ns)) {
-            r.problem("excludedNamespaces", `${q(ns)} is not a valid namespace name (RFC 1123 label). Fix: correct or remove it from the list in Pulumi.${r.stack}.yaml.`);
+            r.problem(
+                "excludedNamespaces",
+                `${q(ns)} is not a valid namespace name (RFC 1123 label). Fix: correct or remove it from the list in Pulumi.${r.stack}.yaml.`,
+            );
         }
     }
     const dataMoverNodeLabels = r.map("dataMoverNodeLabels", "topology.kubernetes.io/zone=eu-west-1a", (k, v) =>
-        !isLabelKey(k) ? "has a key that is not a label key" : !isLabelValue(v) ? "has a value that is not a label value" : undefined,
+        !isLabelKey(k)
+            ? "has a key that is not a label key"
+            : !isLabelValue(v)
+              ? "has a value that is not a label value"
+              : undefined,
     );
     const volumeSnapshotClassDrivers = r.list("volumeSnapshotClassDrivers", ["ebs.csi.aws.com"]);
     for (const driver of volumeSnapshotClassDrivers) {
         // A CSI driver name is a DNS subdomain (CSI spec, GetPluginInfo: at most 63 characters).
         if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(driver) || driver.length > 63) {
-            r.problem("volumeSnapshotClassDrivers", `${q(driver)} is not a CSI driver name (e.g. ebs.csi.aws.com). Fix: correct it in Pulumi.${r.stack}.yaml.`);
+            r.problem(
+                "volumeSnapshotClassDrivers",
+                `${q(driver)} is not a CSI driver name (e.g. ebs.csi.aws.com). Fix: correct it in Pulumi.${r.stack}.yaml.`,
+            );
         }
     }
     if (volumeSnapshotClassDrivers.length > 0 && (volumeDataMode !== "dataMover" || mode === "drill")) {
-        r.warn("volumeSnapshotClassDrivers", `is ignored: ${mode === "drill" ? "a drill takes no backups" : `volumeDataMode ${volumeDataMode} takes no CSI snapshots`}, and restores need no VolumeSnapshotClass. Remove it with \`${rmCmd("volumeSnapshotClassDrivers")}\`.`);
+        r.warn(
+            "volumeSnapshotClassDrivers",
+            `is ignored: ${mode === "drill" ? "a drill takes no backups" : `volumeDataMode ${volumeDataMode} takes no CSI snapshots`}, and restores need no VolumeSnapshotClass. Remove it with \`${rmCmd("volumeSnapshotClassDrivers")}\`.`,
+        );
     }
     if (volumeDataMode !== "dataMover" && Object.keys(dataMoverNodeLabels).length > 0) {
-        r.warn("dataMoverNodeLabels", `is ignored: there are no data-mover pods with volumeDataMode ${volumeDataMode}. Remove it with \`${rmCmd("dataMoverNodeLabels")}\`.`);
+        r.warn(
+            "dataMoverNodeLabels",
+            `is ignored: there are no data-mover pods with volumeDataMode ${volumeDataMode}. Remove it with \`${rmCmd("dataMoverNodeLabels")}\`.`,
+        );
     }
     return {
         namespace,
@@ -56,7 +89,10 @@ export function parseVelero(r: ConfigReader, mode: Mode, clusterName: string | u
         excludedNamespaces,
         repoPassword,
         consistentBackups: r.bool("consistentBackups", true),
-        volumeSnapshotClassDrivers: volumeSnapshotClassDrivers.length > 0 && volumeDataMode === "dataMover" && mode !== "drill" ? volumeSnapshotClassDrivers : [],
+        volumeSnapshotClassDrivers:
+            volumeSnapshotClassDrivers.length > 0 && volumeDataMode === "dataMover" && mode !== "drill"
+                ? volumeSnapshotClassDrivers
+                : [],
         dataMoverNodeLabels,
     };
 }
@@ -68,7 +104,12 @@ const TIER_KEYS = [
 ] as const;
 
 /** The backup tiers: the daily one always (protect, recover), weekly and monthly when their TTL is set. */
-export function parseSchedules(r: ConfigReader, mode: Mode, clusterName: string | undefined, lockDays: number | undefined): BackupTier[] {
+export function parseSchedules(
+    r: ConfigReader,
+    mode: Mode,
+    clusterName: string | undefined,
+    lockDays: number | undefined,
+): BackupTier[] {
     const tiers: BackupTier[] = [];
     if (mode === "drill") {
         // A drill must never write into the vault: no schedule at all, so there is nothing to misconfigure.
@@ -82,7 +123,10 @@ export function parseSchedules(r: ConfigReader, mode: Mode, clusterName: string 
         const enabled = t.key === "daily" || r.isSet(t.ttl);
         if (!enabled) {
             if (r.isSet(t.cron)) {
-                r.problem(t.cron, `${q(r.explicit(t.cron)!)} is set but ${t.ttl} is not, so the ${t.key} tier is off. Fix: \`${setCmd(t.ttl, t.exampleTtl)}\` or \`${rmCmd(t.cron)}\`.`);
+                r.problem(
+                    t.cron,
+                    `${q(r.explicit(t.cron)!)} is set but ${t.ttl} is not, so the ${t.key} tier is off. Fix: \`${setCmd(t.ttl, t.exampleTtl)}\` or \`${rmCmd(t.cron)}\`.`,
+                );
             }
             continue;
         }
@@ -96,9 +140,15 @@ export function parseSchedules(r: ConfigReader, mode: Mode, clusterName: string 
         if (hours !== undefined && hours <= 0) {
             r.problem(t.ttl, `${q(ttl)} would keep no backup at all. Fix: \`${setCmd(t.ttl, t.exampleTtl)}\`.`);
         } else if (hours === undefined) {
-            r.problem(t.ttl, `${q(ttl)} is not a Go duration (time.ParseDuration: a number and a unit h, m, s, ms, us or ns, e.g. 720h or 36.5h; no days). Fix: \`${setCmd(t.ttl, t.exampleTtl)}\`.`);
+            r.problem(
+                t.ttl,
+                `${q(ttl)} is not a Go duration (time.ParseDuration: a number and a unit h, m, s, ms, us or ns, e.g. 720h or 36.5h; no days). Fix: \`${setCmd(t.ttl, t.exampleTtl)}\`.`,
+            );
         } else if (lockDays !== undefined && hours > lockDays * 24) {
-            r.problem(t.ttl, `${q(ttl)} (${+(hours / 24).toFixed(2)} days) outlives the Object Lock retention of ${lockDays} days: the backup's last days would be unlocked and deletable. Fix: \`${setCmd(t.ttl, `${lockDays * 24}h`)}\` or raise lockDays to at least ${Math.ceil(hours / 24)}.`);
+            r.problem(
+                t.ttl,
+                `${q(ttl)} (${+(hours / 24).toFixed(2)} days) outlives the Object Lock retention of ${lockDays} days: the backup's last days would be unlocked and deletable. Fix: \`${setCmd(t.ttl, `${lockDays * 24}h`)}\` or raise lockDays to at least ${Math.ceil(hours / 24)}.`,
+            );
         }
         if (cronIssue === undefined && hours !== undefined && hours > 0) {
             tiers.push({ key: t.key, name: `${clusterName ?? ""}-${t.key}`, cron, ttl, ttlHours: hours });

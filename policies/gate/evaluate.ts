@@ -111,7 +111,12 @@ export function validateConfig(config: PackConfig, policies: Policies): void {
         if (policy === undefined) {
             continue;
         }
-        const schema = { type: "object", properties: policy.configSchema?.properties ?? {}, required: policy.configSchema?.required ?? [], additionalProperties: false };
+        const schema = {
+            type: "object",
+            properties: policy.configSchema?.properties ?? {},
+            required: policy.configSchema?.required ?? [],
+            additionalProperties: false,
+        };
         const validate = ajv.compile(schema);
         if (!validate(propertiesOf(config, name))) {
             for (const error of validate.errors ?? []) {
@@ -155,23 +160,32 @@ export function policyResources(resources: readonly AnalyzedResource[]): PolicyR
         if (parent !== undefined) {
             resource.parent = parent;
         }
-        resource.dependencies = r.dependencies.map((d) => byUrn.get(d)).filter((d): d is PolicyResource => d !== undefined);
+        resource.dependencies = r.dependencies
+            .map((d) => byUrn.get(d))
+            .filter((d): d is PolicyResource => d !== undefined);
         for (const [key, urns] of Object.entries(r.propertyDependencies)) {
-            resource.propertyDependencies[key] = urns.map((d) => byUrn.get(d)).filter((d): d is PolicyResource => d !== undefined);
+            resource.propertyDependencies[key] = urns
+                .map((d) => byUrn.get(d))
+                .filter((d): d is PolicyResource => d !== undefined);
         }
     }
     return built.map((b) => b.resource);
 }
 
 /** Runs every policy over the stack. */
-export async function evaluatePack(resources: readonly AnalyzedResource[], policies: Policies, config: PackConfig = {}): Promise<Evaluation> {
+export async function evaluatePack(
+    resources: readonly AnalyzedResource[],
+    policies: Policies,
+    config: PackConfig = {},
+): Promise<Evaluation> {
     validateConfig(config, policies);
     const violations: Violation[] = [];
     const notApplicable: NotApplicable[] = [];
     const stackResources = policyResources(resources);
 
     for (const policy of policies) {
-        let level = levelOf(config, policy.name) ?? levelOf(config, "all") ?? policy.enforcementLevel ?? PACK_DEFAULT_LEVEL;
+        let level =
+            levelOf(config, policy.name) ?? levelOf(config, "all") ?? policy.enforcementLevel ?? PACK_DEFAULT_LEVEL;
         if (level === "disabled") {
             continue;
         }
@@ -192,12 +206,21 @@ export async function evaluatePack(resources: readonly AnalyzedResource[], polic
 
         try {
             if (isStackPolicy(policy)) {
-                const args: StackValidationArgs = { resources: stackResources, getConfig, stackTags: new Map(), notApplicable: throwNotApplicable };
+                const args: StackValidationArgs = {
+                    resources: stackResources,
+                    getConfig,
+                    stackTags: new Map(),
+                    notApplicable: throwNotApplicable,
+                };
                 await policy.validateStack(args, report(undefined));
                 continue;
             }
             const validations = policy.validateResource;
-            for (const validate of validations === undefined ? [] : Array.isArray(validations) ? validations : [validations]) {
+            for (const validate of validations === undefined
+                ? []
+                : Array.isArray(validations)
+                  ? validations
+                  : [validations]) {
                 for (const r of resources) {
                     const args: ResourceValidationArgs = {
                         type: r.type,

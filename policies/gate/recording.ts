@@ -51,7 +51,14 @@ export function analyzedResources(run: RecordedRun): AnalyzedResource[] {
     return run.resources.map((r) => {
         const providerRecord = r.provider === undefined ? undefined : byUrn.get(r.provider);
         const provider: PolicyProviderResource | undefined =
-            providerRecord === undefined ? undefined : { type: providerRecord.type, props: json(providerRecord.inputs), urn: providerRecord.urn, name: providerRecord.name };
+            providerRecord === undefined
+                ? undefined
+                : {
+                      type: providerRecord.type,
+                      props: json(providerRecord.inputs),
+                      urn: providerRecord.urn,
+                      name: providerRecord.name,
+                  };
         return {
             type: r.type,
             name: r.name,
@@ -74,7 +81,9 @@ export function analyzedResources(run: RecordedRun): AnalyzedResource[] {
             ...(provider === undefined ? {} : { provider }),
             ...(r.parent === undefined ? {} : { parent: r.parent }),
             dependencies: [...r.dependencies],
-            propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies).map(([k, v]) => [k, [...v]])),
+            propertyDependencies: Object.fromEntries(
+                Object.entries(r.propertyDependencies).map(([k, v]) => [k, [...v]]),
+            ),
             secretPaths: r.type === STACK_TYPE ? [] : [...r.secretPaths],
         };
     });

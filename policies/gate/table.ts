@@ -20,7 +20,12 @@ function sorted(violations: readonly Violation[]): Violation[] {
 
 /** The table, or a one-line all-clear. */
 export function formatTable(stack: string, evaluation: Evaluation): string {
-    const rows = sorted(evaluation.violations).map((v) => [v.enforcementLevel, v.policyName, resourceOf(v.urn), v.message]);
+    const rows = sorted(evaluation.violations).map((v) => [
+        v.enforcementLevel,
+        v.policyName,
+        resourceOf(v.urn),
+        v.message,
+    ]);
     const mandatory = evaluation.violations.filter((v) => v.enforcementLevel === "mandatory").length;
     const advisory = evaluation.violations.length - mandatory;
     const summary = `${stack}: ${mandatory} mandatory, ${advisory} advisory violation${advisory === 1 ? "" : "s"}`;
@@ -30,5 +35,12 @@ export function formatTable(stack: string, evaluation: Evaluation): string {
     const header = ["LEVEL", "POLICY", "RESOURCE", "MESSAGE"];
     const widths = [0, 1, 2].map((i) => Math.max(header[i].length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c)).join("  ");
-    return [line(header), line(widths.map((w) => "-".repeat(w)).concat("-------")), ...rows.map(line), "", `${summary}.`, ""].join("\n");
+    return [
+        line(header),
+        line(widths.map((w) => "-".repeat(w)).concat("-------")),
+        ...rows.map(line),
+        "",
+        `${summary}.`,
+        "",
+    ].join("\n");
 }

@@ -37,7 +37,14 @@ export const CHART_DEFAULT_EXCLUSIONS: readonly GroupKind[] = [
     ...["", "discovery.k8s.io"].flatMap((group) => ["Endpoints", "EndpointSlice"].map((kind) => ({ group, kind }))),
     { group: "coordination.k8s.io", kind: "Lease" },
     ...["authentication.k8s.io", "authorization.k8s.io"].flatMap((group) =>
-        ["SelfSubjectReview", "TokenReview", "LocalSubjectAccessReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAccessReview"].map((kind) => ({ group, kind })),
+        [
+            "SelfSubjectReview",
+            "TokenReview",
+            "LocalSubjectAccessReview",
+            "SelfSubjectAccessReview",
+            "SelfSubjectRulesReview",
+            "SubjectAccessReview",
+        ].map((kind) => ({ group, kind })),
     ),
     { group: "certificates.k8s.io", kind: "CertificateSigningRequest" },
     { group: "cert-manager.io", kind: "CertificateRequest" },
@@ -140,7 +147,10 @@ export function exclusionsYaml(values: Json): string | undefined {
 
 /** The finalizer that makes deleting an Application delete everything it deployed (and its variants). */
 export function isCascadeFinalizer(finalizer: string): boolean {
-    return finalizer === "resources-finalizer.argocd.argoproj.io" || finalizer.startsWith("resources-finalizer.argocd.argoproj.io/");
+    return (
+        finalizer === "resources-finalizer.argocd.argoproj.io" ||
+        finalizer.startsWith("resources-finalizer.argocd.argoproj.io/")
+    );
 }
 
 /** The stack output listing the Applications allowed a first install (gitops-dr:newAppVolumes) while the switch is on. */

@@ -38,12 +38,14 @@ const SCHEMAS: Record<ThresholdKey, PolicyConfigSchema["properties"][string]> = 
         type: "integer",
         minimum: 1,
         default: DEFAULTS.minLockDays,
-        description: "Minimum default Object Lock retention of the vault, in days. A vault the stack only reads or joins is assumed to hold at least this.",
+        description:
+            "Minimum default Object Lock retention of the vault, in days. A vault the stack only reads or joins is assumed to hold at least this.",
     },
     requireCompliance: {
         type: "boolean",
         default: DEFAULTS.requireCompliance,
-        description: "Require COMPLIANCE as the vault's default retention mode; GOVERNANCE retention can be lifted by any principal with s3:BypassGovernanceRetention.",
+        description:
+            "Require COMPLIANCE as the vault's default retention mode; GOVERNANCE retention can be lifted by any principal with s3:BypassGovernanceRetention.",
     },
     maxBackupIntervalHours: {
         type: "number",
@@ -82,7 +84,9 @@ export function thresholds(args: { getConfig<T extends object>(): T }): Threshol
         minLockDays: num(raw.minLockDays) ?? DEFAULTS.minLockDays,
         requireCompliance: bool(raw.requireCompliance) ?? DEFAULTS.requireCompliance,
         maxBackupIntervalHours: num(raw.maxBackupIntervalHours) ?? DEFAULTS.maxBackupIntervalHours,
-        requiredExcludedNamespaces: Array.isArray(namespaces) ? strings(namespaces) : DEFAULTS.requiredExcludedNamespaces,
+        requiredExcludedNamespaces: Array.isArray(namespaces)
+            ? strings(namespaces)
+            : DEFAULTS.requiredExcludedNamespaces,
         allowKopiaBlobWrites: bool(raw.allowKopiaBlobWrites) ?? DEFAULTS.allowKopiaBlobWrites,
     };
 }

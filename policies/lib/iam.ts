@@ -51,7 +51,12 @@ function policyName(node: Node): string {
 }
 
 /** The node an input of `node` came from, when it came from one of `candidates`. */
-function fromInput(node: Node, input: string, candidates: readonly Node[], matches: (candidate: Node, value: string) => boolean): Node | undefined {
+function fromInput(
+    node: Node,
+    input: string,
+    candidates: readonly Node[],
+    matches: (candidate: Node, value: string) => boolean,
+): Node | undefined {
     const urns = node.propertyDependencies[input] ?? [];
     const byDependency = candidates.find((c) => urns.includes(c.urn));
     if (byDependency !== undefined) {
@@ -139,7 +144,12 @@ export function principals(view: StackView): Principal[] {
                 documents.push({ name: policy.name, document });
             }
         }
-        result.push({ label: `the IAM user holding ${unattached.map((p) => p.name).join(", ")}`, documents, external: [], unreadable });
+        result.push({
+            label: `the IAM user holding ${unattached.map((p) => p.name).join(", ")}`,
+            documents,
+            external: [],
+            unreadable,
+        });
     }
     return result;
 }
@@ -163,7 +173,9 @@ const ACCOUNT = "000000000000";
 export function describeErrors(result: ErrorSimulationResult): string {
     const errors = result.errors;
     const lines = [
-        ...Object.entries(errors.identityPolicyErrors ?? {}).flatMap(([name, list]) => list.map((e) => `${name} ${e.path}: ${e.message}`)),
+        ...Object.entries(errors.identityPolicyErrors ?? {}).flatMap(([name, list]) =>
+            list.map((e) => `${name} ${e.path}: ${e.message}`),
+        ),
         ...(errors.resourcePolicyErrors ?? []).map((e) => `bucket policy ${e.path}: ${e.message}`),
     ];
     return lines.length > 0 ? lines.join("; ") : errors.message;
@@ -216,7 +228,12 @@ export async function evaluate(principal: Principal, requests: readonly Request[
     const allowed: Request[] = [];
     const identity = principal.documents.map((d) => ({ name: d.name, policy: d.document }));
     for (const request of requests) {
-        const { decision, error } = await simulate({ identity, action: request.action, resource: request.resource, mode: "Discovery" });
+        const { decision, error } = await simulate({
+            identity,
+            action: request.action,
+            resource: request.resource,
+            mode: "Discovery",
+        });
         if (error !== undefined) {
             return { allowed, error };
         }

@@ -18,7 +18,9 @@ export interface StackContext {
 }
 
 /** A stack validation over a {@link StackContext}. */
-export function onStack(check: (stack: StackContext, report: ReportViolation) => Promise<void> | void): StackValidation {
+export function onStack(
+    check: (stack: StackContext, report: ReportViolation) => Promise<void> | void,
+): StackValidation {
     return (args, report) => {
         const view = StackView.fromPolicyResources(args.resources);
         const found = locations(view);
@@ -27,7 +29,10 @@ export function onStack(check: (stack: StackContext, report: ReportViolation) =>
 }
 
 /** A stack validation that only applies in some modes. */
-export function inModes(modes: readonly Mode[], check: (stack: StackContext, report: ReportViolation) => Promise<void> | void): StackValidation {
+export function inModes(
+    modes: readonly Mode[],
+    check: (stack: StackContext, report: ReportViolation) => Promise<void> | void,
+): StackValidation {
     return onStack((stack, report) => {
         if (!modes.includes(stack.mode)) {
             stack.args.notApplicable(`applies to ${modes.join(" and ")} stacks; this one is ${stack.mode}`);

@@ -5,7 +5,7 @@
  */
 import { CronExpressionParser } from "cron-parser";
 
-const GO_UNITS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, "µs": 1e-6, ns: 1e-9 };
+const GO_UNITS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, µs: 1e-6, ns: 1e-9 };
 
 /** A Go duration in hours (`720h`, `1h30m`, `90m0s`), or undefined when it is not one. */
 export function goDurationHours(value: string): number | undefined {

@@ -7,7 +7,10 @@
 export const T = {
     stack: "pulumi:pulumi:Stack",
     bucket: ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"],
-    objectLock: ["aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2"],
+    objectLock: [
+        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+        "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
+    ],
     versioning: ["aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"],
     encryption: [
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
@@ -15,7 +18,10 @@ export const T = {
     ],
     publicAccessBlock: ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"],
     bucketPolicy: ["aws:s3/bucketPolicy:BucketPolicy"],
-    lifecycle: ["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"],
+    lifecycle: [
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+    ],
     replication: ["aws:s3/bucketReplicationConfig:BucketReplicationConfig"],
     kmsKey: ["aws:kms/key:Key"],
     iamPolicy: "aws:iam/policy:Policy",

@@ -58,7 +58,9 @@ export function bucketRetentionDays(view: StackView, bucket: Node): number | und
 
 /** The rules of a lifecycle configuration that are switched on. */
 export function enabledRules(lifecycle: Node): Json[] {
-    return (arr(lifecycle.props.rules) ?? []).map(obj).filter((r): r is Json => r !== undefined && str(r.status) === "Enabled");
+    return (arr(lifecycle.props.rules) ?? [])
+        .map(obj)
+        .filter((r): r is Json => r !== undefined && str(r.status) === "Enabled");
 }
 
 /**

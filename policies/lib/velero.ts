@@ -196,7 +196,9 @@ export function waitForConditions(node: Node): string[] {
     }
     try {
         const parsed: unknown = JSON.parse(waitFor);
-        return Array.isArray(parsed) ? parsed.filter((c): c is string => typeof c === "string").map((c) => c.trim()) : [waitFor.trim()];
+        return Array.isArray(parsed)
+            ? parsed.filter((c): c is string => typeof c === "string").map((c) => c.trim())
+            : [waitFor.trim()];
     } catch {
         return [waitFor.trim()];
     }
@@ -221,7 +223,10 @@ export function awaitsEnd(restore: Node): boolean {
             return false;
         }
         const phases = [...c.matchAll(/'([^']*)'|"([^"]*)"/g)].map((m) => m[1] ?? m[2]);
-        return phases.includes("Completed") && phases.every((p) => (TERMINAL_RESTORE_PHASES as readonly string[]).includes(p));
+        return (
+            phases.includes("Completed") &&
+            phases.every((p) => (TERMINAL_RESTORE_PHASES as readonly string[]).includes(p))
+        );
     });
 }
 

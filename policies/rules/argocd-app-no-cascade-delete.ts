@@ -12,7 +12,8 @@ import { at, strings } from "../lib/values";
  */
 export const argocdAppNoCascadeDelete: ResourceValidationPolicy = {
     name: "argocd-app-no-cascade-delete",
-    description: "Checks that no Argo CD Application (or ApplicationSet template) carries the resources finalizer that cascade-deletes its workloads.",
+    description:
+        "Checks that no Argo CD Application (or ApplicationSet template) carries the resources finalizer that cascade-deletes its workloads.",
     enforcementLevel: "mandatory",
     validateResource: (args, report) => {
         const props = propsOf(args);
@@ -26,7 +27,9 @@ export const argocdAppNoCascadeDelete: ResourceValidationPolicy = {
             report(
                 violation(
                     "No Application may cascade-delete its workloads when Pulumi replaces or destroys it.",
-                    args.type === T.application ? `${label(args)} has the finalizer ${finalizer}` : `${label(args)} gives its Applications the finalizer ${finalizer}`,
+                    args.type === T.application
+                        ? `${label(args)} has the finalizer ${finalizer}`
+                        : `${label(args)} gives its Applications the finalizer ${finalizer}`,
                     "Remove it from the finalizers; deleting the Application then leaves its workloads and their volumes in place.",
                 ),
             );

@@ -17,7 +17,10 @@ export const argocdNewAppVolumesSwitch: StackValidationPolicy = {
     enforcementLevel: "advisory",
     validateStack: onStack(({ view }, report) => {
         const fromOutput = strings(view.outputs()[FIRST_INSTALL_APPS_OUTPUT]);
-        const fromSeeds = view.ofType(T.application).map((a) => str(at(a.props, "metadata", "labels", SEED_OF_LABEL))).filter((a): a is string => a !== undefined);
+        const fromSeeds = view
+            .ofType(T.application)
+            .map((a) => str(at(a.props, "metadata", "labels", SEED_OF_LABEL)))
+            .filter((a): a is string => a !== undefined);
         const apps = [...new Set([...fromOutput, ...fromSeeds])].sort();
         if (apps.length > 0) {
             report(

@@ -1,6 +1,13 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 
-import { CHART_DEFAULT_EXCLUSIONS, REQUIRED_EXCLUSIONS, excludes, exclusionsYaml, parseExclusions, showGroupKind } from "../lib/argocd";
+import {
+    CHART_DEFAULT_EXCLUSIONS,
+    REQUIRED_EXCLUSIONS,
+    excludes,
+    exclusionsYaml,
+    parseExclusions,
+    showGroupKind,
+} from "../lib/argocd";
 import { label, violation } from "../lib/message";
 import { onStack } from "../lib/policy";
 import { list } from "../lib/values";
@@ -15,10 +22,12 @@ import { releasesOf, valuesOf } from "../lib/velero";
  */
 export const argocdResourceExclusions: StackValidationPolicy = {
     name: "argocd-resource-exclusions",
-    description: "Checks that Argo CD's resource.exclusions exclude PersistentVolumes, PersistentVolumeClaims, Secrets and Velero's Backups and Restores, and keep the argo-cd chart's default exclusions.",
+    description:
+        "Checks that Argo CD's resource.exclusions exclude PersistentVolumes, PersistentVolumeClaims, Secrets and Velero's Backups and Restores, and keep the argo-cd chart's default exclusions.",
     enforcementLevel: "mandatory",
     validateStack: onStack(({ view }, report) => {
-        const must = "Argo CD must not manage what Velero restores: configs.cm[\"resource.exclusions\"] must exclude PersistentVolumes, PersistentVolumeClaims, Secrets and Velero's Backups and Restores, and keep the argo-cd chart's default exclusions, which setting the key replaces.";
+        const must =
+            "Argo CD must not manage what Velero restores: configs.cm[\"resource.exclusions\"] must exclude PersistentVolumes, PersistentVolumeClaims, Secrets and Velero's Backups and Restores, and keep the argo-cd chart's default exclusions, which setting the key replaces.";
         for (const release of releasesOf(view, "argo-cd")) {
             const yaml = exclusionsYaml(valuesOf(release));
             if (yaml === undefined) {
@@ -26,7 +35,7 @@ export const argocdResourceExclusions: StackValidationPolicy = {
                     violation(
                         must,
                         `${label(release)} leaves configs.cm["resource.exclusions"] unset, and the chart's default list excludes none of them`,
-                        "Set configs.cm[\"resource.exclusions\"] to the chart's default list plus those kinds.",
+                        'Set configs.cm["resource.exclusions"] to the chart\'s default list plus those kinds.',
                     ),
                     release.urn,
                 );
@@ -36,16 +45,37 @@ export const argocdResourceExclusions: StackValidationPolicy = {
             try {
                 exclusions = parseExclusions(yaml);
             } catch (e) {
-                report(violation(must, `${label(release)}'s resource.exclusions is not a list of filters: ${(e as Error).message}`, "Write it as a YAML list of {apiGroups, kinds, clusters} filters."), release.urn);
+                report(
+                    violation(
+                        must,
+                        `${label(release)}'s resource.exclusions is not a list of filters: ${(e as Error).message}`,
+                        "Write it as a YAML list of {apiGroups, kinds, clusters} filters.",
+                    ),
+                    release.urn,
+                );
                 continue;
             }
             const missing = REQUIRED_EXCLUSIONS.filter((gk) => !excludes(exclusions, gk)).map(showGroupKind);
             if (missing.length > 0) {
-                report(violation(must, `${label(release)}'s resource.exclusions does not exclude ${list(missing)}`, "Add filters for them (apiGroups and kinds, no clusters, labels or selector)."), release.urn);
+                report(
+                    violation(
+                        must,
+                        `${label(release)}'s resource.exclusions does not exclude ${list(missing)}`,
+                        "Add filters for them (apiGroups and kinds, no clusters, labels or selector).",
+                    ),
+                    release.urn,
+                );
             }
             const dropped = CHART_DEFAULT_EXCLUSIONS.filter((gk) => !excludes(exclusions, gk)).map(showGroupKind);
             if (dropped.length > 0) {
-                report(violation(must, `${label(release)}'s resource.exclusions drops the chart defaults ${list(dropped)}`, "Carry over the argo-cd chart's default list (its values.yaml, configs.cm.\"resource.exclusions\")."), release.urn);
+                report(
+                    violation(
+                        must,
+                        `${label(release)}'s resource.exclusions drops the chart defaults ${list(dropped)}`,
+                        'Carry over the argo-cd chart\'s default list (its values.yaml, configs.cm."resource.exclusions").',
+                    ),
+                    release.urn,
+                );
             }
         }
     }),

@@ -12,7 +12,8 @@ import { restores } from "../lib/velero";
  */
 export const argocdRootAppAfterRestore: StackValidationPolicy = {
     name: "argocd-root-app-after-restore",
-    description: "Checks that in a recover or drill stack every Argo CD Application and ApplicationSet waits for the Restore.",
+    description:
+        "Checks that in a recover or drill stack every Argo CD Application and ApplicationSet waits for the Restore.",
     enforcementLevel: "mandatory",
     validateStack: inModes(["recover", "drill"], ({ view, args }, report) => {
         const found = restores(view);

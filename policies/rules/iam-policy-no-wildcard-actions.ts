@@ -12,7 +12,10 @@ function documentsOf(type: string, props: Json): { where: string; value: unknown
         return [{ where: "policy", value: props.policy }];
     }
     if (type === T.iamRole) {
-        return (arr(props.inlinePolicies) ?? []).map((p, i) => ({ where: `inlinePolicies[${i}] ${str(obj(p)?.name) ?? ""}`.trim(), value: obj(p)?.policy }));
+        return (arr(props.inlinePolicies) ?? []).map((p, i) => ({
+            where: `inlinePolicies[${i}] ${str(obj(p)?.name) ?? ""}`.trim(),
+            value: obj(p)?.policy,
+        }));
     }
     return [];
 }
@@ -20,15 +23,24 @@ function documentsOf(type: string, props: Json): { where: string; value: unknown
 /** No `*`, no `service:*` and no `NotAction` in an Allow statement. */
 export const iamPolicyNoWildcardActions: ResourceValidationPolicy = {
     name: "iam-policy-no-wildcard-actions",
-    description: "Checks that no IAM policy allows \"*\", a service-wide wildcard such as \"s3:*\", or everything but a list (NotAction).",
+    description:
+        'Checks that no IAM policy allows "*", a service-wide wildcard such as "s3:*", or everything but a list (NotAction).',
     enforcementLevel: "mandatory",
     validateResource: (args, report) => {
-        const must = "IAM policies must name the actions they allow: no \"*\", no service-wide wildcard such as \"s3:*\" and no NotAction.";
-        const fix = "List the actions the role needs: the velero-plugin-for-aws README's minimum, scoped to the cluster's prefix (DESIGN §4, components/iam.ts).";
+        const must =
+            'IAM policies must name the actions they allow: no "*", no service-wide wildcard such as "s3:*" and no NotAction.';
+        const fix =
+            "List the actions the role needs: the velero-plugin-for-aws README's minimum, scoped to the cluster's prefix (DESIGN §4, components/iam.ts).";
         for (const { where, value } of documentsOf(args.type, propsOf(args))) {
             const document = parseDocument(value);
             if (document === undefined) {
-                report(violation(must, `${label(args)} ${where} is not a valid JSON policy document`, "Pass the document as JSON.stringify of a policy object."));
+                report(
+                    violation(
+                        must,
+                        `${label(args)} ${where} is not a valid JSON policy document`,
+                        "Pass the document as JSON.stringify of a policy object.",
+                    ),
+                );
                 continue;
             }
             statements(document).forEach((statement, i) => {
@@ -37,7 +49,13 @@ export const iamPolicyNoWildcardActions: ResourceValidationPolicy = {
                 }
                 const name = `${label(args)} statement ${str(statement.Sid) ?? `#${i}`}`;
                 if (statement.NotAction !== undefined) {
-                    report(violation(must, `${name} allows every action but ${strings(statement.NotAction).join(", ")} (NotAction)`, fix));
+                    report(
+                        violation(
+                            must,
+                            `${name} allows every action but ${strings(statement.NotAction).join(", ")} (NotAction)`,
+                            fix,
+                        ),
+                    );
                 }
                 for (const action of strings(statement.Action)) {
                     if (action === "*" || /^[a-z0-9-]+:\*$/i.test(action)) {

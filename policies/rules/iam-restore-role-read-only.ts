@@ -28,7 +28,8 @@ export function backupDeletionRequests(bucketArn: string, prefix: string, allowK
  */
 export const iamRestoreRoleReadOnly: StackValidationPolicy = {
     name: "iam-restore-role-read-only",
-    description: "Checks, by evaluating requests, that no role of a recover or drill stack can delete or overwrite the backups under the prefix it restores from.",
+    description:
+        "Checks, by evaluating requests, that no role of a recover or drill stack can delete or overwrite the backups under the prefix it restores from.",
     enforcementLevel: "mandatory",
     configSchema: schemaOf("allowKopiaBlobWrites"),
     validateStack: inModes(["recover", "drill"], async ({ view, locations, args }, report) => {
@@ -40,10 +41,18 @@ export const iamRestoreRoleReadOnly: StackValidationPolicy = {
         const must = "A recovery or drill role must not be able to delete or overwrite the backups it restores from.";
         for (const principal of principals(view)) {
             const partition = partitionOf(principal.documents);
-            const requests = sources.flatMap((l) => backupDeletionRequests(`arn:${partition}:s3:::${l.bucket!}`, l.prefix ?? "", allowKopiaBlobWrites));
+            const requests = sources.flatMap((l) =>
+                backupDeletionRequests(`arn:${partition}:s3:::${l.bucket!}`, l.prefix ?? "", allowKopiaBlobWrites),
+            );
             const result = await evaluate(principal, requests);
             if (result.error !== undefined) {
-                report(violation(must, `${principal.label}'s policies cannot be evaluated: ${result.error}`, "Fix the policy documents so that they are valid IAM policies."));
+                report(
+                    violation(
+                        must,
+                        `${principal.label}'s policies cannot be evaluated: ${result.error}`,
+                        "Fix the policy documents so that they are valid IAM policies.",
+                    ),
+                );
             } else if (result.allowed.length > 0) {
                 report(
                     violation(

@@ -27,14 +27,22 @@ export function lockBypassRequests(bucketArn: string): Request[] {
  */
 export const iamRoleNoLockBypass: StackValidationPolicy = {
     name: "iam-role-no-lock-bypass",
-    description: "Checks, by evaluating requests, that no role or user policy of the stack can bypass Object Lock, delete object versions or change the vault's lock, lifecycle, versioning or bucket policy.",
+    description:
+        "Checks, by evaluating requests, that no role or user policy of the stack can bypass Object Lock, delete object versions or change the vault's lock, lifecycle, versioning or bucket policy.",
     enforcementLevel: "mandatory",
     validateStack: onStack(async ({ view, locations, args }, report) => {
-        const names = [...new Set([...locations.map((l) => l.bucket), ...buckets(view).map(bucketName)].filter((b): b is string => b !== undefined))];
+        const names = [
+            ...new Set(
+                [...locations.map((l) => l.bucket), ...buckets(view).map(bucketName)].filter(
+                    (b): b is string => b !== undefined,
+                ),
+            ),
+        ];
         if (names.length === 0) {
             args.notApplicable("the stack names no vault bucket");
         }
-        const must = "No role or IAM user of the stack may lift Object Lock, delete object versions or change the vault's protection: backups must outlive every credential.";
+        const must =
+            "No role or IAM user of the stack may lift Object Lock, delete object versions or change the vault's protection: backups must outlive every credential.";
         for (const principal of principals(view)) {
             if (principal.external.length > 0 || principal.unreadable.length > 0) {
                 report(
@@ -46,11 +54,26 @@ export const iamRoleNoLockBypass: StackValidationPolicy = {
                 );
             }
             const partition = partitionOf(principal.documents);
-            const result = await evaluate(principal, names.flatMap((b) => lockBypassRequests(`arn:${partition}:s3:::${b}`)));
+            const result = await evaluate(
+                principal,
+                names.flatMap((b) => lockBypassRequests(`arn:${partition}:s3:::${b}`)),
+            );
             if (result.error !== undefined) {
-                report(violation(must, `${principal.label}'s policies cannot be evaluated: ${result.error}`, "Fix the policy documents so that they are valid IAM policies."));
+                report(
+                    violation(
+                        must,
+                        `${principal.label}'s policies cannot be evaluated: ${result.error}`,
+                        "Fix the policy documents so that they are valid IAM policies.",
+                    ),
+                );
             } else if (result.allowed.length > 0) {
-                report(violation(must, `${principal.label} can ${showRequests(result.allowed)}`, "Remove these actions from its policies; only the account's administrators should hold them."));
+                report(
+                    violation(
+                        must,
+                        `${principal.label} can ${showRequests(result.allowed)}`,
+                        "Remove these actions from its policies; only the account's administrators should hold them.",
+                    ),
+                );
             }
         }
     }),

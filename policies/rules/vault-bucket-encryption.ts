@@ -25,20 +25,24 @@ export const vaultBucketEncryption: StackValidationPolicy = {
                     violation(
                         must,
                         `no BucketServerSideEncryptionConfiguration configures ${label(bucket)}`,
-                        "Register an aws.s3.BucketServerSideEncryptionConfiguration with applyServerSideEncryptionByDefault { sseAlgorithm: \"aws:kms\", kmsMasterKeyId: <key ARN> } (gitops-dr:kmsKeyArn, or leave it empty to have the vault create a key).",
+                        'Register an aws.s3.BucketServerSideEncryptionConfiguration with applyServerSideEncryptionByDefault { sseAlgorithm: "aws:kms", kmsMasterKeyId: <key ARN> } (gitops-dr:kmsKeyArn, or leave it empty to have the vault create a key).',
                     ),
                     bucket.urn,
                 );
             }
             for (const setting of settings) {
-                const defaults = (arr(setting.props.rules) ?? []).map((r) => obj(at(r, "applyServerSideEncryptionByDefault"))).filter((d) => d !== undefined);
-                const kms = defaults.filter((d) => str(d.sseAlgorithm) === "aws:kms" || str(d.sseAlgorithm) === "aws:kms:dsse");
+                const defaults = (arr(setting.props.rules) ?? [])
+                    .map((r) => obj(at(r, "applyServerSideEncryptionByDefault")))
+                    .filter((d) => d !== undefined);
+                const kms = defaults.filter(
+                    (d) => str(d.sseAlgorithm) === "aws:kms" || str(d.sseAlgorithm) === "aws:kms:dsse",
+                );
                 if (kms.length === 0) {
                     report(
                         violation(
                             must,
                             `${label(setting)} uses ${defaults.length === 0 ? "no default encryption" : defaults.map((d) => show(d.sseAlgorithm)).join(", ")}`,
-                            "Set applyServerSideEncryptionByDefault.sseAlgorithm to \"aws:kms\" with kmsMasterKeyId set to the vault's customer-managed key.",
+                            'Set applyServerSideEncryptionByDefault.sseAlgorithm to "aws:kms" with kmsMasterKeyId set to the vault\'s customer-managed key.',
                         ),
                         setting.urn,
                     );

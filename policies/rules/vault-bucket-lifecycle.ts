@@ -12,7 +12,8 @@ import { at, num } from "../lib/values";
  */
 export const vaultBucketLifecycle: StackValidationPolicy = {
     name: "vault-bucket-lifecycle",
-    description: "Checks that every vault bucket's lifecycle expires noncurrent versions no sooner than the lock retention and removes expired delete markers.",
+    description:
+        "Checks that every vault bucket's lifecycle expires noncurrent versions no sooner than the lock retention and removes expired delete markers.",
     enforcementLevel: "mandatory",
     validateStack: onStack(({ view }, report) => {
         for (const bucket of buckets(view)) {

@@ -10,7 +10,8 @@ import { show, str } from "../lib/values";
 /** Object Lock on every vault bucket, with a default retention of at least `minLockDays`. */
 export const vaultBucketObjectLock: StackValidationPolicy = {
     name: "vault-bucket-object-lock",
-    description: "Checks that every vault bucket has Object Lock with a default retention of at least the configured minimum (and in COMPLIANCE mode when required).",
+    description:
+        "Checks that every vault bucket has Object Lock with a default retention of at least the configured minimum (and in COMPLIANCE mode when required).",
     enforcementLevel: "mandatory",
     configSchema: schemaOf("minLockDays", "requireCompliance"),
     validateStack: onStack(({ view, args }, report) => {
@@ -47,7 +48,7 @@ export const vaultBucketObjectLock: StackValidationPolicy = {
                             enabled !== "Enabled"
                                 ? `${label(lock)} has objectLockEnabled ${show(lock.props.objectLockEnabled)}`
                                 : `${label(lock)} has no rule.defaultRetention`,
-                            "Set objectLockEnabled: \"Enabled\" and rule.defaultRetention with a mode and days (gitops-dr:lockMode, gitops-dr:lockDays).",
+                            'Set objectLockEnabled: "Enabled" and rule.defaultRetention with a mode and days (gitops-dr:lockMode, gitops-dr:lockDays).',
                         ),
                         lock.urn,
                     );

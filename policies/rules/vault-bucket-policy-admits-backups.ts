@@ -16,13 +16,17 @@ import { bucketName, buckets, settingsOf } from "../lib/vault";
  */
 export const vaultBucketPolicyAdmitsBackups: StackValidationPolicy = {
     name: "vault-bucket-policy-admits-backups",
-    description: "Checks, by evaluating requests, that the vault's bucket policy lets each writing principal upload backups that carry no encryption header (kopia writes and multipart parts), which the bucket's default encryption then encrypts.",
+    description:
+        "Checks, by evaluating requests, that the vault's bucket policy lets each writing principal upload backups that carry no encryption header (kopia writes and multipart parts), which the bucket's default encryption then encrypts.",
     enforcementLevel: "mandatory",
     validateStack: onStack(async ({ view, locations }, report) => {
-        const must = "The vault's bucket policy must let Velero upload its backups: kopia's writes and every multipart part arrive without an encryption header, and the bucket's default SSE-KMS encrypts them.";
+        const must =
+            "The vault's bucket policy must let Velero upload its backups: kopia's writes and every multipart part arrive without an encryption header, and the bucket's default SSE-KMS encrypts them.";
         for (const bucket of buckets(view)) {
             const name = bucketName(bucket);
-            const prefixes = locations.filter((l) => l.accessMode !== "ReadOnly" && l.bucket === name).map((l) => l.prefix ?? "");
+            const prefixes = locations
+                .filter((l) => l.accessMode !== "ReadOnly" && l.bucket === name)
+                .map((l) => l.prefix ?? "");
             for (const policy of settingsOf(view, bucket, T.bucketPolicy)) {
                 const document = parseDocument(policy.props.policy);
                 if (document === undefined) {
@@ -44,7 +48,7 @@ export const vaultBucketPolicyAdmitsBackups: StackValidationPolicy = {
                                 violation(
                                     must,
                                     `${label(policy)} refuses ${principal.label} s3:PutObject on ${object} sent without an encryption header`,
-                                    "Guard each Deny on s3:x-amz-server-side-encryption* with a Null condition on the same key (\"Null\": {\"<key>\": \"false\"}), so that it only refuses a wrong header, never a missing one; ...IfExists does the opposite.",
+                                    'Guard each Deny on s3:x-amz-server-side-encryption* with a Null condition on the same key ("Null": {"<key>": "false"}), so that it only refuses a wrong header, never a missing one; ...IfExists does the opposite.',
                                 ),
                                 policy.urn,
                             );

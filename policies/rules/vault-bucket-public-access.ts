@@ -15,7 +15,8 @@ export const vaultBucketPublicAccess: StackValidationPolicy = {
     enforcementLevel: "mandatory",
     validateStack: onStack(({ view }, report) => {
         const must = "A vault bucket must block all public access.";
-        const fix = "Set blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets to true in an aws.s3.BucketPublicAccessBlock for the bucket.";
+        const fix =
+            "Set blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets to true in an aws.s3.BucketPublicAccessBlock for the bucket.";
         for (const bucket of buckets(view)) {
             const settings = settingsOf(view, bucket, T.publicAccessBlock);
             if (settings.length === 0) {

@@ -9,11 +9,13 @@ import { bucketName, buckets, settingsOf } from "../lib/vault";
 /** A bucket policy on every vault bucket that denies plain-HTTP requests, judged by evaluating requests. */
 export const vaultBucketTlsOnly: StackValidationPolicy = {
     name: "vault-bucket-tls-only",
-    description: "Checks that every vault bucket's policy denies requests made without TLS, by evaluating reads, writes and listings sent over plain HTTP.",
+    description:
+        "Checks that every vault bucket's policy denies requests made without TLS, by evaluating reads, writes and listings sent over plain HTTP.",
     enforcementLevel: "mandatory",
     validateStack: onStack(async ({ view }, report) => {
         const must = "A vault bucket's policy must deny every request made without TLS.";
-        const fix = "Add a statement denying s3:* on the bucket and its objects to Principal \"*\" when aws:SecureTransport is \"false\" (components/iam.ts bucketPolicy does).";
+        const fix =
+            'Add a statement denying s3:* on the bucket and its objects to Principal "*" when aws:SecureTransport is "false" (components/iam.ts bucketPolicy does).';
         for (const bucket of buckets(view)) {
             const policies = settingsOf(view, bucket, T.bucketPolicy);
             if (policies.length === 0) {
@@ -34,7 +36,14 @@ export const vaultBucketTlsOnly: StackValidationPolicy = {
                 if (result.error !== undefined) {
                     report(violation(must, `${label(policy)} cannot be evaluated: ${result.error}`, fix), policy.urn);
                 } else if (result.allowed.length > 0) {
-                    report(violation(must, `${label(policy)} does not deny ${showRequests(result.allowed)} over plain HTTP`, fix), policy.urn);
+                    report(
+                        violation(
+                            must,
+                            `${label(policy)} does not deny ${showRequests(result.allowed)} over plain HTTP`,
+                            fix,
+                        ),
+                        policy.urn,
+                    );
                 }
             }
         }

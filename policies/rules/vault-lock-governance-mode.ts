@@ -8,7 +8,8 @@ import { retentionMode } from "../lib/vault";
 /** Advice: COMPLIANCE rather than GOVERNANCE for the vault a protect stack creates. */
 export const vaultLockGovernanceMode: StackValidationPolicy = {
     name: "vault-lock-governance-mode",
-    description: "Advises COMPLIANCE instead of GOVERNANCE as the default retention mode of the vault a protect stack creates.",
+    description:
+        "Advises COMPLIANCE instead of GOVERNANCE as the default retention mode of the vault a protect stack creates.",
     enforcementLevel: "advisory",
     validateStack: onStack(({ view, mode, args }, report) => {
         if (mode !== "protect") {
@@ -20,7 +21,7 @@ export const vaultLockGovernanceMode: StackValidationPolicy = {
                     violation(
                         "A protect stack's vault should retain backups in COMPLIANCE mode, which nobody, not even the account root, can lift before it expires.",
                         `${label(lock)} uses GOVERNANCE, which any principal with s3:BypassGovernanceRetention can lift`,
-                        "Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right (docs/design.md, \"Lock modes\").",
+                        'Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right (docs/design.md, "Lock modes").',
                     ),
                     lock.urn,
                 );

@@ -13,7 +13,8 @@ const VAULT_TYPES = [...T.bucket, ...T.objectLock, ...T.kmsKey];
  */
 export const vaultResourcesProtected: ResourceValidationPolicy = {
     name: "vault-resources-protected",
-    description: "Checks that the vault's buckets, Object Lock configurations and KMS keys are protected and retained on delete.",
+    description:
+        "Checks that the vault's buckets, Object Lock configurations and KMS keys are protected and retained on delete.",
     enforcementLevel: "mandatory",
     validateResource: (args, report) => {
         if (!isType(args.type, VAULT_TYPES)) {

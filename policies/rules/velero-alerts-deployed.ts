@@ -14,9 +14,14 @@ export const veleroAlertsDeployed: StackValidationPolicy = {
     validateStack: inModes(["protect", "recover"], ({ view }, report) => {
         const fromChart = releasesOf(view, "velero").some((r) => {
             const values = valuesOf(r);
-            return bool(at(values, "metrics", "prometheusRule", "enabled")) === true && (arr(at(values, "metrics", "prometheusRule", "spec")) ?? []).length > 0;
+            return (
+                bool(at(values, "metrics", "prometheusRule", "enabled")) === true &&
+                (arr(at(values, "metrics", "prometheusRule", "spec")) ?? []).length > 0
+            );
         });
-        const fromRule = view.ofType(T.prometheusRule).some((r) => JSON.stringify(r.props.spec ?? {}).includes("velero_"));
+        const fromRule = view
+            .ofType(T.prometheusRule)
+            .some((r) => JSON.stringify(r.props.spec ?? {}).includes("velero_"));
         if (!fromChart && !fromRule) {
             report(
                 violation(

@@ -28,10 +28,12 @@ function inSecretData(node: Node, path: string): boolean {
 /** No AWS key or repository password outside Kubernetes Secret data: not in Helm values, other objects or outputs. */
 export const veleroNoPlaintextCredentials: StackValidationPolicy = {
     name: "velero-no-plaintext-credentials",
-    description: "Checks that no AWS key and no repository password appears in plain text outside Kubernetes Secret data: not in Helm values, other resources or stack outputs.",
+    description:
+        "Checks that no AWS key and no repository password appears in plain text outside Kubernetes Secret data: not in Helm values, other resources or stack outputs.",
     enforcementLevel: "mandatory",
     validateStack: onStack(({ view }, report) => {
-        const must = "AWS keys and the repository password must only appear in Kubernetes Secret data, which Pulumi keeps encrypted; anywhere else they are stored and displayed in plain text.";
+        const must =
+            "AWS keys and the repository password must only appear in Kubernetes Secret data, which Pulumi keeps encrypted; anywhere else they are stored and displayed in plain text.";
         const passwords = repoCredentialSecrets(view)
             .map(repoPassword)
             .filter((p): p is string => p !== undefined && p.length >= 8);
@@ -56,7 +58,9 @@ export const veleroNoPlaintextCredentials: StackValidationPolicy = {
                 report(
                     violation(
                         must,
-                        isOutputs ? `${what} in the stack output ${leaf.path}` : `${what} in ${label(node)} at ${leaf.path}`,
+                        isOutputs
+                            ? `${what} in the stack output ${leaf.path}`
+                            : `${what} in ${label(node)} at ${leaf.path}`,
                         isOutputs
                             ? "Do not export it; whoever needs it reads it with pulumi config get --secret."
                             : "Keep it in a Kubernetes Secret's stringData, set from pulumi config set --secret (gitops-dr:awsAccessKeyId, gitops-dr:awsSecretAccessKey, gitops-dr:repoPassword), and reference the Secret (credentials.existingSecret for the AWS keys).",

@@ -16,13 +16,17 @@ import {
 /** Our own kopia repository password, in place before Velero starts (DESIGN §2). */
 export const veleroRepositoryPassword: StackValidationPolicy = {
     name: "velero-repository-password",
-    description: "Checks that Velero's kopia repository password Secret exists before Velero starts and does not hold Velero's public default password.",
+    description:
+        "Checks that Velero's kopia repository password Secret exists before Velero starts and does not hold Velero's public default password.",
     enforcementLevel: "mandatory",
     validateStack: onStack(({ view }, report) => {
-        const must = "Velero's kopia repository password must be the stack's own, in a velero-repo-credentials Secret that exists before Velero starts; without it Velero creates the Secret with its public default password, which can only be changed before the first backup.";
+        const must =
+            "Velero's kopia repository password must be the stack's own, in a velero-repo-credentials Secret that exists before Velero starts; without it Velero creates the Secret with its public default password, which can only be changed before the first backup.";
         for (const release of releasesOf(view, "velero")) {
             const namespace = releaseNamespace(release);
-            const secrets = repoCredentialSecrets(view).filter((s) => str(at(s.props, "metadata", "namespace")) === namespace);
+            const secrets = repoCredentialSecrets(view).filter(
+                (s) => str(at(s.props, "metadata", "namespace")) === namespace,
+            );
             if (secrets.length === 0) {
                 report(
                     violation(
@@ -38,7 +42,11 @@ export const veleroRepositoryPassword: StackValidationPolicy = {
                 const password = repoPassword(secret);
                 if (password === undefined || password === "") {
                     report(
-                        violation(must, `${label(secret)} has no ${REPO_PASSWORD_KEY}`, `Put the password under stringData["${REPO_PASSWORD_KEY}"] (gitops-dr:repoPassword).`),
+                        violation(
+                            must,
+                            `${label(secret)} has no ${REPO_PASSWORD_KEY}`,
+                            `Put the password under stringData["${REPO_PASSWORD_KEY}"] (gitops-dr:repoPassword).`,
+                        ),
                         secret.urn,
                     );
                 } else if (password === VELERO_DEFAULT_REPO_PASSWORD) {
@@ -46,14 +54,18 @@ export const veleroRepositoryPassword: StackValidationPolicy = {
                         violation(
                             must,
                             `${label(secret)} holds Velero's default password`,
-                            "Set gitops-dr:repoPassword to a generated secret, e.g. \"$(openssl rand -base64 32)\", before the first backup.",
+                            'Set gitops-dr:repoPassword to a generated secret, e.g. "$(openssl rand -base64 32)", before the first backup.',
                         ),
                         secret.urn,
                     );
                 }
                 if (!view.dependsOn(release, secret)) {
                     report(
-                        violation(must, `${label(release)} does not wait for ${label(secret)}`, "Make the Velero release depend on the Secret (dependsOn), so Velero never starts without it."),
+                        violation(
+                            must,
+                            `${label(release)} does not wait for ${label(secret)}`,
+                            "Make the Velero release depend on the Secret (dependsOn), so Velero never starts without it.",
+                        ),
                         release.urn,
                     );
                 }

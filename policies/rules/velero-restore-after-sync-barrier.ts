@@ -4,7 +4,16 @@ import { label, violation } from "../lib/message";
 import { inModes } from "../lib/policy";
 import { T } from "../lib/types";
 import { show } from "../lib/values";
-import { SKIP_AWAIT_ANNOTATION, WAIT_FOR_ANNOTATION, annotation, awaitsEnd, awaitsSync, releasesOf, restores, skipsAwait } from "../lib/velero";
+import {
+    SKIP_AWAIT_ANNOTATION,
+    WAIT_FOR_ANNOTATION,
+    annotation,
+    awaitsEnd,
+    awaitsSync,
+    releasesOf,
+    restores,
+    skipsAwait,
+} from "../lib/velero";
 
 /**
  * The Restore of a recovery or drill comes after the sync barrier and is awaited to its end (DESIGN §1): a
@@ -15,7 +24,8 @@ import { SKIP_AWAIT_ANNOTATION, WAIT_FOR_ANNOTATION, annotation, awaitsEnd, awai
  */
 export const veleroRestoreAfterSyncBarrier: StackValidationPolicy = {
     name: "velero-restore-after-sync-barrier",
-    description: "Checks that a recover or drill stack has a Restore that waits for Velero and for the sync barrier (a backup-check Job or the awaited source location) and is awaited until it has ended.",
+    description:
+        "Checks that a recover or drill stack has a Restore that waits for Velero and for the sync barrier (a backup-check Job or the awaited source location) and is awaited until it has ended.",
     enforcementLevel: "mandatory",
     validateStack: inModes(["recover", "drill"], ({ view, mode }, report) => {
         const found = restores(view);
@@ -56,7 +66,11 @@ export const veleroRestoreAfterSyncBarrier: StackValidationPolicy = {
                     );
                 } else {
                     report(
-                        violation(barrierMust, `${label(restore)} depends on neither`, "Make the Restore depend on the backup-check Job or on the awaited source BackupStorageLocation (dependsOn)."),
+                        violation(
+                            barrierMust,
+                            `${label(restore)} depends on neither`,
+                            "Make the Restore depend on the backup-check Job or on the awaited source BackupStorageLocation (dependsOn).",
+                        ),
                         restore.urn,
                     );
                 }

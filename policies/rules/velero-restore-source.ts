@@ -12,7 +12,8 @@ import { restores, schedules } from "../lib/velero";
  */
 export const veleroRestoreSource: StackValidationPolicy = {
     name: "velero-restore-source",
-    description: "Checks that every Restore names exactly one source (backupName or scheduleName) and never the restoring cluster's own schedule.",
+    description:
+        "Checks that every Restore names exactly one source (backupName or scheduleName) and never the restoring cluster's own schedule.",
     enforcementLevel: "mandatory",
     validateStack: onStack(({ view }, report) => {
         const own = schedules(view);
@@ -22,12 +23,20 @@ export const veleroRestoreSource: StackValidationPolicy = {
             const must = "A Restore must name exactly one source: spec.backupName or spec.scheduleName.";
             if (backupName === "" && scheduleName === "") {
                 report(
-                    violation(must, `${label(restore)} sets neither`, "Set spec.scheduleName to the source cluster's schedule, or spec.backupName to one of its backups."),
+                    violation(
+                        must,
+                        `${label(restore)} sets neither`,
+                        "Set spec.scheduleName to the source cluster's schedule, or spec.backupName to one of its backups.",
+                    ),
                     restore.urn,
                 );
             } else if (backupName !== "" && scheduleName !== "") {
                 report(
-                    violation(must, `${label(restore)} sets both backupName "${backupName}" and scheduleName "${scheduleName}"`, "Keep only one of them; Velero rejects a Restore that sets both."),
+                    violation(
+                        must,
+                        `${label(restore)} sets both backupName "${backupName}" and scheduleName "${scheduleName}"`,
+                        "Keep only one of them; Velero rejects a Restore that sets both.",
+                    ),
                     restore.urn,
                 );
             } else if (scheduleName !== "") {

@@ -20,7 +20,8 @@ export const veleroScheduleExcludedNamespaces: StackValidationPolicy = {
             const included = strings(s.template.includedNamespaces);
             // Velero matches namespace filters as globs; a namespace outside an explicit include list is out too.
             const isOut = (ns: string) =>
-                excluded.some((e) => globMatch(e, ns)) || (included.length > 0 && !included.some((i) => globMatch(i, ns)));
+                excluded.some((e) => globMatch(e, ns)) ||
+                (included.length > 0 && !included.some((i) => globMatch(i, ns)));
             const missing = requiredExcludedNamespaces.filter((ns) => !isOut(ns));
             if (missing.length > 0) {
                 report(

@@ -10,7 +10,8 @@ import { schedules } from "../lib/velero";
 /** At least one running schedule whose longest gap between runs is within `maxBackupIntervalHours`. */
 export const veleroScheduleFrequency: StackValidationPolicy = {
     name: "velero-schedule-frequency",
-    description: "Checks that a protect or recover stack has an unpaused backup schedule that runs at least as often as the configured maximum interval (daily by default).",
+    description:
+        "Checks that a protect or recover stack has an unpaused backup schedule that runs at least as often as the configured maximum interval (daily by default).",
     enforcementLevel: "mandatory",
     configSchema: schemaOf("maxBackupIntervalHours"),
     validateStack: inModes(["protect", "recover"], ({ view, mode, args }, report) => {
@@ -22,7 +23,7 @@ export const veleroScheduleFrequency: StackValidationPolicy = {
                 violation(
                     must,
                     "no backup schedule (neither a Schedule object nor the velero chart's schedules values)",
-                    "Set gitops-dr:backupSchedule (it defaults to \"0 2 * * *\" in protect and recover).",
+                    'Set gitops-dr:backupSchedule (it defaults to "0 2 * * *" in protect and recover).',
                 ),
             );
             return;

@@ -8,7 +8,11 @@ import { schedules } from "../lib/velero";
 /** The resources every backup must hold, with the names Velero resolves for them through discovery. */
 const REQUIRED = [
     { kind: "PersistentVolumes", names: ["persistentvolumes", "persistentvolume", "pv"], clusterScoped: true },
-    { kind: "PersistentVolumeClaims", names: ["persistentvolumeclaims", "persistentvolumeclaim", "pvc"], clusterScoped: false },
+    {
+        kind: "PersistentVolumeClaims",
+        names: ["persistentvolumeclaims", "persistentvolumeclaim", "pvc"],
+        clusterScoped: false,
+    },
     { kind: "Secrets", names: ["secrets", "secret"], clusterScoped: false },
 ] as const;
 
@@ -19,8 +23,12 @@ function mentions(values: readonly string[], names: readonly string[]): boolean 
 /** Why a schedule's template leaves out a required kind, or undefined when it keeps it. */
 function leftOut(template: Json, required: (typeof REQUIRED)[number]): string | undefined {
     const included = strings(template.includedResources);
-    const scoped = strings(required.clusterScoped ? template.includedClusterScopedResources : template.includedNamespaceScopedResources);
-    const newFilters = template.includedClusterScopedResources !== undefined || template.includedNamespaceScopedResources !== undefined;
+    const scoped = strings(
+        required.clusterScoped ? template.includedClusterScopedResources : template.includedNamespaceScopedResources,
+    );
+    const newFilters =
+        template.includedClusterScopedResources !== undefined ||
+        template.includedNamespaceScopedResources !== undefined;
     if (newFilters) {
         if (!scoped.includes("*") && !mentions(scoped, required.names)) {
             return `does not include ${required.kind} in ${required.clusterScoped ? "includedClusterScopedResources" : "includedNamespaceScopedResources"}`;
@@ -28,7 +36,14 @@ function leftOut(template: Json, required: (typeof REQUIRED)[number]): string | 
     } else if (included.length > 0 && !included.includes("*") && !mentions(included, required.names)) {
         return `does not include ${required.kind} in includedResources`;
     }
-    const excluded = [...strings(template.excludedResources), ...strings(required.clusterScoped ? template.excludedClusterScopedResources : template.excludedNamespaceScopedResources)];
+    const excluded = [
+        ...strings(template.excludedResources),
+        ...strings(
+            required.clusterScoped
+                ? template.excludedClusterScopedResources
+                : template.excludedNamespaceScopedResources,
+        ),
+    ];
     if (excluded.includes("*") || mentions(excluded, required.names)) {
         return `excludes ${required.kind}`;
     }
@@ -45,7 +60,9 @@ export const veleroScheduleResources: StackValidationPolicy = {
     enforcementLevel: "mandatory",
     validateStack: onStack(({ view }, report) => {
         for (const s of schedules(view)) {
-            const reasons = [...new Set(REQUIRED.map((r) => leftOut(s.template, r)).filter((r): r is string => r !== undefined))];
+            const reasons = [
+                ...new Set(REQUIRED.map((r) => leftOut(s.template, r)).filter((r): r is string => r !== undefined)),
+            ];
             if (reasons.length > 0) {
                 report(
                     violation(

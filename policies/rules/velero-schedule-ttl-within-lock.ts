@@ -20,18 +20,29 @@ export const veleroScheduleTtlWithinLock: StackValidationPolicy = {
     configSchema: schemaOf("minLockDays"),
     validateStack: onStack(({ view, locations, args }, report) => {
         const { minLockDays } = thresholds(args);
-        const must = "A backup must stay locked for as long as Velero keeps it: no schedule's TTL may exceed the vault's default retention.";
+        const must =
+            "A backup must stay locked for as long as Velero keeps it: no schedule's TTL may exceed the vault's default retention.";
         const defaultLocation = locations.find((l) => l.isDefault) ?? locations[0];
         for (const s of schedules(view)) {
             const ttl = str(s.template.ttl);
             const hours = ttl === undefined ? VELERO_DEFAULT_TTL_HOURS : goDurationHours(ttl);
             if (hours === undefined) {
-                report(violation(must, `${s.where} has ttl ${show(s.template.ttl)}, which is not a Go duration`, "Write the TTL as a Go duration such as \"720h\" (gitops-dr:backupTtl)."), s.node.urn);
+                report(
+                    violation(
+                        must,
+                        `${s.where} has ttl ${show(s.template.ttl)}, which is not a Go duration`,
+                        'Write the TTL as a Go duration such as "720h" (gitops-dr:backupTtl).',
+                    ),
+                    s.node.urn,
+                );
                 continue;
             }
             const locationName = str(s.template.storageLocation);
-            const location = locationName === undefined ? defaultLocation : locations.find((l) => l.name === locationName);
-            const vault = buckets(view).find((b) => location?.bucket !== undefined && bucketName(b) === location.bucket);
+            const location =
+                locationName === undefined ? defaultLocation : locations.find((l) => l.name === locationName);
+            const vault = buckets(view).find(
+                (b) => location?.bucket !== undefined && bucketName(b) === location.bucket,
+            );
             const vaultDays = vault === undefined ? undefined : bucketRetentionDays(view, vault);
             const lockDays = vaultDays ?? minLockDays;
             if (hours > lockDays * 24) {
@@ -52,4 +63,3 @@ export const veleroScheduleTtlWithinLock: StackValidationPolicy = {
         }
     }),
 };
-

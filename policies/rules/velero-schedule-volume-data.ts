@@ -13,19 +13,30 @@ import { T } from "../lib/types";
  */
 export const veleroScheduleVolumeData: StackValidationPolicy = {
     name: "velero-schedule-volume-data",
-    description: "Checks that every backup schedule saves volume data, through the CSI snapshot data mover or native snapshots, with what each needs deployed.",
+    description:
+        "Checks that every backup schedule saves volume data, through the CSI snapshot data mover or native snapshots, with what each needs deployed.",
     enforcementLevel: "mandatory",
     validateStack: onStack(({ view }, report) => {
-        const must = "Every backup schedule must save volume data: CSI snapshots moved into the vault by the data mover, or native snapshots.";
+        const must =
+            "Every backup schedule must save volume data: CSI snapshots moved into the vault by the data mover, or native snapshots.";
         const release = releasesOf(view, "velero")[0];
         const values = release === undefined ? {} : valuesOf(release);
         const defaultMove = bool(at(values, "configuration", "defaultSnapshotMoveData")) ?? false;
-        const nativeLocations = (arr(at(values, "configuration", "volumeSnapshotLocation")) ?? []).length > 0 && bool(values.snapshotsEnabled) !== false;
+        const nativeLocations =
+            (arr(at(values, "configuration", "volumeSnapshotLocation")) ?? []).length > 0 &&
+            bool(values.snapshotsEnabled) !== false;
         const native = nativeLocations || view.ofType(T.volumeSnapshotLocation).length > 0;
         for (const s of schedules(view)) {
             const t = s.template;
             if (t.snapshotVolumes === false) {
-                report(violation(must, `${s.where} sets snapshotVolumes false`, "Remove snapshotVolumes: false from the template (gitops-dr:volumeDataMode chooses how volumes are saved)."), s.node.urn);
+                report(
+                    violation(
+                        must,
+                        `${s.where} sets snapshotVolumes false`,
+                        "Remove snapshotVolumes: false from the template (gitops-dr:volumeDataMode chooses how volumes are saved).",
+                    ),
+                    s.node.urn,
+                );
                 continue;
             }
             if (t.defaultVolumesToFsBackup === true) {
@@ -56,7 +67,12 @@ export const veleroScheduleVolumeData: StackValidationPolicy = {
                 if (bool(values.deployNodeAgent) !== true) {
                     missing.push("does not deploy the node agent (deployNodeAgent)");
                 }
-                if (!(str(at(values, "configuration", "features")) ?? "").split(",").map((f) => f.trim()).includes("EnableCSI")) {
+                if (
+                    !(str(at(values, "configuration", "features")) ?? "")
+                        .split(",")
+                        .map((f) => f.trim())
+                        .includes("EnableCSI")
+                ) {
                     missing.push("does not enable the EnableCSI feature (configuration.features)");
                 }
                 if (missing.length > 0) {

@@ -11,14 +11,16 @@ import { restores, schedules } from "../lib/velero";
  */
 export const veleroSchedulesAfterRestore: StackValidationPolicy = {
     name: "velero-schedules-after-restore",
-    description: "Checks that a recover stack creates its backup schedules only after the Restore, so none fires before the restore has ended.",
+    description:
+        "Checks that a recover stack creates its backup schedules only after the Restore, so none fires before the restore has ended.",
     enforcementLevel: "mandatory",
     validateStack: inModes(["recover"], ({ view, args }, report) => {
         const found = restores(view);
         if (found.length === 0) {
             args.notApplicable("the stack has no Restore (velero-restore-after-sync-barrier reports it)");
         }
-        const must = "A recovered cluster's backup schedules must not fire before the restore has ended: each Schedule must be created after the Restore.";
+        const must =
+            "A recovered cluster's backup schedules must not fire before the restore has ended: each Schedule must be created after the Restore.";
         for (const s of schedules(view)) {
             if (s.fromChart) {
                 report(
@@ -33,7 +35,14 @@ export const veleroSchedulesAfterRestore: StackValidationPolicy = {
             }
             for (const restore of found) {
                 if (!view.dependsOn(s.node, restore)) {
-                    report(violation(must, `${label(s.node)} does not depend on ${label(restore)}`, "Make the Schedule depend on the Restore (an input or dependsOn)."), s.node.urn);
+                    report(
+                        violation(
+                            must,
+                            `${label(s.node)} does not depend on ${label(restore)}`,
+                            "Make the Schedule depend on the Restore (an input or dependsOn).",
+                        ),
+                        s.node.urn,
+                    );
                 }
             }
         }

@@ -49,9 +49,14 @@ export class FixtureStack {
             name,
             urn,
             props: structuredClone(props),
-            opts: { protect: options.protect ?? false, ...(options.retainOnDelete === undefined ? {} : { retainOnDelete: options.retainOnDelete }) },
+            opts: {
+                protect: options.protect ?? false,
+                ...(options.retainOnDelete === undefined ? {} : { retainOnDelete: options.retainOnDelete }),
+            },
             dependencies: [...(options.dependsOn ?? [])],
-            propertyDependencies: Object.fromEntries(Object.entries(options.propertyDependencies ?? {}).map(([k, v]) => [k, [...v]])),
+            propertyDependencies: Object.fromEntries(
+                Object.entries(options.propertyDependencies ?? {}).map(([k, v]) => [k, [...v]]),
+            ),
         };
         return new FixtureStack(this.stack, [...this.resources, resource]);
     }
@@ -81,7 +86,10 @@ export class FixtureStack {
         for (const name of names) {
             this.get(name);
         }
-        return new FixtureStack(this.stack, this.resources.filter((r) => !names.includes(r.name)));
+        return new FixtureStack(
+            this.stack,
+            this.resources.filter((r) => !names.includes(r.name)),
+        );
     }
 
     /** The stack as the offline engine would have recorded it: registrations, and the stack resource's props as outputs. */
@@ -111,7 +119,13 @@ export class FixtureStack {
             name: r.name,
             urn: r.urn,
             props: r.props,
-            opts: { ...r.opts, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } },
+            opts: {
+                ...r.opts,
+                ignoreChanges: [],
+                aliases: [],
+                additionalSecretOutputs: [],
+                customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            },
             dependencies: r.dependencies,
             propertyDependencies: r.propertyDependencies,
         }));
@@ -119,7 +133,11 @@ export class FixtureStack {
 }
 
 /** Runs some policies over a fixture stack and returns the violations. */
-export async function violationsOf(stack: FixtureStack, policies: Policies | Policy, config: PackConfig = {}): Promise<readonly Violation[]> {
+export async function violationsOf(
+    stack: FixtureStack,
+    policies: Policies | Policy,
+    config: PackConfig = {},
+): Promise<readonly Violation[]> {
     const list = (Array.isArray(policies) ? policies : [policies]) as Policies;
     return (await evaluatePack(stack.analyzed(), list, config)).violations;
 }
@@ -192,23 +210,67 @@ function hardenedBucket(stack: FixtureStack, prefix: string, bucket: string, loc
     const arn = `arn:aws:s3:::${bucket}`;
     return stack
         .add(T.bucket, bucketName, { bucket, objectLockEnabled: true, forceDestroy: false }, keep)
-        .add(T.versioning, `${prefix}-versioning`, { bucket, versioningConfiguration: { status: "Enabled" } }, { ...keep, ...onBucket })
-        .add(T.lock, `${prefix}-lock`, { bucket, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "COMPLIANCE", days: lockDays } } }, { ...keep, ...onBucket })
+        .add(
+            T.versioning,
+            `${prefix}-versioning`,
+            { bucket, versioningConfiguration: { status: "Enabled" } },
+            { ...keep, ...onBucket },
+        )
+        .add(
+            T.lock,
+            `${prefix}-lock`,
+            {
+                bucket,
+                objectLockEnabled: "Enabled",
+                rule: { defaultRetention: { mode: "COMPLIANCE", days: lockDays } },
+            },
+            { ...keep, ...onBucket },
+        )
         .add(
             T.encryption,
             `${prefix}-encryption`,
-            { bucket, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: KEY_ARN }, bucketKeyEnabled: true }] },
+            {
+                bucket,
+                rules: [
+                    {
+                        applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: KEY_ARN },
+                        bucketKeyEnabled: true,
+                    },
+                ],
+            },
             { ...keep, ...onBucket },
         )
-        .add(T.publicAccess, `${prefix}-public-access`, { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, { ...keep, ...onBucket })
+        .add(
+            T.publicAccess,
+            `${prefix}-public-access`,
+            {
+                bucket,
+                blockPublicAcls: true,
+                blockPublicPolicy: true,
+                ignorePublicAcls: true,
+                restrictPublicBuckets: true,
+            },
+            { ...keep, ...onBucket },
+        )
         .add(
             T.lifecycle,
             `${prefix}-lifecycle`,
             {
                 bucket,
                 rules: [
-                    { id: "expire-deleted-backups", status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays: lockDays }, expiration: { expiredObjectDeleteMarker: true } },
-                    { id: "abort-incomplete-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
+                    {
+                        id: "expire-deleted-backups",
+                        status: "Enabled",
+                        filter: {},
+                        noncurrentVersionExpiration: { noncurrentDays: lockDays },
+                        expiration: { expiredObjectDeleteMarker: true },
+                    },
+                    {
+                        id: "abort-incomplete-uploads",
+                        status: "Enabled",
+                        filter: {},
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+                    },
                 ],
             },
             { ...keep, ...onBucket },
@@ -221,7 +283,14 @@ function hardenedBucket(stack: FixtureStack, prefix: string, bucket: string, loc
                 policy: JSON.stringify({
                     Version: "2012-10-17",
                     Statement: [
-                        { Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [arn, `${arn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } },
+                        {
+                            Sid: "DenyInsecureTransport",
+                            Effect: "Deny",
+                            Principal: "*",
+                            Action: "s3:*",
+                            Resource: [arn, `${arn}/*`],
+                            Condition: { Bool: { "aws:SecureTransport": "false" } },
+                        },
                         {
                             Sid: "DenyOtherKmsKeys",
                             Effect: "Deny",
@@ -229,7 +298,10 @@ function hardenedBucket(stack: FixtureStack, prefix: string, bucket: string, loc
                             Action: "s3:PutObject",
                             Resource: `${arn}/*`,
                             // Null guard: a write without the header (kopia, multipart parts) is let through.
-                            Condition: { ArnNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": KEY_ARN }, Null: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "false" } },
+                            Condition: {
+                                ArnNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": KEY_ARN },
+                                Null: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "false" },
+                            },
                         },
                     ],
                 }),
@@ -247,10 +319,22 @@ export function writerDocument(prefix: string): Record<string, unknown> {
             {
                 Sid: "ReadWriteOwnPrefix",
                 Effect: "Allow",
-                Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                Action: [
+                    "s3:GetObject",
+                    "s3:PutObject",
+                    "s3:DeleteObject",
+                    "s3:AbortMultipartUpload",
+                    "s3:ListMultipartUploadParts",
+                ],
                 Resource: `arn:aws:s3:::${BUCKET}/${prefix}/*`,
             },
-            { Sid: "UseVaultKeyThroughS3", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: KEY_ARN, Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } } },
+            {
+                Sid: "UseVaultKeyThroughS3",
+                Effect: "Allow",
+                Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+                Resource: KEY_ARN,
+                Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } },
+            },
         ],
     };
 }
@@ -261,8 +345,18 @@ export function restorerDocument(prefix: string): Record<string, unknown> {
         Version: "2012-10-17",
         Statement: [
             { Sid: "ListVault", Effect: "Allow", Action: ["s3:ListBucket"], Resource: `arn:aws:s3:::${BUCKET}` },
-            { Sid: "ReadSourcePrefix", Effect: "Allow", Action: ["s3:GetObject"], Resource: `arn:aws:s3:::${BUCKET}/${prefix}/*` },
-            { Sid: "WriteRestoreLogs", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: `arn:aws:s3:::${BUCKET}/${prefix}/restores/*` },
+            {
+                Sid: "ReadSourcePrefix",
+                Effect: "Allow",
+                Action: ["s3:GetObject"],
+                Resource: `arn:aws:s3:::${BUCKET}/${prefix}/*`,
+            },
+            {
+                Sid: "WriteRestoreLogs",
+                Effect: "Allow",
+                Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+                Resource: `arn:aws:s3:::${BUCKET}/${prefix}/restores/*`,
+            },
         ],
     };
 }
@@ -304,8 +398,21 @@ export function scheduleTemplate(): Record<string, unknown> {
     };
 }
 
-function location(name: string, prefix: string, accessMode: "ReadWrite" | "ReadOnly", isDefault: boolean): Record<string, unknown> {
-    return { name, provider: "aws", bucket: BUCKET, prefix, default: isDefault, accessMode, config: { region: "eu-west-1", kmsKeyId: KEY_ARN } };
+function location(
+    name: string,
+    prefix: string,
+    accessMode: "ReadWrite" | "ReadOnly",
+    isDefault: boolean,
+): Record<string, unknown> {
+    return {
+        name,
+        provider: "aws",
+        bucket: BUCKET,
+        prefix,
+        default: isDefault,
+        accessMode,
+        config: { region: "eu-west-1", kmsKeyId: KEY_ARN },
+    };
 }
 
 /** The Velero release's values per mode (the velero chart 12.1.0 keys gitops-dr sets). */
@@ -314,17 +421,42 @@ function veleroValues(mode: Mode, clusterPrefix: string): Record<string, unknown
         mode === "protect"
             ? [location("default", clusterPrefix, "ReadWrite", true)]
             : mode === "recover"
-              ? [location("default", clusterPrefix, "ReadWrite", true), location("source", SOURCE_PREFIX, "ReadOnly", false)]
+              ? [
+                    location("default", clusterPrefix, "ReadWrite", true),
+                    location("source", SOURCE_PREFIX, "ReadOnly", false),
+                ]
               : [location("source", SOURCE_PREFIX, "ReadOnly", true)];
     return {
         image: { repository: "docker.io/velero/velero", tag: "v1.18.1" },
-        initContainers: [{ name: "velero-plugin-for-aws", image: "docker.io/velero/velero-plugin-for-aws:v1.14.2", volumeMounts: [{ mountPath: "/target", name: "plugins" }] }],
-        configuration: { backupStorageLocation: locations, volumeSnapshotLocation: [], features: "EnableCSI", defaultSnapshotMoveData: true, uploaderType: "kopia" },
+        initContainers: [
+            {
+                name: "velero-plugin-for-aws",
+                image: "docker.io/velero/velero-plugin-for-aws:v1.14.2",
+                volumeMounts: [{ mountPath: "/target", name: "plugins" }],
+            },
+        ],
+        configuration: {
+            backupStorageLocation: locations,
+            volumeSnapshotLocation: [],
+            features: "EnableCSI",
+            defaultSnapshotMoveData: true,
+            uploaderType: "kopia",
+        },
         deployNodeAgent: true,
         snapshotsEnabled: false,
         credentials: { useSecret: false },
         schedules: {},
-        metrics: { enabled: true, prometheusRule: { enabled: mode !== "drill", autodetect: false, spec: mode === "drill" ? [] : [{ alert: "VeleroBackupFailed", expr: "increase(velero_backup_failure_total[1h]) > 0" }] } },
+        metrics: {
+            enabled: true,
+            prometheusRule: {
+                enabled: mode !== "drill",
+                autodetect: false,
+                spec:
+                    mode === "drill"
+                        ? []
+                        : [{ alert: "VeleroBackupFailed", expr: "increase(velero_backup_failure_total[1h]) > 0" }],
+            },
+        },
     };
 }
 
@@ -337,49 +469,81 @@ export function compliantStack(mode: Mode): FixtureStack {
         s = s.add(T.key, N.key, { description: "vault key", enableKeyRotation: true, deletionWindowInDays: 30 }, keep);
         s = hardenedBucket(s, "vault", BUCKET, 31);
         s = hardenedBucket(s, "vault-replica", REPLICA, 31);
-        s = s
-            .add(T.role, "vault-replication-role", { assumeRolePolicy: "{}" }, keep)
-            .add(
-                T.replication,
-                N.replication,
-                { bucket: BUCKET, rules: [{ id: "off-site-copy", status: "Enabled", destination: { bucket: `arn:aws:s3:::${REPLICA}` } }] },
-                { ...keep, propertyDependencies: { bucket: [s.urnOf(T.bucket, N.bucket)], rules: [s.urnOf(T.bucket, N.replicaBucket)] } },
-            );
+        s = s.add(T.role, "vault-replication-role", { assumeRolePolicy: "{}" }, keep).add(
+            T.replication,
+            N.replication,
+            {
+                bucket: BUCKET,
+                rules: [{ id: "off-site-copy", status: "Enabled", destination: { bucket: `arn:aws:s3:::${REPLICA}` } }],
+            },
+            {
+                ...keep,
+                propertyDependencies: {
+                    bucket: [s.urnOf(T.bucket, N.bucket)],
+                    rules: [s.urnOf(T.bucket, N.replicaBucket)],
+                },
+            },
+        );
     }
 
     // IAM: the writer on the cluster's own prefix, the restorer on the source prefix, attached to one role.
     const policies: string[] = [];
     if (mode !== "drill") {
-        s = s.add(T.policy, N.writerPolicy, { description: "writer", policy: JSON.stringify(writerDocument(clusterName)) });
+        s = s.add(T.policy, N.writerPolicy, {
+            description: "writer",
+            policy: JSON.stringify(writerDocument(clusterName)),
+        });
         policies.push(N.writerPolicy);
     }
     if (mode !== "protect") {
-        s = s.add(T.policy, N.restorerPolicy, { description: "restorer", policy: JSON.stringify(restorerDocument(SOURCE_PREFIX)) });
+        s = s.add(T.policy, N.restorerPolicy, {
+            description: "restorer",
+            policy: JSON.stringify(restorerDocument(SOURCE_PREFIX)),
+        });
         policies.push(N.restorerPolicy);
     }
     s = s.add(T.role, N.role, { assumeRolePolicy: "{}" });
     policies.forEach((policy, i) => {
-        s = s.add(T.attachment, `velero-iam-attach-${i}`, { role: N.role, policyArn: `arn:aws:iam::111122223333:policy/${policy}` }, {
-            propertyDependencies: { role: [s.urnOf(T.role, N.role)], policyArn: [s.urnOf(T.policy, policy)] },
-        });
+        s = s.add(
+            T.attachment,
+            `velero-iam-attach-${i}`,
+            { role: N.role, policyArn: `arn:aws:iam::111122223333:policy/${policy}` },
+            {
+                propertyDependencies: { role: [s.urnOf(T.role, N.role)], policyArn: [s.urnOf(T.policy, policy)] },
+            },
+        );
     });
 
     // Velero.
     const namespaceUrn = s.urnOf(T.namespace, N.namespace);
-    s = s
-        .add(T.namespace, N.namespace, { metadata: { name: "velero" } })
-        .add(
-            T.secret,
-            N.repoSecret,
-            { apiVersion: "v1", kind: "Secret", metadata: { name: "velero-repo-credentials", namespace: "velero" }, type: "Opaque", stringData: { "repository-password": REPO_PASSWORD } },
-            { propertyDependencies: { metadata: [namespaceUrn] } },
-        );
+    s = s.add(T.namespace, N.namespace, { metadata: { name: "velero" } }).add(
+        T.secret,
+        N.repoSecret,
+        {
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name: "velero-repo-credentials", namespace: "velero" },
+            type: "Opaque",
+            stringData: { "repository-password": REPO_PASSWORD },
+        },
+        { propertyDependencies: { metadata: [namespaceUrn] } },
+    );
     const veleroUrn = s.urnOf(T.release, N.velero);
     s = s.add(
         T.release,
         N.velero,
-        { name: "velero", namespace: "velero", chart: "velero", version: "12.1.0", repositoryOpts: { repo: "https://vmware-tanzu.github.io/helm-charts" }, values: veleroValues(mode, clusterName) },
-        { dependsOn: [namespaceUrn, s.urnOf(T.secret, N.repoSecret)], propertyDependencies: { namespace: [namespaceUrn] } },
+        {
+            name: "velero",
+            namespace: "velero",
+            chart: "velero",
+            version: "12.1.0",
+            repositoryOpts: { repo: "https://vmware-tanzu.github.io/helm-charts" },
+            values: veleroValues(mode, clusterName),
+        },
+        {
+            dependsOn: [namespaceUrn, s.urnOf(T.secret, N.repoSecret)],
+            propertyDependencies: { namespace: [namespaceUrn] },
+        },
     );
 
     // The restore order (recover, drill): the backup-check Job, the Restore awaited to Completed.
@@ -389,7 +553,19 @@ export function compliantStack(mode: Mode): FixtureStack {
             .add(
                 T.job,
                 N.check,
-                { apiVersion: "batch/v1", kind: "Job", metadata: { name: "gitops-dr-backup-check", namespace: "velero" }, spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "check", image: "docker.io/bitnami/kubectl:1.34.1" }] } } } },
+                {
+                    apiVersion: "batch/v1",
+                    kind: "Job",
+                    metadata: { name: "gitops-dr-backup-check", namespace: "velero" },
+                    spec: {
+                        template: {
+                            spec: {
+                                restartPolicy: "Never",
+                                containers: [{ name: "check", image: "docker.io/bitnami/kubectl:1.34.1" }],
+                            },
+                        },
+                    },
+                },
                 { dependsOn: [veleroUrn] },
             )
             .add(
@@ -398,7 +574,11 @@ export function compliantStack(mode: Mode): FixtureStack {
                 {
                     apiVersion: "velero.io/v1",
                     kind: "Restore",
-                    metadata: { name: `${clusterName}-restore-1`, namespace: "velero", annotations: { "pulumi.com/waitFor": "jsonpath={.status.phase}=Completed" } },
+                    metadata: {
+                        name: `${clusterName}-restore-1`,
+                        namespace: "velero",
+                        annotations: { "pulumi.com/waitFor": "jsonpath={.status.phase}=Completed" },
+                    },
                     spec: { scheduleName: `${SOURCE_PREFIX}-daily`, existingResourcePolicy: "none" },
                 },
                 { dependsOn: [s.urnOf(T.job, N.check)] },
@@ -421,17 +601,34 @@ export function compliantStack(mode: Mode): FixtureStack {
     }
 
     // Argo CD and its root Application (after the Restore in recover and drill).
-    s = s.add(T.release, N.argocd, { name: "argocd", namespace: "argocd", chart: "argo-cd", version: "10.1.1", values: { configs: { cm: { "resource.exclusions": EXCLUSIONS_YAML } } } });
+    s = s.add(T.release, N.argocd, {
+        name: "argocd",
+        namespace: "argocd",
+        chart: "argo-cd",
+        version: "10.1.1",
+        values: { configs: { cm: { "resource.exclusions": EXCLUSIONS_YAML } } },
+    });
     s = s.add(
         T.application,
         N.rootApp,
         {
             apiVersion: "argoproj.io/v1alpha1",
             kind: "Application",
-            metadata: { name: "root", namespace: "argocd", ...(mode === "protect" ? {} : { annotations: { "gitops-dr/restore": `${clusterName}-restore-1` } }) },
-            spec: { project: "default", source: { repoURL: "https://git.example.com/apps.git", path: "apps", targetRevision: "main" }, destination: { server: "https://kubernetes.default.svc" } },
+            metadata: {
+                name: "root",
+                namespace: "argocd",
+                ...(mode === "protect" ? {} : { annotations: { "gitops-dr/restore": `${clusterName}-restore-1` } }),
+            },
+            spec: {
+                project: "default",
+                source: { repoURL: "https://git.example.com/apps.git", path: "apps", targetRevision: "main" },
+                destination: { server: "https://kubernetes.default.svc" },
+            },
         },
-        { dependsOn: [s.urnOf(T.release, N.argocd)], propertyDependencies: mode === "protect" ? {} : { metadata: [restoreUrn] } },
+        {
+            dependsOn: [s.urnOf(T.release, N.argocd)],
+            propertyDependencies: mode === "protect" ? {} : { metadata: [restoreUrn] },
+        },
     );
     return s;
 }

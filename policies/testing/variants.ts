@@ -53,7 +53,10 @@ function editPolicy(r: MutableResource, change: (document: { Statement: Record<s
 
 /** The Velero release's values. */
 function values(run: MutableRun): Record<string, Record<string, unknown>> {
-    return one(run, "kubernetes:helm.sh/v3:Release", "velero-release").inputs.values as Record<string, Record<string, unknown>>;
+    return one(run, "kubernetes:helm.sh/v3:Release", "velero-release").inputs.values as Record<
+        string,
+        Record<string, unknown>
+    >;
 }
 
 /** The daily schedule, a Schedule object (`<clusterName>-daily`) or the chart's `schedules.daily`, and how messages name it. */
@@ -62,7 +65,10 @@ function daily(run: MutableRun): { template: Record<string, unknown>; where: str
     const objects = run.resources.filter((r) => r.type === SCHEDULE && scheduleName(r).endsWith("-daily"));
     if (objects.length === 1) {
         const spec = objects[0].inputs.spec as Record<string, unknown>;
-        return { template: spec.template as Record<string, unknown>, where: `schedule ${scheduleName(objects[0])} (Schedule ${objects[0].name})` };
+        return {
+            template: spec.template as Record<string, unknown>,
+            where: `schedule ${scheduleName(objects[0])} (Schedule ${objects[0].name})`,
+        };
     }
     const release = one(run, "kubernetes:helm.sh/v3:Release", "velero-release");
     const name = String(release.inputs.name);
@@ -76,12 +82,22 @@ function daily(run: MutableRun): { template: Record<string, unknown>; where: str
 /** The read-only location (chart values or a BackupStorageLocation object), how messages name it, and a way to make it writable. */
 function readOnlyLocation(run: MutableRun): { where: string; name: string; makeWritable: () => void } {
     const release = one(run, "kubernetes:helm.sh/v3:Release", "velero-release");
-    const fromValues = (values(run).configuration.backupStorageLocation as Record<string, unknown>[]).findIndex((l) => l.accessMode === "ReadOnly");
+    const fromValues = (values(run).configuration.backupStorageLocation as Record<string, unknown>[]).findIndex(
+        (l) => l.accessMode === "ReadOnly",
+    );
     if (fromValues >= 0) {
         const location = (values(run).configuration.backupStorageLocation as Record<string, unknown>[])[fromValues];
-        return { where: `${release.name} values configuration.backupStorageLocation[${fromValues}]`, name: String(location.name), makeWritable: () => (location.accessMode = "ReadWrite") };
+        return {
+            where: `${release.name} values configuration.backupStorageLocation[${fromValues}]`,
+            name: String(location.name),
+            makeWritable: () => (location.accessMode = "ReadWrite"),
+        };
     }
-    const object = run.resources.find((r) => r.type === "kubernetes:velero.io/v1:BackupStorageLocation" && (r.inputs.spec as Record<string, unknown> | undefined)?.accessMode === "ReadOnly");
+    const object = run.resources.find(
+        (r) =>
+            r.type === "kubernetes:velero.io/v1:BackupStorageLocation" &&
+            (r.inputs.spec as Record<string, unknown> | undefined)?.accessMode === "ReadOnly",
+    );
     if (object === undefined) {
         throw new Error("no read-only location");
     }
@@ -159,7 +175,11 @@ const APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application";
 const SCHEDULE = "kubernetes:velero.io/v1:Schedule";
 
 const BUCKET = "arn:aws:s3:::acme-gitops-dr-vault";
-const mandatory = (policyName: string, message: string) => ({ policyName, enforcementLevel: "mandatory" as const, message });
+const mandatory = (policyName: string, message: string) => ({
+    policyName,
+    enforcementLevel: "mandatory" as const,
+    message,
+});
 
 export const VARIANTS: readonly Variant[] = [
     // The restore order, judged on the program's own graph once it registers it (the restore-order contract).
@@ -171,7 +191,9 @@ export const VARIANTS: readonly Variant[] = [
         fault: (run) => {
             const restore = one(run, RESTORE);
             const release = one(run, "kubernetes:helm.sh/v3:Release", "velero-release");
-            for (const barrier of run.resources.filter((r) => r.type === JOB || r.type === "kubernetes:velero.io/v1:BackupStorageLocation")) {
+            for (const barrier of run.resources.filter(
+                (r) => r.type === JOB || r.type === "kubernetes:velero.io/v1:BackupStorageLocation",
+            )) {
                 cutFrom(run, restore, barrier);
             }
             restore.dependencies.push(release.urn);
@@ -227,7 +249,10 @@ export const VARIANTS: readonly Variant[] = [
         stack: "recover",
         kind: "code",
         needs: [APPLICATION],
-        fault: (run) => ((one(run, APPLICATION).inputs.metadata as Record<string, unknown>).finalizers = ["resources-finalizer.argocd.argoproj.io"]),
+        fault: (run) =>
+            ((one(run, APPLICATION).inputs.metadata as Record<string, unknown>).finalizers = [
+                "resources-finalizer.argocd.argoproj.io",
+            ]),
         expect: (run) => [
             mandatory(
                 "argocd-app-no-cascade-delete",
@@ -263,7 +288,9 @@ export const VARIANTS: readonly Variant[] = [
         name: "versioning is suspended",
         stack: "prod",
         kind: "code",
-        fault: (run) => (one(run, "aws:s3/bucketVersioning:BucketVersioning", "-vault-versioning").inputs.versioningConfiguration = { status: "Suspended" }),
+        fault: (run) =>
+            (one(run, "aws:s3/bucketVersioning:BucketVersioning", "-vault-versioning").inputs.versioningConfiguration =
+                { status: "Suspended" }),
         expect: [
             mandatory(
                 "vault-bucket-versioning",
@@ -275,7 +302,12 @@ export const VARIANTS: readonly Variant[] = [
         name: "the vault encrypts with SSE-S3",
         stack: "prod",
         kind: "code",
-        fault: (run) => (one(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "-vault-encryption").inputs.rules = [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]),
+        fault: (run) =>
+            (one(
+                run,
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                "-vault-encryption",
+            ).inputs.rules = [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]),
         expect: [
             mandatory(
                 "vault-bucket-encryption",
@@ -287,7 +319,12 @@ export const VARIANTS: readonly Variant[] = [
         name: "public buckets are not restricted",
         stack: "prod",
         kind: "code",
-        fault: (run) => (one(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "-vault-public-access").inputs.restrictPublicBuckets = false),
+        fault: (run) =>
+            (one(
+                run,
+                "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                "-vault-public-access",
+            ).inputs.restrictPublicBuckets = false),
         expect: [
             mandatory(
                 "vault-bucket-public-access",
@@ -314,7 +351,11 @@ export const VARIANTS: readonly Variant[] = [
         name: "the lifecycle leaves expired delete markers",
         stack: "prod",
         kind: "code",
-        fault: (run) => delete (one(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "-vault-lifecycle").inputs.rules as Record<string, unknown>[])[0].expiration,
+        fault: (run) =>
+            delete (
+                one(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "-vault-lifecycle").inputs
+                    .rules as Record<string, unknown>[]
+            )[0].expiration,
         expect: [
             mandatory(
                 "vault-bucket-lifecycle",
@@ -326,7 +367,12 @@ export const VARIANTS: readonly Variant[] = [
         name: "the lock configuration is not retained on delete",
         stack: "prod",
         kind: "code",
-        fault: (run) => (one(run, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "-vault-lock").retainOnDelete = false),
+        fault: (run) =>
+            (one(
+                run,
+                "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+                "-vault-lock",
+            ).retainOnDelete = false),
         expect: [
             mandatory(
                 "vault-resources-protected",
@@ -374,7 +420,13 @@ export const VARIANTS: readonly Variant[] = [
         name: "static AWS keys are passed in the chart's values",
         stack: "prod",
         kind: "code",
-        fault: (run) => (values(run).credentials = { useSecret: true, secretContents: { cloud: "[default]\naws_access_key_id=AKIAIOSFODNN7EXAMPLE\naws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n" } }),
+        fault: (run) =>
+            (values(run).credentials = {
+                useSecret: true,
+                secretContents: {
+                    cloud: "[default]\naws_access_key_id=AKIAIOSFODNN7EXAMPLE\naws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+                },
+            }),
         expect: [
             mandatory(
                 "velero-no-plaintext-credentials",
@@ -446,7 +498,10 @@ export const VARIANTS: readonly Variant[] = [
         name: "the writer role may shorten a lock",
         stack: "prod",
         kind: "code",
-        fault: (run) => editPolicy(one(run, "aws:iam/policy:Policy", "-velero-iam-writer"), (d) => d.Statement.push({ Effect: "Allow", Action: "s3:PutObjectRetention", Resource: `${BUCKET}/*` })),
+        fault: (run) =>
+            editPolicy(one(run, "aws:iam/policy:Policy", "-velero-iam-writer"), (d) =>
+                d.Statement.push({ Effect: "Allow", Action: "s3:PutObjectRetention", Resource: `${BUCKET}/*` }),
+            ),
         expect: [
             mandatory(
                 "iam-role-no-lock-bypass",
@@ -478,7 +533,10 @@ export const VARIANTS: readonly Variant[] = [
         name: "the drill's restorer may delete prod's backups",
         stack: "drill",
         kind: "code",
-        fault: (run) => editPolicy(one(run, "aws:iam/policy:Policy", "-velero-iam-restorer"), (d) => d.Statement.push({ Effect: "Allow", Action: "s3:DeleteObject", Resource: `${BUCKET}/prod-eu-1/*` })),
+        fault: (run) =>
+            editPolicy(one(run, "aws:iam/policy:Policy", "-velero-iam-restorer"), (d) =>
+                d.Statement.push({ Effect: "Allow", Action: "s3:DeleteObject", Resource: `${BUCKET}/prod-eu-1/*` }),
+            ),
         expect: [
             mandatory(
                 "iam-restore-role-read-only",

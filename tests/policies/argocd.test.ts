@@ -6,7 +6,14 @@ import { CHART_DEFAULT_EXCLUSIONS, excludes, globMatch, parseExclusions } from "
 import { argocdAppNoCascadeDelete } from "../../policies/rules/argocd-app-no-cascade-delete";
 import { argocdNewAppVolumesSwitch } from "../../policies/rules/argocd-new-app-volumes-switch";
 import { argocdResourceExclusions } from "../../policies/rules/argocd-resource-exclusions";
-import { EXCLUSIONS_YAML, FIXTURE_TYPES, FixtureStack, N, compliantStack, violationsOf } from "../../policies/testing/stack";
+import {
+    EXCLUSIONS_YAML,
+    FIXTURE_TYPES,
+    FixtureStack,
+    N,
+    compliantStack,
+    violationsOf,
+} from "../../policies/testing/stack";
 
 const protect = compliantStack("protect");
 const recover = compliantStack("recover");
@@ -53,8 +60,13 @@ describe("policy argocd-resource-exclusions", () => {
     });
 
     it("reports a missing Secret exclusion", async () => {
-        const yaml = replaceEntry("PersistentVolume,", '- apiGroups: [""]\n  kinds: [PersistentVolume, PersistentVolumeClaim]\n');
-        assert.deepEqual(await messages(withExclusions(recover, yaml), argocdResourceExclusions), [`${must} Found: Release argocd-release's resource.exclusions does not exclude Secret. Fix: ${addFix}`]);
+        const yaml = replaceEntry(
+            "PersistentVolume,",
+            '- apiGroups: [""]\n  kinds: [PersistentVolume, PersistentVolumeClaim]\n',
+        );
+        assert.deepEqual(await messages(withExclusions(recover, yaml), argocdResourceExclusions), [
+            `${must} Found: Release argocd-release's resource.exclusions does not exclude Secret. Fix: ${addFix}`,
+        ]);
     });
 
     it("reports Velero's Backups and Restores left to Argo CD", async () => {
@@ -65,11 +77,17 @@ describe("policy argocd-resource-exclusions", () => {
     });
 
     it("does not count an exclusion limited by labels or to another cluster", async () => {
-        const byLabel = replaceEntry("PersistentVolume,", '- apiGroups: [""]\n  kinds: [PersistentVolume, PersistentVolumeClaim, Secret]\n  labels: {backup: "true"}\n');
+        const byLabel = replaceEntry(
+            "PersistentVolume,",
+            '- apiGroups: [""]\n  kinds: [PersistentVolume, PersistentVolumeClaim, Secret]\n  labels: {backup: "true"}\n',
+        );
         assert.deepEqual(await messages(withExclusions(protect, byLabel), argocdResourceExclusions), [
             `${must} Found: Release argocd-release's resource.exclusions does not exclude PersistentVolume, PersistentVolumeClaim and Secret. Fix: ${addFix}`,
         ]);
-        const otherCluster = replaceEntry("PersistentVolume,", '- apiGroups: [""]\n  kinds: [PersistentVolume, PersistentVolumeClaim, Secret]\n  clusters: ["https://staging.example.com"]\n');
+        const otherCluster = replaceEntry(
+            "PersistentVolume,",
+            '- apiGroups: [""]\n  kinds: [PersistentVolume, PersistentVolumeClaim, Secret]\n  clusters: ["https://staging.example.com"]\n',
+        );
         assert.equal((await messages(withExclusions(protect, otherCluster), argocdResourceExclusions)).length, 1);
     });
 
@@ -81,40 +99,58 @@ describe("policy argocd-resource-exclusions", () => {
     });
 
     it("reports exclusions that are not a YAML list", async () => {
-        assert.deepEqual(await messages(withExclusions(protect, "apiGroups: [\"\"]\nkinds: [Secret]\n"), argocdResourceExclusions), [
-            `${must} Found: Release argocd-release's resource.exclusions is not a list of filters: it is not a YAML list. Fix: Write it as a YAML list of {apiGroups, kinds, clusters} filters.`,
-        ]);
+        assert.deepEqual(
+            await messages(withExclusions(protect, 'apiGroups: [""]\nkinds: [Secret]\n'), argocdResourceExclusions),
+            [
+                `${must} Found: Release argocd-release's resource.exclusions is not a list of filters: it is not a YAML list. Fix: Write it as a YAML list of {apiGroups, kinds, clusters} filters.`,
+            ],
+        );
     });
 
     it("counts an exclusion scoped to every real cluster, as while the first-install switch is on", async () => {
         // The switch registers the cluster a second time as HTTPS://kubernetes.default.svc; globs are case-sensitive.
-        const scoped = replaceEntry("PersistentVolume,", '- apiGroups: [""]\n  kinds: [PersistentVolume, PersistentVolumeClaim, Secret]\n  clusters: ["https://*", "http://*"]\n');
+        const scoped = replaceEntry(
+            "PersistentVolume,",
+            '- apiGroups: [""]\n  kinds: [PersistentVolume, PersistentVolumeClaim, Secret]\n  clusters: ["https://*", "http://*"]\n',
+        );
         assert.deepEqual(await messages(withExclusions(protect, scoped), argocdResourceExclusions), []);
     });
 });
 
 describe("Argo CD exclusion matching (settings.FilteredResource)", () => {
     it("matches empty lists as everything, groups and clusters as globs, kinds exactly or by *", () => {
-        const exclusions = parseExclusions('- kinds: [Secret]\n- apiGroups: ["*.k8s.io"]\n  kinds: ["*"]\n- apiGroups: ["cilium.{io,com}"]\n  kinds: [CiliumIdentity]\n  clusters: ["https://kubernetes.default.*"]\n');
+        const exclusions = parseExclusions(
+            '- kinds: [Secret]\n- apiGroups: ["*.k8s.io"]\n  kinds: ["*"]\n- apiGroups: ["cilium.{io,com}"]\n  kinds: [CiliumIdentity]\n  clusters: ["https://kubernetes.default.*"]\n',
+        );
         assert.ok(excludes(exclusions, { group: "", kind: "Secret" }));
         assert.ok(excludes(exclusions, { group: "apps", kind: "Secret" }));
         assert.ok(excludes(exclusions, { group: "coordination.k8s.io", kind: "Lease" }));
         assert.ok(excludes(exclusions, { group: "cilium.com", kind: "CiliumIdentity" }));
         assert.ok(!excludes(exclusions, { group: "cilium.io", kind: "CiliumEndpoint" }));
         assert.ok(!excludes(exclusions, { group: "", kind: "ConfigMap" }));
-        assert.ok(globMatch("kube-*", "kube-system") && !globMatch("kube-*", "velero") && globMatch("a?c", "abc") && globMatch("[ab]x", "bx"));
+        assert.ok(
+            globMatch("kube-*", "kube-system") &&
+                !globMatch("kube-*", "velero") &&
+                globMatch("a?c", "abc") &&
+                globMatch("[ab]x", "bx"),
+        );
     });
 
     it("the fixture carries every chart default over", () => {
         const exclusions = parseExclusions(EXCLUSIONS_YAML);
-        assert.deepEqual(CHART_DEFAULT_EXCLUSIONS.filter((gk) => !excludes(exclusions, gk)), []);
+        assert.deepEqual(
+            CHART_DEFAULT_EXCLUSIONS.filter((gk) => !excludes(exclusions, gk)),
+            [],
+        );
     });
 });
 
 describe("policy argocd-app-no-cascade-delete", () => {
     const must = "No Application may cascade-delete its workloads when Pulumi replaces or destroys it.";
-    const fix = "Remove it from the finalizers; deleting the Application then leaves its workloads and their volumes in place.";
-    const withFinalizers = (stack: FixtureStack, finalizers: string[]) => stack.with(N.rootApp, (r) => ((r.props.metadata as Record<string, unknown>).finalizers = finalizers));
+    const fix =
+        "Remove it from the finalizers; deleting the Application then leaves its workloads and their volumes in place.";
+    const withFinalizers = (stack: FixtureStack, finalizers: string[]) =>
+        stack.with(N.rootApp, (r) => ((r.props.metadata as Record<string, unknown>).finalizers = finalizers));
 
     it("passes the compliant stacks", async () => {
         for (const stack of [protect, recover, drill]) {
@@ -123,17 +159,39 @@ describe("policy argocd-app-no-cascade-delete", () => {
     });
 
     it("reports the resources finalizer and its background variant", async () => {
-        assert.deepEqual(await messages(withFinalizers(protect, ["resources-finalizer.argocd.argoproj.io"]), argocdAppNoCascadeDelete), [
-            `${must} Found: Application argocd-root-app has the finalizer resources-finalizer.argocd.argoproj.io. Fix: ${fix}`,
-        ]);
-        assert.deepEqual(await messages(withFinalizers(recover, ["example.com/other", "resources-finalizer.argocd.argoproj.io/background"]), argocdAppNoCascadeDelete), [
-            `${must} Found: Application argocd-root-app has the finalizer resources-finalizer.argocd.argoproj.io/background. Fix: ${fix}`,
-        ]);
+        assert.deepEqual(
+            await messages(
+                withFinalizers(protect, ["resources-finalizer.argocd.argoproj.io"]),
+                argocdAppNoCascadeDelete,
+            ),
+            [
+                `${must} Found: Application argocd-root-app has the finalizer resources-finalizer.argocd.argoproj.io. Fix: ${fix}`,
+            ],
+        );
+        assert.deepEqual(
+            await messages(
+                withFinalizers(recover, ["example.com/other", "resources-finalizer.argocd.argoproj.io/background"]),
+                argocdAppNoCascadeDelete,
+            ),
+            [
+                `${must} Found: Application argocd-root-app has the finalizer resources-finalizer.argocd.argoproj.io/background. Fix: ${fix}`,
+            ],
+        );
     });
 
     it("reports an ApplicationSet whose template adds it", async () => {
-        const stack = protect.add(FIXTURE_TYPES.applicationSet, "apps", { metadata: { name: "apps" }, spec: { template: { metadata: { name: "{{name}}", finalizers: ["resources-finalizer.argocd.argoproj.io"] }, spec: {} } } });
-        assert.deepEqual(await messages(stack, argocdAppNoCascadeDelete), [`${must} Found: ApplicationSet apps gives its Applications the finalizer resources-finalizer.argocd.argoproj.io. Fix: ${fix}`]);
+        const stack = protect.add(FIXTURE_TYPES.applicationSet, "apps", {
+            metadata: { name: "apps" },
+            spec: {
+                template: {
+                    metadata: { name: "{{name}}", finalizers: ["resources-finalizer.argocd.argoproj.io"] },
+                    spec: {},
+                },
+            },
+        });
+        assert.deepEqual(await messages(stack, argocdAppNoCascadeDelete), [
+            `${must} Found: ApplicationSet apps gives its Applications the finalizer resources-finalizer.argocd.argoproj.io. Fix: ${fix}`,
+        ]);
     });
 });
 
@@ -157,7 +215,10 @@ describe("policy argocd-new-app-volumes-switch (advisory)", () => {
     });
 
     it("and from the seed Applications the switch registers", async () => {
-        const stack = protect.add(FIXTURE_TYPES.application, "seed-shop", { metadata: { name: "gitops-dr-seed-shop", namespace: "argocd", labels: { "gitops-dr/seed-of": "shop" } }, spec: {} });
+        const stack = protect.add(FIXTURE_TYPES.application, "seed-shop", {
+            metadata: { name: "gitops-dr-seed-shop", namespace: "argocd", labels: { "gitops-dr/seed-of": "shop" } },
+            spec: {},
+        });
         assert.deepEqual(await messages(stack, argocdNewAppVolumesSwitch), [advice("shop")]);
     });
 });

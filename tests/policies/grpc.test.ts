@@ -22,7 +22,8 @@ const PACK_DIR = path.resolve(__dirname, "../../policies");
 
 /** One verdict, comparable between the analyzer server and the direct calls. */
 type Verdict = string;
-const verdict = (policyName: string, level: string, urn: string | undefined, message: string): Verdict => `${level} ${policyName} ${urn ?? "(stack)"}: ${message}`;
+const verdict = (policyName: string, level: string, urn: string | undefined, message: string): Verdict =>
+    `${level} ${policyName} ${urn ?? "(stack)"}: ${message}`;
 
 /**
  * Starts the pack as the Pulumi CLI does for a Node.js policy pack: `node <@pulumi/pulumi/cmd/run-policy-pack>
@@ -31,12 +32,17 @@ const verdict = (policyName: string, level: string, urn: string | undefined, mes
  */
 function startPack(): Promise<{ child: ChildProcess; port: number }> {
     const runPolicyPack = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [PACK_DIR] });
-    const child = spawn(process.execPath, [runPolicyPack, "127.0.0.1:1", PACK_DIR], { cwd: PACK_DIR, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [runPolicyPack, "127.0.0.1:1", PACK_DIR], {
+        cwd: PACK_DIR,
+        stdio: ["ignore", "pipe", "pipe"],
+    });
     return new Promise((resolve, reject) => {
         let stderr = "";
         child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
         child.stdout.once("data", (d: Buffer) => resolve({ child, port: Number(d.toString().trim()) }));
-        child.once("exit", (code) => reject(new Error(`the policy pack exited with ${String(code)} before serving: ${stderr}`)));
+        child.once("exit", (code) =>
+            reject(new Error(`the policy pack exited with ${String(code)} before serving: ${stderr}`)),
+        );
     });
 }
 
@@ -102,7 +108,10 @@ function provider(r: AnalyzedResource): proto.AnalyzerProviderResource | undefin
     return p;
 }
 
-const LEVELS: Record<number, string> = { [proto.EnforcementLevel.ADVISORY]: "advisory", [proto.EnforcementLevel.MANDATORY]: "mandatory" };
+const LEVELS: Record<number, string> = {
+    [proto.EnforcementLevel.ADVISORY]: "advisory",
+    [proto.EnforcementLevel.MANDATORY]: "mandatory",
+};
 const DESCRIPTIONS = new Map(POLICIES.map((p) => [p.name, p.description]));
 
 function verdicts(response: proto.AnalyzeResponse, defaultUrn?: string): Verdict[] {
@@ -110,12 +119,20 @@ function verdicts(response: proto.AnalyzeResponse, defaultUrn?: string): Verdict
         const prefix = `${DESCRIPTIONS.get(d.getPolicyname())}\n`;
         assert.ok(d.getMessage().startsWith(prefix), d.getMessage());
         assert.equal(d.getPolicypackname(), PACK_NAME);
-        return verdict(d.getPolicyname(), LEVELS[d.getEnforcementlevel()], d.getUrn() === "" ? defaultUrn : d.getUrn(), d.getMessage().substring(prefix.length));
+        return verdict(
+            d.getPolicyname(),
+            LEVELS[d.getEnforcementlevel()],
+            d.getUrn() === "" ? defaultUrn : d.getUrn(),
+            d.getMessage().substring(prefix.length),
+        );
     });
 }
 
 /** Every verdict of the served pack: Analyze per resource (inputs), then AnalyzeStack. */
-async function servedVerdicts(client: AnalyzerClient, resources: readonly AnalyzedResource[]): Promise<{ verdicts: Verdict[]; notApplicable: string[] }> {
+async function servedVerdicts(
+    client: AnalyzerClient,
+    resources: readonly AnalyzedResource[],
+): Promise<{ verdicts: Verdict[]; notApplicable: string[] }> {
     const found: Verdict[] = [];
     const stackResources: proto.AnalyzerResource[] = [];
     for (const r of resources) {
@@ -149,11 +166,20 @@ async function servedVerdicts(client: AnalyzerClient, resources: readonly Analyz
     stackRequest.setResourcesList(stackResources);
     const stackResponse = await call<proto.AnalyzeResponse>((cb) => client.analyzeStack(stackRequest, cb));
     found.push(...verdicts(stackResponse));
-    return { verdicts: found.sort(), notApplicable: stackResponse.getNotApplicableList().map((n) => `${n.getPolicyName()}: ${n.getReason()}`).sort() };
+    return {
+        verdicts: found.sort(),
+        notApplicable: stackResponse
+            .getNotApplicableList()
+            .map((n) => `${n.getPolicyName()}: ${n.getReason()}`)
+            .sort(),
+    };
 }
 
 /** The same resources through the gate's direct calls. */
-async function directVerdicts(resources: readonly AnalyzedResource[], config: PackConfig = {}): Promise<{ verdicts: Verdict[]; notApplicable: string[] }> {
+async function directVerdicts(
+    resources: readonly AnalyzedResource[],
+    config: PackConfig = {},
+): Promise<{ verdicts: Verdict[]; notApplicable: string[] }> {
     const evaluation = await evaluatePack(resources, POLICIES, config);
     return {
         verdicts: evaluation.violations.map((v) => verdict(v.policyName, v.enforcementLevel, v.urn, v.message)).sort(),
@@ -200,10 +226,19 @@ describe("the pack served over gRPC, as pulumi preview --policy-pack runs it", f
     it("describes the pack: its name, version, policies, levels and config schemas", async () => {
         const info = await call<proto.AnalyzerInfo>((cb) => client.getAnalyzerInfo(new Empty(), cb));
         assert.equal(info.getName(), PACK_NAME);
-        assert.equal(info.getVersion(), (JSON.parse(fs.readFileSync(path.join(PACK_DIR, "package.json"), "utf8")) as { version: string }).version);
+        assert.equal(
+            info.getVersion(),
+            (JSON.parse(fs.readFileSync(path.join(PACK_DIR, "package.json"), "utf8")) as { version: string }).version,
+        );
         assert.equal(info.getDescription(), PACK_ARGS.description);
         assert.deepEqual(
-            info.getPoliciesList().map((p) => [p.getName(), LEVELS[p.getEnforcementlevel()], p.getConfigschema()?.getProperties()?.toJavaScript() ?? {}]),
+            info
+                .getPoliciesList()
+                .map((p) => [
+                    p.getName(),
+                    LEVELS[p.getEnforcementlevel()],
+                    p.getConfigschema()?.getProperties()?.toJavaScript() ?? {},
+                ]),
             POLICIES.map((p) => [p.name, p.enforcementLevel, p.configSchema?.properties ?? {}]),
         );
     });
@@ -217,7 +252,11 @@ describe("the pack served over gRPC, as pulumi preview --policy-pack runs it", f
         const seen = new Set<string>();
         for (const variant of VARIANTS) {
             const run = await recorded(variant.stack);
-            if (!(variant.needs ?? []).every((type) => run.resources.some((r) => r.type === type)) || variant.config !== undefined || variant.name.includes("retained on delete")) {
+            if (
+                !(variant.needs ?? []).every((type) => run.resources.some((r) => r.type === type)) ||
+                variant.config !== undefined ||
+                variant.name.includes("retained on delete")
+            ) {
                 continue;
             }
             const policy = (typeof variant.expect === "function" ? variant.expect(run) : variant.expect)[0].policyName;
@@ -258,7 +297,10 @@ describe("the pack served over gRPC, as pulumi preview --policy-pack runs it", f
         const served = await servedVerdicts(client, resources);
         const direct = await directVerdicts(resources);
         const gateOnly = direct.verdicts.filter((v) => !served.verdicts.includes(v));
-        assert.deepEqual(gateOnly.map((v) => v.substring(0, v.indexOf(": "))), [`mandatory vault-resources-protected ${resources.find((r) => r.name.endsWith("-vault-lock"))!.urn}`]);
+        assert.deepEqual(
+            gateOnly.map((v) => v.substring(0, v.indexOf(": "))),
+            [`mandatory vault-resources-protected ${resources.find((r) => r.name.endsWith("-vault-lock"))!.urn}`],
+        );
     });
 
     it("applies policy configuration sent through Configure as the gate applies the same file", async () => {
@@ -267,7 +309,15 @@ describe("the pack served over gRPC, as pulumi preview --policy-pack runs it", f
         try {
             const resources = analyzedResources(await recorded("prod"));
             const served = await servedVerdicts(client, resources);
-            assert.deepEqual(served, await directVerdicts(resources, { "vault-bucket-object-lock": { enforcementLevel: "mandatory", ...config["vault-bucket-object-lock"] } }));
+            assert.deepEqual(
+                served,
+                await directVerdicts(resources, {
+                    "vault-bucket-object-lock": {
+                        enforcementLevel: "mandatory",
+                        ...config["vault-bucket-object-lock"],
+                    },
+                }),
+            );
             assert.ok(served.verdicts.some((v) => v.includes("at least 400 days")));
         } finally {
             await configure(client, {});

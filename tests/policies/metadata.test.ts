@@ -11,7 +11,12 @@ const ROOT = path.resolve(__dirname, "../..");
 const PACK_DIR = path.join(ROOT, "policies");
 
 /** The policies that advise; every other one blocks. */
-const ADVISORY = ["vault-lock-governance-mode", "vault-replica-missing", "velero-alerts-deployed", "argocd-new-app-volumes-switch"];
+const ADVISORY = [
+    "vault-lock-governance-mode",
+    "vault-replica-missing",
+    "velero-alerts-deployed",
+    "argocd-new-app-volumes-switch",
+];
 
 describe("policy metadata", () => {
     it("names are kebab-case <area>-<resource>-<rule>, unique, with a known area", () => {
@@ -35,7 +40,12 @@ describe("policy metadata", () => {
             assert.equal(p.enforcementLevel, advisory ? "advisory" : "mandatory", p.name);
             assert.equal(p.description.startsWith("Advises"), advisory, p.name);
         }
-        assert.deepEqual(POLICIES.filter((p) => p.enforcementLevel === "advisory").map((p) => p.name).sort(), [...ADVISORY].sort());
+        assert.deepEqual(
+            POLICIES.filter((p) => p.enforcementLevel === "advisory")
+                .map((p) => p.name)
+                .sort(),
+            [...ADVISORY].sort(),
+        );
     });
 
     it("one policy per file under policies/rules, named after it", () => {
@@ -43,7 +53,11 @@ describe("policy metadata", () => {
         assert.deepEqual(files.map((f) => f.replace(/\.ts$/, "")).sort(), POLICIES.map((p) => p.name).sort());
         for (const file of files) {
             const source = fs.readFileSync(path.join(PACK_DIR, "rules", file), "utf8");
-            assert.equal((source.match(/^export const \w+: (Resource|Stack)ValidationPolicy = \{$/gm) ?? []).length, 1, file);
+            assert.equal(
+                (source.match(/^export const \w+: (Resource|Stack)ValidationPolicy = \{$/gm) ?? []).length,
+                1,
+                file,
+            );
             assert.ok(source.includes(`name: "${file.replace(/\.ts$/, "")}",`), file);
         }
     });
@@ -61,7 +75,9 @@ describe("policy metadata", () => {
     it("a policy that reads thresholds declares a schema for them", () => {
         for (const p of POLICIES) {
             const source = fs.readFileSync(path.join(PACK_DIR, "rules", `${p.name}.ts`), "utf8");
-            const read = [...source.matchAll(/const \{ ([\w, ]+) \} = thresholds\(args\)/g)].flatMap((m) => m[1].split(", "));
+            const read = [...source.matchAll(/const \{ ([\w, ]+) \} = thresholds\(args\)/g)].flatMap((m) =>
+                m[1].split(", "),
+            );
             assert.deepEqual(Object.keys(p.configSchema?.properties ?? {}).sort(), read.sort(), p.name);
         }
     });
@@ -69,7 +85,10 @@ describe("policy metadata", () => {
 
 describe("the pack as the Pulumi CLI loads it", () => {
     it("PulumiPolicy.yaml declares a Node.js pack", () => {
-        const manifest = parseYaml(fs.readFileSync(path.join(PACK_DIR, "PulumiPolicy.yaml"), "utf8")) as Record<string, unknown>;
+        const manifest = parseYaml(fs.readFileSync(path.join(PACK_DIR, "PulumiPolicy.yaml"), "utf8")) as Record<
+            string,
+            unknown
+        >;
         assert.equal(manifest.runtime, "nodejs");
     });
 
@@ -92,7 +111,16 @@ describe("the pack as the Pulumi CLI loads it", () => {
 
     it("every module of the pack resolves its packages from the root node_modules", () => {
         const missing: string[] = [];
-        const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
+        const walk = (dir: string): string[] =>
+            fs
+                .readdirSync(dir, { withFileTypes: true })
+                .flatMap((e) =>
+                    e.isDirectory()
+                        ? walk(path.join(dir, e.name))
+                        : e.name.endsWith(".ts")
+                          ? [path.join(dir, e.name)]
+                          : [],
+                );
         for (const file of walk(PACK_DIR)) {
             for (const [, spec] of fs.readFileSync(file, "utf8").matchAll(/from "([^.][^"]*)"/g)) {
                 try {

@@ -6,7 +6,15 @@ import { argocdRootAppAfterRestore } from "../../policies/rules/argocd-root-app-
 import { veleroRestoreAfterSyncBarrier } from "../../policies/rules/velero-restore-after-sync-barrier";
 import { veleroRestoreSource } from "../../policies/rules/velero-restore-source";
 import { veleroSchedulesAfterRestore } from "../../policies/rules/velero-schedules-after-restore";
-import { FIXTURE_TYPES, FixtureResource, FixtureStack, N, compliantStack, scheduleTemplate, violationsOf } from "../../policies/testing/stack";
+import {
+    FIXTURE_TYPES,
+    FixtureResource,
+    FixtureStack,
+    N,
+    compliantStack,
+    scheduleTemplate,
+    violationsOf,
+} from "../../policies/testing/stack";
 
 const protect = compliantStack("protect");
 const recover = compliantStack("recover");
@@ -26,7 +34,8 @@ function annotate(r: FixtureResource, key: string, value: string | undefined): v
     }
 }
 
-const restoreSpec = (stack: FixtureStack, spec: Record<string, unknown>) => stack.with(N.restore, (r) => (r.props.spec = spec));
+const restoreSpec = (stack: FixtureStack, spec: Record<string, unknown>) =>
+    stack.with(N.restore, (r) => (r.props.spec = spec));
 const veleroUrn = drill.urnOf(FIXTURE_TYPES.release, N.velero);
 
 describe("policy velero-restore-after-sync-barrier", () => {
@@ -39,10 +48,29 @@ describe("policy velero-restore-after-sync-barrier", () => {
         const withLocation = drill.add(
             "kubernetes:velero.io/v1:BackupStorageLocation",
             "source-location",
-            { metadata: { name: "source", namespace: "velero", annotations: waitFor === undefined ? {} : { "pulumi.com/waitFor": waitFor } }, spec: { provider: "aws", accessMode: "ReadOnly", objectStorage: { bucket: "acme-gitops-dr-vault", prefix: "prod-eu-1" } } },
+            {
+                metadata: {
+                    name: "source",
+                    namespace: "velero",
+                    annotations: waitFor === undefined ? {} : { "pulumi.com/waitFor": waitFor },
+                },
+                spec: {
+                    provider: "aws",
+                    accessMode: "ReadOnly",
+                    objectStorage: { bucket: "acme-gitops-dr-vault", prefix: "prod-eu-1" },
+                },
+            },
             { dependsOn: [veleroUrn] },
         );
-        return withLocation.without(N.check).with(N.restore, (r) => (r.dependencies = [withLocation.urnOf("kubernetes:velero.io/v1:BackupStorageLocation", "source-location")]));
+        return withLocation
+            .without(N.check)
+            .with(
+                N.restore,
+                (r) =>
+                    (r.dependencies = [
+                        withLocation.urnOf("kubernetes:velero.io/v1:BackupStorageLocation", "source-location"),
+                    ]),
+            );
     };
 
     it("passes the compliant recover and drill stacks, and does not apply to protect", async () => {
@@ -72,13 +100,24 @@ describe("policy velero-restore-after-sync-barrier", () => {
     });
 
     it("accepts the source location awaited until Available and synced as the barrier", async () => {
-        assert.deepEqual(await messages(locationBarrier(JSON.stringify(["jsonpath={.status.phase}=Available", "jsonpath={.status.lastSyncedTime}"])), veleroRestoreAfterSyncBarrier), []);
+        assert.deepEqual(
+            await messages(
+                locationBarrier(
+                    JSON.stringify(["jsonpath={.status.phase}=Available", "jsonpath={.status.lastSyncedTime}"]),
+                ),
+                veleroRestoreAfterSyncBarrier,
+            ),
+            [],
+        );
     });
 
     it("reports a source location that is not awaited until it has synced", async () => {
-        assert.deepEqual(await messages(locationBarrier("jsonpath={.status.phase}=Available"), veleroRestoreAfterSyncBarrier), [
-            `${barrierMust} Found: Restore restore waits for BackupStorageLocation source-location (pulumi.com/waitFor "jsonpath={.status.phase}=Available"), which is not awaited until Available and synced. Fix: Annotate the location pulumi.com/waitFor: '["jsonpath={.status.phase}=Available", "jsonpath={.status.lastSyncedTime}"]'.`,
-        ]);
+        assert.deepEqual(
+            await messages(locationBarrier("jsonpath={.status.phase}=Available"), veleroRestoreAfterSyncBarrier),
+            [
+                `${barrierMust} Found: Restore restore waits for BackupStorageLocation source-location (pulumi.com/waitFor "jsonpath={.status.phase}=Available"), which is not awaited until Available and synced. Fix: Annotate the location pulumi.com/waitFor: '["jsonpath={.status.phase}=Available", "jsonpath={.status.lastSyncedTime}"]'.`,
+            ],
+        );
     });
 
     it("reports a Restore that does not wait for Velero's release", async () => {
@@ -89,29 +128,71 @@ describe("policy velero-restore-after-sync-barrier", () => {
     });
 
     it("reports a Restore that is not awaited until it has ended", async () => {
-        assert.deepEqual(await messages(drill.with(N.restore, (r) => annotate(r, "pulumi.com/waitFor", undefined)), veleroRestoreAfterSyncBarrier), [awaited("Restore restore has pulumi.com/waitFor unset")]);
-        assert.deepEqual(await messages(drill.with(N.restore, (r) => annotate(r, "pulumi.com/waitFor", "condition=Ready")), veleroRestoreAfterSyncBarrier), [
-            awaited('Restore restore has pulumi.com/waitFor "condition=Ready"'),
-        ]);
-        assert.deepEqual(await messages(drill.with(N.restore, (r) => annotate(r, "pulumi.com/skipAwait", "true")), veleroRestoreAfterSyncBarrier), [
-            awaited('Restore restore is annotated pulumi.com/skipAwait: "true"'),
-        ]);
+        assert.deepEqual(
+            await messages(
+                drill.with(N.restore, (r) => annotate(r, "pulumi.com/waitFor", undefined)),
+                veleroRestoreAfterSyncBarrier,
+            ),
+            [awaited("Restore restore has pulumi.com/waitFor unset")],
+        );
+        assert.deepEqual(
+            await messages(
+                drill.with(N.restore, (r) => annotate(r, "pulumi.com/waitFor", "condition=Ready")),
+                veleroRestoreAfterSyncBarrier,
+            ),
+            [awaited('Restore restore has pulumi.com/waitFor "condition=Ready"')],
+        );
+        assert.deepEqual(
+            await messages(
+                drill.with(N.restore, (r) => annotate(r, "pulumi.com/skipAwait", "true")),
+                veleroRestoreAfterSyncBarrier,
+            ),
+            [awaited('Restore restore is annotated pulumi.com/skipAwait: "true"')],
+        );
     });
 
     it("accepts a wait for every terminal phase, and not one that also ends on a running phase", async () => {
-        const terminal = "jsonpath={.status[?@ == 'Completed' || @ == 'PartiallyFailed' || @ == 'Failed' || @ == 'FailedValidation']}";
-        assert.deepEqual(await messages(drill.with(N.restore, (r) => annotate(r, "pulumi.com/waitFor", terminal)), veleroRestoreAfterSyncBarrier), []);
+        const terminal =
+            "jsonpath={.status[?@ == 'Completed' || @ == 'PartiallyFailed' || @ == 'Failed' || @ == 'FailedValidation']}";
+        assert.deepEqual(
+            await messages(
+                drill.with(N.restore, (r) => annotate(r, "pulumi.com/waitFor", terminal)),
+                veleroRestoreAfterSyncBarrier,
+            ),
+            [],
+        );
         const running = "jsonpath={.status[?@ == 'Completed' || @ == 'InProgress']}";
-        assert.deepEqual(await messages(drill.with(N.restore, (r) => annotate(r, "pulumi.com/waitFor", running)), veleroRestoreAfterSyncBarrier), [awaited(`Restore restore has pulumi.com/waitFor "${running}"`)]);
+        assert.deepEqual(
+            await messages(
+                drill.with(N.restore, (r) => annotate(r, "pulumi.com/waitFor", running)),
+                veleroRestoreAfterSyncBarrier,
+            ),
+            [awaited(`Restore restore has pulumi.com/waitFor "${running}"`)],
+        );
     });
 
     it("accepts waitFor as a JSON list of conditions that includes Completed, and a barrier reached through another resource", async () => {
-        const list = drill.with(N.restore, (r) => annotate(r, "pulumi.com/waitFor", JSON.stringify(["jsonpath={.status.phase}=Completed", "jsonpath={.status.errors}=0"])));
+        const list = drill.with(N.restore, (r) =>
+            annotate(
+                r,
+                "pulumi.com/waitFor",
+                JSON.stringify(["jsonpath={.status.phase}=Completed", "jsonpath={.status.errors}=0"]),
+            ),
+        );
         assert.deepEqual(await messages(list, veleroRestoreAfterSyncBarrier), []);
-        const inProgress = drill.with(N.restore, (r) => annotate(r, "pulumi.com/waitFor", "jsonpath={.status.phase}=InProgress"));
+        const inProgress = drill.with(N.restore, (r) =>
+            annotate(r, "pulumi.com/waitFor", "jsonpath={.status.phase}=InProgress"),
+        );
         assert.equal((await messages(inProgress, veleroRestoreAfterSyncBarrier)).length, 1);
         const checkUrn = drill.urnOf(FIXTURE_TYPES.job, N.check);
-        const chained = drill.add("kubernetes:core/v1:ConfigMap", "between", { metadata: { name: "between" } }, { dependsOn: [checkUrn] }).with(N.restore, (r) => (r.dependencies = [drill.urnOf("kubernetes:core/v1:ConfigMap", "between")]));
+        const chained = drill
+            .add(
+                "kubernetes:core/v1:ConfigMap",
+                "between",
+                { metadata: { name: "between" } },
+                { dependsOn: [checkUrn] },
+            )
+            .with(N.restore, (r) => (r.dependencies = [drill.urnOf("kubernetes:core/v1:ConfigMap", "between")]));
         assert.deepEqual(await messages(chained, veleroRestoreAfterSyncBarrier), []);
     });
 });
@@ -134,23 +215,44 @@ describe("policy velero-restore-source", () => {
     });
 
     it("reports a Restore with two sources", async () => {
-        assert.deepEqual(await messages(restoreSpec(drill, { backupName: "prod-eu-1-daily-20250101020000", scheduleName: "prod-eu-1-daily" }), veleroRestoreSource), [
-            `${must} Found: Restore restore sets both backupName "prod-eu-1-daily-20250101020000" and scheduleName "prod-eu-1-daily". Fix: Keep only one of them; Velero rejects a Restore that sets both.`,
-        ]);
+        assert.deepEqual(
+            await messages(
+                restoreSpec(drill, { backupName: "prod-eu-1-daily-20250101020000", scheduleName: "prod-eu-1-daily" }),
+                veleroRestoreSource,
+            ),
+            [
+                `${must} Found: Restore restore sets both backupName "prod-eu-1-daily-20250101020000" and scheduleName "prod-eu-1-daily". Fix: Keep only one of them; Velero rejects a Restore that sets both.`,
+            ],
+        );
     });
 
     it("reports a recovery restoring its own schedule", async () => {
-        assert.deepEqual(await messages(restoreSpec(recover, { scheduleName: "prod-eu-2-daily" }), veleroRestoreSource), [ownSchedule("prod-eu-2-daily", "schedule prod-eu-2-daily (Schedule velero-schedule-daily)")]);
+        assert.deepEqual(
+            await messages(restoreSpec(recover, { scheduleName: "prod-eu-2-daily" }), veleroRestoreSource),
+            [ownSchedule("prod-eu-2-daily", "schedule prod-eu-2-daily (Schedule velero-schedule-daily)")],
+        );
     });
 
     it("reports the chart-named clash: both clusters' schedules rendered as velero-daily", async () => {
-        const stack = restoreSpec(recover.with(N.velero, (r) => ((r.props.values as Record<string, unknown>).schedules = { daily: { schedule: "0 2 * * *", template: scheduleTemplate() } })), { scheduleName: "velero-daily" });
-        assert.deepEqual(await messages(stack, veleroRestoreSource), [ownSchedule("velero-daily", "schedule velero-daily (velero-release values schedules.daily)")]);
+        const stack = restoreSpec(
+            recover.with(
+                N.velero,
+                (r) =>
+                    ((r.props.values as Record<string, unknown>).schedules = {
+                        daily: { schedule: "0 2 * * *", template: scheduleTemplate() },
+                    }),
+            ),
+            { scheduleName: "velero-daily" },
+        );
+        assert.deepEqual(await messages(stack, veleroRestoreSource), [
+            ownSchedule("velero-daily", "schedule velero-daily (velero-release values schedules.daily)"),
+        ]);
     });
 });
 
 describe("policy velero-schedules-after-restore", () => {
-    const must = "A recovered cluster's backup schedules must not fire before the restore has ended: each Schedule must be created after the Restore.";
+    const must =
+        "A recovered cluster's backup schedules must not fire before the restore has ended: each Schedule must be created after the Restore.";
 
     it("passes the compliant recover stack, and does not apply to protect or drill", async () => {
         for (const stack of [recover, protect, drill]) {
@@ -166,7 +268,13 @@ describe("policy velero-schedules-after-restore", () => {
     });
 
     it("reports schedules rendered by the chart, which exist before any Restore", async () => {
-        const stack = recover.without(N.schedule).with(N.velero, (r) => ((r.props.values as Record<string, unknown>).schedules = { daily: { schedule: "0 2 * * *", template: scheduleTemplate() } }));
+        const stack = recover.without(N.schedule).with(
+            N.velero,
+            (r) =>
+                ((r.props.values as Record<string, unknown>).schedules = {
+                    daily: { schedule: "0 2 * * *", template: scheduleTemplate() },
+                }),
+        );
         assert.deepEqual(await messages(stack, veleroSchedulesAfterRestore), [
             `${must} Found: schedule velero-daily (velero-release values schedules.daily) is rendered by the velero chart, so it exists as soon as Velero is installed, before the Restore. Fix: Register the schedules as velero.io/v1 Schedule objects that depend on the Restore (gitops-dr does in recover mode).`,
         ]);
@@ -174,7 +282,8 @@ describe("policy velero-schedules-after-restore", () => {
 });
 
 describe("policy argocd-root-app-after-restore", () => {
-    const must = "In a recovery or drill, Argo CD must not sync before the restore has ended: every Application must wait for the Restore.";
+    const must =
+        "In a recovery or drill, Argo CD must not sync before the restore has ended: every Application must wait for the Restore.";
     const fix = "Make the Application depend on the Restore (an input taken from it, or dependsOn).";
 
     it("passes the compliant recover and drill stacks, and does not apply to protect", async () => {
@@ -185,7 +294,9 @@ describe("policy argocd-root-app-after-restore", () => {
 
     it("reports a root Application that does not wait for the Restore", async () => {
         const stack = drill.with(N.rootApp, (r) => (r.propertyDependencies = {}));
-        assert.deepEqual(await messages(stack, argocdRootAppAfterRestore), [`${must} Found: Application argocd-root-app does not depend on Restore restore. Fix: ${fix}`]);
+        assert.deepEqual(await messages(stack, argocdRootAppAfterRestore), [
+            `${must} Found: Application argocd-root-app does not depend on Restore restore. Fix: ${fix}`,
+        ]);
     });
 
     it("accepts a wait through dependsOn or through the Argo CD release", async () => {
@@ -195,12 +306,19 @@ describe("policy argocd-root-app-after-restore", () => {
             r.dependencies.push(restoreUrn);
         });
         assert.deepEqual(await messages(direct, argocdRootAppAfterRestore), []);
-        const viaRelease = drill.with(N.rootApp, (r) => (r.propertyDependencies = {})).with(N.argocd, (r) => r.dependencies.push(restoreUrn));
+        const viaRelease = drill
+            .with(N.rootApp, (r) => (r.propertyDependencies = {}))
+            .with(N.argocd, (r) => r.dependencies.push(restoreUrn));
         assert.deepEqual(await messages(viaRelease, argocdRootAppAfterRestore), []);
     });
 
     it("reports an ApplicationSet that does not wait for the Restore", async () => {
-        const stack = recover.add(FIXTURE_TYPES.applicationSet, "apps", { metadata: { name: "apps" }, spec: { generators: [], template: { metadata: { name: "{{name}}" }, spec: {} } } });
-        assert.deepEqual(await messages(stack, argocdRootAppAfterRestore), [`${must} Found: ApplicationSet apps does not depend on Restore restore. Fix: ${fix}`]);
+        const stack = recover.add(FIXTURE_TYPES.applicationSet, "apps", {
+            metadata: { name: "apps" },
+            spec: { generators: [], template: { metadata: { name: "{{name}}" }, spec: {} } },
+        });
+        assert.deepEqual(await messages(stack, argocdRootAppAfterRestore), [
+            `${must} Found: ApplicationSet apps does not depend on Restore restore. Fix: ${fix}`,
+        ]);
     });
 });

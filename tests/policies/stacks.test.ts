@@ -15,7 +15,8 @@ import { ProgramRun, runProgram } from "../engine";
  */
 const KNOWN_DEFECTS: Readonly<Record<string, readonly { readonly policyName: string; readonly why: string }[]>> = {};
 
-const key = (v: Pick<Violation, "policyName" | "enforcementLevel" | "message">) => `${v.enforcementLevel} ${v.policyName}: ${v.message}`;
+const key = (v: Pick<Violation, "policyName" | "enforcementLevel" | "message">) =>
+    `${v.enforcementLevel} ${v.policyName}: ${v.message}`;
 
 /** Violations of `after` that `before` does not have, and those it lost, as multisets. */
 function difference(before: Evaluation, after: Evaluation): { added: string[]; removed: string[] } {
@@ -46,25 +47,45 @@ describe("the policy pack over the shipped stacks (offline engine)", () => {
     for (const stack of Object.keys(GATED_STACKS)) {
         it(`${stack}: no mandatory violation but the known defects of the program`, () => {
             const known = new Set((KNOWN_DEFECTS[stack] ?? []).map((d) => d.policyName));
-            const unexpected = evaluations.get(stack)!.violations.filter((v) => v.enforcementLevel === "mandatory" && !known.has(v.policyName));
+            const unexpected = evaluations
+                .get(stack)!
+                .violations.filter((v) => v.enforcementLevel === "mandatory" && !known.has(v.policyName));
             assert.deepEqual(unexpected.map(key), []);
         });
     }
 
     it("prod: no advisory either (COMPLIANCE, a replica, alerts)", () => {
-        assert.deepEqual(evaluations.get("prod")!.violations.filter((v) => v.enforcementLevel === "advisory"), []);
+        assert.deepEqual(
+            evaluations.get("prod")!.violations.filter((v) => v.enforcementLevel === "advisory"),
+            [],
+        );
     });
 
     it("judges every stack with the policies of its mode and no other", () => {
-        const notApplicable = (stack: string) => evaluations.get(stack)!.notApplicable.map((n) => n.policyName).sort();
-        assert.ok(notApplicable("prod").includes("velero-drill-read-only") && notApplicable("prod").includes("iam-restore-role-read-only"));
-        assert.ok(!notApplicable("drill").includes("velero-drill-read-only") && notApplicable("drill").includes("velero-schedule-frequency"));
-        assert.ok(!notApplicable("recover").includes("velero-recover-source-read-only") && !notApplicable("recover").includes("iam-restore-role-read-only"));
+        const notApplicable = (stack: string) =>
+            evaluations
+                .get(stack)!
+                .notApplicable.map((n) => n.policyName)
+                .sort();
+        assert.ok(
+            notApplicable("prod").includes("velero-drill-read-only") &&
+                notApplicable("prod").includes("iam-restore-role-read-only"),
+        );
+        assert.ok(
+            !notApplicable("drill").includes("velero-drill-read-only") &&
+                notApplicable("drill").includes("velero-schedule-frequency"),
+        );
+        assert.ok(
+            !notApplicable("recover").includes("velero-recover-source-read-only") &&
+                !notApplicable("recover").includes("iam-restore-role-read-only"),
+        );
     });
 
     describe(`broken variants (${VARIANTS.length}, one fault each)`, () => {
         it("cover every shipped stack, code faults and config faults, and at least fifteen that apply today", () => {
-            const applicable = VARIANTS.filter((v) => (v.needs ?? []).every((type) => runs.get(v.stack)!.resources.some((r) => r.type === type)));
+            const applicable = VARIANTS.filter((v) =>
+                (v.needs ?? []).every((type) => runs.get(v.stack)!.resources.some((r) => r.type === type)),
+            );
             assert.ok(applicable.length >= 15, `${applicable.length} applicable variants`);
             assert.deepEqual([...new Set(VARIANTS.map((v) => v.stack))].sort(), ["drill", "prod", "recover"]);
             assert.ok(VARIANTS.filter((v) => v.kind === "code").length >= 15);
@@ -73,18 +94,27 @@ describe("the policy pack over the shipped stacks (offline engine)", () => {
 
         for (const variant of VARIANTS) {
             it(`${variant.stack}, ${variant.kind}: ${variant.name}`, async function () {
-                const missing = (variant.needs ?? []).filter((type) => !runs.get(variant.stack)!.resources.some((r) => r.type === type));
+                const missing = (variant.needs ?? []).filter(
+                    (type) => !runs.get(variant.stack)!.resources.some((r) => r.type === type),
+                );
                 if (missing.length > 0) {
                     // Pending, not passed: the program does not register these yet (the restore-order wave).
                     this.skip();
                 }
                 const options = GATED_STACKS[variant.stack];
-                const recorded = variant.config === undefined ? runs.get(variant.stack)! : await runProgram({ ...options, config: { ...options.config, ...variant.config } });
+                const recorded =
+                    variant.config === undefined
+                        ? runs.get(variant.stack)!
+                        : await runProgram({ ...options, config: { ...options.config, ...variant.config } });
                 const run = cloneRun(recorded);
-                const expected = typeof variant.expect === "function" ? variant.expect(cloneRun(recorded)) : variant.expect;
+                const expected =
+                    typeof variant.expect === "function" ? variant.expect(cloneRun(recorded)) : variant.expect;
                 assert.ok(expected.length > 0);
                 variant.fault?.(run);
-                const { added, removed } = difference(evaluations.get(variant.stack)!, await gateRun(run as unknown as ProgramRun));
+                const { added, removed } = difference(
+                    evaluations.get(variant.stack)!,
+                    await gateRun(run as unknown as ProgramRun),
+                );
                 assert.deepEqual(added, expected.map(key));
                 assert.deepEqual(removed, []);
             });

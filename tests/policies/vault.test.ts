@@ -24,7 +24,10 @@ async function messages(stack: FixtureStack, policy: Policy, config: PackConfig 
 
 /** A vault without its replica: the replication, the replica bucket and the replica's settings. */
 function withoutReplica(stack: FixtureStack): FixtureStack {
-    return stack.without(N.replication, ...stack.resources.filter((r) => r.name.startsWith("vault-replica-")).map((r) => r.name));
+    return stack.without(
+        N.replication,
+        ...stack.resources.filter((r) => r.name.startsWith("vault-replica-")).map((r) => r.name),
+    );
 }
 
 describe("policy vault-bucket-object-lock", () => {
@@ -48,12 +51,15 @@ describe("policy vault-bucket-object-lock", () => {
     it("reports a lock configuration without a default retention", async () => {
         const stack = protect.with(N.lock, (r) => delete r.props.rule);
         assert.deepEqual(await messages(stack, vaultBucketObjectLock), [
-            "The vault's Object Lock configuration must be enabled with a default retention, so that every backup version is locked when it is written. Found: BucketObjectLockConfiguration vault-lock has no rule.defaultRetention. Fix: Set objectLockEnabled: \"Enabled\" and rule.defaultRetention with a mode and days (gitops-dr:lockMode, gitops-dr:lockDays).",
+            'The vault\'s Object Lock configuration must be enabled with a default retention, so that every backup version is locked when it is written. Found: BucketObjectLockConfiguration vault-lock has no rule.defaultRetention. Fix: Set objectLockEnabled: "Enabled" and rule.defaultRetention with a mode and days (gitops-dr:lockMode, gitops-dr:lockDays).',
         ]);
     });
 
     it("reports a retention below the default minimum of 30 days", async () => {
-        const stack = protect.with(N.lock, (r) => (r.props.rule = { defaultRetention: { mode: "COMPLIANCE", days: 7 } }));
+        const stack = protect.with(
+            N.lock,
+            (r) => (r.props.rule = { defaultRetention: { mode: "COMPLIANCE", days: 7 } }),
+        );
         assert.deepEqual(await messages(stack, vaultBucketObjectLock), [
             "The vault's default retention must be at least 30 days. Found: BucketObjectLockConfiguration vault-lock retains versions for 7 days. Fix: Set gitops-dr:lockDays to 30 or more and keep every backup TTL within it, or lower this policy's minLockDays if your organisation allows it.",
         ]);
@@ -76,11 +82,19 @@ describe("policy vault-bucket-object-lock", () => {
     });
 
     it("requires COMPLIANCE only when requireCompliance is set", async () => {
-        const governance = protect.with(N.lock, (r) => (r.props.rule = { defaultRetention: { mode: "GOVERNANCE", days: 31 } }));
+        const governance = protect.with(
+            N.lock,
+            (r) => (r.props.rule = { defaultRetention: { mode: "GOVERNANCE", days: 31 } }),
+        );
         assert.deepEqual(await messages(governance, vaultBucketObjectLock), []);
-        assert.deepEqual(await messages(governance, vaultBucketObjectLock, { "vault-bucket-object-lock": { requireCompliance: true } }), [
-            "The vault's default retention mode must be COMPLIANCE (this policy's requireCompliance is on). Found: BucketObjectLockConfiguration vault-lock uses \"GOVERNANCE\". Fix: Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right; it applies to versions written from then on.",
-        ]);
+        assert.deepEqual(
+            await messages(governance, vaultBucketObjectLock, {
+                "vault-bucket-object-lock": { requireCompliance: true },
+            }),
+            [
+                "The vault's default retention mode must be COMPLIANCE (this policy's requireCompliance is on). Found: BucketObjectLockConfiguration vault-lock uses \"GOVERNANCE\". Fix: Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right; it applies to versions written from then on.",
+            ],
+        );
     });
 
     it("finds a bucket's lock configuration by bucket name when no property dependency links them", async () => {
@@ -92,7 +106,8 @@ describe("policy vault-bucket-object-lock", () => {
 });
 
 describe("policy vault-bucket-versioning", () => {
-    const must = "A vault bucket must have versioning enabled: Object Lock protects versions, and Velero's deletes must leave the locked versions in place.";
+    const must =
+        "A vault bucket must have versioning enabled: Object Lock protects versions, and Velero's deletes must leave the locked versions in place.";
 
     it("passes the compliant protect stack", async () => {
         assert.deepEqual(await messages(protect, vaultBucketVersioning), []);
@@ -106,7 +121,9 @@ describe("policy vault-bucket-versioning", () => {
 
     it("reports suspended versioning", async () => {
         const stack = protect.with(N.versioning, (r) => (r.props.versioningConfiguration = { status: "Suspended" }));
-        assert.deepEqual(await messages(stack, vaultBucketVersioning), [`${must} Found: BucketVersioning vault-versioning has status "Suspended". Fix: Set versioningConfiguration.status to "Enabled".`]);
+        assert.deepEqual(await messages(stack, vaultBucketVersioning), [
+            `${must} Found: BucketVersioning vault-versioning has status "Suspended". Fix: Set versioningConfiguration.status to "Enabled".`,
+        ]);
     });
 });
 
@@ -114,7 +131,8 @@ describe("policy vault-bucket-encryption", () => {
     const must = "A vault bucket must encrypt by default with SSE-KMS under a customer-managed KMS key.";
     const customerKeyFix =
         "Set kmsMasterKeyId to a customer-managed key's ARN (gitops-dr:kmsKeyArn, or leave it empty to have the vault create one): only such a key's policy can be restricted, audited and granted to a recovery account.";
-    const withDefault = (d: Record<string, unknown>) => protect.with(N.encryption, (r) => (r.props.rules = [{ applyServerSideEncryptionByDefault: d }]));
+    const withDefault = (d: Record<string, unknown>) =>
+        protect.with(N.encryption, (r) => (r.props.rules = [{ applyServerSideEncryptionByDefault: d }]));
 
     it("passes the compliant protect stack", async () => {
         assert.deepEqual(await messages(protect, vaultBucketEncryption), []);
@@ -139,22 +157,34 @@ describe("policy vault-bucket-encryption", () => {
     });
 
     it("reports the aws/s3 alias", async () => {
-        assert.deepEqual(await messages(withDefault({ sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:eu-west-1:111122223333:alias/aws/s3" }), vaultBucketEncryption), [
-            `${must} Found: BucketServerSideEncryptionConfiguration vault-encryption encrypts with "arn:aws:kms:eu-west-1:111122223333:alias/aws/s3", the AWS-managed key. Fix: ${customerKeyFix}`,
-        ]);
+        assert.deepEqual(
+            await messages(
+                withDefault({
+                    sseAlgorithm: "aws:kms",
+                    kmsMasterKeyId: "arn:aws:kms:eu-west-1:111122223333:alias/aws/s3",
+                }),
+                vaultBucketEncryption,
+            ),
+            [
+                `${must} Found: BucketServerSideEncryptionConfiguration vault-encryption encrypts with "arn:aws:kms:eu-west-1:111122223333:alias/aws/s3", the AWS-managed key. Fix: ${customerKeyFix}`,
+            ],
+        );
     });
 });
 
 describe("policy vault-bucket-public-access", () => {
     const must = "A vault bucket must block all public access.";
-    const fix = "Set blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets to true in an aws.s3.BucketPublicAccessBlock for the bucket.";
+    const fix =
+        "Set blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets to true in an aws.s3.BucketPublicAccessBlock for the bucket.";
 
     it("passes the compliant protect stack", async () => {
         assert.deepEqual(await messages(protect, vaultBucketPublicAccess), []);
     });
 
     it("reports a bucket without a public access block", async () => {
-        assert.deepEqual(await messages(protect.without(N.publicAccess), vaultBucketPublicAccess), [`${must} Found: no BucketPublicAccessBlock configures Bucket vault-bucket. Fix: ${fix}`]);
+        assert.deepEqual(await messages(protect.without(N.publicAccess), vaultBucketPublicAccess), [
+            `${must} Found: no BucketPublicAccessBlock configures Bucket vault-bucket. Fix: ${fix}`,
+        ]);
     });
 
     it("names each setting left off", async () => {
@@ -170,16 +200,23 @@ describe("policy vault-bucket-public-access", () => {
 
 describe("policy vault-bucket-tls-only", () => {
     const must = "A vault bucket's policy must deny every request made without TLS.";
-    const fix = 'Add a statement denying s3:* on the bucket and its objects to Principal "*" when aws:SecureTransport is "false" (components/iam.ts bucketPolicy does).';
+    const fix =
+        'Add a statement denying s3:* on the bucket and its objects to Principal "*" when aws:SecureTransport is "false" (components/iam.ts bucketPolicy does).';
     const arn = "arn:aws:s3:::acme-gitops-dr-vault";
-    const withStatements = (statements: unknown[]) => protect.with(N.bucketPolicy, (r) => (r.props.policy = JSON.stringify({ Version: "2012-10-17", Statement: statements })));
+    const withStatements = (statements: unknown[]) =>
+        protect.with(
+            N.bucketPolicy,
+            (r) => (r.props.policy = JSON.stringify({ Version: "2012-10-17", Statement: statements })),
+        );
 
     it("passes the compliant protect stack", async () => {
         assert.deepEqual(await messages(protect, vaultBucketTlsOnly), []);
     });
 
     it("reports a bucket without a policy", async () => {
-        assert.deepEqual(await messages(protect.without(N.bucketPolicy), vaultBucketTlsOnly), [`${must} Found: no BucketPolicy configures Bucket vault-bucket. Fix: ${fix}`]);
+        assert.deepEqual(await messages(protect.without(N.bucketPolicy), vaultBucketTlsOnly), [
+            `${must} Found: no BucketPolicy configures Bucket vault-bucket. Fix: ${fix}`,
+        ]);
     });
 
     it("reports a policy that does not deny plain HTTP, by evaluating requests", async () => {
@@ -190,7 +227,10 @@ describe("policy vault-bucket-tls-only", () => {
                 Principal: "*",
                 Action: "s3:PutObject",
                 Resource: `${arn}/*`,
-                Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" }, Null: { "s3:x-amz-server-side-encryption": "false" } },
+                Condition: {
+                    StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" },
+                    Null: { "s3:x-amz-server-side-encryption": "false" },
+                },
             },
         ]);
         assert.deepEqual(await messages(onlyKms, vaultBucketTlsOnly), [
@@ -199,13 +239,25 @@ describe("policy vault-bucket-tls-only", () => {
     });
 
     it("reports a TLS statement that covers the objects but not the bucket", async () => {
-        const objectsOnly = withStatements([{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: `${arn}/*`, Condition: { Bool: { "aws:SecureTransport": "false" } } }]);
-        assert.deepEqual(await messages(objectsOnly, vaultBucketTlsOnly), [`${must} Found: BucketPolicy vault-policy does not deny s3:ListBucket on ${arn} over plain HTTP. Fix: ${fix}`]);
+        const objectsOnly = withStatements([
+            {
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:*",
+                Resource: `${arn}/*`,
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+        ]);
+        assert.deepEqual(await messages(objectsOnly, vaultBucketTlsOnly), [
+            `${must} Found: BucketPolicy vault-policy does not deny s3:ListBucket on ${arn} over plain HTTP. Fix: ${fix}`,
+        ]);
     });
 
     it("reports a policy that is not JSON", async () => {
         const broken = protect.with(N.bucketPolicy, (r) => (r.props.policy = "{not json"));
-        assert.deepEqual(await messages(broken, vaultBucketTlsOnly), [`${must} Found: BucketPolicy vault-policy has no valid JSON policy document. Fix: ${fix}`]);
+        assert.deepEqual(await messages(broken, vaultBucketTlsOnly), [
+            `${must} Found: BucketPolicy vault-policy has no valid JSON policy document. Fix: ${fix}`,
+        ]);
     });
 });
 
@@ -215,7 +267,9 @@ describe("policy vault-bucket-policy-admits-backups", () => {
         'Guard each Deny on s3:x-amz-server-side-encryption* with a Null condition on the same key ("Null": {"<key>": "false"}), so that it only refuses a wrong header, never a missing one; ...IfExists does the opposite.';
     const withKeyCondition = (condition: Record<string, unknown>) =>
         protect.with(N.bucketPolicy, (r) => {
-            const document = JSON.parse(r.props.policy as string) as { Statement: { Sid?: string; Condition?: unknown }[] };
+            const document = JSON.parse(r.props.policy as string) as {
+                Statement: { Sid?: string; Condition?: unknown }[];
+            };
             document.Statement.find((st) => st.Sid === "DenyOtherKmsKeys")!.Condition = condition;
             r.props.policy = JSON.stringify(document);
         });
@@ -225,14 +279,22 @@ describe("policy vault-bucket-policy-admits-backups", () => {
     });
 
     it("reports ...IfExists, which AWS evaluates as true when the header is absent", async () => {
-        const stack = withKeyCondition({ ArnNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:eu-west-1:111122223333:key/vault-key" } });
+        const stack = withKeyCondition({
+            ArnNotEqualsIfExists: {
+                "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:eu-west-1:111122223333:key/vault-key",
+            },
+        });
         assert.deepEqual(await messages(stack, vaultBucketPolicyAdmitsBackups), [
             `The vault's bucket policy must let Velero upload its backups: kopia's writes and every multipart part arrive without an encryption header, and the bucket's default SSE-KMS encrypts them. Found: BucketPolicy vault-policy refuses Role velero-iam-role s3:PutObject on ${object} sent without an encryption header. Fix: ${fix}`,
         ]);
     });
 
     it("reports a negated condition without the guard as well", async () => {
-        const stack = withKeyCondition({ ArnNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:eu-west-1:111122223333:key/vault-key" } });
+        const stack = withKeyCondition({
+            ArnNotEquals: {
+                "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:eu-west-1:111122223333:key/vault-key",
+            },
+        });
         assert.equal((await messages(stack, vaultBucketPolicyAdmitsBackups)).length, 1);
     });
 });
@@ -255,25 +317,46 @@ describe("policy vault-bucket-lifecycle", () => {
     });
 
     it("reports a lifecycle that never expires noncurrent versions", async () => {
-        assert.deepEqual(await messages(rule0((rule) => delete rule.noncurrentVersionExpiration), vaultBucketLifecycle), [
-            "A vault bucket's lifecycle must expire noncurrent versions, or every backup Velero deletes is kept forever. Found: BucketLifecycleConfiguration vault-lifecycle has no enabled whole-bucket rule with noncurrentVersionExpiration. Fix: Add an enabled rule with an empty filter and noncurrentVersionExpiration.noncurrentDays of at least the lock retention (gitops-dr:noncurrentVersionExpirationDays).",
-        ]);
+        assert.deepEqual(
+            await messages(
+                rule0((rule) => delete rule.noncurrentVersionExpiration),
+                vaultBucketLifecycle,
+            ),
+            [
+                "A vault bucket's lifecycle must expire noncurrent versions, or every backup Velero deletes is kept forever. Found: BucketLifecycleConfiguration vault-lifecycle has no enabled whole-bucket rule with noncurrentVersionExpiration. Fix: Add an enabled rule with an empty filter and noncurrentVersionExpiration.noncurrentDays of at least the lock retention (gitops-dr:noncurrentVersionExpirationDays).",
+            ],
+        );
     });
 
     it("reports noncurrent versions expiring before the lock retention ends", async () => {
-        assert.deepEqual(await messages(rule0((rule) => (rule.noncurrentVersionExpiration = { noncurrentDays: 10 })), vaultBucketLifecycle), [
-            "A vault bucket's lifecycle must not expire noncurrent versions before their Object Lock retention ends. Found: BucketLifecycleConfiguration vault-lifecycle expires noncurrent versions after 10 days, the lock retains them 31 days. Fix: Set gitops-dr:noncurrentVersionExpirationDays to 31 or more.",
-        ]);
+        assert.deepEqual(
+            await messages(
+                rule0((rule) => (rule.noncurrentVersionExpiration = { noncurrentDays: 10 })),
+                vaultBucketLifecycle,
+            ),
+            [
+                "A vault bucket's lifecycle must not expire noncurrent versions before their Object Lock retention ends. Found: BucketLifecycleConfiguration vault-lifecycle expires noncurrent versions after 10 days, the lock retains them 31 days. Fix: Set gitops-dr:noncurrentVersionExpirationDays to 31 or more.",
+            ],
+        );
     });
 
     it("reports a lifecycle that leaves expired delete markers", async () => {
-        assert.deepEqual(await messages(rule0((rule) => delete rule.expiration), vaultBucketLifecycle), [
-            "A vault bucket's lifecycle must remove expired delete markers, which Velero's deletes leave behind. Found: BucketLifecycleConfiguration vault-lifecycle has no enabled whole-bucket rule with expiration.expiredObjectDeleteMarker true. Fix: Add expiration.expiredObjectDeleteMarker: true to the whole-bucket rule that expires noncurrent versions.",
-        ]);
+        assert.deepEqual(
+            await messages(
+                rule0((rule) => delete rule.expiration),
+                vaultBucketLifecycle,
+            ),
+            [
+                "A vault bucket's lifecycle must remove expired delete markers, which Velero's deletes leave behind. Found: BucketLifecycleConfiguration vault-lifecycle has no enabled whole-bucket rule with expiration.expiredObjectDeleteMarker true. Fix: Add expiration.expiredObjectDeleteMarker: true to the whole-bucket rule that expires noncurrent versions.",
+            ],
+        );
     });
 
     it("does not count a disabled rule or one limited to a prefix", async () => {
-        for (const stack of [rule0((rule) => (rule.status = "Disabled")), rule0((rule) => (rule.filter = { prefix: "prod-eu-1/" }))]) {
+        for (const stack of [
+            rule0((rule) => (rule.status = "Disabled")),
+            rule0((rule) => (rule.filter = { prefix: "prod-eu-1/" })),
+        ]) {
             assert.deepEqual(
                 (await messages(stack, vaultBucketLifecycle)).map((m) => m.substring(0, m.indexOf(" Found:"))),
                 [
@@ -328,14 +411,17 @@ describe("policy vault-lock-governance-mode (advisory)", () => {
     });
 
     it("advises against GOVERNANCE in a protect stack", async () => {
-        const stack = protect.with(N.lock, (r) => (r.props.rule = { defaultRetention: { mode: "GOVERNANCE", days: 31 } }));
+        const stack = protect.with(
+            N.lock,
+            (r) => (r.props.rule = { defaultRetention: { mode: "GOVERNANCE", days: 31 } }),
+        );
         const violations = await violationsOf(stack, vaultLockGovernanceMode);
         assert.deepEqual(
             violations.map((v) => [v.enforcementLevel, v.message]),
             [
                 [
                     "advisory",
-                    "A protect stack's vault should retain backups in COMPLIANCE mode, which nobody, not even the account root, can lift before it expires. Found: BucketObjectLockConfiguration vault-lock uses GOVERNANCE, which any principal with s3:BypassGovernanceRetention can lift. Fix: Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right (docs/design.md, \"Lock modes\").",
+                    'A protect stack\'s vault should retain backups in COMPLIANCE mode, which nobody, not even the account root, can lift before it expires. Found: BucketObjectLockConfiguration vault-lock uses GOVERNANCE, which any principal with s3:BypassGovernanceRetention can lift. Fix: Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right (docs/design.md, "Lock modes").',
                 ],
             ],
         );

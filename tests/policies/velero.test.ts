@@ -14,7 +14,16 @@ import { veleroScheduleFrequency } from "../../policies/rules/velero-schedule-fr
 import { veleroScheduleResources } from "../../policies/rules/velero-schedule-resources";
 import { veleroScheduleTtlWithinLock } from "../../policies/rules/velero-schedule-ttl-within-lock";
 import { veleroScheduleVolumeData } from "../../policies/rules/velero-schedule-volume-data";
-import { FIXTURE_TYPES, FixtureResource, FixtureStack, N, REPO_PASSWORD, compliantStack, scheduleTemplate, violationsOf } from "../../policies/testing/stack";
+import {
+    FIXTURE_TYPES,
+    FixtureResource,
+    FixtureStack,
+    N,
+    REPO_PASSWORD,
+    compliantStack,
+    scheduleTemplate,
+    violationsOf,
+} from "../../policies/testing/stack";
 
 const protect = compliantStack("protect");
 const recover = compliantStack("recover");
@@ -42,14 +51,18 @@ function deletePath(r: FixtureResource, path: (string | number)[]): void {
     delete node[path[path.length - 1]];
 }
 
-const onSchedule = (stack: FixtureStack, path: (string | number)[], value: unknown) => stack.with(N.schedule, (r) => setPath(r, ["spec", ...path], value));
+const onSchedule = (stack: FixtureStack, path: (string | number)[], value: unknown) =>
+    stack.with(N.schedule, (r) => setPath(r, ["spec", ...path], value));
 const onTemplate = (stack: FixtureStack, key: string, value: unknown) => onSchedule(stack, ["template", key], value);
-const onVelero = (stack: FixtureStack, path: (string | number)[], value: unknown) => stack.with(N.velero, (r) => setPath(r, ["values", ...path], value));
+const onVelero = (stack: FixtureStack, path: (string | number)[], value: unknown) =>
+    stack.with(N.velero, (r) => setPath(r, ["values", ...path], value));
 const daily = "schedule prod-eu-1-daily (Schedule velero-schedule-daily)";
 
 describe("policy velero-release-versions-pinned", () => {
-    const must = "Velero's chart, image and plugins must be pinned to exact versions, so that only a reviewed change can change them.";
-    const pluginFix = 'Pin the plugin image to an exact tag (gitops-dr:awsPluginVersion, e.g. "v1.14.2") or a sha256 digest.';
+    const must =
+        "Velero's chart, image and plugins must be pinned to exact versions, so that only a reviewed change can change them.";
+    const pluginFix =
+        'Pin the plugin image to an exact tag (gitops-dr:awsPluginVersion, e.g. "v1.14.2") or a sha256 digest.';
 
     it("passes the compliant stacks", async () => {
         for (const stack of [protect, recover, drill]) {
@@ -75,18 +88,56 @@ describe("policy velero-release-versions-pinned", () => {
         assert.deepEqual(await messages(onVelero(protect, ["image", "tag"], "latest"), veleroReleaseVersionsPinned), [
             `${must} Found: Release velero-release values image.tag is "latest". Fix: Set image.tag to an exact release tag such as "v1.18.1" (components/versions.ts VELERO_IMAGE), or image.digest.`,
         ]);
-        assert.deepEqual(await messages(protect.with(N.velero, (r) => deletePath(r, ["values", "image", "tag"])), veleroReleaseVersionsPinned), []);
-        assert.deepEqual(await messages(onVelero(onVelero(protect, ["image", "tag"], "latest"), ["image", "digest"], `sha256:${"a".repeat(64)}`), veleroReleaseVersionsPinned), []);
+        assert.deepEqual(
+            await messages(
+                protect.with(N.velero, (r) => deletePath(r, ["values", "image", "tag"])),
+                veleroReleaseVersionsPinned,
+            ),
+            [],
+        );
+        assert.deepEqual(
+            await messages(
+                onVelero(
+                    onVelero(protect, ["image", "tag"], "latest"),
+                    ["image", "digest"],
+                    `sha256:${"a".repeat(64)}`,
+                ),
+                veleroReleaseVersionsPinned,
+            ),
+            [],
+        );
     });
 
     it("reports a plugin image without a tag or with a minor-line tag", async () => {
-        assert.deepEqual(await messages(onVelero(protect, ["initContainers", 0, "image"], "docker.io/velero/velero-plugin-for-aws"), veleroReleaseVersionsPinned), [
-            `${must} Found: Release velero-release values initContainers[0].image is "docker.io/velero/velero-plugin-for-aws". Fix: ${pluginFix}`,
-        ]);
-        assert.deepEqual(await messages(onVelero(protect, ["initContainers", 0, "image"], "registry:5000/velero/velero-plugin-for-aws:v1.14"), veleroReleaseVersionsPinned), [
-            `${must} Found: Release velero-release values initContainers[0].image is "registry:5000/velero/velero-plugin-for-aws:v1.14". Fix: ${pluginFix}`,
-        ]);
-        assert.deepEqual(await messages(onVelero(protect, ["initContainers", 0, "image"], `docker.io/velero/velero-plugin-for-aws@sha256:${"b".repeat(64)}`), veleroReleaseVersionsPinned), []);
+        assert.deepEqual(
+            await messages(
+                onVelero(protect, ["initContainers", 0, "image"], "docker.io/velero/velero-plugin-for-aws"),
+                veleroReleaseVersionsPinned,
+            ),
+            [
+                `${must} Found: Release velero-release values initContainers[0].image is "docker.io/velero/velero-plugin-for-aws". Fix: ${pluginFix}`,
+            ],
+        );
+        assert.deepEqual(
+            await messages(
+                onVelero(protect, ["initContainers", 0, "image"], "registry:5000/velero/velero-plugin-for-aws:v1.14"),
+                veleroReleaseVersionsPinned,
+            ),
+            [
+                `${must} Found: Release velero-release values initContainers[0].image is "registry:5000/velero/velero-plugin-for-aws:v1.14". Fix: ${pluginFix}`,
+            ],
+        );
+        assert.deepEqual(
+            await messages(
+                onVelero(
+                    protect,
+                    ["initContainers", 0, "image"],
+                    `docker.io/velero/velero-plugin-for-aws@sha256:${"b".repeat(64)}`,
+                ),
+                veleroReleaseVersionsPinned,
+            ),
+            [],
+        );
     });
 
     it("judges only the velero chart", async () => {
@@ -108,7 +159,13 @@ describe("policy velero-repository-password", () => {
 
     it("reports a missing Secret, or one in another namespace", async () => {
         assert.deepEqual(await messages(protect.without(N.repoSecret), veleroRepositoryPassword), [missing]);
-        assert.deepEqual(await messages(protect.with(N.repoSecret, (r) => setPath(r, ["metadata", "namespace"], "default")), veleroRepositoryPassword), [missing]);
+        assert.deepEqual(
+            await messages(
+                protect.with(N.repoSecret, (r) => setPath(r, ["metadata", "namespace"], "default")),
+                veleroRepositoryPassword,
+            ),
+            [missing],
+        );
     });
 
     it("reports a Secret without the password key", async () => {
@@ -129,7 +186,10 @@ describe("policy velero-repository-password", () => {
     });
 
     it("reports a release that does not wait for the Secret", async () => {
-        const stack = protect.with(N.velero, (r) => (r.dependencies = r.dependencies.filter((d) => !d.includes("velero-repo-credentials"))));
+        const stack = protect.with(
+            N.velero,
+            (r) => (r.dependencies = r.dependencies.filter((d) => !d.includes("velero-repo-credentials"))),
+        );
         assert.deepEqual(await messages(stack, veleroRepositoryPassword), [
             `${must} Found: Release velero-release does not wait for Secret velero-repo-credentials. Fix: Make the Velero release depend on the Secret (dependsOn), so Velero never starts without it.`,
         ]);
@@ -137,10 +197,12 @@ describe("policy velero-repository-password", () => {
 });
 
 describe("policy velero-no-plaintext-credentials", () => {
-    const must = "AWS keys and the repository password must only appear in Kubernetes Secret data, which Pulumi keeps encrypted; anywhere else they are stored and displayed in plain text.";
+    const must =
+        "AWS keys and the repository password must only appear in Kubernetes Secret data, which Pulumi keeps encrypted; anywhere else they are stored and displayed in plain text.";
     const fix =
         "Keep it in a Kubernetes Secret's stringData, set from pulumi config set --secret (gitops-dr:awsAccessKeyId, gitops-dr:awsSecretAccessKey, gitops-dr:repoPassword), and reference the Secret (credentials.existingSecret for the AWS keys).";
-    const cloudFile = "[default]\naws_access_key_id=AKIAIOSFODNN7EXAMPLE\naws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
+    const cloudFile =
+        "[default]\naws_access_key_id=AKIAIOSFODNN7EXAMPLE\naws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
 
     it("passes the compliant stacks, whose password is only in the Secret", async () => {
         for (const stack of [protect, recover, drill]) {
@@ -149,23 +211,39 @@ describe("policy velero-no-plaintext-credentials", () => {
     });
 
     it("accepts AWS keys in a Secret's stringData (static keys)", async () => {
-        const stack = protect.add(FIXTURE_TYPES.secret, "cloud-credentials", { metadata: { name: "velero-cloud-credentials", namespace: "velero" }, stringData: { cloud: cloudFile } });
+        const stack = protect.add(FIXTURE_TYPES.secret, "cloud-credentials", {
+            metadata: { name: "velero-cloud-credentials", namespace: "velero" },
+            stringData: { cloud: cloudFile },
+        });
         assert.deepEqual(await messages(stack, veleroNoPlaintextCredentials), []);
     });
 
     it("reports AWS keys in Helm values", async () => {
         const stack = onVelero(protect, ["credentials"], { useSecret: true, secretContents: { cloud: cloudFile } });
-        assert.deepEqual(await messages(stack, veleroNoPlaintextCredentials), [`${must} Found: an AWS access key id in Release velero-release at values.credentials.secretContents.cloud. Fix: ${fix}`]);
+        assert.deepEqual(await messages(stack, veleroNoPlaintextCredentials), [
+            `${must} Found: an AWS access key id in Release velero-release at values.credentials.secretContents.cloud. Fix: ${fix}`,
+        ]);
     });
 
     it("reports a secret access key in a ConfigMap", async () => {
-        const stack = protect.add("kubernetes:core/v1:ConfigMap", "aws-env", { metadata: { name: "aws-env" }, data: { AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" } });
-        assert.deepEqual(await messages(stack, veleroNoPlaintextCredentials), [`${must} Found: an AWS secret access key in ConfigMap aws-env at data.AWS_SECRET_ACCESS_KEY. Fix: ${fix}`]);
+        const stack = protect.add("kubernetes:core/v1:ConfigMap", "aws-env", {
+            metadata: { name: "aws-env" },
+            data: { AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" },
+        });
+        assert.deepEqual(await messages(stack, veleroNoPlaintextCredentials), [
+            `${must} Found: an AWS secret access key in ConfigMap aws-env at data.AWS_SECRET_ACCESS_KEY. Fix: ${fix}`,
+        ]);
     });
 
     it("reports the repository password in Helm values", async () => {
-        const stack = onVelero(protect, ["configuration", "extraEnvVars"], [{ name: "KOPIA_PASSWORD", value: REPO_PASSWORD }]);
-        assert.deepEqual(await messages(stack, veleroNoPlaintextCredentials), [`${must} Found: the repository password in Release velero-release at values.configuration.extraEnvVars[0].value. Fix: ${fix}`]);
+        const stack = onVelero(
+            protect,
+            ["configuration", "extraEnvVars"],
+            [{ name: "KOPIA_PASSWORD", value: REPO_PASSWORD }],
+        );
+        assert.deepEqual(await messages(stack, veleroNoPlaintextCredentials), [
+            `${must} Found: the repository password in Release velero-release at values.configuration.extraEnvVars[0].value. Fix: ${fix}`,
+        ]);
     });
 
     it("reports the repository password in a stack output", async () => {
@@ -178,7 +256,8 @@ describe("policy velero-no-plaintext-credentials", () => {
 
 describe("policy velero-schedule-frequency", () => {
     const must = "A protect stack must back up at least every 24h.";
-    const fix = "Set gitops-dr:backupSchedule to a cron expression that runs at least every 24h, or raise this policy's maxBackupIntervalHours.";
+    const fix =
+        "Set gitops-dr:backupSchedule to a cron expression that runs at least every 24h, or raise this policy's maxBackupIntervalHours.";
 
     it("passes the compliant protect and recover stacks, and does not apply to a drill", async () => {
         for (const stack of [protect, recover, drill]) {
@@ -193,34 +272,60 @@ describe("policy velero-schedule-frequency", () => {
     });
 
     it("reports a weekly schedule, and a weekday-only one whose longest gap is the weekend", async () => {
-        assert.deepEqual(await messages(onSchedule(protect, ["schedule"], "0 3 * * 0"), veleroScheduleFrequency), [`${must} Found: ${daily} runs only every 168h (7 days). Fix: ${fix}`]);
-        assert.deepEqual(await messages(onSchedule(protect, ["schedule"], "0 2 * * 1-5"), veleroScheduleFrequency), [`${must} Found: ${daily} runs only every 72h (3 days). Fix: ${fix}`]);
+        assert.deepEqual(await messages(onSchedule(protect, ["schedule"], "0 3 * * 0"), veleroScheduleFrequency), [
+            `${must} Found: ${daily} runs only every 168h (7 days). Fix: ${fix}`,
+        ]);
+        assert.deepEqual(await messages(onSchedule(protect, ["schedule"], "0 2 * * 1-5"), veleroScheduleFrequency), [
+            `${must} Found: ${daily} runs only every 72h (3 days). Fix: ${fix}`,
+        ]);
     });
 
     it("reports a paused schedule and an unreadable one", async () => {
-        assert.deepEqual(await messages(onSchedule(protect, ["paused"], true), veleroScheduleFrequency), [`${must} Found: ${daily} is paused. Fix: ${fix}`]);
-        assert.deepEqual(await messages(onSchedule(protect, ["schedule"], "61 * * * *"), veleroScheduleFrequency), [`${must} Found: ${daily} has the unreadable cron spec "61 * * * *". Fix: ${fix}`]);
+        assert.deepEqual(await messages(onSchedule(protect, ["paused"], true), veleroScheduleFrequency), [
+            `${must} Found: ${daily} is paused. Fix: ${fix}`,
+        ]);
+        assert.deepEqual(await messages(onSchedule(protect, ["schedule"], "61 * * * *"), veleroScheduleFrequency), [
+            `${must} Found: ${daily} has the unreadable cron spec "61 * * * *". Fix: ${fix}`,
+        ]);
     });
 
     it("accepts @every and descriptors, and reads maxBackupIntervalHours", async () => {
         assert.deepEqual(await messages(onSchedule(protect, ["schedule"], "@every 6h"), veleroScheduleFrequency), []);
         assert.deepEqual(await messages(onSchedule(protect, ["schedule"], "@daily"), veleroScheduleFrequency), []);
-        assert.deepEqual(await messages(onSchedule(protect, ["schedule"], "0 3 * * 0"), veleroScheduleFrequency, { "velero-schedule-frequency": { maxBackupIntervalHours: 168 } }), []);
-        assert.deepEqual(await messages(protect, veleroScheduleFrequency, { "velero-schedule-frequency": { maxBackupIntervalHours: 12 } }), [
-            `A protect stack must back up at least every 12h. Found: ${daily} runs only every 24h. Fix: Set gitops-dr:backupSchedule to a cron expression that runs at least every 12h, or raise this policy's maxBackupIntervalHours.`,
-        ]);
+        assert.deepEqual(
+            await messages(onSchedule(protect, ["schedule"], "0 3 * * 0"), veleroScheduleFrequency, {
+                "velero-schedule-frequency": { maxBackupIntervalHours: 168 },
+            }),
+            [],
+        );
+        assert.deepEqual(
+            await messages(protect, veleroScheduleFrequency, {
+                "velero-schedule-frequency": { maxBackupIntervalHours: 12 },
+            }),
+            [
+                `A protect stack must back up at least every 12h. Found: ${daily} runs only every 24h. Fix: Set gitops-dr:backupSchedule to a cron expression that runs at least every 12h, or raise this policy's maxBackupIntervalHours.`,
+            ],
+        );
     });
 
     it("is satisfied by any one daily schedule, from the chart's values or an object", async () => {
-        const chartDaily = onVelero(onSchedule(protect, ["schedule"], "0 3 * * 0"), ["schedules", "daily"], { schedule: "0 2 * * *", template: scheduleTemplate() });
+        const chartDaily = onVelero(onSchedule(protect, ["schedule"], "0 3 * * 0"), ["schedules", "daily"], {
+            schedule: "0 2 * * *",
+            template: scheduleTemplate(),
+        });
         assert.deepEqual(await messages(chartDaily, veleroScheduleFrequency), []);
-        const disabled = onVelero(onSchedule(protect, ["schedule"], "0 3 * * 0"), ["schedules", "daily"], { disabled: true, schedule: "0 2 * * *", template: scheduleTemplate() });
+        const disabled = onVelero(onSchedule(protect, ["schedule"], "0 3 * * 0"), ["schedules", "daily"], {
+            disabled: true,
+            schedule: "0 2 * * *",
+            template: scheduleTemplate(),
+        });
         assert.equal((await messages(disabled, veleroScheduleFrequency)).length, 1);
     });
 });
 
 describe("policy velero-schedule-resources", () => {
-    const must = "Every backup schedule must back up PersistentVolumes, PersistentVolumeClaims and Secrets, the data Argo CD cannot rebuild.";
+    const must =
+        "Every backup schedule must back up PersistentVolumes, PersistentVolumeClaims and Secrets, the data Argo CD cannot rebuild.";
     const fix =
         "List persistentvolumes, persistentvolumeclaims and secrets in the template's includedResources, exclude none of them, and leave includeClusterResources unset or true (gitops-dr's schedules do).";
 
@@ -231,19 +336,29 @@ describe("policy velero-schedule-resources", () => {
     });
 
     it("reports a schedule that does not include Secrets", async () => {
-        assert.deepEqual(await messages(onTemplate(protect, "includedResources", ["persistentvolumes", "persistentvolumeclaims"]), veleroScheduleResources), [
-            `${must} Found: ${daily} does not include Secrets in includedResources. Fix: ${fix}`,
-        ]);
+        assert.deepEqual(
+            await messages(
+                onTemplate(protect, "includedResources", ["persistentvolumes", "persistentvolumeclaims"]),
+                veleroScheduleResources,
+            ),
+            [`${must} Found: ${daily} does not include Secrets in includedResources. Fix: ${fix}`],
+        );
     });
 
     it("reports a schedule that excludes Secrets", async () => {
-        assert.deepEqual(await messages(onTemplate(protect, "excludedResources", ["secrets"]), veleroScheduleResources), [`${must} Found: ${daily} excludes Secrets. Fix: ${fix}`]);
+        assert.deepEqual(
+            await messages(onTemplate(protect, "excludedResources", ["secrets"]), veleroScheduleResources),
+            [`${must} Found: ${daily} excludes Secrets. Fix: ${fix}`],
+        );
     });
 
     it("reports includeClusterResources false, which drops PersistentVolumes", async () => {
-        assert.deepEqual(await messages(onTemplate(protect, "includeClusterResources", false), veleroScheduleResources), [
-            `${must} Found: ${daily} sets includeClusterResources false, which leaves out PersistentVolumes. Fix: ${fix}`,
-        ]);
+        assert.deepEqual(
+            await messages(onTemplate(protect, "includeClusterResources", false), veleroScheduleResources),
+            [
+                `${must} Found: ${daily} sets includeClusterResources false, which leaves out PersistentVolumes. Fix: ${fix}`,
+            ],
+        );
     });
 
     it("reads the scoped resource filters", async () => {
@@ -252,16 +367,24 @@ describe("policy velero-schedule-resources", () => {
             setPath(r, ["spec", "template", "includedNamespaceScopedResources"], ["persistentvolumeclaims"]);
             setPath(r, ["spec", "template", "includedClusterScopedResources"], ["persistentvolumes"]);
         });
-        assert.deepEqual(await messages(scoped, veleroScheduleResources), [`${must} Found: ${daily} does not include Secrets in includedNamespaceScopedResources. Fix: ${fix}`]);
+        assert.deepEqual(await messages(scoped, veleroScheduleResources), [
+            `${must} Found: ${daily} does not include Secrets in includedNamespaceScopedResources. Fix: ${fix}`,
+        ]);
     });
 
     it("accepts every resource (no list) and Velero's short names", async () => {
         assert.deepEqual(await messages(onTemplate(protect, "includedResources", []), veleroScheduleResources), []);
-        assert.deepEqual(await messages(onTemplate(protect, "includedResources", ["pv", "PVC", "secret"]), veleroScheduleResources), []);
+        assert.deepEqual(
+            await messages(onTemplate(protect, "includedResources", ["pv", "PVC", "secret"]), veleroScheduleResources),
+            [],
+        );
     });
 
     it("judges schedules from the chart's values too", async () => {
-        const stack = onVelero(protect, ["schedules", "weekly"], { schedule: "0 3 * * 0", template: { ...scheduleTemplate(), includedResources: ["secrets"] } });
+        const stack = onVelero(protect, ["schedules", "weekly"], {
+            schedule: "0 3 * * 0",
+            template: { ...scheduleTemplate(), includedResources: ["secrets"] },
+        });
         assert.deepEqual(await messages(stack, veleroScheduleResources), [
             `${must} Found: schedule velero-weekly (velero-release values schedules.weekly) does not include PersistentVolumes in includedResources and does not include PersistentVolumeClaims in includedResources. Fix: ${fix}`,
         ]);
@@ -269,9 +392,11 @@ describe("policy velero-schedule-resources", () => {
 });
 
 describe("policy velero-schedule-volume-data", () => {
-    const must = "Every backup schedule must save volume data: CSI snapshots moved into the vault by the data mover, or native snapshots.";
+    const must =
+        "Every backup schedule must save volume data: CSI snapshots moved into the vault by the data mover, or native snapshots.";
     const neither = `${must} Found: ${daily} neither moves snapshot data (snapshotMoveData) nor has a volume snapshot location. Fix: Set gitops-dr:volumeDataMode to dataMover (snapshotMoveData: true), or to nativeSnapshots.`;
-    const moverFix = "Set deployNodeAgent: true and add EnableCSI to configuration.features (gitops-dr does with gitops-dr:volumeDataMode dataMover).";
+    const moverFix =
+        "Set deployNodeAgent: true and add EnableCSI to configuration.features (gitops-dr does with gitops-dr:volumeDataMode dataMover).";
 
     it("passes the compliant stacks", async () => {
         for (const stack of [protect, recover, drill]) {
@@ -286,23 +411,38 @@ describe("policy velero-schedule-volume-data", () => {
     });
 
     it("reports file-system backup, which saves nothing when no pod is backed up", async () => {
-        assert.deepEqual(await messages(onTemplate(protect, "defaultVolumesToFsBackup", true), veleroScheduleVolumeData), [
-            `${must} Found: ${daily} sets defaultVolumesToFsBackup true, and a backup that holds no pod saves no volume data that way. Fix: Set defaultVolumesToFsBackup: false and use the data mover (gitops-dr:volumeDataMode dataMover).`,
-        ]);
+        assert.deepEqual(
+            await messages(onTemplate(protect, "defaultVolumesToFsBackup", true), veleroScheduleVolumeData),
+            [
+                `${must} Found: ${daily} sets defaultVolumesToFsBackup true, and a backup that holds no pod saves no volume data that way. Fix: Set defaultVolumesToFsBackup: false and use the data mover (gitops-dr:volumeDataMode dataMover).`,
+            ],
+        );
     });
 
     it("reports a schedule that neither moves data nor has native snapshots", async () => {
-        assert.deepEqual(await messages(onTemplate(protect, "snapshotMoveData", false), veleroScheduleVolumeData), [neither]);
+        assert.deepEqual(await messages(onTemplate(protect, "snapshotMoveData", false), veleroScheduleVolumeData), [
+            neither,
+        ]);
     });
 
     it("inherits the server's defaultSnapshotMoveData when the template leaves it unset", async () => {
         const inherits = protect.with(N.schedule, (r) => deletePath(r, ["spec", "template", "snapshotMoveData"]));
         assert.deepEqual(await messages(inherits, veleroScheduleVolumeData), []);
-        assert.deepEqual(await messages(onVelero(inherits, ["configuration", "defaultSnapshotMoveData"], false), veleroScheduleVolumeData), [neither]);
+        assert.deepEqual(
+            await messages(
+                onVelero(inherits, ["configuration", "defaultSnapshotMoveData"], false),
+                veleroScheduleVolumeData,
+            ),
+            [neither],
+        );
     });
 
     it("accepts native snapshots with a volume snapshot location", async () => {
-        const native = onVelero(onVelero(onTemplate(protect, "snapshotMoveData", false), ["snapshotsEnabled"], true), ["configuration", "volumeSnapshotLocation"], [{ name: "default", provider: "aws", config: { region: "eu-west-1" } }]);
+        const native = onVelero(
+            onVelero(onTemplate(protect, "snapshotMoveData", false), ["snapshotsEnabled"], true),
+            ["configuration", "volumeSnapshotLocation"],
+            [{ name: "default", provider: "aws", config: { region: "eu-west-1" } }],
+        );
         assert.deepEqual(await messages(native, veleroScheduleVolumeData), []);
     });
 
@@ -310,14 +450,18 @@ describe("policy velero-schedule-volume-data", () => {
         assert.deepEqual(await messages(onVelero(protect, ["deployNodeAgent"], false), veleroScheduleVolumeData), [
             `${must} Found: ${daily} moves snapshot data but Release velero-release does not deploy the node agent (deployNodeAgent). Fix: ${moverFix}`,
         ]);
-        assert.deepEqual(await messages(onVelero(protect, ["configuration", "features"], ""), veleroScheduleVolumeData), [
-            `${must} Found: ${daily} moves snapshot data but Release velero-release does not enable the EnableCSI feature (configuration.features). Fix: ${moverFix}`,
-        ]);
+        assert.deepEqual(
+            await messages(onVelero(protect, ["configuration", "features"], ""), veleroScheduleVolumeData),
+            [
+                `${must} Found: ${daily} moves snapshot data but Release velero-release does not enable the EnableCSI feature (configuration.features). Fix: ${moverFix}`,
+            ],
+        );
     });
 });
 
 describe("policy velero-schedule-ttl-within-lock", () => {
-    const must = "A backup must stay locked for as long as Velero keeps it: no schedule's TTL may exceed the vault's default retention.";
+    const must =
+        "A backup must stay locked for as long as Velero keeps it: no schedule's TTL may exceed the vault's default retention.";
 
     it("passes the compliant stacks", async () => {
         for (const stack of [protect, recover, drill]) {
@@ -332,7 +476,9 @@ describe("policy velero-schedule-ttl-within-lock", () => {
     });
 
     it("counts an unset TTL as Velero's default of 720h", async () => {
-        const stack = protect.with(N.schedule, (r) => deletePath(r, ["spec", "template", "ttl"])).with(N.lock, (r) => (r.props.rule = { defaultRetention: { mode: "COMPLIANCE", days: 29 } }));
+        const stack = protect
+            .with(N.schedule, (r) => deletePath(r, ["spec", "template", "ttl"]))
+            .with(N.lock, (r) => (r.props.rule = { defaultRetention: { mode: "COMPLIANCE", days: 29 } }));
         assert.deepEqual(await messages(stack, veleroScheduleTtlWithinLock), [
             `${must} Found: ${daily} keeps backups 720h (Velero's default TTL), the vault locks them 29 days. Fix: Lower the TTL (gitops-dr:backupTtl, gitops-dr:weeklyBackupTtl, gitops-dr:monthlyBackupTtl) to at most 696h, or raise gitops-dr:lockDays.`,
         ]);
@@ -343,7 +489,12 @@ describe("policy velero-schedule-ttl-within-lock", () => {
         assert.deepEqual(await messages(stack, veleroScheduleTtlWithinLock), [
             `${must} Found: schedule prod-eu-2-daily (Schedule velero-schedule-daily) keeps backups 744h (31 days), and a vault this stack does not create is assumed to lock them 30 days (this policy's minLockDays). Fix: Lower the TTL (gitops-dr:backupTtl, gitops-dr:weeklyBackupTtl, gitops-dr:monthlyBackupTtl) to at most 720h, or raise this policy's minLockDays to the vault's real retention.`,
         ]);
-        assert.deepEqual(await messages(stack, veleroScheduleTtlWithinLock, { "velero-schedule-ttl-within-lock": { minLockDays: 31 } }), []);
+        assert.deepEqual(
+            await messages(stack, veleroScheduleTtlWithinLock, {
+                "velero-schedule-ttl-within-lock": { minLockDays: 31 },
+            }),
+            [],
+        );
     });
 
     it("reports a TTL that is not a Go duration", async () => {
@@ -364,27 +515,48 @@ describe("policy velero-schedule-excluded-namespaces", () => {
     });
 
     it("reports a schedule that backs up kube-system", async () => {
-        assert.deepEqual(await messages(onTemplate(protect, "excludedNamespaces", ["velero", "argocd"]), veleroScheduleExcludedNamespaces), [
-            `Every backup schedule must exclude kube-system: restoring a cluster's own system objects into a new cluster breaks it. Found: ${daily} does not exclude kube-system. Fix: ${fix}`,
-        ]);
+        assert.deepEqual(
+            await messages(
+                onTemplate(protect, "excludedNamespaces", ["velero", "argocd"]),
+                veleroScheduleExcludedNamespaces,
+            ),
+            [
+                `Every backup schedule must exclude kube-system: restoring a cluster's own system objects into a new cluster breaks it. Found: ${daily} does not exclude kube-system. Fix: ${fix}`,
+            ],
+        );
     });
 
     it("reads requiredExcludedNamespaces", async () => {
-        const config = { "velero-schedule-excluded-namespaces": { requiredExcludedNamespaces: ["kube-system", "velero", "monitoring"] } };
+        const config = {
+            "velero-schedule-excluded-namespaces": {
+                requiredExcludedNamespaces: ["kube-system", "velero", "monitoring"],
+            },
+        };
         assert.deepEqual(await messages(protect, veleroScheduleExcludedNamespaces, config), [
             `Every backup schedule must exclude kube-system, velero and monitoring: restoring a cluster's own system objects into a new cluster breaks it. Found: ${daily} does not exclude monitoring. Fix: ${fix}`,
         ]);
     });
 
     it("counts a glob exclusion and an include list that leaves the namespace out", async () => {
-        assert.deepEqual(await messages(onTemplate(protect, "excludedNamespaces", ["kube-*"]), veleroScheduleExcludedNamespaces), []);
-        assert.deepEqual(await messages(onTemplate(onTemplate(protect, "excludedNamespaces", []), "includedNamespaces", ["apps", "shop"]), veleroScheduleExcludedNamespaces), []);
+        assert.deepEqual(
+            await messages(onTemplate(protect, "excludedNamespaces", ["kube-*"]), veleroScheduleExcludedNamespaces),
+            [],
+        );
+        assert.deepEqual(
+            await messages(
+                onTemplate(onTemplate(protect, "excludedNamespaces", []), "includedNamespaces", ["apps", "shop"]),
+                veleroScheduleExcludedNamespaces,
+            ),
+            [],
+        );
     });
 });
 
 describe("policy velero-drill-read-only", () => {
-    const must = "A drill must only read the vault: every backup storage location must be ReadOnly and there must be no backup schedule.";
-    const locationFix = "Set accessMode: ReadOnly; a drill has only the read-only source location (gitops-dr:mode drill).";
+    const must =
+        "A drill must only read the vault: every backup storage location must be ReadOnly and there must be no backup schedule.";
+    const locationFix =
+        "Set accessMode: ReadOnly; a drill has only the read-only source location (gitops-dr:mode drill).";
 
     it("passes the compliant drill and does not apply to other modes", async () => {
         for (const stack of [drill, protect, recover]) {
@@ -393,18 +565,42 @@ describe("policy velero-drill-read-only", () => {
     });
 
     it("reports a writable location, also when accessMode is left to Velero's ReadWrite default", async () => {
-        const expected = [`${must} Found: location source (velero-release values configuration.backupStorageLocation[0]) has accessMode ReadWrite. Fix: ${locationFix}`];
-        assert.deepEqual(await messages(onVelero(drill, ["configuration", "backupStorageLocation", 0, "accessMode"], "ReadWrite"), veleroDrillReadOnly), expected);
-        assert.deepEqual(await messages(drill.with(N.velero, (r) => deletePath(r, ["values", "configuration", "backupStorageLocation", 0, "accessMode"])), veleroDrillReadOnly), expected);
+        const expected = [
+            `${must} Found: location source (velero-release values configuration.backupStorageLocation[0]) has accessMode ReadWrite. Fix: ${locationFix}`,
+        ];
+        assert.deepEqual(
+            await messages(
+                onVelero(drill, ["configuration", "backupStorageLocation", 0, "accessMode"], "ReadWrite"),
+                veleroDrillReadOnly,
+            ),
+            expected,
+        );
+        assert.deepEqual(
+            await messages(
+                drill.with(N.velero, (r) =>
+                    deletePath(r, ["values", "configuration", "backupStorageLocation", 0, "accessMode"]),
+                ),
+                veleroDrillReadOnly,
+            ),
+            expected,
+        );
     });
 
     it("reports a BackupStorageLocation object that can write", async () => {
-        const stack = drill.add("kubernetes:velero.io/v1:BackupStorageLocation", "extra-location", { metadata: { name: "extra" }, spec: { provider: "aws", objectStorage: { bucket: "acme-gitops-dr-vault", prefix: "prod-eu-1" } } });
-        assert.deepEqual(await messages(stack, veleroDrillReadOnly), [`${must} Found: location extra (BackupStorageLocation extra-location) has accessMode ReadWrite. Fix: ${locationFix}`]);
+        const stack = drill.add("kubernetes:velero.io/v1:BackupStorageLocation", "extra-location", {
+            metadata: { name: "extra" },
+            spec: { provider: "aws", objectStorage: { bucket: "acme-gitops-dr-vault", prefix: "prod-eu-1" } },
+        });
+        assert.deepEqual(await messages(stack, veleroDrillReadOnly), [
+            `${must} Found: location extra (BackupStorageLocation extra-location) has accessMode ReadWrite. Fix: ${locationFix}`,
+        ]);
     });
 
     it("reports a schedule", async () => {
-        const stack = drill.add(FIXTURE_TYPES.schedule, "drill-schedule", { metadata: { name: "drill-eu-1-daily" }, spec: { schedule: "0 2 * * *", template: scheduleTemplate() } });
+        const stack = drill.add(FIXTURE_TYPES.schedule, "drill-schedule", {
+            metadata: { name: "drill-eu-1-daily" },
+            spec: { schedule: "0 2 * * *", template: scheduleTemplate() },
+        });
         assert.deepEqual(await messages(stack, veleroDrillReadOnly), [
             `${must} Found: schedule drill-eu-1-daily (Schedule drill-schedule) exists. Fix: Remove it: a drill takes no backups (leave gitops-dr:backupSchedule and the TTL keys unset in a drill stack).`,
         ]);
@@ -422,15 +618,27 @@ describe("policy velero-recover-source-read-only", () => {
     });
 
     it("reports a writable source location", async () => {
-        assert.deepEqual(await messages(onVelero(recover, ["configuration", "backupStorageLocation", 1, "accessMode"], "ReadWrite"), veleroRecoverSourceReadOnly), [
-            `${must} Found: location source (velero-release values configuration.backupStorageLocation[1]) is not the default location and has accessMode ReadWrite. Fix: Set accessMode: ReadOnly on it (gitops-dr's source location is).`,
-        ]);
+        assert.deepEqual(
+            await messages(
+                onVelero(recover, ["configuration", "backupStorageLocation", 1, "accessMode"], "ReadWrite"),
+                veleroRecoverSourceReadOnly,
+            ),
+            [
+                `${must} Found: location source (velero-release values configuration.backupStorageLocation[1]) is not the default location and has accessMode ReadWrite. Fix: Set accessMode: ReadOnly on it (gitops-dr's source location is).`,
+            ],
+        );
     });
 
     it("reports its own location writing where it restores from", async () => {
-        assert.deepEqual(await messages(onVelero(recover, ["configuration", "backupStorageLocation", 0, "prefix"], "prod-eu-1"), veleroRecoverSourceReadOnly), [
-            `${must} Found: the default location default writes to acme-gitops-dr-vault/prod-eu-1, where location source restores from. Fix: Set gitops-dr:prefix to a prefix of this cluster's own (it defaults to gitops-dr:clusterName).`,
-        ]);
+        assert.deepEqual(
+            await messages(
+                onVelero(recover, ["configuration", "backupStorageLocation", 0, "prefix"], "prod-eu-1"),
+                veleroRecoverSourceReadOnly,
+            ),
+            [
+                `${must} Found: the default location default writes to acme-gitops-dr-vault/prod-eu-1, where location source restores from. Fix: Set gitops-dr:prefix to a prefix of this cluster's own (it defaults to gitops-dr:clusterName).`,
+            ],
+        );
     });
 });
 
@@ -445,7 +653,10 @@ describe("policy velero-alerts-deployed (advisory)", () => {
     });
 
     it("advises alerts when none are deployed", async () => {
-        const violations = await violationsOf(onVelero(protect, ["metrics", "prometheusRule", "enabled"], false), veleroAlertsDeployed);
+        const violations = await violationsOf(
+            onVelero(protect, ["metrics", "prometheusRule", "enabled"], false),
+            veleroAlertsDeployed,
+        );
         assert.deepEqual(
             violations.map((v) => [v.enforcementLevel, v.message]),
             [["advisory", advice]],
@@ -453,9 +664,22 @@ describe("policy velero-alerts-deployed (advisory)", () => {
     });
 
     it("accepts a PrometheusRule object with Velero alerts", async () => {
-        const stack = onVelero(protect, ["metrics", "prometheusRule", "enabled"], false).add("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "velero-alerts", {
-            spec: { groups: [{ name: "velero", rules: [{ alert: "VeleroBackupFailed", expr: "increase(velero_backup_failure_total[1h]) > 0" }] }] },
-        });
+        const stack = onVelero(protect, ["metrics", "prometheusRule", "enabled"], false).add(
+            "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+            "velero-alerts",
+            {
+                spec: {
+                    groups: [
+                        {
+                            name: "velero",
+                            rules: [
+                                { alert: "VeleroBackupFailed", expr: "increase(velero_backup_failure_total[1h]) > 0" },
+                            ],
+                        },
+                    ],
+                },
+            },
+        );
         assert.deepEqual(await messages(stack, veleroAlertsDeployed), []);
     });
 });
