@@ -120,7 +120,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                 // update; namespaces Velero created bare for restored claims): creating them again must adopt, not fail
                 // with AlreadyExists (client-side creates since @pulumi/kubernetes 4.29, DESIGN §6). With it, a
                 // renamed logical resource upserts the same object and then deletes it (pulumi-kubernetes #2926):
-                // renames need aliases (tests/engine.test.ts pins the names).
+                // renames need aliases (tests/urns.test.ts pins the URNs).
                 upsertExistingObjects: config.mode !== "protect",
             },
             { parent: this },

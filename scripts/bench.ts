@@ -7,8 +7,8 @@
 import * as os from "node:os";
 import { performance } from "node:perf_hooks";
 
-import { ConfigInput, runProgram } from "../tests/engine";
-import { LARGE_SCALE, STACKS, STACK_NAMES, Scale, StackSpec, scaledConfig, stackRunOptions } from "./stacks";
+import { ConfigInput, runProgram } from "../engine";
+import { LARGE_SCALE, STACKS, STACK_NAMES, Scale, StackSpec, scaledConfig, stackRunOptions } from "../engine";
 
 /** One thing to time. */
 export interface BenchCase {
@@ -120,7 +120,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const { runs } = parseBenchArgs(argv);
     const cpus = os.cpus();
     process.stdout.write(
-        `Offline evaluation (tests/engine.ts runProgram), ${runs} timed runs per case after one warm-up. ` +
+        `Offline evaluation (engine/ runProgram), ${runs} timed runs per case after one warm-up. ` +
             `Node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? "unknown CPU"}, ${os.platform()}.\n\n`,
     );
     const results: BenchResult[] = [];

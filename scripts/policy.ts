@@ -1,10 +1,10 @@
 /**
  * The offline policy gate: `npm run policy -- <stack>... [--config <file>]`.
  *
- * Runs the real program for each stack on the offline engine (tests/engine.ts: Pulumi mocks, no cloud, no
+ * Runs the real program for each stack on the offline engine (engine/: Pulumi mocks, no cloud, no
  * credentials), hands its recording to the gitops-dr policy pack the way the engine hands resources to an
  * analyzer, prints a table of violations and exits 1 when any is mandatory (2 on a usage error). Stacks:
- * `prod` and `drill` from their stack files, `recover` from the recover example of tests/fixtures.ts; any
+ * `prod` and `drill` from their stack files, `recover` from the recover example of engine/stacks.ts; any
  * other name with a `Pulumi.<name>.yaml`. `--config` takes a file in `pulumi preview --policy-pack-config`
  * format.
  */
@@ -15,9 +15,9 @@ import { PackConfig, blocks, evaluatePack, Evaluation } from "../policies/gate/e
 import { analyzedResources } from "../policies/gate/recording";
 import { formatTable } from "../policies/gate/table";
 import { POLICIES } from "../policies/policies";
-import { ProgramRun, RunOptions, runProgram } from "../tests/engine";
-import { STACK_REFERENCES, STACK_SECRETS } from "../tests/fixtures";
-import { STACKS, stackRunOptions } from "./stacks";
+import { ProgramRun, RunOptions, runProgram } from "../engine";
+import { STACK_REFERENCES, STACK_SECRETS } from "../engine";
+import { STACKS, stackRunOptions } from "../engine";
 
 const ROOT = path.resolve(__dirname, "..");
 

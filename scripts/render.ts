@@ -2,7 +2,7 @@
  * `npm run render -- <stack> [--out dir] [--chart name=path]... [--only chart,...]`: the manifests Helm will
  * apply for a stack, and checks on them. docs/render.md explains the output and each check.
  *
- * Runs the program for the stack on the offline engine (tests/engine.ts), renders every Helm release it
+ * Runs the program for the stack on the offline engine (engine/), renders every Helm release it
  * registers with a real Helm (`helm template ... --include-crds`), prints the manifests (or writes one file per
  * release), then checks them:
  *  - every velero.io and argoproj.io object, rendered or registered by the program, against its CRD schema;
@@ -26,9 +26,9 @@ import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { IN_CLUSTER_SERVER } from "../components/argocd";
 import { PINNED_CHARTS as MIRROR_PINS, pinnedChart } from "../components/mirrors";
 import { ARGO_CD_CHART, VELERO_CHART } from "../components/versions";
-import { ProgramRun, RegisteredResource, RunOptions, runProgram } from "../tests/engine";
-import { STACK_REFERENCES, STACK_SECRETS } from "../tests/fixtures";
-import { STACKS, STACK_NAMES, stackRunOptions } from "./stacks";
+import { ProgramRun, RegisteredResource, RunOptions, runProgram } from "../engine";
+import { STACK_REFERENCES, STACK_SECRETS } from "../engine";
+import { STACKS, STACK_NAMES, stackRunOptions } from "../engine";
 import {
     ChartRef,
     ChartUnavailableError,
@@ -65,11 +65,11 @@ export interface StackSpec {
 }
 
 const PLACEHOLDERS =
-    "Secrets are placeholder test values (tests/fixtures.ts STACK_SECRETS; encrypted stack-file values become test-secret-for-<key>); " +
-    "a source stack's outputs are tests/fixtures.ts PROD_OUTPUTS, not the real prod stack's.";
+    "Secrets are placeholder test values (engine/stacks.ts STACK_SECRETS; encrypted stack-file values become test-secret-for-<key>); " +
+    "a source stack's outputs are engine/stacks.ts PROD_OUTPUTS, not the real prod stack's.";
 
 /**
- * The stacks `npm run render` knows by name: the ones every script knows (scripts/stacks.ts), and
+ * The stacks `npm run render` knows by name: the ones every script knows (engine/stacks.ts), and
  * `recover-example` as another name for `recover`. Any other stack with a `Pulumi.<stack>.yaml` also renders.
  */
 export const STACK_SPECS: Readonly<Record<string, StackSpec>> = Object.fromEntries(

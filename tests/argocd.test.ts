@@ -33,6 +33,7 @@ import {
     SYNC_GATE_ANNOTATION,
 } from "../components/argocd";
 import { ARGO_CD_CHART, ARGO_CD_IMAGE } from "../components/versions";
+import { ReadResource, RegisteredResource, record } from "../engine";
 
 /**
  * Upstream reference data (argo-cd chart 10.1.1 values and Chart.yaml, Argo CD CRDs), kept next to the
@@ -660,77 +661,11 @@ describe("Argo CD arguments", () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// The component under Pulumi's mock runtime, with a small recorder (the same technique as tests/engine.ts,
-// which runs index.ts: wrap the mock monitor and record every registration and read).
+// The component under Pulumi's mock runtime, recorded by the offline engine's recorder (engine/recorder.ts).
 // ---------------------------------------------------------------------------------------------------------
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const runtimeState = require("@pulumi/pulumi/runtime/state") as {
-    withLocalStorage<T>(callback: () => Promise<T>): Promise<T>;
-};
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const runtimeSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const rpc = require("@pulumi/pulumi/runtime/rpc") as {
-    specialSigKey: string;
-    specialSecretSig: string;
-    specialResourceSig: string;
-};
-
-interface Recorded {
-    readonly urn: string;
-    readonly type: string;
-    readonly name: string;
-    readonly read: boolean;
-    readonly id?: string;
-    readonly parent?: string;
-    readonly inputs: Json;
-    readonly secretPaths: string[];
-    readonly dependencies: string[];
-    readonly propertyDependencies: Record<string, string[]>;
-    readonly provider?: string;
-    readonly customTimeouts?: { create: string; update: string };
-}
-interface Request {
-    getType(): string;
-    getName(): string;
-    getParent(): string;
-    getProvider(): string;
-    getDependenciesList(): string[];
-}
-interface RegisterRequest extends Request {
-    getObject(): { toJavaScript(): Json } | undefined;
-    getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
-    getCustomtimeouts(): { getCreate(): string; getUpdate(): string } | undefined;
-}
-interface ReadRequest extends Request {
-    getId(): string;
-    getProperties(): { toJavaScript(): Json } | undefined;
-}
-type Callback = (err: Error | null, resp?: { getUrn(): string }) => void;
-interface Monitor {
-    registerResource(req: RegisterRequest, cb: Callback): Promise<void>;
-    readResource(req: ReadRequest, cb: Callback): Promise<void>;
-}
-
-function decode(value: unknown, at: string, secretPaths: string[]): unknown {
-    if (Array.isArray(value)) {
-        return value.map((v, i) => decode(v, `${at}[${i}]`, secretPaths));
-    }
-    if (value === null || typeof value !== "object") {
-        return value;
-    }
-    const obj = value as Json;
-    if (obj[rpc.specialSigKey] === rpc.specialSecretSig) {
-        secretPaths.push(at);
-        return decode(obj.value, at, secretPaths);
-    }
-    if (obj[rpc.specialSigKey] === rpc.specialResourceSig) {
-        return obj.urn;
-    }
-    return Object.fromEntries(
-        Object.entries(obj).map(([k, v]) => [k, decode(v, at === "" ? k : `${at}.${k}`, secretPaths)]),
-    );
-}
+/** A registration, or a read (`read: true`, with the id read). */
+type Recorded =
+    (RegisteredResource & { readonly read: false }) | (ReadResource & { readonly read: true; readonly inputs: Json });
 
 const SEED_TOKEN = "seed-token-value";
 const SEED_CA = Buffer.from("-----BEGIN CERTIFICATE-----").toString("base64");
@@ -768,77 +703,21 @@ interface Construction {
     readonly resources: Recorded[];
     readonly outputs: Json;
     readonly warnings: string[];
-    one(type: string, name?: string): Recorded;
-    all(type: string): Recorded[];
+    one(type: string, name?: string): RegisteredResource & { readonly read: false };
+    all(type: string): (RegisteredResource & { readonly read: false })[];
 }
 
 /** Constructs an ArgoCd (and a stand-in Restore as its gate) under mocks and records everything. */
 async function construct(args: Omit<ArgoCdArgs, "provider" | "syncGate">, gated = true): Promise<Construction> {
-    return runtimeState.withLocalStorage(async () => {
-        const resources: Recorded[] = [];
-        await pulumi.runtime.setMocks(
-            { newResource: mockState, call: (a) => a.inputs as Json },
-            "gitops-dr",
-            "argocd-test",
-            false,
-        );
-        const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
-        const register = monitor.registerResource.bind(monitor);
-        const read = monitor.readResource.bind(monitor);
-        const common = (req: Request, urn: string) => {
-            const ref = req.getProvider();
-            return {
-                urn,
-                type: req.getType(),
-                name: req.getName(),
-                parent: req.getParent() === "" ? undefined : req.getParent(),
-                dependencies: req.getDependenciesList(),
-                provider: ref === "" ? undefined : ref.substring(0, ref.lastIndexOf("::")),
-            };
-        };
-        monitor.registerResource = (req, cb) =>
-            register(req, (err, resp) => {
-                if (err === null && resp !== undefined) {
-                    const secretPaths: string[] = [];
-                    const propertyDependencies: Record<string, string[]> = {};
-                    req.getPropertydependenciesMap().forEach((deps, key) => {
-                        propertyDependencies[key] = deps.getUrnsList();
-                    });
-                    const timeouts = req.getCustomtimeouts();
-                    resources.push({
-                        ...common(req, resp.getUrn()),
-                        read: false,
-                        inputs: decode(req.getObject()?.toJavaScript() ?? {}, "", secretPaths) as Json,
-                        secretPaths,
-                        propertyDependencies,
-                        customTimeouts:
-                            timeouts === undefined
-                                ? undefined
-                                : { create: timeouts.getCreate(), update: timeouts.getUpdate() },
-                    });
-                }
-                cb(err, resp);
-            });
-        monitor.readResource = (req, cb) =>
-            read(req, (err, resp) => {
-                if (err === null && resp !== undefined) {
-                    resources.push({
-                        ...common(req, resp.getUrn()),
-                        read: true,
-                        id: req.getId(),
-                        inputs: {},
-                        secretPaths: [],
-                        propertyDependencies: {},
-                    });
-                }
-                cb(err, resp);
-            });
-
-        const warnings: string[] = [];
-        const consoleWarn = console.warn;
-        console.warn = (message: unknown) => warnings.push(String(message));
-        try {
-            const outputs = await pulumi.runtime.runInPulumiStack(() => {
+    const recording = await record(
+        {
+            project: "gitops-dr",
+            stack: "argocd-test",
+            preview: false,
+            mocks: { newResource: mockState, call: (a) => a.inputs as Json },
+        },
+        () =>
+            pulumi.runtime.runInPulumiStack(() => {
                 const provider = new k8s.Provider("k8s", {});
                 const restore = new k8s.apiextensions.CustomResource("restore", {
                     apiVersion: "velero.io/v1",
@@ -858,37 +737,38 @@ async function construct(args: Omit<ArgoCdArgs, "provider" | "syncGate">, gated 
                     firstInstallApps: argocd.firstInstallApps,
                     seedApplicationNames: argocd.seedApplicationNames,
                 });
-            });
-            await runtimeSettings.waitForRPCs();
-            const all = (type: string) => resources.filter((r) => r.type === type && !r.read);
-            return {
-                resources,
-                outputs: outputs ?? {},
-                warnings,
-                all,
-                one(type: string, name?: string) {
-                    const found = all(type).filter((r) => name === undefined || r.name === name);
-                    assert.equal(
-                        found.length,
-                        1,
-                        `exactly one ${type} ${name ?? ""}: ${all(type)
-                            .map((r) => r.name)
-                            .join(", ")}`,
-                    );
-                    return found[0];
-                },
-            };
-        } finally {
-            console.warn = consoleWarn;
-        }
-    });
+            }),
+    );
+    const resources: Recorded[] = [
+        ...recording.resources.map((r) => ({ ...r, read: false as const })),
+        ...recording.reads.map((r) => ({ ...r, read: true as const, inputs: {} })),
+    ];
+    const all = (type: string) =>
+        recording.resources.filter((r) => r.type === type).map((r) => ({ ...r, read: false as const }));
+    return {
+        resources,
+        outputs: recording.result ?? {},
+        warnings: [...recording.warnings],
+        all,
+        one(type: string, name?: string) {
+            const found = all(type).filter((r) => name === undefined || r.name === name);
+            assert.equal(
+                found.length,
+                1,
+                `exactly one ${type} ${name ?? ""}: ${all(type)
+                    .map((r) => r.name)
+                    .join(", ")}`,
+            );
+            return found[0];
+        },
+    };
 }
 
 const APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const SECRET = "kubernetes:core/v1:Secret";
 /** A registered CustomResource's inputs as the object the API server would get. */
-const objectOf = (r: Recorded) => ({
+const objectOf = (r: { readonly inputs: Json }) => ({
     apiVersion: r.inputs.apiVersion,
     kind: r.inputs.kind,
     metadata: r.inputs.metadata,
@@ -1020,7 +900,7 @@ describe("ArgoCd component", () => {
         );
         for (const seed of seeds) {
             assertValidForCrd(objectOf(seed), seed.name);
-            assert.deepEqual(seed.customTimeouts, { create: "10m", update: "10m" });
+            assert.deepEqual(seed.customTimeouts, { create: "10m", update: "10m", delete: undefined });
         }
     });
 

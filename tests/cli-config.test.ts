@@ -1,5 +1,5 @@
 /**
- * The Pulumi CLI's config stage, applied by the offline engine (tests/cli-config.ts) exactly as
+ * The Pulumi CLI's config stage, applied by the offline engine (engine/cli-config.ts) exactly as
  * `pulumi preview`/`up` applies it before the program starts (pulumi `sdk/go/common/workspace/config.go`
  * `mergeConfig`; the messages are the CLI's own, from its tests `TestStackConfigErrorsWhenMissing...` and
  * `TestStackConfigSecretIsCorrectlyValidated`). Each rule is shown to refuse a crafted Pulumi.yaml/stack pair,
@@ -14,8 +14,8 @@ import {
     shellWords,
     validateProjectConfig,
     StackValue,
-} from "./cli-config";
-import { readProject, runProgram, stackValues } from "./engine";
+} from "../engine";
+import { readProject, runProgram, stackValues } from "../engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 
 const P = "gitops-dr";

@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 
 import { checkChosenBackup } from "../components/restore";
 import { VOLUME_POLICY_CONFIGMAP, volumePolicy } from "../components/velero";
-import { ProgramError, ProgramRun, RegisteredResource, runProgram } from "./engine";
+import { ProgramError, ProgramRun, RegisteredResource, runProgram } from "../engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 
 const prod = (

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 
 import { drillReport, verifySteps } from "../components/drill";
 import { KUBECTL_IMAGE } from "../components/versions";
-import { ProgramRun, RegisteredResource, runProgram } from "./engine";
+import { ProgramRun, RegisteredResource, runProgram } from "../engine";
 import { STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 
 const CHECKS = [

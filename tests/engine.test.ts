@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 
-import { runProgram } from "./engine";
+import { runProgram } from "../engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 
 describe("offline engine", () => {

@@ -5,7 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 
-import { ProgramError, ProgramRun, runProgram } from "./engine";
+import { ProgramError, ProgramRun, runProgram } from "../engine";
 import { PROD_OUTPUTS, RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 
 const failure = async (run: Promise<ProgramRun>): Promise<ProgramError> =>

@@ -1,19 +1,5 @@
 /** Shared test inputs: the secrets a real stack would hold, and prod's outputs as a drill reads them. */
-
-/** Secrets the README tells the operator to set on every stack. */
-export const STACK_SECRETS = { repoPassword: "test-repo-password-0123456789" } as const;
-
-/** What `pulumi stack output` of the prod stack gives a recover or drill stack through sourceStack. */
-export const PROD_OUTPUTS = {
-    bucketName: "acme-gitops-dr-vault",
-    region: "eu-west-1",
-    kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:key/prod-vault-key",
-    prefix: "prod-eu-1",
-    clusterName: "prod-eu-1",
-    dailyScheduleName: "prod-eu-1-daily",
-} as const;
-
-export const STACK_REFERENCES = { "acme/gitops-dr/prod": PROD_OUTPUTS } as const;
+export { PROD_OUTPUTS, STACK_REFERENCES, STACK_SECRETS } from "../engine/stacks";
 
 /** A recover stack's config on top of Pulumi.yaml defaults (no stack file). */
 export const RECOVER_CONFIG = {

@@ -43,8 +43,8 @@ import {
     VELERO_CHART,
     VELERO_IMAGE,
 } from "../components/versions";
-import { readStackFile } from "./cli-config";
-import { ConfigInput, ProgramRun, RegisteredResource, RunOptions, runProgram } from "./engine";
+import { readStackFile } from "../engine";
+import { ConfigInput, ProgramRun, RegisteredResource, RunOptions, runProgram } from "../engine";
 import { STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 
 const ROOT = path.resolve(__dirname, "..");

@@ -23,9 +23,9 @@ import {
     stepReason,
     waitForConditions,
 } from "../scripts/plan";
-import { LARGE_SCALE, STACKS, STACK_NAMES, StackName, scaledConfig } from "../scripts/stacks";
-import type { StackValue } from "./cli-config";
-import { ProgramRun, RegisteredResource } from "./engine";
+import { LARGE_SCALE, STACKS, STACK_NAMES, StackName, scaledConfig } from "../engine";
+import type { StackValue } from "../engine";
+import { ProgramRun, RegisteredResource } from "../engine";
 
 type Planned = { plan: Plan; run: ProgramRun };
 
@@ -340,10 +340,13 @@ describe("plan building blocks", () => {
 
     const fake = (name: string, deps: string[], extra: Partial<RegisteredResource> = {}): RegisteredResource => ({
         urn: `urn:${name}`,
+        realUrn: `urn:${name}`,
         type: "kubernetes:batch/v1:Job",
         name,
         custom: true,
         inputs: {},
+        outputs: {},
+        aliases: [],
         secretPaths: [],
         dependencies: deps.map((d) => `urn:${d}`),
         propertyDependencies: {},

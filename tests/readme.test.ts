@@ -7,8 +7,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { StackValue, pulumiConfigSet, readStackFile, shellWords } from "./cli-config";
-import { ProgramRun, runProgram } from "./engine";
+import { StackValue, pulumiConfigSet, readStackFile, shellWords } from "../engine";
+import { ProgramRun, runProgram } from "../engine";
 import { STACK_REFERENCES } from "./fixtures";
 
 const ROOT = path.resolve(__dirname, "..");

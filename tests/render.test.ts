@@ -58,7 +58,7 @@ import {
     validateCustomResources,
     veleroExpectations,
 } from "../scripts/render";
-import { ProgramRun, RegisteredResource, runProgram } from "./engine";
+import { ProgramRun, RegisteredResource, runProgram } from "../engine";
 import { STACK_SECRETS } from "./fixtures";
 
 const ROOT = path.resolve(__dirname, "..");

@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 
 import { TERMINAL_RESTORE_PHASES, backupTimeFromName, checkRestore, restoreSpec } from "../components/restore";
-import { ProgramError, ProgramRun, RegisteredResource, runProgram } from "./engine";
+import { ProgramError, ProgramRun, RegisteredResource, runProgram } from "../engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 
 const drill = (extra: Parameters<typeof runProgram>[0] extends infer O ? Partial<O> : never = {}) =>

@@ -21,7 +21,7 @@ import * as versions from "../components/versions";
 import { VELERO_CHART } from "../components/versions";
 import { ChartRef, HelmError, helmTemplate } from "../scripts/helm";
 import { PINNED_CHARTS, ReleaseRecord, STACK_SPECS, parseManifests, releasesOf } from "../scripts/render";
-import { runProgram } from "./engine";
+import { runProgram } from "../engine";
 
 const ROOT = path.resolve(__dirname, "..");
 

@@ -9,7 +9,7 @@ import {
     writerPolicy,
 } from "../components/iam";
 import { lifecycleRules } from "../components/vault";
-import { ProgramRun, runProgram } from "./engine";
+import { ProgramRun, runProgram } from "../engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS, policyOf } from "./fixtures";
 import { decide } from "./iam-eval";
 

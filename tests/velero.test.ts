@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import { alertRules } from "../components/alerts";
 import { veleroFullname, veleroValues, VeleroValuesInput } from "../components/velero";
 import { VELERO_AWS_PLUGIN, VELERO_CHART, VELERO_IMAGE } from "../components/versions";
-import { ProgramRun, RegisteredResource, runProgram } from "./engine";
+import { ProgramRun, RegisteredResource, runProgram } from "../engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 
 /**

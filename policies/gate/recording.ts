@@ -1,5 +1,5 @@
 /**
- * From the offline engine's recording (`tests/engine.ts`) to what an analyzer receives: each registration
+ * From the offline engine's recording (engine/recorder.ts) to what an analyzer receives: each registration
  * becomes an {@link AnalyzedResource} with the options, parent, dependencies, property dependencies and
  * provider the engine would send, and the stack resource carries the stack's outputs, as it does in
  * `AnalyzeStack`. Types are structural so the pack does not depend on the tests.
@@ -9,7 +9,7 @@ import type { PolicyProviderResource } from "@pulumi/policy";
 import { goDurationHours } from "../lib/time";
 import type { AnalyzedResource } from "./evaluate";
 
-/** The fields of `tests/engine.ts`'s `RegisteredResource` the gate reads. */
+/** The fields of the engine's (engine/recorder.ts) `RegisteredResource` the gate reads. */
 export interface RecordedResource {
     readonly urn: string;
     readonly type: string;
@@ -27,7 +27,7 @@ export interface RecordedResource {
     readonly customTimeouts?: { readonly create?: string; readonly update?: string; readonly delete?: string };
 }
 
-/** The fields of `tests/engine.ts`'s `ProgramRun` the gate reads. */
+/** The fields of the engine's (engine/recorder.ts) `ProgramRun` the gate reads. */
 export interface RecordedRun {
     readonly resources: readonly RecordedResource[];
     readonly outputs: Readonly<Record<string, unknown>>;

@@ -11,7 +11,7 @@ import { POLICIES } from "../../policies/policies";
 import { N, compliantStack, violationsOf } from "../../policies/testing/stack";
 import { vaultReplicaMissing } from "../../policies/rules/vault-replica-missing";
 import { GATED_STACKS } from "../../scripts/policy";
-import { runProgram } from "../engine";
+import { runProgram } from "../../engine";
 
 const ROOT = path.resolve(__dirname, "../..");
 const withoutReplica = (() => {

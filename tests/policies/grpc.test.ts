@@ -16,7 +16,7 @@ import { PACK_ARGS, PACK_NAME, POLICIES } from "../../policies/policies";
 import { N, compliantStack } from "../../policies/testing/stack";
 import { VARIANTS, cloneRun } from "../../policies/testing/variants";
 import { GATED_STACKS } from "../../scripts/policy";
-import { ProgramRun, runProgram } from "../engine";
+import { ProgramRun, runProgram } from "../../engine";
 
 const PACK_DIR = path.resolve(__dirname, "../../policies");
 

@@ -6,7 +6,7 @@ import { analyzedResources } from "../../policies/gate/recording";
 import { compliantStack } from "../../policies/testing/stack";
 import { VARIANTS, cloneRun } from "../../policies/testing/variants";
 import { GATED_STACKS, gateRun } from "../../scripts/policy";
-import { ProgramRun, runProgram } from "../engine";
+import { ProgramRun, runProgram } from "../../engine";
 
 /**
  * Mandatory violations the pack reports on the program this branch was built on, each a real defect reported

@@ -6,13 +6,27 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { StackValue, readStackFile } from "../tests/cli-config";
-import type { ConfigInput, RunOptions } from "../tests/engine";
-import { STACK_REFERENCES, STACK_SECRETS } from "../tests/fixtures";
+import { StackValue, readStackFile } from "./cli-config";
+import type { ConfigInput, RunOptions } from "./program";
 
-/** The repository root. */
-export const ROOT = path.resolve(__dirname, "..");
+const ROOT = path.resolve(__dirname, "..");
 const PROJECT = "gitops-dr";
+
+/** Secrets the README tells the operator to set on every stack; here placeholder values. */
+export const STACK_SECRETS = { repoPassword: "test-repo-password-0123456789" } as const;
+
+/** What `pulumi stack output` of the prod stack gives a recover or drill stack through sourceStack (placeholders). */
+export const PROD_OUTPUTS = {
+    bucketName: "acme-gitops-dr-vault",
+    region: "eu-west-1",
+    kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:key/prod-vault-key",
+    prefix: "prod-eu-1",
+    clusterName: "prod-eu-1",
+    dailyScheduleName: "prod-eu-1-daily",
+} as const;
+
+/** The source stacks the shipped stack files reference, with {@link PROD_OUTPUTS}. */
+export const STACK_REFERENCES = { "acme/gitops-dr/prod": PROD_OUTPUTS } as const;
 
 /** One stack as the scripts run it. */
 export interface StackSpec {

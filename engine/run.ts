@@ -1,0 +1,78 @@
+/**
+ * The result of one program run and the questions tests and tools ask of it: resources by type, the dependency
+ * graph (the same walk the policy pack uses, policies/lib/graph.ts), parents and children.
+ */
+import { directDependencies, waitsFor } from "../policies/lib/graph";
+import type { ReadResource, RegisteredResource } from "./recorder";
+
+/** The result of one program run: every registration and the stack outputs. */
+export class ProgramRun {
+    private readonly byUrnMap: Map<string, RegisteredResource>;
+
+    constructor(
+        readonly resources: readonly RegisteredResource[],
+        readonly outputs: Readonly<Record<string, unknown>>,
+        readonly config: Readonly<Record<string, string>>,
+        readonly reads: readonly ReadResource[] = [],
+        readonly warnings: readonly string[] = [],
+    ) {
+        this.byUrnMap = new Map(resources.map((r) => [r.urn, r]));
+    }
+
+    /** Every resource of a type token, e.g. `aws:s3/bucket:Bucket`. */
+    ofType(type: string): RegisteredResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    /** The single resource of a type (and name, when given); throws when there is not exactly one. */
+    one(type: string, name?: string): RegisteredResource {
+        const found = this.ofType(type).filter((r) => name === undefined || r.name === name);
+        if (found.length !== 1) {
+            throw new Error(
+                `expected exactly one ${type}${name === undefined ? "" : ` named ${name}`}, found ${found.length}: ` +
+                    `[${this.ofType(type)
+                        .map((r) => r.name)
+                        .join(", ")}]`,
+            );
+        }
+        return found[0];
+    }
+
+    byUrn(urn: string): RegisteredResource {
+        const r = this.byUrnMap.get(urn);
+        if (r === undefined) {
+            throw new Error(`no resource with URN ${urn}`);
+        }
+        return r;
+    }
+
+    /** The resource's direct dependencies: explicit ones and every input's. */
+    directDependencies(r: RegisteredResource): Set<string> {
+        return directDependencies(r);
+    }
+
+    /** Whether `a` waits for `b`: directly or through a chain of dependencies (policies/lib/graph.ts). */
+    dependsOn(a: RegisteredResource, b: RegisteredResource): boolean {
+        return waitsFor(a, b, (urn) => this.byUrnMap.get(urn));
+    }
+
+    /** The resource's chain of parents, nearest first. */
+    ancestors(r: RegisteredResource): RegisteredResource[] {
+        const chain: RegisteredResource[] = [];
+        let parent = r.parent;
+        while (parent !== undefined && parent !== "") {
+            const p = this.byUrnMap.get(parent);
+            if (p === undefined) {
+                break;
+            }
+            chain.push(p);
+            parent = p.parent;
+        }
+        return chain;
+    }
+
+    /** Every resource below a component, at any depth. */
+    descendants(component: RegisteredResource): RegisteredResource[] {
+        return this.resources.filter((r) => this.ancestors(r).some((a) => a.urn === component.urn));
+    }
+}
