@@ -16,8 +16,9 @@ import { ArgoCd, RepositoryCredentials } from "./argocd";
 import { DrillReport, DrillVerification, drillReport } from "./drill";
 import { VeleroRestore } from "./restore";
 import { BackupVault } from "./vault";
-import { Velero, serverServiceAccountName } from "./velero";
+import { Velero, VeleroSchedules, serverServiceAccountName } from "./velero";
 import { VeleroIam } from "./velero-iam";
+import { liveField } from "./kube";
 
 /** Where the vault is, however this stack learnt it. */
 export interface VaultLocation {
@@ -197,11 +198,9 @@ export class GitopsDr extends pulumi.ComponentResource {
                     settings: config.restore,
                     sourceScheduleName: config.source.scheduleName,
                     syncBarrier: this.velero.sourceLocation!,
-                    syncedAt: (
-                        this.velero.sourceLocation as unknown as {
-                            status: pulumi.Output<{ lastSyncedTime?: string } | undefined>;
-                        }
-                    ).status.apply((s) => s?.lastSyncedTime ?? ""),
+                    syncedAt: liveField<{ lastSyncedTime?: string }>(this.velero.sourceLocation!, "status").apply(
+                        (s) => s?.lastSyncedTime ?? "",
+                    ),
                     provider: kubernetes,
                 },
                 { parent: this },
@@ -209,7 +208,14 @@ export class GitopsDr extends pulumi.ComponentResource {
             this.syncGate = this.restore.outcome.restoreName;
         }
         // protect: the Schedules follow the release. recover: they wait for the restore's checked end.
-        this.schedules = this.velero.createSchedules(this.syncGate);
+        this.schedules =
+            config.velero.tiers.length === 0
+                ? []
+                : new VeleroSchedules(
+                      `${name}-velero`,
+                      { velero: this.velero, gate: this.syncGate, provider: kubernetes },
+                      { parent: this },
+                  ).schedules;
 
         if (config.mode === "protect" && config.restore !== undefined) {
             // One namespace (or a few) back into the running cluster, from its own backups: the same Restore,
@@ -290,6 +296,20 @@ export class GitopsDr extends pulumi.ComponentResource {
                 );
         }
 
-        this.registerOutputs({});
+        this.registerOutputs({
+            bucketName: this.vault.bucketName,
+            bucketArn: this.vault.bucketArn,
+            region: this.vault.region,
+            kmsKeyArn: this.vault.kmsKeyArn,
+            veleroRoleArn: this.iam.roleArn,
+            veleroPolicyArns: this.iam.policyArns,
+            veleroNamespace: this.velero.namespace,
+            scheduleNames: this.schedules.map((s) => s.metadata.name),
+            restore: this.restore?.outcome,
+            syncGate: this.syncGate,
+            argoCdNamespace: this.argoCd.namespace,
+            rootApplication: this.argoCd.rootAppName,
+            drillReport: this.drillReport,
+        });
     }
 }

@@ -179,7 +179,12 @@ interface ReadRequest {
     getParent(): string;
     getDependenciesList(): string[];
 }
+interface RegisterOutputsRequest {
+    getUrn(): string;
+    getOutputs(): Struct | undefined;
+}
 interface MockMonitor {
+    registerResourceOutputs(req: RegisterOutputsRequest, callback: (err: Error | null, resp?: unknown) => void): void;
     registerResource(
         req: RegisterRequest,
         callback: (err: Error | null, resp?: RegisterResponse) => void,
@@ -219,6 +224,17 @@ export async function record<T>(options: RecordOptions, body: () => Promise<T>):
                     const realUrn = `urn:pulumi:${options.stack}::${options.project}::${parentType}${req.getType()}::${req.getName()}`;
                     realUrns.set(resp.getUrn(), realUrn);
                     resources.push(recorded(req, resp, realUrn));
+                }
+                callback(err, resp);
+            });
+        // A component's outputs arrive with registerOutputs, after its registration (a custom resource's with it).
+        const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+        monitor.registerResourceOutputs = (req, callback) =>
+            registerOutputs(req, (err, resp) => {
+                const index = resources.findIndex((r) => r.urn === req.getUrn());
+                if (err === null && index >= 0) {
+                    const outputs = decode(req.getOutputs()?.toJavaScript() ?? {}, "", []) as Record<string, unknown>;
+                    resources[index] = { ...resources[index], outputs };
                 }
                 callback(err, resp);
             });

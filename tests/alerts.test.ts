@@ -6,7 +6,7 @@ import * as path from "node:path";
 
 import { stringify } from "yaml";
 
-import { ALERT_RULE_GROUP_NAME, AlertRule, alertRuleGroup, alertRules, prometheusRuleSpec } from "../components/alerts";
+import { ALERT_RULE_GROUP_NAME, AlertRule, alertRuleGroup, alertRules, prometheusRuleSpec } from "../components/velero";
 import { veleroValues, VeleroValuesInput } from "../components/velero";
 
 /**

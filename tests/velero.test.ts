@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 
-import { alertRules } from "../components/alerts";
+import { alertRules } from "../components/velero";
 import { veleroFullname, veleroValues, VeleroValuesInput } from "../components/velero";
 import { VELERO_AWS_PLUGIN, VELERO_CHART, VELERO_IMAGE } from "../components/versions";
 import { ProgramRun, RegisteredResource, runProgram } from "../engine";

@@ -1,4 +1,5 @@
 /** Parsing of the Argo CD keys: the git repository it rebuilds the apps from, and the first-install switch. */
+import { DEFAULT_NAMES } from "../names";
 import { ConfigReader, q, rmCmd, setCmd, setListCmd } from "./reader";
 import type { ArgoCdSettings, Mode } from "./types";
 import { isDnsLabel } from "./values";
@@ -50,7 +51,7 @@ export function parseArgoCd(r: ConfigReader, mode: Mode, veleroNamespace: string
             `is set, but ${q(url)} is not an ssh URL. Fix: use the repository's ssh URL in gitRepoUrl, or \`${rmCmd("gitSshPrivateKey")}\`.`,
         );
     }
-    const namespace = r.str("argoCdNamespace") ?? "argocd";
+    const namespace = r.str("argoCdNamespace") ?? DEFAULT_NAMES.argoCdNamespace;
     if (!isDnsLabel(namespace)) {
         r.problem(
             "argoCdNamespace",
@@ -79,11 +80,11 @@ export function parseArgoCd(r: ConfigReader, mode: Mode, veleroNamespace: string
                 );
             }
         }
-        // While it is on, the ArgoCd component warns on every run (components/argocd.ts).
+        // While it is on, the ArgoCd component warns on every run (components/argocd/).
     }
     return {
         namespace,
-        releaseName: "argocd",
+        releaseName: DEFAULT_NAMES.argoCdRelease,
         repository: { url: url ?? "", path, revision, username, password, sshPrivateKey },
         newAppVolumes,
     };

@@ -10,6 +10,7 @@
  * every mode. Keys that are optional, or whose default depends on the mode or on other keys, stay undeclared;
  * the program validates them like every other key.
  */
+import { DEFAULT_NAMES } from "../names";
 import { ARGO_CD_CHART, VELERO_AWS_PLUGIN, VELERO_CHART, VELERO_IMAGE } from "../versions";
 import type { Mode } from "./types";
 
@@ -236,13 +237,13 @@ export const CONFIG_KEYS = {
     veleroNamespace: {
         type: "string",
         group: "velero",
-        default: "velero",
+        default: DEFAULT_NAMES.veleroNamespace,
         description: "Namespace Velero is installed in.",
     },
     veleroReleaseName: {
         type: "string",
         group: "velero",
-        default: "velero",
+        default: DEFAULT_NAMES.veleroRelease,
         description:
             'Helm release name of Velero (at most 53). The chart names its objects from it: <release>-server when the name contains "velero", else <release>-velero-server.',
     },
@@ -370,7 +371,7 @@ export const CONFIG_KEYS = {
     argoCdNamespace: {
         type: "string",
         group: "argocd",
-        default: "argocd",
+        default: DEFAULT_NAMES.argoCdNamespace,
         description: "Namespace Argo CD is installed in (excluded from backups).",
     },
     newAppVolumes: {

@@ -336,9 +336,7 @@ export function isValidBucketName(name: string): boolean {
 
 // --- Kubernetes and names ------------------------------------------------------------------------------------
 
-/** RFC 1123 label, as namespaces and most names must be. */
-export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-export const isDnsLabel = (s: string, max = 63): boolean => DNS_LABEL.test(s) && s.length <= max;
+export { DNS_LABEL, isDnsLabel } from "../names";
 
 /** A label key (optional DNS-subdomain prefix, then a name of at most 63) as the API server accepts it. */
 export function isLabelKey(key: string): boolean {

@@ -1,5 +1,6 @@
 /** Parsing of Velero's own keys and of its backup schedules. */
 import { VELERO_AWS_PLUGIN } from "../versions";
+import { DEFAULT_NAMES } from "../names";
 import { DERIVED_DEFAULTS } from "./keys";
 import { ConfigReader, q, rmCmd, setCmd } from "./reader";
 import { BackupTier, Mode, VOLUME_DATA_MODES, VeleroSettings } from "./types";
@@ -20,14 +21,14 @@ export function parseVelero(
             `is ${rawPassword.length} characters long; kopia's repository password must be at least 16. Fix: \`${setCmd("repoPassword", '"$(openssl rand -base64 32)"', true)}\`.`,
         );
     }
-    const namespace = r.str("veleroNamespace") ?? "velero";
+    const namespace = r.str("veleroNamespace") ?? DEFAULT_NAMES.veleroNamespace;
     if (!isDnsLabel(namespace)) {
         r.problem(
             "veleroNamespace",
             `${q(namespace)} is not a valid namespace name (RFC 1123 label). Fix: \`${setCmd("veleroNamespace", "velero")}\`.`,
         );
     }
-    const releaseName = r.str("veleroReleaseName") ?? "velero";
+    const releaseName = r.str("veleroReleaseName") ?? DEFAULT_NAMES.veleroRelease;
     if (!isDnsLabel(releaseName, 53)) {
         r.problem(
             "veleroReleaseName",

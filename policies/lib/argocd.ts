@@ -156,4 +156,6 @@ export function isCascadeFinalizer(finalizer: string): boolean {
 /** The stack output listing the Applications allowed a first install (gitops-dr:newAppVolumes) while the switch is on. */
 export const FIRST_INSTALL_APPS_OUTPUT = "argoCdFirstInstallApps";
 /** The label of a seed Application, the one that creates a named app's claims and Secrets once. */
-export const SEED_OF_LABEL = "gitops-dr/seed-of";
+export const SEED_OF_LABEL = "gitops-dr.io/seed-of";
+/** The same label as programs before 2026-12 wrote it; still recognised, so an older program is judged too. */
+export const LEGACY_SEED_OF_LABEL = "gitops-dr/seed-of";

@@ -1,6 +1,6 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 
-import { FIRST_INSTALL_APPS_OUTPUT, SEED_OF_LABEL } from "../lib/argocd";
+import { FIRST_INSTALL_APPS_OUTPUT, LEGACY_SEED_OF_LABEL, SEED_OF_LABEL } from "../lib/argocd";
 import { violation } from "../lib/message";
 import { onStack } from "../lib/policy";
 import { T } from "../lib/types";
@@ -9,7 +9,7 @@ import { at, list, str, strings } from "../lib/values";
 /**
  * Advice: the new-app volumes switch (gitops-dr:newAppVolumes) is a one-off. While it is on, the program
  * exports the apps as `argoCdFirstInstallApps` and registers a seed Application per app, labelled
- * `gitops-dr/seed-of`, which lets Argo CD create that app's claims and Secrets.
+ * `gitops-dr.io/seed-of` (or the legacy `gitops-dr/seed-of`), which lets Argo CD create that app's claims and Secrets.
  */
 export const argocdNewAppVolumesSwitch: StackValidationPolicy = {
     name: "argocd-new-app-volumes-switch",
@@ -19,7 +19,11 @@ export const argocdNewAppVolumesSwitch: StackValidationPolicy = {
         const fromOutput = strings(view.outputs()[FIRST_INSTALL_APPS_OUTPUT]);
         const fromSeeds = view
             .ofType(T.application)
-            .map((a) => str(at(a.props, "metadata", "labels", SEED_OF_LABEL)))
+            .map(
+                (a) =>
+                    str(at(a.props, "metadata", "labels", SEED_OF_LABEL)) ??
+                    str(at(a.props, "metadata", "labels", LEGACY_SEED_OF_LABEL)),
+            )
             .filter((a): a is string => a !== undefined);
         const apps = [...new Set([...fromOutput, ...fromSeeds])].sort();
         if (apps.length > 0) {

@@ -617,7 +617,9 @@ export function compliantStack(mode: Mode): FixtureStack {
             metadata: {
                 name: "root",
                 namespace: "argocd",
-                ...(mode === "protect" ? {} : { annotations: { "gitops-dr/restore": `${clusterName}-restore-1` } }),
+                ...(mode === "protect"
+                    ? {}
+                    : { annotations: { "gitops-dr.io/after-restore": `${clusterName}-restore-1` } }),
             },
             spec: {
                 project: "default",

@@ -216,9 +216,17 @@ describe("policy argocd-new-app-volumes-switch (advisory)", () => {
 
     it("and from the seed Applications the switch registers", async () => {
         const stack = protect.add(FIXTURE_TYPES.application, "seed-shop", {
-            metadata: { name: "gitops-dr-seed-shop", namespace: "argocd", labels: { "gitops-dr/seed-of": "shop" } },
+            metadata: { name: "gitops-dr-seed-shop", namespace: "argocd", labels: { "gitops-dr.io/seed-of": "shop" } },
             spec: {},
         });
         assert.deepEqual(await messages(stack, argocdNewAppVolumesSwitch), [advice("shop")]);
+    });
+
+    it("and from seed Applications an older program labelled with the legacy prefix", async () => {
+        const stack = protect.add(FIXTURE_TYPES.application, "seed-blog", {
+            metadata: { name: "gitops-dr-seed-blog", namespace: "argocd", labels: { "gitops-dr/seed-of": "blog" } },
+            spec: {},
+        });
+        assert.deepEqual(await messages(stack, argocdNewAppVolumesSwitch), [advice("blog")]);
     });
 });

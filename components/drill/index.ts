@@ -9,126 +9,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as kx from "@pulumi/kubernetesx";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { DrillCheck } from "./config";
-import { imageReference, mirrorImage } from "./mirrors";
-import type { RestoreOutcome } from "./restore";
-import { KUBECTL_IMAGE } from "./versions";
+import type { DrillCheck } from "../config";
+import { liveField } from "../kube";
+import { imageReference, mirrorImage } from "../mirrors";
+import { AFTER_RESTORE_ANNOTATION, ROOT_APP_ANNOTATION } from "../names";
+import { KUBECTL_IMAGE } from "../versions";
+import { VERIFY_NAME, VerifyStep, verifySteps } from "./steps";
 
-/** Name of the verification's ServiceAccount, ClusterRole and Job. */
-export const VERIFY_NAME = "gitops-dr-drill-verify";
-
-/** One step of the verification: a name and the kubectl arguments. */
-export interface VerifyStep {
-    readonly name: string;
-    readonly args: readonly string[];
-}
-
-/** The kubectl steps, in order. Pure, so tests read exactly what runs. */
-export function verifySteps(input: {
-    readonly argoCdNamespace: string;
-    readonly rootAppName: string;
-    readonly restoreName: string;
-    readonly checks: readonly DrillCheck[];
-    readonly timeoutSeconds: number;
-}): VerifyStep[] {
-    const timeout = `--timeout=${input.timeoutSeconds}s`;
-    const ns = input.argoCdNamespace;
-    return [
-        // Creating the root Application does not wait for Argo CD, and app-of-apps health leaves the child apps
-        // out: wait for the root to sync (so the child Applications exist), then for all of them.
-        {
-            name: "root-synced",
-            args: [
-                "wait",
-                "--for=jsonpath={.status.sync.status}=Synced",
-                `application/${input.rootAppName}`,
-                "-n",
-                ns,
-                timeout,
-            ],
-        },
-        {
-            name: "apps-synced",
-            args: ["wait", "--for=jsonpath={.status.sync.status}=Synced", "applications", "--all", "-n", ns, timeout],
-        },
-        {
-            name: "apps-healthy",
-            args: [
-                "wait",
-                "--for=jsonpath={.status.health.status}=Healthy",
-                "applications",
-                "--all",
-                "-n",
-                ns,
-                timeout,
-            ],
-        },
-        // Velero labels what it restores with velero.io/restore-name; kubectl fails when nothing matches.
-        {
-            name: "claims-bound",
-            args: [
-                "wait",
-                "--for=jsonpath={.status.phase}=Bound",
-                "persistentvolumeclaims",
-                "--all-namespaces",
-                "-l",
-                `velero.io/restore-name=${input.restoreName}`,
-                timeout,
-            ],
-        },
-        ...input.checks.map((c, i) => ({
-            name: `check-${i + 1}`,
-            args: ["exec", "-n", c.namespace, c.target, "--", ...c.command],
-        })),
-    ];
-}
-
-/** The drill's report, from the restore's and the backup's status and the Job's end. */
-export interface DrillReport {
-    readonly restoreName: string;
-    readonly backupName: string;
-    readonly restorePhase: string;
-    readonly itemsRestored?: number;
-    /** The data's age when the restore started: the RPO this drill shows. */
-    readonly dataAgeAtRestore?: string;
-    /** From the start of `pulumi up` to the restore's end. */
-    readonly timeToRestore?: string;
-    /** From the start of `pulumi up` to the verification's end: the RTO this drill shows. */
-    readonly timeToVerified?: string;
-    readonly checksPassed: readonly string[];
-}
-
-const duration = (from?: string, to?: string): string | undefined => {
-    if (from === undefined || to === undefined) {
-        return undefined;
-    }
-    const ms = Date.parse(to) - Date.parse(from);
-    if (!Number.isFinite(ms) || ms < 0) {
-        return undefined;
-    }
-    const minutes = Math.round(ms / 60000);
-    return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
-};
-
-/** Builds the report. Pure. */
-export function drillReport(input: {
-    readonly outcome: RestoreOutcome;
-    readonly backupStartTimestamp?: string;
-    readonly updateStartedAt: string;
-    readonly verifiedAt?: string;
-    readonly steps: readonly VerifyStep[];
-}): DrillReport {
-    return {
-        restoreName: input.outcome.restoreName,
-        backupName: input.outcome.backupName,
-        restorePhase: input.outcome.phase,
-        itemsRestored: input.outcome.itemsRestored,
-        dataAgeAtRestore: duration(input.backupStartTimestamp, input.outcome.startTimestamp),
-        timeToRestore: duration(input.updateStartedAt, input.outcome.completionTimestamp),
-        timeToVerified: duration(input.updateStartedAt, input.verifiedAt),
-        checksPassed: input.verifiedAt === undefined ? [] : input.steps.map((s) => s.name),
-    };
-}
+export * from "./report";
+export * from "./steps";
 
 export interface DrillVerificationArgs {
     /** Namespace the Job runs in (Velero's). */
@@ -164,7 +53,7 @@ export class DrillVerification extends pulumi.ComponentResource {
                 metadata: {
                     name: VERIFY_NAME,
                     namespace: args.namespace,
-                    annotations: { "gitops-dr.io/after-restore": args.restoreName },
+                    annotations: { [AFTER_RESTORE_ANNOTATION]: args.restoreName },
                 },
             },
             child,
@@ -205,7 +94,7 @@ export class DrillVerification extends pulumi.ComponentResource {
             const afterRestore = {
                 name: VERIFY_NAME,
                 namespace: ns,
-                annotations: { "gitops-dr.io/after-restore": args.restoreName },
+                annotations: { [AFTER_RESTORE_ANNOTATION]: args.restoreName },
             };
             const execRole = new k8s.rbac.v1.Role(
                 `${name}-exec-${ns}`,
@@ -271,7 +160,7 @@ export class DrillVerification extends pulumi.ComponentResource {
                 metadata: {
                     name: VERIFY_NAME,
                     namespace: args.namespace,
-                    annotations: { "gitops-dr.io/root-app": args.rootAppName },
+                    annotations: { [ROOT_APP_ANNOTATION]: args.rootAppName },
                 },
                 spec: pod.asJobSpec({ backoffLimit: 0, activeDeadlineSeconds: timeoutSeconds }),
             },
@@ -285,9 +174,7 @@ export class DrillVerification extends pulumi.ComponentResource {
                 deleteBeforeReplace: true,
             },
         );
-        this.completedAt = (this.job.status as pulumi.Output<{ completionTime?: string } | undefined>).apply(
-            (s) => s?.completionTime,
-        );
+        this.completedAt = liveField<{ completionTime?: string }>(this.job, "status").apply((s) => s?.completionTime);
         this.registerOutputs({ steps: this.steps, completedAt: this.completedAt });
     }
 }

@@ -2,7 +2,7 @@
  * Velero's alert rules, on the metrics the Velero server exports (velero `pkg/metrics/metrics.go`), and the rule
  * group the velero chart renders them into. tests/alerts.test.ts proves every rule with promtool.
  */
-import { VELERO_CHART } from "./versions";
+import { VELERO_CHART } from "../versions";
 
 /** How urgently an alert needs a person: `critical` pages, `warning` waits for working hours. */
 export type AlertSeverity = "critical" | "warning";

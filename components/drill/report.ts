@@ -1,0 +1,50 @@
+/** The drill's report, from the restore's status and the verification's end. */
+import type { RestoreOutcome } from "../restore";
+import type { VerifyStep } from "./steps";
+
+/** The drill's report, from the restore's and the backup's status and the Job's end. */
+export interface DrillReport {
+    readonly restoreName: string;
+    readonly backupName: string;
+    readonly restorePhase: string;
+    readonly itemsRestored?: number;
+    /** The data's age when the restore started: the RPO this drill shows. */
+    readonly dataAgeAtRestore?: string;
+    /** From the start of `pulumi up` to the restore's end. */
+    readonly timeToRestore?: string;
+    /** From the start of `pulumi up` to the verification's end: the RTO this drill shows. */
+    readonly timeToVerified?: string;
+    readonly checksPassed: readonly string[];
+}
+
+const duration = (from?: string, to?: string): string | undefined => {
+    if (from === undefined || to === undefined) {
+        return undefined;
+    }
+    const ms = Date.parse(to) - Date.parse(from);
+    if (!Number.isFinite(ms) || ms < 0) {
+        return undefined;
+    }
+    const minutes = Math.round(ms / 60000);
+    return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+};
+
+/** Builds the report. Pure. */
+export function drillReport(input: {
+    readonly outcome: RestoreOutcome;
+    readonly backupStartTimestamp?: string;
+    readonly updateStartedAt: string;
+    readonly verifiedAt?: string;
+    readonly steps: readonly VerifyStep[];
+}): DrillReport {
+    return {
+        restoreName: input.outcome.restoreName,
+        backupName: input.outcome.backupName,
+        restorePhase: input.outcome.phase,
+        itemsRestored: input.outcome.itemsRestored,
+        dataAgeAtRestore: duration(input.backupStartTimestamp, input.outcome.startTimestamp),
+        timeToRestore: duration(input.updateStartedAt, input.outcome.completionTimestamp),
+        timeToVerified: duration(input.updateStartedAt, input.verifiedAt),
+        checksPassed: input.verifiedAt === undefined ? [] : input.steps.map((s) => s.name),
+    };
+}

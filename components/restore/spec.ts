@@ -1,0 +1,26 @@
+/** The Restore's spec (fields from ../shared/reference/velero-1.18-crds/restores.yaml). */
+import { RESTORE_TIMEOUT_MARGIN_MINUTES, RestoreSettings } from "../config";
+import { BACKED_UP_RESOURCES, NOT_HELM_RELEASE_SECRETS } from "../velero";
+
+/** The Restore's spec (fields from ../shared/reference/velero-1.18-crds/restores.yaml). */
+export function restoreSpec(settings: RestoreSettings, source: { scheduleName: string }): Record<string, unknown> {
+    return {
+        // scheduleName: Velero takes the newest Completed backup carrying that velero.io/schedule-name label
+        // (restore_controller.go, mostRecentCompletedBackup). The name is the lost cluster's own Schedule
+        // (<clusterName>-daily), so a recovered cluster's new backups can never match it.
+        ...(settings.backupName !== undefined
+            ? { backupName: settings.backupName }
+            : { scheduleName: source.scheduleName }),
+        includedNamespaces: settings.namespaces.length > 0 ? [...settings.namespaces] : ["*"],
+        ...(Object.keys(settings.namespaceMappings).length > 0
+            ? { namespaceMapping: { ...settings.namespaceMappings } }
+            : {}),
+        includedResources: [...BACKED_UP_RESOURCES],
+        includeClusterResources: true,
+        labelSelector: NOT_HELM_RELEASE_SECRETS,
+        restorePVs: true,
+        // Never overwrite what exists: a live object always wins over the backup's copy.
+        existingResourcePolicy: "none",
+        itemOperationTimeout: `${settings.restoreTimeoutMinutes - RESTORE_TIMEOUT_MARGIN_MINUTES}m`,
+    };
+}

@@ -1,0 +1,26 @@
+/** Velero's fixed names: what is backed up, the Secret and locations it uses, and the chart's naming rule. */
+
+/** What every schedule backs up: the persistent data. Argo CD rebuilds everything else from git. */
+export const BACKED_UP_RESOURCES = ["persistentvolumes", "persistentvolumeclaims", "secrets"] as const;
+
+/** Namespaces never backed up: the cluster's own, and those of the tools that rebuild it. */
+export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"] as const;
+
+/** Name of the Secret holding kopia's repository password (velero `pkg/repository/keys/keys.go`). */
+export const REPO_CREDENTIALS_SECRET = "velero-repo-credentials";
+/** Data key of the repository password in {@link REPO_CREDENTIALS_SECRET}. */
+export const REPO_PASSWORD_KEY = "repository-password";
+
+/** BSL names: the location a cluster writes to, and the read-only one it restores from. */
+export const WRITE_LOCATION = "default";
+export const SOURCE_LOCATION = "source";
+
+/** The chart's `velero.fullname`: the release name when it contains "velero", else `<release>-velero`. */
+export function veleroFullname(releaseName: string): string {
+    return releaseName.includes("velero") ? releaseName : `${releaseName}-velero`;
+}
+
+/** The chart's server service account name (`<fullname>-server`), the subject of IRSA's trust. */
+export function serverServiceAccountName(releaseName: string): string {
+    return `${veleroFullname(releaseName)}-server`;
+}

@@ -1,0 +1,62 @@
+/** The spec of a backup Schedule (fields from ../shared/reference/velero-1.18-crds/schedules.yaml). */
+import type { BackupTier } from "../config";
+import { BACKED_UP_RESOURCES, SYSTEM_NAMESPACES, WRITE_LOCATION } from "./names";
+import type { VeleroValuesInput } from "./values";
+import { VOLUME_POLICY_CONFIGMAP } from "./volume-policy";
+
+/** Namespaces every schedule excludes. */
+export function excludedNamespaces(
+    input: Pick<VeleroValuesInput, "namespace" | "argoCdNamespace" | "excludedNamespaces">,
+): string[] {
+    return [...new Set([...SYSTEM_NAMESPACES, input.namespace, input.argoCdNamespace, ...input.excludedNamespaces])];
+}
+
+/**
+ * Helm release Secrets (`owner: helm`, one per release revision) are not persistent data: they describe what
+ * Argo CD and Pulumi install again. `NotIn` also matches every object without the label (Kubernetes label
+ * selector semantics), so PVs, PVCs and other Secrets are unaffected.
+ */
+export const NOT_HELM_RELEASE_SECRETS = {
+    matchExpressions: [{ key: "owner", operator: "NotIn", values: ["helm"] }],
+} as const;
+
+/**
+ * The spec of one tier's `velero.io/v1 Schedule` (fields from ../shared/reference/velero-1.18-crds/schedules.yaml).
+ * Schedules are Pulumi resources rather than chart values so that a recovered cluster's schedules can wait for
+ * its restore to end (a new Schedule backs up at its next cron tick, velero `schedule_controller.go`
+ * `getNextRunTime`, which could fall in the middle of a restore).
+ */
+export function scheduleSpec(
+    tier: BackupTier,
+    input: Pick<
+        VeleroValuesInput,
+        "namespace" | "argoCdNamespace" | "excludedNamespaces" | "volumeDataMode" | "consistentBackups"
+    >,
+): Record<string, unknown> {
+    return {
+        schedule: tier.cron,
+        useOwnerReferencesInBackup: false,
+        template: {
+            ttl: tier.ttl,
+            storageLocation: WRITE_LOCATION,
+            // Pods make the backup consistent: Velero runs a pod's backup hooks only when the backup includes the
+            // pod (velero docs "Backup Hooks"; pkg/backup/item_backupper.go), freezing or flushing the app
+            // around its volumes' snapshots. Restores never take pods (components/restore/).
+            includedResources:
+                input.consistentBackups === true ? [...BACKED_UP_RESOURCES, "pods"] : [...BACKED_UP_RESOURCES],
+            // PersistentVolumes are cluster-scoped; includedResources keeps every other cluster kind out.
+            includeClusterResources: true,
+            excludedNamespaces: excludedNamespaces(input),
+            labelSelector: NOT_HELM_RELEASE_SECRETS,
+            snapshotVolumes: true,
+            // With the data mover the snapshot's data is copied by kopia into the locked bucket. Limiting the
+            // backup to PVs, PVCs and Secrets does not stop that: the CSI PVC action creates the DataUpload
+            // itself and marks it must-include (velero pkg/backup/actions/csi/pvc_action.go, Execute;
+            // pkg/backup/item_backupper.go, itemInclusionChecks).
+            snapshotMoveData: input.volumeDataMode === "dataMover",
+            defaultVolumesToFsBackup: false,
+            resourcePolicy: { kind: "configmap", name: VOLUME_POLICY_CONFIGMAP },
+            ...(input.volumeDataMode === "nativeSnapshots" ? { volumeSnapshotLocations: ["default"] } : {}),
+        },
+    };
+}

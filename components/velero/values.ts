@@ -1,0 +1,152 @@
+/** The velero chart 12.1.0 values: everything they depend on, resolved to plain values, and the values. */
+import type { BackupTier, Mode, VolumeDataMode } from "../config";
+import { ImagePin, imageReference, mirrorImage } from "../mirrors";
+import { KUBECTL_IMAGE, VELERO_AWS_PLUGIN, VELERO_IMAGE } from "../versions";
+import { alertRules } from "./alerts";
+import { chartLocations } from "./locations";
+import { serverServiceAccountName, veleroFullname } from "./names";
+import { NODE_AGENT_CONFIGMAP_KEY, nodeAgentConfig } from "./node-agent";
+
+/** How the Velero pods get AWS credentials, resolved. */
+export type VeleroCredentials =
+    | { readonly mode: "irsa"; readonly roleArn: string }
+    | { readonly mode: "podIdentity" }
+    | { readonly mode: "staticKeys"; readonly secretName: string };
+
+/** Everything the chart values depend on, resolved to plain values. */
+export interface VeleroValuesInput {
+    readonly mode: Mode;
+    readonly releaseName: string;
+    readonly namespace: string;
+    readonly volumeDataMode: VolumeDataMode;
+    readonly awsPluginVersion: string;
+    readonly bucketName: string;
+    readonly region: string;
+    readonly kmsKeyArn: string;
+    /** Prefix of the cluster's own backups (protect, recover). */
+    readonly writePrefix?: string;
+    /** Prefix restored from (recover, drill). */
+    readonly sourcePrefix?: string;
+    readonly tiers: readonly BackupTier[];
+    /** Namespaces excluded on top of {@link SYSTEM_NAMESPACES}, Velero's and Argo CD's. */
+    readonly excludedNamespaces: readonly string[];
+    readonly argoCdNamespace: string;
+    readonly credentials: VeleroCredentials;
+    readonly prometheusOperator: boolean;
+    /** Include pods in backups so their hooks run. Defaults to `true` in the program's config. */
+    readonly consistentBackups?: boolean;
+    /** Node labels data-mover pods must run on. Defaults to none. */
+    readonly dataMoverNodeLabels?: Readonly<Record<string, string>>;
+    /**
+     * Extra labels on the ServiceMonitor, the node-agent PodMonitor and the PrometheusRule, for a Prometheus whose
+     * selectors require them (e.g. `release: kube-prometheus-stack`). Defaults to `{}`.
+     */
+    readonly monitoringLabels?: Readonly<Record<string, string>>;
+    /** Registry every image is pulled from (`<registry>/<path without the public host>`). Defaults to none: public registries. */
+    readonly imageRegistry?: string;
+}
+
+/** The velero chart's `{ repository, tag, digest }` image values: with a digest, the chart pulls by digest. */
+function chartImage(pin: ImagePin): Record<string, string> {
+    return { repository: pin.repository, tag: pin.tag, ...(pin.digest === undefined ? {} : { digest: pin.digest }) };
+}
+
+/** The velero chart 12.1.0 values for a mode. Every key is one the chart's templates read. */
+export function veleroValues(input: VeleroValuesInput): Record<string, unknown> {
+    const fullname = veleroFullname(input.releaseName);
+    const dataMover = input.volumeDataMode === "dataMover";
+    const native = input.volumeDataMode === "nativeSnapshots";
+    const credentials = input.credentials;
+    const monitoringLabels = input.monitoringLabels ?? {};
+    let credentialValues: Record<string, unknown>;
+    switch (credentials.mode) {
+        case "irsa":
+        case "podIdentity":
+            // Both inject credentials into the pod; a credentials Secret would override them (velero #8240).
+            credentialValues = { useSecret: false };
+            break;
+        case "staticKeys":
+            credentialValues = { useSecret: true, existingSecret: credentials.secretName };
+            break;
+        default: {
+            const unreachable: never = credentials;
+            throw new Error(`unhandled credentials ${JSON.stringify(unreachable)}`);
+        }
+    }
+
+    const registry = input.imageRegistry;
+    return {
+        image: chartImage(mirrorImage(VELERO_IMAGE, registry)),
+        // The chart's CRD clean-up and namespace-label jobs run kubectl (templates cleanup-crds.yaml,
+        // label-namespace/labelnamespace.yaml); neither is on with these values, but none may pull from a public
+        // registry if one is turned on. The tag is pinned: unset, the chart derives it from the cluster version.
+        kubectl: { image: chartImage(mirrorImage(KUBECTL_IMAGE, registry)) },
+        initContainers: [
+            {
+                name: "velero-plugin-for-aws",
+                image: imageReference(
+                    mirrorImage({ repository: VELERO_AWS_PLUGIN.repository, tag: input.awsPluginVersion }, registry),
+                ),
+                imagePullPolicy: "IfNotPresent",
+                volumeMounts: [{ mountPath: "/target", name: "plugins" }],
+            },
+        ],
+        upgradeCRDs: true,
+        cleanUpCRDs: false,
+        configuration: {
+            backupStorageLocation: chartLocations(input),
+            volumeSnapshotLocation: native
+                ? [{ name: "default", provider: "aws", config: { region: input.region } }]
+                : [],
+            // The CSI backup item action only runs with this feature flag (velero pkg/backup/item_backupper.go).
+            features: dataMover ? "EnableCSI" : "",
+            defaultSnapshotMoveData: dataMover,
+            uploaderType: "kopia",
+        },
+        backupsEnabled: true,
+        snapshotsEnabled: native,
+        deployNodeAgent: dataMover,
+        nodeAgent: dataMover ? { extraArgs: [`--node-agent-configmap=${fullname}-${NODE_AGENT_CONFIGMAP_KEY}`] } : {},
+        configMaps: dataMover
+            ? {
+                  [NODE_AGENT_CONFIGMAP_KEY]: {
+                      data: { "node-agent-config.json": JSON.stringify(nodeAgentConfig(input.dataMoverNodeLabels)) },
+                  },
+              }
+            : {},
+        credentials: credentialValues,
+        serviceAccount: {
+            server: {
+                create: true,
+                name: serverServiceAccountName(input.releaseName),
+                annotations: credentials.mode === "irsa" ? { "eks.amazonaws.com/role-arn": credentials.roleArn } : {},
+            },
+        },
+        // Schedules are Pulumi resources (scheduleSpec), not chart values.
+        schedules: {},
+        metrics: {
+            enabled: true,
+            // additionalLabels go onto each object's metadata.labels, where a Prometheus's serviceMonitorSelector,
+            // podMonitorSelector and ruleSelector look (chart templates servicemonitor.yaml, podmonitor.yaml,
+            // prometheusrule.yaml).
+            serviceMonitor: {
+                enabled: input.prometheusOperator,
+                autodetect: false,
+                additionalLabels: { ...monitoringLabels },
+            },
+            nodeAgentPodMonitor: {
+                enabled: input.prometheusOperator && dataMover,
+                autodetect: false,
+                additionalLabels: { ...monitoringLabels },
+            },
+            prometheusRule: {
+                enabled: input.prometheusOperator,
+                autodetect: false,
+                additionalLabels: { ...monitoringLabels },
+                // The chart wraps this list in one rule group (alerts.ts alertRuleGroup) and renders no
+                // PrometheusRule when it is empty.
+                spec: input.prometheusOperator ? alertRules() : [],
+            },
+        },
+    };
+}
