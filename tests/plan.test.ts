@@ -7,22 +7,13 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 
 import { benchCases, benchTable, median, parseBenchArgs } from "../scripts/bench";
-import {
-    Plan,
-    PlanStep,
-    configChanges,
-    dependencyOrder,
-    describeCondition,
-    durationMinutes,
-    goDurationString,
-    mermaid,
-    planStack,
-    planSteps,
-    renderRunbook,
-    runbookPath,
-    stepReason,
-    waitForConditions,
-} from "../scripts/plan";
+import { durationMinutes, goDurationString } from "../scripts/plan/durations";
+import { configChanges } from "../scripts/plan/manual";
+import { Plan, PlanStep } from "../scripts/plan/model";
+import { dependencyOrder } from "../scripts/plan/order";
+import { mermaid, renderRunbook, runbookPath } from "../scripts/plan/runbook";
+import { planStack } from "../scripts/plan/stack";
+import { describeCondition, planSteps, stepReason, waitForConditions } from "../scripts/plan/steps";
 import { LARGE_SCALE, STACKS, STACK_NAMES, StackName, scaledConfig } from "../engine";
 import type { StackValue } from "../engine";
 import { ProgramRun, RegisteredResource } from "../engine";
@@ -186,7 +177,7 @@ describe("plan", () => {
                 assert.equal(
                     committed,
                     renderRunbook(planned[name].plan),
-                    `run: npx ts-node --transpile-only scripts/plan.ts ${name}`,
+                    `run: npx ts-node --transpile-only scripts/plan/index.ts ${name}`,
                 );
             });
 

