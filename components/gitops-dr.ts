@@ -18,7 +18,6 @@ import { VeleroRestore } from "./restore";
 import { BackupVault } from "./vault";
 import { Velero, VeleroSchedules, serverServiceAccountName } from "./velero";
 import { VeleroIam } from "./velero-iam";
-import { liveField } from "./kube";
 
 /** Where the vault is, however this stack learnt it. */
 export interface VaultLocation {
@@ -198,9 +197,10 @@ export class GitopsDr extends pulumi.ComponentResource {
                     settings: config.restore,
                     sourceScheduleName: config.source.scheduleName,
                     syncBarrier: this.velero.sourceLocation!,
-                    syncedAt: liveField<{ lastSyncedTime?: string }>(this.velero.sourceLocation!, "status").apply(
-                        (s) => s?.lastSyncedTime ?? "",
-                    ),
+                    restorePrefix: `${config.clusterName}-`,
+                    // A drill must never bind a volume to the source's live storage; a recovery re-attaches it.
+                    quarantineRetainedVolumes: config.mode === "drill",
+                    imageRegistry: config.mirrors.imageRegistry,
                     provider: kubernetes,
                 },
                 { parent: this },
@@ -229,7 +229,10 @@ export class GitopsDr extends pulumi.ComponentResource {
                     namespace: config.velero.namespace,
                     settings: config.restore,
                     sourceScheduleName: daily.name,
-                    failOnWarnings: true,
+                    restorePrefix: `${config.clusterName}-`,
+                    imageRegistry: config.mirrors.imageRegistry,
+                    warningsHint:
+                        "In a live namespace nothing that exists is overwritten (existingResourcePolicy none): each warning names an item that was kept as it is, e.g. a claim recreated empty or a Secret reissued since the backup. ",
                     // The cluster's Velero, and its Schedules' volume policy, are in place.
                     after: [this.velero.release],
                     provider: kubernetes,

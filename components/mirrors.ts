@@ -18,6 +18,7 @@ import {
     ARGO_CD_IMAGE,
     DEX_IMAGE,
     KUBECTL_IMAGE,
+    NODE_IMAGE,
     REDIS_IMAGE,
     VELERO_AWS_PLUGIN,
     VELERO_CHART,
@@ -136,6 +137,8 @@ export interface DeployedImage {
     readonly deployed: ImagePin;
     /** Which stacks run it and where it is set. */
     readonly usedBy: string;
+    /** The modes whose stacks deploy it (a protect stack runs the restore tasks only for a namespace restore). */
+    readonly modes: readonly ("protect" | "recover" | "drill")[];
 }
 
 /**
@@ -147,12 +150,14 @@ export interface DeployedImage {
 export function deployedImages(
     options: { readonly imageRegistry?: string; readonly awsPluginVersion?: string } = {},
 ): DeployedImage[] {
-    const images: { upstream: ImagePin; usedBy: string }[] = [
+    const every = ["protect", "recover", "drill"] as const;
+    const images: { upstream: ImagePin; usedBy: string; modes: DeployedImage["modes"] }[] = [
         {
             upstream: VELERO_IMAGE,
             // The data mover, restore helper and repository maintenance pods inherit the server's image (velero
             // v1.18.1 pkg/exposer/image.go `getInheritedPodInfo`, pkg/util/velero/velero.go `GetVeleroServerImage`).
             usedBy: "every stack: Velero server, node agent, CRD upgrade job, data mover and repository maintenance pods (velero chart `image`)",
+            modes: every,
         },
         {
             upstream: {
@@ -160,16 +165,32 @@ export function deployedImages(
                 tag: options.awsPluginVersion ?? VELERO_AWS_PLUGIN.tag,
             },
             usedBy: "every stack: the AWS plugin, an init container of the Velero server (velero chart `initContainers`)",
+            modes: every,
         },
         {
             upstream: ARGO_CD_IMAGE,
             usedBy: "every stack: every Argo CD component, Dex's init container and the Redis secret-init job (argo-cd chart `global.image`)",
+            modes: every,
         },
-        { upstream: DEX_IMAGE, usedBy: "every stack: Dex, Argo CD's SSO server (argo-cd chart `dex.image`)" },
-        { upstream: REDIS_IMAGE, usedBy: "every stack: Redis, Argo CD's cache (argo-cd chart `redis.image`)" },
+        {
+            upstream: DEX_IMAGE,
+            usedBy: "every stack: Dex, Argo CD's SSO server (argo-cd chart `dex.image`)",
+            modes: every,
+        },
+        {
+            upstream: REDIS_IMAGE,
+            usedBy: "every stack: Redis, Argo CD's cache (argo-cd chart `redis.image`)",
+            modes: every,
+        },
+        {
+            upstream: NODE_IMAGE,
+            usedBy: "recover, drill, and a protect stack's namespace restore: the checks before and after the restore (components/tasks, Jobs in Velero's namespace)",
+            modes: ["recover", "drill"],
+        },
         {
             upstream: KUBECTL_IMAGE,
             usedBy: "drill: the verification Job; every stack sets it as the velero chart's `kubectl.image` (its CRD clean-up and namespace-label jobs, off with gitops-dr's values)",
+            modes: every,
         },
     ];
     return images.map((i) => ({ ...i, deployed: mirrorImage(i.upstream, options.imageRegistry) }));

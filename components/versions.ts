@@ -77,3 +77,14 @@ export const KUBECTL_IMAGE = {
     repository: "registry.k8s.io/kubectl",
     tag: "v1.34.5",
 } as const;
+
+/**
+ * The Node.js image the in-cluster tasks run in (components/tasks/): the official image's current LTS line on
+ * Alpine, which ships node and nothing the tasks need besides (they use Node's built-ins only). The tag is the one
+ * nodejs/docker-node builds from `24/alpine3.23/Dockerfile` (`ENV NODE_VERSION=24.19.0`, commit f27d936, 2026-08-19).
+ * It runs as the image's `node` user (uid 1000).
+ */
+export const NODE_IMAGE = {
+    repository: "docker.io/library/node",
+    tag: "24.19.0-alpine3.23",
+} as const;

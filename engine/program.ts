@@ -12,7 +12,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 
 import { ProgramConfig, StackValue, applyProjectConfig, readStackFile, validateProjectConfig } from "./cli-config";
-import { ACCOUNT, mockState } from "./providers";
+import { ClusterScenario, SimulatedCluster } from "./cluster";
+import { ACCOUNT, SIMULATED_MINUTES, mockState, simulatedTime } from "./providers";
 import { record } from "./recorder";
 import { ProgramRun } from "./run";
 
@@ -45,9 +46,28 @@ export interface RunOptions {
     readonly stackValues?: ReadonlyMap<string, StackValue>;
     /**
      * What the cluster reports back, by resource type: the live state a provider returns after its await
-     * (e.g. a Restore's `status`) and the state of objects the program reads. Merged over the inputs.
+     * (e.g. a Restore's `status`) and the state of objects the program reads. Merged over the inputs; `undefined`
+     * leaves that registration to the simulated cluster.
      */
-    readonly live?: Readonly<Record<string, (inputs: Record<string, unknown>, id?: string) => Record<string, unknown>>>;
+    readonly live?: Readonly<
+        Record<string, (inputs: Record<string, unknown>, id?: string) => Record<string, unknown> | undefined>
+    >;
+    /** The cluster before the run and the source's backups (engine/cluster/scenario.ts). Defaults to a healthy one. */
+    readonly cluster?: ClusterScenario;
+}
+
+/**
+ * The schedules a stack restores from, for the simulated bucket's default backups: the source's daily schedule as
+ * config or the source stack names it, and the cluster's own (a namespace restore).
+ */
+function restoredSchedules(config: Readonly<Record<string, string>>, options: RunOptions): string[] {
+    const key = (k: string) => config[`${PROJECT}:${k}`];
+    const fromStack = Object.values(options.stackReferences ?? {})
+        .map((outputs) => outputs.dailyScheduleName)
+        .filter((s): s is string => typeof s === "string");
+    return [key("sourceScheduleName"), ...fromStack, key("clusterName") && `${key("clusterName")}-daily`].filter(
+        (s): s is string => typeof s === "string" && s !== "",
+    );
 }
 
 /** `Pulumi.yaml` as the CLI reads it. */
@@ -105,6 +125,12 @@ export async function runProgram(runOptions: RunOptions): Promise<ProgramRun> {
     // The program stamps the update's start with the clock; the simulated cluster answers relative to it.
     const options: RunOptions = { ...runOptions, startedAt: runOptions.startedAt ?? Date.now() };
     const { config, secretKeys } = stackConfig(options);
+    const cluster = new SimulatedCluster(
+        options.cluster ?? {},
+        options.startedAt!,
+        restoredSchedules(config, options),
+        simulatedTime(options.startedAt!, SIMULATED_MINUTES.backupStart),
+    );
     const recording = await record(
         {
             project: PROJECT,
@@ -112,7 +138,7 @@ export async function runProgram(runOptions: RunOptions): Promise<ProgramRun> {
             preview: options.preview ?? false,
             config: { values: config, secretKeys: [...secretKeys] },
             mocks: {
-                newResource: (args) => mockState(args, options),
+                newResource: (args) => mockState(args, options, cluster),
                 call: (args) =>
                     args.token === "aws:index/getCallerIdentity:getCallerIdentity"
                         ? {

@@ -4,15 +4,23 @@
  */
 import * as assert from "node:assert/strict";
 
-import { checkChosenBackup } from "../components/restore";
 import { VOLUME_POLICY_CONFIGMAP, volumePolicy } from "../components/velero";
 import { ProgramError, ProgramRun, RegisteredResource, runProgram } from "../engine";
-import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
+import type { ClusterScenario } from "../engine/cluster";
+import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS, backupNamed, liveClaim } from "./fixtures";
 
 const prod = (
     config: Record<string, string | boolean | string[] | null> = {},
     live?: Parameters<typeof runProgram>[0]["live"],
-) => runProgram({ stack: "prod", secrets: STACK_SECRETS, config, live });
+    cluster?: ClusterScenario,
+) => runProgram({ stack: "prod", secrets: STACK_SECRETS, config, live, cluster });
+/** The bucket holds the named backup (in the given phase) and the schedule's newest. */
+const withBackup = (phase = "Completed"): ClusterScenario => ({
+    backups: [
+        backupNamed("prod-eu-1-daily-20261120020000", { phase }),
+        backupNamed("prod-eu-1-daily-20261201020000", { startTimestamp: "2026-12-01T02:00:00Z" }),
+    ],
+});
 const templateOf = (r: RegisteredResource) => (r.inputs.spec as { template: Record<string, unknown> }).template;
 const specOf = (r: RegisteredResource) => r.inputs.spec as Record<string, unknown>;
 
@@ -95,7 +103,6 @@ describe("recover one namespace into a live cluster (protect)", () => {
             includedNamespaces: ["shop"],
             namespaceMapping: { shop: "shop-restored" },
             includedResources: ["persistentvolumes", "persistentvolumeclaims", "secrets"],
-            includeClusterResources: true,
             labelSelector: { matchExpressions: [{ key: "owner", operator: "NotIn", values: ["helm"] }] },
             restorePVs: true,
             existingResourcePolicy: "none",
@@ -108,22 +115,30 @@ describe("recover one namespace into a live cluster (protect)", () => {
         assert.equal((run.outputs.restore as { phase: string }).phase, "Completed");
     });
 
-    it("a named backup is read and checked before the Restore is created", async () => {
-        const run = await prod({
+    it("a named backup is checked in the cluster, once, before the Restore is created: no read on later runs", async () => {
+        const named = {
             restoreNamespaces: ["shop"],
             restoreId: "shop-2",
             restoreBackupName: "prod-eu-1-daily-20261120020000",
-        });
+        };
+        const run = await prod(named, undefined, withBackup());
         const restore = run.one("kubernetes:velero.io/v1:Restore");
         assert.equal(specOf(restore).backupName, "prod-eu-1-daily-20261120020000");
-        const read = run.reads.find((r) => r.name === "gitops-dr-prod-namespace-restore-chosen-backup");
-        assert.equal(read?.id, "velero/prod-eu-1-daily-20261120020000");
+        const check = run.one("kubernetes:batch/v1:Job", "gitops-dr-prod-namespace-restore-check-job");
+        assert.ok(run.dependsOn(restore, check));
+        assert.deepEqual(run.reads, [], "nothing is read: a read would run on every later pulumi up");
+        // A backup that expired and left the bucket stops only the restore that needs it.
+        await assert.rejects(
+            prod(named, undefined, { backups: [] }),
+            /Backup prod-eu-1-daily-20261120020000 is not in the cluster: .*No Restore was created\./,
+        );
     });
 
     it("a named backup that is PartiallyFailed stops the run before any Restore, unless accepted", async () => {
-        const partial = { "kubernetes:velero.io/v1:Backup": () => ({ status: { phase: "PartiallyFailed" } }) };
+        const partial = withBackup("PartiallyFailed");
         const error = await prod(
             { restoreNamespaces: ["shop"], restoreId: "shop-3", restoreBackupName: "prod-eu-1-daily-20261120020000" },
+            undefined,
             partial,
         ).then(
             () => assert.fail("the run went on"),
@@ -141,6 +156,7 @@ describe("recover one namespace into a live cluster (protect)", () => {
                 restoreBackupName: "prod-eu-1-daily-20261120020000",
                 acceptPartiallyFailedBackup: true,
             },
+            undefined,
             partial,
         );
         assert.equal(accepted.ofType("kubernetes:velero.io/v1:Restore").length, 1);
@@ -154,14 +170,6 @@ describe("recover one namespace into a live cluster (protect)", () => {
             ),
             /Restore prod-eu-1-shop-4 .* ended Failed .*velero restore describe prod-eu-1-shop-4 --details/,
         );
-    });
-
-    it("checkChosenBackup: Completed passes; PartiallyFailed only when accepted; anything else throws", () => {
-        assert.doesNotThrow(() => checkChosenBackup("b", "velero", "Completed", false));
-        assert.doesNotThrow(() => checkChosenBackup("b", "velero", "PartiallyFailed", true));
-        assert.throws(() => checkChosenBackup("b", "velero", "PartiallyFailed", false), /is PartiallyFailed/);
-        assert.throws(() => checkChosenBackup("b", "velero", "Failed", true), /is Failed/);
-        assert.throws(() => checkChosenBackup("b", "velero", undefined, true), /is not ready/);
     });
 });
 
@@ -197,31 +205,46 @@ describe("VolumeSnapshotClass", () => {
 });
 
 describe("a namespace restore that skipped existing items", () => {
-    const warned = {
-        "kubernetes:velero.io/v1:Restore": () => ({ status: { phase: "Completed", errors: 0, warnings: 2 } }),
+    // The live namespace's claim was recreated empty (a StatefulSet scaled up before the restore) and its Secret
+    // reissued: Velero keeps both (existingResourcePolicy none) and warns (velero pkg/restore/restore.go).
+    const live: ClusterScenario = {
+        objects: [
+            liveClaim("shop", "data"),
+            {
+                apiVersion: "v1",
+                kind: "Secret",
+                metadata: { name: "shop-db", namespace: "shop" },
+                data: { value: "bmV3" },
+            },
+            {
+                apiVersion: "storage.k8s.io/v1",
+                kind: "StorageClass",
+                metadata: { name: "gp3" },
+                provisioner: "ebs.csi.aws.com",
+            },
+        ],
     };
 
-    it("fails: a StatefulSet's claims recreated empty were not restored (existingResourcePolicy none)", async () => {
+    it("fails, naming each item that was kept instead of restored", async () => {
         await assert.rejects(
-            prod({ restoreNamespaces: ["shop"], restoreId: "shop-5" }, warned),
-            /Restore prod-eu-1-shop-5 ended Completed with 2 warnings: items that already existed were not restored .*scale it to 0, delete its empty claims/,
+            prod({ restoreNamespaces: ["shop"], restoreId: "shop-5" }, undefined, live),
+            /Restore prod-eu-1-shop-5 ended Completed with 2 warnings, so something was not restored: shop: could not restore, PersistentVolumeClaim "data" already exists.*shop: could not restore, Secret "shop-db" already exists.*In a live namespace nothing that exists is overwritten.*acceptRestoreWarnings true/,
         );
     });
 
-    it("goes on when accepted, and a full recovery is not held to it", async () => {
+    it("goes on when accepted, listing the warnings in the outputs", async () => {
         const accepted = await prod(
-            { restoreNamespaces: ["shop"], restoreId: "shop-5", acceptPartiallyFailedRestore: true },
-            warned,
+            { restoreNamespaces: ["shop"], restoreId: "shop-5", acceptRestoreWarnings: true },
+            undefined,
+            live,
         );
-        assert.equal((accepted.outputs.restore as { warnings: number }).warnings, 2);
-        const recovery = await runProgram({
-            stack: "recover",
-            config: RECOVER_CONFIG,
-            secrets: STACK_SECRETS,
-            stackReferences: STACK_REFERENCES,
-            live: warned,
-        });
-        assert.equal((recovery.outputs.restore as { phase: string }).phase, "Completed");
+        const outcome = accepted.outputs.restore as { warnings: number; acceptedWarnings: string[] };
+        assert.equal(outcome.warnings, 2);
+        assert.equal(outcome.acceptedWarnings.length, 2);
+        assert.ok(
+            accepted.warnings.some((w) => w.includes("acceptRestoreWarnings")),
+            accepted.warnings.join("\n"),
+        );
     });
 });
 

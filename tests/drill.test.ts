@@ -38,7 +38,7 @@ describe("drill verification", () => {
     });
 
     it("runs after the root Application and the restore's checked end, through inputs", () => {
-        const job = run.one("kubernetes:batch/v1:Job");
+        const job = run.one("kubernetes:batch/v1:Job", "gitops-dr-drill-verify-job");
         const root = run.one("kubernetes:argoproj.io/v1alpha1:Application", "gitops-dr-drill-argocd-root-app");
         const restore = run.one("kubernetes:velero.io/v1:Restore");
         assert.ok((job.propertyDependencies.metadata ?? []).includes(root.urn), "the root app's name is an input");
@@ -47,7 +47,7 @@ describe("drill verification", () => {
     });
 
     it("its steps: root synced, all apps synced and healthy, restored claims bound, then each check", () => {
-        const pod = podOf(run.one("kubernetes:batch/v1:Job"));
+        const pod = podOf(run.one("kubernetes:batch/v1:Job", "gitops-dr-drill-verify-job"));
         assert.deepEqual(
             pod.initContainers.map((c) => c.name),
             ["root-synced", "apps-synced", "apps-healthy", "claims-bound", "check-1", "check-2"],
@@ -58,7 +58,8 @@ describe("drill verification", () => {
             "persistentvolumeclaims",
             "--all-namespaces",
             "-l",
-            "velero.io/restore-name=drill-eu-1-2026-11-25",
+            // Claims a drill quarantined (their volumes point at the source's storage) hold no data on purpose.
+            "velero.io/restore-name=drill-eu-1-2026-11-25,!gitops-dr.io/quarantined",
             "--timeout=1800s",
         ]);
         assert.deepEqual(pod.initContainers[5].args, [
@@ -79,7 +80,7 @@ describe("drill verification", () => {
     });
 
     it("is a valid Job: restartPolicy Never (kx leaves it unset), no retry, a deadline, and a wait longer than it", () => {
-        const job = run.one("kubernetes:batch/v1:Job");
+        const job = run.one("kubernetes:batch/v1:Job", "gitops-dr-drill-verify-job");
         const spec = job.inputs.spec as { backoffLimit: number; activeDeadlineSeconds: number };
         assert.equal(podOf(job).restartPolicy, "Never");
         assert.equal(spec.backoffLimit, 0);
@@ -88,7 +89,10 @@ describe("drill verification", () => {
     });
 
     it("its identity only reads, and may exec only in the namespaces of its checks", () => {
-        const clusterRole = run.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole");
+        const clusterRole = run.one(
+            "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+            "gitops-dr-drill-verify-read",
+        );
         const rules = clusterRole.inputs.rules as { verbs: string[]; resources: string[] }[];
         assert.ok(
             rules.every((r) => r.verbs.every((v) => ["get", "list", "watch"].includes(v))),
@@ -98,7 +102,9 @@ describe("drill verification", () => {
             rules.every((r) => !r.resources.includes("secrets")),
             "no Secret is readable",
         );
-        const roles = run.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role");
+        const roles = run
+            .ofType("kubernetes:rbac.authorization.k8s.io/v1:Role")
+            .filter((r) => r.name.startsWith("gitops-dr-drill-verify-"));
         assert.deepEqual(roles.map((r) => (r.inputs.metadata as { namespace: string }).namespace).sort(), [
             "billing",
             "shop",
@@ -113,15 +119,20 @@ describe("drill verification", () => {
                 role.name,
             );
         }
-        const noChecks = podOf(run.one("kubernetes:batch/v1:Job")).serviceAccountName;
+        const noChecks = podOf(run.one("kubernetes:batch/v1:Job", "gitops-dr-drill-verify-job")).serviceAccountName;
         assert.equal(noChecks, "gitops-dr-drill-verify");
     });
 
     it("without checks: no exec permission at all", async () => {
         const plain = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES });
-        assert.equal(plain.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role").length, 0);
+        assert.equal(
+            plain
+                .ofType("kubernetes:rbac.authorization.k8s.io/v1:Role")
+                .filter((r) => r.name.startsWith("gitops-dr-drill-verify-")).length,
+            0,
+        );
         assert.deepEqual(
-            podOf(plain.one("kubernetes:batch/v1:Job")).initContainers.map((c) => c.name),
+            podOf(plain.one("kubernetes:batch/v1:Job", "gitops-dr-drill-verify-job")).initContainers.map((c) => c.name),
             ["root-synced", "apps-synced", "apps-healthy", "claims-bound"],
         );
     });
@@ -133,11 +144,15 @@ describe("drill verification", () => {
             restoreName: "drill-eu-1-2026-11-25",
             backupName: report.backupName,
             restorePhase: "Completed",
-            itemsRestored: 42,
+            itemsRestored: 4,
             dataAgeAtRestore: "8h02m",
             timeToRestore: "0h40m",
             timeToVerified: "0h55m",
             checksPassed: ["root-synced", "apps-synced", "apps-healthy", "claims-bound", "check-1", "check-2"],
+            claimsWithoutData: [],
+            newerBackupsNotCompleted: [],
+            leftoverClaimsRemoved: [],
+            acceptedWarnings: [],
         });
     });
 
@@ -148,14 +163,27 @@ describe("drill verification", () => {
             stackReferences: STACK_REFERENCES,
             config: { drillChecks: CHECKS },
             live: {
-                "kubernetes:batch/v1:Job": () => {
+                "kubernetes:batch/v1:Job": (inputs) => {
+                    if ((inputs.metadata as { name: string }).name !== "gitops-dr-drill-verify") {
+                        return undefined;
+                    }
                     throw new Error("Job gitops-dr-drill-verify failed: check-1: command terminated with exit code 2");
                 },
             },
         });
         await assert.rejects(failing, /check-1: command terminated with exit code 2/);
         const report = drillReport({
-            outcome: { restoreName: "r", backupName: "b", phase: "Completed", errors: 0, warnings: 0 },
+            outcome: {
+                restoreName: "r",
+                backupName: "b",
+                phase: "Completed",
+                errors: 0,
+                warnings: 0,
+                newerNotCompleted: [],
+                removedClaims: [],
+                quarantinedClaims: [],
+                acceptedWarnings: [],
+            },
             updateStartedAt: "2026-11-25T10:00:00Z",
             steps: verifySteps({
                 argoCdNamespace: "argocd",

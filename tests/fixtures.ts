@@ -1,4 +1,6 @@
 /** Shared test inputs: the secrets a real stack would hold, and prod's outputs as a drill reads them. */
+import { KubeObject, SimulatedBackup, defaultBackup } from "../engine/cluster";
+
 export { PROD_OUTPUTS, STACK_REFERENCES, STACK_SECRETS } from "../engine/stacks";
 
 /** A recover stack's config on top of Pulumi.yaml defaults (no stack file). */
@@ -26,4 +28,29 @@ export function policyOf(value: unknown): {
         throw new Error(`expected a JSON policy string, got ${typeof value}`);
     }
     return JSON.parse(value) as ReturnType<typeof policyOf>;
+}
+
+/** A backup in the simulated bucket, of the default source's objects, with the name and phase a test needs. */
+export function backupNamed(
+    name: string,
+    options: { schedule?: string; phase?: string; startTimestamp?: string } = {},
+): SimulatedBackup {
+    const schedule = options.schedule ?? "prod-eu-1-daily";
+    const base = defaultBackup(schedule, options.startTimestamp ?? "2026-11-20T02:00:00Z");
+    return { ...base, name, phase: options.phase ?? "Completed" };
+}
+
+/** A live claim in the target cluster, as a StatefulSet or an earlier restore left it. */
+export function liveClaim(namespace: string, name: string, extra: Record<string, unknown> = {}): KubeObject {
+    return {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name, namespace, ...((extra.metadata as object | undefined) ?? {}) },
+        spec: {
+            accessModes: ["ReadWriteOnce"],
+            storageClassName: "gp3",
+            ...((extra.spec as object | undefined) ?? {}),
+        },
+        status: (extra.status as object | undefined) ?? { phase: "Bound" },
+    };
 }

@@ -212,7 +212,11 @@ describe("plan", () => {
             const restore = indexOf(plan, isRestore);
             assert.ok(release < source && source < restore, `${release} < ${source} < ${restore}`);
             assert.deepEqual(plan.steps[source].after, [plan.steps[release].urn]);
-            assert.ok(plan.steps[restore].after.includes(plan.steps[source].urn));
+            // Between them, the checks before the restore (components/tasks/pre-restore.js), a Job the restore waits for.
+            const check = indexOf(plan, (s) => s.logicalName.endsWith("-restore-check-job"));
+            assert.ok(source < check && check < restore, `${source} < ${check} < ${restore}`);
+            assert.ok(plan.steps[check].after.includes(plan.steps[source].urn));
+            assert.ok(plan.steps[restore].after.includes(plan.steps[check].urn));
             assert.deepEqual(plan.steps[source].waitsFor, [
                 "`.status.phase` is `Available`",
                 "`.status.lastSyncedTime` is set",
@@ -231,8 +235,10 @@ describe("plan", () => {
     it("recover: the cluster's own Schedules come after the Restore; prod's after the release", () => {
         const recover = planned.recover.plan;
         const schedule = indexOf(recover, (s) => s.type === "kubernetes:velero.io/v1:Schedule");
-        assert.ok(indexOf(recover, isRestore) < schedule);
-        assert.deepEqual(recover.steps[schedule].after, [recover.steps[indexOf(recover, isRestore)].urn]);
+        // After the restore and the checks after it (components/tasks/post-restore.js).
+        const report = indexOf(recover, (s) => s.logicalName.endsWith("-restore-report-job"));
+        assert.ok(indexOf(recover, isRestore) < report && report < schedule);
+        assert.deepEqual(recover.steps[schedule].after, [recover.steps[report].urn]);
         const prod = planned.prod;
         assert.ok(
             indexOf(prod.plan, isVeleroRelease(prod.run)) <

@@ -9,13 +9,15 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { TERMINAL_RESTORE_PHASES, backupTimeFromName, checkRestore, restoreSpec } from "../components/restore";
 import { ProgramError, ProgramRun, RegisteredResource, runProgram } from "../engine";
-import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
+import type { ClusterScenario } from "../engine/cluster";
+import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS, backupNamed } from "./fixtures";
 
 const drill = (extra: Parameters<typeof runProgram>[0] extends infer O ? Partial<O> : never = {}) =>
     runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES, ...extra });
 const recover = (
     config: Record<string, string | boolean | number | string[] | null> = {},
     live?: Parameters<typeof runProgram>[0]["live"],
+    cluster?: ClusterScenario,
 ) =>
     runProgram({
         stack: "recover",
@@ -23,7 +25,15 @@ const recover = (
         secrets: STACK_SECRETS,
         stackReferences: STACK_REFERENCES,
         live,
+        cluster,
     });
+/** The bucket holds the named backup besides the schedule's newest. */
+const NAMED: ClusterScenario = {
+    backups: [
+        backupNamed("prod-eu-1-daily-20261120020000"),
+        backupNamed("prod-eu-1-daily-20261124020000", { startTimestamp: "2026-11-24T02:00:00Z" }),
+    ],
+};
 
 const veleroRelease = (run: ProgramRun) =>
     run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "velero")!;
@@ -90,7 +100,13 @@ describe("restore order", () => {
             restorePVs: true,
             existingResourcePolicy: "none",
             itemOperationTimeout: "240m",
+            // A drill quarantines what it must not restore as it is (components/restore/modifiers.ts).
+            resourceModifier: { kind: "configmap", name: "gitops-dr-restore-modifiers" },
         });
+        assert.equal(
+            (restoreOf(runs.recover).inputs.spec as { resourceModifier?: unknown }).resourceModifier,
+            undefined,
+        );
     });
 
     it("recover: the restore cannot pick the new cluster's own backups (schedule names carry the cluster name)", () => {
@@ -115,7 +131,11 @@ describe("restore order", () => {
     });
 
     it("an exact backup name replaces the schedule; the Restore's name changes with the restore id", async () => {
-        const run = await recover({ restoreBackupName: "prod-eu-1-daily-20261120020000", restoreId: "second-try" });
+        const run = await recover(
+            { restoreBackupName: "prod-eu-1-daily-20261120020000", restoreId: "second-try" },
+            undefined,
+            NAMED,
+        );
         const restore = restoreOf(run);
         const spec = restore.inputs.spec as Record<string, unknown>;
         assert.equal(spec.backupName, "prod-eu-1-daily-20261120020000");
@@ -134,6 +154,8 @@ describe("restore order", () => {
         const run = await recover({ restoreNamespaces: ["shop", "billing"], storageClassMappings: ["gp2=gp3"] });
         const restore = restoreOf(run);
         assert.deepEqual((restore.inputs.spec as Record<string, unknown>).includedNamespaces, ["shop", "billing"]);
+        // Only the restored claims' PVs, not every PV of the backup (includeClusterResources left unset).
+        assert.equal((restore.inputs.spec as Record<string, unknown>).includeClusterResources, undefined);
         const mapping = run.one("kubernetes:core/v1:ConfigMap", "gitops-dr-recover-restore-storage-classes");
         assert.deepEqual(mapping.inputs.data, { gp2: "gp3" });
         assert.deepEqual((mapping.inputs.metadata as { labels: unknown }).labels, {
@@ -154,9 +176,14 @@ describe("restore order", () => {
             phase: "Completed",
             errors: 0,
             warnings: 0,
-            itemsRestored: 42,
+            // The default source's two claims and two Secrets; their PVs are provisioned by the data mover.
+            itemsRestored: 4,
             startTimestamp: "2026-11-25T10:02:00Z",
             completionTimestamp: "2026-11-25T10:40:00Z",
+            newerNotCompleted: [],
+            removedClaims: [],
+            quarantinedClaims: [],
+            acceptedWarnings: [],
         });
         // From the backup's name: no read that a later `pulumi up` would fail on once the backup expired.
         assert.equal(run.outputs.restoredBackupStartTimestamp, "2026-11-25T02:00:00Z");
@@ -255,6 +282,8 @@ describe("restore failure path", () => {
             id: "x",
             acceptPartiallyFailedBackup: false,
             acceptPartiallyFailedRestore: false,
+            acceptOlderBackup: false,
+            acceptRestoreWarnings: false,
             namespaces: [],
             namespaceMappings: {},
             storageClassMappings: {},
@@ -282,22 +311,32 @@ describe("restore: what a real run would trip on", () => {
         assert.equal(restore.deleteBeforeReplace, true);
     });
 
-    it("in a preview, a named backup is not read before the source location synced (a new cluster has not synced it)", async () => {
+    it("in a preview nothing is read and no check runs: the checks run once, in the update that creates the Restore", async () => {
         const preview = await runProgram({
             stack: "recover",
             config: { ...RECOVER_CONFIG, restoreBackupName: "prod-eu-1-daily-20261120020000" },
             secrets: STACK_SECRETS,
             stackReferences: STACK_REFERENCES,
             preview: true,
+            // Nothing synced: a preview of a new cluster.
+            cluster: { backups: [] },
         });
-        assert.deepEqual(
-            preview.reads.filter((r) => r.type === "kubernetes:velero.io/v1:Backup"),
-            [],
+        // Only the source stack's outputs are read (a StackReference), never a cluster object.
+        const clusterReads = (run: ProgramRun) => run.reads.filter((r) => r.type.startsWith("kubernetes:"));
+        assert.deepEqual(clusterReads(preview), []);
+        const check = preview.one("kubernetes:batch/v1:Job", "gitops-dr-recover-restore-check-job");
+        assert.equal(
+            (check.outputs as { status?: unknown }).status,
+            "<unknown>",
+            "the checks' result is unknown in a preview",
         );
-        const up = await recover({ restoreBackupName: "prod-eu-1-daily-20261120020000" });
-        assert.deepEqual(
-            up.reads.filter((r) => r.type === "kubernetes:velero.io/v1:Backup").map((r) => r.id),
-            ["velero/prod-eu-1-daily-20261120020000"],
+        const up = await recover({ restoreBackupName: "prod-eu-1-daily-20261120020000" }, undefined, NAMED);
+        assert.deepEqual(clusterReads(up), []);
+        assert.equal(
+            (restoreOf(up).outputs.metadata as { annotations: Record<string, string> }).annotations[
+                "gitops-dr.io/checked-backup"
+            ],
+            "prod-eu-1-daily-20261120020000",
         );
     });
 

@@ -405,6 +405,18 @@ export const CONFIG_KEYS = {
         description:
             "Go on after a PartiallyFailed restore instead of stopping (a warning on every run). Defaults to false.",
     },
+    acceptOlderBackup: {
+        type: "boolean",
+        group: "restore",
+        description:
+            "Restore the newest Completed backup of the source schedule even though newer backups of it did not complete (PartiallyFailed, Failed). Without it the run stops before the Restore and names them. A per-run decision: remove it after the restore. Defaults to false.",
+    },
+    acceptRestoreWarnings: {
+        type: "boolean",
+        group: "restore",
+        description:
+            "Let Argo CD sync after a restore that ended Completed with warnings (items skipped because they already existed, claims left without data). Without it the run stops and names the count and the command to read them. Defaults to false.",
+    },
     restoreNamespaces: {
         type: "array",
         group: "restore",

@@ -1,5 +1,5 @@
 /** Parsing of what a recover or drill stack restores from (the source) and how (the restore). */
-import { ConfigReader, q, setCmd, setListCmd } from "./reader";
+import { ConfigReader, q, setCmd, setListCmd, rmCmd } from "./reader";
 import { DERIVED_DEFAULTS } from "./keys";
 import type { Mode, RestoreSettings, SourceSettings } from "./types";
 import type { SourceOutputs } from "./vault";
@@ -10,6 +10,8 @@ const RESTORE_KEYS = [
     "restoreBackupName",
     "acceptPartiallyFailedBackup",
     "acceptPartiallyFailedRestore",
+    "acceptOlderBackup",
+    "acceptRestoreWarnings",
     "restoreNamespaces",
     "restoreNamespaceMappings",
     "storageClassMappings",
@@ -175,6 +177,25 @@ export function parseRestore(
             `is true: Argo CD will sync even if some PVs, PVCs or Secrets failed to restore; read \`velero restore describe <name> --details\` before trusting the cluster.`,
         );
     }
+    const acceptOlderBackup = r.bool("acceptOlderBackup", false);
+    if (acceptOlderBackup && backupName !== undefined) {
+        r.problem(
+            "acceptOlderBackup",
+            `is true but restoreBackupName names the backup: an older backup is only a question when Velero picks the newest Completed one. Fix: \`${rmCmd("acceptOlderBackup")}\`.`,
+        );
+    } else if (acceptOlderBackup) {
+        r.warn(
+            "acceptOlderBackup",
+            "is true: the restore takes the newest Completed backup even when newer ones failed; remove it once this restore is done.",
+        );
+    }
+    const acceptRestoreWarnings = r.bool("acceptRestoreWarnings", false);
+    if (acceptRestoreWarnings) {
+        r.warn(
+            "acceptRestoreWarnings",
+            "is true: Argo CD will sync after a restore that ended with warnings (skipped items, claims without data); read `velero restore describe <name> --details` first.",
+        );
+    }
     const namespaces = r.list("restoreNamespaces", ["shop"]);
     for (const ns of namespaces) {
         if (!isDnsLabel(ns)) {
@@ -220,6 +241,8 @@ export function parseRestore(
         backupName,
         acceptPartiallyFailedBackup,
         acceptPartiallyFailedRestore,
+        acceptOlderBackup,
+        acceptRestoreWarnings,
         namespaces,
         namespaceMappings,
         storageClassMappings,

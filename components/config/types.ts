@@ -123,6 +123,10 @@ export interface RestoreSettings {
     readonly acceptPartiallyFailedBackup: boolean;
     /** Let the rebuild go on after a PartiallyFailed restore (loudly). */
     readonly acceptPartiallyFailedRestore: boolean;
+    /** Restore the newest Completed backup although newer ones did not complete. */
+    readonly acceptOlderBackup: boolean;
+    /** Let the rebuild go on after a restore that ended Completed with warnings. */
+    readonly acceptRestoreWarnings: boolean;
     /** Restrict the restore to these namespaces; empty: all. */
     readonly namespaces: readonly string[];
     /** Old namespace -> new one, to restore into another namespace. */

@@ -1,5 +1,5 @@
 /** The drill's report, from the restore's status and the verification's end. */
-import type { RestoreOutcome } from "../restore";
+import type { CheckedRestore } from "../restore";
 import type { VerifyStep } from "./steps";
 
 /** The drill's report, from the restore's and the backup's status and the Job's end. */
@@ -15,6 +15,17 @@ export interface DrillReport {
     /** From the start of `pulumi up` to the verification's end: the RTO this drill shows. */
     readonly timeToVerified?: string;
     readonly checksPassed: readonly string[];
+    /**
+     * Claims the drill left without data on purpose: their volumes were neither snapshotted nor moved and point at
+     * the source's live storage, so the drill quarantined them (components/restore/modifiers.ts).
+     */
+    readonly claimsWithoutData: readonly string[];
+    /** Newer backups that did not complete, when the drill restored an older one on purpose (acceptOlderBackup). */
+    readonly newerBackupsNotCompleted: readonly string[];
+    /** Claims an earlier failed attempt left, removed before this restore. */
+    readonly leftoverClaimsRemoved: readonly string[];
+    /** The restore's warnings, when accepted (acceptRestoreWarnings). */
+    readonly acceptedWarnings: readonly string[];
 }
 
 const duration = (from?: string, to?: string): string | undefined => {
@@ -31,7 +42,7 @@ const duration = (from?: string, to?: string): string | undefined => {
 
 /** Builds the report. Pure. */
 export function drillReport(input: {
-    readonly outcome: RestoreOutcome;
+    readonly outcome: CheckedRestore;
     readonly backupStartTimestamp?: string;
     readonly updateStartedAt: string;
     readonly verifiedAt?: string;
@@ -46,5 +57,9 @@ export function drillReport(input: {
         timeToRestore: duration(input.updateStartedAt, input.outcome.completionTimestamp),
         timeToVerified: duration(input.updateStartedAt, input.verifiedAt),
         checksPassed: input.verifiedAt === undefined ? [] : input.steps.map((s) => s.name),
+        claimsWithoutData: input.outcome.quarantinedClaims,
+        newerBackupsNotCompleted: input.outcome.newerNotCompleted,
+        leftoverClaimsRemoved: input.outcome.removedClaims,
+        acceptedWarnings: input.outcome.acceptedWarnings,
     };
 }

@@ -52,7 +52,7 @@ export const describeCommand = (namespace: string, restoreName: string): string 
 
 /**
  * Decides whether the rebuild may go on after a restore ended: `Completed` always, `PartiallyFailed` only when
- * accepted. Anything else stops the update with the restore's name, phase, counts and the command to read it.
+ * accepted (a Completed restore's warnings are read by the task after it, components/tasks/post-restore.js). Anything else stops the update with the restore's name, phase, counts and the command to read it.
  * Pure, so tests drive every phase.
  */
 export function checkRestore(
@@ -61,7 +61,6 @@ export function checkRestore(
     backup: { readonly backupName?: string; readonly scheduleName?: string },
     status: RestoreStatus | undefined,
     acceptPartiallyFailed: boolean,
-    failOnWarnings = false,
 ): RestoreOutcome {
     const backupName = backup.backupName;
     const phase = status?.phase ?? "";
@@ -75,17 +74,8 @@ export function checkRestore(
         startTimestamp: status?.startTimestamp,
         completionTimestamp: status?.completionTimestamp,
     };
-    const skipped = phase === "Completed" && failOnWarnings && outcome.warnings > 0;
-    if ((phase === "Completed" && !skipped) || ((phase === "PartiallyFailed" || skipped) && acceptPartiallyFailed)) {
+    if (phase === "Completed" || (phase === "PartiallyFailed" && acceptPartiallyFailed)) {
         return outcome;
-    }
-    if (skipped) {
-        // existingResourcePolicy none skips what exists with a warning (velero pkg/restore/restore.go): in a live
-        // namespace that is typically a StatefulSet's claim, recreated empty before the restore.
-        throw new pulumi.RunError(
-            `Restore ${restoreName} ended Completed with ${outcome.warnings} warning${outcome.warnings === 1 ? "" : "s"}: items that already existed were not restored (existingResourcePolicy none), e.g. claims a StatefulSet recreated empty. ` +
-                `Read: \`${describeCommand(namespace, restoreName)}\`. Then suspend the app's sync in Argo CD, scale it to 0, delete its empty claims, and restore with a new gitops-dr:restoreId (README, "Recover one namespace").`,
-        );
     }
     const detail = [
         `errors: ${outcome.errors}`,
@@ -110,29 +100,5 @@ export function checkRestore(
         `Restore ${restoreName} of ${backupName !== undefined ? `backup ${backupName}` : `the newest Completed backup of schedule ${backup.scheduleName ?? "(none)"}`} ended ${phase === "" ? "with no phase" : phase} (${detail}). ${why} ` +
             `Read: \`${describeCommand(namespace, restoreName)}\`.${accept} ` +
             `To retry, fix the cause and set a new gitops-dr:restoreId (a Restore never runs twice).`,
-    );
-}
-
-/**
- * Whether a backup chosen by name may be restored: Completed, or PartiallyFailed when accepted. Throws, naming
- * the backup, its phase and the command to read it. Pure.
- */
-export function checkChosenBackup(
-    backupName: string,
-    namespace: string,
-    phase: string | undefined,
-    acceptPartiallyFailed: boolean,
-): void {
-    if (phase === "Completed" || (phase === "PartiallyFailed" && acceptPartiallyFailed)) {
-        return;
-    }
-    const why =
-        phase === "PartiallyFailed"
-            ? "Some of its items failed to back up. To restore it anyway: `pulumi config set gitops-dr:acceptPartiallyFailedBackup true`."
-            : phase === undefined || phase === ""
-              ? "It has no phase: is it still being synced from the bucket?"
-              : "Only a Completed backup (or an accepted PartiallyFailed one) is restored.";
-    throw new pulumi.RunError(
-        `Backup ${backupName} is ${phase === undefined || phase === "" ? "not ready" : phase}. ${why} Read: \`velero backup describe ${backupName} --details -n ${namespace}\`. No Restore was created.`,
     );
 }

@@ -1,26 +1,34 @@
 /**
- * The restore of a recover or drill stack: the lost cluster's PVs, PVCs and Secrets, with their volume data,
- * brought back by one `velero.io/v1 Restore` after the backups are visible, and checked before anything that
- * depends on it (the root Application, a recovered cluster's Schedules) may start.
+ * The restore of a recover or drill stack (or of a few namespaces into a protected cluster): the lost cluster's
+ * PVs, PVCs and Secrets, with their volume data, brought back by one `velero.io/v1 Restore` after the backups are
+ * visible, between two checks that run in the cluster (components/tasks):
+ *
+ *   pre-restore task (leftover claims, the backup to restore, StorageClasses, volumes a drill must not restore)
+ *   -> Restore, awaited until it ended, its phase checked
+ *   -> post-restore task (every warning named, every restored claim bound)
+ *
+ * and only then may anything that depends on it (the root Application, a recovered cluster's Schedules) start.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { RestoreSettings } from "../config";
 import { liveField } from "../kube";
+import { gitopsDrKey } from "../names";
+import { TaskJob } from "../tasks";
 import { WAIT_FOR, phaseIn } from "../wait";
-import {
-    RestoreOutcome,
-    RestoreStatus,
-    TERMINAL_RESTORE_PHASES,
-    backupTimeFromName,
-    checkChosenBackup,
-    checkRestore,
-} from "./check";
+import { RestoreOutcome, RestoreStatus, TERMINAL_RESTORE_PHASES, backupTimeFromName, checkRestore } from "./check";
+import { MODIFIERS_CONFIGMAP, MODIFIERS_KEY, modifiersDocument, quarantineRules } from "./modifiers";
 import { restoreSpec } from "./spec";
+import { POST_RESTORE_RULES, PRE_RESTORE_RULES, PostRestoreResult, PreRestoreResult } from "./tasks";
 
 export * from "./check";
+export * from "./modifiers";
 export * from "./spec";
+export * from "./tasks";
+
+/** Annotation of the Restore: the backup the pre-restore checks chose (the Restore waits for them through it). */
+export const CHECKED_BACKUP_ANNOTATION = gitopsDrKey("checked-backup");
 
 export interface VeleroRestoreArgs {
     /** Name of the Restore object: unique per recovery or drill. */
@@ -36,28 +44,45 @@ export interface VeleroRestoreArgs {
      * restore in protect, whose location has been syncing all along.
      */
     syncBarrier?: pulumi.Resource;
+    /** Restores of this stack are named `<restorePrefix><id>`: the pre-restore task clears what they left. */
+    restorePrefix: string;
     /**
-     * An output of the sync barrier that is only known once it synced (its `status.lastSyncedTime`): the named
-     * backup's read takes it, so that a preview (where it is unknown) skips the read instead of failing on a
-     * Backup that a new cluster has not synced yet (read steps run in previews; an unknown id skips them).
+     * A drill: volumes the restore would bring back as they are (still pointing at the source's storage) are
+     * quarantined and listed. Defaults to `false`.
      */
-    syncedAt?: pulumi.Input<string>;
+    quarantineRetainedVolumes?: boolean;
+    /** How long each task may run, in minutes. Defaults to the backup-check timeout. */
+    taskTimeoutMinutes?: number;
+    /** Registry the tasks' image is pulled from (components/mirrors.ts). Defaults to none: Docker Hub. */
+    imageRegistry?: string;
     /** What the Restore must also wait for (a component's own dependsOn does not reach its children). */
     after?: pulumi.Resource[];
-    /** Treat warnings as a failure (a namespace restore: items that already existed were not restored). */
-    failOnWarnings?: boolean;
+    /** What usually causes warnings in this kind of restore, for the message that names them. Defaults to none. */
+    warningsHint?: string;
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
 }
 
+/** What a checked restore reports: Velero's outcome and what the tasks around it found. */
+export interface CheckedRestore extends RestoreOutcome {
+    /** Newer backups of the schedule that did not complete, when an older one was restored on purpose. */
+    readonly newerNotCompleted: readonly string[];
+    /** Claims an earlier restore of this stack left unbound, removed before this one. */
+    readonly removedClaims: readonly string[];
+    /** Claims a drill left without data on purpose: their volumes point at the source's live storage. */
+    readonly quarantinedClaims: readonly string[];
+    /** Warnings of the restore, accepted (gitops-dr:acceptRestoreWarnings); empty otherwise. */
+    readonly acceptedWarnings: readonly string[];
+}
+
 /**
- * One Velero restore with its wait and its check. `outcome` resolves only when the restore ended in a phase
- * the stack accepts; it rejects (stopping `pulumi up`) otherwise.
+ * One Velero restore with its checks. `outcome` resolves only when the restore ended in a phase the stack accepts
+ * and the checks after it passed; it rejects (stopping `pulumi up`) otherwise.
  */
 export class VeleroRestore extends pulumi.ComponentResource {
     public readonly restore: k8s.apiextensions.CustomResource;
     /** The checked result; what depends on the restore takes an input from it. */
-    public readonly outcome: pulumi.Output<RestoreOutcome>;
+    public readonly outcome: pulumi.Output<CheckedRestore>;
     /** When the restored backup was taken, from its name; undefined when its name does not carry it. */
     public readonly backupStartTimestamp: pulumi.Output<string | undefined>;
 
@@ -91,36 +116,55 @@ export class VeleroRestore extends pulumi.ComponentResource {
             dependsOn = [...dependsOn, mapping];
         }
 
-        // A named backup is read and checked before the Restore exists: Velero would restore a PartiallyFailed one
-        // without a word, and a missing one would end the Restore in FailedValidation for good.
-        let spec: pulumi.Input<Record<string, unknown>> = restoreSpec(settings, {
-            scheduleName: args.sourceScheduleName,
-        });
-        if (settings.backupName !== undefined) {
-            const chosen = new k8s.apiextensions.CustomResource(
-                `${name}-chosen-backup`,
-                {
-                    apiVersion: "velero.io/v1",
-                    kind: "Backup",
-                    status: undefined,
+        const namespace = args.namespace;
+        const taskTimeout = args.taskTimeoutMinutes ?? settings.backupCheckTimeoutMinutes;
+        const check = new TaskJob<PreRestoreResult>(
+            `${name}-check`,
+            {
+                task: "pre-restore",
+                jobName: "gitops-dr-pre-restore",
+                namespace,
+                args: {
+                    veleroNamespace: namespace,
+                    restoreName: args.restoreName,
+                    restorePrefix: args.restorePrefix,
+                    ...(settings.backupName !== undefined
+                        ? { backupName: settings.backupName }
+                        : { scheduleName: args.sourceScheduleName }),
+                    acceptOlderBackup: settings.acceptOlderBackup,
+                    acceptPartiallyFailedBackup: settings.acceptPartiallyFailedBackup,
+                    storageClassMappings: { ...settings.storageClassMappings },
+                    namespaces: [...settings.namespaces],
+                    quarantineRetainedVolumes: args.quarantineRetainedVolumes ?? false,
                 },
+                ...PRE_RESTORE_RULES,
+                timeoutMinutes: taskTimeout,
+                imageRegistry: args.imageRegistry,
+                after: dependsOn,
+                provider: args.provider,
+            },
+            { parent: this },
+        );
+        dependsOn = [...dependsOn, check];
+
+        let resourceModifier: string | undefined;
+        if (args.quarantineRetainedVolumes === true) {
+            const modifiers = new k8s.core.v1.ConfigMap(
+                `${name}-modifiers`,
                 {
-                    ...child,
-                    id: pulumi.output(args.syncedAt ?? "").apply(() => `${args.namespace}/${settings.backupName}`),
-                    dependsOn,
+                    metadata: { name: MODIFIERS_CONFIGMAP, namespace },
+                    data: {
+                        [MODIFIERS_KEY]: check.result.apply((r) =>
+                            modifiersDocument(quarantineRules(r.quarantinedClaims)),
+                        ),
+                    },
                 },
+                { ...child, dependsOn },
             );
-            const chosenStatus = liveField<{ phase?: string }>(chosen, "status");
-            spec = chosenStatus.apply((status) => {
-                checkChosenBackup(
-                    settings.backupName!,
-                    args.namespace,
-                    status?.phase,
-                    settings.acceptPartiallyFailedBackup,
-                );
-                return restoreSpec(settings, { scheduleName: args.sourceScheduleName });
-            });
+            dependsOn = [...dependsOn, modifiers];
+            resourceModifier = MODIFIERS_CONFIGMAP;
         }
+        const spec = restoreSpec(settings, { scheduleName: args.sourceScheduleName }, resourceModifier);
 
         this.restore = new k8s.apiextensions.CustomResource(
             `${name}-restore`,
@@ -130,8 +174,12 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 metadata: {
                     name: args.restoreName,
                     namespace: args.namespace,
-                    // Ends at any terminal phase: waitFor has no failure condition, so the phase is checked below.
-                    annotations: { [WAIT_FOR]: phaseIn(TERMINAL_RESTORE_PHASES) },
+                    annotations: {
+                        // Ends at any terminal phase: waitFor has no failure condition, so the phase is checked below.
+                        [WAIT_FOR]: phaseIn(TERMINAL_RESTORE_PHASES),
+                        // An input from the checks: the Restore exists only once they passed.
+                        [CHECKED_BACKUP_ANNOTATION]: check.result.apply((r) => r.backup.name),
+                    },
                 },
                 spec,
                 // A TypeScript CustomResource exposes only the keys its args name (pulumi-kubernetes #1836).
@@ -154,17 +202,44 @@ export class VeleroRestore extends pulumi.ComponentResource {
 
         const liveSpec = liveField<{ backupName?: string; scheduleName?: string }>(this.restore, "spec");
         const liveStatus = liveField<RestoreStatus>(this.restore, "status");
-        this.outcome = pulumi.all([liveSpec, liveStatus]).apply(([spec, status]) =>
+        const ended = pulumi.all([liveSpec, liveStatus]).apply(([spec, status]) =>
             // Velero fills spec.backupName with the backup it chose for a scheduleName restore.
             checkRestore(
                 args.restoreName,
-                args.namespace,
+                namespace,
                 { backupName: spec?.backupName ?? settings.backupName, scheduleName: spec?.scheduleName },
                 status,
                 settings.acceptPartiallyFailedRestore,
-                args.failOnWarnings ?? false,
             ),
         );
+        const report = new TaskJob<PostRestoreResult>(
+            `${name}-report`,
+            {
+                task: "post-restore",
+                jobName: "gitops-dr-post-restore",
+                namespace,
+                // Takes the checked end as an input: it runs only after a restore the stack accepts.
+                args: ended.apply((o) => ({
+                    veleroNamespace: namespace,
+                    restoreName: o.restoreName,
+                    acceptWarnings: settings.acceptRestoreWarnings,
+                    hint: args.warningsHint ?? "",
+                })),
+                ...POST_RESTORE_RULES,
+                timeoutMinutes: taskTimeout,
+                imageRegistry: args.imageRegistry,
+                after: [this.restore],
+                provider: args.provider,
+            },
+            { parent: this },
+        );
+        this.outcome = pulumi.all([ended, check.result, report.result]).apply(([o, before, after]) => ({
+            ...o,
+            newerNotCompleted: before.newerNotCompleted.map((b) => `${b.name} (${b.phase || "no phase"})`),
+            removedClaims: before.removedClaims,
+            quarantinedClaims: after.quarantinedClaims,
+            acceptedWarnings: after.warnings,
+        }));
 
         // The restored backup's time, for the data's age (RPO), from its name: a read of the Backup would run on
         // every later `pulumi up` and fail once the backup expired and left the cluster.

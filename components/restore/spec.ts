@@ -1,9 +1,14 @@
-/** The Restore's spec (fields from ../shared/reference/velero-1.18-crds/restores.yaml). */
+/** The Restore's spec. */
 import { RESTORE_TIMEOUT_MARGIN_MINUTES, RestoreSettings } from "../config";
 import { BACKED_UP_RESOURCES, NOT_HELM_RELEASE_SECRETS } from "../velero";
 
 /** The Restore's spec (fields from ../shared/reference/velero-1.18-crds/restores.yaml). */
-export function restoreSpec(settings: RestoreSettings, source: { scheduleName: string }): Record<string, unknown> {
+export function restoreSpec(
+    settings: RestoreSettings,
+    source: { scheduleName: string },
+    /** A resource-modifier ConfigMap in the Restore's namespace (modifiers.ts). Defaults to none. */
+    resourceModifier?: string,
+): Record<string, unknown> {
     return {
         // scheduleName: Velero takes the newest Completed backup carrying that velero.io/schedule-name label
         // (restore_controller.go, mostRecentCompletedBackup). The name is the lost cluster's own Schedule
@@ -16,11 +21,16 @@ export function restoreSpec(settings: RestoreSettings, source: { scheduleName: s
             ? { namespaceMapping: { ...settings.namespaceMappings } }
             : {}),
         includedResources: [...BACKED_UP_RESOURCES],
-        includeClusterResources: true,
+        // All namespaces: every PV of the backup. Some namespaces: left unset, so that only the PVs of the restored
+        // claims come back (their PVC action returns them as additional items). `true` would restore every PV of the
+        // backup, other namespaces' too (velero v1.18.1 pkg/restore/restore.go, the cluster-scoped checks of
+        // `getOrderedResourceCollection`): into a live cluster, warnings for volumes that exist.
+        ...(settings.namespaces.length === 0 ? { includeClusterResources: true } : {}),
         labelSelector: NOT_HELM_RELEASE_SECRETS,
         restorePVs: true,
         // Never overwrite what exists: a live object always wins over the backup's copy.
         existingResourcePolicy: "none",
         itemOperationTimeout: `${settings.restoreTimeoutMinutes - RESTORE_TIMEOUT_MARGIN_MINUTES}m`,
+        ...(resourceModifier === undefined ? {} : { resourceModifier: { kind: "configmap", name: resourceModifier } }),
     };
 }

@@ -1,0 +1,57 @@
+/**
+ * The tasks around a restore (components/tasks/pre-restore.js, post-restore.js): their results as TypeScript sees
+ * them and the permissions each needs, nothing more.
+ */
+import type { PolicyRule } from "../tasks";
+
+/** A backup as the pre-restore task reports it. */
+export interface BackupSummary {
+    readonly name: string;
+    readonly phase: string;
+    readonly startTimestamp?: string;
+}
+
+/** What the pre-restore task returns (pre-restore.js `PreRestoreResult`). */
+export interface PreRestoreResult {
+    readonly backup: BackupSummary;
+    readonly newerNotCompleted: readonly BackupSummary[];
+    readonly removedClaims: readonly string[];
+    readonly storageClasses: readonly string[];
+    readonly quarantinedClaims: readonly { readonly claim: string; readonly volume: string }[];
+}
+
+/** What the post-restore task returns (post-restore.js `PostRestoreResult`). */
+export interface PostRestoreResult {
+    readonly warnings: readonly string[];
+    readonly claims: number;
+    readonly quarantinedClaims: readonly string[];
+}
+
+/** Reading what Velero keeps in the bucket: a DownloadRequest, created, read and deleted by the task. */
+const DOWNLOADS: PolicyRule = {
+    apiGroups: ["velero.io"],
+    resources: ["downloadrequests"],
+    verbs: ["create", "get", "delete"],
+};
+
+/**
+ * The pre-restore task: read backups and restores, download a backup's contents; list claims and delete those an
+ * earlier restore left unbound (Kubernetes RBAC cannot narrow a delete by label: the task deletes only Pending claims
+ * labelled by an ended restore of this stack); read StorageClasses.
+ */
+export const PRE_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly namespaceRules: PolicyRule[] } = {
+    clusterRules: [
+        { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["list", "delete"] },
+        { apiGroups: ["storage.k8s.io"], resources: ["storageclasses"], verbs: ["get"] },
+    ],
+    namespaceRules: [
+        { apiGroups: ["velero.io"], resources: ["backups", "restores"], verbs: ["get", "list"] },
+        DOWNLOADS,
+    ],
+};
+
+/** The post-restore task: download the restore's results, list claims. */
+export const POST_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly namespaceRules: PolicyRule[] } = {
+    clusterRules: [{ apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["list"] }],
+    namespaceRules: [DOWNLOADS],
+};

@@ -1,0 +1,287 @@
+// @ts-check
+/**
+ * The checks a recover or drill stack runs in the new cluster before it creates its Restore, once per restore (the
+ * Job is named for it). Each guards against something a real cluster does that the Restore itself would not report
+ * (velero v1.18.1):
+ *
+ * - Claims left by an earlier, failed restore of this stack. A failed DataDownload deletes only its helper pod and
+ *   claim (`pkg/exposer/generic_restore.go` `CleanUp`); the target claim stays, Pending, with a
+ *   `velero.io/dynamic-pv-restore` selector, and is never provisioned. The next Restore skips it ("PVC already
+ *   exists", `pkg/restore/actions/csi/pvc_action.go`), which existingResourcePolicy `none` reports as a warning
+ *   only. Claims that never bound hold no data: they are removed, once their Restore has ended; otherwise the task
+ *   stops and names them.
+ * - A newer backup that did not complete. `scheduleName` restores the newest *Completed* backup
+ *   (`restore_controller.go` `mostRecentCompletedBackup`) and skips PartiallyFailed ones without a word: the task
+ *   stops, naming the newer backups, their phases and the age of the one that would be restored, unless accepted.
+ * - A named backup that is missing or not Completed: a Restore would end FailedValidation for good, or restore a
+ *   PartiallyFailed backup silently.
+ * - StorageClasses the restored claims need. The data mover's helper claim takes the target claim's class
+ *   (`generic_restore.go` `createRestorePVC`); a class that comes from git does not exist yet (the root Application
+ *   waits for the restore), so the helper claim would stay Pending until the item operation times out.
+ * - In a drill, volumes restored as they are. A PersistentVolume that was neither snapshotted nor moved and keeps
+ *   its data (Retain) is restored as-is (`restore.go` `handleSkippedPVHasRetainPolicy`), still pointing at the
+ *   source's storage (static NFS, EFS): the drill quarantines them (components/restore/spec.ts) and lists their
+ *   claims here.
+ *
+ * The result is written to the Job's own annotation (`gitops-dr.io/result`), which Pulumi returns with the Job's
+ * outputs once it completed (pulumi-kubernetes `await.go` `Creation`); a failure is the container's termination
+ * message, which the Job's await reports (`await/checker/pod/check.go` `containerTerminatedError`).
+ */
+"use strict";
+
+const { backupObjects, download, untar } = require("./kube");
+
+/** Every phase a Restore can end in (velero `pkg/apis/velero/v1/restore_types.go`). */
+const TERMINAL_RESTORE_PHASES = ["Completed", "PartiallyFailed", "Failed", "FailedValidation"];
+/** The label Velero puts on everything it restores (`pkg/restore/restore.go` `addRestoreLabels`). */
+const RESTORE_NAME_LABEL = "velero.io/restore-name";
+/** The selector label of a claim whose volume a DataDownload provisions (`pkg/util/kube/pvc_pv.go`). */
+const DYNAMIC_PV_RESTORE_LABEL = "velero.io/dynamic-pv-restore";
+/** The label a schedule's backups carry (`pkg/apis/velero/v1/labels_annotations.go`). */
+const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
+
+/**
+ * @typedef {import("./kube").KubeApi} KubeApi
+ * @typedef {import("./kube").KubeObject} KubeObject
+ * @typedef {object} PreRestoreArgs
+ * @property {string} veleroNamespace
+ * @property {string} restoreName The Restore about to be created.
+ * @property {string} restorePrefix Restores of this stack are named `<restorePrefix><id>`.
+ * @property {string} [scheduleName] Restore the newest Completed backup of this schedule...
+ * @property {string} [backupName] ...or exactly this backup.
+ * @property {boolean} acceptOlderBackup
+ * @property {boolean} acceptPartiallyFailedBackup
+ * @property {Record<string, string>} storageClassMappings old class -> new class
+ * @property {string[]} namespaces Restored namespaces; empty: all.
+ * @property {boolean} quarantineRetainedVolumes A drill: list volumes restored as-is (they are quarantined).
+ *
+ * @typedef {object} BackupSummary
+ * @property {string} name
+ * @property {string} phase
+ * @property {string} [startTimestamp]
+ *
+ * @typedef {object} PreRestoreResult
+ * @property {BackupSummary} backup The backup the Restore will restore.
+ * @property {BackupSummary[]} newerNotCompleted Newer backups of the schedule that did not complete (accepted).
+ * @property {string[]} removedClaims Claims of an earlier restore that never bound, removed.
+ * @property {string[]} storageClasses The classes the restored claims need, all present.
+ * @property {{ claim: string, volume: string }[]} quarantinedClaims Claims whose volume a drill does not restore.
+ */
+
+/** A failure the task reports: its message is all `pulumi up` shows, so it says what to do. */
+class TaskFailure extends Error {}
+
+/**
+ * @param {KubeObject} backup
+ * @returns {BackupSummary}
+ */
+const summary = (backup) => ({
+    name: backup.metadata.name,
+    phase: backup.status?.phase ?? "",
+    startTimestamp: backup.status?.startTimestamp,
+});
+
+/**
+ * @param {string | undefined} from
+ * @param {Date} now
+ */
+function age(from, now) {
+    if (from === undefined) {
+        return "of unknown age";
+    }
+    const hours = Math.max(0, (now.getTime() - Date.parse(from)) / 3600000);
+    return hours < 48 ? `${Math.round(hours)} hours old` : `${Math.round(hours / 24)} days old`;
+}
+
+/**
+ * Claims an earlier restore of this stack left unbound: removed when their Restore has ended, else a failure.
+ * @param {KubeApi} api
+ * @param {PreRestoreArgs} args
+ * @returns {Promise<string[]>} the claims removed
+ */
+async function removeLeftoverClaims(api, args) {
+    const claims = await api.list("/api/v1/persistentvolumeclaims", RESTORE_NAME_LABEL);
+    const leftovers = claims.filter((c) => {
+        const restore = c.metadata?.labels?.[RESTORE_NAME_LABEL] ?? "";
+        return (
+            restore !== args.restoreName &&
+            restore.startsWith(args.restorePrefix) &&
+            c.status?.phase !== "Bound" &&
+            c.spec?.selector?.matchLabels?.[DYNAMIC_PV_RESTORE_LABEL] !== undefined
+        );
+    });
+    /** @type {string[]} */
+    const removed = [];
+    /** @type {string[]} */
+    const running = [];
+    for (const claim of leftovers) {
+        const id = `${claim.metadata.namespace}/${claim.metadata.name}`;
+        const restoreName = claim.metadata.labels[RESTORE_NAME_LABEL];
+        const restore = await api.get(`/apis/velero.io/v1/namespaces/${args.veleroNamespace}/restores/${restoreName}`);
+        const phase = restore?.status?.phase ?? "";
+        if (restore !== undefined && !TERMINAL_RESTORE_PHASES.includes(phase)) {
+            running.push(`${id} (restore ${restoreName} is ${phase || "New"})`);
+            continue;
+        }
+        await api.remove(
+            `/api/v1/namespaces/${claim.metadata.namespace}/persistentvolumeclaims/${claim.metadata.name}`,
+        );
+        removed.push(`${id} (left Pending by restore ${restoreName})`);
+    }
+    if (running.length > 0) {
+        throw new TaskFailure(
+            `Claims of an earlier restore of this stack are still being restored: ${running.join(", ")}. ` +
+                `Wait for that restore to end (velero restore get -n ${args.veleroNamespace}), then run pulumi up again.`,
+        );
+    }
+    return removed;
+}
+
+/**
+ * The backup the Restore will restore, checked; the newer ones that did not complete.
+ * @param {KubeApi} api
+ * @param {PreRestoreArgs} args
+ * @returns {Promise<{ backup: BackupSummary, newerNotCompleted: BackupSummary[] }>}
+ */
+async function chooseBackup(api, args) {
+    const ns = args.veleroNamespace;
+    const describe = `velero backup describe <name> --details -n ${ns}`;
+    if (args.backupName !== undefined) {
+        const backup = await api.get(`/apis/velero.io/v1/namespaces/${ns}/backups/${args.backupName}`);
+        const phase = backup?.status?.phase ?? "";
+        if (backup === undefined) {
+            throw new TaskFailure(
+                `Backup ${args.backupName} is not in the cluster: Velero has not synced it from the bucket (is it under the source prefix? did it expire?). ` +
+                    `List what is there: velero backup get -n ${ns}. No Restore was created.`,
+            );
+        }
+        if (phase === "Completed" || (phase === "PartiallyFailed" && args.acceptPartiallyFailedBackup)) {
+            return { backup: summary(backup), newerNotCompleted: [] };
+        }
+        const why =
+            phase === "PartiallyFailed"
+                ? "Some of its items failed to back up. To restore it anyway: `pulumi config set gitops-dr:acceptPartiallyFailedBackup true`."
+                : "Only a Completed backup (or an accepted PartiallyFailed one) is restored.";
+        throw new TaskFailure(
+            `Backup ${args.backupName} is ${phase || "not ready"}. ${why} Read: \`${describe.replace("<name>", args.backupName)}\`. No Restore was created.`,
+        );
+    }
+    const schedule = args.scheduleName ?? "";
+    const backups = (
+        await api.list(`/apis/velero.io/v1/namespaces/${ns}/backups`, `${SCHEDULE_NAME_LABEL}=${schedule}`)
+    )
+        .map(summary)
+        // Newest first, as Velero orders them (`mostRecentCompletedBackup`: by status.startTimestamp).
+        .sort((a, b) => Date.parse(b.startTimestamp ?? "0") - Date.parse(a.startTimestamp ?? "0"));
+    const newest = backups.findIndex((b) => b.phase === "Completed");
+    if (newest < 0) {
+        throw new TaskFailure(
+            `No Completed backup of schedule ${schedule} is in the cluster (${backups.length} backup${backups.length === 1 ? "" : "s"} of it: ` +
+                `${backups.map((b) => `${b.name} ${b.phase || "no phase"}`).join(", ") || "none"}). ` +
+                `Is gitops-dr:sourceScheduleName the lost cluster's daily schedule, and is the source location's prefix right? List: velero backup get -n ${ns}. No Restore was created.`,
+        );
+    }
+    const chosen = backups[newest];
+    const newer = backups.slice(0, newest);
+    if (newer.length > 0 && !args.acceptOlderBackup) {
+        throw new TaskFailure(
+            `The newest backup of schedule ${schedule} that Velero would restore, ${chosen.name}, is ${age(chosen.startTimestamp, api.now())}; ` +
+                `${newer.length} newer backup${newer.length === 1 ? " did" : "s did"} not complete: ${newer.map((b) => `${b.name} (${b.phase || "no phase"})`).join(", ")}. ` +
+                `Read why: \`${describe.replace("<name>", newer[0].name)}\` (a claim on a CSI driver without a VolumeSnapshotClass makes every backup PartiallyFailed). ` +
+                `To restore ${chosen.name} anyway: \`pulumi config set gitops-dr:acceptOlderBackup true\`; to restore a newer one as it is: \`pulumi config set gitops-dr:restoreBackupName <name>\` with acceptPartiallyFailedBackup. No Restore was created.`,
+        );
+    }
+    return { backup: chosen, newerNotCompleted: newer };
+}
+
+/**
+ * Whether the restore takes a namespace.
+ * @param {PreRestoreArgs} args
+ * @param {string} namespace
+ */
+const restores = (args, namespace) => args.namespaces.length === 0 || args.namespaces.includes(namespace);
+
+/**
+ * The StorageClasses the restored claims need; a failure naming those the cluster lacks.
+ * @param {KubeApi} api
+ * @param {PreRestoreArgs} args
+ * @param {Map<string, KubeObject>} claims the backup's claims
+ * @returns {Promise<string[]>}
+ */
+async function checkStorageClasses(api, args, claims) {
+    /** @type {Map<string, string[]>} */
+    const needed = new Map();
+    for (const [id, claim] of claims) {
+        const from = claim.spec?.storageClassName;
+        if (typeof from !== "string" || from === "" || !restores(args, id.split("/")[0])) {
+            continue;
+        }
+        const to = args.storageClassMappings[from] ?? from;
+        needed.set(to, [...(needed.get(to) ?? []), id]);
+    }
+    /** @type {string[]} */
+    const missing = [];
+    for (const [name, users] of needed) {
+        if ((await api.get(`/apis/storage.k8s.io/v1/storageclasses/${name}`)) === undefined) {
+            missing.push(`${name} (${users.length} claim${users.length === 1 ? "" : "s"}, e.g. ${users[0]})`);
+        }
+    }
+    if (missing.length > 0) {
+        throw new TaskFailure(
+            `The restored claims need StorageClasses this cluster does not have: ${missing.join(", ")}. ` +
+                "Classes that come from git are created only after the restore, so install them first (or the storage driver that brings them), " +
+                "or map each to a class that exists: `pulumi config set --path 'gitops-dr:storageClassMappings[0]' <old>=<new>`. Then run pulumi up again. No Restore was created.",
+        );
+    }
+    return [...needed.keys()].sort();
+}
+
+/**
+ * Volumes a drill would restore as they are (neither snapshotted nor moved, Retain): their claims.
+ * @param {Map<string, KubeObject>} claims
+ * @param {Map<string, KubeObject>} volumes the backup's PersistentVolumes
+ * @param {KubeObject[]} volumeInfos the backup's BackupVolumeInfos
+ * @param {PreRestoreArgs} args
+ */
+function retainedVolumes(claims, volumes, volumeInfos, args) {
+    const moved = new Set(volumeInfos.filter((v) => (v.backupMethod ?? "") !== "").map((v) => v.pvName));
+    /** @type {{ claim: string, volume: string }[]} */
+    const found = [];
+    for (const [id, claim] of claims) {
+        const volume = volumes.get(claim.spec?.volumeName ?? "");
+        if (volume === undefined || moved.has(volume.metadata.name) || !restores(args, id.split("/")[0])) {
+            continue;
+        }
+        if ((volume.spec?.persistentVolumeReclaimPolicy ?? "Delete") !== "Delete") {
+            found.push({ claim: id, volume: volume.metadata.name });
+        }
+    }
+    return found.sort((a, b) => a.claim.localeCompare(b.claim));
+}
+
+/**
+ * Runs every check; throws a {@link TaskFailure} with what to do when one fails.
+ * @param {KubeApi} api
+ * @param {PreRestoreArgs} args
+ * @returns {Promise<PreRestoreResult>}
+ */
+async function preRestore(api, args) {
+    const removedClaims = await removeLeftoverClaims(api, args);
+    const { backup, newerNotCompleted } = await chooseBackup(api, args);
+    const files = untar(await download(api, args.veleroNamespace, "BackupContents", backup.name));
+    const claims = backupObjects(files, "persistentvolumeclaims");
+    const storageClasses = await checkStorageClasses(api, args, claims);
+    const quarantinedClaims = args.quarantineRetainedVolumes
+        ? retainedVolumes(
+              claims,
+              backupObjects(files, "persistentvolumes"),
+              JSON.parse(
+                  (await download(api, args.veleroNamespace, "BackupVolumeInfos", backup.name)).toString("utf8"),
+              ) ?? [],
+              args,
+          )
+        : [];
+    return { backup, newerNotCompleted, removedClaims, storageClasses, quarantinedClaims };
+}
+
+module.exports = { TaskFailure, preRestore, TERMINAL_RESTORE_PHASES, RESTORE_NAME_LABEL, DYNAMIC_PV_RESTORE_LABEL };

@@ -1,0 +1,151 @@
+/**
+ * What the simulated cluster holds before a run, and what the source cluster had backed up: by default a healthy
+ * cluster and one Completed daily backup of a typical source (two apps with a claim and a Secret each, Helm's
+ * release Secrets, a ServiceAccount token, and what kube-system, Velero's and Argo CD's namespaces hold, which the
+ * schedule leaves out). Tests change any of it to walk the paths a real recovery takes.
+ */
+import { scheduleSpec } from "../../components/velero/schedule-spec";
+import type { KubeObject } from "./store";
+import { RestoreBehaviour, SimulatedBackup, matchesExpressions } from "./velero";
+
+/** A run's cluster: its objects before the run, the source's backups in the bucket, and how a restore ends. */
+export interface ClusterScenario {
+    /** Objects in the target cluster before the run (StorageClasses, claims an earlier restore left...). */
+    readonly objects?: readonly KubeObject[];
+    /**
+     * The backups in the bucket, synced once the source location is Available. Defaults to one Completed backup, 8
+     * hours old, of each schedule the stack restores from, holding {@link sourceCluster}'s objects as the default
+     * schedule takes them.
+     */
+    readonly backups?: readonly SimulatedBackup[];
+    /** How Velero ends the Restore beyond what follows from the backup and the cluster. */
+    readonly restore?: RestoreBehaviour;
+}
+
+const secret = (namespace: string, name: string, labels: Record<string, string> = {}, type = "Opaque"): KubeObject => ({
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name, namespace, labels },
+    type,
+    data: { value: Buffer.from(`${namespace}/${name}`).toString("base64") },
+});
+
+const claim = (namespace: string, name: string, volume: string, storageClass: string): KubeObject => ({
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name, namespace, labels: { app: namespace } },
+    spec: {
+        accessModes: ["ReadWriteOnce"],
+        resources: { requests: { storage: "10Gi" } },
+        storageClassName: storageClass,
+        volumeName: volume,
+    },
+    status: { phase: "Bound" },
+});
+
+const volume = (name: string, claimRef: string, driver: string): KubeObject => ({
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name },
+    spec: {
+        capacity: { storage: "10Gi" },
+        accessModes: ["ReadWriteOnce"],
+        persistentVolumeReclaimPolicy: "Delete",
+        claimRef: { namespace: claimRef.split("/")[0], name: claimRef.split("/")[1] },
+        csi: { driver, volumeHandle: `vol-${name}` },
+    },
+});
+
+/** The source cluster's objects of the kinds a backup may hold, in every namespace. */
+export function sourceCluster(storageClass = "gp3", driver = "ebs.csi.aws.com"): KubeObject[] {
+    const apps = ["shop", "blog"];
+    return [
+        ...apps.flatMap((app) => [
+            claim(app, "data", `pvc-${app}`, storageClass),
+            volume(`pvc-${app}`, `${app}/data`, driver),
+            secret(app, `${app}-db`),
+            // Helm's release record of the app: never restored (the label selector leaves `owner: helm` out).
+            secret(app, `sh.helm.release.v1.${app}.v1`, { owner: "helm", name: app }, "helm.sh/release.v1"),
+        ]),
+        secret("kube-system", "bootstrap-token-abcdef", {}, "bootstrap.kubernetes.io/token"),
+        secret("velero", "velero-repo-credentials"),
+        secret("argocd", "argocd-secret", { "app.kubernetes.io/part-of": "argocd" }),
+        secret("argocd", "argocd-redis", { "app.kubernetes.io/part-of": "argocd" }),
+    ];
+}
+
+/** How each claim's data was kept, as BackupVolumeInfos records it (data mover: CSISnapshot, data moved). */
+export function volumeInfosOf(contents: readonly KubeObject[]): KubeObject[] {
+    return contents
+        .filter((o) => o.kind === "PersistentVolumeClaim")
+        .map((c) => ({
+            pvcName: c.metadata.name,
+            pvcNamespace: c.metadata.namespace,
+            pvName: c.spec.volumeName,
+            backupMethod: "CSISnapshot",
+            snapshotDataMoved: true,
+            result: "succeeded",
+        }));
+}
+
+/** The objects a Schedule's template takes from a cluster (`pkg/backup`: namespaces, resources, label selector). */
+export function backupContents(objects: readonly KubeObject[], template: KubeObject): KubeObject[] {
+    const RESOURCE: Record<string, string> = {
+        PersistentVolume: "persistentvolumes",
+        PersistentVolumeClaim: "persistentvolumeclaims",
+        Secret: "secrets",
+        Pod: "pods",
+    };
+    const excluded = (template.excludedNamespaces ?? []) as string[];
+    const resources = (template.includedResources ?? []) as string[];
+    return objects.filter((o) => {
+        const ns = o.metadata.namespace as string | undefined;
+        return (
+            (resources.length === 0 || resources.includes(RESOURCE[String(o.kind)] ?? "")) &&
+            (ns === undefined ? template.includeClusterResources !== false : !excluded.includes(ns)) &&
+            matchesExpressions((o.metadata.labels ?? {}) as Record<string, string>, template.labelSelector)
+        );
+    });
+}
+
+/** The template of the daily Schedule a protect stack with default settings registers. */
+export function defaultScheduleTemplate(): KubeObject {
+    return scheduleSpec(
+        { key: "daily", name: "daily", cron: "0 2 * * *", ttl: "720h", ttlHours: 720 },
+        {
+            namespace: "velero",
+            argoCdNamespace: "argocd",
+            excludedNamespaces: [],
+            volumeDataMode: "dataMover",
+            consistentBackups: true,
+        },
+    ).template as KubeObject;
+}
+
+/** Velero names a schedule's backup `<schedule>-<UTC yyyyMMddHHmmss>` (`schedule_types.go` `TimestampedName`). */
+export function scheduledBackupName(schedule: string, at: string): string {
+    return `${schedule}-${at.replace(/[-:TZ]/g, "").slice(0, 14)}`;
+}
+
+/** One Completed backup of a schedule, taken at `at`, holding the default source's objects. */
+export function defaultBackup(schedule: string, at: string): SimulatedBackup {
+    const contents = backupContents(sourceCluster(), defaultScheduleTemplate());
+    return {
+        name: scheduledBackupName(schedule, at),
+        schedule,
+        phase: "Completed",
+        startTimestamp: at,
+        contents,
+        volumeInfos: volumeInfosOf(contents),
+    };
+}
+
+/** The target cluster before the run, by default: the StorageClasses an EKS cluster has. */
+export function defaultTargetObjects(): KubeObject[] {
+    return ["gp2", "gp3"].map((name) => ({
+        apiVersion: "storage.k8s.io/v1",
+        kind: "StorageClass",
+        metadata: { name },
+        provisioner: "ebs.csi.aws.com",
+    }));
+}

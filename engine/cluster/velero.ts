@@ -1,0 +1,406 @@
+/**
+ * Velero v1.18.1 as the simulated cluster runs it: backups synced from the bucket, DownloadRequests answered with
+ * what the bucket holds, and Restores validated, run and reported the way the restore controller does. Each
+ * behaviour follows the source it cites; the point is that the program meets the paths a real recovery takes
+ * (a restore that ends with warnings, a newer backup that failed, claims an earlier restore left, a volume a drill
+ * must not touch, a resource-modifier ConfigMap Velero refuses), not a healthy cluster only.
+ */
+import * as zlib from "node:zlib";
+
+import { parse as parseYaml } from "yaml";
+
+import { ClusterStore, KubeObject, gzipJson, matchesSelector, mergePatch, objectPath } from "./store";
+
+/** One backup in the bucket, as Velero syncs it into the cluster (`backup_sync_controller.go`). */
+export interface SimulatedBackup {
+    readonly name: string;
+    /** The Schedule that took it (`velero.io/schedule-name`); none for a backup taken by hand. */
+    readonly schedule?: string;
+    readonly phase: string;
+    readonly startTimestamp: string;
+    /** What it holds: the objects of its tarball (`resources/<resource>/...`). */
+    readonly contents: readonly KubeObject[];
+    /** Its BackupVolumeInfos (`internal/volume/volumes_information.go`): how each volume's data was kept. */
+    readonly volumeInfos: readonly KubeObject[];
+}
+
+/** How Velero ends a restore in the scenario, beyond what follows from the backup and the cluster. */
+export interface RestoreBehaviour {
+    /** The phase Velero reports (its own decision: a failed DataDownload makes it PartiallyFailed). */
+    readonly phase?: string;
+    /** Warnings of its own besides existing items (namespace -> messages). */
+    readonly warnings?: Readonly<Record<string, readonly string[]>>;
+    /** Claims whose data did not come back (a failed DataDownload): left Pending, `namespace/name`. */
+    readonly unboundClaims?: readonly string[];
+}
+
+/** The label a schedule's backups carry. */
+const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
+/** Resources Velero never restores (`restore_controller.go` `nonRestorableResources`). */
+export const NON_RESTORABLE_RESOURCES = [
+    "nodes",
+    "events",
+    "events.events.k8s.io",
+    "backups.velero.io",
+    "restores.velero.io",
+    "resticrepositories.velero.io",
+    "csinodes.storage.k8s.io",
+    "volumeattachments.storage.k8s.io",
+    "backuprepositories.velero.io",
+];
+
+/** A Kubernetes kind's resource name, for include/exclude lists. */
+const RESOURCE_OF: Readonly<Record<string, string>> = {
+    PersistentVolume: "persistentvolumes",
+    PersistentVolumeClaim: "persistentvolumeclaims",
+    Secret: "secrets",
+    Pod: "pods",
+    ServiceAccount: "serviceaccounts",
+    ConfigMap: "configmaps",
+};
+
+/** The tar archive Velero writes (`resources/<resource>/namespaces/<ns>/<name>.json`, `cluster/` when not namespaced). */
+export function tarOf(objects: readonly KubeObject[]): Buffer {
+    const blocks: Buffer[] = [];
+    for (const o of objects) {
+        const resource = RESOURCE_OF[String(o.kind)] ?? `${String(o.kind).toLowerCase()}s`;
+        const where = o.metadata.namespace === undefined ? "cluster" : `namespaces/${String(o.metadata.namespace)}`;
+        const name = `resources/${resource}/${where}/${String(o.metadata.name)}.json`;
+        const data = Buffer.from(JSON.stringify(o));
+        const header = Buffer.alloc(512);
+        header.write(name, 0, 100, "utf8");
+        header.write("0000644\0", 100);
+        header.write(`${data.length.toString(8).padStart(11, "0")}\0`, 124);
+        header.write("0", 156);
+        header.write("ustar\0", 257);
+        blocks.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512));
+    }
+    blocks.push(Buffer.alloc(1024));
+    return Buffer.concat(blocks);
+}
+
+/** Velero's validation of a resource-modifier ConfigMap (`internal/resourcemodifiers`): the error, or undefined. */
+export function modifierProblem(configMap: KubeObject | undefined, name: string): string | undefined {
+    if (configMap === undefined) {
+        return `failed to get resource modifiers configmap ${name}`;
+    }
+    const data = Object.values((configMap.data ?? {}) as Record<string, string>);
+    if (data.length !== 1) {
+        return `illegal resource modifiers ${name} configmap`;
+    }
+    let doc: KubeObject;
+    try {
+        doc = parseYaml(data[0]) as KubeObject;
+    } catch (e) {
+        return `Error in parsing resource modifiers provided in configmap ${name}: ${(e as Error).message}`;
+    }
+    const known = new Set(["version", "resourceModifierRules"]);
+    const unknown = Object.keys(doc ?? {}).filter((k) => !known.has(k));
+    if (unknown.length > 0) {
+        return `Error in parsing resource modifiers provided in configmap ${name}: unknown field "${unknown[0]}"`;
+    }
+    if (String(doc.version).toLowerCase() !== "v1") {
+        return `Validation error in resource modifiers provided in configmap ${name}: unsupported resource modifier version ${String(doc.version)}`;
+    }
+    const rules = (doc.resourceModifierRules ?? []) as KubeObject[];
+    if (rules.length === 0) {
+        return `Validation error in resource modifiers provided in configmap ${name}: resource modifier rules cannot be empty`;
+    }
+    for (const rule of rules) {
+        if (typeof rule.conditions?.groupResource !== "string" || rule.conditions.groupResource === "") {
+            return `Validation error in resource modifiers provided in configmap ${name}: groupkind is required`;
+        }
+        const kinds = [rule.patches, rule.mergePatches, rule.strategicPatches].filter((p) => (p ?? []).length > 0);
+        if (kinds.length > 1) {
+            return `Validation error in resource modifiers provided in configmap ${name}: only one of patches, mergePatches, strategicPatches can be specified`;
+        }
+    }
+    return undefined;
+}
+
+/** The rules' merge patches applied to an object, each rule matched against the object before any rule. */
+function applyModifiers(o: KubeObject, resource: string, rules: readonly KubeObject[]): KubeObject {
+    const original = o;
+    let patched = o;
+    for (const rule of rules) {
+        const c = rule.conditions ?? {};
+        const names = typeof c.resourceNameRegex === "string" ? new RegExp(c.resourceNameRegex) : undefined;
+        const namespaces = (c.namespaces ?? []) as string[];
+        if (
+            c.groupResource !== resource ||
+            (names !== undefined && !names.test(String(original.metadata.name))) ||
+            (namespaces.length > 0 && !namespaces.includes(String(original.metadata.namespace)))
+        ) {
+            continue;
+        }
+        for (const p of (rule.mergePatches ?? []) as KubeObject[]) {
+            patched = mergePatch(patched, parseYaml(String(p.patchData))) as KubeObject;
+        }
+    }
+    return patched;
+}
+
+/** Velero in the simulated cluster. */
+export class SimulatedVelero {
+    private readonly results = new Map<string, KubeObject>();
+
+    constructor(
+        private readonly store: ClusterStore,
+        private readonly backups: readonly SimulatedBackup[],
+        private readonly behaviour: RestoreBehaviour = {},
+    ) {
+        store.onCreate.push((path, o) => this.answerDownload(path, o));
+    }
+
+    /** The results of a restore whose status a test scripted: one warning line per warning it counts. */
+    recordResults(restore: KubeObject): void {
+        const count = Number(restore.status?.warnings ?? 0);
+        const ns = String(restore.spec?.includedNamespaces?.[0] ?? "");
+        this.results.set(String(restore.metadata?.name), {
+            warnings: {
+                namespaces:
+                    count > 0
+                        ? { [ns]: Array.from({ length: count }, (_, i) => `warning ${i + 1} of the scripted restore`) }
+                        : {},
+            },
+            errors: {},
+        });
+    }
+
+    /** The backups synced into Velero's namespace once its source location is Available. */
+    sync(namespace: string): void {
+        for (const b of this.backups) {
+            this.store.put({
+                apiVersion: "velero.io/v1",
+                kind: "Backup",
+                metadata: {
+                    name: b.name,
+                    namespace,
+                    labels: b.schedule === undefined ? {} : { [SCHEDULE_NAME_LABEL]: b.schedule },
+                },
+                status: { phase: b.phase, startTimestamp: b.startTimestamp },
+            });
+        }
+    }
+
+    /** `pkg/controller/download_request_controller.go`: a presigned URL to the object the target names. */
+    private answerDownload(path: string, request: KubeObject): void {
+        if (request.kind !== "DownloadRequest") {
+            return;
+        }
+        const { kind, name } = request.spec.target as { kind: string; name: string };
+        const url = `https://vault.s3.simulated/${kind}/${name}?X-Amz-Signature=simulated`;
+        const backup = this.backups.find((b) => b.name === name);
+        const serve: Record<string, (() => Buffer) | undefined> = {
+            BackupContents: backup && (() => gzipBuffer(tarOf(backup.contents))),
+            BackupVolumeInfos: backup && (() => gzipJson(backup.volumeInfos)),
+            RestoreResults: this.results.has(name) ? () => gzipJson(this.results.get(name)) : undefined,
+        };
+        const answer = serve[kind];
+        if (answer !== undefined) {
+            this.store.downloads.set(url, answer);
+            this.store.setStatus(path, { phase: "Processed", downloadURL: url });
+        }
+    }
+
+    /**
+     * Runs a Restore (`restore_controller.go` `validateAndComplete`, `runValidatedRestore`; `pkg/restore/restore.go`):
+     * returns its live spec and status and leaves what it restored in the cluster.
+     */
+    restore(restore: KubeObject, at: { start: string; end: string }): { spec: KubeObject; status: KubeObject } {
+        const namespace = String(restore.metadata.namespace);
+        const spec: KubeObject = {
+            ...restore.spec,
+            excludedResources: [...((restore.spec.excludedResources ?? []) as string[]), ...NON_RESTORABLE_RESOURCES],
+        };
+        const invalid = (error: string) => ({
+            spec,
+            status: { phase: "FailedValidation", validationErrors: [error] },
+        });
+        if (Boolean(spec.backupName) === Boolean(spec.scheduleName)) {
+            return invalid("Either a backup or schedule must be specified as a source for the restore, but not both");
+        }
+        let backup: SimulatedBackup | undefined;
+        if (spec.scheduleName !== undefined) {
+            backup = [...this.backups]
+                .filter((b) => b.schedule === spec.scheduleName)
+                .sort((a, b) => Date.parse(b.startTimestamp) - Date.parse(a.startTimestamp))
+                .find((b) => b.phase === "Completed");
+            if (backup === undefined) {
+                return invalid("No completed backups found for schedule");
+            }
+            spec.backupName = backup.name;
+        } else {
+            backup = this.backups.find((b) => b.name === spec.backupName);
+            if (backup === undefined) {
+                return invalid(`Error retrieving backup: backup.velero.io "${String(spec.backupName)}" not found`);
+            }
+            // "Fill in the ScheduleName so it's easier to consume for metrics."
+            if (backup.schedule !== undefined) {
+                spec.scheduleName = backup.schedule;
+            }
+        }
+        let rules: KubeObject[] = [];
+        if (spec.resourceModifier !== undefined) {
+            const cmName = `${namespace}/${String(spec.resourceModifier.name)}`;
+            const cm = this.store
+                .all()
+                .find((o) => o.kind === "ConfigMap" && `${o.metadata.namespace}/${o.metadata.name}` === cmName);
+            const problem = modifierProblem(cm, cmName);
+            if (problem !== undefined) {
+                return invalid(problem);
+            }
+            rules = (parseYaml(Object.values(cm!.data as Record<string, string>)[0]) as KubeObject)
+                .resourceModifierRules as KubeObject[];
+        }
+
+        const warnings: Record<string, string[]> = {};
+        const warn = (ns: string, message: string) => (warnings[ns] = [...(warnings[ns] ?? []), message]);
+        let restored = 0;
+        for (const item of this.restoredItems(spec, backup)) {
+            if (item.kind === "PersistentVolume" && !SimulatedVelero.restoredAsIs(item, backup)) {
+                continue;
+            }
+            const resource = RESOURCE_OF[String(item.kind)] ?? "";
+            let o = applyModifiers(item, resource, rules);
+            o = mergePatch(o, {
+                metadata: {
+                    labels: { "velero.io/restore-name": restore.metadata.name, "velero.io/backup-name": backup.name },
+                },
+            }) as KubeObject;
+            const path = objectPath(o);
+            if (path !== undefined && this.store.all().some((e) => objectPath(e) === path)) {
+                // existingResourcePolicy none: the live object is kept; a differing one is a warning
+                // (`restore.go` "could not restore, ... already exists").
+                warn(
+                    String(o.metadata.namespace ?? ""),
+                    `could not restore, ${String(o.kind)} "${String(o.metadata.name)}" already exists. Warning: the in-cluster version is different than the backed-up version`,
+                );
+                continue;
+            }
+            if (o.kind === "PersistentVolumeClaim") {
+                const id = `${String(o.metadata.namespace)}/${String(o.metadata.name)}`;
+                const unbound =
+                    o.metadata.labels?.["gitops-dr.io/quarantined"] === "true" ||
+                    (this.behaviour.unboundClaims ?? []).includes(id);
+                o.status = { phase: unbound ? "Pending" : "Bound" };
+                if (unbound) {
+                    // The claim a failed DataDownload leaves (`generic_restore.go` CleanUp keeps it).
+                    o.spec = { ...o.spec, selector: { matchLabels: { "velero.io/dynamic-pv-restore": "simulated" } } };
+                }
+            }
+            if (path !== undefined) {
+                this.store.put(o);
+            }
+            restored++;
+        }
+        for (const [ns, messages] of Object.entries(this.behaviour.warnings ?? {})) {
+            messages.forEach((m) => warn(ns, m));
+        }
+        const count = Object.values(warnings).reduce((n, ms) => n + ms.length, 0);
+        this.results.set(String(restore.metadata.name), { warnings: { namespaces: warnings }, errors: {} });
+        return {
+            spec,
+            status: {
+                phase: this.behaviour.phase ?? "Completed",
+                errors: 0,
+                warnings: count,
+                startTimestamp: at.start,
+                completionTimestamp: at.end,
+                progress: { itemsRestored: restored, totalItems: restored },
+            },
+        };
+    }
+
+    /** The backup's items a Restore's spec takes, namespaces mapped (`restore.go` include/exclude, label selector). */
+    restoredItems(spec: KubeObject, backup: SimulatedBackup): KubeObject[] {
+        const included = (spec.includedNamespaces ?? ["*"]) as string[];
+        const everything = included.includes("*");
+        const resources = (spec.includedResources ?? []) as string[];
+        const excluded = (spec.excludedResources ?? []) as string[];
+        const mapping = (spec.namespaceMapping ?? {}) as Record<string, string>;
+        const selector = spec.labelSelector as { matchExpressions?: KubeObject[] } | undefined;
+        const selected = (o: KubeObject) => {
+            const resource = RESOURCE_OF[String(o.kind)] ?? "";
+            return (
+                (resources.length === 0 || resources.includes(resource)) &&
+                !excluded.includes(resource) &&
+                matchesExpressions((o.metadata.labels ?? {}) as Record<string, string>, selector)
+            );
+        };
+        const namespaced = backup.contents.filter(
+            (o) =>
+                o.metadata.namespace !== undefined && (everything || included.includes(String(o.metadata.namespace))),
+        );
+        // Cluster-scoped items (`getOrderedResourceCollection`): all of them when includeClusterResources is true or
+        // every namespace is restored; none when it is false; else only the PVs of restored claims (the PVC action's
+        // additional items).
+        const claimed = new Set(
+            namespaced.filter((o) => o.kind === "PersistentVolumeClaim").map((c) => String(c.spec?.volumeName)),
+        );
+        const cluster = backup.contents.filter(
+            (o) =>
+                o.metadata.namespace === undefined &&
+                spec.includeClusterResources !== false &&
+                (spec.includeClusterResources === true ||
+                    everything ||
+                    (o.kind === "PersistentVolume" && claimed.has(String(o.metadata.name)))),
+        );
+        return [...cluster, ...namespaced].filter(selected).map((o) => {
+            const ns = o.metadata.namespace as string | undefined;
+            return ns !== undefined && mapping[ns] !== undefined
+                ? { ...o, metadata: { ...o.metadata, namespace: mapping[ns] } }
+                : o;
+        });
+    }
+
+    /**
+     * Whether a backed-up PV is restored as an object (`restore.go` `restoreItem`, the PersistentVolumes case): one
+     * whose data was snapshotted, moved or backed up through its pod, or whose reclaim policy is Delete, is not: its
+     * claim is provisioned anew. Only a volume kept neither way, with Retain, is restored as it is.
+     */
+    static restoredAsIs(volume: KubeObject, backup: SimulatedBackup): boolean {
+        const info = backup.volumeInfos.find((v) => v.pvName === volume.metadata.name);
+        const method = String(info?.backupMethod ?? "");
+        return (
+            method === "NativeSnapshot" ||
+            (method === "" && (volume.spec?.persistentVolumeReclaimPolicy ?? "Delete") !== "Delete")
+        );
+    }
+}
+
+/** A label selector's matchExpressions (In, NotIn, Exists, DoesNotExist) and matchLabels. */
+export function matchesExpressions(
+    labels: Readonly<Record<string, string>>,
+    selector: { matchLabels?: Record<string, string>; matchExpressions?: KubeObject[] } | undefined,
+): boolean {
+    if (selector === undefined) {
+        return true;
+    }
+    const byLabels = Object.entries(selector.matchLabels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
+    return (
+        matchesSelector(labels, byLabels) &&
+        (selector.matchExpressions ?? []).every((e) => {
+            const value = labels[String(e.key)];
+            const values = (e.values ?? []) as string[];
+            switch (e.operator) {
+                case "In":
+                    return value !== undefined && values.includes(value);
+                case "NotIn":
+                    return value === undefined || !values.includes(value);
+                case "Exists":
+                    return value !== undefined;
+                case "DoesNotExist":
+                    return value === undefined;
+                default:
+                    throw new Error(`unknown selector operator ${String(e.operator)}`);
+            }
+        })
+    );
+}
+
+function gzipBuffer(data: Buffer): Buffer {
+    return zlib.gzipSync(data);
+}
