@@ -68,6 +68,8 @@ export interface RegisteredResource extends RecordedResource {
     readonly aliases: readonly RecordedAlias[];
     /** The state the provider returned, decoded (secrets unwrapped, unknowns as {@link UNKNOWN}). */
     readonly outputs: Readonly<Record<string, unknown>>;
+    /** Dotted paths of the outputs that were secrets. */
+    readonly outputSecretPaths: readonly string[];
 }
 
 /** A read of an existing object (a `get`, a StackReference): nothing is created. */
@@ -233,8 +235,12 @@ export async function record<T>(options: RecordOptions, body: () => Promise<T>):
             registerOutputs(req, (err, resp) => {
                 const index = resources.findIndex((r) => r.urn === req.getUrn());
                 if (err === null && index >= 0) {
-                    const outputs = decode(req.getOutputs()?.toJavaScript() ?? {}, "", []) as Record<string, unknown>;
-                    resources[index] = { ...resources[index], outputs };
+                    const outputSecretPaths: string[] = [];
+                    const outputs = decode(req.getOutputs()?.toJavaScript() ?? {}, "", outputSecretPaths) as Record<
+                        string,
+                        unknown
+                    >;
+                    resources[index] = { ...resources[index], outputs, outputSecretPaths };
                 }
                 callback(err, resp);
             });
@@ -296,7 +302,8 @@ export async function record<T>(options: RecordOptions, body: () => Promise<T>):
 function recorded(req: RegisterRequest, resp: RegisterResponse, realUrn: string): RegisteredResource {
     const secretPaths: string[] = [];
     const inputs = decode(req.getObject()?.toJavaScript() ?? {}, "", secretPaths) as Record<string, unknown>;
-    const outputs = decode(resp.getObject()?.toJavaScript() ?? {}, "", []) as Record<string, unknown>;
+    const outputSecretPaths: string[] = [];
+    const outputs = decode(resp.getObject()?.toJavaScript() ?? {}, "", outputSecretPaths) as Record<string, unknown>;
     const propertyDependencies: Record<string, string[]> = {};
     req.getPropertydependenciesMap().forEach((deps, key) => {
         propertyDependencies[key] = deps.getUrnsList();
@@ -312,6 +319,7 @@ function recorded(req: RegisterRequest, resp: RegisterResponse, realUrn: string)
         parent: req.getParent() === "" ? undefined : req.getParent(),
         inputs,
         outputs,
+        outputSecretPaths,
         secretPaths,
         dependencies: req.getDependenciesList(),
         propertyDependencies,

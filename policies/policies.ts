@@ -28,6 +28,7 @@ import { veleroRecoverSourceReadOnly } from "./rules/velero-recover-source-read-
 import { veleroReleaseVersionsPinned } from "./rules/velero-release-versions-pinned";
 import { veleroRepositoryPassword } from "./rules/velero-repository-password";
 import { veleroRestoreAfterSyncBarrier } from "./rules/velero-restore-after-sync-barrier";
+import { veleroRestoreNotOwnSchedule } from "./rules/velero-restore-not-own-schedule";
 import { veleroRestoreSource } from "./rules/velero-restore-source";
 import { veleroScheduleExcludedNamespaces } from "./rules/velero-schedule-excluded-namespaces";
 import { veleroScheduleFrequency } from "./rules/velero-schedule-frequency";
@@ -70,6 +71,7 @@ export const POLICIES: Policies = [
     // The restore order of recover and drill stacks.
     veleroRestoreAfterSyncBarrier,
     veleroRestoreSource,
+    veleroRestoreNotOwnSchedule,
     veleroSchedulesAfterRestore,
     argocdRootAppAfterRestore,
     // Argo CD.

@@ -343,6 +343,7 @@ describe("plan building blocks", () => {
         custom: true,
         inputs: {},
         outputs: {},
+        outputSecretPaths: [],
         aliases: [],
         secretPaths: [],
         dependencies: deps.map((d) => `urn:${d}`),

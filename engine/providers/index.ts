@@ -14,6 +14,7 @@ import { kubernetesOutputs } from "./kubernetes";
 export { ACCOUNT } from "./account";
 export * from "./aws";
 export * from "./kubernetes";
+export * from "./refresh";
 
 /**
  * What a healthy cluster reports once Pulumi's awaits end, in minutes after the run started: the newest daily backup

@@ -19,13 +19,48 @@ import type {
 
 import type { GateResourceOptions } from "../lib/view";
 
+/* eslint-disable @typescript-eslint/no-require-imports -- @pulumi/policy's proxy module ships no types */
+const proxy = require("@pulumi/policy/proxy") as {
+    unknownCheckingProxy<T extends object>(props: T): T;
+    UnknownValueError: new (...args: never[]) => Error;
+    unknownStringValue: string;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** The engine's marker of a value unknown in a preview (engine/recorder.ts `UNKNOWN`). */
+const ENGINE_UNKNOWN = "<unknown>";
+
+/**
+ * Props as the SDK's analyzer server hands them to a policy (`server.js`: `unknownCheckingProxy(deserialize(...))`):
+ * a value unknown in a preview throws `UnknownValueError` when a policy reads it, and the server reports that policy
+ * as advisory ("can't run ... during preview") instead of judging it.
+ */
+function asAnalyzed(props: Readonly<Record<string, unknown>>): Record<string, unknown> {
+    const mark = (v: unknown): unknown =>
+        v === ENGINE_UNKNOWN
+            ? proxy.unknownStringValue
+            : Array.isArray(v)
+              ? v.map(mark)
+              : v !== null && typeof v === "object"
+                ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mark(x)]))
+                : v;
+    return proxy.unknownCheckingProxy(mark(props) as Record<string, unknown>);
+}
+
 /** One resource as the analyzer sees it. */
 export interface AnalyzedResource {
     readonly type: string;
     readonly name: string;
     readonly urn: string;
-    /** Inputs; for the `pulumi:pulumi:Stack` resource, the stack's outputs. */
+    /** Inputs, what resource policies judge; for the `pulumi:pulumi:Stack` resource, the stack's outputs. */
     readonly props: Readonly<Record<string, unknown>>;
+    /**
+     * The provider's outputs after the step, what stack policies judge (pulumi `step_generator.go`
+     * `AnalyzeResources`: "Unlike Analyze, AnalyzeStack is called on the final outputs"). Defaults to `props`.
+     */
+    readonly outputs?: Readonly<Record<string, unknown>>;
+    /** Dotted paths of the outputs that were secrets. */
+    readonly outputSecretPaths?: readonly string[];
     readonly opts: GateResourceOptions;
     readonly provider?: PolicyProviderResource;
     readonly parent?: string;
@@ -138,16 +173,17 @@ function isTypeOf(type: string, resourceClass: unknown): boolean {
 export function policyResources(resources: readonly AnalyzedResource[]): PolicyResource[] {
     const byUrn = new Map<string, PolicyResource>();
     const built = resources.map((r) => {
+        const props = asAnalyzed(r.outputs ?? r.props);
         const resource: PolicyResource = {
             type: r.type,
-            props: r.props as Record<string, unknown>,
+            props,
             urn: r.urn,
             name: r.name,
             opts: r.opts,
             dependencies: [],
             propertyDependencies: {},
             isType: (cls) => isTypeOf(r.type, cls),
-            asType: (cls) => (isTypeOf(r.type, cls) ? (r.props as never) : undefined),
+            asType: (cls) => (isTypeOf(r.type, cls) ? (props as never) : undefined),
         };
         if (r.provider !== undefined) {
             resource.provider = r.provider;
@@ -222,15 +258,16 @@ export async function evaluatePack(
                   ? validations
                   : [validations]) {
                 for (const r of resources) {
+                    const props = asAnalyzed(r.props);
                     const args: ResourceValidationArgs = {
                         type: r.type,
-                        props: r.props as Record<string, unknown>,
+                        props,
                         urn: r.urn,
                         name: r.name,
                         opts: r.opts,
                         stackTags: new Map(),
                         isType: (cls) => isTypeOf(r.type, cls),
-                        asType: (cls) => (isTypeOf(r.type, cls) ? (r.props as never) : undefined),
+                        asType: (cls) => (isTypeOf(r.type, cls) ? (props as never) : undefined),
                         getConfig,
                         notApplicable: throwNotApplicable,
                     };
@@ -240,7 +277,9 @@ export async function evaluatePack(
                     try {
                         await validate(args, report(r.urn));
                     } catch (e) {
-                        if (!(e instanceof NotApplicableError)) {
+                        if (e instanceof proxy.UnknownValueError) {
+                            violations.push(cannotRunInPreview(policy.name, e, r.urn));
+                        } else if (!(e instanceof NotApplicableError)) {
                             throw e;
                         }
                     }
@@ -251,10 +290,24 @@ export async function evaluatePack(
                 notApplicable.push({ policyName: policy.name, reason: e.reason });
                 continue;
             }
+            if (e instanceof proxy.UnknownValueError) {
+                violations.push(cannotRunInPreview(policy.name, e, undefined));
+                continue;
+            }
             throw new Error(`policy ${policy.name} failed: ${(e as Error).stack ?? String(e)}`);
         }
     }
     return { violations, notApplicable };
+}
+
+/** What the SDK reports for a policy that read a value unknown in a preview: advisory, whatever its level. */
+function cannotRunInPreview(policyName: string, e: Error, urn: string | undefined): Violation {
+    return {
+        policyName,
+        enforcementLevel: "advisory",
+        urn,
+        message: `can't run policy ${policyName} during preview: ${e.message}`,
+    };
 }
 
 /** Whether any violation blocks: a mandatory one. */

@@ -25,6 +25,13 @@ export interface RecordedResource {
     readonly deleteBeforeReplace: boolean;
     readonly ignoreChanges: readonly string[];
     readonly customTimeouts?: { readonly create?: string; readonly update?: string; readonly delete?: string };
+    /**
+     * What the provider returned: stack policies judge these (pulumi `step_generator.go`: "AnalyzeStack is called on
+     * the final outputs of each resource"). Absent: the inputs stand in for them.
+     */
+    readonly outputs?: Readonly<Record<string, unknown>>;
+    /** Dotted paths of the outputs that were secrets. */
+    readonly outputSecretPaths?: readonly string[];
 }
 
 /** The fields of the engine's (engine/recorder.ts) `ProgramRun` the gate reads. */
@@ -64,6 +71,11 @@ export function analyzedResources(run: RecordedRun): AnalyzedResource[] {
             name: r.name,
             urn: r.urn,
             props: r.type === STACK_TYPE ? json(run.outputs) : json(r.inputs),
+            outputs: r.type === STACK_TYPE ? json(run.outputs) : json(r.outputs ?? r.inputs),
+            outputSecretPaths:
+                r.type === STACK_TYPE
+                    ? []
+                    : [...(r.outputs === undefined ? r.secretPaths : (r.outputSecretPaths ?? []))],
             opts: {
                 protect: r.protect,
                 retainOnDelete: r.retainOnDelete,

@@ -64,24 +64,30 @@ export function enabledRules(lifecycle: Node): Json[] {
 }
 
 /**
+ * Whether a field of a provider's output is unset: the provider reads an unset nested field back zero-filled
+ * (terraform-provider-aws, the plugin framework's `legacy` flatten of the lifecycle rule: `filter: {}` comes back
+ * `{ prefix: "", objectSizeGreaterThan: 0, objectSizeLessThan: 0 }`), so a stack policy, which judges outputs,
+ * must read `""`, `0` and `null` as the input's absence.
+ */
+export const unset = (v: unknown): boolean => v === undefined || v === null || v === "" || v === 0;
+
+/**
  * Whether a lifecycle rule applies to every object: no filter, an empty filter, or an empty prefix. A rule
- * limited to a prefix or tag leaves the rest of the vault growing.
+ * limited to a prefix, a tag or a size leaves the rest of the vault growing.
  */
 export function coversWholeBucket(rule: Json): boolean {
-    const prefix = str(rule.prefix);
-    if (prefix !== undefined && prefix !== "") {
+    if (!unset(rule.prefix)) {
         return false;
     }
     const filter = obj(rule.filter);
     if (filter === undefined) {
         return true;
     }
-    const filterPrefix = str(filter.prefix);
     return (
-        (filterPrefix === undefined || filterPrefix === "") &&
-        filter.tag === undefined &&
-        filter.and === undefined &&
-        filter.objectSizeGreaterThan === undefined &&
-        filter.objectSizeLessThan === undefined
+        unset(filter.prefix) &&
+        unset(filter.tag) &&
+        unset(filter.and) &&
+        unset(filter.objectSizeGreaterThan) &&
+        unset(filter.objectSizeLessThan)
     );
 }

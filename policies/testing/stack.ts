@@ -17,6 +17,8 @@ export interface FixtureResource {
     name: string;
     urn: string;
     props: Record<string, unknown>;
+    /** What the provider returned, which stack policies judge. Defaults to `props`. */
+    outputs?: Record<string, unknown>;
     opts: { protect: boolean; retainOnDelete?: boolean; parent?: string };
     parent?: string;
     dependencies: string[];
@@ -119,6 +121,7 @@ export class FixtureStack {
             name: r.name,
             urn: r.urn,
             props: r.props,
+            ...(r.outputs === undefined ? {} : { outputs: r.outputs }),
             opts: {
                 ...r.opts,
                 ignoreChanges: [],

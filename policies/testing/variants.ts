@@ -23,6 +23,8 @@ export interface MutableResource {
     deleteBeforeReplace: boolean;
     ignoreChanges: string[];
     customTimeouts?: { create?: string; update?: string; delete?: string };
+    outputs?: Record<string, unknown>;
+    outputSecretPaths?: string[];
 }
 
 export interface MutableRun {

@@ -17,6 +17,7 @@ import { N, compliantStack } from "../../policies/testing/stack";
 import { VARIANTS, cloneRun } from "../../policies/testing/variants";
 import { GATED_STACKS } from "../../scripts/policy";
 import { ProgramRun, runProgram } from "../../engine";
+import { refreshOutputs } from "../../engine/providers";
 
 const PACK_DIR = path.resolve(__dirname, "../../policies");
 
@@ -150,7 +151,15 @@ async function servedVerdicts(
         resource.setType(r.type);
         resource.setName(r.name);
         resource.setUrn(r.urn);
-        resource.setProperties(properties);
+        // AnalyzeStack gets the final outputs (pulumi step_generator.go `AnalyzeResources`), Analyze the inputs.
+        resource.setProperties(
+            Struct.fromJavaScript(
+                withSecrets(
+                    r.outputs ?? r.props,
+                    (r.outputs === undefined ? r.secretPaths : r.outputSecretPaths) ?? [],
+                ) as Record<string, never>,
+            ),
+        );
         resource.setOptions(options(r));
         resource.setProvider(provider(r));
         resource.setParent(r.parent ?? "");
@@ -265,6 +274,7 @@ describe("the pack served over gRPC, as pulumi preview --policy-pack runs it", f
             }
             seen.add(policy);
             variant.fault!(run);
+            refreshOutputs(run, runs.get(variant.stack)!);
             cases.push({ name: variant.name, resources: analyzedResources(run) });
         }
         assert.ok(cases.length >= 15, `${cases.length} cases`);

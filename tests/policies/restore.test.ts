@@ -4,6 +4,7 @@ import type { Policy } from "@pulumi/policy";
 
 import { argocdRootAppAfterRestore } from "../../policies/rules/argocd-root-app-after-restore";
 import { veleroRestoreAfterSyncBarrier } from "../../policies/rules/velero-restore-after-sync-barrier";
+import { veleroRestoreNotOwnSchedule } from "../../policies/rules/velero-restore-not-own-schedule";
 import { veleroRestoreSource } from "../../policies/rules/velero-restore-source";
 import { veleroSchedulesAfterRestore } from "../../policies/rules/velero-schedules-after-restore";
 import {
@@ -199,8 +200,6 @@ describe("policy velero-restore-after-sync-barrier", () => {
 
 describe("policy velero-restore-source", () => {
     const must = "A Restore must name exactly one source: spec.backupName or spec.scheduleName.";
-    const ownSchedule = (restored: string, where: string) =>
-        `A Restore must not restore from the restoring cluster's own schedule: Velero picks the newest Completed backup of that name in any location, which can be the new cluster's own. Found: Restore restore restores schedule "${restored}", which is this stack's ${where}. Fix: Name the cluster's schedules after the cluster (<clusterName>-<tier>, gitops-dr:clusterName) so they differ from the source's, or restore by spec.backupName.`;
 
     it("passes the compliant stacks", async () => {
         for (const stack of [recover, drill, protect]) {
@@ -226,9 +225,32 @@ describe("policy velero-restore-source", () => {
         );
     });
 
+    it("judges what the program registered, not the live Restore Velero completed with both fields", async () => {
+        // After pulumi up, the stack's outputs are the live object: Velero filled in backupName.
+        const live = drill.with(N.restore, (r) => {
+            r.outputs = {
+                ...r.props,
+                spec: { ...(r.props.spec as object), backupName: "prod-eu-1-daily-20250101020000" },
+                status: { phase: "Completed" },
+            };
+        });
+        assert.deepEqual(await messages(live, veleroRestoreSource), []);
+    });
+});
+
+describe("policy velero-restore-not-own-schedule", () => {
+    const ownSchedule = (restored: string, where: string) =>
+        `A Restore must not restore from the restoring cluster's own schedule: Velero picks the newest Completed backup of that name in any location, which can be the new cluster's own. Found: Restore restore restores schedule "${restored}", which is this stack's ${where}. Fix: Name the cluster's schedules after the cluster (<clusterName>-<tier>, gitops-dr:clusterName) so they differ from the source's, or restore by spec.backupName.`;
+
+    it("passes the compliant stacks", async () => {
+        for (const stack of [recover, drill, protect]) {
+            assert.deepEqual(await messages(stack, veleroRestoreNotOwnSchedule), []);
+        }
+    });
+
     it("reports a recovery restoring its own schedule", async () => {
         assert.deepEqual(
-            await messages(restoreSpec(recover, { scheduleName: "prod-eu-2-daily" }), veleroRestoreSource),
+            await messages(restoreSpec(recover, { scheduleName: "prod-eu-2-daily" }), veleroRestoreNotOwnSchedule),
             [ownSchedule("prod-eu-2-daily", "schedule prod-eu-2-daily (Schedule velero-schedule-daily)")],
         );
     });
@@ -244,7 +266,7 @@ describe("policy velero-restore-source", () => {
             ),
             { scheduleName: "velero-daily" },
         );
-        assert.deepEqual(await messages(stack, veleroRestoreSource), [
+        assert.deepEqual(await messages(stack, veleroRestoreNotOwnSchedule), [
             ownSchedule("velero-daily", "schedule velero-daily (velero-release values schedules.daily)"),
         ]);
     });

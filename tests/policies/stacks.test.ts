@@ -7,6 +7,7 @@ import { compliantStack } from "../../policies/testing/stack";
 import { VARIANTS, cloneRun } from "../../policies/testing/variants";
 import { GATED_STACKS, gateRun } from "../../scripts/policy";
 import { ProgramRun, runProgram } from "../../engine";
+import { refreshOutputs } from "../../engine/providers";
 
 /**
  * Mandatory violations the pack reports on the program this branch was built on, each a real defect reported
@@ -111,6 +112,7 @@ describe("the policy pack over the shipped stacks (offline engine)", () => {
                     typeof variant.expect === "function" ? variant.expect(cloneRun(recorded)) : variant.expect;
                 assert.ok(expected.length > 0);
                 variant.fault?.(run);
+                refreshOutputs(run, recorded);
                 const { added, removed } = difference(
                     evaluations.get(variant.stack)!,
                     await gateRun(run as unknown as ProgramRun),
@@ -131,6 +133,7 @@ describe("the restore-order variants on the contract's stacks (until the program
             const run = cloneRun(recorded);
             const expected = typeof variant.expect === "function" ? variant.expect(cloneRun(recorded)) : variant.expect;
             variant.fault?.(run);
+            refreshOutputs(run, recorded);
             const after = await evaluatePack(analyzedResources(run), POLICIES);
             assert.deepEqual(after.violations.map(key), expected.map(key));
         });
