@@ -108,6 +108,8 @@ const H = 60;
 const DAILY = "prod-eu-1-daily";
 const HOURLY = "prod-eu-1-hourly";
 const WEEKLY = "prod-eu-1-weekly";
+/** The schedule of the cluster a recovered one replaced: its backups are synced into the new cluster. */
+const LOST = "prod-eu-0-daily";
 /** Every series below covers 27 hours, past the longest evaluation time. */
 const SPAN = 27 * H;
 
@@ -128,6 +130,36 @@ const ofSchedule = (schedule: string) => (schedule === "" ? "" : ` of schedule $
 
 /** One promtool unit-test file per behaviour; all of them run in one promtool call. */
 const CASES = {
+    lostClusterSchedule: [
+        {
+            interval: "1m",
+            input_series: [
+                // A recovered cluster: the lost cluster's backups were synced with their schedule label, and Velero
+                // computes their schedule's last success (updateTotalBackupMetric): stale for ever.
+                {
+                    series: series("velero_backup_last_successful_timestamp", { schedule: LOST }),
+                    values: hold(0, SPAN),
+                },
+                // Its own daily schedule has not succeeded for 25 hours either.
+                {
+                    series: series("velero_backup_last_successful_timestamp", { schedule: DAILY }),
+                    values: hold(0, SPAN),
+                },
+            ],
+            alert_rule_test: [
+                {
+                    eval_time: "25h30m",
+                    alertname: "VeleroNoRecentBackup",
+                    exp_alerts: [
+                        {
+                            exp_labels: firing("critical", { schedule: DAILY }),
+                            exp_annotations: noRecentBackupAnnotations(DAILY, "1d 1h 30m 0s"),
+                        },
+                    ],
+                },
+            ],
+        },
+    ],
     noRecentBackup: [
         {
             interval: "1m",
@@ -459,7 +491,14 @@ const UNLABELLED: VeleroValuesInput = {
     region: "eu-west-1",
     kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:key/prod-vault-key",
     writePrefix: "prod-eu-1",
-    tiers: [],
+    // The cluster's own Schedules (the names the cases use); the backup alerts concern only them.
+    tiers: [DAILY, HOURLY, WEEKLY].map((name, i) => ({
+        key: (["daily", "weekly", "monthly"] as const)[i],
+        name,
+        cron: "0 2 * * *",
+        ttl: "720h",
+        ttlHours: 720,
+    })),
     excludedNamespaces: [],
     argoCdNamespace: "argocd",
     credentials: { mode: "podIdentity" },
@@ -567,7 +606,7 @@ describe("Velero alerts under promtool", function () {
         const run = promtool(binary, ["check", "rules", "--lint=all", "--lint-fatal", rulesFile]);
         const output = run.stdout + run.stderr;
         assert.equal(run.status, 0, output);
-        assert.match(run.stdout, new RegExp(`SUCCESS: ${alertRules().length} rules found`));
+        assert.match(run.stdout, new RegExp(`SUCCESS: ${deployedRules().length} rules found`));
         assert.doesNotMatch(output, /duplicate/i);
     });
 
@@ -610,6 +649,8 @@ describe("Velero alerts under promtool", function () {
     });
 
     it("no successful backup for 25 hours fires; 24 hours does not", () => passed("noRecentBackup"));
+    it("in a recovered cluster, the lost cluster's stale schedule fires nothing; the cluster's own does", () =>
+        passed("lostClusterSchedule"));
     it("a schedule that never succeeded fires after 25 hours, not before", () => passed("scheduleNeverSucceeded"));
     it("a failed backup of a schedule fires, and resolves an hour later", () => passed("backupFailed"));
     it("a partially failed backup of a schedule fires", () => passed("backupPartiallyFailed"));
@@ -624,7 +665,7 @@ describe("Velero alerts under promtool", function () {
 describe("Velero alert rule group", () => {
     it("is the chart's PrometheusRule document: the values' rule list in one group named after the chart", () => {
         const rules = deployedRules();
-        assert.deepEqual(rules, alertRules());
+        assert.deepEqual(rules, alertRules([DAILY, HOURLY, WEEKLY]));
         const group = alertRuleGroup(rules);
         assert.equal(group.name, "velero");
         assert.equal(ALERT_RULE_GROUP_NAME, "velero");
@@ -633,7 +674,7 @@ describe("Velero alert rule group", () => {
     });
 
     it("every alert has a severity, a summary and a description with a velero command", () => {
-        for (const rule of alertRules()) {
+        for (const rule of alertRules([DAILY])) {
             assert.ok(["critical", "warning"].includes(rule.labels.severity), rule.alert);
             assert.ok(rule.annotations.summary.length > 0, rule.alert);
             assert.match(
@@ -642,7 +683,8 @@ describe("Velero alert rule group", () => {
                 rule.alert,
             );
         }
-        assert.equal(new Set(alertRules().map((r) => r.alert)).size, alertRules().length, "alert names are unique");
+        const all = alertRules([DAILY]);
+        assert.equal(new Set(all.map((r) => r.alert)).size, all.length, "alert names are unique");
     });
 
     it("monitoring labels reach the ServiceMonitor, the node-agent PodMonitor and the PrometheusRule", () => {

@@ -430,7 +430,7 @@ describe("Velero", () => {
                 enabled: true,
                 autodetect: false,
                 additionalLabels: { release: "kube-prometheus-stack" },
-                spec: alertRules(),
+                spec: alertRules(["prod-eu-1-daily"]),
             },
         });
         const off = await runProgram({
@@ -473,7 +473,7 @@ describe("Velero", () => {
 });
 
 describe("Velero alerts", () => {
-    const rules = alertRules();
+    const rules = alertRules(["prod-eu-1-daily", "prod-eu-1-weekly"]);
     const byAlert = (name: string) => rules.filter((r) => r.alert === name);
 
     it("uses only metrics Velero exports (pkg/metrics/metrics.go)", () => {
@@ -510,7 +510,10 @@ describe("Velero alerts", () => {
                 "VeleroRestoreValidationFailed",
             ],
         );
-        assert.match(String(byAlert("VeleroBackupFailed")[0].expr), /velero_backup_failure_total\{schedule!=""\}/);
+        assert.match(
+            String(byAlert("VeleroBackupFailed")[0].expr),
+            /velero_backup_failure_total\{schedule=~"prod-eu-1-daily\|prod-eu-1-weekly"\}/,
+        );
         assert.match(String(byAlert("VeleroBackupPartiallyFailed")[0].expr), /velero_backup_partial_failure_total/);
         assert.match(
             String(byAlert("VeleroBackupLocationUnavailable")[0].expr),
@@ -524,13 +527,26 @@ describe("Velero alerts", () => {
         assert.ok(rules.every((r) => !String(r.expr).includes("absent(")));
         assert.match(
             String(stale.expr),
-            /time\(\) - velero_backup_last_successful_timestamp\{schedule!=""\}\) > 25 \* 3600/,
+            /time\(\) - velero_backup_last_successful_timestamp\{schedule=~"prod-eu-1-daily\|prod-eu-1-weekly"\}\) > 25 \* 3600/,
         );
         // A schedule's counters exist from its creation; with no schedule there is no series, so no alert.
         assert.match(
             String(never.expr),
-            /velero_backup_attempt_total\{schedule!=""\} unless on \(schedule\) velero_backup_last_successful_timestamp/,
+            /velero_backup_attempt_total\{schedule=~"prod-eu-1-daily\|prod-eu-1-weekly"\} unless on \(schedule\) velero_backup_last_successful_timestamp/,
         );
         assert.equal(never.for, "25h");
+    });
+
+    it("backup alerts concern the cluster's own Schedules only; a cluster without any (a drill) gets none", () => {
+        for (const rule of rules.filter((r) => r.expr.includes("velero_backup_") && !r.expr.includes("location"))) {
+            assert.match(rule.expr, /schedule=~"prod-eu-1-daily\|prod-eu-1-weekly"/, rule.alert);
+        }
+        const drill = alertRules([]).map((r) => r.alert);
+        assert.deepEqual(drill, [
+            "VeleroBackupLocationUnavailable",
+            "VeleroRestoreFailed",
+            "VeleroRestorePartiallyFailed",
+            "VeleroRestoreValidationFailed",
+        ]);
     });
 });

@@ -50,60 +50,78 @@ const RESTORE_SCHEDULE = "{{ with $labels.schedule }} of schedule {{ . }}{{ end 
 const RESTORE_COMMANDS = `Find it with \`${VELERO_CLI} restore get\`, then read \`${VELERO_CLI} restore describe <name> --details\` and \`${VELERO_CLI} restore logs <name>\`.`;
 
 /**
- * Alerts on Velero's own metrics. Backup alerts carry `schedule!=""`: the schedule label is the Backup's
- * `velero.io/schedule-name`, and an ad-hoc backup (a person's `velero backup create`) has none, so only what the
- * schedules promise is alerted on. Restore alerts take every restore: in a recovery or a drill each one matters,
- * and a restore of a named backup has no schedule label.
+ * A PromQL matcher on the `schedule` label for exactly these Schedules. The regular expression is anchored
+ * (Prometheus matches `=~` against the whole value) and every name escaped.
  */
-export function alertRules(): AlertRule[] {
+export function scheduleMatcher(schedules: readonly string[]): string {
+    return `schedule=~"${schedules.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\\\$&")).join("|")}"`;
+}
+
+/**
+ * Alerts on Velero's own metrics. Backup alerts concern this cluster's own Schedules only, by name: the schedule
+ * label is the Backup's `velero.io/schedule-name`, and a recovered cluster also holds the lost cluster's backups,
+ * synced from the vault with their labels; Velero computes `velero_backup_last_successful_timestamp` from every
+ * Backup in the cluster every minute (`backup_controller.go` `updateTotalBackupMetric`), so the lost cluster's
+ * schedule would look stale for ever. An ad-hoc backup (a person's `velero backup create`) has no schedule label
+ * and raises none. Restore alerts take every restore: in a recovery or a drill each one matters, and a restore of
+ * a named backup has no schedule label. A cluster without Schedules (a drill) gets no backup alerts.
+ */
+export function alertRules(ownSchedules: readonly string[]): AlertRule[] {
+    const own = scheduleMatcher(ownSchedules);
+    const backups: AlertRule[] =
+        ownSchedules.length === 0
+            ? []
+            : [
+                  {
+                      alert: "VeleroBackupFailed",
+                      expr: `increase(velero_backup_failure_total{${own}}[1h]) > 0`,
+                      labels: { severity: "critical" },
+                      annotations: {
+                          summary: "Velero backup of schedule {{ $labels.schedule }} failed",
+                          description: `A backup of schedule {{ $labels.schedule }} failed in the last hour: its data is not in the vault. List the schedule's backups with ${SCHEDULE_BACKUPS}, then read \`${VELERO_CLI} backup describe <name> --details\` and \`${VELERO_CLI} backup logs <name>\`.`,
+                      },
+                  },
+                  {
+                      alert: "VeleroBackupPartiallyFailed",
+                      expr: `increase(velero_backup_partial_failure_total{${own}}[1h]) > 0`,
+                      labels: { severity: "warning" },
+                      annotations: {
+                          summary: "Velero backup of schedule {{ $labels.schedule }} partially failed",
+                          description: `Some items or volumes of a backup of schedule {{ $labels.schedule }} were not saved, and a restore by schedule skips partially failed backups. List the schedule's backups with ${SCHEDULE_BACKUPS}; \`${VELERO_CLI} backup describe <name> --details\` lists what failed.`,
+                      },
+                  },
+                  {
+                      // A schedule that has succeeded before: its newest success is older than 25 hours. Velero recomputes the
+                      // timestamp from the Backup objects every minute (backup_controller.go, updateTotalBackupMetric), so it
+                      // survives a restart of the server.
+                      alert: "VeleroNoRecentBackup",
+                      expr: `(time() - velero_backup_last_successful_timestamp{${own}}) > 25 * 3600`,
+                      for: "15m",
+                      labels: { severity: "critical" },
+                      annotations: {
+                          summary: "No successful backup of schedule {{ $labels.schedule }} for 25 hours",
+                          description: `The newest completed backup of schedule {{ $labels.schedule }} is {{ $value | humanizeDuration }} old. Check the schedule with \`${VELERO_CLI} schedule describe {{ $labels.schedule }}\` and its newest backups with ${SCHEDULE_BACKUPS}.`,
+                      },
+                  },
+                  {
+                      // A schedule that has never succeeded. Velero creates the per-schedule counters when it sees a Schedule
+                      // (metrics.go InitSchedule) but the success timestamp only after a completed backup, so this is the
+                      // schedule existing for 25 hours with no success. A cluster with no schedule has neither series and
+                      // stays quiet, unlike absent(), which fires in a fresh cluster. Its own name: promtool flags two rules
+                      // with one name and the same labels as duplicates.
+                      alert: "VeleroScheduleNeverSucceeded",
+                      expr: `velero_backup_attempt_total{${own}} unless on (schedule) velero_backup_last_successful_timestamp{${own}}`,
+                      for: "25h",
+                      labels: { severity: "critical" },
+                      annotations: {
+                          summary:
+                              "Schedule {{ $labels.schedule }} has had no successful backup since it was created 25 hours ago",
+                          description: `No backup of schedule {{ $labels.schedule }} has ever completed. Check \`${VELERO_CLI} schedule describe {{ $labels.schedule }}\` (paused, or a cron that never ticks?) and the logs of its backups: ${SCHEDULE_BACKUPS}, then \`${VELERO_CLI} backup logs <name>\`.`,
+                      },
+                  },
+              ];
     return [
-        {
-            alert: "VeleroBackupFailed",
-            expr: 'increase(velero_backup_failure_total{schedule!=""}[1h]) > 0',
-            labels: { severity: "critical" },
-            annotations: {
-                summary: "Velero backup of schedule {{ $labels.schedule }} failed",
-                description: `A backup of schedule {{ $labels.schedule }} failed in the last hour: its data is not in the vault. List the schedule's backups with ${SCHEDULE_BACKUPS}, then read \`${VELERO_CLI} backup describe <name> --details\` and \`${VELERO_CLI} backup logs <name>\`.`,
-            },
-        },
-        {
-            alert: "VeleroBackupPartiallyFailed",
-            expr: 'increase(velero_backup_partial_failure_total{schedule!=""}[1h]) > 0',
-            labels: { severity: "warning" },
-            annotations: {
-                summary: "Velero backup of schedule {{ $labels.schedule }} partially failed",
-                description: `Some items or volumes of a backup of schedule {{ $labels.schedule }} were not saved, and a restore by schedule skips partially failed backups. List the schedule's backups with ${SCHEDULE_BACKUPS}; \`${VELERO_CLI} backup describe <name> --details\` lists what failed.`,
-            },
-        },
-        {
-            // A schedule that has succeeded before: its newest success is older than 25 hours. Velero recomputes the
-            // timestamp from the Backup objects every minute (backup_controller.go, updateTotalBackupMetric), so it
-            // survives a restart of the server.
-            alert: "VeleroNoRecentBackup",
-            expr: '(time() - velero_backup_last_successful_timestamp{schedule!=""}) > 25 * 3600',
-            for: "15m",
-            labels: { severity: "critical" },
-            annotations: {
-                summary: "No successful backup of schedule {{ $labels.schedule }} for 25 hours",
-                description: `The newest completed backup of schedule {{ $labels.schedule }} is {{ $value | humanizeDuration }} old. Check the schedule with \`${VELERO_CLI} schedule describe {{ $labels.schedule }}\` and its newest backups with ${SCHEDULE_BACKUPS}.`,
-            },
-        },
-        {
-            // A schedule that has never succeeded. Velero creates the per-schedule counters when it sees a Schedule
-            // (metrics.go InitSchedule) but the success timestamp only after a completed backup, so this is the
-            // schedule existing for 25 hours with no success. A cluster with no schedule has neither series and
-            // stays quiet, unlike absent(), which fires in a fresh cluster. Its own name: promtool flags two rules
-            // with one name and the same labels as duplicates.
-            alert: "VeleroScheduleNeverSucceeded",
-            expr: 'velero_backup_attempt_total{schedule!=""} unless on (schedule) velero_backup_last_successful_timestamp{schedule!=""}',
-            for: "25h",
-            labels: { severity: "critical" },
-            annotations: {
-                summary:
-                    "Schedule {{ $labels.schedule }} has had no successful backup since it was created 25 hours ago",
-                description: `No backup of schedule {{ $labels.schedule }} has ever completed. Check \`${VELERO_CLI} schedule describe {{ $labels.schedule }}\` (paused, or a cron that never ticks?) and the logs of its backups: ${SCHEDULE_BACKUPS}, then \`${VELERO_CLI} backup logs <name>\`.`,
-            },
-        },
+        ...backups,
         {
             alert: "VeleroBackupLocationUnavailable",
             expr: "velero_backup_location_status_gauge == 0",
@@ -157,7 +175,7 @@ export const ALERT_RULE_GROUP_NAME: string = VELERO_CHART.name;
  * of rules, and the chart's templates/prometheusrule.yaml puts them, as given, under one group named
  * `velero.name` in the PrometheusRule's `spec.groups`.
  */
-export function alertRuleGroup(rules: readonly AlertRule[] = alertRules()): AlertRuleGroup {
+export function alertRuleGroup(rules: readonly AlertRule[]): AlertRuleGroup {
     return { name: ALERT_RULE_GROUP_NAME, rules: [...rules] };
 }
 
@@ -165,6 +183,6 @@ export function alertRuleGroup(rules: readonly AlertRule[] = alertRules()): Aler
  * The PrometheusRule's `spec` as the chart renders it, which is also a Prometheus rule file: promtool checks the
  * document the cluster gets. The chart renders no PrometheusRule at all when the rule list is empty.
  */
-export function prometheusRuleSpec(rules: readonly AlertRule[] = alertRules()): { groups: AlertRuleGroup[] } {
+export function prometheusRuleSpec(rules: readonly AlertRule[]): { groups: AlertRuleGroup[] } {
     return { groups: [alertRuleGroup(rules)] };
 }

@@ -145,7 +145,7 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
                 additionalLabels: { ...monitoringLabels },
                 // The chart wraps this list in one rule group (alerts.ts alertRuleGroup) and renders no
                 // PrometheusRule when it is empty.
-                spec: input.prometheusOperator ? alertRules() : [],
+                spec: input.prometheusOperator ? alertRules(input.tiers.map((t) => t.name)) : [],
             },
         },
     };
