@@ -161,5 +161,12 @@ export async function runProgram(runOptions: RunOptions): Promise<ProgramRun> {
             });
         },
     );
-    return new ProgramRun(recording.resources, recording.result ?? {}, config, recording.reads, recording.warnings);
+    return new ProgramRun(
+        recording.resources,
+        recording.result ?? {},
+        config,
+        recording.reads,
+        recording.warnings,
+        cluster,
+    );
 }

@@ -3,6 +3,7 @@
  * graph (the same walk the policy pack uses, policies/lib/graph.ts), parents and children.
  */
 import { directDependencies, waitsFor } from "../policies/lib/graph";
+import type { SimulatedCluster } from "./cluster";
 import type { ReadResource, RegisteredResource } from "./recorder";
 
 /** The result of one program run: every registration and the stack outputs. */
@@ -15,6 +16,8 @@ export class ProgramRun {
         readonly config: Readonly<Record<string, string>>,
         readonly reads: readonly ReadResource[] = [],
         readonly warnings: readonly string[] = [],
+        /** The simulated cluster as the run left it. */
+        readonly cluster?: SimulatedCluster,
     ) {
         this.byUrnMap = new Map(resources.map((r) => [r.urn, r]));
     }

@@ -9,6 +9,7 @@ import { defaultBackup, defaultTargetObjects } from "./scenario";
 import { ClusterStore, KubeApi, KubeObject, objectPath } from "./store";
 import { SimulatedVelero } from "./velero";
 
+export * from "./conflicts";
 export * from "./scenario";
 export * from "./store";
 export * from "./velero";

@@ -144,12 +144,20 @@ function applyModifiers(o: KubeObject, resource: string, rules: readonly KubeObj
 export class SimulatedVelero {
     private readonly results = new Map<string, KubeObject>();
 
+    /** `store` undefined: only the pure questions (which items a spec restores), no cluster to act on. */
     constructor(
-        private readonly store: ClusterStore,
+        private readonly store: ClusterStore | undefined,
         private readonly backups: readonly SimulatedBackup[],
         private readonly behaviour: RestoreBehaviour = {},
     ) {
-        store.onCreate.push((path, o) => this.answerDownload(path, o));
+        store?.onCreate.push((path, o) => this.answerDownload(path, o));
+    }
+
+    private get cluster(): ClusterStore {
+        if (this.store === undefined) {
+            throw new Error("this SimulatedVelero has no cluster");
+        }
+        return this.store;
     }
 
     /** The results of a restore whose status a test scripted: one warning line per warning it counts. */
@@ -170,7 +178,7 @@ export class SimulatedVelero {
     /** The backups synced into Velero's namespace once its source location is Available. */
     sync(namespace: string): void {
         for (const b of this.backups) {
-            this.store.put({
+            this.cluster.put({
                 apiVersion: "velero.io/v1",
                 kind: "Backup",
                 metadata: {
@@ -198,8 +206,8 @@ export class SimulatedVelero {
         };
         const answer = serve[kind];
         if (answer !== undefined) {
-            this.store.downloads.set(url, answer);
-            this.store.setStatus(path, { phase: "Processed", downloadURL: url });
+            this.cluster.downloads.set(url, answer);
+            this.cluster.setStatus(path, { phase: "Processed", downloadURL: url });
         }
     }
 
@@ -243,7 +251,7 @@ export class SimulatedVelero {
         let rules: KubeObject[] = [];
         if (spec.resourceModifier !== undefined) {
             const cmName = `${namespace}/${String(spec.resourceModifier.name)}`;
-            const cm = this.store
+            const cm = this.cluster
                 .all()
                 .find((o) => o.kind === "ConfigMap" && `${o.metadata.namespace}/${o.metadata.name}` === cmName);
             const problem = modifierProblem(cm, cmName);
@@ -269,7 +277,7 @@ export class SimulatedVelero {
                 },
             }) as KubeObject;
             const path = objectPath(o);
-            if (path !== undefined && this.store.all().some((e) => objectPath(e) === path)) {
+            if (path !== undefined && this.cluster.all().some((e) => objectPath(e) === path)) {
                 // existingResourcePolicy none: the live object is kept; a differing one is a warning
                 // (`restore.go` "could not restore, ... already exists").
                 warn(
@@ -290,7 +298,7 @@ export class SimulatedVelero {
                 }
             }
             if (path !== undefined) {
-                this.store.put(o);
+                this.cluster.put(o);
             }
             restored++;
         }
