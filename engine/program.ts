@@ -16,6 +16,7 @@ import { ClusterScenario, SimulatedCluster } from "./cluster";
 import { ACCOUNT, SIMULATED_MINUTES, mockState, simulatedTime } from "./providers";
 import { record } from "./recorder";
 import { ProgramRun } from "./run";
+import { stackFilePath } from "./stacks";
 
 /** The repository root: the project the engine runs. */
 export const ROOT = path.resolve(__dirname, "..");
@@ -81,7 +82,7 @@ export function readProject(): { name: string; config: Record<string, unknown> }
 /** The stack's values as the stack file, then the test's `pulumi config set`s, leave them. */
 export function stackValues(options: RunOptions): Map<string, StackValue> {
     const qualify = (key: string) => (key.includes(":") ? key : `${PROJECT}:${key}`);
-    const stackFile = path.join(ROOT, `Pulumi.${options.stack}.yaml`);
+    const stackFile = stackFilePath(`Pulumi.${options.stack}.yaml`);
     const values =
         options.stackValues !== undefined
             ? new Map(options.stackValues)

@@ -12,6 +12,29 @@ import type { ConfigInput, RunOptions } from "./program";
 const ROOT = path.resolve(__dirname, "..");
 const PROJECT = "gitops-dr";
 
+/**
+ * Where stack files are read from: the repository root, or a copy of its layout (the tests' fixture stacks; a
+ * script a test starts gets it as GITOPS_DR_STACK_FILES).
+ */
+let stackFileRoot = process.env.GITOPS_DR_STACK_FILES ?? ROOT;
+
+/**
+ * Reads every stack file (`Pulumi.<stack>.yaml`, `examples/...`) from `dir` instead of the repository root: the
+ * tests use their own copies, so a user who edits the shipped stack files, as the README tells them to, keeps a
+ * green `npm test`. Returns the previous root.
+ */
+export function readStackFilesFrom(dir: string): string {
+    const previous = stackFileRoot;
+    stackFileRoot = dir;
+    process.env.GITOPS_DR_STACK_FILES = dir;
+    return previous;
+}
+
+/** The path of a stack file given relative to the repository root (`Pulumi.prod.yaml`, `examples/...`). */
+export function stackFilePath(relative: string): string {
+    return path.join(stackFileRoot, relative);
+}
+
 /** Secrets the README tells the operator to set on every stack; here placeholder values. */
 export const STACK_SECRETS = { repoPassword: "test-repo-password-0123456789" } as const;
 
@@ -79,7 +102,7 @@ export function stackRunOptions(spec: StackSpec, config: Readonly<Record<string,
 
 /** The values of a stack's file, as the CLI reads them. */
 export function stackFileValues(spec: StackSpec): Map<string, StackValue> {
-    return readStackFile(fs.readFileSync(path.join(ROOT, spec.file), "utf8"), PROJECT);
+    return readStackFile(fs.readFileSync(stackFilePath(spec.file), "utf8"), PROJECT);
 }
 
 /** `count` valid, distinct namespace names (`<prefix>-000`, ...). */

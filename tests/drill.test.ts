@@ -150,6 +150,7 @@ describe("drill verification", () => {
             timeToVerified: "0h55m",
             checksPassed: ["root-synced", "apps-synced", "apps-healthy", "claims-bound", "check-1", "check-2"],
             claimsWithoutData: [],
+            volumesQuarantined: [],
             newerBackupsNotCompleted: [],
             leftoverClaimsRemoved: [],
             acceptedWarnings: [],
@@ -182,7 +183,9 @@ describe("drill verification", () => {
                 newerNotCompleted: [],
                 removedClaims: [],
                 quarantinedClaims: [],
+                quarantinedVolumes: [],
                 acceptedWarnings: [],
+                retriedItems: [],
             },
             updateStartedAt: "2026-11-25T10:00:00Z",
             steps: verifySteps({

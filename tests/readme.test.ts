@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { StackValue, pulumiConfigSet, readStackFile, shellWords } from "../engine";
+import { StackValue, pulumiConfigSet, readStackFile, shellWords, stackFilePath } from "../engine";
 import { ProgramRun, runProgram } from "../engine";
 import { STACK_REFERENCES } from "./fixtures";
 
@@ -70,7 +70,8 @@ function replay(
     return { stack, values };
 }
 
-const fromFile = (file: string) => readStackFile(read(file), "gitops-dr");
+/** A stack file as the tests have it (tests/fixtures/stacks: the shipped ones are the user's to edit). */
+const fromFile = (file: string) => readStackFile(fs.readFileSync(stackFilePath(file), "utf8"), "gitops-dr");
 
 describe("README", () => {
     it("its first screen (40 lines) says what it is and gives the two commands", () => {

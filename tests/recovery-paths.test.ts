@@ -14,6 +14,7 @@ import {
     defaultBackup,
     defaultTargetObjects,
     restoreConflicts,
+    restoredObject,
     volumeInfosOf,
 } from "../engine/cluster";
 import { blocks } from "../policies/gate/evaluate";
@@ -214,7 +215,7 @@ describe("a drill never binds a volume to the source's live storage", () => {
         const report = run.outputs.drillReport as { claimsWithoutData: string[] };
         assert.deepEqual(report.claimsWithoutData, ["shop/media"]);
         // What the drill cluster holds: the volume no longer says where prod's data is.
-        const pv = (await import("../engine/cluster")).restoredObject(run, "PersistentVolume", "nfs-media");
+        const pv = restoredObject(run, "PersistentVolume", "nfs-media");
         assert.equal(pv?.spec.nfs, undefined);
         assert.deepEqual(pv?.spec.hostPath, { path: "/nonexistent/gitops-dr-quarantine", type: "Directory" });
         assert.equal(pv?.spec.claimRef.namespace, "gitops-dr-quarantine");
@@ -222,7 +223,7 @@ describe("a drill never binds a volume to the source's live storage", () => {
 
     it("a recovery restores it as it is: the new cluster re-attaches the lost cluster's storage", async () => {
         const run = await recover({ backups: [withStaticVolume()] });
-        const pv = (await import("../engine/cluster")).restoredObject(run, "PersistentVolume", "nfs-media");
+        const pv = restoredObject(run, "PersistentVolume", "nfs-media");
         assert.deepEqual(pv?.spec.nfs, { server: "10.0.0.5", path: "/exports/media" });
     });
 });
@@ -238,5 +239,109 @@ describe("StorageClasses the restore needs", () => {
         assert.equal(restores(error).length, 0);
         const mapped = await recover(noGp3, { storageClassMappings: ["gp3=gp2"] });
         assert.equal((mapped.outputs.restore as { phase: string }).phase, "Completed");
+    });
+});
+
+describe("a retry after a partly successful attempt", () => {
+    // The first attempt restored shop's claim (now Bound to a new volume) and left blog's Pending.
+    const first = (name: string, phase: string, extra: Record<string, unknown> = {}) =>
+        liveClaim(name, "data", {
+            metadata: {
+                labels: { "velero.io/restore-name": "prod-eu-2-first-try", app: name },
+                annotations: { "pv.kubernetes.io/bind-completed": "yes" },
+            },
+            spec: { volumeName: `pvc-first-${name}`, ...extra },
+            status: { phase },
+        });
+    const earlier: KubeObject = {
+        apiVersion: "velero.io/v1",
+        kind: "Restore",
+        metadata: { name: "prod-eu-2-first-try", namespace: "velero" },
+        spec: { scheduleName: "prod-eu-1-daily" },
+        status: { phase: "PartiallyFailed" },
+    };
+
+    it("keeps what the first attempt restored (named in the outputs) and restores what it left", async () => {
+        const run = await recover({
+            objects: [
+                ...defaultTargetObjects(),
+                earlier,
+                first("shop", "Bound"),
+                first("blog", "Pending", { selector: { matchLabels: { "velero.io/dynamic-pv-restore": "x" } } }),
+            ],
+        });
+        const outcome = run.outputs.restore as { removedClaims: string[]; retriedItems: string[]; warnings: number };
+        assert.deepEqual(outcome.removedClaims, ["blog/data (left Pending by restore prod-eu-2-first-try)"]);
+        // Velero warns about shop's claim (it exists and differs); it is the first attempt's, Bound: expected.
+        assert.equal(outcome.warnings, 1);
+        assert.deepEqual(outcome.retriedItems, [
+            'shop: could not restore, PersistentVolumeClaim "data" already exists. Warning: the in-cluster version is different than the backed-up version',
+        ]);
+    });
+});
+
+describe("the backup the checks looked at is the one Velero restored", () => {
+    it("stops when Velero took another (a newer backup synced between the check and the Restore)", async () => {
+        const error = await failure(
+            runProgram({
+                stack: "drill",
+                secrets: STACK_SECRETS,
+                stackReferences: STACK_REFERENCES,
+                live: {
+                    "kubernetes:velero.io/v1:Restore": (inputs) => ({
+                        spec: { ...(inputs.spec as object), backupName: "prod-eu-1-daily-20991231020000" },
+                        status: { phase: "Completed", errors: 0, warnings: 0 },
+                    }),
+                },
+            }),
+        );
+        assert.match(
+            error.message,
+            /restored backup prod-eu-1-daily-20991231020000, not prod-eu-1-daily-\d{14}, the one the checks before it looked at/,
+        );
+        assert.equal(rootApps(error).length, 0);
+    });
+});
+
+describe("volumes restored as they are, beyond the claims", () => {
+    function backupWith(volumes: KubeObject[], claims: KubeObject[] = []): SimulatedBackup {
+        const base = defaultBackup("prod-eu-1-daily", "2026-11-25T02:00:00Z");
+        return {
+            ...base,
+            contents: [...base.contents, ...claims, ...volumes],
+            volumeInfos: volumeInfosOf(base.contents),
+        };
+    }
+    const nfs = (name: string): KubeObject => ({
+        apiVersion: "v1",
+        kind: "PersistentVolume",
+        metadata: { name },
+        spec: {
+            persistentVolumeReclaimPolicy: "Retain",
+            nfs: { server: "10.0.0.5", path: `/exports/${name}` },
+            mountOptions: ["nfsvers=4.1"],
+        },
+    });
+
+    it("a drill quarantines a retained volume no backed-up claim uses: every PV of the backup comes back", async () => {
+        const run = await drill({ backups: [backupWith([nfs("orphan")])] });
+        const report = run.outputs.drillReport as { volumesQuarantined: string[]; claimsWithoutData: string[] };
+        assert.deepEqual(report.volumesQuarantined, ["orphan"]);
+        assert.deepEqual(report.claimsWithoutData, []);
+        const pv = restoredObject(run, "PersistentVolume", "orphan");
+        assert.equal(pv?.spec.nfs, undefined);
+        // Mount options are refused for a hostPath volume: the quarantine drops them.
+        assert.equal(pv?.spec.mountOptions, undefined);
+    });
+
+    it("a volume restored as it is needs no StorageClass object: its class may come from git later", async () => {
+        const claim: KubeObject = {
+            apiVersion: "v1",
+            kind: "PersistentVolumeClaim",
+            metadata: { name: "media", namespace: "shop", labels: {} },
+            spec: { accessModes: ["ReadWriteMany"], storageClassName: "nfs-static", volumeName: "nfs-media" },
+        };
+        const run = await recover({ backups: [backupWith([nfs("nfs-media")], [claim])] });
+        assert.equal((run.outputs.restore as { phase: string }).phase, "Completed");
     });
 });

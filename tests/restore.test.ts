@@ -183,7 +183,9 @@ describe("restore order", () => {
             newerNotCompleted: [],
             removedClaims: [],
             quarantinedClaims: [],
+            quarantinedVolumes: [],
             acceptedWarnings: [],
+            retriedItems: [],
         });
         // From the backup's name: no read that a later `pulumi up` would fail on once the backup expired.
         assert.equal(run.outputs.restoredBackupStartTimestamp, "2026-11-25T02:00:00Z");
@@ -236,7 +238,10 @@ describe("restore failure path", () => {
             assert.match(
                 error.message,
                 new RegExp(
-                    `Restore prod-eu-2-2026-11-25 of the newest Completed backup of schedule prod-eu-1-daily ended ${phase} \\(errors: 3, warnings: 1`,
+                    // Velero names the backup it took once it validated the Restore; a validation failure may not.
+                    phase === "FailedValidation"
+                        ? `Restore prod-eu-2-2026-11-25 of the newest Completed backup of schedule prod-eu-1-daily ended ${phase} \\(errors: 3, warnings: 1`
+                        : `Restore prod-eu-2-2026-11-25 of backup prod-eu-1-daily-\\d{14} ended ${phase} \\(errors: 3, warnings: 1`,
                 ),
             );
             assert.match(error.message, /velero restore describe prod-eu-2-2026-11-25 --details -n velero/);

@@ -142,6 +142,7 @@ export class DrillVerification extends pulumi.ComponentResource {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,
                 capabilities: { drop: ["ALL"] },
+                seccompProfile: { type: "RuntimeDefault" },
             },
         });
         // Init containers run one after the other and stop at the first failure: the steps in order.

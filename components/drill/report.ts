@@ -20,6 +20,8 @@ export interface DrillReport {
      * the source's live storage, so the drill quarantined them (components/restore/modifiers.ts).
      */
     readonly claimsWithoutData: readonly string[];
+    /** The volumes behind them, and any other such volume of the backup, quarantined. */
+    readonly volumesQuarantined: readonly string[];
     /** Newer backups that did not complete, when the drill restored an older one on purpose (acceptOlderBackup). */
     readonly newerBackupsNotCompleted: readonly string[];
     /** Claims an earlier failed attempt left, removed before this restore. */
@@ -58,6 +60,7 @@ export function drillReport(input: {
         timeToVerified: duration(input.updateStartedAt, input.verifiedAt),
         checksPassed: input.verifiedAt === undefined ? [] : input.steps.map((s) => s.name),
         claimsWithoutData: input.outcome.quarantinedClaims,
+        volumesQuarantined: input.outcome.quarantinedVolumes,
         newerBackupsNotCompleted: input.outcome.newerNotCompleted,
         leftoverClaimsRemoved: input.outcome.removedClaims,
         acceptedWarnings: input.outcome.acceptedWarnings,

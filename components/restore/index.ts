@@ -71,8 +71,12 @@ export interface CheckedRestore extends RestoreOutcome {
     readonly removedClaims: readonly string[];
     /** Claims a drill left without data on purpose: their volumes point at the source's live storage. */
     readonly quarantinedClaims: readonly string[];
+    /** The volumes a drill quarantined (neither snapshotted nor moved, kept with Retain). */
+    readonly quarantinedVolumes: readonly string[];
     /** Warnings of the restore, accepted (gitops-dr:acceptRestoreWarnings); empty otherwise. */
     readonly acceptedWarnings: readonly string[];
+    /** Items an earlier attempt of this stack restored (a retry), kept as they were: claims Bound. */
+    readonly retriedItems: readonly string[];
 }
 
 /**
@@ -219,9 +223,11 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 jobName: "gitops-dr-post-restore",
                 namespace,
                 // Takes the checked end as an input: it runs only after a restore the stack accepts.
-                args: ended.apply((o) => ({
+                args: pulumi.all([ended, check.result]).apply(([o, before]) => ({
                     veleroNamespace: namespace,
                     restoreName: o.restoreName,
+                    restorePrefix: args.restorePrefix,
+                    expectedBackup: before.backup.name,
                     acceptWarnings: settings.acceptRestoreWarnings,
                     hint: args.warningsHint ?? "",
                 })),
@@ -238,7 +244,9 @@ export class VeleroRestore extends pulumi.ComponentResource {
             newerNotCompleted: before.newerNotCompleted.map((b) => `${b.name} (${b.phase || "no phase"})`),
             removedClaims: before.removedClaims,
             quarantinedClaims: after.quarantinedClaims,
+            quarantinedVolumes: before.quarantinedClaims.map((q) => q.volume),
             acceptedWarnings: after.warnings,
+            retriedItems: after.retried,
         }));
 
         // The restored backup's time, for the data's age (RPO), from its name: a read of the Backup would run on

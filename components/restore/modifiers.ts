@@ -75,9 +75,19 @@ export function quarantineRules(
     spec.hostPath = { path: "/nonexistent/gitops-dr-quarantine", type: "Directory" };
     spec.nodeAffinity = null;
     spec.claimRef = { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: QUARANTINE_NAMESPACE, name: "none" };
+    // Mount options are refused for a hostPath volume (kubernetes pkg/volume/validation/pv_validation.go
+    // `checkMountOption`): the PV would fail to create and the restore end PartiallyFailed.
+    spec.mountOptions = null;
     const label = { metadata: { labels: { [QUARANTINED_LABEL]: "true" } } };
+    const volumeLabel = {
+        metadata: {
+            labels: { [QUARANTINED_LABEL]: "true" },
+            annotations: { "volume.beta.kubernetes.io/mount-options": null },
+        },
+    };
     const byNamespace = new Map<string, string[]>();
-    for (const { claim } of quarantined) {
+    // A volume no backed-up claim uses has no claim to label.
+    for (const { claim } of quarantined.filter((q) => q.claim !== "")) {
         const [ns, name] = claim.split("/");
         byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), name]);
     }
@@ -87,7 +97,7 @@ export function quarantineRules(
                 groupResource: "persistentvolumes",
                 resourceNameRegex: exactly(quarantined.map((q) => q.volume)),
             },
-            mergePatches: [{ patchData: JSON.stringify({ ...label, spec }) }],
+            mergePatches: [{ patchData: JSON.stringify({ ...volumeLabel, spec }) }],
         },
         ...[...byNamespace].map(([ns, names]) => ({
             conditions: {

@@ -23,6 +23,8 @@ export interface PreRestoreResult {
 /** What the post-restore task returns (post-restore.js `PostRestoreResult`). */
 export interface PostRestoreResult {
     readonly warnings: readonly string[];
+    /** Items an earlier attempt of this stack restored, kept as they are (claims Bound). */
+    readonly retried: readonly string[];
     readonly claims: number;
     readonly quarantinedClaims: readonly string[];
 }
@@ -45,13 +47,20 @@ export const PRE_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly 
         { apiGroups: ["storage.k8s.io"], resources: ["storageclasses"], verbs: ["get"] },
     ],
     namespaceRules: [
-        { apiGroups: ["velero.io"], resources: ["backups", "restores"], verbs: ["get", "list"] },
+        { apiGroups: ["velero.io"], resources: ["backups"], verbs: ["get", "list"] },
+        { apiGroups: ["velero.io"], resources: ["restores"], verbs: ["get"] },
         DOWNLOADS,
     ],
 };
 
-/** The post-restore task: download the restore's results, list claims. */
+/**
+ * The post-restore task: read its Restore, download the restore's results; list claims, and read the claims and
+ * volumes a warning names (an earlier attempt's).
+ */
 export const POST_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly namespaceRules: PolicyRule[] } = {
-    clusterRules: [{ apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["list"] }],
-    namespaceRules: [DOWNLOADS],
+    clusterRules: [
+        { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list"] },
+        { apiGroups: [""], resources: ["persistentvolumes"], verbs: ["get"] },
+    ],
+    namespaceRules: [{ apiGroups: ["velero.io"], resources: ["restores"], verbs: ["get"] }, DOWNLOADS],
 };

@@ -93,7 +93,7 @@ export class TaskJob<T> extends pulumi.ComponentResource {
                 metadata: { name: jobName, namespace },
                 rules: [
                     // Its own result, and nothing else of Jobs.
-                    { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "patch"], resourceNames: [jobName] },
+                    { apiGroups: ["batch"], resources: ["jobs"], verbs: ["patch"], resourceNames: [jobName] },
                     ...(args.namespaceRules ?? []).map(mutableRule),
                 ],
             },
@@ -165,12 +165,14 @@ export class TaskJob<T> extends pulumi.ComponentResource {
                                         requests: { cpu: "50m", memory: "64Mi" },
                                         limits: { memory: "256Mi" },
                                     },
+                                    // Pod Security "restricted", which Velero's namespace may enforce.
                                     securityContext: {
                                         runAsNonRoot: true,
                                         runAsUser: 1000,
                                         allowPrivilegeEscalation: false,
                                         readOnlyRootFilesystem: true,
                                         capabilities: { drop: ["ALL"] },
+                                        seccompProfile: { type: "RuntimeDefault" },
                                     },
                                 },
                             ],
@@ -196,7 +198,8 @@ export class TaskJob<T> extends pulumi.ComponentResource {
             .apply(([metadata, status]) => {
                 const raw = metadata?.annotations?.[RESULT_ANNOTATION];
                 if (raw === undefined || (status?.succeeded ?? 0) < 1) {
-                    throw new Error(
+                    // A RunError prints without a stack trace (pulumi sdk/nodejs/cmd/run/run.ts).
+                    throw new pulumi.RunError(
                         `Job ${jobName} ended without a result: the task did not complete or did not write its ${RESULT_ANNOTATION} annotation. Read: kubectl logs job/${jobName}`,
                     );
                 }

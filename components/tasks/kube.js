@@ -140,8 +140,8 @@ function inClusterApi() {
         mergePatch: (path, patch) => call("PATCH", path, patch, "application/merge-patch+json"),
         fetch: (url) =>
             new Promise((resolve, reject) => {
-                https
-                    .get(url, (res) => {
+                const req = https
+                    .get(url, { timeout: 300000 }, (res) => {
                         /** @type {Buffer[]} */
                         const chunks = [];
                         res.on("data", (c) => chunks.push(c));
@@ -151,6 +151,7 @@ function inClusterApi() {
                                 : reject(new Error(`GET ${url.split("?")[0]}: ${res.statusCode}`)),
                         );
                     })
+                    .on("timeout", () => req.destroy(new Error(`GET ${url.split("?")[0]}: no answer in 300 s`)))
                     .on("error", reject);
             }),
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -198,13 +199,18 @@ async function download(api, namespace, kind, backupName, timeoutMs = 120000) {
 }
 
 /**
- * The regular files of a tar archive (POSIX ustar, as Go's archive/tar writes Velero's backup contents).
+ * The regular files of a tar archive, as Go's archive/tar writes Velero's backup contents: ustar headers, and PAX
+ * extended headers (`x`) that carry the real path of a name longer than the ustar field (Go switches to PAX for a
+ * name over 100 bytes); GNU long names (`L`) are read too. Any other entry kind is refused, so a file is never
+ * dropped without a word.
  * @param {Buffer} tar
  * @returns {Map<string, Buffer>}
  */
 function untar(tar) {
     const files = new Map();
     let offset = 0;
+    /** @type {string | undefined} */
+    let longName;
     /** @param {number} at @param {number} length */
     const field = (at, length) => tar.toString("utf8", offset + at, offset + at + length).replace(/\0.*$/s, "");
     while (offset + 512 <= tar.length) {
@@ -215,9 +221,27 @@ function untar(tar) {
         const size = parseInt(field(124, 12).trim() || "0", 8);
         const type = field(156, 1);
         const prefix = field(345, 155);
-        const full = prefix === "" ? name : `${prefix}/${name}`;
-        if (type === "0" || type === "") {
-            files.set(full, tar.subarray(offset + 512, offset + 512 + size));
+        const body = tar.subarray(offset + 512, offset + 512 + size);
+        if (type === "x") {
+            // PAX records: "<length> <key>=<value>\n"; `path` replaces the next entry's name.
+            for (const record of body.toString("utf8").split("\n")) {
+                const m = /^\d+ path=(.*)$/.exec(record);
+                if (m !== null) {
+                    longName = m[1];
+                }
+            }
+        } else if (type === "L") {
+            longName = body.toString("utf8").replace(/\0.*$/s, "");
+        } else if (type === "0" || type === "") {
+            files.set(longName ?? (prefix === "" ? name : `${prefix}/${name}`), body);
+            longName = undefined;
+        } else if (type === "5" || type === "g") {
+            // a directory, or global PAX attributes: nothing to read
+            longName = undefined;
+        } else {
+            throw new Error(
+                `backup archive entry ${name} has type ${JSON.stringify(type)}, which this reader does not know`,
+            );
         }
         offset += 512 + Math.ceil(size / 512) * 512;
     }

@@ -3,12 +3,19 @@
  * What a restore that ended left to check, before Argo CD may sync. Velero counts warnings in the Restore's status
  * but says what they are only in the restore's results in the bucket (velero `pkg/util/results`, uploaded by
  * `restore_controller.go` `putResults`); with existingResourcePolicy `none`, an item that already existed and
- * differs is such a warning (`pkg/restore/restore.go`): a claim recreated empty, a Secret cert-manager reissued, a
- * claim an earlier failed restore left (the retry path). The task reads them, and the claims the restore created:
+ * differs is such a warning (`pkg/restore/restore.go`: "could not restore, <Kind> "<name>" already exists"): a
+ * claim recreated empty, a Secret cert-manager reissued, a claim an earlier failed restore left. The task reads
+ * them, and the claims the restore created:
  *
- * - warnings stop the rebuild, each named, unless accepted (`gitops-dr:acceptRestoreWarnings`);
+ * - the backup Velero restored must be the one the checks before the restore looked at: `scheduleName` makes
+ *   Velero choose again when it validates the Restore (`validateAndComplete`), and a newer backup can have been
+ *   synced in between (prod keeps backing up during a drill);
+ * - warnings stop the rebuild, each named, unless accepted (`gitops-dr:acceptRestoreWarnings`), except those for
+ *   items an earlier attempt of this stack restored (a retry meets each of them: they exist and differ, a bound
+ *   claim most of all), whose claims must be Bound;
  * - a restored claim that is not Bound holds no data, whatever the restore's phase: it stops the rebuild too,
- *   except the claims a drill quarantined on purpose (pre-restore.js), which it lists.
+ *   except the claims a drill quarantined on purpose (pre-restore.js), which it lists. A claim of a class with
+ *   Immediate binding may still be binding when the restore ends: it is given a few minutes.
  */
 "use strict";
 
@@ -16,34 +23,74 @@ const { download } = require("./kube");
 const { QUARANTINED_LABEL } = require("./labels");
 const { RESTORE_NAME_LABEL, TaskFailure } = require("./pre-restore");
 
+/** How long a restored claim may take to bind after the restore ended. */
+const BIND_WAIT_MS = 3 * 60 * 1000;
+
+/**
+ * Where the API serves the kinds an earlier attempt leaves changed. A claim the first attempt restored is bound
+ * since (its volume name and binding annotations differ from the backup's), and so is its volume; an unchanged
+ * Secret is skipped without a warning ("the same as the backed up version", `restore.go`), so the task never needs
+ * to read a Secret.
+ */
+const KIND_PATHS = /** @type {Record<string, (ns: string, name: string) => string>} */ ({
+    PersistentVolumeClaim: (ns, name) => `/api/v1/namespaces/${ns}/persistentvolumeclaims/${name}`,
+    PersistentVolume: (_ns, name) => `/api/v1/persistentvolumes/${name}`,
+});
+
 /**
  * @typedef {import("./kube").KubeApi} KubeApi
+ * @typedef {import("./kube").KubeObject} KubeObject
  * @typedef {object} PostRestoreArgs
  * @property {string} veleroNamespace
  * @property {string} restoreName
+ * @property {string} restorePrefix Restores of this stack are named `<restorePrefix><id>`.
+ * @property {string} expectedBackup The backup the checks before the restore looked at.
  * @property {boolean} acceptWarnings
  * @property {string} [hint] What usually causes warnings in this kind of restore, for the message.
  *
  * @typedef {object} PostRestoreResult
- * @property {string[]} warnings Every warning of the restore (accepted when there are any).
+ * @property {string[]} warnings Every warning of the restore that counts (accepted when there are any).
+ * @property {string[]} retried Items an earlier attempt of this stack restored, kept as they are.
  * @property {number} claims Claims the restore created.
  * @property {string[]} quarantinedClaims Claims left without data on purpose (a drill).
  */
 
 /**
- * The warnings of a restore's results, one line each: `<where>: <message>`.
- * @param {{ velero?: string[], cluster?: string[], namespaces?: Record<string, string[]> } | undefined} section
- * @returns {string[]}
+ * The warnings of a restore's results: where (a namespace, or "" for Velero's and the cluster's) and the message.
+ * @param {{ velero?: string[], cluster?: string[], namespaces?: Record<string, string[]> } | undefined | null} section
+ * @returns {{ namespace: string, message: string, line: string }[]}
  */
 function lines(section) {
     if (section === undefined || section === null) {
         return [];
     }
     return [
-        ...(section.velero ?? []).map((m) => `velero: ${m}`),
-        ...(section.cluster ?? []).map((m) => `cluster: ${m}`),
-        ...Object.entries(section.namespaces ?? {}).flatMap(([ns, ms]) => ms.map((m) => `${ns}: ${m}`)),
+        ...(section.velero ?? []).map((m) => ({ namespace: "", message: m, line: `velero: ${m}` })),
+        ...(section.cluster ?? []).map((m) => ({ namespace: "", message: m, line: `cluster: ${m}` })),
+        ...Object.entries(section.namespaces ?? {}).flatMap(([ns, ms]) =>
+            ms.map((m) => ({ namespace: ns, message: m, line: `${ns}: ${m}` })),
+        ),
     ];
+}
+
+/**
+ * Whether a warning is about an item an earlier attempt of this stack restored: "already exists", and the live
+ * object carries the `velero.io/restore-name` label of another restore of this stack. Such a claim must be Bound.
+ * @param {KubeApi} api
+ * @param {PostRestoreArgs} args
+ * @param {{ namespace: string, message: string }} warning
+ * @returns {Promise<boolean>}
+ */
+async function restoredByEarlierAttempt(api, args, warning) {
+    const m = /^could not restore, (\w+) "([^"]+)" already exists/.exec(warning.message);
+    const path = m === null ? undefined : KIND_PATHS[m[1]]?.(warning.namespace, m[2]);
+    if (m === null || path === undefined) {
+        return false;
+    }
+    const live = await api.get(path);
+    const by = live?.metadata?.labels?.[RESTORE_NAME_LABEL] ?? "";
+    const earlier = by !== args.restoreName && by.startsWith(args.restorePrefix);
+    return earlier && (m[1] !== "PersistentVolumeClaim" || live?.status?.phase === "Bound");
 }
 
 /**
@@ -54,15 +101,36 @@ function lines(section) {
 async function postRestore(api, args) {
     const ns = args.veleroNamespace;
     const read = `velero restore describe ${args.restoreName} --details -n ${ns}`;
+    const restore = await api.get(`/apis/velero.io/v1/namespaces/${ns}/restores/${args.restoreName}`);
+    const restored = restore?.spec?.backupName ?? "";
+    if (restored !== args.expectedBackup) {
+        throw new TaskFailure(
+            `Restore ${args.restoreName} restored backup ${restored || "(none)"}, not ${args.expectedBackup}, the one the checks before it looked at: a newer backup was synced in between. ` +
+                "What those checks found (volumes to quarantine, StorageClasses, older backups) may not hold for it. Set a new gitops-dr:restoreId to check and restore again.",
+        );
+    }
     const results = JSON.parse((await download(api, ns, "RestoreResults", args.restoreName)).toString("utf8") || "{}");
-    const warnings = lines(results.warnings);
-    const claims = await api.list("/api/v1/persistentvolumeclaims", `${RESTORE_NAME_LABEL}=${args.restoreName}`);
-    const quarantined = claims.filter((c) => c.metadata?.labels?.[QUARANTINED_LABEL] === "true");
-    const unbound = claims.filter(
-        (c) => c.metadata?.labels?.[QUARANTINED_LABEL] !== "true" && c.status?.phase !== "Bound",
-    );
-    /** @param {import("./kube").KubeObject} c */
+    /** @type {string[]} */
+    const warnings = [];
+    /** @type {string[]} */
+    const retried = [];
+    for (const w of lines(results.warnings)) {
+        ((await restoredByEarlierAttempt(api, args, w)) ? retried : warnings).push(w.line);
+    }
+
+    /** @param {KubeObject} c */
     const id = (c) => `${c.metadata.namespace}/${c.metadata.name}`;
+    const selector = `${RESTORE_NAME_LABEL}=${args.restoreName}`;
+    let claims = await api.list("/api/v1/persistentvolumeclaims", selector);
+    /** @param {KubeObject[]} all */
+    const unboundOf = (all) =>
+        all.filter((c) => c.metadata?.labels?.[QUARANTINED_LABEL] !== "true" && c.status?.phase !== "Bound");
+    const deadline = api.now().getTime() + BIND_WAIT_MS;
+    while (unboundOf(claims).length > 0 && api.now().getTime() < deadline) {
+        await api.sleep(10000);
+        claims = await api.list("/api/v1/persistentvolumeclaims", selector);
+    }
+    const unbound = unboundOf(claims);
     if (unbound.length > 0) {
         throw new TaskFailure(
             `Restore ${args.restoreName} left ${unbound.length} claim${unbound.length === 1 ? "" : "s"} unbound, so without data: ` +
@@ -82,7 +150,8 @@ async function postRestore(api, args) {
                 `${args.hint ?? ""}Read all: \`${read}\`. To let Argo CD sync anyway: \`pulumi config set gitops-dr:acceptRestoreWarnings true\` and run pulumi up again.`,
         );
     }
-    return { warnings, claims: claims.length, quarantinedClaims: quarantined.map(id).sort() };
+    const quarantined = claims.filter((c) => c.metadata?.labels?.[QUARANTINED_LABEL] === "true");
+    return { warnings, retried, claims: claims.length, quarantinedClaims: quarantined.map(id).sort() };
 }
 
 module.exports = { postRestore };

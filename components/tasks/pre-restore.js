@@ -65,7 +65,8 @@ const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
  * @property {BackupSummary[]} newerNotCompleted Newer backups of the schedule that did not complete (accepted).
  * @property {string[]} removedClaims Claims of an earlier restore that never bound, removed.
  * @property {string[]} storageClasses The classes the restored claims need, all present.
- * @property {{ claim: string, volume: string }[]} quarantinedClaims Claims whose volume a drill does not restore.
+ * @property {{ claim: string, volume: string }[]} quarantinedClaims Volumes a drill quarantines, with their claims
+ *   (`""` for a volume no backed-up claim uses).
  */
 
 /** A failure the task reports: its message is all `pulumi up` shows, so it says what to do. */
@@ -202,18 +203,49 @@ async function chooseBackup(api, args) {
 const restores = (args, namespace) => args.namespaces.length === 0 || args.namespaces.includes(namespace);
 
 /**
- * The StorageClasses the restored claims need; a failure naming those the cluster lacks.
+ * Whether Velero restores a backed-up PV as it is, rather than provisioning a new volume for its claim
+ * (velero v1.18.1 `pkg/restore/restore.go` `restoreItem`, the PersistentVolumes case): a volume whose data was
+ * snapshotted natively comes back from its snapshot; one moved by the data mover or backed up through its pod, or
+ * kept with no data and a Delete policy, is provisioned anew; one kept with no data and another policy is restored
+ * as it is (`handleSkippedPVHasRetainPolicy`), still pointing at the source's storage.
+ * @param {KubeObject} volume
+ * @param {Map<string, KubeObject>} infos BackupVolumeInfos by PV name
+ * @returns {"as-is" | "snapshot" | "provisioned"}
+ */
+function volumeFate(volume, infos) {
+    const method = infos.get(volume.metadata.name)?.backupMethod ?? "";
+    if (method === "NativeSnapshot") {
+        return "snapshot";
+    }
+    if (method !== "") {
+        return "provisioned";
+    }
+    return (volume.spec?.persistentVolumeReclaimPolicy ?? "Delete") === "Delete" ? "provisioned" : "as-is";
+}
+
+/**
+ * The StorageClasses the restore needs: those of the claims whose volume is provisioned anew (the data mover's
+ * helper claim takes the target claim's class, `pkg/exposer/generic_restore.go` `createRestorePVC`); a volume
+ * restored as it is, or from a native snapshot, needs no class object. A failure names those the cluster lacks.
  * @param {KubeApi} api
  * @param {PreRestoreArgs} args
  * @param {Map<string, KubeObject>} claims the backup's claims
+ * @param {Map<string, KubeObject>} volumes the backup's PVs
+ * @param {Map<string, KubeObject>} infos BackupVolumeInfos by PV name
  * @returns {Promise<string[]>}
  */
-async function checkStorageClasses(api, args, claims) {
+async function checkStorageClasses(api, args, claims, volumes, infos) {
     /** @type {Map<string, string[]>} */
     const needed = new Map();
     for (const [id, claim] of claims) {
         const from = claim.spec?.storageClassName;
-        if (typeof from !== "string" || from === "" || !restores(args, id.split("/")[0])) {
+        const volume = volumes.get(claim.spec?.volumeName ?? "");
+        if (
+            typeof from !== "string" ||
+            from === "" ||
+            !restores(args, id.split("/")[0]) ||
+            (volume !== undefined && volumeFate(volume, infos) !== "provisioned")
+        ) {
             continue;
         }
         const to = args.storageClassMappings[from] ?? from;
@@ -237,26 +269,32 @@ async function checkStorageClasses(api, args, claims) {
 }
 
 /**
- * Volumes a drill would restore as they are (neither snapshotted nor moved, Retain): their claims.
+ * Volumes the restore would bring back as they are, and their claims in the backup (a volume of no backed-up
+ * claim has none). With every namespace restored, every PV of the backup comes back (`includeClusterResources`);
+ * with some, only the restored claims' volumes.
  * @param {Map<string, KubeObject>} claims
- * @param {Map<string, KubeObject>} volumes the backup's PersistentVolumes
- * @param {KubeObject[]} volumeInfos the backup's BackupVolumeInfos
+ * @param {Map<string, KubeObject>} volumes
+ * @param {Map<string, KubeObject>} infos
  * @param {PreRestoreArgs} args
  */
-function retainedVolumes(claims, volumes, volumeInfos, args) {
-    const moved = new Set(volumeInfos.filter((v) => (v.backupMethod ?? "") !== "").map((v) => v.pvName));
-    /** @type {{ claim: string, volume: string }[]} */
-    const found = [];
+function retainedVolumes(claims, volumes, infos, args) {
+    /** @type {Map<string, string>} volume -> claim */
+    const claimOf = new Map();
     for (const [id, claim] of claims) {
-        const volume = volumes.get(claim.spec?.volumeName ?? "");
-        if (volume === undefined || moved.has(volume.metadata.name) || !restores(args, id.split("/")[0])) {
-            continue;
-        }
-        if ((volume.spec?.persistentVolumeReclaimPolicy ?? "Delete") !== "Delete") {
-            found.push({ claim: id, volume: volume.metadata.name });
+        if (restores(args, id.split("/")[0]) && claim.spec?.volumeName) {
+            claimOf.set(claim.spec.volumeName, id);
         }
     }
-    return found.sort((a, b) => a.claim.localeCompare(b.claim));
+    /** @type {{ claim: string, volume: string }[]} */
+    const found = [];
+    for (const volume of volumes.values()) {
+        const name = volume.metadata.name;
+        const restored = args.namespaces.length === 0 || claimOf.has(name);
+        if (restored && volumeFate(volume, infos) === "as-is") {
+            found.push({ claim: claimOf.get(name) ?? "", volume: name });
+        }
+    }
+    return found.sort((a, b) => a.volume.localeCompare(b.volume));
 }
 
 /**
@@ -270,17 +308,14 @@ async function preRestore(api, args) {
     const { backup, newerNotCompleted } = await chooseBackup(api, args);
     const files = untar(await download(api, args.veleroNamespace, "BackupContents", backup.name));
     const claims = backupObjects(files, "persistentvolumeclaims");
-    const storageClasses = await checkStorageClasses(api, args, claims);
-    const quarantinedClaims = args.quarantineRetainedVolumes
-        ? retainedVolumes(
-              claims,
-              backupObjects(files, "persistentvolumes"),
-              JSON.parse(
-                  (await download(api, args.veleroNamespace, "BackupVolumeInfos", backup.name)).toString("utf8"),
-              ) ?? [],
-              args,
-          )
-        : [];
+    const volumes = backupObjects(files, "persistentvolumes");
+    /** @type {KubeObject[]} */
+    const volumeInfos =
+        JSON.parse((await download(api, args.veleroNamespace, "BackupVolumeInfos", backup.name)).toString("utf8")) ??
+        [];
+    const infos = new Map(volumeInfos.map((v) => [v.pvName, v]));
+    const storageClasses = await checkStorageClasses(api, args, claims, volumes, infos);
+    const quarantinedClaims = args.quarantineRetainedVolumes ? retainedVolumes(claims, volumes, infos, args) : [];
     return { backup, newerNotCompleted, removedClaims, storageClasses, quarantinedClaims };
 }
 

@@ -160,6 +160,28 @@ export class SimulatedVelero {
         return this.store;
     }
 
+    /**
+     * A restore whose status a test scripted: Velero still fills in the backup it took, and leaves results in the
+     * bucket, one warning line per warning the status counts. Returns the Restore as it is then.
+     */
+    scripted(restore: KubeObject): KubeObject {
+        const spec = { ...(restore.spec ?? {}) };
+        // A Restore that failed validation may not have got that far (`validateAndComplete` returns early).
+        if (
+            spec.backupName === undefined &&
+            spec.scheduleName !== undefined &&
+            restore.status?.phase !== "FailedValidation"
+        ) {
+            const chosen = [...this.backups]
+                .filter((b) => b.schedule === spec.scheduleName)
+                .sort((a, b) => Date.parse(b.startTimestamp) - Date.parse(a.startTimestamp))
+                .find((b) => b.phase === "Completed");
+            spec.backupName = chosen?.name;
+        }
+        this.recordResults(restore);
+        return { ...restore, spec };
+    }
+
     /** The results of a restore whose status a test scripted: one warning line per warning it counts. */
     recordResults(restore: KubeObject): void {
         const count = Number(restore.status?.warnings ?? 0);
@@ -277,7 +299,12 @@ export class SimulatedVelero {
                 },
             }) as KubeObject;
             const path = objectPath(o);
-            if (path !== undefined && this.cluster.all().some((e) => objectPath(e) === path)) {
+            const existing = path === undefined ? undefined : this.cluster.all().find((e) => objectPath(e) === path);
+            if (existing !== undefined && sameAsBackedUp(existing, o)) {
+                // "Restore of ... skipped: it already exists in the cluster and is the same as the backed up version"
+                continue;
+            }
+            if (existing !== undefined) {
                 // existingResourcePolicy none: the live object is kept; a differing one is a warning
                 // (`restore.go` "could not restore, ... already exists").
                 warn(
@@ -292,6 +319,17 @@ export class SimulatedVelero {
                     o.metadata.labels?.["gitops-dr.io/quarantined"] === "true" ||
                     (this.behaviour.unboundClaims ?? []).includes(id);
                 o.status = { phase: unbound ? "Pending" : "Bound" };
+                const volume = backup.contents.find(
+                    (v) => v.kind === "PersistentVolume" && v.metadata.name === o.spec?.volumeName,
+                );
+                if (!unbound && (volume === undefined || !SimulatedVelero.restoredAsIs(volume, backup))) {
+                    // A volume provisioned anew: the claim binds to it (pv_controller sets volumeName and its annotations).
+                    o.spec = { ...o.spec, volumeName: `pvc-restored-${String(o.metadata.name)}` };
+                    o.metadata = {
+                        ...o.metadata,
+                        annotations: { ...(o.metadata.annotations ?? {}), "pv.kubernetes.io/bind-completed": "yes" },
+                    };
+                }
                 if (unbound) {
                     // The claim a failed DataDownload leaves (`generic_restore.go` CleanUp keeps it).
                     o.spec = { ...o.spec, selector: { matchLabels: { "velero.io/dynamic-pv-restore": "simulated" } } };
@@ -375,6 +413,46 @@ export class SimulatedVelero {
             (method === "" && (volume.spec?.persistentVolumeReclaimPolicy ?? "Delete") !== "Delete")
         );
     }
+}
+
+/**
+ * Whether an object in the cluster is the backed-up item as Velero compares them (`restore.go`: both through
+ * `resetMetadataAndStatus`, the restore labels copied over, then `equality.Semantic.DeepEqual`): only name,
+ * namespace, labels and annotations of the metadata count, and not the status.
+ */
+export function sameAsBackedUp(live: KubeObject, item: KubeObject): boolean {
+    const strip = (o: KubeObject) => {
+        const labels = { ...(o.metadata?.labels ?? {}) };
+        delete labels["velero.io/restore-name"];
+        delete labels["velero.io/backup-name"];
+        const rest = { ...o };
+        delete rest.status;
+        return canonical({
+            ...rest,
+            metadata: {
+                name: o.metadata?.name,
+                namespace: o.metadata?.namespace,
+                labels,
+                annotations: o.metadata?.annotations ?? {},
+            },
+        });
+    };
+    return strip(live) === strip(item);
+}
+
+/** JSON with every object's keys sorted, for comparing. */
+function canonical(v: unknown): string {
+    if (Array.isArray(v)) {
+        return `[${v.map(canonical).join(",")}]`;
+    }
+    if (v !== null && typeof v === "object") {
+        return `{${Object.keys(v)
+            .sort()
+            .filter((k) => (v as KubeObject)[k] !== undefined)
+            .map((k) => `${JSON.stringify(k)}:${canonical((v as KubeObject)[k])}`)
+            .join(",")}}`;
+    }
+    return JSON.stringify(v);
 }
 
 /** A label selector's matchExpressions (In, NotIn, Exists, DoesNotExist) and matchLabels. */

@@ -6,7 +6,7 @@ import type { PolicyResource, PolicyResourceOptions } from "@pulumi/policy";
 import { directDependencies, waitsFor } from "./graph";
 
 import { T, isType } from "./types";
-import { Json, str } from "./values";
+import { Json } from "./values";
 
 /**
  * Resource options as the pack reads them. `retainOnDelete` is not part of the analyzer protocol
@@ -29,7 +29,6 @@ export interface Node {
 
 /** What a stack does, as `components/config/` names it. */
 export type Mode = "protect" | "recover" | "drill";
-const MODES: readonly Mode[] = ["protect", "recover", "drill"];
 
 /** The resources of one stack with graph helpers. */
 export class StackView {
@@ -83,22 +82,5 @@ export class StackView {
     /** The stack's outputs (the `pulumi:pulumi:Stack` resource's properties in stack analysis). */
     outputs(): Json {
         return this.ofType(T.stack)[0]?.props ?? {};
-    }
-
-    /**
-     * The stack's mode: its `mode` output, which the gitops-dr program always exports. A stack without it is
-     * classified by what it registers: a Restore or a read-only backup location makes it a recovery, a drill
-     * when it has no writable location.
-     */
-    mode(locations: readonly { readonly accessMode: string }[]): Mode {
-        const declared = str(this.outputs().mode);
-        if (declared !== undefined && (MODES as readonly string[]).includes(declared)) {
-            return declared as Mode;
-        }
-        const restores = this.ofType(T.restore).length > 0 || locations.some((l) => l.accessMode === "ReadOnly");
-        if (!restores) {
-            return "protect";
-        }
-        return locations.some((l) => l.accessMode !== "ReadOnly") ? "recover" : "drill";
     }
 }

@@ -1,7 +1,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 
 import { label, violation } from "../lib/message";
-import { onStack } from "../lib/policy";
+import { inModes } from "../lib/policy";
 import { at, str } from "../lib/values";
 import { restores, schedules } from "../lib/velero";
 
@@ -9,13 +9,14 @@ import { restores, schedules } from "../lib/velero";
  * A Restore never restores the cluster's own schedule: with `scheduleName` Velero restores the newest Completed
  * backup carrying that schedule name from any location (DESIGN §1), which in a recovered cluster can be one of its
  * own new, near-empty backups. Judged on the live Restore too: Velero fills `scheduleName` in from a named
- * backup's label, so a recovery that restores one of its own backups by name is caught as well.
+ * backup's label, so a recovery that restores one of its own backups by name is caught as well. A protect
+ * stack's namespace restore restores its own schedule on purpose: the policy applies to recover and drill.
  */
 export const veleroRestoreNotOwnSchedule: StackValidationPolicy = {
     name: "velero-restore-not-own-schedule",
     description: "Checks that no Restore restores from one of the restoring cluster's own schedules.",
     enforcementLevel: "mandatory",
-    validateStack: onStack(({ view }, report) => {
+    validateStack: inModes(["recover", "drill"], ({ view }, report) => {
         const own = schedules(view);
         for (const restore of restores(view)) {
             const scheduleName = str(at(restore.props, "spec", "scheduleName")) ?? "";

@@ -8,6 +8,7 @@ import { VARIANTS, cloneRun } from "../../policies/testing/variants";
 import { GATED_STACKS, gateRun } from "../../scripts/policy";
 import { ProgramRun, runProgram } from "../../engine";
 import { refreshOutputs } from "../../engine/providers";
+import { recordRuns } from "../fixtures/urn-variants";
 
 /**
  * Mandatory violations the pack reports on the program this branch was built on, each a real defect reported
@@ -138,4 +139,45 @@ describe("the restore-order variants on the contract's stacks (until the program
             assert.deepEqual(after.violations.map(key), expected.map(key));
         });
     }
+});
+
+describe("the pack over every variant of the program the URN pin records (live outputs)", () => {
+    it("passes each: a protect stack's namespace restore, static keys, native snapshots, seeding, a named backup...", async () => {
+        const runs = await recordRuns();
+        for (const [name, run] of Object.entries(runs)) {
+            const evaluation = await gateRun(run);
+            assert.deepEqual(
+                evaluation.violations.filter((v) => v.enforcementLevel === "mandatory"),
+                [],
+                `${name}: ${JSON.stringify(evaluation.violations, null, 1)}`,
+            );
+        }
+    });
+
+    it("takes the mode from what the stack registers: a drill whose mode output says protect is still a drill", async () => {
+        const drill = cloneRun(await runProgram(GATED_STACKS.drill));
+        drill.outputs.mode = "protect";
+        const schedule = structuredClone(
+            drill.resources.find((r) => r.type === "kubernetes:velero.io/v1:BackupStorageLocation")!,
+        );
+        // A schedule the relabelled drill would take: judged as a drill, it must not exist.
+        schedule.type = "kubernetes:velero.io/v1:Schedule";
+        schedule.urn = `${schedule.urn}-schedule`;
+        schedule.name = "drill-schedule";
+        schedule.inputs = {
+            apiVersion: "velero.io/v1",
+            kind: "Schedule",
+            metadata: { name: "drill-eu-1-daily", namespace: "velero" },
+            spec: { schedule: "0 2 * * *", template: { storageLocation: "source" } },
+        };
+        schedule.outputs = schedule.inputs;
+        drill.resources.push(schedule);
+        const evaluation = await gateRun(drill as unknown as ProgramRun);
+        assert.ok(
+            evaluation.violations.some(
+                (v) => v.policyName === "velero-drill-read-only" && v.enforcementLevel === "mandatory",
+            ),
+            JSON.stringify(evaluation.violations, null, 1),
+        );
+    });
 });
