@@ -37,6 +37,9 @@ export = async (): Promise<Record<string, unknown>> => {
     if (daily !== undefined) {
         outputs.dailyScheduleName = daily.name;
     }
+    if (config.velero.credentialsTier !== undefined) {
+        outputs.credentialsScheduleName = config.velero.credentialsTier.name;
+    }
     if (dr.createdVault?.replica !== undefined) {
         outputs.replica = dr.createdVault.replica;
     }
@@ -52,6 +55,9 @@ export = async (): Promise<Record<string, unknown>> => {
     if (dr.restore !== undefined) {
         outputs.restore = dr.restore.outcome;
         outputs.restoredBackupStartTimestamp = dr.restore.backupStartTimestamp;
+    }
+    if (dr.credentialsRestore !== undefined) {
+        outputs.credentialsRestore = dr.credentialsRestore.outcome;
     }
     if (dr.drillReport !== undefined) {
         outputs.drillReport = dr.drillReport;

@@ -18,6 +18,7 @@ import { VeleroRestore } from "./restore";
 import { BackupVault } from "./vault";
 import { Velero, VeleroSchedules, serverServiceAccountName } from "./velero";
 import { VeleroIam } from "./velero-iam";
+import { dnsLabelOf } from "./names";
 
 /** Where the vault is, however this stack learnt it. */
 export interface VaultLocation {
@@ -54,6 +55,8 @@ export class GitopsDr extends pulumi.ComponentResource {
     public readonly velero: Velero;
     /** recover, drill: the restore and its checked outcome. */
     public readonly restore?: VeleroRestore;
+    /** recover, drill: the restore of the source's sealing keys and Argo CD credentials. */
+    public readonly credentialsRestore?: VeleroRestore;
     /** The backup Schedules (none in a drill). */
     public readonly schedules: k8s.apiextensions.CustomResource[];
     /** What the root Application waits for: the restore's checked outcome in recover and drill. */
@@ -206,6 +209,32 @@ export class GitopsDr extends pulumi.ComponentResource {
                 { parent: this },
             );
             this.syncGate = this.restore.outcome.restoreName;
+            if (config.source.credentialsScheduleName !== undefined) {
+                // Sealed Secrets' keys and Argo CD's credentials, before the root Application syncs (Velero runs
+                // one restore at a time, so this one waits in its queue while the data restore runs).
+                this.credentialsRestore = new VeleroRestore(
+                    `${name}-credentials-restore`,
+                    {
+                        kind: "credentials",
+                        restoreName: dnsLabelOf([config.clusterName, config.restore.id, "credentials"]),
+                        namespace: config.velero.namespace,
+                        settings: config.restore,
+                        sourceScheduleName: config.source.credentialsScheduleName,
+                        syncBarrier: this.velero.sourceLocation!,
+                        restorePrefix: `${config.clusterName}-`,
+                        // A drill syncs prod's git: prod's cluster credentials would let it deploy to prod's clusters.
+                        withClusterCredentials: config.mode !== "drill",
+                        imageRegistry: config.mirrors.imageRegistry,
+                        warningsHint:
+                            "A credential that exists already was kept (existingResourcePolicy none): one the chart or this program created is never backed up, so another install made it. ",
+                        provider: kubernetes,
+                    },
+                    { parent: this },
+                );
+                this.syncGate = pulumi
+                    .all([this.restore.outcome, this.credentialsRestore.outcome])
+                    .apply(([data]) => data.restoreName);
+            }
         }
         // protect: the Schedules follow the release. recover: they wait for the restore's checked end.
         this.schedules =
@@ -213,7 +242,12 @@ export class GitopsDr extends pulumi.ComponentResource {
                 ? []
                 : new VeleroSchedules(
                       `${name}-velero`,
-                      { velero: this.velero, gate: this.syncGate, provider: kubernetes },
+                      {
+                          velero: this.velero,
+                          gate: this.syncGate,
+                          credentials: config.velero.credentialsTier,
+                          provider: kubernetes,
+                      },
                       { parent: this },
                   ).schedules;
 

@@ -43,3 +43,25 @@ export const AFTER_RESTORE_ANNOTATION = gitopsDrKey("after-restore");
 export const SYNC_GATE_ANNOTATION = gitopsDrKey("sync-gate");
 /** Annotation of the drill's verification Job: the root Application it verifies. */
 export const ROOT_APP_ANNOTATION = gitopsDrKey("root-app");
+/**
+ * Label of every Secret this program creates in a cluster (Argo CD's root repository, the seed cluster): they are
+ * made again by the program, so the credentials backup leaves them out (components/velero/credentials.ts).
+ */
+export const MANAGED_LABEL = gitopsDrKey("managed");
+
+/**
+ * A DNS label from parts joined by `-`: as it is when it fits in `max`, else cut and ended with a hash of the whole,
+ * so two long names never collide (Velero keeps a name as a label value, at most 63 characters).
+ */
+export function dnsLabelOf(parts: readonly string[], max = 63): string {
+    const whole = parts.join("-");
+    if (whole.length <= max) {
+        return whole;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const hash = (require("node:crypto") as typeof import("node:crypto"))
+        .createHash("sha256")
+        .update(whole)
+        .digest("hex");
+    return `${whole.slice(0, max - 7).replace(/-+$/, "")}-${hash.slice(0, 6)}`;
+}

@@ -59,16 +59,27 @@ export interface RunOptions {
 
 /**
  * The schedules a stack restores from, for the simulated bucket's default backups: the source's daily schedule as
- * config or the source stack names it, and the cluster's own (a namespace restore).
+ * config or the source stack names it, and the cluster's own (a namespace restore); and each one's credentials
+ * schedule (components/velero/credentials.ts).
  */
-function restoredSchedules(config: Readonly<Record<string, string>>, options: RunOptions): string[] {
+function restoredSchedules(
+    config: Readonly<Record<string, string>>,
+    options: RunOptions,
+): { daily: string[]; credentials: string[] } {
     const key = (k: string) => config[`${PROJECT}:${k}`];
-    const fromStack = Object.values(options.stackReferences ?? {})
-        .map((outputs) => outputs.dailyScheduleName)
-        .filter((s): s is string => typeof s === "string");
-    return [key("sourceScheduleName"), ...fromStack, key("clusterName") && `${key("clusterName")}-daily`].filter(
-        (s): s is string => typeof s === "string" && s !== "",
-    );
+    const named = (names: unknown[]) => names.filter((s): s is string => typeof s === "string" && s !== "");
+    const outputs = Object.values(options.stackReferences ?? {});
+    const daily = named([
+        key("sourceScheduleName"),
+        ...outputs.map((o) => o.dailyScheduleName),
+        key("clusterName") && `${key("clusterName")}-daily`,
+    ]);
+    const credentials = named([
+        key("sourceCredentialsScheduleName"),
+        ...outputs.map((o) => o.credentialsScheduleName),
+        ...daily.filter((s) => s.endsWith("-daily")).map((s) => s.replace(/-daily$/, "-credentials")),
+    ]);
+    return { daily, credentials };
 }
 
 /** `Pulumi.yaml` as the CLI reads it. */

@@ -3,8 +3,16 @@
  * graph (the same walk the policy pack uses, policies/lib/graph.ts), parents and children.
  */
 import { directDependencies, waitsFor } from "../policies/lib/graph";
+import { BACKUP_KIND_LABEL } from "../components/velero/credentials";
 import type { SimulatedCluster } from "./cluster";
 import type { ReadResource, RegisteredResource } from "./recorder";
+
+const RESTORE = "kubernetes:velero.io/v1:Restore";
+const SCHEDULE = "kubernetes:velero.io/v1:Schedule";
+
+function labelOf(r: RegisteredResource, key: string): string | undefined {
+    return (r.inputs.metadata as { labels?: Record<string, string> } | undefined)?.labels?.[key];
+}
 
 /** The result of one program run: every registration and the stack outputs. */
 export class ProgramRun {
@@ -36,6 +44,43 @@ export class ProgramRun {
                     `[${this.ofType(type)
                         .map((r) => r.name)
                         .join(", ")}]`,
+            );
+        }
+        return found[0];
+    }
+
+    /**
+     * The run's data Restore, or with `credentials` its credentials Restore (labelled `gitops-dr.io/backup-kind`,
+     * components/velero/credentials.ts); throws when there is not exactly one.
+     */
+    restore(kind: "data" | "credentials" = "data"): RegisteredResource {
+        return this.oneWhere(RESTORE, kind, (r) => labelOf(r, BACKUP_KIND_LABEL) === "credentials");
+    }
+
+    /** The run's daily Schedule, or with `credentials` its credentials Schedule; throws unless exactly one. */
+    schedule(kind: "daily" | "credentials" = "daily"): RegisteredResource {
+        return this.oneWhere(
+            SCHEDULE,
+            kind,
+            (r) => labelOf(r, BACKUP_KIND_LABEL) === "credentials",
+            (r) => String((r.inputs.metadata as { name?: string } | undefined)?.name ?? "").endsWith("-daily"),
+        );
+    }
+
+    private oneWhere(
+        type: string,
+        kind: string,
+        isCredentials: (r: RegisteredResource) => boolean,
+        isOther: (r: RegisteredResource) => boolean = () => true,
+    ): RegisteredResource {
+        const found = this.ofType(type).filter((r) =>
+            kind === "credentials" ? isCredentials(r) : !isCredentials(r) && isOther(r),
+        );
+        if (found.length !== 1) {
+            throw new Error(
+                `expected exactly one ${kind} ${type}, found ${found.length}: [${this.ofType(type)
+                    .map((r) => r.name)
+                    .join(", ")}]`,
             );
         }
         return found[0];

@@ -46,6 +46,7 @@ export const PROD_OUTPUTS = {
     prefix: "prod-eu-1",
     clusterName: "prod-eu-1",
     dailyScheduleName: "prod-eu-1-daily",
+    credentialsScheduleName: "prod-eu-1-credentials",
 } as const;
 
 /** The source stacks the shipped stack files reference, with {@link PROD_OUTPUTS}. */

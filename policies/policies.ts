@@ -22,6 +22,7 @@ import { vaultLockGovernanceMode } from "./rules/vault-lock-governance-mode";
 import { vaultReplicaMissing } from "./rules/vault-replica-missing";
 import { vaultResourcesProtected } from "./rules/vault-resources-protected";
 import { veleroAlertsDeployed } from "./rules/velero-alerts-deployed";
+import { veleroCredentialsBackedUp } from "./rules/velero-credentials-backed-up";
 import { veleroDrillReadOnly } from "./rules/velero-drill-read-only";
 import { veleroNoPlaintextCredentials } from "./rules/velero-no-plaintext-credentials";
 import { veleroRecoverSourceReadOnly } from "./rules/velero-recover-source-read-only";
@@ -61,6 +62,7 @@ export const POLICIES: Policies = [
     veleroScheduleVolumeData,
     veleroScheduleTtlWithinLock,
     veleroScheduleExcludedNamespaces,
+    veleroCredentialsBackedUp,
     veleroDrillReadOnly,
     veleroRecoverSourceReadOnly,
     veleroAlertsDeployed,

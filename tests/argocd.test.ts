@@ -446,7 +446,8 @@ describe("Argo CD repository credentials", () => {
                 metadata: {
                     name: "root-repository",
                     namespace: "argocd",
-                    labels: { "argocd.argoproj.io/secret-type": "repository" },
+                    // The managed label keeps it out of the credentials backup: this program makes it again.
+                    labels: { "argocd.argoproj.io/secret-type": "repository", "gitops-dr.io/managed": "true" },
                 },
                 type: "Opaque",
                 stringData: { type: "git", url: GITOPS_REPO, username: "git", password: "tok" },
@@ -576,6 +577,7 @@ describe("Argo CD first-install seed Applications", () => {
         // The seed label lets ApplicationSet cluster generators leave the seed cluster out (docs/argocd.md, "Trade-offs").
         assert.deepEqual(secret.metadata.labels, {
             "argocd.argoproj.io/secret-type": "cluster",
+            "gitops-dr.io/managed": "true",
             "gitops-dr.io/seed": "true",
         });
         assert.equal(secret.stringData.server, SEED_CLUSTER_SERVER);
@@ -854,7 +856,10 @@ describe("ArgoCd component", () => {
             username: "git",
             password: "s3cret-token",
         });
-        assert.deepEqual((secret.inputs.metadata as Json).labels, { "argocd.argoproj.io/secret-type": "repository" });
+        assert.deepEqual((secret.inputs.metadata as Json).labels, {
+            "argocd.argoproj.io/secret-type": "repository",
+            "gitops-dr.io/managed": "true",
+        });
         assert.ok(
             secret.secretPaths.some((p) => p.startsWith("stringData")),
             secret.secretPaths.join(", "),

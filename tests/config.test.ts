@@ -222,7 +222,12 @@ describe("parseConfig: compliant fixtures", () => {
         const cfg = parseConfig(RECOVER, "recover");
         assert.equal(cfg.mode, "recover");
         assert.equal(cfg.prefix, "prod-eu-2");
-        assert.deepEqual(cfg.source, { stack: undefined, prefix: "prod-eu-1", scheduleName: "prod-eu-1-daily" });
+        assert.deepEqual(cfg.source, {
+            stack: undefined,
+            prefix: "prod-eu-1",
+            scheduleName: "prod-eu-1-daily",
+            credentialsScheduleName: "prod-eu-1-credentials",
+        });
         assert.equal(cfg.vault.create, false);
         assert.equal(cfg.vault.kmsKeyArn, KMS_ARN);
         assert.deepEqual(cfg.velero.tiers, [
@@ -247,7 +252,12 @@ describe("parseConfig: compliant fixtures", () => {
         const cfg = parseConfig(DRILL, "drill");
         assert.equal(cfg.mode, "drill");
         assert.equal(cfg.prefix, undefined);
-        assert.deepEqual(cfg.source, { stack: undefined, prefix: "prod-eu-1", scheduleName: "prod-eu-1-daily" });
+        assert.deepEqual(cfg.source, {
+            stack: undefined,
+            prefix: "prod-eu-1",
+            scheduleName: "prod-eu-1-daily",
+            credentialsScheduleName: "prod-eu-1-credentials",
+        });
         assert.equal(cfg.vault.create, false);
         assert.deepEqual(cfg.velero.tiers, []);
         assert.equal(cfg.restore?.id, "2026-11-25");
@@ -259,6 +269,7 @@ describe("parseConfig: compliant fixtures", () => {
             stack: SOURCE_STACK,
             prefix: PROD_OUTPUTS.prefix,
             scheduleName: PROD_OUTPUTS.dailyScheduleName,
+            credentialsScheduleName: PROD_OUTPUTS.credentialsScheduleName,
         });
         assert.equal(cfg.vault.bucketName, PROD_OUTPUTS.bucketName);
         assert.equal(cfg.vault.region, PROD_OUTPUTS.region);
@@ -279,7 +290,12 @@ describe("parseConfig: compliant fixtures", () => {
         assert.equal(cfg.vault.bucketName, "acme-other-vault");
         assert.equal(cfg.vault.kmsKeyArn, KMS_ARN);
         assert.equal(cfg.vault.region, PROD_OUTPUTS.region, "unset keys still come from the outputs");
-        assert.deepEqual(cfg.source, { stack: SOURCE_STACK, prefix: "prod-eu-3", scheduleName: "prod-eu-3-daily" });
+        assert.deepEqual(cfg.source, {
+            stack: SOURCE_STACK,
+            prefix: "prod-eu-3",
+            scheduleName: "prod-eu-3-daily",
+            credentialsScheduleName: "prod-eu-3-credentials",
+        });
     });
 
     it("raises no warning for any fixture", () => {
@@ -1070,10 +1086,53 @@ describe("parseConfig: prefixes and source", () => {
         );
     });
 
+    it("derives the source's credentials Schedule from its daily Schedule, its output, or a named daily backup", () => {
+        assert.equal(parseConfig(RECOVER, "recover").source?.credentialsScheduleName, "prod-eu-1-credentials");
+        assert.equal(
+            parseConfig(RECOVER_FROM_STACK, "recover", { ...PROD_OUTPUTS, credentialsScheduleName: "prod-creds" })
+                .source?.credentialsScheduleName,
+            "prod-creds",
+            "the source stack's output wins over the naming convention",
+        );
+        const byBackup = parseConfig(
+            withKeys(RECOVER, { sourceScheduleName: null, restoreBackupName: "prod-eu-1-daily-20261124020000" }),
+            "recover",
+        );
+        assert.equal(byBackup.source?.credentialsScheduleName, "prod-eu-1-credentials");
+    });
+
+    it("requires sourceCredentialsScheduleName when the daily Schedule does not follow <cluster>-daily", () => {
+        assert.equal(
+            onlyProblem(
+                withKeys(RECOVER, { sourceScheduleName: "nightly" }),
+                "sourceCredentialsScheduleName",
+                "recover",
+            ),
+            'is required: the source\'s credentials Schedule (sealing keys, Argo CD credentials) cannot be derived from the daily Schedule "nightly". Fix: `pulumi config set gitops-dr:sourceCredentialsScheduleName prod-eu-1-credentials`, or `pulumi config set gitops-dr:restoreCredentials false` for a source that takes no such backups.',
+        );
+        const cfg = parseConfig(
+            withKeys(RECOVER, { sourceScheduleName: "nightly", restoreCredentials: "false" }),
+            "recover",
+        );
+        assert.equal(cfg.source?.credentialsScheduleName, undefined, "restoreCredentials false restores none");
+    });
+
+    it("rejects a sourceCredentialsScheduleName that is not a Schedule name", () => {
+        assert.equal(
+            onlyProblem(
+                withKeys(RECOVER, { sourceCredentialsScheduleName: "Prod_Creds" }),
+                "sourceCredentialsScheduleName",
+                "recover",
+            ),
+            '"Prod_Creds" is not a Schedule name (lowercase letters, digits, hyphens; at most 63). Fix: `pulumi config set gitops-dr:sourceCredentialsScheduleName prod-eu-1-credentials`.',
+        );
+    });
+
     for (const [key, value] of [
         ["sourceStack", SOURCE_STACK],
         ["sourcePrefix", "prod-eu-1"],
         ["sourceScheduleName", "prod-eu-1-daily"],
+        ["sourceCredentialsScheduleName", "prod-eu-1-credentials"],
     ]) {
         it(`rejects ${key} in a protect stack`, () => {
             assert.equal(

@@ -27,12 +27,15 @@ const specOf = (r: RegisteredResource) => r.inputs.spec as Record<string, unknow
 describe("consistent backups", () => {
     it("by default the schedules include pods, so the apps' backup hooks run; file-system backup stays off", async () => {
         const run = await prod({ weeklyBackupTtl: "744h" });
-        for (const schedule of run.ofType("kubernetes:velero.io/v1:Schedule")) {
+        const data = run.ofType("kubernetes:velero.io/v1:Schedule").filter((s) => s !== run.schedule("credentials"));
+        assert.equal(data.length, 2, "daily, weekly");
+        for (const schedule of data) {
             const template = templateOf(schedule);
             assert.deepEqual(template.includedResources, [
                 "persistentvolumes",
                 "persistentvolumeclaims",
                 "secrets",
+                "serviceaccounts",
                 "pods",
             ]);
             assert.equal(template.defaultVolumesToFsBackup, false);
@@ -40,12 +43,13 @@ describe("consistent backups", () => {
         }
     });
 
-    it("consistentBackups false: PVs, PVCs and Secrets only", async () => {
+    it("consistentBackups false: PVs, PVCs, Secrets and their ServiceAccounts only", async () => {
         const run = await prod({ consistentBackups: false });
-        assert.deepEqual(templateOf(run.one("kubernetes:velero.io/v1:Schedule")).includedResources, [
+        assert.deepEqual(templateOf(run.schedule()).includedResources, [
             "persistentvolumes",
             "persistentvolumeclaims",
             "secrets",
+            "serviceaccounts",
         ]);
     });
 
@@ -57,11 +61,11 @@ describe("consistent backups", () => {
             volumePolicy(),
             'version: v1\nvolumePolicies:\n  - conditions:\n      capacity: "0,"\n    action:\n      type: snapshot\n',
         );
-        const schedule = run.one("kubernetes:velero.io/v1:Schedule");
+        const schedule = run.schedule();
         assert.ok(schedule.dependencies.includes(policy.urn), "the policy exists before any backup names it");
     });
 
-    it("every Restore in every mode takes PVs, PVCs and Secrets only, never pods", async () => {
+    it("every data Restore in every mode takes PVs, PVCs, Secrets and ServiceAccounts only, never pods", async () => {
         const runs: ProgramRun[] = [
             await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES }),
             await runProgram({
@@ -73,11 +77,12 @@ describe("consistent backups", () => {
             await prod({ restoreNamespaces: ["shop"], restoreId: "shop-1" }),
         ];
         for (const run of runs) {
-            const restore = run.one("kubernetes:velero.io/v1:Restore");
+            const restore = run.restore();
             assert.deepEqual(specOf(restore).includedResources, [
                 "persistentvolumes",
                 "persistentvolumeclaims",
                 "secrets",
+                "serviceaccounts",
             ]);
         }
     });
@@ -96,17 +101,19 @@ describe("recover one namespace into a live cluster (protect)", () => {
             restoreId: "shop-1",
             restoreNamespaceMappings: ["shop=shop-restored"],
         });
-        const restore = run.one("kubernetes:velero.io/v1:Restore");
+        const restore = run.restore();
         assert.deepEqual((restore.inputs.metadata as { name: string }).name, "prod-eu-1-shop-1");
         assert.deepEqual(specOf(restore), {
             scheduleName: "prod-eu-1-daily",
             includedNamespaces: ["shop"],
             namespaceMapping: { shop: "shop-restored" },
-            includedResources: ["persistentvolumes", "persistentvolumeclaims", "secrets"],
+            includedResources: ["persistentvolumes", "persistentvolumeclaims", "secrets", "serviceaccounts"],
             labelSelector: { matchExpressions: [{ key: "owner", operator: "NotIn", values: ["helm"] }] },
             restorePVs: true,
             existingResourcePolicy: "none",
             itemOperationTimeout: "240m",
+            // Restored Secrets that Sealed Secrets owns are handed back to it (components/restore/modifiers.ts).
+            resourceModifier: { kind: "configmap", name: "gitops-dr-restore-modifiers" },
         });
         // No second Velero, no extra location, no restorer role: the cluster's own Velero and writer role.
         assert.equal(run.ofType("kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.chart === "velero").length, 1);
@@ -122,7 +129,7 @@ describe("recover one namespace into a live cluster (protect)", () => {
             restoreBackupName: "prod-eu-1-daily-20261120020000",
         };
         const run = await prod(named, undefined, withBackup());
-        const restore = run.one("kubernetes:velero.io/v1:Restore");
+        const restore = run.restore();
         assert.equal(specOf(restore).backupName, "prod-eu-1-daily-20261120020000");
         const check = run.one("kubernetes:batch/v1:Job", "gitops-dr-prod-namespace-restore-check-job");
         assert.ok(run.dependsOn(restore, check));
@@ -252,6 +259,6 @@ describe("namespace restore order", () => {
     it("the Restore waits for the cluster's Velero release", async () => {
         const run = await prod({ restoreNamespaces: ["shop"], restoreId: "shop-6" });
         const release = run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "velero")!;
-        assert.ok(run.dependsOn(run.one("kubernetes:velero.io/v1:Restore"), release));
+        assert.ok(run.dependsOn(run.restore(), release));
     });
 });

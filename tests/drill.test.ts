@@ -40,7 +40,7 @@ describe("drill verification", () => {
     it("runs after the root Application and the restore's checked end, through inputs", () => {
         const job = run.one("kubernetes:batch/v1:Job", "gitops-dr-drill-verify-job");
         const root = run.one("kubernetes:argoproj.io/v1alpha1:Application", "gitops-dr-drill-argocd-root-app");
-        const restore = run.one("kubernetes:velero.io/v1:Restore");
+        const restore = run.restore();
         assert.ok((job.propertyDependencies.metadata ?? []).includes(root.urn), "the root app's name is an input");
         assert.ok((job.propertyDependencies.spec ?? []).includes(restore.urn), "the restore's name is an input");
         assert.ok(run.dependsOn(job, restore));
@@ -114,10 +114,7 @@ describe("drill verification", () => {
                 { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },
             ]);
             // Created only after the restore made the namespace: the checked restore's name is an input.
-            assert.ok(
-                (role.propertyDependencies.metadata ?? []).includes(run.one("kubernetes:velero.io/v1:Restore").urn),
-                role.name,
-            );
+            assert.ok((role.propertyDependencies.metadata ?? []).includes(run.restore().urn), role.name);
         }
         const noChecks = podOf(run.one("kubernetes:batch/v1:Job", "gitops-dr-drill-verify-job")).serviceAccountName;
         assert.equal(noChecks, "gitops-dr-drill-verify");
@@ -144,7 +141,7 @@ describe("drill verification", () => {
             restoreName: "drill-eu-1-2026-11-25",
             backupName: report.backupName,
             restorePhase: "Completed",
-            itemsRestored: 4,
+            itemsRestored: 6,
             dataAgeAtRestore: "8h02m",
             timeToRestore: "0h40m",
             timeToVerified: "0h55m",
@@ -215,7 +212,7 @@ describe("drill verification order", () => {
             stackReferences: STACK_REFERENCES,
             config: { drillChecks: CHECKS },
         });
-        const restore = run.one("kubernetes:velero.io/v1:Restore");
+        const restore = run.restore();
         for (const r of run.resources.filter(
             (x) =>
                 x.parent?.endsWith("gitops-dr:drill:DrillVerification::gitops-dr-drill-verify") &&

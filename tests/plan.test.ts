@@ -236,9 +236,13 @@ describe("plan", () => {
         const recover = planned.recover.plan;
         const schedule = indexOf(recover, (s) => s.type === "kubernetes:velero.io/v1:Schedule");
         // After the restore and the checks after it (components/tasks/post-restore.js).
-        const report = indexOf(recover, (s) => s.logicalName.endsWith("-restore-report-job"));
-        assert.ok(indexOf(recover, isRestore) < report && report < schedule);
-        assert.deepEqual(recover.steps[schedule].after, [recover.steps[report].urn]);
+        const reports = recover.steps.filter((s) => s.logicalName.endsWith("-restore-report-job"));
+        assert.equal(reports.length, 2, "the data restore's checks and the credentials restore's");
+        for (const report of reports) {
+            assert.ok(indexOf(recover, isRestore) < recover.steps.indexOf(report));
+            assert.ok(recover.steps.indexOf(report) < schedule);
+        }
+        assert.deepEqual([...recover.steps[schedule].after].sort(), reports.map((r) => r.urn).sort());
         const prod = planned.prod;
         assert.ok(
             indexOf(prod.plan, isVeleroRelease(prod.run)) <
@@ -267,7 +271,7 @@ describe("plan", () => {
         assert.equal(plan.steps.find(isRestore)!.timeout.minutes, 480);
         assert.equal(
             planned.drill.plan.steps.find(isRestore)!.timeout.minutes,
-            durationMinutes(planned.drill.run.one("kubernetes:velero.io/v1:Restore").customTimeouts!.create!),
+            durationMinutes(planned.drill.run.restore().customTimeouts!.create!),
         );
     });
 
@@ -276,14 +280,22 @@ describe("plan", () => {
             it(`${name}: the same manual steps and the same plan steps`, async () => {
                 const scaled = await planStack(STACKS[name], scaledConfig(STACKS[name], LARGE_SCALE));
                 // The scale reached the program: the Restore or the Schedules carry the namespaces.
-                const restore = scaled.run.ofType("kubernetes:velero.io/v1:Restore")[0];
+                const restore =
+                    scaled.run.ofType("kubernetes:velero.io/v1:Restore").length > 0 ? scaled.run.restore() : undefined;
                 if (restore !== undefined) {
                     assert.equal(
                         (restore.inputs.spec as { includedNamespaces: string[] }).includedNamespaces.length,
                         LARGE_SCALE.restoreNamespaces,
                     );
                 }
-                for (const schedule of scaled.run.ofType("kubernetes:velero.io/v1:Schedule")) {
+                // The credentials Schedule takes every namespace, by label: it has no exclusions to scale.
+                const credentials =
+                    scaled.run.ofType("kubernetes:velero.io/v1:Schedule").length > 0
+                        ? scaled.run.schedule("credentials")
+                        : undefined;
+                for (const schedule of scaled.run
+                    .ofType("kubernetes:velero.io/v1:Schedule")
+                    .filter((s) => s !== credentials)) {
                     assert.ok(
                         (schedule.inputs.spec as { template: { excludedNamespaces: string[] } }).template
                             .excludedNamespaces.length > LARGE_SCALE.excludedNamespaces,

@@ -140,7 +140,7 @@ describe("README", () => {
         it("Recover one namespace: the protect stack registers one Restore of that namespace", async () => {
             const { values } = replay("Recover one namespace", { stack: "prod", values: stacks.get("prod")! }, stacks);
             const run = await runProgram({ stack: "prod", stackValues: values });
-            const restore = run.one("kubernetes:velero.io/v1:Restore");
+            const restore = run.restore();
             assert.deepEqual((restore.inputs.spec as { includedNamespaces: string[] }).includedNamespaces, ["shop"]);
             assert.deepEqual(run.warnings, []);
         });

@@ -44,10 +44,17 @@ const failure = async (run: Promise<ProgramRun>): Promise<ProgramError> =>
         () => assert.fail("the run went on"),
         (e: unknown) => e as ProgramError,
     );
-const restores = (e: ProgramError) => e.resources.filter((r) => r.type === "kubernetes:velero.io/v1:Restore");
+const restores = (e: ProgramError) =>
+    e.resources.filter(
+        (r) =>
+            r.type === "kubernetes:velero.io/v1:Restore" &&
+            (r.inputs.metadata as { labels?: Record<string, string> }).labels?.["gitops-dr.io/backup-kind"] ===
+                undefined,
+    );
 const rootApps = (e: ProgramError) =>
     e.resources.filter((r) => r.type === "kubernetes:argoproj.io/v1alpha1:Application");
-const live = (run: ProgramRun, type: string) => run.one(type).outputs as KubeObject;
+const live = (run: ProgramRun, type: string) =>
+    (type === "kubernetes:velero.io/v1:Restore" ? run.restore() : run.one(type)).outputs as KubeObject;
 
 describe("what Velero writes back into the Restore", () => {
     it("the live Restore names its backup and its schedule, and the pack passes the live stack of a drill and a recovery", async () => {

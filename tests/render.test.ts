@@ -119,15 +119,18 @@ function withValues(
     return { ...release, values: change(structuredClone(release.values)) };
 }
 
-/** A run in which the program registered every resource of a type with changed inputs. */
+/** A run in which the program registered every resource of a type (or only `only`) with changed inputs. */
 function withRegistered(
     run: ProgramRun,
     type: string,
     change: (inputs: Record<string, unknown>) => Record<string, unknown>,
+    only?: RegisteredResource,
 ): ProgramRun {
     assert.ok(run.ofType(type).length > 0, `the run registers no ${type}`);
     const resources = run.resources.map((r): RegisteredResource =>
-        r.type === type ? { ...r, inputs: change(structuredClone(r.inputs) as Record<string, unknown>) } : r,
+        r.type === type && (only === undefined || r === only)
+            ? { ...r, inputs: change(structuredClone(r.inputs) as Record<string, unknown>) }
+            : r,
     );
     return new ProgramRun(resources, run.outputs, run.config, run.reads, run.warnings);
 }
@@ -608,15 +611,19 @@ describe("render checks catch a broken release", () => {
             ...inputs,
             metadata: { ...(inputs.metadata as object), namespace: "default" },
         }));
-        const restore = run.one("kubernetes:velero.io/v1:Restore");
         const check = only(factsOfRun("drill", run), "velero-namespace");
         assert.equal(check.status, "fail");
-        assert.equal(check.detail, `${registeredSubject(restore)} is not in velero: the Velero server never sees it`);
+        assert.equal(
+            check.detail,
+            [run.restore("credentials"), run.restore()]
+                .map((r) => `${registeredSubject(r)} is not in velero: the Velero server never sees it`)
+                .join("; "),
+        );
     });
 
     it("the Schedules the program registers are CRD-validated and count as schedules and location references", () => {
         const run = runs.get("prod")!;
-        const schedule = run.one("kubernetes:velero.io/v1:Schedule");
+        const schedule = run.schedule();
         const good = stackChecks("prod");
         assert.match(
             only(good, "crd-schema", registeredSubject(schedule)).detail,
@@ -626,15 +633,21 @@ describe("render checks catch a broken release", () => {
         assert.equal(references.status, "pass");
         assert.equal(
             references.detail,
-            `1 location reference(s), ${veleroExpectations(run).scheduleNames.length} schedule(s) found`,
+            // Each Schedule names the default location: the daily one and the credentials one.
+            `${run.ofType(schedule.type).length} location reference(s), ${veleroExpectations(run).scheduleNames.length} schedule(s) found`,
         );
 
         const bad = stackChecks(
             "prod",
-            withRegistered(run, schedule.type, (inputs) => ({
-                ...inputs,
-                spec: { schedule: "0 2 * * *", ttl: "720h", template: { storageLocation: "primary" } },
-            })),
+            withRegistered(
+                run,
+                schedule.type,
+                (inputs) => ({
+                    ...inputs,
+                    spec: { schedule: "0 2 * * *", ttl: "720h", template: { storageLocation: "primary" } },
+                }),
+                schedule,
+            ),
         );
         assert.deepEqual(
             failed(bad).map((c) => [c.check, c.detail]),
@@ -947,6 +960,7 @@ describe("CRD validation", () => {
         assert.deepEqual(registered.map((r) => r.object.kind).sort(), [
             "Application",
             "BackupStorageLocation",
+            "Restore",
             "Restore",
         ]);
         const rows = validateCustomResources(registered, fallback);

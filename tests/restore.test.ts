@@ -37,7 +37,7 @@ const NAMED: ClusterScenario = {
 
 const veleroRelease = (run: ProgramRun) =>
     run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "velero")!;
-const restoreOf = (run: ProgramRun) => run.one("kubernetes:velero.io/v1:Restore");
+const restoreOf = (run: ProgramRun) => run.restore();
 const metaOf = (r: RegisteredResource) =>
     r.inputs.metadata as { name: string; namespace: string; annotations: Record<string, string> };
 
@@ -90,30 +90,31 @@ describe("restore order", () => {
         });
     }
 
-    it("restores PVs, PVCs and Secrets of the lost cluster's newest Completed daily backup, never overwriting", () => {
+    it("restores PVs, PVCs, Secrets and ServiceAccounts of the lost cluster's newest Completed daily backup, never overwriting", () => {
         assert.deepEqual(restoreOf(runs.drill).inputs.spec, {
             scheduleName: "prod-eu-1-daily",
             includedNamespaces: ["*"],
-            includedResources: ["persistentvolumes", "persistentvolumeclaims", "secrets"],
+            includedResources: ["persistentvolumes", "persistentvolumeclaims", "secrets", "serviceaccounts"],
             includeClusterResources: true,
             labelSelector: { matchExpressions: [{ key: "owner", operator: "NotIn", values: ["helm"] }] },
             restorePVs: true,
             existingResourcePolicy: "none",
             itemOperationTimeout: "240m",
-            // A drill quarantines what it must not restore as it is (components/restore/modifiers.ts).
+            // Every data restore hands Sealed Secrets' Secrets back to it; a drill also quarantines what it must
+            // not restore as it is (components/restore/modifiers.ts).
             resourceModifier: { kind: "configmap", name: "gitops-dr-restore-modifiers" },
         });
-        assert.equal(
-            (restoreOf(runs.recover).inputs.spec as { resourceModifier?: unknown }).resourceModifier,
-            undefined,
-        );
+        assert.deepEqual((restoreOf(runs.recover).inputs.spec as { resourceModifier?: unknown }).resourceModifier, {
+            kind: "configmap",
+            name: "gitops-dr-restore-modifiers",
+        });
     });
 
     it("recover: the restore cannot pick the new cluster's own backups (schedule names carry the cluster name)", () => {
         const run = runs.recover;
         const spec = restoreOf(run).inputs.spec as { scheduleName: string };
         const own = run.ofType("kubernetes:velero.io/v1:Schedule").map((s) => metaOf(s).name);
-        assert.deepEqual(own, ["prod-eu-2-daily"]);
+        assert.deepEqual(own.sort(), ["prod-eu-2-credentials", "prod-eu-2-daily"]);
         assert.equal(spec.scheduleName, "prod-eu-1-daily");
         assert.ok(!own.includes(spec.scheduleName));
     });
@@ -177,7 +178,7 @@ describe("restore order", () => {
             errors: 0,
             warnings: 0,
             // The default source's two claims and two Secrets; their PVs are provisioned by the data mover.
-            itemsRestored: 4,
+            itemsRestored: 6,
             startTimestamp: "2026-11-25T10:02:00Z",
             completionTimestamp: "2026-11-25T10:40:00Z",
             newerNotCompleted: [],
@@ -259,7 +260,7 @@ describe("restore failure path", () => {
             failing({ phase: "PartiallyFailed", errors: 2, warnings: 0 }),
         );
         assert.equal((run.outputs.restore as { phase: string }).phase, "PartiallyFailed");
-        assert.equal(run.ofType("kubernetes:velero.io/v1:Schedule").length, 1);
+        assert.equal(run.ofType("kubernetes:velero.io/v1:Schedule").length, 2, "daily and credentials");
         assert.ok(
             run.warnings.some((w) => w.includes("acceptPartiallyFailedRestore")),
             run.warnings.join("\n"),

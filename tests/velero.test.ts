@@ -105,8 +105,10 @@ const BACKUP_TEMPLATE_TYPES: Record<string, string> = {
     storageLocation: "string",
     includedResources: "string[]",
     includeClusterResources: "boolean",
+    includedNamespaces: "string[]",
     excludedNamespaces: "string[]",
     labelSelector: "object",
+    orLabelSelectors: "array",
     resourcePolicy: "object",
     snapshotVolumes: "boolean",
     snapshotMoveData: "boolean",
@@ -254,10 +256,10 @@ describe("Velero", () => {
         }
     });
 
-    it("schedules the daily backup of PVs, PVCs and Secrets with the data mover, outside system namespaces", () => {
+    it("schedules the daily backup of PVs, PVCs, Secrets and ServiceAccounts with the data mover, outside system namespaces", () => {
         const run = results.protect!;
         assert.deepEqual(valuesOf(release("protect")).schedules, {});
-        const daily = run.one("kubernetes:velero.io/v1:Schedule");
+        const daily = run.schedule();
         assert.deepEqual(daily.inputs.metadata, { name: "prod-eu-1-daily", namespace: "velero", annotations: {} });
         assert.deepEqual(daily.inputs.spec, {
             schedule: "0 2 * * *",
@@ -265,7 +267,13 @@ describe("Velero", () => {
             template: {
                 ttl: "720h",
                 storageLocation: "default",
-                includedResources: ["persistentvolumes", "persistentvolumeclaims", "secrets", "pods"],
+                includedResources: [
+                    "persistentvolumes",
+                    "persistentvolumeclaims",
+                    "secrets",
+                    "serviceaccounts",
+                    "pods",
+                ],
                 includeClusterResources: true,
                 excludedNamespaces: ["kube-system", "kube-public", "kube-node-lease", "velero", "argocd"],
                 labelSelector: { matchExpressions: [{ key: "owner", operator: "NotIn", values: ["helm"] }] },
@@ -287,7 +295,12 @@ describe("Velero", () => {
             config: { weeklyBackupTtl: "744h", monthlyBackupTtl: "744h", volumeDataMode: "nativeSnapshots" },
         });
         const byName = new Map(schedules(run).map((r) => [(r.inputs.metadata as { name: string }).name, specOf(r)]));
-        assert.deepEqual([...byName.keys()], ["prod-eu-1-daily", "prod-eu-1-weekly", "prod-eu-1-monthly"]);
+        assert.deepEqual([...byName.keys()].sort(), [
+            "prod-eu-1-credentials",
+            "prod-eu-1-daily",
+            "prod-eu-1-monthly",
+            "prod-eu-1-weekly",
+        ]);
         for (const [key, schedule] of byName) {
             for (const [field, value] of Object.entries(schedule)) {
                 assert.equal(typeOf(value), SCHEDULE_SPEC_TYPES[field], `${key}.${field}`);
@@ -313,7 +326,7 @@ describe("Velero", () => {
             secrets: STACK_SECRETS,
             config: { excludedNamespaces: ["scratch", "ci"] },
         });
-        const template = specOf(run.one("kubernetes:velero.io/v1:Schedule")).template;
+        const template = specOf(run.schedule()).template;
         assert.deepEqual(template.excludedNamespaces, [
             "kube-system",
             "kube-public",
@@ -350,7 +363,7 @@ describe("Velero", () => {
         ]);
         assert.equal(values.snapshotsEnabled, true);
         assert.equal(values.deployNodeAgent, false);
-        const template = specOf(run.one("kubernetes:velero.io/v1:Schedule")).template;
+        const template = specOf(run.schedule()).template;
         assert.equal(template.snapshotMoveData, false);
         assert.deepEqual(template.volumeSnapshotLocations, ["default"]);
     });

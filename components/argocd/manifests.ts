@@ -1,6 +1,6 @@
 /** Argo CD objects as plain data: the root Application and a repository Secret. */
 import { ARGO_API_VERSION, IN_CLUSTER_SERVER, SECRET_TYPE_LABEL } from "./names";
-import { SYNC_GATE_ANNOTATION } from "../names";
+import { MANAGED_LABEL, SYNC_GATE_ANNOTATION } from "../names";
 
 export interface ApplicationManifest {
     readonly apiVersion: typeof ARGO_API_VERSION;
@@ -125,7 +125,12 @@ export function repositorySecret<T>(input: {
             ? { sshPrivateKey: credentials.sshPrivateKey }
             : { username: credentials.username, password: credentials.password };
     return {
-        metadata: { name: input.name, namespace: input.namespace, labels: { [SECRET_TYPE_LABEL]: "repository" } },
+        metadata: {
+            name: input.name,
+            namespace: input.namespace,
+            // The program makes it again: the credentials backup leaves it out.
+            labels: { [SECRET_TYPE_LABEL]: "repository", [MANAGED_LABEL]: "true" },
+        },
         type: "Opaque",
         stringData: { type: "git", url: input.url, ...auth },
     };

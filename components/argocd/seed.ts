@@ -46,7 +46,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { gitopsDrKey, isPlainObject } from "../names";
+import { MANAGED_LABEL, gitopsDrKey, isPlainObject } from "../names";
 import { ApplicationManifest, ApplicationSpec, SecretManifest } from "./manifests";
 import {
     ARGO_API_VERSION,
@@ -260,7 +260,7 @@ export function seedClusterMetadata(namespace: string): SecretManifest["metadata
     return {
         name: "gitops-dr-seed-cluster",
         namespace,
-        labels: { [SECRET_TYPE_LABEL]: "cluster", [SEED_CLUSTER_LABEL]: "true" },
+        labels: { [SECRET_TYPE_LABEL]: "cluster", [SEED_CLUSTER_LABEL]: "true", [MANAGED_LABEL]: "true" },
     };
 }
 

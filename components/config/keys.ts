@@ -188,6 +188,20 @@ export const CONFIG_KEYS = {
         description:
             "recover, drill: the lost cluster's daily Schedule (its backups carry it as velero.io/schedule-name). Defaults to the source stack's dailyScheduleName output; required without sourceStack unless restoreBackupName is set.",
     },
+    sourceCredentialsScheduleName: {
+        type: "string",
+        group: "source",
+        modes: RESTORING,
+        description:
+            "recover, drill: the lost cluster's credentials Schedule (Sealed Secrets' sealing keys, Argo CD's repository and cluster credentials). Defaults to the source stack's credentialsScheduleName output, else <source clusterName>-credentials.",
+    },
+    restoreCredentials: {
+        type: "boolean",
+        group: "source",
+        modes: RESTORING,
+        description:
+            "recover, drill: restore the sealing keys and Argo CD's credentials from the source's credentials Schedule before Argo CD syncs. false for a source that has no such backups yet (a protect stack from before 2026-12). Defaults to true.",
+    },
     // --- credentials ---
     credentialsMode: {
         type: "string",

@@ -68,6 +68,12 @@ export function parseSource(
     if (mode === "protect") {
         r.forbidInMode("sourcePrefix", mode, "a protect stack restores only its own backups");
         r.forbidInMode("sourceScheduleName", mode, "a protect stack restores only its own backups");
+        r.forbidInMode("sourceCredentialsScheduleName", mode, "a protect stack restores only its own backups");
+        r.forbidInMode(
+            "restoreCredentials",
+            mode,
+            "a protect stack restores only the namespaces named in restoreNamespaces",
+        );
         return undefined;
     }
     const fromStack = (what: string) => `the source stack ${sourceStack}'s output ${what}`;
@@ -121,7 +127,45 @@ export function parseSource(
             `is required ${sourceStack === undefined ? "without a source stack" : `(the source stack ${sourceStack} has no dailyScheduleName output)`}: the restore picks the newest Completed backup of the lost cluster's daily Schedule. Fix: \`${setCmd("sourceScheduleName", "prod-eu-1-daily")}\`, or name the backup with \`${setCmd("restoreBackupName", "prod-eu-1-daily-20261124020000")}\`.`,
         );
     }
-    return { stack: sourceStack, prefix: sourcePrefix ?? "", scheduleName: scheduleName ?? "" };
+    let credentialsScheduleName: string | undefined;
+    if (r.bool("restoreCredentials", true)) {
+        const explicit = r.str("sourceCredentialsScheduleName");
+        const backupName = r.str("restoreBackupName");
+        // Derived in the order of trust: the key, the source's own output, then its naming convention
+        // (`<cluster>-daily` -> `<cluster>-credentials`, from the Schedule or from a named daily backup).
+        const fromDaily = (daily: string | undefined) => daily?.match(/^(.+)-daily$/)?.[1]?.concat("-credentials");
+        // An explicit sourceScheduleName names the cluster being restored; it outranks the source stack's outputs.
+        const derived =
+            (r.isSet("sourceScheduleName") ? fromDaily(scheduleName) : undefined) ??
+            outputs.credentialsScheduleName ??
+            (outputs.clusterName !== undefined ? `${outputs.clusterName}-credentials` : undefined) ??
+            fromDaily(scheduleName ?? backupName?.match(/^(.+-daily)-\d{14}$/)?.[1]);
+        credentialsScheduleName = explicit ?? derived;
+        const scheduleReported = scheduleName === undefined ? backupName === undefined : !isDnsLabel(scheduleName);
+        if (credentialsScheduleName !== undefined && !isDnsLabel(credentialsScheduleName)) {
+            // A typo in sourceScheduleName is reported once, there, not again through what it derives.
+            if (explicit !== undefined || !scheduleReported) {
+                r.problem(
+                    "sourceCredentialsScheduleName",
+                    `${explicit !== undefined ? q(credentialsScheduleName) : `${q(credentialsScheduleName)} (derived from the source's daily Schedule)`} is not a Schedule name (lowercase letters, digits, hyphens; at most 63). Fix: \`${setCmd("sourceCredentialsScheduleName", "prod-eu-1-credentials")}\`.`,
+                );
+            }
+            credentialsScheduleName = undefined;
+        } else if (credentialsScheduleName === undefined && !scheduleReported) {
+            r.problem(
+                "sourceCredentialsScheduleName",
+                `is required: the source's credentials Schedule (sealing keys, Argo CD credentials) cannot be derived from ${scheduleName !== undefined ? `the daily Schedule ${q(scheduleName)}` : "the configuration"}. Fix: \`${setCmd("sourceCredentialsScheduleName", "prod-eu-1-credentials")}\`, or \`${setCmd("restoreCredentials", "false")}\` for a source that takes no such backups.`,
+            );
+        }
+    } else {
+        r.unused("sourceCredentialsScheduleName", "restoreCredentials is false");
+    }
+    return {
+        stack: sourceStack,
+        prefix: sourcePrefix ?? "",
+        scheduleName: scheduleName ?? "",
+        ...(credentialsScheduleName === undefined ? {} : { credentialsScheduleName }),
+    };
 }
 
 /**

@@ -34,7 +34,7 @@ export interface StorageTransition {
 
 /** One Velero backup schedule (the daily one, or a longer-lived tier). */
 export interface BackupTier {
-    readonly key: "daily" | "weekly" | "monthly";
+    readonly key: "daily" | "weekly" | "monthly" | "credentials";
     /** Name of the Schedule object: `<clusterName>-<key>`, so backups say which cluster took them. */
     readonly name: string;
     readonly cron: string;
@@ -67,6 +67,8 @@ export interface SourceSettings {
     readonly prefix: string;
     /** The lost cluster's daily Schedule name, which labels its backups (`velero.io/schedule-name`). */
     readonly scheduleName: string;
+    /** The lost cluster's credentials Schedule, restored before Argo CD syncs; absent when restoreCredentials is false. */
+    readonly credentialsScheduleName?: string;
 }
 
 export type CredentialSettings =
@@ -85,6 +87,8 @@ export interface VeleroSettings {
     readonly awsPluginVersion: string;
     /** Empty in a drill: it takes no backups. */
     readonly tiers: readonly BackupTier[];
+    /** The credentials Schedule (the daily tier's cron and TTL, `<clusterName>-credentials`); absent in a drill. */
+    readonly credentialsTier?: BackupTier;
     readonly excludedNamespaces: readonly string[];
     /** kopia repository password, always a secret. */
     readonly repoPassword: pulumi.Output<string>;

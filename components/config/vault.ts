@@ -42,6 +42,7 @@ export interface SourceOutputs {
     readonly prefix?: string;
     readonly clusterName?: string;
     readonly dailyScheduleName?: string;
+    readonly credentialsScheduleName?: string;
 }
 
 /** Where a value came from, for messages: the key, or the source stack's output. */

@@ -1,6 +1,7 @@
 /** Parsing of Velero's own keys and of its backup schedules. */
 import { VELERO_AWS_PLUGIN } from "../versions";
 import { DEFAULT_NAMES } from "../names";
+import { credentialsScheduleName } from "../velero/credentials";
 import { DERIVED_DEFAULTS } from "./keys";
 import { ConfigReader, q, rmCmd, setCmd } from "./reader";
 import { BackupTier, Mode, VOLUME_DATA_MODES, VeleroSettings } from "./types";
@@ -81,12 +82,19 @@ export function parseVelero(
             `is ignored: there are no data-mover pods with volumeDataMode ${volumeDataMode}. Remove it with \`${rmCmd("dataMoverNodeLabels")}\`.`,
         );
     }
+    const tiers = parseSchedules(r, mode, clusterName, lockDays);
+    const daily = tiers.find((t) => t.key === "daily");
     return {
         namespace,
         releaseName,
         volumeDataMode,
         awsPluginVersion,
-        tiers: parseSchedules(r, mode, clusterName, lockDays),
+        tiers,
+        // Sealed Secrets' keys and Argo CD's credentials, with the daily backups (components/velero/credentials.ts).
+        credentialsTier:
+            daily === undefined || clusterName === undefined
+                ? undefined
+                : { ...daily, key: "credentials", name: credentialsScheduleName(clusterName) },
         excludedNamespaces,
         repoPassword,
         consistentBackups: r.bool("consistentBackups", true),

@@ -15,11 +15,18 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RestoreSettings } from "../config";
 import { liveField } from "../kube";
 import { gitopsDrKey } from "../names";
+import { BACKUP_KIND_LABEL } from "../velero/credentials";
 import { TaskJob } from "../tasks";
 import { WAIT_FOR, phaseIn } from "../wait";
 import { RestoreOutcome, RestoreStatus, TERMINAL_RESTORE_PHASES, backupTimeFromName, checkRestore } from "./check";
-import { MODIFIERS_CONFIGMAP, MODIFIERS_KEY, modifiersDocument, quarantineRules } from "./modifiers";
-import { restoreSpec } from "./spec";
+import {
+    MODIFIERS_CONFIGMAP,
+    MODIFIERS_KEY,
+    SEALED_SECRETS_RULE,
+    modifiersDocument,
+    quarantineRules,
+} from "./modifiers";
+import { credentialsRestoreSpec, restoreSpec } from "./spec";
 import { POST_RESTORE_RULES, PRE_RESTORE_RULES, PostRestoreResult, PreRestoreResult } from "./tasks";
 
 export * from "./check";
@@ -46,6 +53,13 @@ export interface VeleroRestoreArgs {
     syncBarrier?: pulumi.Resource;
     /** Restores of this stack are named `<restorePrefix><id>`: the pre-restore task clears what they left. */
     restorePrefix: string;
+    /**
+     * What is restored: the persistent data of the source's daily Schedule (PVs, PVCs, Secrets, ServiceAccounts),
+     * or the secrets of its credentials Schedule (components/velero/credentials.ts). Defaults to `data`.
+     */
+    kind?: "data" | "credentials";
+    /** credentials: restore Argo CD's cluster credentials too (not in a drill). Defaults to `true`. */
+    withClusterCredentials?: boolean;
     /**
      * A drill: volumes the restore would bring back as they are (still pointing at the source's storage) are
      * quarantined and listed. Defaults to `false`.
@@ -121,24 +135,27 @@ export class VeleroRestore extends pulumi.ComponentResource {
         }
 
         const namespace = args.namespace;
+        const kind = args.kind ?? "data";
+        const jobSuffix = kind === "credentials" ? "-credentials" : "";
         const taskTimeout = args.taskTimeoutMinutes ?? settings.backupCheckTimeoutMinutes;
         const check = new TaskJob<PreRestoreResult>(
             `${name}-check`,
             {
                 task: "pre-restore",
-                jobName: "gitops-dr-pre-restore",
+                jobName: `gitops-dr-pre-restore${jobSuffix}`,
                 namespace,
                 args: {
                     veleroNamespace: namespace,
                     restoreName: args.restoreName,
                     restorePrefix: args.restorePrefix,
-                    ...(settings.backupName !== undefined
+                    ...(settings.backupName !== undefined && kind === "data"
                         ? { backupName: settings.backupName }
                         : { scheduleName: args.sourceScheduleName }),
+                    scheduleKey: kind === "data" ? "sourceScheduleName" : "sourceCredentialsScheduleName",
                     acceptOlderBackup: settings.acceptOlderBackup,
                     acceptPartiallyFailedBackup: settings.acceptPartiallyFailedBackup,
-                    storageClassMappings: { ...settings.storageClassMappings },
-                    namespaces: [...settings.namespaces],
+                    storageClassMappings: kind === "data" ? { ...settings.storageClassMappings } : {},
+                    namespaces: kind === "data" ? [...settings.namespaces] : [],
                     quarantineRetainedVolumes: args.quarantineRetainedVolumes ?? false,
                 },
                 ...PRE_RESTORE_RULES,
@@ -151,24 +168,32 @@ export class VeleroRestore extends pulumi.ComponentResource {
         );
         dependsOn = [...dependsOn, check];
 
-        let resourceModifier: string | undefined;
-        if (args.quarantineRetainedVolumes === true) {
+        let spec: Record<string, unknown>;
+        if (kind === "data") {
+            // Every data restore names its resource modifiers: restored Secrets may be taken over by Sealed
+            // Secrets; a drill quarantines the volumes that still point at the source's storage.
             const modifiers = new k8s.core.v1.ConfigMap(
                 `${name}-modifiers`,
                 {
                     metadata: { name: MODIFIERS_CONFIGMAP, namespace },
                     data: {
                         [MODIFIERS_KEY]: check.result.apply((r) =>
-                            modifiersDocument(quarantineRules(r.quarantinedClaims)),
+                            modifiersDocument([
+                                SEALED_SECRETS_RULE,
+                                ...(args.quarantineRetainedVolumes === true
+                                    ? quarantineRules(r.quarantinedClaims)
+                                    : []),
+                            ]),
                         ),
                     },
                 },
                 { ...child, dependsOn },
             );
             dependsOn = [...dependsOn, modifiers];
-            resourceModifier = MODIFIERS_CONFIGMAP;
+            spec = restoreSpec(settings, { scheduleName: args.sourceScheduleName }, MODIFIERS_CONFIGMAP);
+        } else {
+            spec = credentialsRestoreSpec(settings, args.sourceScheduleName, args.withClusterCredentials ?? true);
         }
-        const spec = restoreSpec(settings, { scheduleName: args.sourceScheduleName }, resourceModifier);
 
         this.restore = new k8s.apiextensions.CustomResource(
             `${name}-restore`,
@@ -178,6 +203,9 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 metadata: {
                     name: args.restoreName,
                     namespace: args.namespace,
+                    // Labelled like its Schedule, so `velero restore get -l` tells the two restores apart; the
+                    // data Restore stays unlabelled, as stacks from before the credentials Restore created it.
+                    ...(kind === "credentials" ? { labels: { [BACKUP_KIND_LABEL]: "credentials" } } : {}),
                     annotations: {
                         // Ends at any terminal phase: waitFor has no failure condition, so the phase is checked below.
                         [WAIT_FOR]: phaseIn(TERMINAL_RESTORE_PHASES),
@@ -201,6 +229,16 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 // spec replaces the Restore instead; the old one goes first, since the new one has the same name.
                 replaceOnChanges: ["spec"],
                 deleteBeforeReplace: true,
+                // Fields the program derives from its own constants, not from config: a newer gitops-dr that adds
+                // or changes them must not replace, and so run again, a Restore that ended long ago. A change the
+                // operator makes (namespaces, mappings, the backup) still replaces it; a new restoreId always does.
+                ignoreChanges: [
+                    "spec.resourceModifier",
+                    "spec.includedResources",
+                    "spec.includeClusterResources",
+                    "spec.uploaderConfig",
+                    "spec.orLabelSelectors",
+                ],
             },
         );
 
@@ -220,7 +258,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
             `${name}-report`,
             {
                 task: "post-restore",
-                jobName: "gitops-dr-post-restore",
+                jobName: `gitops-dr-post-restore${jobSuffix}`,
                 namespace,
                 // Takes the checked end as an input: it runs only after a restore the stack accepts.
                 args: pulumi.all([ended, check.result]).apply(([o, before]) => ({

@@ -110,6 +110,25 @@ export function quarantineRules(
     ];
 }
 
+/** The annotation that lets Sealed Secrets' controller take over a Secret it does not own. */
+export const SEALED_SECRETS_MANAGED = "sealedsecrets.bitnami.com/managed";
+
+/**
+ * Restored Secrets may be taken over by Sealed Secrets. Velero strips `ownerReferences` from what it restores
+ * (velero v1.18.1 `pkg/restore/restore.go` `resetMetadata`), and the controller refuses to update a Secret its
+ * SealedSecret does not control ("already exists and is not managed by SealedSecret", bitnami-labs/sealed-secrets
+ * `pkg/controller/controller.go` `unseal`; the UID of the new SealedSecret differs anyway) unless the Secret is
+ * annotated `sealedsecrets.bitnami.com/managed: "true"`; then it replaces the Secret's data, sets its owner again
+ * and drops the annotation. Nothing in a restored Secret says which SealedSecret made it (the owner is gone, and
+ * modifiers run after it went), so every restored Secret gets the annotation: it does nothing where no SealedSecret
+ * has that name. External Secrets Operator needs nothing: it adopts and refreshes an existing Secret its
+ * ExternalSecret targets (external-secrets `pkg/controllers/externalsecret/externalsecret_controller.go`).
+ */
+export const SEALED_SECRETS_RULE: ModifierRule = {
+    conditions: { groupResource: "secrets" },
+    mergePatches: [{ patchData: JSON.stringify({ metadata: { annotations: { [SEALED_SECRETS_MANAGED]: "true" } } }) }],
+};
+
 /**
  * A rule that matches nothing, so the ConfigMap is valid when there is nothing to modify (Velero refuses an empty
  * rule list, and the Restore names the ConfigMap whatever the pre-restore checks found).

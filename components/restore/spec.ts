@@ -1,6 +1,7 @@
 /** The Restore's spec. */
 import { RESTORE_TIMEOUT_MARGIN_MINUTES, RestoreSettings } from "../config";
 import { BACKED_UP_RESOURCES, NOT_HELM_RELEASE_SECRETS } from "../velero";
+import { credentialSelectors } from "../velero/credentials";
 
 /** The Restore's spec (fields from ../shared/reference/velero-1.18-crds/restores.yaml). */
 export function restoreSpec(
@@ -32,5 +33,25 @@ export function restoreSpec(
         existingResourcePolicy: "none",
         itemOperationTimeout: `${settings.restoreTimeoutMinutes - RESTORE_TIMEOUT_MARGIN_MINUTES}m`,
         ...(resourceModifier === undefined ? {} : { resourceModifier: { kind: "configmap", name: resourceModifier } }),
+    };
+}
+
+/**
+ * The spec of the Restore of a source's credentials Schedule (components/velero/credentials.ts): its Secrets, in
+ * every namespace, by the same selectors as the backup; a drill leaves Argo CD's cluster credentials out.
+ */
+export function credentialsRestoreSpec(
+    settings: RestoreSettings,
+    scheduleName: string,
+    withClusterCredentials: boolean,
+): Record<string, unknown> {
+    return {
+        scheduleName,
+        includedNamespaces: ["*"],
+        includedResources: ["secrets"],
+        includeClusterResources: false,
+        orLabelSelectors: credentialSelectors(withClusterCredentials),
+        existingResourcePolicy: "none",
+        itemOperationTimeout: `${settings.restoreTimeoutMinutes - RESTORE_TIMEOUT_MARGIN_MINUTES}m`,
     };
 }

@@ -48,6 +48,7 @@ const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
  * @property {string} restoreName The Restore about to be created.
  * @property {string} restorePrefix Restores of this stack are named `<restorePrefix><id>`.
  * @property {string} [scheduleName] Restore the newest Completed backup of this schedule...
+ * @property {string} [scheduleKey] ...which this config key names (for messages; default sourceScheduleName)
  * @property {string} [backupName] ...or exactly this backup.
  * @property {boolean} acceptOlderBackup
  * @property {boolean} acceptPartiallyFailedBackup
@@ -179,7 +180,7 @@ async function chooseBackup(api, args) {
         throw new TaskFailure(
             `No Completed backup of schedule ${schedule} is in the cluster (${backups.length} backup${backups.length === 1 ? "" : "s"} of it: ` +
                 `${backups.map((b) => `${b.name} ${b.phase || "no phase"}`).join(", ") || "none"}). ` +
-                `Is gitops-dr:sourceScheduleName the lost cluster's daily schedule, and is the source location's prefix right? List: velero backup get -n ${ns}. No Restore was created.`,
+                `Is gitops-dr:${args.scheduleKey ?? "sourceScheduleName"} the lost cluster's schedule, and is the source location's prefix right? List: velero backup get -n ${ns}. No Restore was created.`,
         );
     }
     const chosen = backups[newest];

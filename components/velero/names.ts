@@ -1,7 +1,20 @@
 /** Velero's fixed names: what is backed up, the Secret and locations it uses, and the chart's naming rule. */
 
-/** What every schedule backs up: the persistent data. Argo CD rebuilds everything else from git. */
-export const BACKED_UP_RESOURCES = ["persistentvolumes", "persistentvolumeclaims", "secrets"] as const;
+/**
+ * What every schedule backs up: the persistent data. Argo CD rebuilds everything else from git. ServiceAccounts
+ * come along so that a token Secret made by hand (`kubernetes.io/service-account-token`) survives: the token
+ * controller deletes one whose ServiceAccount does not exist (kubernetes `pkg/controller/serviceaccount/
+ * tokens_controller.go` `syncSecret`), and ServiceAccounts from git arrive only after the restore. Velero restores
+ * ServiceAccounts before Secrets (`pkg/cmd/server/config/config.go` `defaultRestorePriorities`), drops the old token
+ * and UID from such a Secret, and merges an existing ServiceAccount instead of warning (`pkg/restore/actions/
+ * secret_action.go`, `restore.go` `mergeServiceAccounts`); Argo CD applies its own copy over it afterwards.
+ */
+export const BACKED_UP_RESOURCES = [
+    "persistentvolumes",
+    "persistentvolumeclaims",
+    "secrets",
+    "serviceaccounts",
+] as const;
 
 /** Namespaces never backed up: the cluster's own, and those of the tools that rebuild it. */
 export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"] as const;

@@ -6,7 +6,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
+import type { BackupTier } from "../config";
 import { AFTER_RESTORE_ANNOTATION } from "../names";
+import { BACKUP_KIND_LABEL, credentialsScheduleSpec } from "./credentials";
 import type { Velero } from "./index";
 import { scheduleSpec } from "./schedule-spec";
 import { VOLUME_POLICY_CONFIGMAP, volumePolicy } from "./volume-policy";
@@ -19,6 +21,8 @@ export interface VeleroSchedulesArgs {
      * recover, the restore's checked end. Defaults to none (created right after the release).
      */
     gate?: pulumi.Input<string>;
+    /** The credentials Schedule (components/velero/credentials.ts), with the daily one. Defaults to none. */
+    credentials?: BackupTier;
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
 }
@@ -72,7 +76,29 @@ export class VeleroSchedules extends pulumi.ComponentResource {
                 );
             }
         }
-        this.scheduleNames = tiers.map((t) => t.name);
+        if (args.credentials !== undefined && tiers.length > 0) {
+            const tier = args.credentials;
+            this.schedules.push(
+                new k8s.apiextensions.CustomResource(
+                    `${name}-schedule-credentials`,
+                    {
+                        apiVersion: "velero.io/v1",
+                        kind: "Schedule",
+                        metadata: {
+                            name: tier.name,
+                            namespace: velero.namespace,
+                            labels: { [BACKUP_KIND_LABEL]: "credentials" },
+                            annotations: args.gate === undefined ? {} : { [AFTER_RESTORE_ANNOTATION]: args.gate },
+                        },
+                        spec: credentialsScheduleSpec(tier),
+                    },
+                    { parent: this, provider: args.provider, dependsOn: [velero.release] },
+                ),
+            );
+        }
+        this.scheduleNames = [...tiers, ...(args.credentials === undefined ? [] : [args.credentials])].map(
+            (t) => t.name,
+        );
         this.registerOutputs({ scheduleNames: this.scheduleNames });
     }
 }

@@ -39,7 +39,7 @@ function chartObjects(release: KubeObject): { object: KubeObject; origin: string
 
 /** The items of `backup` the run's Restore would restore over something the run installs itself. */
 export function restoreConflicts(run: ProgramRun, backup: SimulatedBackup): string[] {
-    const restore = run.one("kubernetes:velero.io/v1:Restore");
+    const restore = run.restore();
     const before = run.resources.filter(
         (r) => r.type.startsWith("kubernetes:") && r !== restore && !run.dependsOn(r, restore),
     );

@@ -5,7 +5,7 @@
  * sees what exists at that point of the update.
  */
 import type { ClusterScenario } from "./scenario";
-import { defaultBackup, defaultTargetObjects } from "./scenario";
+import { defaultBackup, defaultCredentialsBackup, defaultTargetObjects } from "./scenario";
 import { ClusterStore, KubeApi, KubeObject, objectPath } from "./store";
 import { SimulatedVelero } from "./velero";
 
@@ -38,19 +38,23 @@ export class SimulatedCluster {
 
     /**
      * @param startedAt when the update started (ms); the cluster's clock starts there.
-     * @param schedules the schedules the stack restores from, for the default backups.
+     * @param schedules the daily and credentials schedules the stack restores from, for the default backups.
      */
     constructor(
         readonly scenario: ClusterScenario,
         startedAt: number,
-        schedules: readonly string[],
+        schedules: { readonly daily: readonly string[]; readonly credentials: readonly string[] },
         backupTakenAt: string,
     ) {
         this.store = new ClusterStore(startedAt);
         for (const o of scenario.objects ?? defaultTargetObjects()) {
             this.store.put(o);
         }
-        const backups = scenario.backups ?? [...new Set(schedules)].map((s) => defaultBackup(s, backupTakenAt));
+        const backups = [
+            ...(scenario.backups ?? [...new Set(schedules.daily)].map((s) => defaultBackup(s, backupTakenAt))),
+            ...(scenario.credentialsBackups ??
+                [...new Set(schedules.credentials)].map((s) => defaultCredentialsBackup(s, backupTakenAt))),
+        ];
         this.velero = new SimulatedVelero(this.store, backups, scenario.restore);
     }
 

@@ -4,6 +4,7 @@
  * release Secrets, a ServiceAccount token, and what kube-system, Velero's and Argo CD's namespaces hold, which the
  * schedule leaves out). Tests change any of it to walk the paths a real recovery takes.
  */
+import { credentialsScheduleSpec } from "../../components/velero/credentials";
 import { scheduleSpec } from "../../components/velero/schedule-spec";
 import type { KubeObject } from "./store";
 import { RestoreBehaviour, SimulatedBackup, matchesExpressions } from "./velero";
@@ -13,11 +14,17 @@ export interface ClusterScenario {
     /** Objects in the target cluster before the run (StorageClasses, claims an earlier restore left...). */
     readonly objects?: readonly KubeObject[];
     /**
-     * The backups in the bucket, synced once the source location is Available. Defaults to one Completed backup, 8
-     * hours old, of each schedule the stack restores from, holding {@link sourceCluster}'s objects as the default
-     * schedule takes them.
+     * The data backups in the bucket, synced once the source location is Available. Defaults to one Completed
+     * backup, 8 hours old, of each daily schedule the stack restores from, holding {@link sourceCluster}'s objects
+     * as the default schedule takes them.
      */
     readonly backups?: readonly SimulatedBackup[];
+    /**
+     * The credentials Schedules' backups (`<cluster>-credentials`, components/velero/credentials.ts), apart so that
+     * a test about the data backups need not restate them. Defaults to one Completed backup, 8 hours old, of each
+     * credentials schedule the stack restores from; `[]` for a source that never took one.
+     */
+    readonly credentialsBackups?: readonly SimulatedBackup[];
     /** How Velero ends the Restore beyond what follows from the backup and the cluster. */
     readonly restore?: RestoreBehaviour;
 }
@@ -67,10 +74,41 @@ export function sourceCluster(storageClass = "gp3", driver = "ebs.csi.aws.com"):
             // Helm's release record of the app: never restored (the label selector leaves `owner: helm` out).
             secret(app, `sh.helm.release.v1.${app}.v1`, { owner: "helm", name: app }, "helm.sh/release.v1"),
         ]),
+        // A token of a ServiceAccount made by hand: it survives a rebuild only with its ServiceAccount.
+        {
+            apiVersion: "v1",
+            kind: "ServiceAccount",
+            metadata: { name: "ci-deployer", namespace: "shop", labels: {} },
+        },
+        {
+            ...secret("shop", "ci-deployer-token", {}, "kubernetes.io/service-account-token"),
+            metadata: {
+                name: "ci-deployer-token",
+                namespace: "shop",
+                labels: {},
+                annotations: { "kubernetes.io/service-account.name": "ci-deployer" },
+            },
+        },
         secret("kube-system", "bootstrap-token-abcdef", {}, "bootstrap.kubernetes.io/token"),
+        // Sealed Secrets' sealing key (bitnami-labs/sealed-secrets pkg/controller/keys.go writeKey).
+        secret(
+            "kube-system",
+            "sealed-secrets-keyx7k2p",
+            { "sealedsecrets.bitnami.com/sealed-secrets-key": "active" },
+            "kubernetes.io/tls",
+        ),
         secret("velero", "velero-repo-credentials"),
-        secret("argocd", "argocd-secret", { "app.kubernetes.io/part-of": "argocd" }),
+        // What the argo-cd chart creates: labelled helm.sh/chart.
+        secret("argocd", "argocd-secret", { "app.kubernetes.io/part-of": "argocd", "helm.sh/chart": "argo-cd-10.1.1" }),
         secret("argocd", "argocd-redis", { "app.kubernetes.io/part-of": "argocd" }),
+        // Credentials added by hand or by a platform tool: one repository, one remote cluster.
+        secret("argocd", "repo-payments", { "argocd.argoproj.io/secret-type": "repository" }),
+        secret("argocd", "cluster-edge-1", { "argocd.argoproj.io/secret-type": "cluster" }),
+        // What gitops-dr created in prod: made again by the program, never backed up.
+        secret("argocd", "root-repository", {
+            "argocd.argoproj.io/secret-type": "repository",
+            "gitops-dr.io/managed": "true",
+        }),
     ];
 }
 
@@ -95,15 +133,23 @@ export function backupContents(objects: readonly KubeObject[], template: KubeObj
         PersistentVolumeClaim: "persistentvolumeclaims",
         Secret: "secrets",
         Pod: "pods",
+        ServiceAccount: "serviceaccounts",
     };
     const excluded = (template.excludedNamespaces ?? []) as string[];
+    const included = (template.includedNamespaces ?? ["*"]) as string[];
     const resources = (template.includedResources ?? []) as string[];
+    const or = template.orLabelSelectors as KubeObject[] | undefined;
     return objects.filter((o) => {
         const ns = o.metadata.namespace as string | undefined;
+        const labels = (o.metadata.labels ?? {}) as Record<string, string>;
         return (
             (resources.length === 0 || resources.includes(RESOURCE[String(o.kind)] ?? "")) &&
-            (ns === undefined ? template.includeClusterResources !== false : !excluded.includes(ns)) &&
-            matchesExpressions((o.metadata.labels ?? {}) as Record<string, string>, template.labelSelector)
+            (ns === undefined
+                ? template.includeClusterResources !== false
+                : !excluded.includes(ns) && (included.includes("*") || included.includes(ns))) &&
+            (or === undefined
+                ? matchesExpressions(labels, template.labelSelector)
+                : or.some((selector) => matchesExpressions(labels, selector)))
         );
     });
 }
@@ -127,9 +173,13 @@ export function scheduledBackupName(schedule: string, at: string): string {
     return `${schedule}-${at.replace(/[-:TZ]/g, "").slice(0, 14)}`;
 }
 
-/** One Completed backup of a schedule, taken at `at`, holding the default source's objects. */
-export function defaultBackup(schedule: string, at: string): SimulatedBackup {
-    const contents = backupContents(sourceCluster(), defaultScheduleTemplate());
+/** One Completed backup of a schedule, taken at `at`, holding the default source's objects as `template` takes them. */
+export function defaultBackup(
+    schedule: string,
+    at: string,
+    template: KubeObject = defaultScheduleTemplate(),
+): SimulatedBackup {
+    const contents = backupContents(sourceCluster(), template);
     return {
         name: scheduledBackupName(schedule, at),
         schedule,
@@ -138,6 +188,12 @@ export function defaultBackup(schedule: string, at: string): SimulatedBackup {
         contents,
         volumeInfos: volumeInfosOf(contents),
     };
+}
+
+/** One Completed backup of a credentials schedule, taken at `at`: the default source's credentials. */
+export function defaultCredentialsBackup(schedule: string, at: string): SimulatedBackup {
+    const tier = { key: "credentials", name: schedule, cron: "0 2 * * *", ttl: "720h", ttlHours: 720 } as const;
+    return defaultBackup(schedule, at, credentialsScheduleSpec(tier).template as KubeObject);
 }
 
 /** The target cluster before the run, by default: the StorageClasses an EKS cluster has. */

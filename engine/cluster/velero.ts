@@ -366,12 +366,16 @@ export class SimulatedVelero {
         const excluded = (spec.excludedResources ?? []) as string[];
         const mapping = (spec.namespaceMapping ?? {}) as Record<string, string>;
         const selector = spec.labelSelector as { matchExpressions?: KubeObject[] } | undefined;
+        const or = spec.orLabelSelectors as KubeObject[] | undefined;
         const selected = (o: KubeObject) => {
             const resource = RESOURCE_OF[String(o.kind)] ?? "";
+            const labels = (o.metadata.labels ?? {}) as Record<string, string>;
             return (
                 (resources.length === 0 || resources.includes(resource)) &&
                 !excluded.includes(resource) &&
-                matchesExpressions((o.metadata.labels ?? {}) as Record<string, string>, selector)
+                (or === undefined
+                    ? matchesExpressions(labels, selector)
+                    : or.some((s) => matchesExpressions(labels, s)))
             );
         };
         const namespaced = backup.contents.filter(

@@ -5,7 +5,7 @@
  */
 import { T } from "./types";
 import { Node, StackView } from "./view";
-import { Json, arr, at, bool, obj, str } from "./values";
+import { Json, arr, at, bool, obj, str, strings } from "./values";
 
 /** The chart name of a Helm release: `velero`, `repo/velero` and `oci://host/path/velero` all name velero. */
 export function chartName(release: { readonly props: Json }): string {
@@ -99,9 +99,37 @@ export interface Schedule {
     readonly template: Json;
     /** True when the chart renders it (created with Velero itself). */
     readonly fromChart: boolean;
+    /**
+     * `credentials` for a Schedule labelled `gitops-dr.io/backup-kind: credentials` that backs up Secrets and
+     * nothing else (the sealing keys and Argo CD credentials, selected by label); `data` for every other one,
+     * labelled or not, so that a label alone never exempts a schedule from the data rules.
+     */
+    readonly kind: "data" | "credentials";
     /** Where it is declared, for messages. */
     readonly where: string;
     readonly node: Node;
+}
+
+/** The label gitops-dr's credentials Schedule carries (components/velero/credentials.ts). */
+export const BACKUP_KIND_LABEL = "gitops-dr.io/backup-kind";
+
+/** A Schedule labelled as the credentials backup whose template takes Secrets and nothing else. */
+function credentialsOnly(node: Node, template: Json): boolean {
+    const labelled = str(at(node.props, "metadata", "labels", BACKUP_KIND_LABEL)) === "credentials";
+    const included = strings(template.includedResources).map((r) => r.toLowerCase());
+    return (
+        labelled &&
+        included.length > 0 &&
+        included.every((r) => r === "secrets" || r === "secret") &&
+        template.includedClusterScopedResources === undefined &&
+        template.includedNamespaceScopedResources === undefined &&
+        template.includeClusterResources === false
+    );
+}
+
+/** The schedules that back up the cluster's data: every one but the credentials Schedule. */
+export function dataSchedules(view: StackView): Schedule[] {
+    return schedules(view).filter((s) => s.kind === "data");
 }
 
 export function schedules(view: StackView): Schedule[] {
@@ -120,6 +148,7 @@ export function schedules(view: StackView): Schedule[] {
                 paused: bool(s.paused) ?? false,
                 template: obj(s.template) ?? {},
                 fromChart: true,
+                kind: "data",
                 where: `schedule ${fullname}-${key} (${release.name} values schedules.${key})`,
                 node: release,
             });
@@ -134,6 +163,7 @@ export function schedules(view: StackView): Schedule[] {
             paused: bool(spec.paused) ?? false,
             template: obj(spec.template) ?? {},
             fromChart: false,
+            kind: credentialsOnly(node, obj(spec.template) ?? {}) ? "credentials" : "data",
             where: `schedule ${name} (Schedule ${node.name})`,
             node,
         });

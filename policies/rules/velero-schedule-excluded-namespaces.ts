@@ -5,7 +5,7 @@ import { schemaOf, thresholds } from "../lib/config";
 import { violation } from "../lib/message";
 import { onStack } from "../lib/policy";
 import { list, strings } from "../lib/values";
-import { schedules } from "../lib/velero";
+import { dataSchedules } from "../lib/velero";
 
 /** Every schedule keeps the cluster's own namespaces (kube-system by default) out of its backups. */
 export const veleroScheduleExcludedNamespaces: StackValidationPolicy = {
@@ -15,7 +15,7 @@ export const veleroScheduleExcludedNamespaces: StackValidationPolicy = {
     configSchema: schemaOf("requiredExcludedNamespaces"),
     validateStack: onStack(({ view, args }, report) => {
         const { requiredExcludedNamespaces } = thresholds(args);
-        for (const s of schedules(view)) {
+        for (const s of dataSchedules(view)) {
             const excluded = strings(s.template.excludedNamespaces);
             const included = strings(s.template.includedNamespaces);
             // Velero matches namespace filters as globs; a namespace outside an explicit include list is out too.

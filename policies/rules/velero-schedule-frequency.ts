@@ -5,7 +5,7 @@ import { violation } from "../lib/message";
 import { inModes } from "../lib/policy";
 import { longestGapHours, showHours } from "../lib/time";
 import { list } from "../lib/values";
-import { schedules } from "../lib/velero";
+import { dataSchedules } from "../lib/velero";
 
 /** At least one running schedule whose longest gap between runs is within `maxBackupIntervalHours`. */
 export const veleroScheduleFrequency: StackValidationPolicy = {
@@ -17,7 +17,7 @@ export const veleroScheduleFrequency: StackValidationPolicy = {
     validateStack: inModes(["protect", "recover"], ({ view, mode, args }, report) => {
         const { maxBackupIntervalHours } = thresholds(args);
         const must = `A ${mode} stack must back up at least every ${showHours(maxBackupIntervalHours)}.`;
-        const found = schedules(view);
+        const found = dataSchedules(view);
         if (found.length === 0) {
             report(
                 violation(

@@ -3,7 +3,7 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { violation } from "../lib/message";
 import { onStack } from "../lib/policy";
 import { Json, list, strings } from "../lib/values";
-import { schedules } from "../lib/velero";
+import { dataSchedules } from "../lib/velero";
 
 /** The resources every backup must hold, with the names Velero resolves for them through discovery. */
 const REQUIRED = [
@@ -59,7 +59,7 @@ export const veleroScheduleResources: StackValidationPolicy = {
     description: "Checks that every backup schedule backs up PersistentVolumes, PersistentVolumeClaims and Secrets.",
     enforcementLevel: "mandatory",
     validateStack: onStack(({ view }, report) => {
-        for (const s of schedules(view)) {
+        for (const s of dataSchedules(view)) {
             const reasons = [
                 ...new Set(REQUIRED.map((r) => leftOut(s.template, r)).filter((r): r is string => r !== undefined)),
             ];

@@ -3,7 +3,7 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { label, violation } from "../lib/message";
 import { onStack } from "../lib/policy";
 import { arr, at, bool, str } from "../lib/values";
-import { releasesOf, schedules, valuesOf } from "../lib/velero";
+import { dataSchedules, releasesOf, valuesOf } from "../lib/velero";
 import { T } from "../lib/types";
 
 /**
@@ -26,7 +26,7 @@ export const veleroScheduleVolumeData: StackValidationPolicy = {
             (arr(at(values, "configuration", "volumeSnapshotLocation")) ?? []).length > 0 &&
             bool(values.snapshotsEnabled) !== false;
         const native = nativeLocations || view.ofType(T.volumeSnapshotLocation).length > 0;
-        for (const s of schedules(view)) {
+        for (const s of dataSchedules(view)) {
             const t = s.template;
             if (t.snapshotVolumes === false) {
                 report(

@@ -165,6 +165,7 @@ export const N = {
     repoSecret: "velero-repo-credentials",
     velero: "velero-release",
     schedule: "velero-schedule-daily",
+    credentialsSchedule: "velero-schedule-credentials",
     check: "restore-backup-check",
     restore: "restore",
     argocd: "argocd-release",
@@ -598,6 +599,49 @@ export function compliantStack(mode: Mode): FixtureStack {
                 kind: "Schedule",
                 metadata: { name: `${clusterName}-daily`, namespace: "velero" },
                 spec: { schedule: "0 2 * * *", useOwnerReferencesInBackup: false, template: scheduleTemplate() },
+            },
+            { dependsOn: [veleroUrn], propertyDependencies: mode === "recover" ? { metadata: [restoreUrn] } : {} },
+        );
+        // The credentials Schedule: Secrets only, every namespace, by label (components/velero/credentials.ts).
+        s = s.add(
+            T.schedule,
+            N.credentialsSchedule,
+            {
+                apiVersion: "velero.io/v1",
+                kind: "Schedule",
+                metadata: {
+                    name: `${clusterName}-credentials`,
+                    namespace: "velero",
+                    labels: { "gitops-dr.io/backup-kind": "credentials" },
+                },
+                spec: {
+                    schedule: "0 2 * * *",
+                    useOwnerReferencesInBackup: false,
+                    template: {
+                        ttl: "720h",
+                        storageLocation: "default",
+                        includedNamespaces: ["*"],
+                        includedResources: ["secrets"],
+                        includeClusterResources: false,
+                        orLabelSelectors: [
+                            {
+                                matchExpressions: [
+                                    { key: "sealedsecrets.bitnami.com/sealed-secrets-key", operator: "Exists" },
+                                ],
+                            },
+                            {
+                                matchExpressions: [
+                                    {
+                                        key: "argocd.argoproj.io/secret-type",
+                                        operator: "In",
+                                        values: ["repository", "repo-creds", "cluster"],
+                                    },
+                                ],
+                            },
+                        ],
+                        snapshotVolumes: false,
+                    },
+                },
             },
             { dependsOn: [veleroUrn], propertyDependencies: mode === "recover" ? { metadata: [restoreUrn] } : {} },
         );

@@ -46,6 +46,20 @@ export function one(run: MutableRun, type: string, suffix = ""): MutableResource
     return found[0];
 }
 
+const RESTORE = "kubernetes:velero.io/v1:Restore";
+const JOB = "kubernetes:batch/v1:Job";
+const APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application";
+const SCHEDULE = "kubernetes:velero.io/v1:Schedule";
+
+/** The data Restore of a recover or drill run (its credentials Restore is named `*-credentials-restore`). */
+function dataRestore(run: MutableRun): MutableResource {
+    const found = run.resources.filter((r) => r.type === RESTORE && !r.name.includes("-credentials-"));
+    if (found.length !== 1) {
+        throw new Error(`expected one data Restore, found ${found.length}`);
+    }
+    return found[0];
+}
+
 /** A JSON policy input, parsed, changed and written back. */
 function editPolicy(r: MutableResource, change: (document: { Statement: Record<string, unknown>[] }) => void): void {
     const document = JSON.parse(r.inputs.policy as string) as { Statement: Record<string, unknown>[] };
@@ -171,11 +185,6 @@ function annotations(r: MutableResource): Record<string, string> {
     return (metadata.annotations ??= {});
 }
 
-const RESTORE = "kubernetes:velero.io/v1:Restore";
-const JOB = "kubernetes:batch/v1:Job";
-const APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application";
-const SCHEDULE = "kubernetes:velero.io/v1:Schedule";
-
 const BUCKET = "arn:aws:s3:::acme-gitops-dr-vault";
 const mandatory = (policyName: string, message: string) => ({
     policyName,
@@ -191,7 +200,7 @@ export const VARIANTS: readonly Variant[] = [
         kind: "code",
         needs: [RESTORE],
         fault: (run) => {
-            const restore = one(run, RESTORE);
+            const restore = dataRestore(run);
             const release = one(run, "kubernetes:helm.sh/v3:Release", "velero-release");
             for (const barrier of run.resources.filter(
                 (r) => r.type === JOB || r.type === "kubernetes:velero.io/v1:BackupStorageLocation",
@@ -203,7 +212,7 @@ export const VARIANTS: readonly Variant[] = [
         expect: (run) => [
             mandatory(
                 "velero-restore-after-sync-barrier",
-                `A Restore must wait for the sync barrier: a backup-check Job, or the source BackupStorageLocation awaited until it is Available and synced. A Restore created before its backup is synced fails validation and is never retried. Found: ${label(one(run, RESTORE))} depends on neither. Fix: Make the Restore depend on the backup-check Job or on the awaited source BackupStorageLocation (dependsOn).`,
+                `A Restore must wait for the sync barrier: a backup-check Job, or the source BackupStorageLocation awaited until it is Available and synced. A Restore created before its backup is synced fails validation and is never retried. Found: ${label(dataRestore(run))} depends on neither. Fix: Make the Restore depend on the backup-check Job or on the awaited source BackupStorageLocation (dependsOn).`,
             ),
         ],
     },
@@ -212,11 +221,11 @@ export const VARIANTS: readonly Variant[] = [
         stack: "drill",
         kind: "code",
         needs: [RESTORE],
-        fault: (run) => delete annotations(one(run, RESTORE))["pulumi.com/waitFor"],
+        fault: (run) => delete annotations(dataRestore(run))["pulumi.com/waitFor"],
         expect: (run) => [
             mandatory(
                 "velero-restore-after-sync-barrier",
-                `A Restore must be awaited until it has ended, so that what follows starts after the restore: pulumi.com/waitFor on Completed, or on the terminal phases with the phase checked before anything depends on the restore. Found: ${label(one(run, RESTORE))} has pulumi.com/waitFor unset. Fix: Annotate it pulumi.com/waitFor: "jsonpath={.status.phase}=Completed", or wait for every terminal phase (Completed, PartiallyFailed, Failed, FailedValidation) and check the phase; and no pulumi.com/skipAwait.`,
+                `A Restore must be awaited until it has ended, so that what follows starts after the restore: pulumi.com/waitFor on Completed, or on the terminal phases with the phase checked before anything depends on the restore. Found: ${label(dataRestore(run))} has pulumi.com/waitFor unset. Fix: Annotate it pulumi.com/waitFor: "jsonpath={.status.phase}=Completed", or wait for every terminal phase (Completed, PartiallyFailed, Failed, FailedValidation) and check the phase; and no pulumi.com/skipAwait.`,
             ),
         ],
     },
@@ -225,11 +234,11 @@ export const VARIANTS: readonly Variant[] = [
         stack: "drill",
         kind: "code",
         needs: [RESTORE, APPLICATION],
-        fault: (run) => cutFrom(run, one(run, APPLICATION), one(run, RESTORE)),
+        fault: (run) => cutFrom(run, one(run, APPLICATION), dataRestore(run)),
         expect: (run) => [
             mandatory(
                 "argocd-root-app-after-restore",
-                `In a recovery or drill, Argo CD must not sync before the restore has ended: every Application must wait for the Restore. Found: ${label(one(run, APPLICATION))} does not depend on ${label(one(run, RESTORE))}. Fix: Make the Application depend on the Restore (an input taken from it, or dependsOn).`,
+                `In a recovery or drill, Argo CD must not sync before the restore has ended: every Application must wait for the Restore. Found: ${label(one(run, APPLICATION))} does not depend on ${label(dataRestore(run))}. Fix: Make the Application depend on the Restore (an input taken from it, or dependsOn).`,
             ),
         ],
     },
@@ -238,11 +247,11 @@ export const VARIANTS: readonly Variant[] = [
         stack: "recover",
         kind: "code",
         needs: [RESTORE, SCHEDULE],
-        fault: (run) => cutFrom(run, one(run, SCHEDULE, "-daily"), one(run, RESTORE)),
+        fault: (run) => cutFrom(run, one(run, SCHEDULE, "-daily"), dataRestore(run)),
         expect: (run) => [
             mandatory(
                 "velero-schedules-after-restore",
-                `A recovered cluster's backup schedules must not fire before the restore has ended: each Schedule must be created after the Restore. Found: ${label(one(run, SCHEDULE, "-daily"))} does not depend on ${label(one(run, RESTORE))}. Fix: Make the Schedule depend on the Restore (an input or dependsOn).`,
+                `A recovered cluster's backup schedules must not fire before the restore has ended: each Schedule must be created after the Restore. Found: ${label(one(run, SCHEDULE, "-daily"))} does not depend on ${label(dataRestore(run))}. Fix: Make the Schedule depend on the Restore (an input or dependsOn).`,
             ),
         ],
     },

@@ -15,6 +15,7 @@ const ADVISORY = [
     "vault-lock-governance-mode",
     "vault-replica-missing",
     "velero-alerts-deployed",
+    "velero-credentials-backed-up",
     "argocd-new-app-volumes-switch",
 ];
 
@@ -34,7 +35,7 @@ describe("policy metadata", () => {
         }
     });
 
-    it("enforcement levels: mandatory, but the four advisories, which say so", () => {
+    it("enforcement levels: mandatory, but the five advisories, which say so", () => {
         for (const p of POLICIES) {
             const advisory = ADVISORY.includes(p.name);
             assert.equal(p.enforcementLevel, advisory ? "advisory" : "mandatory", p.name);

@@ -4,6 +4,7 @@ import type { Policy } from "@pulumi/policy";
 
 import type { PackConfig } from "../../policies/gate/evaluate";
 import { veleroAlertsDeployed } from "../../policies/rules/velero-alerts-deployed";
+import { veleroCredentialsBackedUp } from "../../policies/rules/velero-credentials-backed-up";
 import { veleroDrillReadOnly } from "../../policies/rules/velero-drill-read-only";
 import { veleroNoPlaintextCredentials } from "../../policies/rules/velero-no-plaintext-credentials";
 import { veleroRecoverSourceReadOnly } from "../../policies/rules/velero-recover-source-read-only";
@@ -308,6 +309,15 @@ describe("policy velero-schedule-frequency", () => {
         );
     });
 
+    it("is not satisfied by the credentials schedule: it takes no data", async () => {
+        assert.deepEqual(await messages(onSchedule(protect, ["paused"], true), veleroScheduleFrequency), [
+            `${must} Found: ${daily} is paused. Fix: ${fix}`,
+        ]);
+        assert.ok(
+            (await messages(protect.without(N.schedule), veleroScheduleFrequency))[0].includes("no backup schedule"),
+        );
+    });
+
     it("is satisfied by any one daily schedule, from the chart's values or an object", async () => {
         const chartDaily = onVelero(onSchedule(protect, ["schedule"], "0 3 * * 0"), ["schedules", "daily"], {
             schedule: "0 2 * * *",
@@ -388,6 +398,72 @@ describe("policy velero-schedule-resources", () => {
         assert.deepEqual(await messages(stack, veleroScheduleResources), [
             `${must} Found: schedule velero-weekly (velero-release values schedules.weekly) does not include PersistentVolumes in includedResources and does not include PersistentVolumeClaims in includedResources. Fix: ${fix}`,
         ]);
+    });
+});
+
+describe("the credentials schedule and the data rules", () => {
+    const credentials = "schedule prod-eu-1-credentials (Schedule velero-schedule-credentials)";
+    const onCredentials = (stack: FixtureStack, path: (string | number)[], value: unknown) =>
+        stack.with(N.credentialsSchedule, (r) => setPath(r, path, value));
+
+    it("exempts a labelled, Secrets-only credentials schedule from the data rules, which it cannot meet", async () => {
+        for (const policy of [veleroScheduleResources, veleroScheduleVolumeData, veleroScheduleExcludedNamespaces]) {
+            assert.deepEqual(await messages(protect, policy), [], policy.name);
+        }
+    });
+
+    it("judges a labelled schedule that takes more than Secrets as a data schedule: a label alone exempts nothing", async () => {
+        const widened = onCredentials(protect, ["spec", "template", "includedResources"], ["secrets", "configmaps"]);
+        const found = await messages(widened, veleroScheduleResources);
+        assert.equal(found.length, 1);
+        assert.ok(found[0].includes(credentials), found[0]);
+        const clusterWide = onCredentials(protect, ["spec", "template", "includeClusterResources"], true);
+        assert.ok((await messages(clusterWide, veleroScheduleExcludedNamespaces))[0].includes(credentials));
+    });
+
+    it("judges an unlabelled Secrets-only schedule as a data schedule", async () => {
+        const unlabelled = onCredentials(protect, ["metadata", "labels"], {});
+        const found = await messages(unlabelled, veleroScheduleResources);
+        assert.equal(found.length, 1);
+        assert.ok(found[0].includes(credentials), found[0]);
+    });
+});
+
+describe("policy velero-credentials-backed-up (advisory)", () => {
+    const advice = (what: string) =>
+        `A stack that takes backups should back up the credentials a rebuild needs before Argo CD syncs: the daily backup excludes the namespaces they live in. Found: no running credentials schedule across all namespaces selects ${what}. Fix: Keep gitops-dr's <clusterName>-credentials Schedule (components/velero/credentials.ts): Secrets only, every namespace, selected by these labels.`;
+    const both =
+        "Sealed Secrets' sealing keys (sealedsecrets.bitnami.com/sealed-secrets-key) or Argo CD's repository and cluster credentials (argocd.argoproj.io/secret-type)";
+
+    it("passes the compliant stacks and does not apply to a drill", async () => {
+        for (const stack of [protect, recover, drill]) {
+            assert.deepEqual(await messages(stack, veleroCredentialsBackedUp), []);
+        }
+    });
+
+    it("advises a credentials schedule when there is none, or it is paused", async () => {
+        assert.deepEqual(await messages(protect.without(N.credentialsSchedule), veleroCredentialsBackedUp), [
+            advice(both),
+        ]);
+        const paused = protect.with(N.credentialsSchedule, (r) => setPath(r, ["spec", "paused"], true));
+        assert.deepEqual(await messages(paused, veleroCredentialsBackedUp), [advice(both)]);
+    });
+
+    it("names what the selectors leave out, and a schedule limited to some namespaces", async () => {
+        const noKeys = protect.with(N.credentialsSchedule, (r) =>
+            setPath(
+                r,
+                ["spec", "template", "orLabelSelectors"],
+                [{ matchExpressions: [{ key: "argocd.argoproj.io/secret-type", operator: "Exists" }] }],
+            ),
+        );
+        assert.deepEqual(await messages(noKeys, veleroCredentialsBackedUp), [
+            advice("Sealed Secrets' sealing keys (sealedsecrets.bitnami.com/sealed-secrets-key)"),
+        ]);
+        const argocdOnly = protect.with(N.credentialsSchedule, (r) =>
+            setPath(r, ["spec", "template", "includedNamespaces"], ["argocd"]),
+        );
+        assert.deepEqual(await messages(argocdOnly, veleroCredentialsBackedUp), [advice(both)]);
     });
 });
 
@@ -478,9 +554,17 @@ describe("policy velero-schedule-ttl-within-lock", () => {
     it("counts an unset TTL as Velero's default of 720h", async () => {
         const stack = protect
             .with(N.schedule, (r) => deletePath(r, ["spec", "template", "ttl"]))
+            .with(N.credentialsSchedule, (r) => setPath(r, ["spec", "template", "ttl"], "696h"))
             .with(N.lock, (r) => (r.props.rule = { defaultRetention: { mode: "COMPLIANCE", days: 29 } }));
         assert.deepEqual(await messages(stack, veleroScheduleTtlWithinLock), [
             `${must} Found: ${daily} keeps backups 720h (Velero's default TTL), the vault locks them 29 days. Fix: Lower the TTL (gitops-dr:backupTtl, gitops-dr:weeklyBackupTtl, gitops-dr:monthlyBackupTtl) to at most 696h, or raise gitops-dr:lockDays.`,
+        ]);
+    });
+
+    it("judges the credentials schedule's TTL too: its backups are as locked as the data", async () => {
+        const stack = protect.with(N.credentialsSchedule, (r) => setPath(r, ["spec", "template", "ttl"], "2160h"));
+        assert.deepEqual(await messages(stack, veleroScheduleTtlWithinLock), [
+            `${must} Found: schedule prod-eu-1-credentials (Schedule velero-schedule-credentials) keeps backups 2160h (90 days), the vault locks them 31 days. Fix: Lower the TTL (gitops-dr:backupTtl, gitops-dr:weeklyBackupTtl, gitops-dr:monthlyBackupTtl) to at most 744h, or raise gitops-dr:lockDays.`,
         ]);
     });
 
