@@ -24,6 +24,8 @@ import { SourceOutputs, parseVault } from "./vault";
 export * from "./keys";
 export * from "./reader";
 export * from "./types";
+export { ARGO_CD_GUARDED, VELERO_GUARDED, NO_USER_VALUES } from "./user-values";
+export type { GuardedPath, UserValues } from "./user-values";
 export { cronProblem, isValidBucketName, parseDurationHours, regionProblem, AWS_REGIONS } from "./values";
 export { MAX_LOCK_DAYS, COMPLIANCE_ACK_ABOVE_DAYS, TRANSITION_CLASSES, MIN_DAYS_IN_STANDARD_IA } from "./vault";
 export type { SourceOutputs } from "./vault";

@@ -18,7 +18,7 @@ import type { Mode } from "./types";
 export const PROJECT = "gitops-dr";
 
 /** The types Pulumi.yaml can declare for a project config key. */
-export type ConfigKeyType = "string" | "integer" | "boolean" | "array";
+export type ConfigKeyType = "string" | "integer" | "boolean" | "array" | "object";
 
 /** The concern a key belongs to; the README groups its inputs table by it. */
 export type ConfigGroup =
@@ -296,6 +296,12 @@ export const CONFIG_KEYS = {
         description:
             "Include pods in the backups, so that Velero runs the backup hooks apps declare (pre.hook.backup.velero.io/* annotations, e.g. a database flush or freeze) around each volume's snapshot. Restores never take pods back (Argo CD does). false: PVs, PVCs and Secrets only, crash-consistent.",
     },
+    veleroValues: {
+        type: "object",
+        group: "velero",
+        description:
+            "Values of your own for the velero chart (a YAML map: resources, tolerations, nodeSelector, podAnnotations...), deep-merged over gitops-dr's. Refused, each naming what to set instead: schedules, locations, credentials, the volume-data settings, the node agent's configuration, plugins and images, CRD handling, the release's names, the alerts.",
+    },
     excludedNamespaces: {
         type: "array",
         group: "velero",
@@ -394,6 +400,12 @@ export const CONFIG_KEYS = {
         modes: ["protect"],
         description:
             "protect only: names of Applications allowed to create their first PersistentVolumeClaims and Secrets from git (a first install). Switch off once they exist. Refused in recover and drill.",
+    },
+    argoCdValues: {
+        type: "object",
+        group: "argocd",
+        description:
+            'Values of your own for the argo-cd chart (a YAML map: SSO, ingress, resources, tolerations...), deep-merged over gitops-dr\'s. Refused, each naming what to set instead: resource.exclusions and inclusions, the tracking method, crds, namespaceOverride, images (use imageRegistry). Credentials in it must be set with --secret. Dex runs only when it sets dex.enabled or configs.cm["dex.config"].',
     },
     // --- restore ---
     restoreId: {

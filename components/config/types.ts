@@ -4,6 +4,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 
+import type { UserValues } from "./user-values";
+
 /** What a stack does with the cluster it points at. */
 export type Mode =
     /** The live cluster: creates (or joins) the vault and backs up daily. */
@@ -98,6 +100,8 @@ export interface VeleroSettings {
     readonly volumeSnapshotClassDrivers: readonly string[];
     /** Node labels the data-mover pods must run on (`loadAffinity`); empty: any node. */
     readonly dataMoverNodeLabels: Readonly<Record<string, string>>;
+    /** `gitops-dr:veleroValues`, checked against the guarded paths. */
+    readonly userValues: UserValues;
 }
 
 export interface GitRepository {
@@ -115,6 +119,8 @@ export interface ArgoCdSettings {
     readonly repository: GitRepository;
     /** protect only: Applications allowed to create their first claims and Secrets. Empty: none. */
     readonly newAppVolumes: readonly string[];
+    /** `gitops-dr:argoCdValues`, checked against the guarded paths. */
+    readonly userValues: UserValues;
 }
 
 /** How a recover or drill stack restores, or which namespaces a protect stack restores into itself. */

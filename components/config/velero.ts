@@ -3,6 +3,7 @@ import { VELERO_AWS_PLUGIN } from "../versions";
 import { DEFAULT_NAMES } from "../names";
 import { credentialsScheduleName } from "../velero/credentials";
 import { DERIVED_DEFAULTS } from "./keys";
+import { VELERO_GUARDED, parseUserValues } from "./user-values";
 import { ConfigReader, q, rmCmd, setCmd } from "./reader";
 import { BackupTier, Mode, VOLUME_DATA_MODES, VeleroSettings } from "./types";
 import { cronProblem, isDnsLabel, isLabelKey, isLabelValue, parseDurationHours } from "./values";
@@ -103,6 +104,7 @@ export function parseVelero(
                 ? volumeSnapshotClassDrivers
                 : [],
         dataMoverNodeLabels,
+        userValues: parseUserValues(r, "veleroValues", VELERO_GUARDED),
     };
 }
 

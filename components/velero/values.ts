@@ -28,6 +28,8 @@ export interface VeleroValuesInput {
     /** Prefix restored from (recover, drill). */
     readonly sourcePrefix?: string;
     readonly tiers: readonly BackupTier[];
+    /** The credentials Schedule, whose backups are alerted on like the tiers'. */
+    readonly credentialsScheduleName?: string;
     /** Namespaces excluded on top of {@link SYSTEM_NAMESPACES}, Velero's and Argo CD's. */
     readonly excludedNamespaces: readonly string[];
     readonly argoCdNamespace: string;
@@ -145,7 +147,12 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
                 additionalLabels: { ...monitoringLabels },
                 // The chart wraps this list in one rule group (alerts.ts alertRuleGroup) and renders no
                 // PrometheusRule when it is empty.
-                spec: input.prometheusOperator ? alertRules(input.tiers.map((t) => t.name)) : [],
+                spec: input.prometheusOperator
+                    ? alertRules([
+                          ...input.tiers.map((t) => t.name),
+                          ...(input.credentialsScheduleName === undefined ? [] : [input.credentialsScheduleName]),
+                      ])
+                    : [],
             },
         },
     };
