@@ -156,6 +156,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                 namespace: config.velero.namespace,
                 volumeDataMode: config.velero.volumeDataMode,
                 awsPluginVersion: config.velero.awsPluginVersion,
+                plugins: config.velero.plugins,
                 bucketName: this.vault.bucketName,
                 region: this.vault.region,
                 kmsKeyArn: this.vault.kmsKeyArn,

@@ -161,6 +161,104 @@ describe("user values: images are pinned", () => {
     });
 });
 
+describe("user values: containers of your own", () => {
+    const sidecar = { repoServer: { extraContainers: [{ name: "cmp", image: "ghcr.io/acme/cmp:v1.2.0" }] } };
+
+    it("may name their image (a config management plugin's sidecar)", () => {
+        assert.deepEqual(problems("argoCdValues", sidecar), []);
+    });
+
+    it("with a mirror, must take it from the mirror", () => {
+        const raw = {
+            ...PROTECT,
+            imageRegistry: plain("registry.acme.internal"),
+            argoCdValues: plain(JSON.stringify(sidecar)),
+        };
+        const found = (() => {
+            try {
+                parseConfig(raw, "prod", {});
+                return [];
+            } catch (e) {
+                return (e as ConfigError).problems.map((p) => p.message);
+            }
+        })();
+        assert.deepEqual(found, [
+            'sets gitops-dr:argoCdValues.repoServer.extraContainers[0].image to "ghcr.io/acme/cmp:v1.2.0", outside gitops-dr:imageRegistry "registry.acme.internal": with a mirror every image comes from it, so a recovery needs no public registry. Fix: copy the image to registry.acme.internal and `pulumi config set --path \'gitops-dr:argoCdValues.repoServer.extraContainers[0].image\' registry.acme.internal/<repository>:<tag>`.',
+        ]);
+        const mirrored = {
+            repoServer: { extraContainers: [{ name: "cmp", image: "registry.acme.internal/acme/cmp:v1.2.0" }] },
+        };
+        parseConfig({ ...raw, argoCdValues: plain(JSON.stringify(mirrored)) }, "prod", {});
+    });
+});
+
+describe("veleroPlugins", () => {
+    const pluginProblems = (plugins: string[], extra: RawConfig = {}) => {
+        try {
+            parseConfig({ ...PROTECT, ...extra, veleroPlugins: plain(JSON.stringify(plugins)) }, "prod", {});
+            return [];
+        } catch (e) {
+            return (e as ConfigError).problems.map((p) => `${p.key}: ${p.message}`);
+        }
+    };
+
+    it("accepts plugins pinned by tag or digest", () => {
+        assert.deepEqual(
+            pluginProblems([
+                "velero/velero-plugin-for-gcp:v1.14.0",
+                `velero/velero-plugin-for-microsoft-azure@sha256:${"a".repeat(64)}`,
+            ]),
+            [],
+        );
+    });
+
+    for (const image of [
+        "velero/velero-plugin-for-gcp",
+        "velero/velero-plugin-for-gcp:latest",
+        "Velero/Plugin:v1",
+        "https://docker.io/velero/x:v1",
+    ]) {
+        it(`refuses ${image}, not pinned`, () => {
+            const [p, ...rest] = pluginProblems([image]);
+            assert.deepEqual(rest, []);
+            assert.ok(p.startsWith(`gitops-dr:veleroPlugins: "${image}" is not an image pinned by a tag or digest`), p);
+        });
+    }
+
+    it("with a mirror, refuses a plugin outside it", () => {
+        const [p] = pluginProblems(["velero/velero-plugin-for-gcp:v1.14.0"], {
+            imageRegistry: plain("registry.acme.internal"),
+        });
+        assert.match(p, /is not in gitops-dr:imageRegistry "registry\.acme\.internal"/);
+    });
+
+    it("refuses a second AWS plugin and the same plugin twice", () => {
+        assert.match(
+            pluginProblems(["velero/velero-plugin-for-aws:v1.14.0"])[0],
+            /the AWS plugin is pinned: gitops-dr:awsPluginVersion/,
+        );
+        assert.equal(pluginProblems(["a/velero-plugin-for-gcp:v1", "b/velero-plugin-for-gcp:v2"]).length, 1);
+    });
+
+    it("runs each plugin as an init container after the AWS one, into the plugins volume", async () => {
+        const run = await runProgram({
+            stack: "prod",
+            secrets: STACK_SECRETS,
+            config: { veleroPlugins: ["velero/velero-plugin-for-gcp:v1.14.0"] },
+        });
+        const velero = run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "velero");
+        const init = (
+            velero?.inputs.values as { initContainers: { name: string; image: string; volumeMounts: unknown }[] }
+        ).initContainers;
+        assert.deepEqual(
+            init.map((c) => c.name),
+            ["velero-plugin-for-aws", "velero-plugin-for-gcp"],
+        );
+        assert.equal(init[1].image, "velero/velero-plugin-for-gcp:v1.14.0");
+        assert.deepEqual(init[1].volumeMounts, [{ mountPath: "/target", name: "plugins" }]);
+    });
+});
+
 describe("user values: credentials only as secrets", () => {
     const withCredential = { configs: { secret: { argocdServerAdminPassword: "$2a$10$hash" } } };
 

@@ -9,7 +9,12 @@ import { isDnsLabel } from "./values";
 const isAppName = (s: string) => /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s) && s.length <= 253;
 
 /** Parses the Argo CD keys. */
-export function parseArgoCd(r: ConfigReader, mode: Mode, veleroNamespace: string): ArgoCdSettings {
+export function parseArgoCd(
+    r: ConfigReader,
+    mode: Mode,
+    veleroNamespace: string,
+    imageRegistry?: string,
+): ArgoCdSettings {
     const url = r.str("gitRepoUrl");
     const ssh = url !== undefined && (/^ssh:\/\//.test(url) || /^[\w.-]+@[\w.-]+:/.test(url));
     if (url === undefined) {
@@ -64,7 +69,7 @@ export function parseArgoCd(r: ConfigReader, mode: Mode, veleroNamespace: string
             `${q(namespace)} is also Velero's namespace; each needs its own. Fix: \`${setCmd("argoCdNamespace", "argocd")}\`.`,
         );
     }
-    const userValues = parseUserValues(r, "argoCdValues", ARGO_CD_GUARDED);
+    const userValues = parseUserValues(r, "argoCdValues", ARGO_CD_GUARDED, imageRegistry);
     let newAppVolumes: string[] = [];
     if (mode !== "protect") {
         r.forbidInMode(

@@ -282,6 +282,13 @@ export const CONFIG_KEYS = {
         description:
             'dataMover: CSI drivers (e.g. ["ebs.csi.aws.com"]) to create a VolumeSnapshotClass for, labelled velero.io/csi-volumesnapshot-class so Velero picks it for that driver\'s volumes (no other class of that driver may carry the label: Velero takes the first it lists). Unset: Velero resolves the driver\'s default or only class (docs/design.md, "Volume data"). Needs the snapshot CRDs.',
     },
+    veleroPlugins: {
+        type: "array",
+        group: "velero",
+        default: [],
+        description:
+            "Images of Velero plugins besides the AWS one (e.g. velero/velero-plugin-for-gcp:v1.14.0 for a second object store), each pinned by a tag or digest, from imageRegistry when that is set; they run after the AWS plugin.",
+    },
     dataMoverNodeLabels: {
         type: "array",
         group: "velero",

@@ -87,6 +87,8 @@ export interface VeleroSettings {
     readonly releaseName: string;
     readonly volumeDataMode: VolumeDataMode;
     readonly awsPluginVersion: string;
+    /** Images of further Velero plugins (`veleroPlugins`), pinned, run after the AWS plugin. */
+    readonly plugins: readonly string[];
     /** Empty in a drill: it takes no backups. */
     readonly tiers: readonly BackupTier[];
     /** The credentials Schedule (the daily tier's cron and TTL, `<clusterName>-credentials`); absent in a drill. */

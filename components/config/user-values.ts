@@ -7,9 +7,10 @@
  * user value there would silently undo a guarantee (Argo CD applying Secrets, a Schedule outside the lock, a
  * plugin image from a public registry in an air-gapped recovery). A guarded path is refused when the user's
  * object reaches it, and when an object on its way is replaced by something that is not an object (`configs.cm:
- * null` would drop the exclusions as surely as setting them). Images are pinned (components/versions.ts) and
- * move only with `gitops-dr:imageRegistry`. Credentials in the values must be set with `--secret`: the values
- * then go to Helm as a secret.
+ * null` would drop the exclusions as surely as setting them). The charts' own images are pinned
+ * (components/versions.ts) and move only with `gitops-dr:imageRegistry`; containers of your own (in a list, such
+ * as `repoServer.extraContainers`) name their image, from the mirror when there is one. Credentials in the values
+ * must be set with `--secret`: the values then go to Helm as a secret.
  */
 import { ConfigReader, fq, q } from "./reader";
 import type { ConfigKey } from "./keys";
@@ -147,7 +148,8 @@ export const VELERO_GUARDED: readonly GuardedPath[] = [
     {
         path: ["initContainers"],
         why: "the AWS plugin is pinned (a list replaces the program's)",
-        instead: "gitops-dr:awsPluginVersion, and gitops-dr:imageRegistry for a mirror",
+        instead:
+            "gitops-dr:veleroPlugins for further plugins, gitops-dr:awsPluginVersion, and gitops-dr:imageRegistry for a mirror",
     },
     {
         path: ["upgradeCRDs"],
@@ -237,16 +239,26 @@ function guardedHits(
     return hits;
 }
 
+/** What {@link walk} finds. */
+interface Found {
+    /** Image-choosing paths of the charts' own components (not inside a list): pinned. */
+    readonly images: (readonly string[])[];
+    /** Images of containers of your own (inside a list: `extraContainers`, sidecars), with their reference. */
+    readonly ownImages: { readonly path: readonly string[]; readonly reference: string }[];
+    readonly credentials: (readonly string[])[];
+}
+
 /** Every image-choosing path and every credential leaf in `values`. */
-function walk(
-    values: Record<string, unknown>,
-    at: readonly string[],
-    found: { images: (readonly string[])[]; credentials: (readonly string[])[] },
-): void {
+function walk(values: Record<string, unknown>, at: readonly string[], found: Found, inList = false): void {
     for (const [k, v] of Object.entries(values)) {
         const path = [...at, k];
         if (isImageKey(k)) {
-            if (isObject(v)) {
+            if (inList) {
+                const reference = isObject(v)
+                    ? [v.registry, v.repository].filter((x) => typeof x === "string").join("/")
+                    : String(v);
+                found.ownImages.push({ path, reference });
+            } else if (isObject(v)) {
                 found.images.push(...IMAGE_FIELDS.filter((f) => f in v).map((f) => [...path, f]));
             } else {
                 found.images.push(path);
@@ -254,11 +266,11 @@ function walk(
             continue;
         }
         if (isObject(v)) {
-            walk(v, path, found);
+            walk(v, path, found, inList);
         } else if (Array.isArray(v)) {
             v.forEach((item, i) => {
                 if (isObject(item)) {
-                    walk(item, [...path, String(i)], found);
+                    walk(item, [...path, String(i)], found, true);
                 }
             });
         } else if (typeof v === "string" && v !== "" && isCredentialKey(k)) {
@@ -271,7 +283,12 @@ function walk(
  * Reads one chart-values key: a JSON object (as the CLI passes a YAML map), with every guarded path, image and
  * plain-text credential reported as a problem.
  */
-export function parseUserValues(r: ConfigReader, key: ConfigKey, guarded: readonly GuardedPath[]): UserValues {
+export function parseUserValues(
+    r: ConfigReader,
+    key: ConfigKey,
+    guarded: readonly GuardedPath[],
+    imageRegistry?: string,
+): UserValues {
     const raw = r.raw[key];
     if (raw === undefined || raw.value === "") {
         return NO_USER_VALUES;
@@ -302,7 +319,7 @@ export function parseUserValues(r: ConfigReader, key: ConfigKey, guarded: readon
             );
         }
     }
-    const found = { images: [] as (readonly string[])[], credentials: [] as (readonly string[])[] };
+    const found: Found = { images: [], ownImages: [], credentials: [] };
     walk(parsed, [], found);
     for (const image of found.images) {
         ok = false;
@@ -310,6 +327,17 @@ export function parseUserValues(r: ConfigReader, key: ConfigKey, guarded: readon
             key,
             `sets ${showPath(key, image)}: every image is pinned (components/versions.ts), so a recovery pulls exactly what was tested. Fix: \`pulumi config rm --path '${showPath(key, image)}'\`; to pull the pinned images from your own registry, set gitops-dr:imageRegistry.`,
         );
+    }
+    // Containers of your own (a config management plugin's sidecar...) may name their image; with a mirror, it
+    // must be the mirror's, as every other image is.
+    for (const own of found.ownImages) {
+        if (imageRegistry !== undefined && !own.reference.startsWith(`${imageRegistry}/`)) {
+            ok = false;
+            r.problem(
+                key,
+                `sets ${showPath(key, own.path)} to ${q(own.reference)}, outside gitops-dr:imageRegistry ${q(imageRegistry)}: with a mirror every image comes from it, so a recovery needs no public registry. Fix: copy the image to ${imageRegistry} and \`pulumi config set --path '${showPath(key, own.path)}' ${imageRegistry}/<repository>:<tag>\`.`,
+            );
+        }
     }
     if (!raw.secret) {
         for (const credential of found.credentials) {

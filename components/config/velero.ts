@@ -2,6 +2,7 @@
 import { VELERO_AWS_PLUGIN } from "../versions";
 import { DEFAULT_NAMES } from "../names";
 import { credentialsScheduleName } from "../velero/credentials";
+import { pluginContainerName } from "../velero/names";
 import { DERIVED_DEFAULTS } from "./keys";
 import { VELERO_GUARDED, parseUserValues } from "./user-values";
 import { ConfigReader, q, rmCmd, setCmd } from "./reader";
@@ -14,6 +15,7 @@ export function parseVelero(
     mode: Mode,
     clusterName: string | undefined,
     lockDays: number | undefined,
+    imageRegistry?: string,
 ): Omit<VeleroSettings, "repoPassword"> & { repoPassword?: VeleroSettings["repoPassword"] } {
     const repoPassword = r.secret("repoPassword", true, '"$(openssl rand -base64 32)"');
     const rawPassword = r.raw.repoPassword?.value ?? "";
@@ -104,7 +106,8 @@ export function parseVelero(
                 ? volumeSnapshotClassDrivers
                 : [],
         dataMoverNodeLabels,
-        userValues: parseUserValues(r, "veleroValues", VELERO_GUARDED),
+        plugins: parsePlugins(r, imageRegistry),
+        userValues: parseUserValues(r, "veleroValues", VELERO_GUARDED, imageRegistry),
     };
 }
 
@@ -166,4 +169,47 @@ export function parseSchedules(
         }
     }
     return tiers;
+}
+
+/** An image reference with a tag or a digest: `[registry/]repository(:tag|@sha256:...)`. */
+const PINNED_IMAGE =
+    /^([a-z0-9][a-z0-9._-]*(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+
+/**
+ * `veleroPlugins`: images of Velero plugins besides the AWS one (e.g. a plugin for another object store), each
+ * with a tag or digest so a recovery pulls what was tested, from the mirror when `imageRegistry` is set; they
+ * run as init containers after the AWS plugin (velero chart 12.1.0 `initContainers`).
+ */
+function parsePlugins(r: ConfigReader, imageRegistry: string | undefined): string[] {
+    const plugins = r.list("veleroPlugins", ["registry.acme.internal/velero/velero-plugin-for-gcp:v1.14.0"]);
+    const names = new Set<string>();
+    let ok = true;
+    for (const image of plugins) {
+        const example = `${imageRegistry ?? "docker.io"}/velero/velero-plugin-for-gcp:v1.14.0`;
+        const fix = `Fix: \`pulumi config set --path 'gitops-dr:veleroPlugins[${plugins.indexOf(image)}]' ${example}\`.`;
+        const tag = /:([^/:@]+)$/.exec(image)?.[1];
+        if (!PINNED_IMAGE.test(image) || tag === "latest") {
+            ok = false;
+            r.problem(
+                "veleroPlugins",
+                `${q(image)} is not an image pinned by a tag or digest (latest is not a pin): a recovery must pull the plugin that was tested. ${fix}`,
+            );
+        } else if (imageRegistry !== undefined && !image.startsWith(`${imageRegistry}/`)) {
+            ok = false;
+            r.problem(
+                "veleroPlugins",
+                `${q(image)} is not in gitops-dr:imageRegistry ${q(imageRegistry)}: every image comes from the mirror, so a recovery needs no public registry. ${fix}`,
+            );
+        }
+        const name = pluginContainerName(image);
+        if (names.has(name) || name === "velero-plugin-for-aws") {
+            ok = false;
+            r.problem(
+                "veleroPlugins",
+                `${q(image)} is a second ${name}: each plugin runs once${name === "velero-plugin-for-aws" ? " (the AWS plugin is pinned: gitops-dr:awsPluginVersion)" : ""}. Fix: \`pulumi config rm --path 'gitops-dr:veleroPlugins[${plugins.indexOf(image)}]'\`.`,
+            );
+        }
+        names.add(name);
+    }
+    return ok ? plugins : [];
 }

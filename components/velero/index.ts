@@ -37,6 +37,8 @@ export interface VeleroArgs {
     volumeDataMode: VolumeDataMode;
     /** velero-plugin-for-aws image tag. Defaults to the pinned one. */
     awsPluginVersion?: string;
+    /** Images of further plugins, pinned, run after the AWS plugin. Defaults to none. */
+    plugins?: readonly string[];
     /** The vault. */
     bucketName: pulumi.Input<string>;
     region: pulumi.Input<string>;
@@ -195,6 +197,7 @@ export class Velero extends pulumi.ComponentResource {
                 namespace: namespaceName,
                 volumeDataMode: args.volumeDataMode,
                 awsPluginVersion: args.awsPluginVersion ?? VELERO_AWS_PLUGIN.tag,
+                plugins: args.plugins ?? [],
                 bucketName,
                 region,
                 kmsKeyArn,

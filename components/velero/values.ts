@@ -4,7 +4,7 @@ import { ImagePin, imageReference, mirrorImage } from "../mirrors";
 import { KUBECTL_IMAGE, VELERO_AWS_PLUGIN, VELERO_IMAGE } from "../versions";
 import { alertRules } from "./alerts";
 import { chartLocations } from "./locations";
-import { serverServiceAccountName, veleroFullname } from "./names";
+import { pluginContainerName, serverServiceAccountName, veleroFullname } from "./names";
 import { NODE_AGENT_CONFIGMAP_KEY, nodeAgentConfig } from "./node-agent";
 
 /** How the Velero pods get AWS credentials, resolved. */
@@ -20,6 +20,8 @@ export interface VeleroValuesInput {
     readonly namespace: string;
     readonly volumeDataMode: VolumeDataMode;
     readonly awsPluginVersion: string;
+    /** Images of further plugins (`veleroPlugins`), already pinned and mirrored as config requires. */
+    readonly plugins?: readonly string[];
     readonly bucketName: string;
     readonly region: string;
     readonly kmsKeyArn: string;
@@ -92,6 +94,13 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
                 imagePullPolicy: "IfNotPresent",
                 volumeMounts: [{ mountPath: "/target", name: "plugins" }],
             },
+            // Each plugin image copies its binary into the shared plugins volume, as the AWS one does.
+            ...(input.plugins ?? []).map((image) => ({
+                name: pluginContainerName(image),
+                image,
+                imagePullPolicy: "IfNotPresent",
+                volumeMounts: [{ mountPath: "/target", name: "plugins" }],
+            })),
         ],
         upgradeCRDs: true,
         cleanUpCRDs: false,
