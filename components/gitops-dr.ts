@@ -226,7 +226,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                         syncBarrier: this.velero.sourceLocation!,
                         restorePrefix: `${config.clusterName}-`,
                         // A drill syncs prod's git: prod's cluster credentials would let it deploy to prod's clusters.
-                        withClusterCredentials: config.mode !== "drill",
+                        drillCredentials: config.mode === "drill",
                         imageRegistry: config.mirrors.imageRegistry,
                         warningsHint:
                             "A credential that exists already was kept (existingResourcePolicy none): one the chart or this program created is never backed up, so another install made it. ",

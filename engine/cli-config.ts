@@ -347,8 +347,9 @@ function adjustObjectValue(raw: string): StackValue {
 
 /**
  * `value` with `leaf` set at `path`, creating maps for names and lists for indices where nothing is (pulumi
- * `sdk/go/common/resource/config/map.go` `Map.Set`): a key's top-level string is overwritten, but a value on the
- * way that is neither missing nor of the kind the next segment needs is refused, with the CLI's message.
+ * `sdk/go/common/resource/config/map.go` `Map.Set`): a key's top-level value that is not a map or a list is
+ * overwritten, but a value on the way that is neither missing nor of the kind the next segment needs is refused,
+ * with the CLI's message.
  */
 function setAt(
     value: StackValue | undefined,
@@ -360,7 +361,8 @@ function setAt(
     if (path.length === 0) {
         return leaf;
     }
-    const current = value === null || (topLevel && typeof value === "string") ? undefined : value;
+    // The key's own value, when it is not a map or a list (a string, a number, a secure value), is overwritten.
+    const current = value === null || (topLevel && (typeof value !== "object" || isSecure(value))) ? undefined : value;
     const [head, ...rest] = path;
     if (typeof head === "number") {
         if (current !== undefined && !Array.isArray(current)) {
@@ -451,8 +453,13 @@ export function pulumiConfigSet(values: Map<string, StackValue>, words: readonly
     const secure = flags.has("--secret");
     if (flags.has("--path")) {
         const [key, ...path] = configPath(qualify(keyArg));
+        // A path of one segment is a plain set: the value is stored as given (map.go `Set`, `len(p) == 1`).
+        if (path.length === 0) {
+            values.set(key, secure ? { secure: raw } : raw);
+            return;
+        }
         const leaf: StackValue = secure ? { secure: raw } : adjustObjectValue(raw);
-        values.set(key, path.length === 0 ? leaf : setAt(values.get(key), path, leaf, keyArg));
+        values.set(key, setAt(values.get(key), path, leaf, keyArg));
         return;
     }
     let value: StackValue = raw;

@@ -182,6 +182,9 @@ describe("CLI config stage: values of your own (maps set with --path)", () => {
         stack.set("gitops-dr:argoCdValues", "");
         set(stack, "pulumi config set --path 'gitops-dr:argoCdValues.server.replicas' 2");
         assert.deepEqual(stack.get("gitops-dr:argoCdValues"), { server: { replicas: 2 } });
+        // A path of one segment stores the value as given, not as a boolean or a number.
+        set(stack, "pulumi config set --path 'gitops-dr:lockDays' 40");
+        assert.equal(stack.get("gitops-dr:lockDays"), "40");
     });
 });
 

@@ -108,7 +108,12 @@ describe("recover one namespace into a live cluster (protect)", () => {
             includedNamespaces: ["shop"],
             namespaceMapping: { shop: "shop-restored" },
             includedResources: ["persistentvolumes", "persistentvolumeclaims", "secrets", "serviceaccounts"],
-            labelSelector: { matchExpressions: [{ key: "owner", operator: "NotIn", values: ["helm"] }] },
+            labelSelector: {
+                matchExpressions: [
+                    { key: "owner", operator: "NotIn", values: ["helm"] },
+                    { key: "sealedsecrets.bitnami.com/sealed-secrets-key", operator: "DoesNotExist" },
+                ],
+            },
             restorePVs: true,
             existingResourcePolicy: "none",
             itemOperationTimeout: "240m",

@@ -41,6 +41,7 @@ describe("credentials backup: what the Schedule takes", () => {
             "argocd/cluster-edge-1",
             "argocd/repo-payments",
             "kube-system/sealed-secrets-keyx7k2p",
+            "sealed-secrets/sealed-secrets-key9q8wz",
         ]);
     });
 
@@ -55,20 +56,50 @@ describe("credentials backup: what the Schedule takes", () => {
         }
     });
 
-    it("a drill's selectors drop cluster credentials and keep repository ones", () => {
+    it("a drill's selectors drop cluster and write credentials and keep repository and SCM ones", () => {
         const labels = (type: string) => ({ "argocd.argoproj.io/secret-type": type });
-        const drill = credentialSelectors(false);
-        const prod = credentialSelectors(true);
+        const drill = credentialSelectors(true);
+        const prod = credentialSelectors(false);
         const matches = (selectors: Record<string, unknown>[], l: Record<string, string>) =>
             backupContents(
                 [{ apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "argocd", labels: l } }],
                 { includedResources: ["secrets"], orLabelSelectors: selectors },
             ).length === 1;
-        assert.equal(matches(drill, labels("cluster")), false);
-        assert.equal(matches(prod, labels("cluster")), true);
-        for (const type of ["repository", "repo-creds", "repository-write", "repo-write-creds"]) {
-            assert.equal(matches(drill, labels(type)), true, type);
+        for (const type of ["cluster", "repository-write", "repo-write-creds"]) {
+            assert.equal(matches(drill, labels(type)), false, type);
+            assert.equal(matches(prod, labels(type)), true, type);
         }
+        for (const type of ["repository", "repo-creds", "scm-creds"]) {
+            assert.equal(matches(drill, labels(type)), true, type);
+            assert.equal(matches(prod, labels(type)), true, type);
+        }
+    });
+});
+
+describe("credentials backup: whose Secrets", () => {
+    const taken = (labels: Record<string, string>) =>
+        backupContents([{ apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "argocd", labels } }], {
+            includedResources: ["secrets"],
+            orLabelSelectors: credentialSelectors(),
+        }).length === 1;
+    const repo = { "argocd.argoproj.io/secret-type": "repository" };
+
+    it("leaves out the argo-cd chart's (managed-by Helm, part-of argocd: argo-helm argo-cd.labels)", () => {
+        assert.equal(
+            taken({ ...repo, "app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/part-of": "argocd" }),
+            false,
+        );
+    });
+    it("takes one another chart or a tool made, and one made by hand", () => {
+        assert.equal(
+            taken({ ...repo, "app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/part-of": "platform" }),
+            true,
+        );
+        assert.equal(taken({ ...repo, "app.kubernetes.io/managed-by": "kinder" }), true);
+        assert.equal(taken(repo), true);
+    });
+    it("leaves out gitops-dr's own", () => {
+        assert.equal(taken({ ...repo, "gitops-dr.io/managed": "true" }), false);
     });
 });
 
@@ -85,6 +116,7 @@ describe("credentials restore on the simulated cluster", () => {
             "argocd/cluster-edge-1",
             "argocd/repo-payments",
             "kube-system/sealed-secrets-keyx7k2p",
+            "sealed-secrets/sealed-secrets-key9q8wz",
         ]);
     });
 
@@ -92,9 +124,27 @@ describe("credentials restore on the simulated cluster", () => {
         assert.deepEqual(restoredBy(drill, "credentials"), [
             "argocd/repo-payments",
             "kube-system/sealed-secrets-keyx7k2p",
+            "sealed-secrets/sealed-secrets-key9q8wz",
         ]);
         const everything = drill.cluster!.store.all().map(id);
         assert.ok(!everything.includes("argocd/cluster-edge-1"));
+    });
+
+    it("a sealing key in a backed-up namespace comes back once, by the credentials Restore, with no warning", () => {
+        for (const run of [recover, drill]) {
+            assert.ok(!restoredBy(run, "data").includes("sealed-secrets/sealed-secrets-key9q8wz"));
+            for (const kind of ["data", "credentials"] as const) {
+                const status = run.restore(kind).outputs.status as { warnings: number };
+                assert.equal(status.warnings, 0, `${kind} restore warned`);
+            }
+        }
+    });
+
+    it("restored Argo CD credentials may be taken over by Sealed Secrets (the credentials Restore's modifiers)", () => {
+        const secret = recover
+            .cluster!.store.all()
+            .find((o) => o.kind === "Secret" && id(o) === "argocd/repo-payments");
+        assert.equal(secret?.metadata.annotations?.["sealedsecrets.bitnami.com/managed"], "true");
     });
 
     for (const name of ["recover", "drill"] as const) {
@@ -170,5 +220,48 @@ describe("a source without credentials backups", () => {
         assert.match(message, /pulumi config set gitops-dr:restoreCredentials false/);
         const run = await runProgram({ ...options, config: { ...options.config, restoreCredentials: false } });
         assert.equal(run.ofType("kubernetes:velero.io/v1:Restore").length, 1, "the data Restore only");
+    });
+});
+
+describe("the credentials restore's checks and the data restore's claims", () => {
+    /* eslint-disable-next-line @typescript-eslint/no-require-imports -- the tasks are CommonJS scripts */
+    const tasks = require("../components/tasks/pre-restore.js") as {
+        preRestore(api: unknown, args: Record<string, unknown>): Promise<unknown>;
+    };
+    // A data restore in flight: its claim waits for its DataDownload (Pending, with Velero's selector).
+    const inFlight = {
+        kind: "PersistentVolumeClaim",
+        metadata: { name: "data", namespace: "shop", labels: { "velero.io/restore-name": "prod-eu-2-2026-11-25" } },
+        spec: { selector: { matchLabels: { "velero.io/dynamic-pv-restore": "x" } } },
+        status: { phase: "Pending" },
+    };
+    const api = {
+        list: (path: string) => Promise.resolve(path.endsWith("/persistentvolumeclaims") ? [inFlight] : []),
+        get: () => Promise.resolve({ status: { phase: "InProgress" } }),
+        remove: () => assert.fail("a claim was removed"),
+        now: () => new Date("2026-11-25T10:00:00Z"),
+    };
+    const args = (kind: "data" | "credentials") => ({
+        veleroNamespace: "velero",
+        restoreName: `prod-eu-2-2026-11-25-${kind}`,
+        restorePrefix: "prod-eu-2-",
+        scheduleName: `prod-eu-1-${kind === "data" ? "daily" : "credentials"}`,
+        scheduleKey: kind === "data" ? "sourceScheduleName" : "sourceCredentialsScheduleName",
+        restoresClaims: kind === "data",
+        namespaces: [],
+        storageClassMappings: {},
+    });
+    const failure = (kind: "data" | "credentials") =>
+        tasks.preRestore(api, args(kind)).then(
+            () => assert.fail("the checks passed"),
+            (e: unknown) => String(e),
+        );
+
+    it("the data checks stop while an earlier data restore's claims are in flight", async () => {
+        assert.match(await failure("data"), /still being restored: shop\/data/);
+    });
+
+    it("the credentials checks neither wait for them nor remove them: their restore holds no claims", async () => {
+        assert.doesNotMatch(await failure("credentials"), /still being restored/);
     });
 });

@@ -96,7 +96,12 @@ describe("restore order", () => {
             includedNamespaces: ["*"],
             includedResources: ["persistentvolumes", "persistentvolumeclaims", "secrets", "serviceaccounts"],
             includeClusterResources: true,
-            labelSelector: { matchExpressions: [{ key: "owner", operator: "NotIn", values: ["helm"] }] },
+            labelSelector: {
+                matchExpressions: [
+                    { key: "owner", operator: "NotIn", values: ["helm"] },
+                    { key: "sealedsecrets.bitnami.com/sealed-secrets-key", operator: "DoesNotExist" },
+                ],
+            },
             restorePVs: true,
             existingResourcePolicy: "none",
             itemOperationTimeout: "240m",

@@ -271,11 +271,31 @@ describe("user values: credentials only as secrets", () => {
         );
     });
 
-    for (const leaf of ["clientSecret", "api_key", "token", "privateKey", "accessKey", "password"]) {
+    for (const leaf of [
+        "clientSecret",
+        "api_key",
+        "token",
+        "privateKey",
+        "accessKey",
+        "password",
+        "keyData",
+        "tlsClientCertKey",
+    ]) {
         it(`treats ${leaf} as a credential`, () => {
             assert.equal(problems("veleroValues", { extra: { [leaf]: "x" } }).length, 1);
         });
     }
+
+    it("refuses a credential written into a configuration string (dex.config), not one it references", () => {
+        const dex = (secretLine: string) => ({
+            configs: {
+                cm: { "dex.config": `connectors:\n- type: github\n  config:\n    clientID: abc\n    ${secretLine}\n` },
+            },
+        });
+        const [p] = problems("argoCdValues", dex("clientSecret: 0123abcd"));
+        assert.match(p.message, /^sets gitops-dr:argoCdValues\.configs\.cm\["dex\.config"\] in plain text/);
+        assert.deepEqual(problems("argoCdValues", dex("clientSecret: $dex.github.clientSecret")), []);
+    });
 
     it("accepts credentials set with --secret, and keeps the values secret", () => {
         const cfg = parseConfig({ ...PROTECT, argoCdValues: secret(JSON.stringify(withCredential)) }, "prod", {});

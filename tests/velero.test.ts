@@ -276,7 +276,12 @@ describe("Velero", () => {
                 ],
                 includeClusterResources: true,
                 excludedNamespaces: ["kube-system", "kube-public", "kube-node-lease", "velero", "argocd"],
-                labelSelector: { matchExpressions: [{ key: "owner", operator: "NotIn", values: ["helm"] }] },
+                labelSelector: {
+                    matchExpressions: [
+                        { key: "owner", operator: "NotIn", values: ["helm"] },
+                        { key: "sealedsecrets.bitnami.com/sealed-secrets-key", operator: "DoesNotExist" },
+                    ],
+                },
                 snapshotVolumes: true,
                 snapshotMoveData: true,
                 defaultVolumesToFsBackup: false,

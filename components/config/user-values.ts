@@ -53,9 +53,19 @@ export const ARGO_CD_GUARDED: readonly GuardedPath[] = [
         instead: CONSTANT,
     },
     {
+        path: ["configs", "cm", "create"],
+        why: "without the argocd-cm ConfigMap (the chart renders it only when create is true) the resource exclusions and the tracking method are gone, and Argo CD applies and prunes the restored Secrets and claims",
+        instead: CONSTANT,
+    },
+    {
         path: ["crds"],
         why: "the Application CRD is kept when the release is removed, and with it every Application and its workloads",
         instead: CONSTANT,
+    },
+    {
+        path: ["extraObjects"],
+        why: "the release is installed before the restore, so an Application or workload here would create empty claims before the backup's come back",
+        instead: "your git repository (gitops-dr:gitRepoUrl), which Argo CD syncs after the restore",
     },
     {
         path: ["namespaceOverride"],
@@ -100,6 +110,46 @@ export const VELERO_GUARDED: readonly GuardedPath[] = [
     {
         path: ["configuration", "uploaderType"],
         why: "the repository in the vault is kopia's",
+        instead: CONSTANT,
+    },
+    {
+        path: ["configuration", "restoreOnlyMode"],
+        why: "it turns off the schedule controller, so no backup is taken and no backup alert can fire (velero v1.18.1 pkg/cmd/server/server.go)",
+        instead: CONSTANT,
+    },
+    {
+        path: ["configuration", "disableControllers"],
+        why: "the schedules, backups and restores need every controller (a disabled schedule controller takes no backup and raises no alert)",
+        instead: CONSTANT,
+    },
+    {
+        path: ["configuration", "restoreResourcePriorities"],
+        why: "Velero's default order restores ServiceAccounts before Secrets, which keeps hand-made tokens (the chart's example puts secrets first)",
+        instead: CONSTANT,
+    },
+    {
+        path: ["configuration", "extraArgs"],
+        why: "server flags override what the values above set (volume data, uploader, namespace, controllers)",
+        instead: "the chart value or gitops-dr key for what you need; ask for one that is missing",
+    },
+    {
+        path: ["configuration", "namespace"],
+        why: "the server would watch another namespace than the one gitops-dr creates its Schedules and Restores in",
+        instead: "gitops-dr:veleroNamespace",
+    },
+    {
+        path: ["extraObjects"],
+        why: "objects installed with Velero (a Schedule or location of your own) would sit outside the vault's lock and the program's checks",
+        instead: "gitops-dr's backup keys (backupSchedule, weeklyBackupSchedule, ...)",
+    },
+    {
+        path: ["rbac", "create"],
+        why: "Velero restores every kind of object and needs its cluster role",
+        instead: CONSTANT,
+    },
+    {
+        path: ["rbac", "clusterAdministrator"],
+        why: "Velero restores every kind of object and needs its cluster role",
         instead: CONSTANT,
     },
     {
@@ -200,7 +250,15 @@ const isImageKey = (key: string) => key === "image" || /[a-z]Image$/.test(key);
 const IMAGE_FIELDS = ["repository", "tag", "digest", "registry"];
 /** Leaf keys whose value is a credential: it must not sit in the stack file in plain text. */
 const isCredentialKey = (key: string) =>
-    /(password|passwd|secret|token|privatekey|clientsecret|apikey|accesskey)$/i.test(key.replace(/[-_.]/g, ""));
+    /(password|passwd|secret|token|privatekey|clientsecret|apikey|accesskey|keydata|certkey|tlskey)$/i.test(
+        key.replace(/[-_.]/g, ""),
+    );
+/**
+ * A configuration string with a credential written into it (`dex.config`, `oidc.config`: `clientSecret: abc`),
+ * rather than a reference Argo CD resolves (`$dex.github.clientSecret`, `$secret-name:key`).
+ */
+const hasInlineCredential = (text: string) =>
+    /^\s*(clientSecret|client_secret|password|bindPW|token)\s*:\s*["']?[^\s"'$]/im.test(text);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -273,7 +331,7 @@ function walk(values: Record<string, unknown>, at: readonly string[], found: Fou
                     walk(item, [...path, String(i)], found, true);
                 }
             });
-        } else if (typeof v === "string" && v !== "" && isCredentialKey(k)) {
+        } else if (typeof v === "string" && v !== "" && (isCredentialKey(k) || hasInlineCredential(v))) {
             found.credentials.push(path);
         }
     }

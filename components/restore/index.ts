@@ -58,8 +58,8 @@ export interface VeleroRestoreArgs {
      * or the secrets of its credentials Schedule (components/velero/credentials.ts). Defaults to `data`.
      */
     kind?: "data" | "credentials";
-    /** credentials: restore Argo CD's cluster credentials too (not in a drill). Defaults to `true`. */
-    withClusterCredentials?: boolean;
+    /** credentials: a drill's restore, without prod's cluster and write credentials. Defaults to `false`. */
+    drillCredentials?: boolean;
     /**
      * A drill: volumes the restore would bring back as they are (still pointing at the source's storage) are
      * quarantined and listed. Defaults to `false`.
@@ -152,6 +152,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
                         ? { backupName: settings.backupName }
                         : { scheduleName: args.sourceScheduleName }),
                     scheduleKey: kind === "data" ? "sourceScheduleName" : "sourceCredentialsScheduleName",
+                    restoresClaims: kind === "data",
                     acceptOlderBackup: settings.acceptOlderBackup,
                     acceptPartiallyFailedBackup: settings.acceptPartiallyFailedBackup,
                     storageClassMappings: kind === "data" ? { ...settings.storageClassMappings } : {},
@@ -168,32 +169,37 @@ export class VeleroRestore extends pulumi.ComponentResource {
         );
         dependsOn = [...dependsOn, check];
 
-        let spec: Record<string, unknown>;
-        if (kind === "data") {
-            // Every data restore names its resource modifiers: restored Secrets may be taken over by Sealed
-            // Secrets; a drill quarantines the volumes that still point at the source's storage.
-            const modifiers = new k8s.core.v1.ConfigMap(
-                `${name}-modifiers`,
-                {
-                    metadata: { name: MODIFIERS_CONFIGMAP, namespace },
-                    data: {
-                        [MODIFIERS_KEY]: check.result.apply((r) =>
-                            modifiersDocument([
-                                SEALED_SECRETS_RULE,
-                                ...(args.quarantineRetainedVolumes === true
-                                    ? quarantineRules(r.quarantinedClaims)
-                                    : []),
-                            ]),
-                        ),
-                    },
+        // Every restore names its resource modifiers: restored Secrets may be taken over by Sealed Secrets
+        // (Argo CD's credentials too, when a SealedSecret makes them); a drill's data restore also quarantines the
+        // volumes that still point at the source's storage. One ConfigMap per Restore: their rules differ.
+        const modifiersName = kind === "data" ? MODIFIERS_CONFIGMAP : `${MODIFIERS_CONFIGMAP}-credentials`;
+        const modifiers = new k8s.core.v1.ConfigMap(
+            `${name}-modifiers`,
+            {
+                metadata: { name: modifiersName, namespace },
+                data: {
+                    [MODIFIERS_KEY]: check.result.apply((r) =>
+                        modifiersDocument([
+                            SEALED_SECRETS_RULE,
+                            ...(kind === "data" && args.quarantineRetainedVolumes === true
+                                ? quarantineRules(r.quarantinedClaims)
+                                : []),
+                        ]),
+                    ),
                 },
-                { ...child, dependsOn },
-            );
-            dependsOn = [...dependsOn, modifiers];
-            spec = restoreSpec(settings, { scheduleName: args.sourceScheduleName }, MODIFIERS_CONFIGMAP);
-        } else {
-            spec = credentialsRestoreSpec(settings, args.sourceScheduleName, args.withClusterCredentials ?? true);
-        }
+            },
+            { ...child, dependsOn },
+        );
+        dependsOn = [...dependsOn, modifiers];
+        const spec =
+            kind === "data"
+                ? restoreSpec(settings, { scheduleName: args.sourceScheduleName }, modifiersName)
+                : credentialsRestoreSpec(
+                      settings,
+                      args.sourceScheduleName,
+                      args.drillCredentials ?? false,
+                      modifiersName,
+                  );
 
         this.restore = new k8s.apiextensions.CustomResource(
             `${name}-restore`,

@@ -1,6 +1,6 @@
 /** The Restore's spec. */
 import { RESTORE_TIMEOUT_MARGIN_MINUTES, RestoreSettings } from "../config";
-import { BACKED_UP_RESOURCES, NOT_HELM_RELEASE_SECRETS } from "../velero";
+import { BACKED_UP_RESOURCES, DATA_SELECTOR } from "../velero";
 import { credentialSelectors } from "../velero/credentials";
 
 /** The Restore's spec (fields from ../shared/reference/velero-1.18-crds/restores.yaml). */
@@ -27,7 +27,7 @@ export function restoreSpec(
         // backup, other namespaces' too (velero v1.18.1 pkg/restore/restore.go, the cluster-scoped checks of
         // `getOrderedResourceCollection`): into a live cluster, warnings for volumes that exist.
         ...(settings.namespaces.length === 0 ? { includeClusterResources: true } : {}),
-        labelSelector: NOT_HELM_RELEASE_SECRETS,
+        labelSelector: DATA_SELECTOR,
         restorePVs: true,
         // Never overwrite what exists: a live object always wins over the backup's copy.
         existingResourcePolicy: "none",
@@ -43,15 +43,17 @@ export function restoreSpec(
 export function credentialsRestoreSpec(
     settings: RestoreSettings,
     scheduleName: string,
-    withClusterCredentials: boolean,
+    forDrill: boolean,
+    resourceModifier: string,
 ): Record<string, unknown> {
     return {
         scheduleName,
         includedNamespaces: ["*"],
         includedResources: ["secrets"],
         includeClusterResources: false,
-        orLabelSelectors: credentialSelectors(withClusterCredentials),
+        orLabelSelectors: credentialSelectors(forDrill),
         existingResourcePolicy: "none",
         itemOperationTimeout: `${settings.restoreTimeoutMinutes - RESTORE_TIMEOUT_MARGIN_MINUTES}m`,
+        resourceModifier: { kind: "configmap", name: resourceModifier },
     };
 }

@@ -49,6 +49,8 @@ const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
  * @property {string} restorePrefix Restores of this stack are named `<restorePrefix><id>`.
  * @property {string} [scheduleName] Restore the newest Completed backup of this schedule...
  * @property {string} [scheduleKey] ...which this config key names (for messages; default sourceScheduleName)
+ * @property {boolean} [restoresClaims] false for a restore of Secrets only (the credentials one): it leaves no claims
+ *   behind, and must not take the data restore's claims, in flight or a retry's, for its own leftovers
  * @property {string} [backupName] ...or exactly this backup.
  * @property {boolean} acceptOlderBackup
  * @property {boolean} acceptPartiallyFailedBackup
@@ -309,7 +311,7 @@ function retainedVolumes(claims, volumes, infos, args) {
  * @returns {Promise<PreRestoreResult>}
  */
 async function preRestore(api, args) {
-    const removedClaims = await removeLeftoverClaims(api, args);
+    const removedClaims = args.restoresClaims === false ? [] : await removeLeftoverClaims(api, args);
     const { backup, newerNotCompleted } = await chooseBackup(api, args);
     const files = untar(await download(api, args.veleroNamespace, "BackupContents", backup.name));
     const claims = backupObjects(files, "persistentvolumeclaims");

@@ -2,6 +2,7 @@
 import type { BackupTier } from "../config";
 import { BACKED_UP_RESOURCES, SYSTEM_NAMESPACES, WRITE_LOCATION } from "./names";
 import type { VeleroValuesInput } from "./values";
+import { SEALING_KEY_LABEL } from "./credentials";
 import { VOLUME_POLICY_CONFIGMAP } from "./volume-policy";
 
 /** Namespaces every schedule excludes. */
@@ -12,12 +13,19 @@ export function excludedNamespaces(
 }
 
 /**
- * Helm release Secrets (`owner: helm`, one per release revision) are not persistent data: they describe what
- * Argo CD and Pulumi install again. `NotIn` also matches every object without the label (Kubernetes label
- * selector semantics), so PVs, PVCs and other Secrets are unaffected.
+ * What the data backups and their restores leave out by label. Helm release Secrets (`owner: helm`, one per
+ * release revision) are not persistent data: they describe what Argo CD and Pulumi install again. Sealed Secrets'
+ * sealing keys belong to the credentials backup alone (components/velero/credentials.ts): a controller outside the
+ * excluded namespaces would otherwise have its key in both, restored twice with different annotations (the data
+ * Restore marks Secrets for Sealed Secrets to take over), and the second Restore would warn "already exists".
+ * `NotIn` and `DoesNotExist` match every object without the label (Kubernetes label selector semantics), so PVs,
+ * PVCs and other Secrets are unaffected.
  */
-export const NOT_HELM_RELEASE_SECRETS = {
-    matchExpressions: [{ key: "owner", operator: "NotIn", values: ["helm"] }],
+export const DATA_SELECTOR = {
+    matchExpressions: [
+        { key: "owner", operator: "NotIn", values: ["helm"] },
+        { key: SEALING_KEY_LABEL, operator: "DoesNotExist" },
+    ],
 } as const;
 
 /**
@@ -47,7 +55,7 @@ export function scheduleSpec(
             // PersistentVolumes are cluster-scoped; includedResources keeps every other cluster kind out.
             includeClusterResources: true,
             excludedNamespaces: excludedNamespaces(input),
-            labelSelector: NOT_HELM_RELEASE_SECRETS,
+            labelSelector: DATA_SELECTOR,
             snapshotVolumes: true,
             // With the data mover the snapshot's data is copied by kopia into the locked bucket. Limiting the
             // backup to PVs, PVCs and Secrets does not stop that: the CSI PVC action creates the DataUpload

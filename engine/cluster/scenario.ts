@@ -98,8 +98,20 @@ export function sourceCluster(storageClass = "gp3", driver = "ebs.csi.aws.com"):
             "kubernetes.io/tls",
         ),
         secret("velero", "velero-repo-credentials"),
-        // What the argo-cd chart creates: labelled helm.sh/chart.
-        secret("argocd", "argocd-secret", { "app.kubernetes.io/part-of": "argocd", "helm.sh/chart": "argo-cd-10.1.1" }),
+        // A controller installed by its chart in a namespace of its own, which the daily backup includes: its key
+        // must come back once, by the credentials Restore.
+        secret(
+            "sealed-secrets",
+            "sealed-secrets-key9q8wz",
+            { "sealedsecrets.bitnami.com/sealed-secrets-key": "active" },
+            "kubernetes.io/tls",
+        ),
+        // What the argo-cd chart creates (argo-helm `argo-cd.labels`), a repository from its configs.repositories too.
+        secret("argocd", "argocd-secret", ARGO_CD_CHART_LABELS),
+        secret("argocd", "argocd-repo-charts", {
+            ...ARGO_CD_CHART_LABELS,
+            "argocd.argoproj.io/secret-type": "repository",
+        }),
         secret("argocd", "argocd-redis", { "app.kubernetes.io/part-of": "argocd" }),
         // Credentials added by hand or by a platform tool: one repository, one remote cluster.
         secret("argocd", "repo-payments", { "argocd.argoproj.io/secret-type": "repository" }),
@@ -111,6 +123,13 @@ export function sourceCluster(storageClass = "gp3", driver = "ebs.csi.aws.com"):
         }),
     ];
 }
+
+/** The labels the argo-cd chart gives what it creates (argo-helm `charts/argo-cd/templates/_common.tpl`). */
+const ARGO_CD_CHART_LABELS = {
+    "helm.sh/chart": "argo-cd-10.1.1",
+    "app.kubernetes.io/managed-by": "Helm",
+    "app.kubernetes.io/part-of": "argocd",
+};
 
 /** How each claim's data was kept, as BackupVolumeInfos records it (data mover: CSISnapshot, data moved). */
 export function volumeInfosOf(contents: readonly KubeObject[]): KubeObject[] {
