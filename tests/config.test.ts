@@ -40,6 +40,8 @@ const NOT_IN_PROTECT =
 
 const plain = (value: string): RawValue => ({ value, secret: false });
 const secret = (value: string): RawValue => ({ value, secret: true });
+const BREAK_GLASS = "arn:aws:iam::111122223333:role/vault-break-glass";
+const BREAK_GLASS_FIX = `\`pulumi config set --path 'gitops-dr:breakGlassPrincipalArns[0]' ${BREAK_GLASS}\``;
 
 /** A live cluster that creates the vault (createBucket defaults to true, so no kmsKeyArn). */
 const PROTECT: RawConfig = {
@@ -50,6 +52,7 @@ const PROTECT: RawConfig = {
     oidcProviderArn: plain(OIDC_ARN),
     repoPassword: secret(REPO_PASSWORD),
     gitRepoUrl: plain(GIT_URL),
+    breakGlassPrincipalArns: plain(JSON.stringify([BREAK_GLASS])),
 };
 
 /** A replacement cluster that restores prod-eu-1's backups from the existing vault, every location given explicitly. */
@@ -1891,5 +1894,83 @@ describe("parseConfig: reporting", () => {
         for (const value of Object.values(secrets)) {
             assert.ok(!warnings.some((w) => w.message.includes(value)));
         }
+    });
+});
+
+describe("parseConfig: breakGlassPrincipalArns", () => {
+    const glass = (arns: readonly string[]) => withKeys(PROTECT, { breakGlassPrincipalArns: JSON.stringify(arns) });
+
+    it("passes the break-glass principals to the vault that creates its keys", () => {
+        assert.deepEqual(parseConfig(PROTECT, STACK).vault.breakGlassPrincipalArns, [BREAK_GLASS]);
+    });
+
+    it("requires them when the stack creates the vault's KMS key", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { breakGlassPrincipalArns: null }), "breakGlassPrincipalArns"),
+            `is required when the stack creates the vault's KMS key: its key policy lets only these principals disable the key, schedule its deletion or change the policy, and AWS refuses a key policy that locks out the principal running \`pulumi up\`. Fix: ${BREAK_GLASS_FIX} (include the role that deploys this stack).`,
+        );
+    });
+
+    it("rejects an empty list", () => {
+        assert.equal(
+            onlyProblem(glass([]), "breakGlassPrincipalArns"),
+            `is empty: nobody could then disable or delete the vault's key, nor change its policy, and AWS refuses such a key policy. Fix: ${BREAK_GLASS_FIX}.`,
+        );
+    });
+
+    it("rejects a wildcard", () => {
+        assert.equal(
+            onlyProblem(glass([BREAK_GLASS, "arn:aws:iam::111122223333:role/admin-*"]), "breakGlassPrincipalArns"),
+            `"arn:aws:iam::111122223333:role/admin-*" contains a wildcard: it would name every principal it matches, and a key policy's Principal takes none. Fix: list each role or user ARN, e.g. ${BREAK_GLASS_FIX}.`,
+        );
+    });
+
+    it("rejects the account root, which in a key policy means every IAM principal of the account", () => {
+        assert.match(
+            onlyProblem(glass(["arn:aws:iam::111122223333:root"]), "breakGlassPrincipalArns"),
+            /^"arn:aws:iam::111122223333:root" is the account: in a key policy's Principal it means every IAM principal/,
+        );
+    });
+
+    it("rejects a role session ARN and names the role to use", () => {
+        assert.match(
+            onlyProblem(
+                glass(["arn:aws:sts::111122223333:assumed-role/vault-break-glass/alice"]),
+                "breakGlassPrincipalArns",
+            ),
+            /is a role session, which ends; AWS compares aws:PrincipalArn, the session's role ARN\. Fix: name the role/,
+        );
+    });
+
+    it("rejects what is not an IAM role or user ARN", () => {
+        assert.equal(
+            onlyProblem(glass(["vault-break-glass"]), "breakGlassPrincipalArns"),
+            `"vault-break-glass" is not an IAM role or user ARN. Fix: ${BREAK_GLASS_FIX}.`,
+        );
+    });
+
+    it("rejects a principal listed twice", () => {
+        assert.equal(
+            onlyProblem(glass([BREAK_GLASS, BREAK_GLASS]), "breakGlassPrincipalArns"),
+            `"${BREAK_GLASS}" is listed twice. Fix: list each principal once.`,
+        );
+    });
+
+    it("warns that they do nothing when the stack creates no key", () => {
+        assert.match(
+            onlyWarning(withKeys(PROTECT, { kmsKeyArn: KMS_ARN }), "breakGlassPrincipalArns"),
+            /is ignored: the stack creates no KMS key \(createBucket false or kmsKeyArn set\)/,
+        );
+    });
+
+    it("refuses them in a drill, which writes no key policy", () => {
+        assert.equal(
+            onlyProblem(
+                withKeys(DRILL, { breakGlassPrincipalArns: JSON.stringify([BREAK_GLASS]) }),
+                "breakGlassPrincipalArns",
+                "drill",
+            ),
+            `${JSON.stringify(JSON.stringify([BREAK_GLASS]))} cannot be set in a drill stack: only the stack that creates the vault's keys writes their policy. Fix: \`pulumi config rm gitops-dr:breakGlassPrincipalArns\`.`,
+        );
     });
 });

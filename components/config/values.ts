@@ -312,6 +312,9 @@ export const KMS_KEY_ARN = /^arn:aws[-a-z]*:kms:([a-z0-9-]+):(\d{12}):key\/[A-Za
 export const OIDC_PROVIDER_ARN =
     /^arn:aws[-a-z]*:iam::\d{12}:oidc-provider\/oidc\.eks\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/id\/[A-Za-z0-9]+$/;
 
+/** An IAM role or user ARN (a path allowed), as `aws:PrincipalArn` names a caller; no wildcard, not a session. */
+export const IAM_PRINCIPAL_ARN = /^arn:aws[-a-z]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
+
 /** The region part of an ARN (`arn:partition:service:<region>:...`). */
 export function arnRegion(arn: string): string {
     return arn.split(":")[3] ?? "";
