@@ -345,10 +345,13 @@ export function irsaTrust(oidcProviderArn: string, namespace: string, serviceAcc
 }
 
 /**
- * EKS Pod Identity trust, limited to the Velero server service account through the session tags the Pod
- * Identity agent sets (EKS user guide, "Create an IAM role for Pod Identity").
+ * EKS Pod Identity trust, limited to the Velero server service account of one cluster through the session tags the
+ * Pod Identity agent sets (EKS user guide, "Create IAM role with trust policy required by EKS Pod Identity" and
+ * "List of session tags added by EKS Pod Identity": `eks-cluster-arn`, `kubernetes-namespace`,
+ * `kubernetes-service-account`). Without `eks-cluster-arn`, any cluster of the account with an association naming
+ * the role, and a namespace and service account of the same names, would get Velero's credentials.
  */
-export function podIdentityTrust(namespace: string, serviceAccount: string): PolicyDocument {
+export function podIdentityTrust(namespace: string, serviceAccount: string, clusterArn: string): PolicyDocument {
     return doc({
         Sid: "VeleroPodIdentity",
         Effect: "Allow",
@@ -356,11 +359,17 @@ export function podIdentityTrust(namespace: string, serviceAccount: string): Pol
         Action: ["sts:AssumeRole", "sts:TagSession"],
         Condition: {
             StringEquals: {
+                "aws:RequestTag/eks-cluster-arn": clusterArn,
                 "aws:RequestTag/kubernetes-namespace": namespace,
                 "aws:RequestTag/kubernetes-service-account": serviceAccount,
             },
         },
     });
+}
+
+/** The ARN of an EKS cluster (`arn:<partition>:eks:<region>:<account>:cluster/<name>`). */
+export function eksClusterArn(partition: string, region: string, accountId: string, name: string): string {
+    return `arn:${partition}:eks:${region}:${accountId}:cluster/${name}`;
 }
 
 /** Every action a policy allows, sorted; tests compare these sets per mode. */

@@ -975,7 +975,26 @@ describe("parseConfig: prefixes and source", () => {
     it("rejects a prefix with a leading or trailing slash", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { prefix: "/prod/" }), "prefix"),
-            '"/prod/" must be path segments of letters, digits and !_.*\'()- separated by single slashes, with no leading or trailing slash. Fix: `pulumi config set gitops-dr:prefix prod-eu-1`.',
+            '"/prod/" must be path segments of letters, digits and !_.\'()- separated by single slashes, with no leading or trailing slash. Fix: `pulumi config set gitops-dr:prefix prod-eu-1`.',
+        );
+    });
+
+    for (const [value, wildcard] of [
+        ["prod-eu-*", "*"],
+        ["prod-eu-?", "?"],
+    ]) {
+        it(`rejects the prefix ${value}: ${wildcard} is an IAM wildcard reaching other clusters' backups`, () => {
+            assert.equal(
+                onlyProblem(withKeys(PROTECT, { prefix: value }), "prefix"),
+                `"${value}" contains ${wildcard}, a wildcard in the IAM policies the prefix is written into: it would reach every prefix it matches, other clusters' backups included. Fix: \`pulumi config set gitops-dr:prefix prod-eu-1\`.`,
+            );
+        });
+    }
+
+    it("rejects a sourcePrefix with a wildcard, set or read from the source stack", () => {
+        assert.equal(
+            onlyProblem(withKeys(DRILL, { sourcePrefix: "prod-*" }), "sourcePrefix", "drill"),
+            `"prod-*" contains *, a wildcard in the IAM policies the prefix is written into: it would reach every prefix it matches, other clusters' backups included. Fix: \`pulumi config set gitops-dr:sourcePrefix prod-eu-1\`.`,
         );
     });
 

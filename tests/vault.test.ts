@@ -692,6 +692,26 @@ describe("IAM policies", () => {
         });
         const trust = policyOf(run.one("aws:iam/role:Role", "gitops-dr-prod-velero-iam-role").inputs.assumeRolePolicy);
         assert.deepEqual(trust.Statement[0].Action, ["sts:AssumeRole", "sts:TagSession"]);
+        // Evaluated as STS would for the Pod Identity agent: only this cluster's Velero server service account.
+        const roleArn = `arn:aws:iam::${ACCOUNT}:role/prod-eu-1-velero`;
+        const asAgent = (tags: Record<string, string>) =>
+            decide([], "sts:AssumeRole", roleArn, {
+                bucketPolicy: JSON.parse(JSON.stringify(trust).replaceAll("111122223333", ACCOUNT)) as PolicyDocument,
+                principal: "pods.eks.amazonaws.com",
+                context: Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+            });
+        const velero = {
+            "eks-cluster-arn": `arn:aws:eks:eu-central-1:${ACCOUNT}:cluster/prod-eu-1`,
+            "kubernetes-namespace": "velero",
+            "kubernetes-service-account": "velero-server",
+        };
+        assert.equal(await asAgent(velero), "Allowed");
+        assert.equal(
+            await asAgent({ ...velero, "eks-cluster-arn": `arn:aws:eks:eu-central-1:${ACCOUNT}:cluster/other` }),
+            "ImplicitlyDenied",
+            "another cluster of the account with a velero/velero-server service account",
+        );
+        assert.equal(await asAgent({ ...velero, "kubernetes-service-account": "default" }), "ImplicitlyDenied");
         const association = run.one("aws:eks/podIdentityAssociation:PodIdentityAssociation");
         assert.equal(association.inputs.clusterName, "prod-eu-1");
         assert.equal(association.inputs.serviceAccount, "velero-server");

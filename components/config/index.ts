@@ -17,7 +17,7 @@ import { parseMonitoring } from "./monitoring";
 import { ConfigError, ConfigReader, ConfigWarning, RawConfig, RawValue, q, setCmd } from "./reader";
 import { parseRestore, parseSource, parseSourceStack } from "./restore";
 import { MODES, StackConfig } from "./types";
-import { PREFIX, isDnsLabel } from "./values";
+import { PREFIX, isDnsLabel, prefixWildcardProblem } from "./values";
 import { parseVelero } from "./velero";
 import { SourceOutputs, parseVault } from "./vault";
 
@@ -87,10 +87,14 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
         r.forbidInMode("prefix", mode, "a drill writes no backups");
     } else {
         prefix = r.str("prefix") ?? validClusterName;
-        if (prefix !== undefined && (!PREFIX.test(prefix) || prefix.length > 200)) {
+        const wildcard = prefix === undefined ? undefined : prefixWildcardProblem(prefix);
+        if (wildcard !== undefined) {
+            r.problem("prefix", `${wildcard} Fix: \`${setCmd("prefix", "prod-eu-1")}\`.`);
+            prefix = undefined;
+        } else if (prefix !== undefined && (!PREFIX.test(prefix) || prefix.length > 200)) {
             r.problem(
                 "prefix",
-                `${q(prefix)} must be path segments of letters, digits and !_.*'()- separated by single slashes, with no leading or trailing slash. Fix: \`${setCmd("prefix", "prod-eu-1")}\`.`,
+                `${q(prefix)} must be path segments of letters, digits and !_.'()- separated by single slashes, with no leading or trailing slash. Fix: \`${setCmd("prefix", "prod-eu-1")}\`.`,
             );
             prefix = undefined;
         }

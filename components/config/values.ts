@@ -358,4 +358,14 @@ export const isLabelValue = (v: string): boolean =>
 export const STACK_NAME = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/;
 
 /** An S3 key prefix of path segments, no leading or trailing slash. */
-export const PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
+export const PREFIX = /^[A-Za-z0-9!_.'()-]+(\/[A-Za-z0-9!_.'()-]+)*$/;
+
+/**
+ * Why a prefix with `*` or `?` is refused: the prefix lands in IAM resource ARNs (`<bucket>/<prefix>/*`), where
+ * both are wildcards, so `prod-eu-*` would let one cluster's writer delete another's backups.
+ */
+export function prefixWildcardProblem(prefix: string): string | undefined {
+    return /[*?]/.test(prefix)
+        ? `${JSON.stringify(prefix)} contains ${prefix.includes("*") ? "*" : "?"}, a wildcard in the IAM policies the prefix is written into: it would reach every prefix it matches, other clusters' backups included.`
+        : undefined;
+}
