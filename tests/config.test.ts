@@ -792,12 +792,25 @@ describe("parseConfig: lock and lifecycle", () => {
     });
 
     it("warns that complianceLockDaysAcknowledged does nothing in GOVERNANCE mode", () => {
+        const warnings = warningsOf(
+            withKeys(PROTECT, { lockMode: "GOVERNANCE", lockDays: "400", complianceLockDaysAcknowledged: "400" }),
+        );
+        assert.deepEqual(
+            warnings.map((w) => w.key),
+            ["gitops-dr:lockMode", "gitops-dr:complianceLockDaysAcknowledged"],
+        );
         assert.equal(
-            onlyWarning(
-                withKeys(PROTECT, { lockMode: "GOVERNANCE", lockDays: "400", complianceLockDaysAcknowledged: "400" }),
-                "complianceLockDaysAcknowledged",
-            ),
+            warnings[1].message,
             '"400" is ignored: it only confirms COMPLIANCE retention above 366 days. Remove it with `pulumi config rm gitops-dr:complianceLockDaysAcknowledged`.',
+        );
+    });
+
+    it("warns on every run that GOVERNANCE can be lifted, and accepts it", () => {
+        const raw = withKeys(PROTECT, { lockMode: "GOVERNANCE" });
+        assert.equal(parseConfig(raw, STACK).vault.lockMode, "GOVERNANCE");
+        assert.equal(
+            onlyWarning(raw, "lockMode"),
+            "GOVERNANCE: any principal with s3:BypassGovernanceRetention can delete a locked backup, so the vault does not protect backups from a stolen administrator credential; the policy pack refuses it unless its vault-bucket-object-lock policy sets requireCompliance false. Fix: `pulumi config set gitops-dr:lockMode COMPLIANCE` once lockDays is right.",
         );
     });
 
@@ -1990,6 +2003,98 @@ describe("parseConfig: breakGlassPrincipalArns", () => {
                 "drill",
             ),
             `${JSON.stringify(JSON.stringify([BREAK_GLASS]))} cannot be set in a drill stack: only the stack that creates the vault's keys writes their policy. Fix: \`pulumi config rm gitops-dr:breakGlassPrincipalArns\`.`,
+        );
+    });
+});
+
+describe("parseConfig: input an attacker or a careless operator gives", () => {
+    for (const [key, value, fix] of [
+        ["gitPath", "   ", "apps"],
+        ["gitPath", "apps\nmore", "apps"],
+    ] as const) {
+        it(`rejects the ${key} ${JSON.stringify(value)} with a message, not a stack trace`, () => {
+            assert.match(
+                onlyProblem(withKeys(PROTECT, { [key]: value }), key),
+                new RegExp(
+                    `^${JSON.stringify(value).replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")} (is blank|contains whitespace or a control character): .* Fix: \`pulumi config set gitops-dr:${key} ${fix}\`\\.$`,
+                ),
+            );
+        });
+    }
+
+    it("rejects a blank gitRevision", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { gitRevision: "  " }), "gitRevision"),
+            '"  " is blank, which no git branch, tag or commit has. Fix: `pulumi config set gitops-dr:gitRevision HEAD`.',
+        );
+    });
+
+    it("rejects a gitRevision with a space in it", () => {
+        assert.match(
+            onlyProblem(withKeys(PROTECT, { gitRevision: "main extra" }), "gitRevision"),
+            /^"main extra" contains whitespace or a control character/,
+        );
+    });
+
+    for (const url of [
+        "https://user:ghp_0123456789abcdefghijklmnopqrstuvwxyzAB@github.com/acme/platform-gitops.git",
+        "https://ghp_0123456789abcdefghijklmnopqrstuvwxyzAB@github.com/acme/platform-gitops.git",
+    ]) {
+        it(`rejects credentials in gitRepoUrl (${url.includes(":ghp") ? "user and token" : "token"}) without echoing them`, () => {
+            const message = onlyProblem(withKeys(PROTECT, { gitRepoUrl: url }), "gitRepoUrl");
+            assert.ok(!message.includes("ghp_"), message);
+            assert.match(message, /in the URL, which would land in plain text in the Argo CD Application/);
+            assert.ok(
+                message.includes(
+                    "`pulumi config set gitops-dr:gitRepoUrl https://github.com/acme/platform-gitops.git`",
+                ),
+            );
+        });
+    }
+
+    it("accepts ssh URLs that name only the ssh user", () => {
+        for (const url of [
+            "git@github.com:acme/platform-gitops.git",
+            "ssh://git@github.com/acme/platform-gitops.git",
+        ]) {
+            assert.equal(
+                parseConfig(withKeys(PROTECT, { gitRepoUrl: url, gitSshPrivateKey: secret("k") }), STACK).argoCd
+                    .repository.url,
+                url,
+            );
+        }
+    });
+
+    it("rejects transition days no S3 lifecycle takes (1e23 written out)", () => {
+        assert.equal(
+            onlyProblem(
+                withKeys(PROTECT, { storageTransitions: '["STANDARD_IA:100000000000000000000000"]' }),
+                "storageTransitions",
+            ),
+            "\"STANDARD_IA:100000000000000000000000\": 100000000000000000000000 days is more than 36500 (100 years), which S3 does not take. Fix: `pulumi config set --path 'gitops-dr:storageTransitions[0]' STANDARD_IA:30`.",
+        );
+    });
+
+    it("rejects a kubeContext with a newline", () => {
+        assert.equal(
+            onlyProblem(withKeys(DRILL, { kubeContext: "drill-eu-1\nprod-eu-1" }), "kubeContext", "drill"),
+            '"drill-eu-1\\nprod-eu-1" contains a control character or surrounding whitespace, which no kubeconfig context name has. Fix: `pulumi config set gitops-dr:kubeContext drill-eu-1` (kubectl config get-contexts).',
+        );
+    });
+
+    for (const cron of ["* * * * *", "*/30 * * * *", "@every 10m"]) {
+        it(`rejects the backupSchedule ${JSON.stringify(cron)}: at most one locked backup an hour`, () => {
+            assert.match(
+                onlyProblem(withKeys(PROTECT, { backupSchedule: cron }), "backupSchedule"),
+                /runs as often as every [\d.]+ minutes; every backup stays locked and billed for lockDays, so gitops-dr takes at most one an hour\. Fix: `pulumi config set gitops-dr:backupSchedule '0 2 \* \* \*'`\.$/,
+            );
+        });
+    }
+
+    it("accepts an hourly backupSchedule, the most frequent allowed", () => {
+        assert.equal(
+            parseConfig(withKeys(PROTECT, { backupSchedule: "@hourly" }), STACK).velero.tiers[0].cron,
+            "@hourly",
         );
     });
 });

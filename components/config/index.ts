@@ -68,7 +68,13 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     }
     const validClusterName = clusterName !== undefined && isDnsLabel(clusterName, 40) ? clusterName : undefined;
     const kubeContext = r.str("kubeContext") ?? "";
-    if (mode !== "protect" && kubeContext === "") {
+    if (/[\x00-\x1f\x7f]/.test(kubeContext) || kubeContext !== kubeContext.trim()) {
+        // A newline would end the context name in kubeconfig and let the rest be read as more YAML.
+        r.problem(
+            "kubeContext",
+            `${q(kubeContext)} contains a control character or surrounding whitespace, which no kubeconfig context name has. Fix: \`${setCmd("kubeContext", kubeContext.trim().split(/[\x00-\x1f\x7f]/)[0] || "prod-eu-1")}\` (kubectl config get-contexts).`,
+        );
+    } else if (mode !== "protect" && kubeContext === "") {
         // A rebuilt cluster adopts objects that already exist (upsertExistingObjects): run against the live
         // cluster by mistake, a recover or drill stack would take over its namespaces, and a later destroy would
         // delete them. The kubeconfig's current context is too easy to get wrong for that.

@@ -3,6 +3,7 @@
  * AWS regions, ARNs and names as AWS accepts them, Kubernetes names as the API server accepts them.
  */
 import * as aws from "@pulumi/aws";
+import { CronExpressionParser } from "cron-parser";
 import { closest } from "fastest-levenshtein";
 
 // --- Go durations --------------------------------------------------------------------------------------------
@@ -281,6 +282,44 @@ export function cronProblem(spec: string): string | undefined {
         }
     }
     return undefined;
+}
+
+/** The fewest hours a backup schedule may leave between two runs: every backup is locked for lockDays and billed. */
+export const MIN_BACKUP_INTERVAL_HOURS = 1;
+
+/**
+ * The shortest gap between two consecutive runs of a cron spec `cronProblem` accepts, in hours, over the runs of
+ * a year (bounded), or undefined when the spec cannot be evaluated. A time zone prefix does not change gaps.
+ */
+export function shortestGapHours(spec: string): number | undefined {
+    const s = spec.trim().replace(/^(CRON_TZ|TZ)=\S+\s+/, "");
+    if (s.startsWith("@every ")) {
+        return parseDurationHours(s.slice("@every ".length));
+    }
+    const expression =
+        {
+            "@yearly": "0 0 1 1 *",
+            "@annually": "0 0 1 1 *",
+            "@monthly": "0 0 1 * *",
+            "@weekly": "0 0 * * 0",
+            "@daily": "0 0 * * *",
+            "@midnight": "0 0 * * *",
+            "@hourly": "0 * * * *",
+        }[s] ?? s;
+    try {
+        const runs = CronExpressionParser.parse(expression, { currentDate: new Date(Date.UTC(2025, 0, 1)), tz: "UTC" });
+        let previous = runs.next().getTime();
+        let shortest = Infinity;
+        // 2000 runs cover a year of hourly runs' worth of distinct gaps; a per-minute spec shows at the first.
+        for (let i = 0; i < 2000 && previous < Date.UTC(2026, 0, 1); i++) {
+            const next = runs.next().getTime();
+            shortest = Math.min(shortest, next - previous);
+            previous = next;
+        }
+        return shortest === Infinity ? undefined : shortest / 3_600_000;
+    } catch {
+        return undefined;
+    }
 }
 
 // --- AWS -----------------------------------------------------------------------------------------------------

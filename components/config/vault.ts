@@ -19,6 +19,9 @@ export const TRANSITION_CLASSES: readonly {
     { storageClass: "GLACIER_IR", minDays: 0 },
 ];
 
+/** The most days a transition may wait, as for `noncurrentVersionExpirationDays`; a typo like 1e23 never reaches AWS. */
+export const MAX_TRANSITION_DAYS = 36500;
+
 /** Days an object must stay in STANDARD_IA before a later transition (AWS lifecycle constraints). */
 export const MIN_DAYS_IN_STANDARD_IA = 30;
 
@@ -131,6 +134,13 @@ export function parseVault(
     const breakGlassPrincipalArns = parseBreakGlass(r, mode, create && kmsKeyArn === undefined);
 
     const lockMode = r.oneOf("lockMode", LOCK_MODES) ?? "COMPLIANCE";
+    if (lockMode === "GOVERNANCE" && create) {
+        // Possible on purpose (a first weeks' trial that may need to delete), but never silent.
+        r.warn(
+            "lockMode",
+            `GOVERNANCE: any principal with s3:BypassGovernanceRetention can delete a locked backup, so the vault does not protect backups from a stolen administrator credential; the policy pack refuses it unless its vault-bucket-object-lock policy sets requireCompliance false. Fix: \`${setCmd("lockMode", "COMPLIANCE")}\` once lockDays is right.`,
+        );
+    }
     const lockDays = r.int("lockDays", 1, MAX_LOCK_DAYS);
     if (lockDays !== undefined && lockMode === "COMPLIANCE" && lockDays > COMPLIANCE_ACK_ABOVE_DAYS) {
         const ack = r.int("complianceLockDaysAcknowledged", 1, MAX_LOCK_DAYS);
@@ -301,6 +311,12 @@ export function parseTransitions(
             continue;
         }
         const [storageClass, days] = [m[1], Number(m[2])];
+        if (!Number.isSafeInteger(days) || days > MAX_TRANSITION_DAYS) {
+            report(
+                `${JSON.stringify(entry)}: ${m[2]} days is more than ${MAX_TRANSITION_DAYS} (100 years), which S3 does not take. Fix: \`${fix}\`.`,
+            );
+            continue;
+        }
         const spec = TRANSITION_CLASSES.find((c) => c.storageClass === storageClass);
         if (spec === undefined) {
             const why = REJECTED_CLASSES[storageClass] ?? "it is not an S3 storage class";
