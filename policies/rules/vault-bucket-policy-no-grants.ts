@@ -41,11 +41,10 @@ export const vaultBucketPolicyNoGrants: StackValidationPolicy = {
                     continue;
                 }
                 const name = bucketName(bucket) ?? bucket.name;
-                const grants = destructiveGrants(
-                    [{ name: label(policy), document }],
-                    BUCKET_POLICY_FORBIDDEN_ACTIONS,
-                    [`arn:*:s3:::${name}`, `arn:*:s3:::${name}/*`],
-                );
+                const grants = destructiveGrants([{ name: label(policy), document }], BUCKET_POLICY_FORBIDDEN_ACTIONS, [
+                    `arn:*:s3:::${name}`,
+                    `arn:*:s3:::${name}/*`,
+                ]);
                 if (grants.length > 0) {
                     report(
                         violation(
