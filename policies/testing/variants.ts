@@ -445,7 +445,7 @@ export const VARIANTS: readonly Variant[] = [
         expect: [
             mandatory(
                 "velero-no-plaintext-credentials",
-                "AWS keys and the repository password must only appear in Kubernetes Secret data, which Pulumi keeps encrypted; anywhere else they are stored and displayed in plain text. Found: an AWS access key id in Release gitops-dr-prod-velero-release at values.credentials.secretContents.cloud. Fix: Keep it in a Kubernetes Secret's stringData, set from pulumi config set --secret (gitops-dr:awsAccessKeyId, gitops-dr:awsSecretAccessKey, gitops-dr:repoPassword), and reference the Secret (credentials.existingSecret for the AWS keys).",
+                "AWS keys, the repository password and other credentials (private keys, git tokens) must only appear in Kubernetes Secret data, which Pulumi keeps encrypted; anywhere else they are stored and displayed in plain text. Found: an AWS access key id in Release gitops-dr-prod-velero-release at values.credentials.secretContents.cloud. Fix: Keep it in a Kubernetes Secret's stringData, set from pulumi config set --secret (gitops-dr:awsAccessKeyId, gitops-dr:awsSecretAccessKey, gitops-dr:repoPassword, gitops-dr:gitPassword, gitops-dr:gitSshPrivateKey), and reference the Secret (credentials.existingSecret for the AWS keys).",
             ),
         ],
     },
@@ -747,6 +747,88 @@ export const VARIANTS: readonly Variant[] = [
             mandatory(
                 "vault-resources-protected",
                 "The vault's buckets, their configurations and KMS keys must be protected, so that pulumi destroy refuses to delete them. Found: BucketPolicy gitops-dr-prod-vault-policy has protect false. Fix: Create it with the resource option protect: true (gitops-dr's BackupVault does).",
+            ),
+        ],
+    },
+    {
+        name: "the recovery's daily Schedule writes to the read-only source location",
+        stack: "recover",
+        kind: "code",
+        fault: (run) => (daily(run).template.storageLocation = readOnlyLocation(run).name),
+        expect: (run) => [
+            mandatory(
+                "velero-schedule-location",
+                `Every backup schedule must write to a backup storage location of the stack that accepts backups; otherwise every backup it starts fails and nothing is backed up. Found: ${daily(run).where} writes to location ${readOnlyLocation(run).name} (${readOnlyLocation(run).where}), which is ReadOnly. Fix: Point the schedule at the stack's own ReadWrite location; a ReadOnly location only serves restores.`,
+            ),
+        ],
+    },
+    {
+        name: "prod's daily Schedule writes to a location nobody registers",
+        stack: "prod",
+        kind: "code",
+        fault: (run) => (daily(run).template.storageLocation = "offsite"),
+        expect: (run) => [
+            mandatory(
+                "velero-schedule-location",
+                `Every backup schedule must write to a backup storage location of the stack that accepts backups; otherwise every backup it starts fails and nothing is backed up. Found: ${daily(run).where} writes to location offsite, which the stack does not register. Fix: Set the template's storageLocation to the stack's own ReadWrite location (gitops-dr's schedules use the default one).`,
+            ),
+        ],
+    },
+    {
+        name: "Argo CD's Dex floats on latest",
+        stack: "prod",
+        kind: "code",
+        fault: (run) => {
+            const argo = one(run, "kubernetes:helm.sh/v3:Release", "argocd-release").inputs.values as Record<
+                string,
+                Record<string, Record<string, unknown>>
+            >;
+            argo.dex.image.tag = "latest";
+        },
+        expect: [
+            mandatory(
+                "argocd-release-versions-pinned",
+                'Every chart and image the stack deploys must be pinned to an exact version or digest, so that only a reviewed change can change what runs. Found: Release gitops-dr-prod-argocd-release values.dex.image has tag "latest". Fix: Pin it to an exact tag or a sha256 digest (components/versions.ts holds every pinned image).',
+            ),
+        ],
+    },
+    {
+        name: "Velero's kubectl image has a malformed digest",
+        stack: "prod",
+        kind: "code",
+        fault: (run) => ((values(run).kubectl as Record<string, Record<string, unknown>>).image.digest = "sha256:1234"),
+        expect: [
+            mandatory(
+                "argocd-release-versions-pinned",
+                'Every chart and image the stack deploys must be pinned to an exact version or digest, so that only a reviewed change can change what runs. Found: Release gitops-dr-prod-velero-release values.kubectl.image has the malformed digest "sha256:1234". Fix: Pin it to an exact tag or a sha256 digest (components/versions.ts holds every pinned image).',
+            ),
+        ],
+    },
+    {
+        name: "the Argo CD chart version is a range",
+        stack: "prod",
+        kind: "code",
+        fault: (run) => (one(run, "kubernetes:helm.sh/v3:Release", "argocd-release").inputs.version = "^10.1.0"),
+        expect: [
+            mandatory(
+                "argocd-release-versions-pinned",
+                'Every chart and image the stack deploys must be pinned to an exact version or digest, so that only a reviewed change can change what runs. Found: Release gitops-dr-prod-argocd-release has chart version "^10.1.0". Fix: Set the release\'s version to an exact chart version (components/versions.ts).',
+            ),
+        ],
+    },
+    {
+        name: "a git token in plain text in the root Application's repoURL",
+        stack: "prod",
+        kind: "code",
+        fault: (run) => {
+            const app = run.resources.find((r) => r.type === "kubernetes:argoproj.io/v1alpha1:Application")!;
+            const source = (app.inputs.spec as Record<string, Record<string, unknown>>).source;
+            source.repoURL = "https://ghp_0123456789abcdefghijklmnopqrstuvwxyzAB@github.com/acme/platform-gitops.git";
+        },
+        expect: (run) => [
+            mandatory(
+                "velero-no-plaintext-credentials",
+                `AWS keys, the repository password and other credentials (private keys, git tokens) must only appear in Kubernetes Secret data, which Pulumi keeps encrypted; anywhere else they are stored and displayed in plain text. Found: a git hosting token in Application ${run.resources.find((r) => r.type === "kubernetes:argoproj.io/v1alpha1:Application")!.name} at spec.source.repoURL. Fix: Keep it in a Kubernetes Secret's stringData, set from pulumi config set --secret (gitops-dr:awsAccessKeyId, gitops-dr:awsSecretAccessKey, gitops-dr:repoPassword, gitops-dr:gitPassword, gitops-dr:gitSshPrivateKey), and reference the Secret (credentials.existingSecret for the AWS keys).`,
             ),
         ],
     },
