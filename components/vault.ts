@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { LockMode, StorageTransition } from "./config";
-import { bucketPolicy, replicationPolicy, s3ServiceTrust } from "./iam";
+import { bucketPolicy, replicationPolicy, s3ServiceTrust, vaultKeyPolicy } from "./iam";
 
 export interface BackupVaultArgs {
     /** Name of the bucket to create. */
@@ -27,6 +27,11 @@ export interface BackupVaultArgs {
     transitions?: readonly StorageTransition[];
     /** An off-site replica in another region. Defaults to none. */
     replica?: { region: string; bucketName: string };
+    /**
+     * The only principals that may disable the keys the vault creates, schedule their deletion or change their key
+     * policy (components/iam.ts `vaultKeyPolicy`). Required when the vault creates a key.
+     */
+    breakGlassPrincipalArns: readonly string[];
 }
 
 /** A bucket created with its hardening, as the vault and its replica both are. */
@@ -98,15 +103,22 @@ export class BackupVault extends pulumi.ComponentResource {
         // `retainOnDelete` keeps the cloud resource even when someone unprotects and destroys anyway.
         const keep: pulumi.CustomResourceOptions = { parent: this, protect: true, retainOnDelete: true };
 
-        const primary = hardenedBucket(`${name}`, args.bucketName, args.region, args, keep, args.kmsKeyArn);
+        const account = aws.getCallerIdentityOutput({}, { parent: this });
+        const primary = hardenedBucket(`${name}`, args.bucketName, args.region, args, keep, account, args.kmsKeyArn);
         this.bucketName = primary.bucket.bucket;
         this.bucketArn = primary.bucket.arn;
         this.region = pulumi.output(args.region);
         this.kmsKeyArn = primary.kmsKeyArn;
 
         if (args.replica !== undefined) {
-            const replica = hardenedBucket(`${name}-replica`, args.replica.bucketName, args.replica.region, args, keep);
-            const account = aws.getCallerIdentityOutput({}, { parent: this });
+            const replica = hardenedBucket(
+                `${name}-replica`,
+                args.replica.bucketName,
+                args.replica.region,
+                args,
+                keep,
+                account,
+            );
             const role = new aws.iam.Role(
                 `${name}-replication`,
                 {
@@ -190,6 +202,7 @@ function hardenedBucket(
     region: string,
     args: BackupVaultArgs,
     keep: pulumi.CustomResourceOptions,
+    account: pulumi.Output<aws.GetCallerIdentityResult>,
     kmsKeyArn?: string,
 ): HardenedBucket {
     const key =
@@ -200,6 +213,18 @@ function hardenedBucket(
                       description: `Encrypts Velero backups in s3://${bucketName}`,
                       region,
                       enableKeyRotation: true,
+                      // Without a policy the account's default lets any administrator disable or delete the key.
+                      // The lockout safety check stays on (bypassPolicyLockoutSafetyCheck unset): see vaultKeyPolicy.
+                      policy: account.apply((a) =>
+                          JSON.stringify(
+                              vaultKeyPolicy({
+                                  accountId: a.accountId,
+                                  partition: a.arn.split(":")[1] ?? "aws",
+                                  region,
+                                  breakGlassPrincipalArns: args.breakGlassPrincipalArns,
+                              }),
+                          ),
+                      ),
                       // The longest window AWS allows: a scheduled deletion of the key is the one way to make every
                       // backup unreadable, so leave the most time to notice and cancel it.
                       deletionWindowInDays: 30,
@@ -249,6 +274,9 @@ function hardenedBucket(
                     applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: keyArn },
                     // One data key per bucket instead of one KMS request per object: kopia writes many small objects.
                     bucketKeyEnabled: true,
+                    // A PutObject with a customer-provided key (SSE-C) makes the current version unreadable to anyone
+                    // without that key; S3 refuses such uploads (the bucket policy denies them too).
+                    blockedEncryptionTypes: ["SSE-C"],
                 },
             ],
         },
