@@ -1,6 +1,6 @@
 /**
  * `npm run reference -- <dir>`: the upstream reference files some tests check against (tests/reference.ts),
- * pulled from the charts pinned in components/versions.ts with `helm pull` (needs helm and the network), laid
+ * pulled from the charts pinned in components/versions.ts with `helm pull` (needs the network; helm as `npm run render` finds it), laid
  * out as the tests read them:
  *
  *   <dir>/velero-chart-<version>/   values.yaml, values.schema.json, Chart.yaml
@@ -20,10 +20,11 @@ import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 
 import { ARGO_CD_CHART, VELERO_CHART, VELERO_IMAGE } from "../components/versions";
+import { helmBinary } from "./render/helm";
 
 /** `helm pull --untar` of a pinned chart into `into`; returns the chart's directory. */
 function pull(chart: { repo: string; name: string; version: string }, into: string): string {
-    const helm = process.env.HELM_BIN ?? "helm";
+    const helm = helmBinary();
     const args = ["pull", chart.name, "--repo", chart.repo, "--version", chart.version, "--untar", "--untardir", into];
     process.stdout.write(`${helm} ${args.join(" ")}\n`);
     const result = spawnSync(helm, args, { stdio: "inherit" });
