@@ -213,7 +213,7 @@ export async function resolveStack(
         }
         if (!fs.existsSync(file)) {
             throw new StackArgumentError(
-                `unknown stack "${arg}": not one of ${STACK_NAMES.join(", ")}, and no ${byName ?? file}`,
+                `unknown stack "${arg}": not one of ${STACK_NAMES.join(", ")} and no ${byName ?? file}`,
             );
         }
         base = { name: name ?? arg, file, secrets: STACK_SECRETS, stackReferences: {} };
