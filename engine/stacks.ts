@@ -228,6 +228,10 @@ export async function resolveStack(
             sourceNote: `${source}'s outputs from ${options.sourceOutputs}`,
         };
     }
+    // A shipped stack as shipped: its fixture outputs, as every test and the runbooks have them.
+    if (base.stackReferences[source] !== undefined) {
+        return { spec: base };
+    }
     const shipped = (STACK_REFERENCES as Readonly<Record<string, Readonly<Record<string, unknown>>>>)[source];
     if (shipped !== undefined) {
         return {
@@ -235,11 +239,12 @@ export async function resolveStack(
             sourceNote: `${source}'s outputs are placeholders (engine/stacks.ts PROD_OUTPUTS); pass --source-outputs FILE for the real ones`,
         };
     }
-    const sibling = path.join(
-        path.dirname(stackFilePath(base.file)),
-        `Pulumi.${source.split("/").pop() ?? source}.yaml`,
-    );
-    if (options.runSource !== undefined && fs.existsSync(sibling)) {
+    // Beside the stack file, else in the repository (a shipped drill whose sourceStack the user changed).
+    const sourceFile = `Pulumi.${source.split("/").pop() ?? source}.yaml`;
+    const sibling = [path.dirname(stackFilePath(base.file)), stackFileRoot]
+        .map((dir) => path.join(dir, sourceFile))
+        .find((f) => fs.existsSync(f));
+    if (options.runSource !== undefined && sibling !== undefined) {
         const sourceSpec: StackSpec = {
             name: source.split("/").pop() ?? source,
             file: sibling,

@@ -72,16 +72,13 @@ async function main(all: readonly string[]): Promise<number> {
     }
     let blocked = false;
     for (const stack of stacks) {
-        let evaluation: Evaluation;
-        if (GATED_STACKS[stack] !== undefined && sourceOutputs === undefined) {
-            evaluation = await gateStack(stack, config);
-        } else {
-            const { spec, sourceNote } = await toolStack(stack, sourceOutputs);
-            if (sourceNote !== undefined) {
-                process.stderr.write(`policy gate: ${sourceNote}\n`);
-            }
-            evaluation = await gateRun(await runProgram(stackRunOptions(spec)), config);
+        // Shipped or not, through resolveStack: a shipped drill whose sourceStack the user changed reads that
+        // stack's outputs from its file, not acme's placeholders.
+        const { spec, sourceNote } = await toolStack(stack, sourceOutputs);
+        if (sourceNote !== undefined) {
+            process.stderr.write(`policy gate: ${sourceNote}\n`);
         }
+        const evaluation = await gateRun(await runProgram(stackRunOptions(spec)), config);
         // Said even on a clean run, so that "0 violations" cannot mean that nothing was checked.
         process.stdout.write(`${stack}: checked against the ${POLICIES.length} policies of the gitops-dr pack\n`);
         process.stdout.write(formatTable(stack, evaluation));

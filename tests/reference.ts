@@ -22,7 +22,7 @@ export const REFERENCE_REQUIRED = process.env.GITOPS_DR_REQUIRE_REFERENCE === "1
 
 /** How to provide the reference files, for the skip line and the failure. */
 export const HOW_TO_PROVIDE =
-    "provide it with `npm run reference -- <dir>` (helm and the network) and GITOPS_DR_REFERENCE_DIR=<dir>, " +
+    "provide it with `npm run reference -- <dir>` (needs the network) and GITOPS_DR_REFERENCE_DIR=<dir>, " +
     "or a ../shared/reference beside the clone";
 
 /** The path of a reference file (`argo-cd-chart-10.1.1`, `values.yaml`). */

@@ -14,8 +14,10 @@ import {
     STACKS,
     StackArgumentError,
     readSourceOutputs,
+    readStackFilesFrom,
     resolveStack,
     runProgram,
+    stackFilePath,
     stackRunOptions,
 } from "../engine";
 import { stackFailure, takeSourceOutputs, toolStack } from "../scripts/stack-arg";
@@ -110,6 +112,27 @@ describe("the offline tools on a user's own stack files", () => {
         assert.equal(outputs.bucketName, "jdoe-home-dr-vault");
         assert.equal(outputs.region, "eu-central-1");
         assert.match(sourceNote!, /offline run of .*Pulumi\.home\.yaml.*simulated/);
+    });
+
+    it("a shipped drill whose sourceStack the user changed reads that stack's own file, not acme's placeholders", async () => {
+        const own = fs.mkdtempSync(path.join(os.tmpdir(), "gitops-dr-own-shipped-"));
+        const drill = fs
+            .readFileSync(stackFilePath("Pulumi.drill.yaml"), "utf8")
+            .replace(/gitops-dr:sourceStack: .*/, "gitops-dr:sourceStack: jdoe/gitops-dr/prod");
+        fs.writeFileSync(path.join(own, "Pulumi.drill.yaml"), drill);
+        fs.writeFileSync(path.join(own, "Pulumi.prod.yaml"), HOME);
+        const previous = readStackFilesFrom(own);
+        try {
+            const { spec, sourceNote } = await toolStack("drill");
+            assert.equal(spec.stackReferences["jdoe/gitops-dr/prod"].bucketName, "jdoe-home-dr-vault");
+            assert.match(sourceNote!, /offline run of .*Pulumi\.prod\.yaml/);
+            // As shipped, it keeps the fixture outputs every test and runbook uses.
+            readStackFilesFrom(previous);
+            assert.deepEqual(await toolStack("drill"), { spec: STACKS.drill });
+        } finally {
+            readStackFilesFrom(previous);
+            fs.rmSync(own, { recursive: true, force: true });
+        }
     });
 
     it("with neither, says what to pass", async () => {

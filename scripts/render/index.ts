@@ -102,18 +102,17 @@ export async function main(
     try {
         // A shipped name renders as before; a stack file of the user's own, or --source-outputs, is resolved
         // the way every offline tool resolves it (engine/stacks.ts resolveStack).
-        let spec: StackSpec | undefined = args.sourceOutputs === undefined ? STACK_SPECS[args.stack] : undefined;
-        let note = PLACEHOLDERS;
-        if (spec === undefined) {
-            const resolved = await toolStack(args.stack, args.sourceOutputs);
-            spec = {
-                description: `${resolved.spec.name}: ${resolved.spec.file}`,
-                run: stackRunOptions(resolved.spec),
-            };
-            note =
-                "Secrets are placeholder test values (encrypted stack-file values become test-secret-for-<key>)" +
-                (resolved.sourceNote !== undefined ? `; ${resolved.sourceNote}.` : ".");
-        }
+        const shipped = STACK_SPECS[args.stack];
+        const resolved = await toolStack(shipped?.run.stack ?? args.stack, args.sourceOutputs);
+        const spec: StackSpec = {
+            description: shipped?.description ?? `${resolved.spec.name}: ${resolved.spec.file}`,
+            run: stackRunOptions(resolved.spec),
+        };
+        const note =
+            resolved.sourceNote === undefined && shipped !== undefined
+                ? PLACEHOLDERS
+                : "Secrets are placeholder test values (encrypted stack-file values become test-secret-for-<key>)" +
+                  (resolved.sourceNote !== undefined ? `; ${resolved.sourceNote}.` : ".");
         write(
             `${comment(`gitops-dr render: ${spec.description}\n${note}\nHelm ${helmVersion()} (${helmBinary()})`)}\n`,
         );
