@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
+import { breakGlassCard } from "./components/break-glass";
 import { loadConfig } from "./components/config";
 import { GitopsDr } from "./components/gitops-dr";
 
@@ -39,6 +40,28 @@ export = async (): Promise<Record<string, unknown>> => {
     }
     if (config.velero.credentialsTier !== undefined) {
         outputs.credentialsScheduleName = config.velero.credentialsTier.name;
+    }
+    if (config.mode === "protect" && config.prefix !== undefined && daily !== undefined) {
+        // What a recovery needs when this stack's state is gone too (README "Where the state lives"); no secret.
+        const repository = config.argoCd.repository;
+        const credentialsSchedule = config.velero.credentialsTier?.name;
+        outputs.breakGlass = pulumi
+            .all([dr.vault.bucketName, dr.vault.region, dr.vault.kmsKeyArn])
+            .apply(([bucketName, region, kmsKeyArn]) =>
+                breakGlassCard(
+                    {
+                        bucketName,
+                        region,
+                        kmsKeyArn,
+                        prefix: config.prefix!,
+                        clusterName: config.clusterName,
+                        dailyScheduleName: daily.name,
+                        ...(credentialsSchedule !== undefined ? { credentialsScheduleName: credentialsSchedule } : {}),
+                    },
+                    repository,
+                    config.credentials.mode,
+                ),
+            );
     }
     if (dr.createdVault?.replica !== undefined) {
         outputs.replica = dr.createdVault.replica;

@@ -17,6 +17,7 @@ import { ACCOUNT, SIMULATED_MINUTES, mockState, simulatedTime } from "./provider
 import { record } from "./recorder";
 import { ProgramRun } from "./run";
 import { stackFilePath } from "./stacks";
+import { cacheTranspiledModules } from "./transpile-cache";
 
 /** The repository root: the project the engine runs. */
 export const ROOT = path.resolve(__dirname, "..");
@@ -122,6 +123,7 @@ function stackConfig(options: RunOptions): ProgramConfig {
 
 /** Loads the project's own modules afresh (not node_modules, not the engine), so `index.ts` runs again from the top. */
 function forgetProjectModules(): void {
+    cacheTranspiledModules();
     for (const id of Object.keys(require.cache)) {
         if (id.startsWith(ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.startsWith(__dirname)) {
             delete require.cache[id];

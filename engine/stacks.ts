@@ -30,9 +30,9 @@ export function readStackFilesFrom(dir: string): string {
     return previous;
 }
 
-/** The path of a stack file given relative to the repository root (`Pulumi.prod.yaml`, `examples/...`). */
+/** The path of a stack file given relative to the repository root (`Pulumi.prod.yaml`, `examples/...`), or absolute. */
 export function stackFilePath(relative: string): string {
-    return path.join(stackFileRoot, relative);
+    return path.resolve(stackFileRoot, relative);
 }
 
 /** Secrets the README tells the operator to set on every stack; here placeholder values. */
@@ -144,4 +144,121 @@ export function scaledConfig(spec: StackSpec, scale: Scale): Record<string, Conf
               }
             : {}),
     };
+}
+
+/** A stack named on a tool's command line that is neither shipped nor a stack file, or a bad `--source-outputs`. */
+export class StackArgumentError extends Error {}
+
+/** Where a stack's source-stack outputs came from, for the tools to print. */
+export interface ResolvedStack {
+    readonly spec: StackSpec;
+    /** One line on where the outputs of its `sourceStack` came from; undefined when it reads none. */
+    readonly sourceNote?: string;
+}
+
+/** `gitops-dr:sourceStack` of a stack file, when it sets one. */
+function sourceStackOf(spec: StackSpec): string | undefined {
+    const value = stackFileValues(spec).get(`${PROJECT}:sourceStack`);
+    return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/**
+ * The outputs in a `--source-outputs` file: the JSON of `pulumi stack output --json --show-secrets` of the source
+ * stack, or its `breakGlass` output on its own (the card kept offline, README "Where the state lives").
+ */
+export function readSourceOutputs(file: string): Record<string, unknown> {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        throw new StackArgumentError(
+            `--source-outputs ${file}: ${e instanceof Error ? e.message : String(e)}; give the JSON of \`pulumi stack output --json --show-secrets\``,
+        );
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+        throw new StackArgumentError(`--source-outputs ${file}: not a JSON object of stack outputs`);
+    }
+    const outputs = parsed as Record<string, unknown>;
+    const card = outputs.breakGlass;
+    // The card alone, or the whole output with the card in it: the stack's own outputs win over the card's.
+    return card !== null && typeof card === "object" && !Array.isArray(card)
+        ? { ...(card as Record<string, unknown>), ...outputs }
+        : outputs;
+}
+
+/**
+ * The stack a tool names (`npm run plan|render|policy -- <stack>`): a shipped name, the name of a
+ * `Pulumi.<stack>.yaml` in the repository, or the path of a `Pulumi.<stack>.yaml` anywhere. A recover or drill
+ * stack reads its `sourceStack`'s outputs from `sourceOutputs` (see {@link readSourceOutputs}); without it, from
+ * the placeholders of the shipped stacks when it names acme's prod, else from an offline run of the source
+ * stack's own file beside it (`Pulumi.<last part of sourceStack>.yaml`, run by `runSource`). Throws a
+ * {@link StackArgumentError} saying what to pass when none of these gives them.
+ */
+export async function resolveStack(
+    arg: string,
+    options: {
+        readonly sourceOutputs?: string;
+        readonly runSource?: (spec: StackSpec) => Promise<Record<string, unknown>>;
+    } = {},
+): Promise<ResolvedStack> {
+    let base: StackSpec;
+    if (isStackName(arg)) {
+        base = STACKS[arg];
+    } else {
+        const byName = /^[A-Za-z0-9_.-]+$/.test(arg) && !arg.endsWith(".yaml") ? `Pulumi.${arg}.yaml` : undefined;
+        const file = path.resolve(byName !== undefined ? stackFilePath(byName) : arg);
+        const name = /^Pulumi\.([A-Za-z0-9_.-]+)\.yaml$/.exec(path.basename(file))?.[1];
+        if (byName === undefined && name === undefined) {
+            throw new StackArgumentError(`${arg}: a stack file is named Pulumi.<stack>.yaml`);
+        }
+        if (!fs.existsSync(file)) {
+            throw new StackArgumentError(
+                `unknown stack "${arg}": not one of ${STACK_NAMES.join(", ")} and no ${byName ?? file}`,
+            );
+        }
+        base = { name: name ?? arg, file, secrets: STACK_SECRETS, stackReferences: {} };
+    }
+    const source = sourceStackOf(base);
+    if (source === undefined) {
+        return { spec: base };
+    }
+    if (options.sourceOutputs !== undefined) {
+        return {
+            spec: { ...base, stackReferences: { [source]: readSourceOutputs(options.sourceOutputs) } },
+            sourceNote: `${source}'s outputs from ${options.sourceOutputs}`,
+        };
+    }
+    // A shipped stack as shipped: its fixture outputs, as every test and the runbooks have them.
+    if (base.stackReferences[source] !== undefined) {
+        return { spec: base };
+    }
+    const shipped = (STACK_REFERENCES as Readonly<Record<string, Readonly<Record<string, unknown>>>>)[source];
+    if (shipped !== undefined) {
+        return {
+            spec: { ...base, stackReferences: { [source]: shipped } },
+            sourceNote: `${source}'s outputs are placeholders (engine/stacks.ts PROD_OUTPUTS); pass --source-outputs FILE for the real ones`,
+        };
+    }
+    // Beside the stack file, else in the repository (a shipped drill whose sourceStack the user changed).
+    const sourceFile = `Pulumi.${source.split("/").pop() ?? source}.yaml`;
+    const sibling = [path.dirname(stackFilePath(base.file)), stackFileRoot]
+        .map((dir) => path.join(dir, sourceFile))
+        .find((f) => fs.existsSync(f));
+    if (options.runSource !== undefined && sibling !== undefined) {
+        const sourceSpec: StackSpec = {
+            name: source.split("/").pop() ?? source,
+            file: sibling,
+            secrets: STACK_SECRETS,
+            stackReferences: {},
+        };
+        return {
+            spec: { ...base, stackReferences: { [source]: await options.runSource(sourceSpec) } },
+            sourceNote: `${source}'s outputs from an offline run of ${sibling} (what only AWS knows, such as the KMS key ARN, is simulated); pass --source-outputs FILE for the real ones`,
+        };
+    }
+    throw new StackArgumentError(
+        `stack ${base.name} reads the outputs of ${source} (gitops-dr:sourceStack): pass --source-outputs FILE, ` +
+            `the JSON of \`pulumi stack output --json --show-secrets --stack ${source}\` or its breakGlass card, ` +
+            `or put that stack's Pulumi.${source.split("/").pop() ?? source}.yaml beside ${stackFilePath(base.file)}`,
+    );
 }

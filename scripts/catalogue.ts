@@ -50,6 +50,14 @@ export function writeCatalogue(root: string): void {
 
 if (require.main === module) {
     const what = process.argv[2] ?? "yaml";
+    if (!["yaml", "readme", "write"].includes(what) || process.argv.length > 3) {
+        process.stderr.write(
+            `unknown argument ${JSON.stringify(process.argv.slice(2).join(" "))}\n` +
+                "usage: npm run catalogue -- [yaml | readme | write]\n" +
+                "  yaml: Pulumi.yaml's config block; readme: the README inputs table; write: both, into the files\n",
+        );
+        process.exit(2);
+    }
     if (what === "write") {
         writeCatalogue(path.resolve(__dirname, ".."));
     } else {

@@ -3,10 +3,11 @@
  *
  * Runs the real program for each stack on the offline engine (engine/: Pulumi mocks, no cloud, no
  * credentials), hands its recording to the gitops-dr policy pack the way the engine hands resources to an
- * analyzer, prints a table of violations and exits 1 when any is mandatory (2 on a usage error). Stacks:
- * `prod` and `drill` from their stack files, `recover` from the recover example of engine/stacks.ts; any
- * other name with a `Pulumi.<name>.yaml`. `--config` takes a file in `pulumi preview --policy-pack-config`
- * format.
+ * analyzer, prints a table of violations and exits 1 when any is mandatory (2 on a usage or configuration
+ * error). Stacks: `prod` and `drill` from their stack files, `recover` from the recover example of
+ * engine/stacks.ts; any other name with a `Pulumi.<name>.yaml`, or the path of a `Pulumi.<stack>.yaml` anywhere,
+ * with `--source-outputs FILE` for a recover or drill stack (engine/stacks.ts `resolveStack`). `--config` takes a
+ * file in `pulumi preview --policy-pack-config` format.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -18,6 +19,7 @@ import { POLICIES } from "../policies/policies";
 import { ProgramRun, RunOptions, runProgram } from "../engine";
 import { STACK_REFERENCES, STACK_SECRETS } from "../engine";
 import { STACKS, stackRunOptions } from "../engine";
+import { stackFailure, takeSourceOutputs, toolStack } from "./stack-arg";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -50,7 +52,8 @@ export async function gateStack(stack: string, config: PackConfig = {}): Promise
     return gateRun(await runProgram(runOptionsFor(stack)), config);
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+async function main(all: readonly string[]): Promise<number> {
+    const { rest: argv, sourceOutputs } = takeSourceOutputs(all);
     const stacks: string[] = [];
     let config: PackConfig = {};
     for (let i = 0; i < argv.length; i++) {
@@ -69,7 +72,15 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     let blocked = false;
     for (const stack of stacks) {
-        const evaluation = await gateStack(stack, config);
+        // Shipped or not, through resolveStack: a shipped drill whose sourceStack the user changed reads that
+        // stack's outputs from its file, not acme's placeholders.
+        const { spec, sourceNote } = await toolStack(stack, sourceOutputs);
+        if (sourceNote !== undefined) {
+            process.stderr.write(`policy gate: ${sourceNote}\n`);
+        }
+        const evaluation = await gateRun(await runProgram(stackRunOptions(spec)), config);
+        // Said even on a clean run, so that "0 violations" cannot mean that nothing was checked.
+        process.stdout.write(`${stack}: checked against the ${POLICIES.length} policies of the gitops-dr pack\n`);
         process.stdout.write(formatTable(stack, evaluation));
         blocked ||= blocks(evaluation);
     }
@@ -82,8 +93,12 @@ if (require.main === module) {
     main(process.argv.slice(2)).then(
         (code) => process.exit(code),
         (e: unknown) => {
-            const usage = e instanceof UsageError ? "\nusage: npm run policy -- <stack>... [--config <file>]" : "";
-            process.stderr.write(`policy gate: ${e instanceof Error ? e.message : String(e)}${usage}\n`);
+            const usage =
+                e instanceof UsageError
+                    ? "\nusage: npm run policy -- <stack|path/to/Pulumi.<stack>.yaml>... [--source-outputs <file>] [--config <file>]"
+                    : "";
+            const message = stackFailure(e) ?? (e instanceof Error ? e.message : String(e));
+            process.stderr.write(`policy gate: ${message}${usage}\n`);
             process.exit(2);
         },
     );

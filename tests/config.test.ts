@@ -972,6 +972,18 @@ describe("parseConfig: replica", () => {
         );
     });
 
+    it("one typo, one problem: a misspelt bucketName does not also report the replica name derived from it", () => {
+        const typo = withKeys(PROTECT, { replicaRegion: "eu-central-1", bucketName: null, bucketNmae: "acme-vault" });
+        const problems = problemsOf(typo);
+        assert.deepEqual(problems.map((p) => p.key).sort(), ["gitops-dr:bucketName", "gitops-dr:bucketNmae"]);
+        // An invalid bucketName is reported once, as bucketName's problem.
+        const invalid = withKeys(PROTECT, { replicaRegion: "eu-central-1", bucketName: "Acme_Vault" });
+        assert.deepEqual(
+            problemsOf(invalid).map((p) => p.key),
+            ["gitops-dr:bucketName"],
+        );
+    });
+
     it("rejects a default replica bucket name that the -replica suffix makes too long", () => {
         const bucketName = "b".repeat(60);
         assert.equal(

@@ -46,9 +46,9 @@ import {
 import { readStackFile } from "../engine";
 import { ConfigInput, ProgramRun, RegisteredResource, RunOptions, runProgram } from "../engine";
 import { STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
+import { needReference, readReference } from "./reference";
 
 const ROOT = path.resolve(__dirname, "..");
-const REFERENCE = process.env.GITOPS_DR_REFERENCE_DIR ?? path.resolve(ROOT, "..", "shared", "reference");
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
 const MIRROR_HOST = "mirror.acme.internal";
@@ -361,19 +361,15 @@ function chartImages(defaults: Json, values: Json, appVersion: string): ChartIma
     return images;
 }
 
-function referenceFile(dir: string, file: string): string {
-    const full = path.join(REFERENCE, dir, file);
-    if (!fs.existsSync(full)) {
-        throw new Error(
-            `${full} is missing: these tests read the pinned charts' values from ../shared/reference (or GITOPS_DR_REFERENCE_DIR)`,
-        );
-    }
-    return fs.readFileSync(full, "utf8");
-}
-
 describe("mirrors: the pinned charts deploy no image that is not mirrored", () => {
     let run: ProgramRun;
-    before(async () => {
+    before(async function () {
+        needReference(this, "the chart-image mirror tests", [
+            [`argo-cd-chart-${ARGO_CD_CHART.version}`, "values.yaml"],
+            [`argo-cd-chart-${ARGO_CD_CHART.version}`, "Chart.yaml"],
+            [`velero-chart-${VELERO_CHART.version}`, "values.yaml"],
+            [`velero-chart-${VELERO_CHART.version}`, "Chart.yaml"],
+        ]);
         run = await runProgram({ ...STACKS.drill, config: MIRRORS });
     });
     const mirroredRefs = () =>
@@ -385,8 +381,8 @@ describe("mirrors: the pinned charts deploy no image that is not mirrored", () =
             config: { ...MIRRORS, argoCdValues: JSON.stringify({ dex: { enabled: true } }) },
         });
         const dir = `argo-cd-chart-${ARGO_CD_CHART.version}`;
-        const defaults = parseYaml(referenceFile(dir, "values.yaml")) as Json;
-        const appVersion = (parseYaml(referenceFile(dir, "Chart.yaml")) as { appVersion: string }).appVersion;
+        const defaults = parseYaml(readReference(dir, "values.yaml")) as Json;
+        const appVersion = (parseYaml(readReference(dir, "Chart.yaml")) as { appVersion: string }).appVersion;
         const off = chartImages(defaults, releaseOf(run, ARGO_CD_CHART.name).inputs.values as Json, appVersion);
         assert.ok(off.filter((i) => i.path.startsWith("dex.")).every((i) => i.disabledBy !== undefined));
         const on = chartImages(defaults, releaseOf(withDex, ARGO_CD_CHART.name).inputs.values as Json, appVersion);
@@ -415,8 +411,8 @@ describe("mirrors: the pinned charts deploy no image that is not mirrored", () =
         ],
     ] as const) {
         it(`${pin.name} ${pin.version}: every image its values.yaml declares is disabled or the mirror's copy of a pinned image`, () => {
-            const defaults = parseYaml(referenceFile(dir, "values.yaml")) as Json;
-            const chart = parseYaml(referenceFile(dir, "Chart.yaml")) as {
+            const defaults = parseYaml(readReference(dir, "values.yaml")) as Json;
+            const chart = parseYaml(readReference(dir, "Chart.yaml")) as {
                 name: string;
                 version: string;
                 appVersion: string;
@@ -438,7 +434,7 @@ describe("mirrors: the pinned charts deploy no image that is not mirrored", () =
     }
 
     it("argo-cd: the images left public are exactly those of components gitops-dr leaves off", () => {
-        const defaults = parseYaml(referenceFile(`argo-cd-chart-${ARGO_CD_CHART.version}`, "values.yaml")) as Json;
+        const defaults = parseYaml(readReference(`argo-cd-chart-${ARGO_CD_CHART.version}`, "values.yaml")) as Json;
         const values = releaseOf(run, ARGO_CD_CHART.name).inputs.values as Json;
         const off = chartImages(defaults, values, "").filter(
             (i) => i.disabledBy !== undefined && !i.reference.startsWith(`${MIRROR_HOST}/`),
@@ -457,8 +453,8 @@ describe("mirrors: the pinned charts deploy no image that is not mirrored", () =
     });
 
     it("the pins of the charts' own images are the charts' defaults", () => {
-        const argo = parseYaml(referenceFile(`argo-cd-chart-${ARGO_CD_CHART.version}`, "values.yaml")) as Json;
-        const velero = parseYaml(referenceFile(`velero-chart-${VELERO_CHART.version}`, "values.yaml")) as Json;
+        const argo = parseYaml(readReference(`argo-cd-chart-${ARGO_CD_CHART.version}`, "values.yaml")) as Json;
+        const velero = parseYaml(readReference(`velero-chart-${VELERO_CHART.version}`, "values.yaml")) as Json;
         assert.deepEqual(at(argo, ["dex", "image", "repository"]), DEX_IMAGE.repository);
         assert.deepEqual(at(argo, ["dex", "image", "tag"]), DEX_IMAGE.tag);
         assert.deepEqual(at(argo, ["redis", "image", "repository"]), REDIS_IMAGE.repository);
@@ -473,7 +469,7 @@ describe("mirrors: the pinned charts deploy no image that is not mirrored", () =
         assert.deepEqual(at(velero, ["kubectl", "image", "repository"]), KUBECTL_IMAGE.repository);
         // The chart's documented kubectl tag, commented out in values.yaml.
         assert.match(
-            referenceFile(`velero-chart-${VELERO_CHART.version}`, "values.yaml"),
+            readReference(`velero-chart-${VELERO_CHART.version}`, "values.yaml"),
             new RegExp(`# tag: ${KUBECTL_IMAGE.tag.replace(/\./g, "\\.")}\\n`),
         );
     });

@@ -14,7 +14,7 @@ import { dependencyOrder } from "../scripts/plan/order";
 import { mermaid, renderRunbook, runbookPath } from "../scripts/plan/runbook";
 import { planStack } from "../scripts/plan/stack";
 import { describeCondition, planSteps, stepReason, waitForConditions } from "../scripts/plan/steps";
-import { LARGE_SCALE, STACKS, STACK_NAMES, StackName, scaledConfig } from "../engine";
+import { LARGE_SCALE, ROOT, STACKS, STACK_NAMES, StackName, readStackFilesFrom, scaledConfig } from "../engine";
 import type { StackValue } from "../engine";
 import { ProgramRun, RegisteredResource } from "../engine";
 
@@ -170,15 +170,23 @@ describe("plan", () => {
                 }
             });
 
-            it(`docs/runbooks/${name}.md is what \`npm run plan -- ${name}\` writes`, () => {
+            it(`docs/runbooks/${name}.md is what \`npm run plan -- ${name}\` writes`, async () => {
                 const committed = fs.existsSync(runbookPath(name))
                     ? fs.readFileSync(runbookPath(name), "utf8")
                     : "(missing)";
-                assert.equal(
-                    committed,
-                    renderRunbook(planned[name].plan),
-                    `run: npx ts-node --transpile-only scripts/plan/index.ts ${name}`,
-                );
+                const shipped = renderRunbook(planned[name].plan);
+                if (committed === shipped) {
+                    return;
+                }
+                // A user who edited the stack file and ran `npm run plan` has the runbook of their own stack: it
+                // must be what the plan writes for that file, as it is now.
+                const previous = readStackFilesFrom(ROOT);
+                try {
+                    const own = renderRunbook((await planStack(STACKS[name])).plan);
+                    assert.equal(committed, own, `run: npm run plan -- ${name}`);
+                } finally {
+                    readStackFilesFrom(previous);
+                }
             });
 
             it("the manual steps are the cluster, the stack, the secrets, `pulumi up` and the checks", () => {

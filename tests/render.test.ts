@@ -36,13 +36,7 @@ import {
     checkArgoCdFacts,
     defaultExclusionsOf,
 } from "../scripts/render/argocd";
-import {
-    CrdCatalog,
-    crdCatalog,
-    crdSchemaToJsonSchema,
-    referenceDir,
-    validateCustomResources,
-} from "../scripts/render/crds";
+import { CrdCatalog, crdCatalog, crdSchemaToJsonSchema, validateCustomResources } from "../scripts/render/crds";
 import { ReleaseRender, parseManifests, renderRelease } from "../scripts/render/manifests";
 import { PINNED_CHARTS, checkChartPin } from "../scripts/render/pins";
 import {
@@ -58,6 +52,7 @@ import { STACK_SPECS, checkStack, renderStack } from "../scripts/render/stacks";
 import { checkVeleroFacts, veleroExpectations } from "../scripts/render/velero";
 import { ProgramRun, RegisteredResource, runProgram } from "../engine";
 import { STACK_SECRETS } from "./fixtures";
+import { REFERENCE_DIR, needReference } from "./reference";
 
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURE_CHARTS: Readonly<Record<string, string>> = {
@@ -905,17 +900,11 @@ describe("CRD validation", () => {
     });
 
     it("falls back to the reference CRDs when no rendered chart has them", async function () {
-        const dir = referenceDir();
-        if (dir === undefined) {
-            // As in values-schema.test.ts: a clone without ../shared skips, this project's CI (.ci/run) requires it.
-            if (process.env.GITOPS_DR_REQUIRE_REFERENCE === "1") {
-                throw new Error(
-                    "no ../shared/reference (or GITOPS_DR_REFERENCE_DIR): the reference CRDs are required here",
-                );
-            }
-            console.log("      pending: no ../shared/reference (or GITOPS_DR_REFERENCE_DIR) to fall back to");
-            this.skip();
-        }
+        needReference(this, "the reference-CRD fallback test", [
+            ["velero-1.18-crds", "restores.yaml"],
+            ["argo-cd-crds", "appproject.yaml"],
+        ]);
+        const dir = REFERENCE_DIR;
         const fallback = crdCatalog([], dir);
         const objects = [
             {

@@ -25,26 +25,7 @@ import { PINNED_CHARTS } from "../scripts/render/pins";
 import { ReleaseRecord, releasesOf } from "../scripts/render/records";
 import { STACK_SPECS } from "../scripts/render/stacks";
 import { runProgram } from "../engine";
-
-const ROOT = path.resolve(__dirname, "..");
-
-/** The reference copy of the pinned velero chart's values files, or why there is none. */
-function veleroReference(): { dir: string } | { missing: string } {
-    const base = process.env.GITOPS_DR_REFERENCE_DIR ?? path.resolve(ROOT, "..", "shared", "reference");
-    const dir = path.join(base, `velero-chart-${VELERO_CHART.version}`);
-    for (const file of ["values.schema.json", "values.yaml"]) {
-        if (!fs.existsSync(path.join(dir, file))) {
-            return {
-                missing:
-                    `${path.join(dir, file)} is missing: the velero chart ${VELERO_CHART.version}'s values schema is read from the upstream reference ` +
-                    `copy next to the repository (../shared/reference) or GITOPS_DR_REFERENCE_DIR. Check it out there, or run ` +
-                    `helm pull --repo ${VELERO_CHART.repo} velero --version ${VELERO_CHART.version} --untar, rename the velero/ it makes to ` +
-                    `velero-chart-${VELERO_CHART.version}/ and set GITOPS_DR_REFERENCE_DIR to the directory holding it.`,
-            };
-        }
-    }
-    return { dir };
-}
+import { needReference, referencePath } from "./reference";
 
 /** Helm's coalescing of chart defaults with release values (pkg/chart/common/util/coalesce.go): maps merge, anything else replaces, null deletes. */
 function coalesce(defaults: unknown, values: unknown): unknown {
@@ -141,16 +122,12 @@ describe("Velero values against the chart's values.schema.json", function () {
     let releases: Map<string, ReleaseRecord[]>;
 
     before(async function () {
-        const reference = veleroReference();
-        if ("missing" in reference) {
-            // The reference data lives beside the repository, never in it (../shared/reference/README.md): a fresh
-            // clone without it skips these tests; this project's CI, which has it, requires it (.ci/run).
-            if (process.env.GITOPS_DR_REQUIRE_REFERENCE === "1") {
-                throw new Error(reference.missing);
-            }
-            console.log(`      pending: ${reference.missing}`);
-            this.skip();
-        }
+        const chart = `velero-chart-${VELERO_CHART.version}`;
+        needReference(this, "the Velero values-schema tests", [
+            [chart, "values.schema.json"],
+            [chart, "values.yaml"],
+        ]);
+        const reference = { dir: referencePath(chart) };
         schema = JSON.parse(fs.readFileSync(path.join(reference.dir, "values.schema.json"), "utf8")) as Record<
             string,
             unknown

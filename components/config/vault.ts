@@ -197,8 +197,15 @@ export function parseVault(
                 `${q(replicaRegion)} is the vault's own region; an off-site replica must survive the loss of that region. Fix: \`${setCmd("replicaRegion", region === "eu-central-1" ? "eu-west-1" : "eu-central-1")}\` (another region).`,
             );
         } else {
-            const replicaBucketName = r.str("replicaBucketName") ?? `${bucketName ?? ""}-replica`;
-            if (!isValidBucketName(replicaBucketName)) {
+            const explicitReplica = r.str("replicaBucketName");
+            const replicaBucketName = explicitReplica ?? `${bucketName ?? ""}-replica`;
+            // A default derived from a missing or bad bucketName is not checked: that is bucketName's problem,
+            // already reported once (one typo, one problem).
+            const derivedFromBad =
+                explicitReplica === undefined && (bucketName === undefined || !isValidBucketName(bucketName));
+            if (derivedFromBad) {
+                // nothing more to say
+            } else if (!isValidBucketName(replicaBucketName)) {
                 r.problem(
                     "replicaBucketName",
                     `${q(replicaBucketName)} is not a valid S3 bucket name (at most 63 characters; the default is <bucketName>-replica). Fix: \`${setCmd("replicaBucketName", "acme-velero-vault-replica")}\`.`,

@@ -17,29 +17,39 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { ROOT, STACKS, STACK_NAMES, isStackName } from "../../engine";
+import { ROOT, STACK_NAMES, isStackName } from "../../engine";
+import { takeSourceOutputs, stackFailure, toolStack } from "../stack-arg";
 import { formatPlan, renderRunbook, runbookPath } from "./runbook";
 import { planStack } from "./stack";
 
 function usage(): string {
     return (
-        `usage: npm run plan -- <${STACK_NAMES.join("|")}> [--no-write | --check]\n` +
-        "  prints the ordered plan and writes docs/runbooks/<stack>.md; --check fails when that file is stale\n"
+        `usage: npm run plan -- <${STACK_NAMES.join("|")}|name|path/to/Pulumi.<stack>.yaml> [--source-outputs FILE] [--no-write | --check]\n` +
+        "  prints the ordered plan; for a shipped stack also writes docs/runbooks/<stack>.md (tracked: commit it),\n" +
+        "  --check fails when that file is stale. --source-outputs: the JSON of `pulumi stack output --json\n" +
+        "  --show-secrets` of the stack a recover or drill stack reads (gitops-dr:sourceStack), or its breakGlass card\n"
     );
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-    const flags = new Set(argv.filter((a) => a.startsWith("--")));
-    const names = argv.filter((a) => !a.startsWith("--"));
+    const { rest, sourceOutputs } = takeSourceOutputs(argv);
+    const flags = new Set(rest.filter((a) => a.startsWith("--")));
+    const names = rest.filter((a) => !a.startsWith("--"));
     const unknown = [...flags].filter((f) => f !== "--no-write" && f !== "--check");
-    if (names.length !== 1 || !isStackName(names[0]) || unknown.length > 0) {
-        process.stderr.write(
-            `${names.length === 1 && !isStackName(names[0]) ? `unknown stack ${names[0]}\n` : ""}${unknown.map((f) => `unknown flag ${f}\n`).join("")}${usage()}`,
-        );
+    if (names.length !== 1 || unknown.length > 0) {
+        process.stderr.write(`${unknown.map((f) => `unknown flag ${f}\n`).join("")}${usage()}`);
         return 2;
     }
-    const { plan } = await planStack(STACKS[names[0]]);
+    const { spec, sourceNote } = await toolStack(names[0], sourceOutputs);
+    if (sourceNote !== undefined) {
+        process.stderr.write(`plan: ${sourceNote}\n`);
+    }
+    const { plan } = await planStack(spec);
     process.stdout.write(formatPlan(plan));
+    // docs/runbooks holds the shipped stacks' runbooks; a stack of the user's own is printed only.
+    if (!isStackName(names[0]) || sourceOutputs !== undefined) {
+        return 0;
+    }
     const file = runbookPath(plan.stack);
     const runbook = renderRunbook(plan);
     if (flags.has("--check")) {
@@ -50,8 +60,11 @@ async function main(argv: readonly string[]): Promise<number> {
         }
     } else if (!flags.has("--no-write")) {
         fs.mkdirSync(path.dirname(file), { recursive: true });
+        const changed = !fs.existsSync(file) || fs.readFileSync(file, "utf8") !== runbook;
         fs.writeFileSync(file, runbook);
-        process.stdout.write(`\nRunbook written to ${path.relative(ROOT, file)}\n`);
+        process.stdout.write(
+            `\nRunbook ${changed ? "rewritten" : "unchanged"}: ${path.relative(ROOT, file)} (tracked in git; --no-write leaves it)\n`,
+        );
     }
     return 0;
 }
@@ -62,8 +75,10 @@ if (require.main === module) {
             process.exitCode = code;
         },
         (e: unknown) => {
-            process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-            process.exitCode = 1;
+            const known = stackFailure(e);
+            process.stderr.write(`${known ?? (e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
+            // Exit now: the failed run's own promises reject later, and Node would print them with a stack trace.
+            process.exit(known !== undefined ? 2 : 1);
         },
     );
 }

@@ -23,7 +23,9 @@ import * as path from "node:path";
 
 import { ChartUnavailableError, ChartsUnavailableError, HelmError, helmBinary, helmVersion } from "./helm";
 import { formatChecks } from "./report";
-import { PLACEHOLDERS, STACK_SPECS, StackRender, renderStack, stackSpec } from "./stacks";
+import { stackRunOptions } from "../../engine";
+import { stackFailure, takeSourceOutputs, toolStack } from "../stack-arg";
+import { PLACEHOLDERS, STACK_SPECS, StackRender, StackSpec, renderStack } from "./stacks";
 
 function comment(text: string): string {
     return text
@@ -34,14 +36,16 @@ function comment(text: string): string {
 
 interface CliArgs {
     stack: string;
+    sourceOutputs?: string;
     out?: string;
     charts: Record<string, string>;
     only?: string[];
 }
 
-function parseArgs(argv: readonly string[]): CliArgs {
+function parseArgs(all: readonly string[]): CliArgs {
     const usage =
-        "usage: npm run render -- <stack> [--out <dir>] [--chart <name>=<path>]... [--only <chart>[,<chart>...]]";
+        "usage: npm run render -- <stack|path/to/Pulumi.<stack>.yaml> [--source-outputs <file>] [--out <dir>] [--chart <name>=<path>]... [--only <chart>[,<chart>...]]";
+    const { rest: argv, sourceOutputs } = takeSourceOutputs(all);
     let stack: string | undefined;
     let out: string | undefined;
     let only: string[] | undefined;
@@ -76,7 +80,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
     if (stack === undefined) {
         throw new Error(`no stack given\n${usage}\nstacks: ${Object.keys(STACK_SPECS).join(", ")}`);
     }
-    return { stack, out, charts, only };
+    return { stack, sourceOutputs, out, charts, only };
 }
 
 /**
@@ -96,15 +100,28 @@ export async function main(
     }
     let rendered: StackRender;
     try {
-        const spec = stackSpec(args.stack);
+        // A shipped name renders as before; a stack file of the user's own, or --source-outputs, is resolved
+        // the way every offline tool resolves it (engine/stacks.ts resolveStack).
+        const shipped = STACK_SPECS[args.stack];
+        const resolved = await toolStack(shipped?.run.stack ?? args.stack, args.sourceOutputs);
+        const spec: StackSpec = {
+            description: shipped?.description ?? `${resolved.spec.name}: ${resolved.spec.file}`,
+            run: stackRunOptions(resolved.spec),
+        };
+        const note =
+            resolved.sourceNote === undefined && shipped !== undefined
+                ? PLACEHOLDERS
+                : "Secrets are placeholder test values (encrypted stack-file values become test-secret-for-<key>)" +
+                  (resolved.sourceNote !== undefined ? `; ${resolved.sourceNote}.` : ".");
         write(
-            `${comment(`gitops-dr render: ${spec.description}\n${PLACEHOLDERS}\nHelm ${helmVersion()} (${helmBinary()})`)}\n`,
+            `${comment(`gitops-dr render: ${spec.description}\n${note}\nHelm ${helmVersion()} (${helmBinary()})`)}\n`,
         );
-        rendered = await renderStack(args.stack, { charts: args.charts, onlyCharts: args.only });
+        rendered = await renderStack(spec.run.stack, { charts: args.charts, onlyCharts: args.only, spec });
     } catch (e) {
         const known =
             e instanceof ChartUnavailableError || e instanceof ChartsUnavailableError || e instanceof HelmError;
-        write(`${comment(`${known ? "" : "render failed: "}${(e as Error).message}`)}\n`);
+        const config = stackFailure(e);
+        write(`${comment(config ?? `${known ? "" : "render failed: "}${(e as Error).message}`)}\n`);
         return 2;
     }
     for (const r of rendered.renders) {
@@ -133,6 +150,10 @@ export async function main(
 if (require.main === module) {
     main(process.argv.slice(2)).then(
         (code) => {
+            // A failed program run rejects its own promises later; exit before Node prints them with a trace.
+            if (code === 2) {
+                process.exit(code);
+            }
             process.exitCode = code;
         },
         (e: unknown) => {

@@ -127,6 +127,8 @@ export interface RenderOptions {
     readonly onlyCharts?: readonly string[];
     /** A run of the program for this stack to reuse (its spec's run options), e.g. one a test already made. Defaults to a new run. */
     readonly run?: ProgramRun;
+    /** How to run the stack, when it is not one {@link stackSpec} knows by name (a stack file given by path). */
+    readonly spec?: StackSpec;
 }
 
 /** A whole stack, rendered and checked. */
@@ -140,7 +142,7 @@ export interface StackRender {
 
 /** Runs the program for a stack, renders every Helm release it registers and checks the result. */
 export async function renderStack(stack: string, options: RenderOptions = {}): Promise<StackRender> {
-    const spec = stackSpec(stack);
+    const spec = options.spec ?? stackSpec(stack);
     const run = options.run ?? (await runProgram(spec.run));
     const skipped: CheckResult[] = [];
     const wanted: ReleaseRecord[] = [];

@@ -173,7 +173,7 @@ describe("npm run policy (scripts/policy.ts)", () => {
         assert.equal(none.status, 2);
         assert.match(
             none.stderr,
-            /name at least one stack \(prod, drill, recover\)\nusage: npm run policy -- <stack>\.\.\. \[--config <file>\]/,
+            /name at least one stack \(prod, drill, recover\)\nusage: npm run policy -- <stack\|path\/to\/Pulumi\.<stack>\.yaml>\.\.\. \[--source-outputs <file>\] \[--config <file>\]/,
         );
         const unknown = gate("staging");
         assert.equal(unknown.status, 2);

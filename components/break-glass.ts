@@ -1,0 +1,92 @@
+/**
+ * The break-glass card a protect stack exports as `breakGlass`: everything a recovery needs when this stack's
+ * Pulumi state is gone too (the vault, its key, where and under which Schedule the backups are), and the exact
+ * commands that make a recover stack from nothing. No secret is in it: the repository password, without which
+ * no backup can be read, is kept beside the card, not on it (README "Where the state lives").
+ */
+import type { CredentialsMode } from "./config/types";
+
+/** What a recover stack would otherwise read through `gitops-dr:sourceStack`. */
+export interface BreakGlassVault {
+    readonly bucketName: string;
+    readonly region: string;
+    readonly kmsKeyArn: string;
+    /** Where this cluster's backups are in the bucket (becomes the recover stack's `sourcePrefix`). */
+    readonly prefix: string;
+    readonly clusterName: string;
+    readonly dailyScheduleName: string;
+    readonly credentialsScheduleName?: string;
+}
+
+/** The card: the vault, and the commands of the no-state recovery, in order. */
+export interface BreakGlass extends BreakGlassVault {
+    readonly recoverCommands: readonly string[];
+}
+
+/** Placeholders the operator fills in on the day: they belong to the new cluster, unknown today. */
+export const BREAK_GLASS_PLACEHOLDERS = {
+    stack: "<recover stack, e.g. recover>",
+    clusterName: "<new cluster name>",
+    kubeContext: "<kube context of the new cluster>",
+    restoreId: "<today, e.g. 2026-12-31>",
+    oidcProviderArn: "<OIDC provider ARN of the new cluster>",
+    eksClusterName: "<new EKS cluster name>",
+    clusterRegion: "<region of the new cluster>",
+    accessKeyId: "<access key id>",
+    secretAccessKey: "<secret access key>",
+    repoPassword: "<the repository password, kept with this card>",
+} as const;
+
+const set = (key: string, value: string, secret = false): string =>
+    `pulumi config set ${secret ? "--secret " : ""}gitops-dr:${key} ${/^[A-Za-z0-9_./:@=+-]+$/.test(value) ? value : `'${value}'`}`;
+
+/**
+ * The card for a protect stack. `git` and `credentialsMode` are this stack's, carried over because a recovery
+ * rebuilds the same apps the same way; the new cluster's own values are {@link BREAK_GLASS_PLACEHOLDERS}.
+ */
+export function breakGlassCard(
+    vault: BreakGlassVault,
+    git: { readonly url: string; readonly path: string; readonly revision: string },
+    credentialsMode: CredentialsMode,
+): BreakGlass {
+    const p = BREAK_GLASS_PLACEHOLDERS;
+    const credentials =
+        credentialsMode === "irsa"
+            ? [set("credentialsMode", "irsa"), set("oidcProviderArn", p.oidcProviderArn)]
+            : credentialsMode === "podIdentity"
+              ? [
+                    set("credentialsMode", "podIdentity"),
+                    set("eksClusterName", p.eksClusterName),
+                    set("clusterRegion", p.clusterRegion),
+                ]
+              : [
+                    set("credentialsMode", "staticKeys"),
+                    set("awsAccessKeyId", p.accessKeyId, true),
+                    set("awsSecretAccessKey", p.secretAccessKey, true),
+                ];
+    return {
+        ...vault,
+        recoverCommands: [
+            `pulumi stack init ${p.stack}`,
+            set("mode", "recover"),
+            set("clusterName", p.clusterName),
+            set("kubeContext", p.kubeContext),
+            set("restoreId", p.restoreId),
+            // What sourceStack would have read from this stack's state.
+            set("bucketName", vault.bucketName),
+            set("region", vault.region),
+            set("kmsKeyArn", vault.kmsKeyArn),
+            set("sourcePrefix", vault.prefix),
+            set("sourceScheduleName", vault.dailyScheduleName),
+            ...(vault.credentialsScheduleName !== undefined
+                ? [set("sourceCredentialsScheduleName", vault.credentialsScheduleName)]
+                : []),
+            set("gitRepoUrl", git.url),
+            set("gitPath", git.path),
+            set("gitRevision", git.revision),
+            ...credentials,
+            set("repoPassword", p.repoPassword, true),
+            "pulumi up",
+        ],
+    };
+}

@@ -1,0 +1,100 @@
+/**
+ * The break-glass card (components/break-glass.ts): a protect stack's `breakGlass` output is everything a recovery
+ * needs without that stack's state, holds no secret, and its commands, run as the card says, make a recover
+ * stack that restores the same backups as one that reads the protect stack through sourceStack.
+ */
+import * as assert from "node:assert/strict";
+
+import { BREAK_GLASS_PLACEHOLDERS, BreakGlass } from "../components/break-glass";
+import { ProgramRun, StackValue, pulumiConfigSet, runProgram } from "../engine";
+import { PROD_OUTPUTS, RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
+
+/** A command's words as the shell splits them (single quotes only, as the card writes them). */
+function words(command: string): string[] {
+    return [...command.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]);
+}
+
+describe("breakGlass: recovering when the protect stack's state is gone too", () => {
+    let prod: ProgramRun;
+    let card: BreakGlass;
+    before(async () => {
+        prod = await runProgram({ stack: "prod", secrets: STACK_SECRETS });
+        card = prod.outputs.breakGlass as BreakGlass;
+    });
+
+    it("is what a recover stack reads through sourceStack, from the same run", () => {
+        for (const key of ["bucketName", "region", "kmsKeyArn", "prefix", "clusterName", "dailyScheduleName"]) {
+            assert.equal(card[key as keyof BreakGlass], prod.outputs[key], key);
+        }
+        assert.equal(card.credentialsScheduleName, prod.outputs.credentialsScheduleName);
+        // The shipped fixture's own outputs, the ones the recover tests read, agree with the card.
+        assert.equal(card.bucketName, PROD_OUTPUTS.bucketName);
+        assert.equal(card.dailyScheduleName, PROD_OUTPUTS.dailyScheduleName);
+    });
+
+    it("holds no secret", () => {
+        const text = JSON.stringify(card);
+        assert.ok(!text.includes(STACK_SECRETS.repoPassword));
+        assert.ok(!text.includes("test-secret-for"));
+        assert.ok(
+            card.recoverCommands.includes(
+                `pulumi config set --secret gitops-dr:repoPassword '${BREAK_GLASS_PLACEHOLDERS.repoPassword}'`,
+            ),
+        );
+    });
+
+    it("only a protect stack has one", async () => {
+        const recover = await runProgram({
+            stack: "recover",
+            config: RECOVER_CONFIG,
+            secrets: STACK_SECRETS,
+            stackReferences: STACK_REFERENCES,
+        });
+        assert.equal(recover.outputs.breakGlass, undefined);
+    });
+
+    it("its commands, placeholders filled in, make a recover stack that restores the same backups without the state", async () => {
+        const filled: Record<string, string> = {
+            [BREAK_GLASS_PLACEHOLDERS.clusterName]: "prod-eu-2",
+            [BREAK_GLASS_PLACEHOLDERS.kubeContext]: "prod-eu-2",
+            [BREAK_GLASS_PLACEHOLDERS.restoreId]: "2026-12-31",
+            [BREAK_GLASS_PLACEHOLDERS.oidcProviderArn]:
+                "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/AAAABBBBCCCCDDDDEEEEFFFF00001111",
+            [BREAK_GLASS_PLACEHOLDERS.repoPassword]: STACK_SECRETS.repoPassword,
+        };
+        const values = new Map<string, StackValue>();
+        let stack: string | undefined;
+        for (const command of card.recoverCommands) {
+            const w = words(command).map((x) => filled[x] ?? x);
+            if (w[0] === "pulumi" && w[1] === "stack" && w[2] === "init") {
+                stack = "recover";
+            } else if (w[0] === "pulumi" && w[1] === "config") {
+                pulumiConfigSet(values, w.slice(2), "gitops-dr");
+            } else {
+                assert.equal(command, "pulumi up");
+            }
+        }
+        assert.equal(stack, "recover");
+        assert.ok(
+            ![...values.values()].some((v) => JSON.stringify(v).includes("<")),
+            "every placeholder was filled in",
+        );
+        // No stack reference at all: the state is gone.
+        const noState = await runProgram({ stack: "recover", stackValues: values, stackReferences: {} });
+        // The same recovery while the state is there: sourceStack reads this very prod run's outputs.
+        const withState = await runProgram({
+            stack: "recover",
+            config: RECOVER_CONFIG,
+            secrets: STACK_SECRETS,
+            stackReferences: { [RECOVER_CONFIG.sourceStack]: prod.outputs },
+        });
+        assert.deepEqual(noState.warnings, []);
+        for (const key of ["bucketName", "region", "kmsKeyArn", "sourcePrefix"]) {
+            assert.equal(noState.outputs[key], withState.outputs[key], key);
+        }
+        const spec = (r: ProgramRun) => (r.restore().inputs as { spec: Record<string, unknown> }).spec;
+        assert.equal(spec(noState).scheduleName, "prod-eu-1-daily");
+        assert.equal(spec(noState).scheduleName, spec(withState).scheduleName);
+        assert.equal((noState.outputs.restore as { phase?: string }).phase, "Completed");
+    });
+});
