@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { StackConfig } from "./config";
 import { ArgoCd, RepositoryCredentials } from "./argocd";
-import { DrillReport, DrillVerification, drillReport } from "./drill";
+import { DrillIsolation, DrillReport, DrillVerification, drillReport } from "./drill";
 import { VeleroRestore } from "./restore";
 import { BackupVault } from "./vault";
 import { Velero, VeleroSchedules, serverServiceAccountName } from "./velero";
@@ -62,6 +62,8 @@ export class GitopsDr extends pulumi.ComponentResource {
     /** What the root Application waits for: the restore's checked outcome in recover and drill. */
     public readonly syncGate?: pulumi.Output<string>;
     public readonly argoCd: ArgoCd;
+    /** drill: what keeps it from acting on production (NetworkPolicies, admission policies). */
+    public readonly isolation?: DrillIsolation;
     /** drill: the verification Job. */
     public readonly verification?: DrillVerification;
     /** drill: what it verified and how long it took. */
@@ -277,6 +279,25 @@ export class GitopsDr extends pulumi.ComponentResource {
             );
         }
 
+        if (config.drill !== undefined && this.restore !== undefined) {
+            // Before Argo CD syncs prod's git: the restored namespaces isolated, CronJobs kept from running.
+            this.isolation = new DrillIsolation(
+                `${name}-isolation`,
+                {
+                    veleroNamespace: config.velero.namespace,
+                    argoCdNamespace: config.argoCd.namespace,
+                    restoreName: this.restore.outcome.restoreName,
+                    egressAllow: config.drill.egressAllow,
+                    timeoutMinutes: config.restore!.backupCheckTimeoutMinutes,
+                    imageRegistry: config.mirrors.imageRegistry,
+                    provider: kubernetes,
+                },
+                { parent: this },
+            );
+            const gate = this.syncGate ?? this.restore.outcome.restoreName;
+            this.syncGate = pulumi.all([gate, this.isolation.result]).apply(([restored]) => restored);
+        }
+
         // The chart installs while the restore runs; only the root Application, which makes Argo CD sync the
         // apps, waits for the restore's checked end (it takes the gate as an input).
         const repo = config.argoCd.repository;
@@ -330,9 +351,17 @@ export class GitopsDr extends pulumi.ComponentResource {
                     restore.backupStartTimestamp,
                     this.verification.completedAt,
                     this.verification.steps,
+                    this.isolation!.result,
                 ])
-                .apply(([outcome, backupStartTimestamp, verifiedAt, steps]) =>
-                    drillReport({ outcome, backupStartTimestamp, updateStartedAt: startedAt, verifiedAt, steps }),
+                .apply(([outcome, backupStartTimestamp, verifiedAt, steps, isolation]) =>
+                    drillReport({
+                        outcome,
+                        backupStartTimestamp,
+                        updateStartedAt: startedAt,
+                        verifiedAt,
+                        steps,
+                        isolation,
+                    }),
                 );
         }
 

@@ -487,6 +487,13 @@ export const CONFIG_KEYS = {
         description:
             "drill: how long the verification may wait for every Application to be Synced and Healthy and every restored claim to be Bound. Defaults to 30.",
     },
+    drillEgressAllow: {
+        type: "array",
+        group: "drill",
+        modes: ["drill"],
+        description:
+            'drill: CIDRs outside the cluster the restored namespaces\' pods may reach (e.g. "10.20.0.0/16" for a drill-only database). Everything else outside the cluster is denied (NetworkPolicies), except DNS and the API server. Defaults to none.',
+    },
     // --- monitoring ---
     prometheusOperator: {
         type: "boolean",

@@ -159,6 +159,8 @@ export interface DrillCheck {
 export interface DrillSettings {
     readonly checks: readonly DrillCheck[];
     readonly verifyTimeoutMinutes: number;
+    /** CIDRs outside the cluster the restored namespaces may reach (NetworkPolicy ipBlocks), canonical. */
+    readonly egressAllow: readonly string[];
 }
 
 export interface MonitoringSettings {

@@ -19,7 +19,14 @@ import { NODE_IMAGE } from "../versions";
 import { RESULT_ANNOTATION } from "./labels";
 
 /** The scripts every task Job mounts (this folder's JavaScript, Node built-ins only). */
-export const TASK_SCRIPTS = ["runner.js", "kube.js", "labels.js", "pre-restore.js", "post-restore.js"] as const;
+export const TASK_SCRIPTS = [
+    "runner.js",
+    "kube.js",
+    "labels.js",
+    "pre-restore.js",
+    "post-restore.js",
+    "isolate.js",
+] as const;
 /** Where the scripts are mounted in the task's container. */
 export const TASK_SCRIPTS_DIR = "/gitops-dr";
 export { QUARANTINED_LABEL, RESULT_ANNOTATION } from "./labels";
@@ -34,7 +41,7 @@ export interface PolicyRule {
 
 export interface TaskJobArgs {
     /** The task (runner.js `TASKS`). */
-    task: "pre-restore" | "post-restore";
+    task: "pre-restore" | "post-restore" | "isolate";
     /** Name of the Job, its ServiceAccount, Roles and scripts ConfigMap. */
     jobName: string;
     /** Namespace the Job runs in. */

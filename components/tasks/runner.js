@@ -11,6 +11,7 @@
 const fs = require("node:fs");
 
 const { inClusterApi } = require("./kube");
+const { isolate } = require("./isolate");
 const { RESULT_ANNOTATION } = require("./labels");
 const { postRestore } = require("./post-restore");
 const { TaskFailure, preRestore } = require("./pre-restore");
@@ -21,6 +22,7 @@ const { TaskFailure, preRestore } = require("./pre-restore");
 const TASKS = {
     "pre-restore": preRestore,
     "post-restore": postRestore,
+    isolate,
 };
 
 /**

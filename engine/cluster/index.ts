@@ -5,7 +5,7 @@
  * sees what exists at that point of the update.
  */
 import type { ClusterScenario } from "./scenario";
-import { defaultBackup, defaultCredentialsBackup, defaultTargetObjects } from "./scenario";
+import { apiServerEndpoints, defaultBackup, defaultCredentialsBackup, defaultTargetObjects } from "./scenario";
 import { ClusterStore, KubeApi, KubeObject, objectPath } from "./store";
 import { SimulatedVelero } from "./velero";
 
@@ -49,6 +49,10 @@ export class SimulatedCluster {
         this.store = new ClusterStore(startedAt);
         for (const o of scenario.objects ?? defaultTargetObjects()) {
             this.store.put(o);
+        }
+        // The API servers keep the `kubernetes` Service's endpoints in every cluster (`pkg/controlplane/reconcilers`).
+        if (this.store.all().every((o) => o.kind !== "Endpoints")) {
+            this.store.put(apiServerEndpoints());
         }
         const backups = [
             ...(scenario.backups ?? [...new Set(schedules.daily)].map((s) => defaultBackup(s, backupTakenAt))),

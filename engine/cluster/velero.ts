@@ -224,6 +224,8 @@ function applyModifiers(o: KubeObject, resource: string, rules: readonly KubeObj
 /** Velero in the simulated cluster. */
 export class SimulatedVelero {
     private readonly results = new Map<string, KubeObject>();
+    /** Each restore's resource list (`pkg/restore/request.go` `RestoredResourceList`): GVK -> `ns/name(action)`. */
+    private readonly resourceLists = new Map<string, Record<string, string[]>>();
 
     /** `store` undefined: only the pure questions (which items a spec restores), no cluster to act on. */
     constructor(
@@ -260,6 +262,7 @@ export class SimulatedVelero {
             spec.backupName = chosen?.name;
         }
         this.recordResults(restore);
+        this.resourceLists.set(String(restore.metadata?.name), {});
         return { ...restore, spec };
     }
 
@@ -306,6 +309,9 @@ export class SimulatedVelero {
             BackupContents: backup && (() => gzipBuffer(tarOf(backup.contents))),
             BackupVolumeInfos: backup && (() => gzipJson(backup.volumeInfos)),
             RestoreResults: this.results.has(name) ? () => gzipJson(this.results.get(name)) : undefined,
+            RestoreResourceList: this.resourceLists.has(name)
+                ? () => gzipJson(this.resourceLists.get(name))
+                : undefined,
         };
         const answer = serve[kind];
         if (answer !== undefined) {
@@ -368,6 +374,15 @@ export class SimulatedVelero {
         const warnings: Record<string, string[]> = {};
         const warn = (ns: string, message: string) => (warnings[ns] = [...(warnings[ns] ?? []), message]);
         let restored = 0;
+        const list: Record<string, string[]> = {};
+        const listed = (o: KubeObject, action: "created" | "skipped") => {
+            const key = `${String(o.apiVersion)}/${String(o.kind)}`;
+            const ns = o.metadata.namespace as string | undefined;
+            list[key] = [
+                ...(list[key] ?? []),
+                `${ns === undefined ? "" : `${ns}/`}${String(o.metadata.name)}(${action})`,
+            ];
+        };
         for (const backedUp of inRestoreOrder(this.restoredItems(spec, backup))) {
             if (backedUp.kind === "PersistentVolume" && !SimulatedVelero.restoredAsIs(backedUp, backup)) {
                 continue;
@@ -377,6 +392,15 @@ export class SimulatedVelero {
                 continue;
             }
             const resource = RESOURCE_OF[String(item.kind)] ?? "";
+            const itemNamespace = item.metadata.namespace as string | undefined;
+            const nsExists = (name: string) =>
+                this.cluster.all().some((e) => e.kind === "Namespace" && e.metadata.name === name);
+            if (itemNamespace !== undefined && !nsExists(itemNamespace)) {
+                // `restore.go` `EnsureNamespaceExistsAndIsReady`: the (remapped) namespace is created bare and listed.
+                const ns = { apiVersion: "v1", kind: "Namespace", metadata: { name: itemNamespace } };
+                this.cluster.put(ns);
+                listed(ns, "created");
+            }
             let o = applyModifiers(item, resource, rules);
             o = mergePatch(o, {
                 metadata: {
@@ -387,6 +411,7 @@ export class SimulatedVelero {
             const existing = path === undefined ? undefined : this.cluster.all().find((e) => objectPath(e) === path);
             if (existing !== undefined && sameAsBackedUp(existing, o)) {
                 // "Restore of ... skipped: it already exists in the cluster and is the same as the backed up version"
+                listed(o, "skipped");
                 continue;
             }
             if (existing !== undefined) {
@@ -396,6 +421,7 @@ export class SimulatedVelero {
                     String(o.metadata.namespace ?? ""),
                     `could not restore, ${String(o.kind)} "${String(o.metadata.name)}" already exists. Warning: the in-cluster version is different than the backed-up version`,
                 );
+                listed(o, "skipped");
                 continue;
             }
             if (o.kind === "PersistentVolumeClaim") {
@@ -421,6 +447,7 @@ export class SimulatedVelero {
                 }
             }
             restored++;
+            listed(o, "created");
             const kept = tokenController(o, this.cluster.all());
             if (path !== undefined && kept !== undefined) {
                 this.cluster.put(kept);
@@ -431,6 +458,7 @@ export class SimulatedVelero {
         }
         const count = Object.values(warnings).reduce((n, ms) => n + ms.length, 0);
         this.results.set(String(restore.metadata.name), { warnings: { namespaces: warnings }, errors: {} });
+        this.resourceLists.set(String(restore.metadata.name), list);
         return {
             spec,
             status: {
