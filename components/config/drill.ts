@@ -105,7 +105,10 @@ function networkOf(address: string, prefix: number): string {
         return `${[0, 8, 16, 24].map((i) => word(i, 8)).join(".")}/${prefix}`;
     }
     const groups = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => word(i * 16, 16).toString(16));
-    return `${groups.join(":")}/${prefix}`;
+    // RFC 5952: the longest run of zero groups (two or more) becomes "::".
+    const runs = groups.join(":").match(/(^|:)0(:0)+(:|$)/g) ?? [];
+    const longest = runs.reduce((a, b) => (b.length > a.length ? b : a), "");
+    return `${longest === "" ? groups.join(":") : groups.join(":").replace(longest, "::")}/${prefix}`;
 }
 
 /**
@@ -133,7 +136,7 @@ export function cidrProblem(entry: string): string | undefined {
             .slice(prefix)
             .some((x) => x === 1)
     ) {
-        return `has host bits set: the network is ${network}. Fix: write the network address.`;
+        return `has host bits set: the network is ${network}. Fix: write ${q(network)}.`;
     }
     return undefined;
 }
