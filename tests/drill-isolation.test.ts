@@ -190,7 +190,11 @@ describe("the isolate task (components/tasks/isolate.js)", () => {
 
 describe("drill isolation: admission policies and permissions", () => {
     const keepOpen = [...SYSTEM_NAMESPACES, "velero", "argocd"];
-    const specs = admissionPolicies({ veleroNamespace: "velero", keepOpen });
+    const specs = admissionPolicies({
+        veleroNamespace: "velero",
+        keepOpen,
+        egressAllow: ["10.20.0.0/16", "2001:db8::/32"],
+    });
     const byName = (name: string) => specs.find((s) => s.name === name)!;
 
     it("refuses Jobs a CronJob owns in every namespace but the system's, Velero's and Argo CD's", () => {
@@ -217,7 +221,7 @@ describe("drill isolation: admission policies and permissions", () => {
         ]);
         assert.match(
             JSON.stringify(guard.policy.validations),
-            /has\(e\.to\) && size\(e\.to\) > 0 && e\.to\.all\(p, !has\(p\.ipBlock\)\)/,
+            /has\(e\.to\) && size\(e\.to\) > 0 && e\.to\.all\(p, !has\(p\.ipBlock\) \|\| p\.ipBlock\.cidr in \['10\.20\.0\.0\/16', '2001:db8::\/32'\]\)\)/,
         );
         for (const s of [guard, byName("gitops-dr-drill-no-host-network")]) {
             assert.deepEqual(s.binding.matchResources, {

@@ -74,7 +74,10 @@ const FIX = "This is a gitops-dr drill cluster (README, Run the yearly drill)";
 export function admissionPolicies(args: {
     veleroNamespace: string;
     keepOpen: readonly string[];
+    egressAllow: readonly string[];
 }): AdmissionPolicySpec[] {
+    // Exactly the CIDRs allowed (validated, so no quote to escape); CEL's cidr library would need Kubernetes 1.31.
+    const allowed = `[${args.egressAllow.map((c) => `'${c}'`).join(", ")}]`;
     const isolated = { matchLabels: { [ISOLATED_LABEL]: "true" } };
     const rule = (group: string, resource: string, operations: string[]) => ({
         apiGroups: [group],
@@ -126,9 +129,8 @@ export function admissionPolicies(args: {
                 validations: [
                     {
                         // A rule without `to` allows every destination; an ipBlock names addresses outside the pods.
-                        expression:
-                            "!has(object.spec.egress) || object.spec.egress.all(e, has(e.to) && size(e.to) > 0 && e.to.all(p, !has(p.ipBlock)))",
-                        message: `In a drill, a NetworkPolicy may allow egress only to pods (namespaceSelector, podSelector): ${FIX}; allow addresses with gitops-dr:drillEgressAllow.`,
+                        expression: `!has(object.spec.egress) || object.spec.egress.all(e, has(e.to) && size(e.to) > 0 && e.to.all(p, !has(p.ipBlock) || p.ipBlock.cidr in ${allowed}))`,
+                        message: `In a drill, a NetworkPolicy may allow egress only to pods (namespaceSelector, podSelector) and to CIDRs gitops-dr:drillEgressAllow lists exactly: ${FIX}.`,
                         reason: "Forbidden",
                     },
                 ],
@@ -179,7 +181,11 @@ export class DrillIsolation extends pulumi.ComponentResource {
         const child = { parent: this, provider: args.provider };
         const keepOpen = [...SYSTEM_NAMESPACES, args.veleroNamespace, args.argoCdNamespace];
 
-        const specs = admissionPolicies({ veleroNamespace: args.veleroNamespace, keepOpen });
+        const specs = admissionPolicies({
+            veleroNamespace: args.veleroNamespace,
+            keepOpen,
+            egressAllow: args.egressAllow,
+        });
         const admission: pulumi.Resource[] = [];
         for (const s of specs) {
             const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
