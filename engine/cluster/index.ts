@@ -10,6 +10,7 @@ import { ClusterStore, KubeApi, KubeObject, objectPath } from "./store";
 import { SimulatedVelero } from "./velero";
 
 export * from "./conflicts";
+export * from "./resource-list";
 export * from "./scenario";
 export * from "./store";
 export * from "./velero";

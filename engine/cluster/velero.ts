@@ -9,6 +9,7 @@ import * as zlib from "node:zlib";
 
 import { parse as parseYaml } from "yaml";
 
+import { RestoredResourceList } from "./resource-list";
 import { ClusterStore, KubeObject, gzipJson, matchesSelector, mergePatch, objectPath } from "./store";
 
 /** One backup in the bucket, as Velero syncs it into the cluster (`backup_sync_controller.go`). */
@@ -374,15 +375,7 @@ export class SimulatedVelero {
         const warnings: Record<string, string[]> = {};
         const warn = (ns: string, message: string) => (warnings[ns] = [...(warnings[ns] ?? []), message]);
         let restored = 0;
-        const list: Record<string, string[]> = {};
-        const listed = (o: KubeObject, action: "created" | "skipped") => {
-            const key = `${String(o.apiVersion)}/${String(o.kind)}`;
-            const ns = o.metadata.namespace as string | undefined;
-            list[key] = [
-                ...(list[key] ?? []),
-                `${ns === undefined ? "" : `${ns}/`}${String(o.metadata.name)}(${action})`,
-            ];
-        };
+        const list = new RestoredResourceList();
         for (const backedUp of inRestoreOrder(this.restoredItems(spec, backup))) {
             if (backedUp.kind === "PersistentVolume" && !SimulatedVelero.restoredAsIs(backedUp, backup)) {
                 continue;
@@ -392,15 +385,7 @@ export class SimulatedVelero {
                 continue;
             }
             const resource = RESOURCE_OF[String(item.kind)] ?? "";
-            const itemNamespace = item.metadata.namespace as string | undefined;
-            const nsExists = (name: string) =>
-                this.cluster.all().some((e) => e.kind === "Namespace" && e.metadata.name === name);
-            if (itemNamespace !== undefined && !nsExists(itemNamespace)) {
-                // `restore.go` `EnsureNamespaceExistsAndIsReady`: the (remapped) namespace is created bare and listed.
-                const ns = { apiVersion: "v1", kind: "Namespace", metadata: { name: itemNamespace } };
-                this.cluster.put(ns);
-                listed(ns, "created");
-            }
+            list.ensureNamespace(this.cluster, item.metadata.namespace as string | undefined);
             let o = applyModifiers(item, resource, rules);
             o = mergePatch(o, {
                 metadata: {
@@ -411,7 +396,7 @@ export class SimulatedVelero {
             const existing = path === undefined ? undefined : this.cluster.all().find((e) => objectPath(e) === path);
             if (existing !== undefined && sameAsBackedUp(existing, o)) {
                 // "Restore of ... skipped: it already exists in the cluster and is the same as the backed up version"
-                listed(o, "skipped");
+                list.add(o, "skipped");
                 continue;
             }
             if (existing !== undefined) {
@@ -421,7 +406,7 @@ export class SimulatedVelero {
                     String(o.metadata.namespace ?? ""),
                     `could not restore, ${String(o.kind)} "${String(o.metadata.name)}" already exists. Warning: the in-cluster version is different than the backed-up version`,
                 );
-                listed(o, "skipped");
+                list.add(o, "skipped");
                 continue;
             }
             if (o.kind === "PersistentVolumeClaim") {
@@ -447,7 +432,7 @@ export class SimulatedVelero {
                 }
             }
             restored++;
-            listed(o, "created");
+            list.add(o, "created");
             const kept = tokenController(o, this.cluster.all());
             if (path !== undefined && kept !== undefined) {
                 this.cluster.put(kept);
@@ -458,7 +443,7 @@ export class SimulatedVelero {
         }
         const count = Object.values(warnings).reduce((n, ms) => n + ms.length, 0);
         this.results.set(String(restore.metadata.name), { warnings: { namespaces: warnings }, errors: {} });
-        this.resourceLists.set(String(restore.metadata.name), list);
+        this.resourceLists.set(String(restore.metadata.name), list.entries);
         return {
             spec,
             status: {
