@@ -41,7 +41,7 @@ export interface PolicyRule {
 
 export interface TaskJobArgs {
     /** The task (runner.js `TASKS`). */
-    task: "pre-restore" | "post-restore" | "isolate";
+    task: "pre-restore" | "post-restore" | "isolate" | "verify";
     /** Name of the Job, its ServiceAccount, Roles and scripts ConfigMap. */
     jobName: string;
     /** Namespace the Job runs in. */

@@ -15,6 +15,7 @@ const { isolate } = require("./isolate");
 const { RESULT_ANNOTATION } = require("./labels");
 const { postRestore } = require("./post-restore");
 const { TaskFailure, preRestore } = require("./pre-restore");
+const { verify } = require("./verify");
 
 /**
  * @type {Record<string, (api: import("./kube").KubeApi, args: any) => Promise<unknown>>}
@@ -23,6 +24,7 @@ const TASKS = {
     "pre-restore": preRestore,
     "post-restore": postRestore,
     isolate,
+    verify,
 };
 
 /**

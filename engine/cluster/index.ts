@@ -61,6 +61,13 @@ export class SimulatedCluster {
                 [...new Set(schedules.credentials)].map((s) => defaultCredentialsBackup(s, backupTakenAt))),
         ];
         this.velero = new SimulatedVelero(this.store, backups, scenario.restore);
+        // A Restore a task creates (components/tasks/verify.js) runs at once; the program's own go through its await.
+        this.store.onCreate.push((_path, o) => {
+            if (o.kind === "Restore") {
+                const at = this.store.now().toISOString();
+                this.store.put({ ...o, ...this.velero.restore(o, { start: at, end: at }) });
+            }
+        });
     }
 
     /** Puts a registered object into the cluster, when the store serves its kind. */

@@ -193,6 +193,13 @@ export class ClusterStore implements KubeApi {
     async remove(path: string): Promise<void> {
         await Promise.resolve();
         this.objects.delete(path);
+        // The namespace controller deletes what a deleted namespace held.
+        const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path)?.[1];
+        for (const p of ns === undefined ? [] : [...this.objects.keys()]) {
+            if (p.includes(`/namespaces/${ns}/`)) {
+                this.objects.delete(p);
+            }
+        }
     }
 
     async mergePatch(path: string, patch: KubeObject): Promise<KubeObject> {
