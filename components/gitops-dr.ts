@@ -13,8 +13,9 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { StackConfig } from "./config";
 import { ArgoCd, RepositoryCredentials } from "./argocd";
-import { DrillIsolation, DrillReport, DrillVerification, drillReport } from "./drill";
+import { DrillIsolation, DrillReport, DrillVerification, SYSTEM_NAMESPACES, drillReport } from "./drill";
 import { VeleroRestore } from "./restore";
+import { BackupVerification } from "./verify";
 import { BackupVault } from "./vault";
 import { Velero, VeleroSchedules, serverServiceAccountName } from "./velero";
 import { VeleroIam } from "./velero-iam";
@@ -62,6 +63,8 @@ export class GitopsDr extends pulumi.ComponentResource {
     /** What the root Application waits for: the restore's checked outcome in recover and drill. */
     public readonly syncGate?: pulumi.Output<string>;
     public readonly argoCd: ArgoCd;
+    /** protect: the weekly verification of the backups (unless switched off). */
+    public readonly backupVerification?: BackupVerification;
     /** drill: what keeps it from acting on production (NetworkPolicies, admission policies). */
     public readonly isolation?: DrillIsolation;
     /** drill: the verification Job. */
@@ -254,6 +257,27 @@ export class GitopsDr extends pulumi.ComponentResource {
                       },
                       { parent: this },
                   ).schedules;
+
+        if (config.mode === "protect" && config.verify !== undefined && this.schedules.length > 0) {
+            // Proves the newest daily backup restorable, every period, into scratch namespaces.
+            this.backupVerification = new BackupVerification(
+                `${name}-backup-verify`,
+                {
+                    namespace: config.velero.namespace,
+                    veleroNamespace: config.velero.namespace,
+                    settings: config.verify,
+                    scheduleName: config.velero.tiers.find((t) => t.key === "daily")!.name,
+                    excludedNamespaces: [...SYSTEM_NAMESPACES, config.velero.namespace, config.argoCd.namespace],
+                    timeoutMinutes: 180,
+                    prometheusOperator: config.monitoring.prometheusOperator,
+                    monitoringLabels: config.monitoring.labels,
+                    imageRegistry: config.mirrors.imageRegistry,
+                    after: [this.velero.release, ...this.schedules],
+                    provider: kubernetes,
+                },
+                { parent: this },
+            );
+        }
 
         if (config.mode === "protect" && config.restore !== undefined) {
             // One namespace (or a few) back into the running cluster, from its own backups: the same Restore,

@@ -163,6 +163,16 @@ export interface DrillSettings {
     readonly egressAllow: readonly string[];
 }
 
+/** The weekly verification of a protect stack's backups (components/verify). */
+export interface VerifySettings {
+    /** The CronJob's schedule (UTC). */
+    readonly schedule: string;
+    /** The longest gap between two runs, in seconds: a run must pass within it (the stale alert adds a day). */
+    readonly periodSeconds: number;
+    readonly namespacesPerRun: number;
+    readonly maxClaims: number;
+}
+
 export interface MonitoringSettings {
     readonly prometheusOperator: boolean;
     /** Extra labels on the ServiceMonitor, PodMonitor and PrometheusRule (Prometheus selectors). */
@@ -208,6 +218,8 @@ export interface StackConfig {
     readonly restore?: RestoreSettings;
     /** Present in drill. */
     readonly drill?: DrillSettings;
+    /** protect: the weekly verification; undefined when switched off and in the other modes. */
+    readonly verify?: VerifySettings;
     readonly monitoring: MonitoringSettings;
     readonly mirrors: MirrorSettings;
 }

@@ -326,7 +326,15 @@ async function preRestore(api, args) {
     const namespaces = [
         ...new Set([...claims.keys(), ...backupObjects(files, "secrets").keys()].map((k) => k.split("/")[0])),
     ].sort();
-    return { backup, newerNotCompleted, removedClaims, storageClasses, quarantinedClaims, namespaces, claims: [...claims.keys()].sort() };
+    return {
+        backup,
+        newerNotCompleted,
+        removedClaims,
+        storageClasses,
+        quarantinedClaims,
+        namespaces,
+        claims: [...claims.keys()].sort(),
+    };
 }
 
 module.exports = { TaskFailure, preRestore, TERMINAL_RESTORE_PHASES, RESTORE_NAME_LABEL, DYNAMIC_PV_RESTORE_LABEL };

@@ -68,8 +68,10 @@ function rotation(all, perRun, step) {
     return [...all, ...all].slice(start, start + perRun);
 }
 
-/** The scratch copy's name: a DNS label, unique per source namespace. */
-const scratchName = (/** @type {string} */ ns) => `gdr-verify-${ns}`.slice(0, 63).replace(/-+$/, "");
+/** Scratch namespaces are named `<prefix><source namespace>`. */
+const SCRATCH_PREFIX = "gdr-verify-";
+/** The scratch copy's name: a DNS label (a source name cut to fit could clash with another: refused at create). */
+const scratchName = (/** @type {string} */ ns) => `${SCRATCH_PREFIX}${ns}`.slice(0, 63).replace(/-+$/, "");
 
 /**
  * Removes what verification runs left: scratch namespaces of any run (a killed Job leaves them) and all but the
@@ -128,7 +130,7 @@ async function verify(api, args) {
     const restoreName = `${args.restorePrefix}${now.toISOString().replace(/[-:T]/g, "").slice(0, 14)}`;
     /** @type {Record<string, unknown>} */
     let record = { restoreName, startedAt: now.toISOString() };
-    /** @type {unknown} */
+    /** @type {Error | undefined} */
     let failure;
     try {
         await cleanup(api, args, args.keepRestores);
@@ -178,8 +180,17 @@ async function verify(api, args) {
             await api.create(`/apis/velero.io/v1/namespaces/${args.veleroNamespace}/restores`, {
                 apiVersion: "velero.io/v1",
                 kind: "Restore",
-                metadata: { name: restoreName, namespace: args.veleroNamespace, labels: { [VERIFICATION_LABEL]: "true" } },
-                spec: { ...args.spec, backupName: pre.backup.name, includedNamespaces: chosen, namespaceMapping: mapping },
+                metadata: {
+                    name: restoreName,
+                    namespace: args.veleroNamespace,
+                    labels: { [VERIFICATION_LABEL]: "true" },
+                },
+                spec: {
+                    ...args.spec,
+                    backupName: pre.backup.name,
+                    includedNamespaces: chosen,
+                    namespaceMapping: mapping,
+                },
             });
             await awaitRestore(api, args, restoreName);
             const post = await postRestore(api, {
@@ -194,8 +205,8 @@ async function verify(api, args) {
         }
         record = { ...record, passed: true, notThisRun: candidates.filter((ns) => !chosen.includes(ns)) };
     } catch (e) {
-        failure = e;
-        record = { ...record, passed: false, failure: e instanceof Error ? e.message : String(e) };
+        failure = e instanceof Error ? e : new Error(String(e));
+        record = { ...record, passed: false, failure: failure.message };
     } finally {
         // Whatever happened: the scratch namespaces go (with their claims and, for Delete volumes, their disks).
         await cleanup(api, args, args.keepRestores).catch((e) => {
@@ -231,4 +242,4 @@ async function writeRecord(api, args, record) {
     }
 }
 
-module.exports = { SCRATCH_LABEL, VERIFICATION_LABEL, rotation, scratchName, verify };
+module.exports = { SCRATCH_LABEL, SCRATCH_PREFIX, VERIFICATION_LABEL, rotation, scratchName, verify };
