@@ -501,7 +501,7 @@ export const CONFIG_KEYS = {
         group: "verify",
         modes: ["protect"],
         description:
-            'protect: cron (UTC) of the backup verification, which restores the newest daily backup into scratch namespaces, checks it and removes them. At most daily; "" switches it off. Defaults to "0 4 * * 0" (Sundays 04:00).',
+            'protect: cron (UTC) of the backup verification, which restores the newest daily backup into scratch namespaces, checks it and removes them. At most daily; "off" switches it off. Defaults to "0 4 * * 0" (Sundays 04:00).',
     },
     verifyNamespacesPerRun: {
         type: "integer",

@@ -26,7 +26,7 @@ export function schedulePeriodSeconds(schedule: string, from = new Date("2026-01
     return Math.round(longest / 1000);
 }
 
-/** The verification's settings: protect only; `schedule: ""` switches it off. */
+/** The verification's settings: protect only; `verifySchedule: off` switches it off. */
 export function parseVerify(r: ConfigReader, mode: Mode): VerifySettings | undefined {
     if (mode !== "protect") {
         const why = "only a protect stack verifies its own backups";
@@ -39,10 +39,10 @@ export function parseVerify(r: ConfigReader, mode: Mode): VerifySettings | undef
     const namespacesPerRun =
         r.int("verifyNamespacesPerRun", 1, 50, DEFAULT_VERIFY_NAMESPACES_PER_RUN) ?? DEFAULT_VERIFY_NAMESPACES_PER_RUN;
     const maxClaims = r.int("verifyMaxClaims", 1, 200, DEFAULT_VERIFY_MAX_CLAIMS) ?? DEFAULT_VERIFY_MAX_CLAIMS;
-    if (schedule === "") {
+    if (schedule === "off") {
         return undefined;
     }
-    const fix = `Fix: \`${setCmd("verifySchedule", `'${DEFAULT_VERIFY_SCHEDULE}'`)}\`, or "" to switch the verification off.`;
+    const fix = `Fix: \`${setCmd("verifySchedule", `'${DEFAULT_VERIFY_SCHEDULE}'`)}\`, or \`${setCmd("verifySchedule", "off")}\` to switch the verification off.`;
     // The CronJob controller parses it with robfig/cron's ParseStandard like Velero, but refuses a time zone in it
     // (kubernetes `pkg/apis/batch/validation` `validateScheduleFormat`: use spec.timeZone).
     const problem = /^(CRON_)?TZ=/.test(schedule)

@@ -27,9 +27,11 @@ export function verificationAlertRules(args: {
     return [
         {
             alert: "GitopsDrBackupVerificationFailed",
-            // The last run was scheduled after the last success (or none ever succeeded), and none is running.
+            // The last run was scheduled after the last success (or none ever succeeded), and none is running. The
+            // comparison matches on every label (both series come from the same kube-state-metrics target), so the
+            // alert carries the same labels either way.
             expr:
-                `(kube_cronjob_status_last_schedule_time{${sel}} > ${on} kube_cronjob_status_last_successful_time{${sel}}` +
+                `(kube_cronjob_status_last_schedule_time{${sel}} > kube_cronjob_status_last_successful_time{${sel}}` +
                 ` or kube_cronjob_status_last_schedule_time{${sel}} unless ${on} kube_cronjob_status_last_successful_time{${sel}})` +
                 ` unless ${on} kube_cronjob_status_active{${sel}} > 0`,
             for: "15m",
