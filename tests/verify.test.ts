@@ -284,7 +284,7 @@ describe("the verify task (components/tasks/verify.js)", () => {
             cluster.store
                 .all()
                 .filter((o) => o.kind === "Restore")
-                .map((o) => o.metadata.name),
+                .map((o) => String(o.metadata.name)),
             ["gitops-dr-verify-20261201040000"],
         );
     });
