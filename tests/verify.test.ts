@@ -100,6 +100,11 @@ describe("backup verification: what a protect stack registers", () => {
             "argocd",
         ]);
         assert.deepEqual(args.spec, verificationRestoreSpec(180));
+        const deadline = specOf(prod.one(CRONJOB)).jobTemplate.spec as unknown as { activeDeadlineSeconds: number };
+        assert.ok(
+            (args.restoreTimeoutMinutes as number) * 60 + 15 * 60 <= deadline.activeDeadlineSeconds,
+            "the run gives up on the restore early enough to clean up before the Job's deadline",
+        );
         assert.ok(!(args.spec as { includedResources: string[] }).includedResources.includes("persistentvolumes"));
         assert.equal((args.spec as { existingResourcePolicy: string }).existingResourcePolicy, "none");
     });

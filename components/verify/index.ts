@@ -192,7 +192,8 @@ export class BackupVerification extends pulumi.ComponentResource {
             maxClaims: s.maxClaims,
             periodSeconds: s.periodSeconds,
             excludedNamespaces: [...args.excludedNamespaces],
-            restoreTimeoutMinutes: args.timeoutMinutes,
+            // The Job's deadline kills the pod: the restore gives up half an hour before, so the cleanup still runs.
+            restoreTimeoutMinutes: args.timeoutMinutes - 30,
             keepRestores: KEEP_RESTORES,
             resultConfigMap: VERIFY_RECORD,
         }));
