@@ -13,8 +13,9 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { StackConfig } from "./config";
 import { ArgoCd, RepositoryCredentials } from "./argocd";
-import { DrillReport, DrillVerification, drillReport } from "./drill";
+import { DrillIsolation, DrillReport, DrillVerification, SYSTEM_NAMESPACES, drillReport } from "./drill";
 import { VeleroRestore } from "./restore";
+import { BackupVerification } from "./verify";
 import { BackupVault } from "./vault";
 import { Velero, VeleroSchedules, serverServiceAccountName } from "./velero";
 import { VeleroIam } from "./velero-iam";
@@ -62,6 +63,10 @@ export class GitopsDr extends pulumi.ComponentResource {
     /** What the root Application waits for: the restore's checked outcome in recover and drill. */
     public readonly syncGate?: pulumi.Output<string>;
     public readonly argoCd: ArgoCd;
+    /** protect: the weekly verification of the backups (unless switched off). */
+    public readonly backupVerification?: BackupVerification;
+    /** drill: what keeps it from acting on production (NetworkPolicies, admission policies). */
+    public readonly isolation?: DrillIsolation;
     /** drill: the verification Job. */
     public readonly verification?: DrillVerification;
     /** drill: what it verified and how long it took. */
@@ -255,6 +260,27 @@ export class GitopsDr extends pulumi.ComponentResource {
                       { parent: this },
                   ).schedules;
 
+        if (config.mode === "protect" && config.verify !== undefined && this.schedules.length > 0) {
+            // Proves the newest daily backup restorable, every period, into scratch namespaces.
+            this.backupVerification = new BackupVerification(
+                `${name}-backup-verify`,
+                {
+                    namespace: config.velero.namespace,
+                    veleroNamespace: config.velero.namespace,
+                    settings: config.verify,
+                    scheduleName: config.velero.tiers.find((t) => t.key === "daily")!.name,
+                    excludedNamespaces: [...SYSTEM_NAMESPACES, config.velero.namespace, config.argoCd.namespace],
+                    timeoutMinutes: 180,
+                    prometheusOperator: config.monitoring.prometheusOperator,
+                    monitoringLabels: config.monitoring.labels,
+                    imageRegistry: config.mirrors.imageRegistry,
+                    after: [this.velero.release, ...this.schedules],
+                    provider: kubernetes,
+                },
+                { parent: this },
+            );
+        }
+
         if (config.mode === "protect" && config.restore !== undefined) {
             // One namespace (or a few) back into the running cluster, from its own backups: the same Restore,
             // check and report as a recovery, with existingResourcePolicy none so that nothing live is
@@ -277,6 +303,25 @@ export class GitopsDr extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
+        }
+
+        if (config.drill !== undefined && this.restore !== undefined) {
+            // Before Argo CD syncs prod's git: the restored namespaces isolated, CronJobs kept from running.
+            this.isolation = new DrillIsolation(
+                `${name}-isolation`,
+                {
+                    veleroNamespace: config.velero.namespace,
+                    argoCdNamespace: config.argoCd.namespace,
+                    restoreName: this.restore.outcome.restoreName,
+                    egressAllow: config.drill.egressAllow,
+                    timeoutMinutes: config.restore!.backupCheckTimeoutMinutes,
+                    imageRegistry: config.mirrors.imageRegistry,
+                    provider: kubernetes,
+                },
+                { parent: this },
+            );
+            const gate = this.syncGate ?? this.restore.outcome.restoreName;
+            this.syncGate = pulumi.all([gate, this.isolation.result]).apply(([restored]) => restored);
         }
 
         // The chart installs while the restore runs; only the root Application, which makes Argo CD sync the
@@ -332,9 +377,17 @@ export class GitopsDr extends pulumi.ComponentResource {
                     restore.backupStartTimestamp,
                     this.verification.completedAt,
                     this.verification.steps,
+                    this.isolation!.result,
                 ])
-                .apply(([outcome, backupStartTimestamp, verifiedAt, steps]) =>
-                    drillReport({ outcome, backupStartTimestamp, updateStartedAt: startedAt, verifiedAt, steps }),
+                .apply(([outcome, backupStartTimestamp, verifiedAt, steps, isolation]) =>
+                    drillReport({
+                        outcome,
+                        backupStartTimestamp,
+                        updateStartedAt: startedAt,
+                        verifiedAt,
+                        steps,
+                        isolation,
+                    }),
                 );
         }
 

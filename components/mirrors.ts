@@ -184,8 +184,8 @@ export function deployedImages(
         },
         {
             upstream: NODE_IMAGE,
-            usedBy: "recover, drill, and a protect stack's namespace restore: the checks before and after the restore (components/tasks, Jobs in Velero's namespace)",
-            modes: ["recover", "drill"],
+            usedBy: "every stack: the checks before and after a restore, a drill's isolation, a protect stack's weekly backup verification (components/tasks, Jobs and a CronJob in Velero's namespace)",
+            modes: every,
         },
         {
             upstream: KUBECTL_IMAGE,

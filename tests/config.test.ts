@@ -2110,3 +2110,57 @@ describe("parseConfig: input an attacker or a careless operator gives", () => {
         );
     });
 });
+
+describe("parseConfig: drillEgressAllow (the drill's NetworkPolicies)", () => {
+    const allow = (value: string) =>
+        onlyProblem(withKeys(DRILL, { drillEgressAllow: value }), "drillEgressAllow", "drill");
+
+    it("parses CIDRs of both families into the drill's settings", () => {
+        const cfg = parseConfig(withKeys(DRILL, { drillEgressAllow: '["10.20.0.0/16", "2001:db8::/32"]' }), "drill");
+        assert.deepEqual(cfg.drill?.egressAllow, ["10.20.0.0/16", "2001:db8::/32"]);
+        assert.deepEqual(parseConfig(DRILL, "drill").drill?.egressAllow, [], "none by default");
+    });
+
+    it("refuses what is not a CIDR", () => {
+        assert.equal(
+            allow('["10.20.0.0"]'),
+            `"10.20.0.0" is not a CIDR (an IPv4 or IPv6 address, "/" and a prefix length of at most 32 or 128). Fix: \`pulumi config set --path 'gitops-dr:drillEgressAllow[0]' 10.20.0.0/16\`.`,
+        );
+        assert.match(allow('["10.20.0.0/33"]'), /^"10.20.0.0\/33" is not a CIDR/);
+        assert.match(allow('["db.example.com/32"]'), /^"db.example.com\/32" is not a CIDR/);
+    });
+
+    it("refuses a /0, which undoes the isolation", () => {
+        for (const cidr of ["0.0.0.0/0", "::/0"]) {
+            assert.equal(
+                allow(JSON.stringify([cidr])),
+                `"${cidr}" allows every address, which undoes the drill's isolation (prod's APIs, DNS providers, mail). Fix: list only the networks the drill may reach.`,
+            );
+        }
+    });
+
+    it("refuses host bits set, naming the network", () => {
+        assert.equal(
+            allow('["10.20.30.40/16"]'),
+            `"10.20.30.40/16" has host bits set: the network is 10.20.0.0/16. Fix: write "10.20.0.0/16".`,
+        );
+        assert.match(
+            allow('["2001:db8::1/64"]'),
+            /^"2001:db8::1\/64" has host bits set: the network is 2001:db8::\/64\. Fix: write "2001:db8::\/64"\.$/,
+        );
+    });
+
+    it("refuses a CIDR listed twice", () => {
+        assert.equal(
+            allow('["10.20.0.0/16", "10.20.0.0/16"]'),
+            'lists "10.20.0.0/16" twice. Fix: keep one entry per CIDR.',
+        );
+    });
+
+    it("is refused outside a drill", () => {
+        assert.match(
+            onlyProblem(withKeys(PROTECT, { drillEgressAllow: '["10.20.0.0/16"]' }), "drillEgressAllow"),
+            /only a drill isolates its namespaces/,
+        );
+    });
+});

@@ -151,6 +151,19 @@ describe("drill verification", () => {
             newerBackupsNotCompleted: [],
             leftoverClaimsRemoved: [],
             acceptedWarnings: [],
+            isolation: {
+                // The namespaces the restore put items in, found in its resource list by the isolate task.
+                namespaces: ["blog", "shop"],
+                egressAllowed: [],
+                apiServer: ["10.0.0.10:6443"],
+                admissionPolicies: [
+                    "gitops-dr-drill-no-cronjob-runs",
+                    "gitops-dr-drill-egress-guard",
+                    "gitops-dr-drill-no-host-network",
+                ],
+                enforcedBy:
+                    "the cluster's CNI: NetworkPolicies hold only where it enforces them (Calico, Cilium, k3s's kube-router controller; not flannel alone); the admission policies hold on any cluster",
+            },
         });
     });
 

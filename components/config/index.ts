@@ -14,6 +14,7 @@ import { parseDrill } from "./drill";
 import { PROJECT } from "./keys";
 import { parseMirrors } from "./mirrors";
 import { parseMonitoring } from "./monitoring";
+import { parseVerify } from "./verify";
 import { ConfigError, ConfigReader, ConfigWarning, RawConfig, RawValue, q, setCmd } from "./reader";
 import { parseRestore, parseSource, parseSourceStack } from "./restore";
 import { MODES, StackConfig } from "./types";
@@ -119,6 +120,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     const argoCd = parseArgoCd(r, mode, velero.namespace, mirrors.imageRegistry);
     const restore = parseRestore(r, mode, validClusterName);
     const drill = parseDrill(r, mode, restore?.namespaces);
+    const verify = parseVerify(r, mode);
     const monitoring = parseMonitoring(r);
 
     if (r.problems.length > 0) {
@@ -139,6 +141,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
         argoCd,
         restore,
         drill,
+        verify,
         monitoring,
         mirrors,
     };

@@ -31,6 +31,7 @@ export type ConfigGroup =
     | "argocd"
     | "restore"
     | "drill"
+    | "verify"
     | "monitoring"
     | "mirrors";
 
@@ -500,6 +501,35 @@ export const CONFIG_KEYS = {
         modes: ["drill"],
         description:
             "drill: how long the verification may wait for every Application to be Synced and Healthy and every restored claim to be Bound. Defaults to 30.",
+    },
+    drillEgressAllow: {
+        type: "array",
+        group: "drill",
+        modes: ["drill"],
+        description:
+            'drill: CIDRs outside the cluster the restored namespaces\' pods may reach (e.g. "10.20.0.0/16" for a drill-only database). Everything else outside the cluster is denied (NetworkPolicies), except DNS and the API server. Defaults to none.',
+    },
+    // --- verification (protect) ---
+    verifySchedule: {
+        type: "string",
+        group: "verify",
+        modes: ["protect"],
+        description:
+            'protect: cron (UTC) of the backup verification, which restores the newest daily backup into scratch namespaces, checks it and removes them. At most daily; "off" switches it off. Defaults to "0 4 * * 0" (Sundays 04:00).',
+    },
+    verifyNamespacesPerRun: {
+        type: "integer",
+        group: "verify",
+        modes: ["protect"],
+        description:
+            "protect: how many of the backup's namespaces one verification restores (1-50), in a rotation: every namespace is proven within ceil(namespaces / this) runs. Defaults to 3.",
+    },
+    verifyMaxClaims: {
+        type: "integer",
+        group: "verify",
+        modes: ["protect"],
+        description:
+            "protect: at most this many claims restored per verification (1-200), which bounds its cost; a namespace with more is reported, never verified. Defaults to 10.",
     },
     // --- monitoring ---
     prometheusOperator: {

@@ -163,6 +163,18 @@ export interface DrillCheck {
 export interface DrillSettings {
     readonly checks: readonly DrillCheck[];
     readonly verifyTimeoutMinutes: number;
+    /** CIDRs outside the cluster the restored namespaces may reach (NetworkPolicy ipBlocks), canonical. */
+    readonly egressAllow: readonly string[];
+}
+
+/** The weekly verification of a protect stack's backups (components/verify). */
+export interface VerifySettings {
+    /** The CronJob's schedule (UTC). */
+    readonly schedule: string;
+    /** The longest gap between two runs, in seconds: a run must pass within it (the stale alert adds a day). */
+    readonly periodSeconds: number;
+    readonly namespacesPerRun: number;
+    readonly maxClaims: number;
 }
 
 export interface MonitoringSettings {
@@ -210,6 +222,8 @@ export interface StackConfig {
     readonly restore?: RestoreSettings;
     /** Present in drill. */
     readonly drill?: DrillSettings;
+    /** protect: the weekly verification; undefined when switched off and in the other modes. */
+    readonly verify?: VerifySettings;
     readonly monitoring: MonitoringSettings;
     readonly mirrors: MirrorSettings;
 }

@@ -16,6 +16,7 @@ import { AFTER_RESTORE_ANNOTATION, ROOT_APP_ANNOTATION } from "../names";
 import { KUBECTL_IMAGE } from "../versions";
 import { VERIFY_NAME, VerifyStep, verifySteps } from "./steps";
 
+export * from "./isolation";
 export * from "./report";
 export * from "./steps";
 

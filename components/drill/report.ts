@@ -1,5 +1,6 @@
 /** The drill's report, from the restore's status and the verification's end. */
 import type { CheckedRestore } from "../restore";
+import type { DrillIsolationResult } from "./isolation";
 import type { VerifyStep } from "./steps";
 
 /** The drill's report, from the restore's and the backup's status and the Job's end. */
@@ -28,6 +29,17 @@ export interface DrillReport {
     readonly leftoverClaimsRemoved: readonly string[];
     /** The restore's warnings, when accepted (acceptRestoreWarnings). */
     readonly acceptedWarnings: readonly string[];
+    /** What kept the drill from acting on production (components/drill/isolation.ts). */
+    readonly isolation?: {
+        /** Namespaces whose pods may reach only the cluster, DNS, the API server and `egressAllowed`. */
+        readonly namespaces: readonly string[];
+        readonly egressAllowed: readonly string[];
+        readonly apiServer: readonly string[];
+        /** Admission policies in force: CronJobs' Jobs refused, no egress-opening NetworkPolicy, no host network. */
+        readonly admissionPolicies: readonly string[];
+        /** What a NetworkPolicy cannot promise by itself. */
+        readonly enforcedBy: string;
+    };
 }
 
 const duration = (from?: string, to?: string): string | undefined => {
@@ -49,7 +61,9 @@ export function drillReport(input: {
     readonly updateStartedAt: string;
     readonly verifiedAt?: string;
     readonly steps: readonly VerifyStep[];
+    readonly isolation?: DrillIsolationResult;
 }): DrillReport {
+    const isolation = input.isolation;
     return {
         restoreName: input.outcome.restoreName,
         backupName: input.outcome.backupName,
@@ -64,5 +78,17 @@ export function drillReport(input: {
         newerBackupsNotCompleted: input.outcome.newerNotCompleted,
         leftoverClaimsRemoved: input.outcome.removedClaims,
         acceptedWarnings: input.outcome.acceptedWarnings,
+        ...(isolation === undefined
+            ? {}
+            : {
+                  isolation: {
+                      namespaces: isolation.namespaces,
+                      egressAllowed: isolation.egressAllow,
+                      apiServer: isolation.apiServer,
+                      admissionPolicies: isolation.admissionPolicies,
+                      enforcedBy:
+                          "the cluster's CNI: NetworkPolicies hold only where it enforces them (Calico, Cilium, k3s's kube-router controller; not flannel alone); the admission policies hold on any cluster",
+                  },
+              }),
     };
 }

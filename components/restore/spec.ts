@@ -57,3 +57,19 @@ export function credentialsRestoreSpec(
         resourceModifier: { kind: "configmap", name: resourceModifier },
     };
 }
+
+/**
+ * The spec of a verification Restore (components/verify), without the backup and namespaces its task fills in:
+ * what a data restore takes, without PersistentVolumes. A claim's data then comes back only through the data mover,
+ * into a volume provisioned for the scratch claim; a PV restored as it is (native snapshot, static NFS/EFS) would
+ * name live storage, which a restore into the running cluster must never do.
+ */
+export function verificationRestoreSpec(restoreTimeoutMinutes: number): Record<string, unknown> {
+    return {
+        includedResources: BACKED_UP_RESOURCES.filter((r) => r !== "persistentvolumes"),
+        labelSelector: DATA_SELECTOR,
+        restorePVs: true,
+        existingResourcePolicy: "none",
+        itemOperationTimeout: `${restoreTimeoutMinutes - RESTORE_TIMEOUT_MARGIN_MINUTES}m`,
+    };
+}

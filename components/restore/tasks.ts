@@ -18,6 +18,10 @@ export interface PreRestoreResult {
     readonly removedClaims: readonly string[];
     readonly storageClasses: readonly string[];
     readonly quarantinedClaims: readonly { readonly claim: string; readonly volume: string }[];
+    /** The namespaces the backup holds claims or Secrets of. */
+    readonly namespaces: readonly string[];
+    /** The backup's claims, `namespace/name`. */
+    readonly claims: readonly string[];
 }
 
 /** What the post-restore task returns (post-restore.js `PostRestoreResult`). */

@@ -19,7 +19,14 @@ import { NODE_IMAGE } from "../versions";
 import { RESULT_ANNOTATION } from "./labels";
 
 /** The scripts every task Job mounts (this folder's JavaScript, Node built-ins only). */
-export const TASK_SCRIPTS = ["runner.js", "kube.js", "labels.js", "pre-restore.js", "post-restore.js"] as const;
+export const TASK_SCRIPTS = [
+    "runner.js",
+    "kube.js",
+    "labels.js",
+    "pre-restore.js",
+    "post-restore.js",
+    "isolate.js",
+] as const;
 /** Where the scripts are mounted in the task's container. */
 export const TASK_SCRIPTS_DIR = "/gitops-dr";
 export { QUARANTINED_LABEL, RESULT_ANNOTATION } from "./labels";
@@ -34,7 +41,7 @@ export interface PolicyRule {
 
 export interface TaskJobArgs {
     /** The task (runner.js `TASKS`). */
-    task: "pre-restore" | "post-restore";
+    task: "pre-restore" | "post-restore" | "isolate" | "verify";
     /** Name of the Job, its ServiceAccount, Roles and scripts ConfigMap. */
     jobName: string;
     /** Namespace the Job runs in. */
@@ -62,6 +69,43 @@ const mutableRule = (r: PolicyRule) => ({
     verbs: [...r.verbs],
     ...(r.resourceNames === undefined ? {} : { resourceNames: [...r.resourceNames] }),
 });
+
+/**
+ * The container of a task's pod: `node runner.js <task>` in the pinned Node image, the scripts mounted from the
+ * ConfigMap volume `scripts`, the arguments as JSON in TASK_ARGS, Pod Security "restricted". `jobName`: how the task
+ * learns its own Job (a fixed name, or for a CronJob's Job the `batch.kubernetes.io/job-name` label).
+ */
+export function taskContainer(
+    task: TaskJobArgs["task"],
+    args: pulumi.Input<Record<string, unknown>>,
+    jobName: k8s.types.input.core.v1.EnvVar,
+    namespace: pulumi.Input<string>,
+    opts: { imageRegistry?: string },
+): k8s.types.input.core.v1.Container {
+    return {
+        name: task,
+        image: imageReference(mirrorImage(NODE_IMAGE, opts.imageRegistry)),
+        command: ["node", `${TASK_SCRIPTS_DIR}/runner.js`, task],
+        env: [
+            { name: "TASK_ARGS", value: pulumi.output(args).apply((a) => JSON.stringify(a)) },
+            jobName,
+            { name: "JOB_NAMESPACE", value: namespace },
+        ],
+        volumeMounts: [{ name: "scripts", mountPath: TASK_SCRIPTS_DIR, readOnly: true }],
+        // The task's message, or the end of its log, is what `pulumi up` shows.
+        terminationMessagePolicy: "FallbackToLogsOnError",
+        resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+        // Pod Security "restricted", which Velero's namespace may enforce.
+        securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 1000,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+    };
+}
 
 /** The scripts, read from this folder when the program runs. */
 export function taskScripts(): Record<string, string> {
@@ -146,35 +190,9 @@ export class TaskJob<T> extends pulumi.ComponentResource {
                             serviceAccountName: account.metadata.name,
                             restartPolicy: "Never",
                             containers: [
-                                {
-                                    name: args.task,
-                                    image: imageReference(mirrorImage(NODE_IMAGE, args.imageRegistry)),
-                                    command: ["node", `${TASK_SCRIPTS_DIR}/runner.js`, args.task],
-                                    env: [
-                                        {
-                                            name: "TASK_ARGS",
-                                            value: pulumi.output(args.args).apply((a) => JSON.stringify(a)),
-                                        },
-                                        { name: "JOB_NAME", value: jobName },
-                                        { name: "JOB_NAMESPACE", value: namespace },
-                                    ],
-                                    volumeMounts: [{ name: "scripts", mountPath: TASK_SCRIPTS_DIR, readOnly: true }],
-                                    // The task's message, or the end of its log, is what `pulumi up` shows.
-                                    terminationMessagePolicy: "FallbackToLogsOnError",
-                                    resources: {
-                                        requests: { cpu: "50m", memory: "64Mi" },
-                                        limits: { memory: "256Mi" },
-                                    },
-                                    // Pod Security "restricted", which Velero's namespace may enforce.
-                                    securityContext: {
-                                        runAsNonRoot: true,
-                                        runAsUser: 1000,
-                                        allowPrivilegeEscalation: false,
-                                        readOnlyRootFilesystem: true,
-                                        capabilities: { drop: ["ALL"] },
-                                        seccompProfile: { type: "RuntimeDefault" },
-                                    },
-                                },
+                                taskContainer(args.task, args.args, { name: "JOB_NAME", value: jobName }, namespace, {
+                                    imageRegistry: args.imageRegistry,
+                                }),
                             ],
                             volumes: [{ name: "scripts", configMap: { name: scripts.metadata.name } }],
                         },

@@ -165,7 +165,7 @@ function inClusterApi() {
  * (`pkg/controller/download_request_controller.go`), the object is gzipped.
  * @param {KubeApi} api
  * @param {string} namespace Velero's namespace.
- * @param {"BackupContents" | "BackupVolumeInfos" | "BackupResourceList" | "RestoreResults"} kind
+ * @param {"BackupContents" | "BackupVolumeInfos" | "BackupResourceList" | "RestoreResults" | "RestoreResourceList"} kind
  * @param {string} backupName
  * @param {number} [timeoutMs]
  * @returns {Promise<Buffer>} the unzipped bytes

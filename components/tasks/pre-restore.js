@@ -70,6 +70,8 @@ const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
  * @property {string[]} storageClasses The classes the restored claims need, all present.
  * @property {{ claim: string, volume: string }[]} quarantinedClaims Volumes a drill quarantines, with their claims
  *   (`""` for a volume no backed-up claim uses).
+ * @property {string[]} namespaces The namespaces the backup holds claims or Secrets of.
+ * @property {string[]} claims The backup's claims, `namespace/name`.
  */
 
 /** A failure the task reports: its message is all `pulumi up` shows, so it says what to do. */
@@ -323,7 +325,18 @@ async function preRestore(api, args) {
     const infos = new Map(volumeInfos.map((v) => [v.pvName, v]));
     const storageClasses = await checkStorageClasses(api, args, claims, volumes, infos);
     const quarantinedClaims = args.quarantineRetainedVolumes ? retainedVolumes(claims, volumes, infos, args) : [];
-    return { backup, newerNotCompleted, removedClaims, storageClasses, quarantinedClaims };
+    const namespaces = [
+        ...new Set([...claims.keys(), ...backupObjects(files, "secrets").keys()].map((k) => k.split("/")[0])),
+    ].sort();
+    return {
+        backup,
+        newerNotCompleted,
+        removedClaims,
+        storageClasses,
+        quarantinedClaims,
+        namespaces,
+        claims: [...claims.keys()].sort(),
+    };
 }
 
 module.exports = { TaskFailure, preRestore, TERMINAL_RESTORE_PHASES, RESTORE_NAME_LABEL, DYNAMIC_PV_RESTORE_LABEL };

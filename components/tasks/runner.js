@@ -11,9 +11,11 @@
 const fs = require("node:fs");
 
 const { inClusterApi } = require("./kube");
+const { isolate } = require("./isolate");
 const { RESULT_ANNOTATION } = require("./labels");
 const { postRestore } = require("./post-restore");
 const { TaskFailure, preRestore } = require("./pre-restore");
+const { verify } = require("./verify");
 
 /**
  * @type {Record<string, (api: import("./kube").KubeApi, args: any) => Promise<unknown>>}
@@ -21,6 +23,8 @@ const { TaskFailure, preRestore } = require("./pre-restore");
 const TASKS = {
     "pre-restore": preRestore,
     "post-restore": postRestore,
+    isolate,
+    verify,
 };
 
 /**

@@ -5,11 +5,12 @@
  * sees what exists at that point of the update.
  */
 import type { ClusterScenario } from "./scenario";
-import { defaultBackup, defaultCredentialsBackup, defaultTargetObjects } from "./scenario";
+import { apiServerEndpoints, defaultBackup, defaultCredentialsBackup, defaultTargetObjects } from "./scenario";
 import { ClusterStore, KubeApi, KubeObject, objectPath } from "./store";
 import { SimulatedVelero } from "./velero";
 
 export * from "./conflicts";
+export * from "./resource-list";
 export * from "./scenario";
 export * from "./store";
 export * from "./velero";
@@ -50,12 +51,23 @@ export class SimulatedCluster {
         for (const o of scenario.objects ?? defaultTargetObjects()) {
             this.store.put(o);
         }
+        // The API servers keep the `kubernetes` Service's endpoints in every cluster (`pkg/controlplane/reconcilers`).
+        if (this.store.all().every((o) => o.kind !== "Endpoints")) {
+            this.store.put(apiServerEndpoints());
+        }
         const backups = [
             ...(scenario.backups ?? [...new Set(schedules.daily)].map((s) => defaultBackup(s, backupTakenAt))),
             ...(scenario.credentialsBackups ??
                 [...new Set(schedules.credentials)].map((s) => defaultCredentialsBackup(s, backupTakenAt))),
         ];
         this.velero = new SimulatedVelero(this.store, backups, scenario.restore);
+        // A Restore a task creates (components/tasks/verify.js) runs at once; the program's own go through its await.
+        this.store.onCreate.push((_path, o) => {
+            if (o.kind === "Restore") {
+                const at = this.store.now().toISOString();
+                this.store.put({ ...o, ...this.velero.restore(o, { start: at, end: at }) });
+            }
+        });
     }
 
     /** Puts a registered object into the cluster, when the store serves its kind. */

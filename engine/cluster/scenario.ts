@@ -224,3 +224,13 @@ export function defaultTargetObjects(): KubeObject[] {
         provisioner: "ebs.csi.aws.com",
     }));
 }
+
+/** The `kubernetes` Service's Endpoints in `default`: where pods reach the API server. */
+export function apiServerEndpoints(ip = "10.0.0.10", port = 6443): KubeObject {
+    return {
+        apiVersion: "v1",
+        kind: "Endpoints",
+        metadata: { name: "kubernetes", namespace: "default" },
+        subsets: [{ addresses: [{ ip }], ports: [{ name: "https", port, protocol: "TCP" }] }],
+    };
+}

@@ -36,6 +36,12 @@ const KINDS: Readonly<Record<string, ResourceKind>> = {
     "v1/Namespace": { prefix: "/api/v1", resource: "namespaces", namespaced: false },
     "v1/ServiceAccount": { prefix: "/api/v1", resource: "serviceaccounts", namespaced: true },
     "v1/Pod": { prefix: "/api/v1", resource: "pods", namespaced: true },
+    "v1/Endpoints": { prefix: "/api/v1", resource: "endpoints", namespaced: true },
+    "networking.k8s.io/v1/NetworkPolicy": {
+        prefix: "/apis/networking.k8s.io/v1",
+        resource: "networkpolicies",
+        namespaced: true,
+    },
     "storage.k8s.io/v1/StorageClass": {
         prefix: "/apis/storage.k8s.io/v1",
         resource: "storageclasses",
@@ -187,6 +193,13 @@ export class ClusterStore implements KubeApi {
     async remove(path: string): Promise<void> {
         await Promise.resolve();
         this.objects.delete(path);
+        // The namespace controller deletes what a deleted namespace held.
+        const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path)?.[1];
+        for (const p of ns === undefined ? [] : [...this.objects.keys()]) {
+            if (p.includes(`/namespaces/${ns}/`)) {
+                this.objects.delete(p);
+            }
+        }
     }
 
     async mergePatch(path: string, patch: KubeObject): Promise<KubeObject> {

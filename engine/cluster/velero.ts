@@ -9,6 +9,7 @@ import * as zlib from "node:zlib";
 
 import { parse as parseYaml } from "yaml";
 
+import { RestoredResourceList } from "./resource-list";
 import { ClusterStore, KubeObject, gzipJson, matchesSelector, mergePatch, objectPath } from "./store";
 
 /** One backup in the bucket, as Velero syncs it into the cluster (`backup_sync_controller.go`). */
@@ -224,6 +225,8 @@ function applyModifiers(o: KubeObject, resource: string, rules: readonly KubeObj
 /** Velero in the simulated cluster. */
 export class SimulatedVelero {
     private readonly results = new Map<string, KubeObject>();
+    /** Each restore's resource list (`pkg/restore/request.go` `RestoredResourceList`): GVK -> `ns/name(action)`. */
+    private readonly resourceLists = new Map<string, Record<string, string[]>>();
 
     /** `store` undefined: only the pure questions (which items a spec restores), no cluster to act on. */
     constructor(
@@ -260,6 +263,7 @@ export class SimulatedVelero {
             spec.backupName = chosen?.name;
         }
         this.recordResults(restore);
+        this.resourceLists.set(String(restore.metadata?.name), {});
         return { ...restore, spec };
     }
 
@@ -306,6 +310,9 @@ export class SimulatedVelero {
             BackupContents: backup && (() => gzipBuffer(tarOf(backup.contents))),
             BackupVolumeInfos: backup && (() => gzipJson(backup.volumeInfos)),
             RestoreResults: this.results.has(name) ? () => gzipJson(this.results.get(name)) : undefined,
+            RestoreResourceList: this.resourceLists.has(name)
+                ? () => gzipJson(this.resourceLists.get(name))
+                : undefined,
         };
         const answer = serve[kind];
         if (answer !== undefined) {
@@ -368,6 +375,7 @@ export class SimulatedVelero {
         const warnings: Record<string, string[]> = {};
         const warn = (ns: string, message: string) => (warnings[ns] = [...(warnings[ns] ?? []), message]);
         let restored = 0;
+        const list = new RestoredResourceList();
         for (const backedUp of inRestoreOrder(this.restoredItems(spec, backup))) {
             if (backedUp.kind === "PersistentVolume" && !SimulatedVelero.restoredAsIs(backedUp, backup)) {
                 continue;
@@ -377,6 +385,7 @@ export class SimulatedVelero {
                 continue;
             }
             const resource = RESOURCE_OF[String(item.kind)] ?? "";
+            list.ensureNamespace(this.cluster, item.metadata.namespace as string | undefined);
             let o = applyModifiers(item, resource, rules);
             o = mergePatch(o, {
                 metadata: {
@@ -387,6 +396,7 @@ export class SimulatedVelero {
             const existing = path === undefined ? undefined : this.cluster.all().find((e) => objectPath(e) === path);
             if (existing !== undefined && sameAsBackedUp(existing, o)) {
                 // "Restore of ... skipped: it already exists in the cluster and is the same as the backed up version"
+                list.add(o, "skipped");
                 continue;
             }
             if (existing !== undefined) {
@@ -396,6 +406,7 @@ export class SimulatedVelero {
                     String(o.metadata.namespace ?? ""),
                     `could not restore, ${String(o.kind)} "${String(o.metadata.name)}" already exists. Warning: the in-cluster version is different than the backed-up version`,
                 );
+                list.add(o, "skipped");
                 continue;
             }
             if (o.kind === "PersistentVolumeClaim") {
@@ -421,6 +432,7 @@ export class SimulatedVelero {
                 }
             }
             restored++;
+            list.add(o, "created");
             const kept = tokenController(o, this.cluster.all());
             if (path !== undefined && kept !== undefined) {
                 this.cluster.put(kept);
@@ -431,6 +443,7 @@ export class SimulatedVelero {
         }
         const count = Object.values(warnings).reduce((n, ms) => n + ms.length, 0);
         this.results.set(String(restore.metadata.name), { warnings: { namespaces: warnings }, errors: {} });
+        this.resourceLists.set(String(restore.metadata.name), list.entries);
         return {
             spec,
             status: {

@@ -1,0 +1,67 @@
+/** Parsing of the weekly verification of a protected cluster's backups (components/verify). */
+import { CronExpressionParser } from "cron-parser";
+
+import { ConfigReader, q, setCmd } from "./reader";
+import type { Mode, VerifySettings } from "./types";
+import { cronProblem } from "./values";
+
+/** Sundays 04:00 UTC: after the daily backup of 02:00 and the weekly tier of 03:00. */
+export const DEFAULT_VERIFY_SCHEDULE = "0 4 * * 0";
+export const DEFAULT_VERIFY_NAMESPACES_PER_RUN = 3;
+export const DEFAULT_VERIFY_MAX_CLAIMS = 10;
+
+/**
+ * The longest gap between two runs of `schedule` over the next year's first 120 runs, in seconds: the period
+ * within which a run must have passed (a schedule of irregular gaps is judged by its longest one).
+ */
+export function schedulePeriodSeconds(schedule: string, from = new Date("2026-01-01T00:00:00Z")): number {
+    const expr = CronExpressionParser.parse(schedule, { currentDate: from, tz: "UTC" });
+    let previous = expr.next().getTime();
+    let longest = 0;
+    for (let i = 0; i < 120; i++) {
+        const next = expr.next().getTime();
+        longest = Math.max(longest, next - previous);
+        previous = next;
+    }
+    return Math.round(longest / 1000);
+}
+
+/** The verification's settings: protect only; `verifySchedule: off` switches it off. */
+export function parseVerify(r: ConfigReader, mode: Mode): VerifySettings | undefined {
+    if (mode !== "protect") {
+        const why = "only a protect stack verifies its own backups";
+        r.forbidInMode("verifySchedule", mode, why);
+        r.forbidInMode("verifyNamespacesPerRun", mode, why);
+        r.forbidInMode("verifyMaxClaims", mode, why);
+        return undefined;
+    }
+    const schedule = r.str("verifySchedule") ?? DEFAULT_VERIFY_SCHEDULE;
+    const namespacesPerRun =
+        r.int("verifyNamespacesPerRun", 1, 50, DEFAULT_VERIFY_NAMESPACES_PER_RUN) ?? DEFAULT_VERIFY_NAMESPACES_PER_RUN;
+    const maxClaims = r.int("verifyMaxClaims", 1, 200, DEFAULT_VERIFY_MAX_CLAIMS) ?? DEFAULT_VERIFY_MAX_CLAIMS;
+    if (schedule === "off") {
+        return undefined;
+    }
+    const fix = `Fix: \`${setCmd("verifySchedule", `'${DEFAULT_VERIFY_SCHEDULE}'`)}\`, or \`${setCmd("verifySchedule", "off")}\` to switch the verification off.`;
+    // The CronJob controller parses it with robfig/cron's ParseStandard like Velero, but refuses a time zone in it
+    // (kubernetes `pkg/apis/batch/validation` `validateScheduleFormat`: use spec.timeZone).
+    const problem = /^(CRON_)?TZ=/.test(schedule)
+        ? "names a time zone, which a CronJob refuses"
+        : cronProblem(schedule);
+    if (problem !== undefined || schedule.startsWith("@every")) {
+        r.problem(
+            "verifySchedule",
+            `${q(schedule)} ${problem ?? "is an @every interval, which a CronJob does not run on a calendar"}. ${fix}`,
+        );
+        return undefined;
+    }
+    const periodSeconds = schedulePeriodSeconds(schedule);
+    if (periodSeconds < 86400) {
+        r.problem(
+            "verifySchedule",
+            `${q(schedule)} runs more than once a day: each run restores volumes, so its cost must stay bounded. ${fix}`,
+        );
+        return undefined;
+    }
+    return { schedule, periodSeconds, namespacesPerRun, maxClaims };
+}

@@ -1,0 +1,245 @@
+// @ts-check
+/**
+ * The weekly proof of a protected cluster's backups (components/verify): its newest daily backup restored into
+ * scratch namespaces (Velero namespace mapping), checked by the same tasks as every restore (pre-restore.js: the
+ * backup, the StorageClasses; post-restore.js: the backup Velero restored, every warning, every claim Bound), then
+ * everything it created removed, whatever happened. Run by a CronJob's Job; its failure fails the Job, which is what
+ * the verification alerts read (kube-state-metrics `kube_cronjob_status_last_successful_time`).
+ *
+ * - Bounded: at most `namespacesPerRun` namespaces and `maxClaims` claims per run, in a rotation over the backup's
+ *   namespaces (sorted), so every namespace is proven within ceil(namespaces / namespacesPerRun) runs.
+ * - Never touches a live namespace: the Restore includes only the chosen namespaces and maps every one of them to a
+ *   scratch namespace the task created and labelled; existingResourcePolicy `none`. PersistentVolumes are left out
+ *   of the Restore: a claim's data comes back through the data mover, which provisions a new volume and binds the
+ *   scratch claim to it only once the data is written (velero v1.18.1 `pkg/exposer/generic_restore.go`
+ *   `RebindVolume`), so Bound means holding the data. A volume kept outside the vault (native snapshot, static
+ *   NFS/EFS) cannot come back without its PV: its claim stays Pending and the run names it.
+ * - Writes nothing to the vault but the Restore's logs (Velero uploads them); deleting a Restore makes Velero delete
+ *   them again (`restores.velero.io/external-resources-finalizer`). The last `keepRestores` verification Restores
+ *   stay for `velero restore describe`.
+ * - The result, passed or failed, with the failing namespace and claim named, goes to the ConfigMap
+ *   `resultConfigMap` in Velero's namespace: where to look without the Prometheus operator.
+ */
+"use strict";
+
+const { postRestore } = require("./post-restore");
+const { TaskFailure, TERMINAL_RESTORE_PHASES, preRestore } = require("./pre-restore");
+
+/** The label of a scratch namespace: the Restore it was made for. */
+const SCRATCH_LABEL = "gitops-dr.io/verify-scratch";
+/** The label of a verification Restore. */
+const VERIFICATION_LABEL = "gitops-dr.io/verification";
+
+/**
+ * @typedef {import("./kube").KubeApi} KubeApi
+ * @typedef {import("./kube").KubeObject} KubeObject
+ * @typedef {object} VerifyArgs
+ * @property {string} veleroNamespace
+ * @property {string} scheduleName The cluster's daily Schedule.
+ * @property {string} restorePrefix Verification Restores are named `<restorePrefix><UTC time>`.
+ * @property {Record<string, unknown>} spec The Restore's spec without backup and namespaces (components/verify).
+ * @property {number} namespacesPerRun
+ * @property {number} maxClaims
+ * @property {number} periodSeconds The schedule's period: the rotation advances one step per period.
+ * @property {string[]} excludedNamespaces Never verified (Velero's, Argo CD's, the system's).
+ * @property {number} restoreTimeoutMinutes
+ * @property {number} keepRestores
+ * @property {string} resultConfigMap
+ *
+ * @typedef {object} VerifyResult
+ * @property {string} restoreName
+ * @property {string} backup
+ * @property {string[]} namespaces The namespaces proven (their scratch copies restored and checked).
+ * @property {number} claims
+ * @property {string[]} notThisRun The backup's other namespaces, proven in later runs.
+ */
+
+/**
+ * The namespaces of this run: a window of the sorted list that moves by `perRun` every period.
+ * @param {string[]} all sorted
+ * @param {number} perRun
+ * @param {number} step how many periods since the epoch
+ */
+function rotation(all, perRun, step) {
+    if (all.length <= perRun) {
+        return [...all];
+    }
+    const start = (step * perRun) % all.length;
+    return [...all, ...all].slice(start, start + perRun);
+}
+
+/** Scratch namespaces are named `<prefix><source namespace>`. */
+const SCRATCH_PREFIX = "gdr-verify-";
+/** The scratch copy's name: a DNS label (a source name cut to fit could clash with another: refused at create). */
+const scratchName = (/** @type {string} */ ns) => `${SCRATCH_PREFIX}${ns}`.slice(0, 63).replace(/-+$/, "");
+
+/**
+ * Removes what verification runs left: scratch namespaces of any run (a killed Job leaves them) and all but the
+ * newest `keep` verification Restores.
+ * @param {KubeApi} api
+ * @param {VerifyArgs} args
+ * @param {number} keep
+ */
+async function cleanup(api, args, keep) {
+    for (const ns of await api.list("/api/v1/namespaces", SCRATCH_LABEL)) {
+        await api.remove(`/api/v1/namespaces/${ns.metadata.name}`);
+    }
+    const restores = (
+        await api.list(`/apis/velero.io/v1/namespaces/${args.veleroNamespace}/restores`, `${VERIFICATION_LABEL}=true`)
+    ).sort((a, b) => String(b.metadata.name).localeCompare(String(a.metadata.name)));
+    for (const r of restores.slice(keep)) {
+        await api.remove(`/apis/velero.io/v1/namespaces/${args.veleroNamespace}/restores/${r.metadata.name}`);
+    }
+}
+
+/**
+ * @param {KubeApi} api
+ * @param {VerifyArgs} args
+ * @param {string} restoreName
+ */
+async function awaitRestore(api, args, restoreName) {
+    const path = `/apis/velero.io/v1/namespaces/${args.veleroNamespace}/restores/${restoreName}`;
+    const deadline = api.now().getTime() + args.restoreTimeoutMinutes * 60000;
+    for (;;) {
+        const phase = (await api.get(path))?.status?.phase ?? "";
+        if (TERMINAL_RESTORE_PHASES.includes(phase)) {
+            if (phase !== "Completed") {
+                throw new TaskFailure(
+                    `Verification restore ${restoreName} ended ${phase}: the backup could not be restored. Read: velero restore describe ${restoreName} --details -n ${args.veleroNamespace}`,
+                );
+            }
+            return;
+        }
+        if (api.now().getTime() > deadline) {
+            throw new TaskFailure(
+                `Verification restore ${restoreName} did not end in ${args.restoreTimeoutMinutes} minutes (phase ${phase || "none"}). Read: velero restore describe ${restoreName} -n ${args.veleroNamespace}`,
+            );
+        }
+        await api.sleep(15000);
+    }
+}
+
+/**
+ * One run. Throws a TaskFailure (the Job fails) when the proof failed, after cleaning up and recording it.
+ * @param {KubeApi} api
+ * @param {VerifyArgs} args
+ * @returns {Promise<VerifyResult>}
+ */
+async function verify(api, args) {
+    const now = api.now();
+    const restoreName = `${args.restorePrefix}${now.toISOString().replace(/[-:T]/g, "").slice(0, 14)}`;
+    /** @type {Record<string, unknown>} */
+    let record = { restoreName, startedAt: now.toISOString() };
+    /** @type {Error | undefined} */
+    let failure;
+    try {
+        await cleanup(api, args, args.keepRestores);
+        const pre = await preRestore(api, {
+            veleroNamespace: args.veleroNamespace,
+            restoreName,
+            restorePrefix: args.restorePrefix,
+            scheduleName: args.scheduleName,
+            scheduleKey: "dailySchedule",
+            acceptOlderBackup: false,
+            acceptPartiallyFailedBackup: false,
+            storageClassMappings: {},
+            namespaces: [],
+            quarantineRetainedVolumes: false,
+        });
+        const candidates = pre.namespaces.filter((ns) => !args.excludedNamespaces.includes(ns));
+        const step = Math.floor(now.getTime() / 1000 / args.periodSeconds);
+        /** @type {string[]} */
+        const chosen = [];
+        let claims = 0;
+        for (const ns of rotation(candidates, args.namespacesPerRun, step)) {
+            const own = pre.claims.filter((c) => c.startsWith(`${ns}/`)).length;
+            if (chosen.length > 0 && claims + own > args.maxClaims) {
+                break;
+            }
+            if (own > args.maxClaims) {
+                throw new TaskFailure(
+                    `Namespace ${ns} holds ${own} claims, more than gitops-dr:verifyMaxClaims (${args.maxClaims}) allows in one run, so it is never verified. Fix: \`pulumi config set gitops-dr:verifyMaxClaims ${own}\` on the protect stack.`,
+                );
+            }
+            chosen.push(ns);
+            claims += own;
+        }
+        record = { ...record, backup: pre.backup.name, namespaces: chosen };
+        /** @type {Record<string, string>} */
+        const mapping = Object.fromEntries(chosen.map((ns) => [ns, scratchName(ns)]));
+        for (const scratch of Object.values(mapping)) {
+            // Created and labelled first, so the cleanup finds them whatever happens next; an existing namespace of
+            // that name that is not a scratch one (a live namespace) stops the run.
+            await api.create("/api/v1/namespaces", {
+                apiVersion: "v1",
+                kind: "Namespace",
+                metadata: { name: scratch, labels: { [SCRATCH_LABEL]: restoreName } },
+            });
+        }
+        if (chosen.length > 0) {
+            await api.create(`/apis/velero.io/v1/namespaces/${args.veleroNamespace}/restores`, {
+                apiVersion: "velero.io/v1",
+                kind: "Restore",
+                metadata: {
+                    name: restoreName,
+                    namespace: args.veleroNamespace,
+                    labels: { [VERIFICATION_LABEL]: "true" },
+                },
+                spec: {
+                    ...args.spec,
+                    backupName: pre.backup.name,
+                    includedNamespaces: chosen,
+                    namespaceMapping: mapping,
+                },
+            });
+            await awaitRestore(api, args, restoreName);
+            const post = await postRestore(api, {
+                veleroNamespace: args.veleroNamespace,
+                restoreName,
+                restorePrefix: args.restorePrefix,
+                expectedBackup: pre.backup.name,
+                acceptWarnings: false,
+                hint: "The scratch namespaces were new, so nothing existed: a warning is something the backup could not give back. ",
+            });
+            record = { ...record, claims: post.claims };
+        }
+        record = { ...record, passed: true, notThisRun: candidates.filter((ns) => !chosen.includes(ns)) };
+    } catch (e) {
+        failure = e instanceof Error ? e : new Error(String(e));
+        record = { ...record, passed: false, failure: failure.message };
+    } finally {
+        // Whatever happened: the scratch namespaces go (with their claims and, for Delete volumes, their disks).
+        await cleanup(api, args, args.keepRestores).catch((e) => {
+            record = { ...record, cleanupFailed: String(e) };
+        });
+        record = { ...record, endedAt: api.now().toISOString() };
+        await writeRecord(api, args, record);
+    }
+    if (failure !== undefined) {
+        throw failure;
+    }
+    return /** @type {VerifyResult} */ (/** @type {unknown} */ (record));
+}
+
+/**
+ * The last run's record, in a ConfigMap of Velero's namespace.
+ * @param {KubeApi} api
+ * @param {VerifyArgs} args
+ * @param {Record<string, unknown>} record
+ */
+async function writeRecord(api, args, record) {
+    const path = `/api/v1/namespaces/${args.veleroNamespace}/configmaps`;
+    const data = { "last-run.json": JSON.stringify(record, null, 2), passed: String(record.passed === true) };
+    if ((await api.get(`${path}/${args.resultConfigMap}`)) === undefined) {
+        await api.create(path, {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: args.resultConfigMap, namespace: args.veleroNamespace },
+            data,
+        });
+    } else {
+        await api.mergePatch(`${path}/${args.resultConfigMap}`, { data });
+    }
+}
+
+module.exports = { SCRATCH_LABEL, SCRATCH_PREFIX, VERIFICATION_LABEL, rotation, scratchName, verify };

@@ -1,0 +1,63 @@
+/**
+ * The verification's alerts, on kube-state-metrics' CronJob series (kube-state-metrics >= 2.8,
+ * `internal/store/cronjob.go`: `kube_cronjob_status_last_schedule_time`, `kube_cronjob_status_last_successful_time`
+ * from the CronJob's `status.lastSuccessfulTime`, `kube_cronjob_status_active`, `kube_cronjob_created`; labels
+ * `namespace`, `cronjob`). A run that fails fails its Job, so the CronJob's last successful time stays behind its
+ * last schedule time. tests/verify-alerts.test.ts proves them with promtool.
+ */
+import type { AlertRule, AlertRuleGroup } from "../velero/alerts";
+
+/** Where the last run's record is (components/tasks/verify.js): the failing namespace and claim are named there. */
+const readRecord = (namespace: string, configMap: string) =>
+    `\`kubectl get configmap ${configMap} -n ${namespace} -o jsonpath='{.data.last-run\\.json}'\``;
+
+/** The verification's rules, for the CronJob `cronJob` in `namespace` that runs at least every `periodSeconds`. */
+export function verificationAlertRules(args: {
+    namespace: string;
+    cronJob: string;
+    configMap: string;
+    periodSeconds: number;
+}): AlertRule[] {
+    const sel = `namespace="${args.namespace}", cronjob="${args.cronJob}"`;
+    const on = "on (namespace, cronjob)";
+    const staleAfter = args.periodSeconds + 86400;
+    const days = Math.round((staleAfter / 86400) * 10) / 10;
+    const record = readRecord(args.namespace, args.configMap);
+    const jobs = `\`kubectl get jobs -n ${args.namespace} --sort-by=.metadata.creationTimestamp\``;
+    return [
+        {
+            alert: "GitopsDrBackupVerificationFailed",
+            // The last run was scheduled after the last success (or none ever succeeded), and none is running. The
+            // comparison matches on every label (both series come from the same kube-state-metrics target), so the
+            // alert carries the same labels either way.
+            expr:
+                `(kube_cronjob_status_last_schedule_time{${sel}} > kube_cronjob_status_last_successful_time{${sel}}` +
+                ` or kube_cronjob_status_last_schedule_time{${sel}} unless ${on} kube_cronjob_status_last_successful_time{${sel}})` +
+                ` unless ${on} kube_cronjob_status_active{${sel}} > 0`,
+            for: "15m",
+            labels: { severity: "critical" },
+            annotations: {
+                summary: "The last verification of the backups failed",
+                description: `Restoring the newest daily backup into scratch namespaces failed: a restore from it may fail too. The record names the failing namespace and claim: ${record}; the Job's log: ${jobs}, then \`kubectl logs -n ${args.namespace} job/<name>\`.`,
+            },
+        },
+        {
+            alert: "GitopsDrBackupVerificationStale",
+            // No success within a period and a day: the CronJob is not running, or failing for a while; or it never
+            // succeeded since it was created that long ago.
+            expr:
+                `time() - kube_cronjob_status_last_successful_time{${sel}} > ${staleAfter}` +
+                ` or (time() - kube_cronjob_created{${sel}} > ${staleAfter} unless ${on} kube_cronjob_status_last_successful_time{${sel}})`,
+            labels: { severity: "warning" },
+            annotations: {
+                summary: `No backup verification has passed for ${days} days`,
+                description: `The backups have not been proven restorable for longer than the verification's period plus a day. Check the CronJob with \`kubectl get cronjob ${args.cronJob} -n ${args.namespace}\` and the last run's record: ${record}.`,
+            },
+        },
+    ];
+}
+
+/** The rule group of the verification's PrometheusRule. */
+export function verificationAlertGroup(rules: readonly AlertRule[]): AlertRuleGroup {
+    return { name: "gitops-dr-backup-verification", rules };
+}

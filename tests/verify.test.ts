@@ -1,0 +1,296 @@
+/**
+ * The weekly backup verification of a protect stack (components/verify, components/tasks/verify.js): the CronJob the
+ * program registers and its permissions, then the task on the simulated cluster: the restore into scratch
+ * namespaces, the rotation, the bound on claims, and the cleanup whatever happened.
+ */
+import * as assert from "node:assert/strict";
+
+import { schedulePeriodSeconds } from "../components/config/verify";
+import {
+    SCRATCH_LABEL,
+    SCRATCH_PREFIX,
+    VERIFY_CRONJOB,
+    VERIFY_RECORD,
+    VERIFY_RESTORE_PREFIX,
+    VERIFY_RULES,
+    scratchOnlyPolicy,
+} from "../components/verify";
+import { verificationRestoreSpec } from "../components/restore";
+import { ProgramRun, RegisteredResource, runProgram } from "../engine";
+import {
+    ClusterStore,
+    RestoreBehaviour,
+    SimulatedCluster,
+    defaultBackup,
+    defaultTargetObjects,
+} from "../engine/cluster";
+import { STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
+
+/* eslint-disable @typescript-eslint/no-require-imports -- the tasks are CommonJS scripts */
+const task = require("../components/tasks/verify.js") as {
+    SCRATCH_LABEL: string;
+    SCRATCH_PREFIX: string;
+    rotation(all: string[], perRun: number, step: number): string[];
+    verify(api: ClusterStore, args: Record<string, unknown>): Promise<Record<string, unknown>>;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const CRONJOB = "kubernetes:batch/v1:CronJob";
+const DAILY = "prod-eu-1-daily";
+const WEEK = 7 * 86400;
+
+type CronJobSpec = {
+    schedule: string;
+    timeZone: string;
+    concurrencyPolicy: string;
+    jobTemplate: {
+        spec: {
+            backoffLimit: number;
+            template: {
+                spec: {
+                    serviceAccountName: string;
+                    containers: { command: string[]; env: { name: string; value?: string; valueFrom?: unknown }[] }[];
+                };
+            };
+        };
+    };
+};
+const specOf = (r: RegisteredResource) => r.inputs.spec as CronJobSpec;
+const envOf = (r: RegisteredResource, name: string) =>
+    specOf(r).jobTemplate.spec.template.spec.containers[0].env.find((e) => e.name === name);
+
+describe("backup verification: what a protect stack registers", () => {
+    let prod: ProgramRun;
+    before(async () => {
+        prod = await runProgram({ stack: "prod", secrets: STACK_SECRETS });
+    });
+
+    it("a weekly CronJob in Velero's namespace runs the verify task, one run at a time, after the Schedules", () => {
+        const cron = prod.one(CRONJOB);
+        const spec = specOf(cron);
+        assert.equal((cron.inputs.metadata as { namespace: string }).namespace, "velero");
+        assert.equal(spec.schedule, "0 4 * * 0");
+        assert.equal(spec.timeZone, "Etc/UTC");
+        assert.equal(spec.concurrencyPolicy, "Forbid");
+        assert.equal(spec.jobTemplate.spec.backoffLimit, 0, "a failed run fails its Job: that is what alerts");
+        assert.deepEqual(spec.jobTemplate.spec.template.spec.containers[0].command, [
+            "node",
+            "/gitops-dr/runner.js",
+            "verify",
+        ]);
+        assert.deepEqual(envOf(cron, "JOB_NAME")?.valueFrom, {
+            fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" },
+        });
+        for (const s of prod.ofType("kubernetes:velero.io/v1:Schedule")) {
+            assert.ok(prod.dependsOn(cron, s), `after ${s.name}`);
+        }
+        const binding = prod.one("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
+        assert.ok(prod.dependsOn(cron, binding), "the scratch-only policy holds before the first run");
+    });
+
+    it("restores the daily schedule's newest backup, into scratch namespaces only, without PersistentVolumes", () => {
+        const args = JSON.parse(String(envOf(prod.one(CRONJOB), "TASK_ARGS")?.value)) as Record<string, unknown>;
+        assert.equal(args.scheduleName, DAILY);
+        assert.equal(args.periodSeconds, WEEK);
+        assert.deepEqual(args.excludedNamespaces, [
+            "kube-system",
+            "kube-public",
+            "kube-node-lease",
+            "velero",
+            "argocd",
+        ]);
+        assert.deepEqual(args.spec, verificationRestoreSpec(180));
+        const deadline = specOf(prod.one(CRONJOB)).jobTemplate.spec as unknown as { activeDeadlineSeconds: number };
+        assert.ok(
+            (args.restoreTimeoutMinutes as number) * 60 + 15 * 60 <= deadline.activeDeadlineSeconds,
+            "the run gives up on the restore early enough to clean up before the Job's deadline",
+        );
+        assert.ok(!(args.spec as { includedResources: string[] }).includedResources.includes("persistentvolumes"));
+        assert.equal((args.spec as { existingResourcePolicy: string }).existingResourcePolicy, "none");
+    });
+
+    it("its permissions: no Secret, no write outside Velero's namespace but scratch namespaces and their claims", () => {
+        const rules = [...VERIFY_RULES.clusterRules, ...VERIFY_RULES.namespaceRules];
+        assert.ok(!rules.some((r) => r.resources.includes("secrets")));
+        assert.deepEqual(
+            VERIFY_RULES.clusterRules.filter((r) => r.verbs.some((v) => v !== "get" && v !== "list")),
+            [
+                { apiGroups: [""], resources: ["namespaces"], verbs: ["create", "list", "delete"] },
+                { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list", "delete"] },
+            ],
+        );
+        const guard = scratchOnlyPolicy("velero");
+        assert.deepEqual(guard.policy.matchConditions, [
+            {
+                name: "the-verify-task",
+                expression: `request.userInfo.username == 'system:serviceaccount:velero:${VERIFY_CRONJOB}'`,
+            },
+        ]);
+        assert.match(JSON.stringify(guard.policy.validations), new RegExp(`'${SCRATCH_LABEL}' in oldObject`));
+        assert.match(JSON.stringify(guard.policy.validations), new RegExp(`startsWith\\('${SCRATCH_PREFIX}'\\)`));
+        assert.equal(task.SCRATCH_LABEL, SCRATCH_LABEL);
+        assert.equal(task.SCRATCH_PREFIX, SCRATCH_PREFIX);
+    });
+
+    it('verifySchedule "off" switches it off; recover and drill have none', async () => {
+        const off = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { verifySchedule: "off" } });
+        assert.equal(off.ofType(CRONJOB).length, 0);
+        const drill = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES });
+        assert.equal(drill.ofType(CRONJOB).length, 0);
+    });
+
+    it("the period is the schedule's longest gap", () => {
+        assert.equal(schedulePeriodSeconds("0 4 * * 0"), WEEK);
+        assert.equal(schedulePeriodSeconds("0 4 * * 1,3"), 5 * 86400);
+        assert.equal(schedulePeriodSeconds("0 4 1 * *"), 31 * 86400);
+    });
+});
+
+// ---- the task on the simulated cluster ---------------------------------------------------------------------
+
+const NOW = Date.parse("2026-11-29T04:00:00Z");
+
+/** A protected cluster: its live apps, its synced daily backup of them, Velero answering. */
+function protectedCluster(behaviour: RestoreBehaviour = {}): SimulatedCluster {
+    const backup = defaultBackup(DAILY, "2026-11-29T02:00:00Z");
+    const live = [
+        ...defaultTargetObjects(),
+        ...["shop", "blog"].map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } })),
+        ...backup.contents.filter((o) => o.kind === "PersistentVolumeClaim"),
+    ];
+    const cluster = new SimulatedCluster(
+        { objects: live, backups: [backup], restore: behaviour },
+        NOW,
+        {
+            daily: [DAILY],
+            credentials: [],
+        },
+        "2026-11-29T02:00:00Z",
+    );
+    cluster.velero.sync("velero");
+    return cluster;
+}
+
+const ARGS = {
+    veleroNamespace: "velero",
+    scheduleName: DAILY,
+    restorePrefix: VERIFY_RESTORE_PREFIX,
+    spec: verificationRestoreSpec(180),
+    namespacesPerRun: 3,
+    maxClaims: 10,
+    periodSeconds: WEEK,
+    excludedNamespaces: ["kube-system", "velero", "argocd"],
+    restoreTimeoutMinutes: 180,
+    keepRestores: 2,
+    resultConfigMap: VERIFY_RECORD,
+};
+
+const namespaces = (c: SimulatedCluster) =>
+    c.store
+        .all()
+        .filter((o) => o.kind === "Namespace")
+        .map((o) => String(o.metadata.name))
+        .sort();
+const record = async (c: SimulatedCluster) =>
+    JSON.parse(
+        String((await c.store.get(`/api/v1/namespaces/velero/configmaps/${VERIFY_RECORD}`))?.data["last-run.json"]),
+    ) as Record<string, unknown>;
+const liveClaims = (c: SimulatedCluster) =>
+    c.store
+        .all()
+        .filter((o) => o.kind === "PersistentVolumeClaim" && ["shop", "blog"].includes(String(o.metadata.namespace)))
+        .map((o) => JSON.stringify(o));
+
+describe("the verify task (components/tasks/verify.js)", () => {
+    it("restores the newest backup into scratch namespaces, checks every claim, then removes them", async () => {
+        const cluster = protectedCluster();
+        const before = liveClaims(cluster);
+        const result = await task.verify(cluster.store, ARGS);
+        assert.equal(result.passed, true);
+        assert.deepEqual(result.namespaces, ["blog", "shop"]);
+        assert.equal(result.claims, 2, "one claim per app, each Bound");
+        const restore = cluster.store.all().find((o) => o.kind === "Restore")!;
+        assert.deepEqual(restore.spec.namespaceMapping, { blog: "gdr-verify-blog", shop: "gdr-verify-shop" });
+        assert.equal(restore.status.phase, "Completed");
+        assert.deepEqual(namespaces(cluster), ["blog", "shop"], "the scratch namespaces are gone");
+        assert.deepEqual(liveClaims(cluster), before, "the live claims are untouched");
+        assert.equal((await record(cluster)).passed, true);
+    });
+
+    it("a claim that does not bind fails the run, names it, and still removes the scratch namespaces", async () => {
+        const cluster = protectedCluster({ unboundClaims: ["gdr-verify-shop/data"] });
+        await assert.rejects(
+            task.verify(cluster.store, ARGS),
+            /left 1 claim unbound, so without data: gdr-verify-shop\/data/,
+        );
+        assert.deepEqual(namespaces(cluster), ["blog", "shop"]);
+        const r = await record(cluster);
+        assert.equal(r.passed, false);
+        assert.match(String(r.failure), /gdr-verify-shop\/data \(Pending\)/);
+    });
+
+    it("a restore that did not complete fails at once with its phase, and cleans up", async () => {
+        const cluster = protectedCluster({ phase: "PartiallyFailed" });
+        await assert.rejects(
+            task.verify(cluster.store, ARGS),
+            /ended PartiallyFailed: the backup could not be restored/,
+        );
+        assert.deepEqual(namespaces(cluster), ["blog", "shop"]);
+        assert.equal((await record(cluster)).passed, false);
+    });
+
+    it("never takes over a live namespace that has a scratch name", async () => {
+        const cluster = protectedCluster();
+        cluster.store.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "gdr-verify-shop" } });
+        await assert.rejects(task.verify(cluster.store, ARGS), /already exists/);
+        assert.ok(namespaces(cluster).includes("gdr-verify-shop"), "an unlabelled namespace is never deleted");
+        assert.ok(!cluster.store.all().some((o) => o.kind === "Restore"), "nothing was restored");
+    });
+
+    it("removes what a killed run left before it starts", async () => {
+        const cluster = protectedCluster();
+        cluster.store.put({
+            apiVersion: "v1",
+            kind: "Namespace",
+            metadata: { name: "gdr-verify-old", labels: { [SCRATCH_LABEL]: "gitops-dr-verify-20261122040000" } },
+        });
+        await task.verify(cluster.store, ARGS);
+        assert.ok(!namespaces(cluster).includes("gdr-verify-old"));
+    });
+
+    it("rotates: one namespace per run proves every namespace within two periods", async () => {
+        const seen: unknown[] = [];
+        for (const week of [0, 1]) {
+            const cluster = protectedCluster();
+            cluster.store.advanceTo(NOW + week * WEEK * 1000);
+            seen.push(...((await task.verify(cluster.store, { ...ARGS, namespacesPerRun: 1 })).namespaces as string[]));
+        }
+        assert.deepEqual([...seen].sort(), ["blog", "shop"]);
+        assert.deepEqual(task.rotation(["a", "b", "c"], 2, 1), ["c", "a"]);
+    });
+
+    it("stops adding namespaces at maxClaims, and refuses a namespace that alone exceeds it", async () => {
+        const one = await task.verify(protectedCluster().store, { ...ARGS, maxClaims: 1 });
+        assert.equal((one.namespaces as string[]).length, 1);
+        assert.deepEqual(one.notThisRun, ["shop"]);
+        await assert.rejects(
+            task.verify(protectedCluster().store, { ...ARGS, maxClaims: 0 }),
+            /Namespace blog holds 1 claims, more than gitops-dr:verifyMaxClaims \(0\)/,
+        );
+    });
+
+    it("keeps only the newest verification Restores", async () => {
+        const cluster = protectedCluster();
+        for (const day of [0, 1, 2]) {
+            cluster.store.advanceTo(NOW + day * 86400 * 1000);
+            await task.verify(cluster.store, { ...ARGS, keepRestores: 1 });
+        }
+        assert.deepEqual(
+            cluster.store
+                .all()
+                .filter((o) => o.kind === "Restore")
+                .map((o) => String(o.metadata.name)),
+            ["gitops-dr-verify-20261201040000"],
+        );
+    });
+});
