@@ -351,11 +351,11 @@ describe("Velero", () => {
         });
     });
 
-    it("native snapshots: a volume snapshot location, no node agent, no data movement", async () => {
+    it("native snapshots, file-system backup off: a volume snapshot location, no node agent, no data movement", async () => {
         const run = await runProgram({
             stack: "prod",
             secrets: STACK_SECRETS,
-            config: { volumeDataMode: "nativeSnapshots" },
+            config: { volumeDataMode: "nativeSnapshots", fileSystemBackupVolumeTypes: [] },
         });
         const values = valuesOf(veleroRelease(run));
         assert.deepEqual((values.configuration as unknown as Record<string, unknown>).volumeSnapshotLocation, [

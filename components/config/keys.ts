@@ -282,6 +282,13 @@ export const CONFIG_KEYS = {
         description:
             'dataMover: CSI drivers (e.g. ["ebs.csi.aws.com"]) to create a VolumeSnapshotClass for, labelled velero.io/csi-volumesnapshot-class so Velero picks it for that driver\'s volumes (no other class of that driver may carry the label: Velero takes the first it lists). Unset: Velero resolves the driver\'s default or only class (docs/design.md, "Volume data"). Needs the snapshot CRDs.',
     },
+    fileSystemBackupVolumeTypes: {
+        type: "array",
+        group: "velero",
+        default: ["local", "nfs"],
+        description:
+            'Volume types (Velero\'s names, e.g. local, nfs, csi) backed up by file-system backup: kopia through the node agent, read from the pod that mounts the claim, for volumes that cannot be snapshotted (k3s local-path creates local volumes). The node agent runs and backups include pods while the list is non-empty; [] turns it off. hostPath volumes cannot be backed up at all (README, "Homelab (k3s) storage").',
+    },
     dataMoverNodeLabels: {
         type: "array",
         group: "velero",
