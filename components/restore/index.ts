@@ -33,6 +33,7 @@ export * from "./check";
 export * from "./modifiers";
 export * from "./spec";
 export * from "./tasks";
+export * from "./vessels";
 
 /** Annotation of the Restore: the backup the pre-restore checks chose (the Restore waits for them through it). */
 export const CHECKED_BACKUP_ANNOTATION = gitopsDrKey("checked-backup");

@@ -22,7 +22,7 @@ import { RESULT_ANNOTATION } from "./labels";
 export const TASK_SCRIPTS = ["runner.js", "kube.js", "labels.js", "pre-restore.js", "post-restore.js"] as const;
 /** Where the scripts are mounted in the task's container. */
 export const TASK_SCRIPTS_DIR = "/gitops-dr";
-export { QUARANTINED_LABEL, RESULT_ANNOTATION } from "./labels";
+export { QUARANTINED_LABEL, RESULT_ANNOTATION, VESSEL_LABEL } from "./labels";
 
 /** One RBAC rule. */
 export interface PolicyRule {

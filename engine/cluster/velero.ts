@@ -9,6 +9,8 @@ import * as zlib from "node:zlib";
 
 import { parse as parseYaml } from "yaml";
 
+import { RESTORE_WAIT, VELERO_INIT_CONTAINERS } from "../../components/restore/vessels";
+import { JsonPatchTestFailed, ModifierJsonPatch, applyJsonPatches } from "./json-patch";
 import { ClusterStore, KubeObject, gzipJson, matchesSelector, mergePatch, objectPath } from "./store";
 
 /** One backup in the bucket, as Velero syncs it into the cluster (`backup_sync_controller.go`). */
@@ -118,8 +120,30 @@ export function modifierProblem(configMap: KubeObject | undefined, name: string)
     return undefined;
 }
 
-/** The rules' merge patches applied to an object, each rule matched against the object before any rule. */
-function applyModifiers(o: KubeObject, resource: string, rules: readonly KubeObject[]): KubeObject {
+/** A rule's `matches`: each a JSON-patch `test`; a failed test or a missing path is no match (`matchConditions`). */
+function matchesAll(o: KubeObject, matches: readonly { path: string; value?: string }[]): boolean {
+    try {
+        applyJsonPatches(
+            o,
+            matches.map((m) => ({ operation: "test", path: m.path, value: m.value })),
+        );
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * The rules' patches applied to an object, each rule matched against the object before any rule
+ * (`ApplyResourceModifierRules`). A rule whose patch fails leaves the object as that rule found it and adds an error
+ * to `errors`; a failed JSON-patch `test` is no error.
+ */
+export function applyModifiers(
+    o: KubeObject,
+    resource: string,
+    rules: readonly KubeObject[],
+    errors: string[] = [],
+): KubeObject {
     const original = o;
     let patched = o;
     for (const rule of rules) {
@@ -129,12 +153,22 @@ function applyModifiers(o: KubeObject, resource: string, rules: readonly KubeObj
         if (
             c.groupResource !== resource ||
             (names !== undefined && !names.test(String(original.metadata.name))) ||
-            (namespaces.length > 0 && !namespaces.includes(String(original.metadata.namespace)))
+            (namespaces.length > 0 && !namespaces.includes(String(original.metadata.namespace))) ||
+            !matchesAll(original, (c.matches ?? []) as ModifierJsonPatch[])
         ) {
             continue;
         }
         for (const p of (rule.mergePatches ?? []) as KubeObject[]) {
             patched = mergePatch(patched, parseYaml(String(p.patchData))) as KubeObject;
+        }
+        if ((rule.patches ?? []).length > 0) {
+            try {
+                patched = applyJsonPatches(patched, rule.patches as ModifierJsonPatch[]);
+            } catch (e) {
+                if (!(e instanceof JsonPatchTestFailed)) {
+                    errors.push(`error in applying patch error in applying JSON Patch ${(e as Error).message}`);
+                }
+            }
         }
     }
     return patched;
@@ -493,4 +527,68 @@ export function matchesExpressions(
 
 function gzipBuffer(data: Buffer): Buffer {
     return zlib.gzipSync(data);
+}
+
+export { RESTORE_WAIT };
+
+/**
+ * The restore item actions Velero runs on a pod (velero v1.18.1): `PodAction` (`pkg/restore/actions/pod_action.go`:
+ * no node, no priority, no service-account token volumes) and `PodVolumeRestoreAction` (`pod_volume_restore_action.go`:
+ * any earlier `restore-wait` removed, a new one put first, mounting each volume that has a PodVolumeBackup at
+ * `/restores/<volume>`, running the server's image with the container security context of the pod's first
+ * container). `backedUpVolumes` are the pod's volumes with file-system backup data.
+ */
+export function podRestoreItemActions(
+    pod: KubeObject,
+    backedUpVolumes: readonly string[],
+    restoreUid: string,
+    serverImage: string,
+): KubeObject {
+    const o = JSON.parse(JSON.stringify(pod)) as KubeObject;
+    const spec = o.spec as Record<string, unknown> & {
+        volumes?: { name: string }[];
+        containers?: { volumeMounts?: { name: string }[]; securityContext?: unknown }[];
+        initContainers?: { name: string; volumeMounts?: { name: string }[] }[];
+        serviceAccountName?: string;
+    };
+    spec.nodeName = "";
+    delete spec.priority;
+    const tokenPrefix = `${spec.serviceAccountName ?? ""}-token-`;
+    spec.volumes = (spec.volumes ?? []).filter((v) => !v.name.startsWith(tokenPrefix));
+    for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
+        if (c.volumeMounts !== undefined) {
+            c.volumeMounts = c.volumeMounts.filter((m) => !m.name.startsWith(tokenPrefix));
+        }
+    }
+    const own = (spec.initContainers ?? []).filter(
+        (c) => !(VELERO_INIT_CONTAINERS as readonly string[]).includes(c.name),
+    );
+    if (backedUpVolumes.length === 0) {
+        spec.initContainers = own;
+        return o;
+    }
+    const restoreWait = {
+        name: RESTORE_WAIT,
+        image: serverImage,
+        command: ["/velero-restore-helper"],
+        args: [restoreUid],
+        env: [
+            { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+            { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        ],
+        resources: {
+            requests: { cpu: "100m", memory: "128Mi" },
+            limits: { cpu: "100m", memory: "128Mi" },
+        },
+        securityContext: spec.containers?.[0]?.securityContext ?? {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
+            runAsUser: 1000, // restoreHelperUID
+            runAsNonRoot: true,
+        },
+        volumeMounts: backedUpVolumes.map((v) => ({ name: v, mountPath: `/restores/${v}` })),
+    };
+    spec.initContainers = [restoreWait, ...own];
+    return o;
 }
