@@ -26,8 +26,11 @@ import {
     modifiersDocument,
     quarantineRules,
 } from "./modifiers";
+import { imageReference, mirrorImage } from "../mirrors";
+import { VELERO_IMAGE } from "../versions";
 import { credentialsRestoreSpec, restoreSpec } from "./spec";
 import { POST_RESTORE_RULES, PRE_RESTORE_RULES, PostRestoreResult, PreRestoreResult } from "./tasks";
+import { vesselRules } from "./vessels";
 
 export * from "./check";
 export * from "./modifiers";
@@ -171,6 +174,8 @@ export class VeleroRestore extends pulumi.ComponentResource {
 
         let spec: Record<string, unknown>;
         if (kind === "data") {
+            // Vessels run the image restore-wait runs, the Velero server's (pod_volume_restore_action.go).
+            const veleroImage = imageReference(mirrorImage(VELERO_IMAGE, args.imageRegistry));
             // Every data restore names its resource modifiers: restored Secrets may be taken over by Sealed
             // Secrets; a drill quarantines the volumes that still point at the source's storage.
             const modifiers = new k8s.core.v1.ConfigMap(
@@ -184,6 +189,8 @@ export class VeleroRestore extends pulumi.ComponentResource {
                                 ...(args.quarantineRetainedVolumes === true
                                     ? quarantineRules(r.quarantinedClaims)
                                     : []),
+                                // Pods come back only when some hold file-system backup data, and then only as vessels.
+                                ...(r.vessels.withData.length > 0 ? vesselRules(r.vessels, veleroImage) : []),
                             ]),
                         ),
                     },
@@ -191,7 +198,20 @@ export class VeleroRestore extends pulumi.ComponentResource {
                 { ...child, dependsOn },
             );
             dependsOn = [...dependsOn, modifiers];
-            spec = restoreSpec(settings, { scheduleName: args.sourceScheduleName }, MODIFIERS_CONFIGMAP);
+            const fixed = restoreSpec(settings, { scheduleName: args.sourceScheduleName }, MODIFIERS_CONFIGMAP);
+            // Only the resources depend on what the checks found, so the rest of the spec is known at preview.
+            spec = {
+                ...fixed,
+                includedResources: check.result.apply(
+                    (r) =>
+                        restoreSpec(
+                            settings,
+                            { scheduleName: args.sourceScheduleName },
+                            MODIFIERS_CONFIGMAP,
+                            r.vessels.withData.length > 0,
+                        ).includedResources,
+                ),
+            };
         } else {
             spec = credentialsRestoreSpec(settings, args.sourceScheduleName, args.withClusterCredentials ?? true);
         }

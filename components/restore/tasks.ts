@@ -3,6 +3,7 @@
  * them and the permissions each needs, nothing more.
  */
 import type { PolicyRule } from "../tasks";
+import type { VesselPlan } from "./vessels";
 
 /** A backup as the pre-restore task reports it. */
 export interface BackupSummary {
@@ -18,6 +19,8 @@ export interface PreRestoreResult {
     readonly removedClaims: readonly string[];
     readonly storageClasses: readonly string[];
     readonly quarantinedClaims: readonly { readonly claim: string; readonly volume: string }[];
+    /** The pods the Restore takes back as vessels for file-system backup data. */
+    readonly vessels: VesselPlan;
 }
 
 /** What the post-restore task returns (post-restore.js `PostRestoreResult`). */

@@ -108,7 +108,29 @@ export function modifierProblem(configMap: KubeObject | undefined, name: string)
     if (rules.length === 0) {
         return `Validation error in resource modifiers provided in configmap ${name}: resource modifier rules cannot be empty`;
     }
+    // `yaml.UnmarshalStrict` into `ResourceModifierRule`, `Conditions`, `MatchRule` and `JSONPatch` (all strings).
+    const strict = (o: KubeObject | undefined, fields: readonly string[]) =>
+        Object.keys(o ?? {}).find((k) => !fields.includes(k));
     for (const rule of rules) {
+        const field =
+            strict(rule, ["conditions", "patches", "mergePatches", "strategicPatches"]) ??
+            strict(rule.conditions, ["namespaces", "groupResource", "resourceNameRegex", "labelSelector", "matches"]) ??
+            ((rule.conditions?.matches ?? []) as KubeObject[]).map((m) => strict(m, ["path", "value"])).find(Boolean) ??
+            ((rule.patches ?? []) as KubeObject[])
+                .map((p) => strict(p, ["operation", "from", "path", "value"]))
+                .find(Boolean);
+        if (field !== undefined) {
+            return `Error in parsing resource modifiers provided in configmap ${name}: unknown field "${field}"`;
+        }
+        const notString = [
+            ...((rule.patches ?? []) as KubeObject[]),
+            ...((rule.conditions?.matches ?? []) as KubeObject[]),
+        ]
+            .flatMap((p) => Object.values(p))
+            .find((v) => typeof v !== "string");
+        if (notString !== undefined) {
+            return `Error in parsing resource modifiers provided in configmap ${name}: cannot unmarshal ${typeof notString} into a string field`;
+        }
         if (typeof rule.conditions?.groupResource !== "string" || rule.conditions.groupResource === "") {
             return `Validation error in resource modifiers provided in configmap ${name}: groupkind is required`;
         }
