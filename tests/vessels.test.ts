@@ -8,8 +8,16 @@ import { parse as parseYaml } from "yaml";
 
 import { VESSEL_CONTAINER_NAME, VesselPlan, modifiersDocument, vesselRules } from "../components/restore";
 import { VESSEL_LABEL } from "../components/tasks";
-import { RESTORE_WAIT, applyModifiers, modifierProblem, podRestoreItemActions } from "../engine/cluster/velero";
-import type { KubeObject } from "../engine/cluster/store";
+import { ProgramError, runProgram } from "../engine";
+import { ClusterScenario, KubeObject, SimulatedBackup, defaultBackup, defaultTargetObjects } from "../engine/cluster";
+import {
+    RESTORE_WAIT,
+    SIMULATED_DATA_ANNOTATION,
+    applyModifiers,
+    modifierProblem,
+    podRestoreItemActions,
+} from "../engine/cluster/velero";
+import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 
 const IMAGE = "docker.io/velero/velero:v1.18.1";
 const UID = "0f4c6a52-restore-uid";
@@ -249,6 +257,161 @@ describe("vessels: restored pods that only carry file-system backup data", () =>
                 [["shop"], "^(web-5c6b7-xyz12)$"],
                 [["*"], "*"],
             ],
+        );
+    });
+});
+
+/** A homelab source: k3s local-path claims backed up through their pods, a claim the data mover moved, a web pod. */
+function homelabBackup(): SimulatedBackup {
+    const base = defaultBackup("prod-eu-1-daily", "2026-11-25T02:00:00Z");
+    const localVolume = (name: string, claim: string): KubeObject => ({
+        apiVersion: "v1",
+        kind: "PersistentVolume",
+        metadata: { name },
+        spec: {
+            capacity: { storage: "5Gi" },
+            accessModes: ["ReadWriteOnce"],
+            persistentVolumeReclaimPolicy: "Delete",
+            storageClassName: "local-path",
+            claimRef: { namespace: "shop", name: claim },
+            local: { path: `/var/lib/rancher/k3s/storage/${name}` },
+            nodeAffinity: {
+                required: {
+                    nodeSelectorTerms: [
+                        { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["homelab"] }] },
+                    ],
+                },
+            },
+        },
+    });
+    const localClaim = (name: string, volume: string): KubeObject => ({
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name, namespace: "shop", labels: { app: "postgres" } },
+        spec: {
+            accessModes: ["ReadWriteOnce"],
+            resources: { requests: { storage: "5Gi" } },
+            storageClassName: "local-path",
+            volumeName: volume,
+        },
+        status: { phase: "Bound" },
+    });
+    const contents = [
+        ...base.contents,
+        localVolume("pvc-pg", "data-postgres-0"),
+        localClaim("data-postgres-0", "pvc-pg"),
+        { ...statefulPod, status: { phase: "Running" } },
+        { ...statelessPod, status: { phase: "Running" } },
+    ];
+    return {
+        ...base,
+        contents,
+        volumeInfos: [
+            ...base.volumeInfos,
+            {
+                pvcName: "data-postgres-0",
+                pvcNamespace: "shop",
+                pvName: "pvc-pg",
+                backupMethod: "PodVolumeBackup",
+                snapshotDataMoved: false,
+                skipped: false,
+                result: "succeeded",
+                pvbInfo: { podName: "postgres-0", podNamespace: "shop", volumeName: "data", uploaderType: "kopia" },
+            },
+        ],
+    };
+}
+
+const localPath: KubeObject = {
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name: "local-path" },
+    provisioner: "rancher.io/local-path",
+};
+
+const homelab = (restore: ClusterScenario["restore"] = {}): ClusterScenario => ({
+    backups: [homelabBackup()],
+    objects: [...defaultTargetObjects(), localPath],
+    restore,
+});
+
+const restoreRun = (stack: "recover" | "drill", cluster: ClusterScenario) =>
+    runProgram({
+        stack,
+        config: stack === "recover" ? RECOVER_CONFIG : {},
+        secrets: STACK_SECRETS,
+        stackReferences: STACK_REFERENCES,
+        cluster,
+        startedAt: Date.parse("2026-11-25T10:00:00Z"),
+    });
+
+describe("vessels on the simulated cluster: a claim backed up through its pod gets its data back", () => {
+    for (const stack of ["recover", "drill"] as const) {
+        it(`${stack}: the Restore takes the pods as vessels, fills the claim, and the vessels are gone before the root Application`, async () => {
+            const run = await restoreRun(stack, homelab());
+            const restore = run.restore();
+            assert.ok(((restore.inputs.spec as KubeObject).includedResources as string[]).includes("pods"));
+            const store = run.cluster!.store;
+            const claim = store
+                .all()
+                .find((o) => o.kind === "PersistentVolumeClaim" && o.metadata.name === "data-postgres-0")!;
+            assert.equal(claim.status.phase, "Bound");
+            assert.equal(
+                claim.metadata.annotations?.[SIMULATED_DATA_ANNOTATION],
+                (restore.outputs as KubeObject).metadata.name,
+            );
+            const pvrs = store.all().filter((o) => o.kind === "PodVolumeRestore");
+            assert.deepEqual(
+                pvrs.map((p) => [p.spec.pod.name, p.spec.volume, p.status.phase]),
+                [["postgres-0", "data", "Completed"]],
+            );
+            assert.deepEqual(
+                store.all().filter((o) => o.kind === "Pod"),
+                [],
+                "every vessel deleted, so the StatefulSet creates postgres-0 itself",
+            );
+            assert.deepEqual((run.outputs.restore as { filledClaims: string[] }).filledClaims, [
+                "shop/data-postgres-0",
+            ]);
+            const report = run
+                .ofType("kubernetes:batch/v1:Job")
+                .find((j) => (j.inputs.metadata as { name: string }).name === "gitops-dr-post-restore")!;
+            const root = run.one("kubernetes:argoproj.io/v1alpha1:Application", `gitops-dr-${stack}-argocd-root-app`);
+            assert.ok(run.dependsOn(report, restore), "the vessels are removed after the Restore ended");
+            assert.ok(run.dependsOn(root, report), "and before the root Application may sync");
+        });
+    }
+
+    it("a backup without file-system backup data: the Restore takes no pods", async () => {
+        const run = await restoreRun("recover", {});
+        assert.ok(!((run.restore().inputs.spec as KubeObject).includedResources as string[]).includes("pods"));
+    });
+
+    it("a PodVolumeRestore that fails stops the recovery, naming the claim, before Argo CD syncs", async () => {
+        const error = await restoreRun("recover", homelab({ failedPodVolumes: ["shop/postgres-0/data"] })).then(
+            () => assert.fail("the run went on"),
+            (e: unknown) => e as ProgramError,
+        );
+        assert.match(error.message, /PartiallyFailed/);
+        assert.deepEqual(
+            error.resources.filter((r) => r.type === "kubernetes:argoproj.io/v1alpha1:Application"),
+            [],
+        );
+    });
+
+    it("a claim whose data did not arrive in a restore Velero calls Completed: the post-restore task names it", async () => {
+        const scenario = homelab({ phase: "Completed", failedPodVolumes: ["shop/postgres-0/data"] });
+        const error = await restoreRun("drill", scenario).then(
+            () => assert.fail("the run went on"),
+            (e: unknown) => e as ProgramError,
+        );
+        assert.match(
+            error.message,
+            /left 1 claim without the file-system backup data the backup holds: shop\/data-postgres-0 \(pod postgres-0, volume data: PodVolumeRestore \S+ Failed\)/,
+        );
+        assert.deepEqual(
+            error.resources.filter((r) => r.type === "kubernetes:argoproj.io/v1alpha1:Application"),
+            [],
         );
     });
 });

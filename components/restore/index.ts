@@ -95,6 +95,8 @@ export interface CheckedRestore extends RestoreOutcome {
     readonly acceptedWarnings: readonly string[];
     /** Items an earlier attempt of this stack restored (a retry), kept as they were: claims Bound. */
     readonly retriedItems: readonly string[];
+    /** Claims that got their file-system backup data through a vessel (vessels.ts). */
+    readonly filledClaims: readonly string[];
 }
 
 /**
@@ -289,6 +291,15 @@ export class VeleroRestore extends pulumi.ComponentResource {
                     expectedBackup: before.backup.name,
                     acceptWarnings: settings.acceptRestoreWarnings,
                     hint: args.warningsHint ?? "",
+                    // Where each vessel is restored to: Velero maps namespaces after the modifiers.
+                    vessels: before.vessels.withData.map((v) => ({
+                        namespace: settings.namespaceMappings[v.namespace] ?? v.namespace,
+                        name: v.name,
+                        volumes: v.volumes.map((vol) => ({
+                            volume: String(vol.name),
+                            claim: String((vol.persistentVolumeClaim as { claimName?: string } | undefined)?.claimName),
+                        })),
+                    })),
                 })),
                 ...POST_RESTORE_RULES,
                 timeoutMinutes: taskTimeout,
@@ -306,6 +317,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
             quarantinedVolumes: before.quarantinedClaims.map((q) => q.volume),
             acceptedWarnings: after.warnings,
             retriedItems: after.retried,
+            filledClaims: after.filledClaims,
         }));
 
         // The restored backup's time, for the data's age (RPO), from its name: a read of the Backup would run on

@@ -30,6 +30,10 @@ export interface PostRestoreResult {
     readonly retried: readonly string[];
     readonly claims: number;
     readonly quarantinedClaims: readonly string[];
+    /** Claims file-system backup data was restored into, through a vessel. */
+    readonly filledClaims: readonly string[];
+    /** Vessels deleted once the restore ended. */
+    readonly removedVessels: readonly string[];
 }
 
 /** Reading what Velero keeps in the bucket: a DownloadRequest, created, read and deleted by the task. */
@@ -58,12 +62,18 @@ export const PRE_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly 
 
 /**
  * The post-restore task: read its Restore, download the restore's results; list claims, and read the claims and
- * volumes a warning names (an earlier attempt's).
+ * volumes a warning names (an earlier attempt's); read the restore's PodVolumeRestores and delete its vessels
+ * (Kubernetes RBAC cannot narrow a delete by label: the task deletes only pods labelled as this restore's vessels).
  */
 export const POST_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly namespaceRules: PolicyRule[] } = {
     clusterRules: [
         { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list"] },
         { apiGroups: [""], resources: ["persistentvolumes"], verbs: ["get"] },
+        { apiGroups: [""], resources: ["pods"], verbs: ["list", "delete"] },
     ],
-    namespaceRules: [{ apiGroups: ["velero.io"], resources: ["restores"], verbs: ["get"] }, DOWNLOADS],
+    namespaceRules: [
+        { apiGroups: ["velero.io"], resources: ["restores"], verbs: ["get"] },
+        { apiGroups: ["velero.io"], resources: ["podvolumerestores"], verbs: ["list"] },
+        DOWNLOADS,
+    ],
 };

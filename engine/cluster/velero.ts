@@ -34,7 +34,14 @@ export interface RestoreBehaviour {
     readonly warnings?: Readonly<Record<string, readonly string[]>>;
     /** Claims whose data did not come back (a failed DataDownload): left Pending, `namespace/name`. */
     readonly unboundClaims?: readonly string[];
+    /** Pod volumes whose PodVolumeRestore fails (`namespace/pod/volume`, the pod's namespace in the backup). */
+    readonly failedPodVolumes?: readonly string[];
 }
+
+/** The annotation the simulation puts on a claim file-system backup data was restored into (nothing real sets it). */
+export const SIMULATED_DATA_ANNOTATION = "simulated.gitops-dr/data-restored-by";
+/** The image the simulated Velero server runs (restore-wait takes it). */
+export const SIMULATED_SERVER_IMAGE = "docker.io/velero/velero:v1.18.1";
 
 /** The label a schedule's backups carry. */
 const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
@@ -342,13 +349,49 @@ export class SimulatedVelero {
 
         const warnings: Record<string, string[]> = {};
         const warn = (ns: string, message: string) => (warnings[ns] = [...(warnings[ns] ?? []), message]);
+        const errors: Record<string, string[]> = {};
+        const vessels: KubeObject[] = [];
+        const unmapped = Object.fromEntries(
+            Object.entries((spec.namespaceMapping ?? {}) as Record<string, string>).map(([from, to]) => [to, from]),
+        );
         let restored = 0;
         for (const item of this.restoredItems(spec, backup)) {
             if (item.kind === "PersistentVolume" && !SimulatedVelero.restoredAsIs(item, backup)) {
                 continue;
             }
             const resource = RESOURCE_OF[String(item.kind)] ?? "";
-            let o = applyModifiers(item, resource, rules);
+            let o: KubeObject;
+            if (item.kind === "Pod") {
+                // `isCompleted`: a pod that ended is not restored.
+                if (["Succeeded", "Failed"].includes(String(item.status?.phase))) {
+                    continue;
+                }
+                // Item actions, then modifiers, on the pod in its backed-up namespace; then the namespace mapping.
+                const target = String(item.metadata.namespace);
+                const source = unmapped[target] ?? target;
+                const withData = backup.volumeInfos
+                    .filter(
+                        (v) =>
+                            v.backupMethod === "PodVolumeBackup" &&
+                            v.skipped !== true &&
+                            v.pvbInfo?.podNamespace === source &&
+                            v.pvbInfo?.podName === item.metadata.name,
+                    )
+                    .map((v) => String(v.pvbInfo.volumeName));
+                const acted = podRestoreItemActions(
+                    { ...item, metadata: { ...item.metadata, namespace: source } },
+                    withData,
+                    String(restore.metadata.name),
+                    SIMULATED_SERVER_IMAGE,
+                );
+                const itemErrors: string[] = [];
+                o = applyModifiers(acted, resource, rules, itemErrors);
+                itemErrors.forEach((e) => (errors[target] = [...(errors[target] ?? []), e]));
+                o = { ...o, metadata: { ...o.metadata, namespace: target }, status: { phase: "Pending" } };
+                vessels.push({ pod: o, source, withData });
+            } else {
+                o = applyModifiers(item, resource, rules);
+            }
             o = mergePatch(o, {
                 metadata: {
                     labels: { "velero.io/restore-name": restore.metadata.name, "velero.io/backup-name": backup.name },
@@ -396,22 +439,86 @@ export class SimulatedVelero {
             }
             restored++;
         }
+        const failedVolumes = this.restorePodVolumes(namespace, String(restore.metadata.name), vessels);
         for (const [ns, messages] of Object.entries(this.behaviour.warnings ?? {})) {
             messages.forEach((m) => warn(ns, m));
         }
         const count = Object.values(warnings).reduce((n, ms) => n + ms.length, 0);
-        this.results.set(String(restore.metadata.name), { warnings: { namespaces: warnings }, errors: {} });
+        const errorCount = Object.values(errors).reduce((n, ms) => n + ms.length, 0) + failedVolumes;
+        this.results.set(String(restore.metadata.name), {
+            warnings: { namespaces: warnings },
+            errors: { namespaces: errors },
+        });
         return {
             spec,
             status: {
-                phase: this.behaviour.phase ?? "Completed",
-                errors: 0,
+                phase: this.behaviour.phase ?? (errorCount > 0 ? "PartiallyFailed" : "Completed"),
+                errors: errorCount,
                 warnings: count,
                 startTimestamp: at.start,
                 completionTimestamp: at.end,
                 progress: { itemsRestored: restored, totalItems: restored },
             },
         };
+    }
+
+    /**
+     * The node agent's part (`pod_volume_restore_controller.go`): for each volume with data of each restored pod, a
+     * PodVolumeRestore labelled with the restore; it completes only when the pod's first init container is
+     * `restore-wait` mounting that volume (the controller waits for it) and the scenario does not fail it. A completed
+     * one fills the volume's claim (marked {@link SIMULATED_DATA_ANNOTATION}) and lets the pod end. Returns how many
+     * failed.
+     */
+    private restorePodVolumes(namespace: string, restoreName: string, vessels: readonly KubeObject[]): number {
+        let failed = 0;
+        for (const { pod, source, withData } of vessels as { pod: KubeObject; source: string; withData: string[] }[]) {
+            const wait = pod.spec?.initContainers?.[0] as KubeObject | undefined;
+            for (const volume of withData) {
+                const mounted =
+                    wait?.name === RESTORE_WAIT &&
+                    ((wait.volumeMounts ?? []) as KubeObject[]).some((m) => m.name === volume) &&
+                    ((pod.spec.volumes ?? []) as KubeObject[]).some((v) => v.name === volume);
+                const ok =
+                    mounted &&
+                    !(this.behaviour.failedPodVolumes ?? []).includes(
+                        `${source}/${String(pod.metadata.name)}/${volume}`,
+                    );
+                failed += ok ? 0 : 1;
+                this.cluster.put({
+                    apiVersion: "velero.io/v1",
+                    kind: "PodVolumeRestore",
+                    metadata: {
+                        name: `${restoreName}-${String(pod.metadata.name)}-${volume}`,
+                        namespace,
+                        labels: { "velero.io/restore-name": restoreName },
+                    },
+                    spec: { pod: { namespace: pod.metadata.namespace, name: pod.metadata.name }, volume },
+                    status: { phase: ok ? "Completed" : "Failed" },
+                });
+                const claimName = ((pod.spec.volumes ?? []) as KubeObject[]).find((v) => v.name === volume)
+                    ?.persistentVolumeClaim?.claimName as string | undefined;
+                const claimPath = `/api/v1/namespaces/${String(pod.metadata.namespace)}/persistentvolumeclaims/${claimName}`;
+                const claim = this.cluster.all().find((c) => objectPath(c) === claimPath);
+                if (ok && claim !== undefined) {
+                    this.cluster.put({
+                        ...claim,
+                        metadata: {
+                            ...claim.metadata,
+                            annotations: {
+                                ...(claim.metadata.annotations ?? {}),
+                                [SIMULATED_DATA_ANNOTATION]: restoreName,
+                            },
+                        },
+                    });
+                }
+            }
+            const path = objectPath(pod);
+            const live = this.cluster.all().find((p) => objectPath(p) === path);
+            if (live !== undefined && live.metadata.labels?.["velero.io/restore-name"] === restoreName) {
+                this.cluster.put({ ...live, status: { phase: failed > 0 ? "Pending" : "Succeeded" } });
+            }
+        }
+        return failed;
     }
 
     /** The backup's items a Restore's spec takes, namespaces mapped (`restore.go` include/exclude, label selector). */
