@@ -509,12 +509,13 @@ describe("Velero alerts", () => {
         }
     });
 
-    it("covers failed, partially failed, 25 hours without success, and an unavailable location", () => {
+    it("covers failed, partially failed, warned, 25 hours without success, and an unavailable location", () => {
         assert.deepEqual(
             [...new Set(rules.map((r) => r.alert))],
             [
                 "VeleroBackupFailed",
                 "VeleroBackupPartiallyFailed",
+                "VeleroBackupWarnings",
                 "VeleroNoRecentBackup",
                 "VeleroScheduleNeverSucceeded",
                 "VeleroBackupLocationUnavailable",
@@ -528,6 +529,10 @@ describe("Velero alerts", () => {
             /velero_backup_failure_total\{schedule=~"prod-eu-1-daily\|prod-eu-1-weekly"\}/,
         );
         assert.match(String(byAlert("VeleroBackupPartiallyFailed")[0].expr), /velero_backup_partial_failure_total/);
+        assert.match(
+            String(byAlert("VeleroBackupWarnings")[0].expr),
+            /velero_backup_warning_total\{schedule=~"prod-eu-1-daily\|prod-eu-1-weekly"\}/,
+        );
         assert.match(
             String(byAlert("VeleroBackupLocationUnavailable")[0].expr),
             /velero_backup_location_status_gauge == 0/,
