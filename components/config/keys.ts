@@ -301,7 +301,7 @@ export const CONFIG_KEYS = {
         group: "velero",
         default: true,
         description:
-            "Include pods in the backups, so that Velero runs the backup hooks apps declare (pre.hook.backup.velero.io/* annotations, e.g. a database flush or freeze) around each volume's snapshot. Restores never take pods back (Argo CD does). false: PVs, PVCs and Secrets only, crash-consistent.",
+            "Include pods in the backups, so that Velero runs the backup hooks apps declare (pre.hook.backup.velero.io/* annotations, e.g. a database flush or freeze) around each volume's snapshot. Restores take pods back only as inert vessels for file-system backup data (Argo CD runs the workloads). false: PVs, PVCs and Secrets only, crash-consistent, unless fileSystemBackupVolumeTypes needs the pods.",
     },
     excludedNamespaces: {
         type: "array",

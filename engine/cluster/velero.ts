@@ -9,8 +9,9 @@ import * as zlib from "node:zlib";
 
 import { parse as parseYaml } from "yaml";
 
-import { RESTORE_WAIT, VELERO_INIT_CONTAINERS } from "../../components/restore/vessels";
-import { JsonPatchTestFailed, ModifierJsonPatch, applyJsonPatches } from "./json-patch";
+import { RESTORE_WAIT } from "../../components/restore/vessels";
+import { applyModifiers, modifierProblem } from "./modifiers";
+import { podRestoreItemActions } from "./pods";
 import { ClusterStore, KubeObject, gzipJson, matchesSelector, mergePatch, objectPath } from "./store";
 
 /** One backup in the bucket, as Velero syncs it into the cluster (`backup_sync_controller.go`). */
@@ -37,6 +38,9 @@ export interface RestoreBehaviour {
     /** Pod volumes whose PodVolumeRestore fails (`namespace/pod/volume`, the pod's namespace in the backup). */
     readonly failedPodVolumes?: readonly string[];
 }
+
+export { applyModifiers, modifierProblem } from "./modifiers";
+export { RESTORE_WAIT, podRestoreItemActions } from "./pods";
 
 /** The annotation the simulation puts on a claim file-system backup data was restored into (nothing real sets it). */
 export const SIMULATED_DATA_ANNOTATION = "simulated.gitops-dr/data-restored-by";
@@ -86,121 +90,6 @@ export function tarOf(objects: readonly KubeObject[]): Buffer {
     }
     blocks.push(Buffer.alloc(1024));
     return Buffer.concat(blocks);
-}
-
-/** Velero's validation of a resource-modifier ConfigMap (`internal/resourcemodifiers`): the error, or undefined. */
-export function modifierProblem(configMap: KubeObject | undefined, name: string): string | undefined {
-    if (configMap === undefined) {
-        return `failed to get resource modifiers configmap ${name}`;
-    }
-    const data = Object.values((configMap.data ?? {}) as Record<string, string>);
-    if (data.length !== 1) {
-        return `illegal resource modifiers ${name} configmap`;
-    }
-    let doc: KubeObject;
-    try {
-        doc = parseYaml(data[0]) as KubeObject;
-    } catch (e) {
-        return `Error in parsing resource modifiers provided in configmap ${name}: ${(e as Error).message}`;
-    }
-    const known = new Set(["version", "resourceModifierRules"]);
-    const unknown = Object.keys(doc ?? {}).filter((k) => !known.has(k));
-    if (unknown.length > 0) {
-        return `Error in parsing resource modifiers provided in configmap ${name}: unknown field "${unknown[0]}"`;
-    }
-    if (String(doc.version).toLowerCase() !== "v1") {
-        return `Validation error in resource modifiers provided in configmap ${name}: unsupported resource modifier version ${String(doc.version)}`;
-    }
-    const rules = (doc.resourceModifierRules ?? []) as KubeObject[];
-    if (rules.length === 0) {
-        return `Validation error in resource modifiers provided in configmap ${name}: resource modifier rules cannot be empty`;
-    }
-    // `yaml.UnmarshalStrict` into `ResourceModifierRule`, `Conditions`, `MatchRule` and `JSONPatch` (all strings).
-    const strict = (o: KubeObject | undefined, fields: readonly string[]) =>
-        Object.keys(o ?? {}).find((k) => !fields.includes(k));
-    for (const rule of rules) {
-        const field =
-            strict(rule, ["conditions", "patches", "mergePatches", "strategicPatches"]) ??
-            strict(rule.conditions, ["namespaces", "groupResource", "resourceNameRegex", "labelSelector", "matches"]) ??
-            ((rule.conditions?.matches ?? []) as KubeObject[]).map((m) => strict(m, ["path", "value"])).find(Boolean) ??
-            ((rule.patches ?? []) as KubeObject[])
-                .map((p) => strict(p, ["operation", "from", "path", "value"]))
-                .find(Boolean);
-        if (field !== undefined) {
-            return `Error in parsing resource modifiers provided in configmap ${name}: unknown field "${field}"`;
-        }
-        const notString = [
-            ...((rule.patches ?? []) as KubeObject[]),
-            ...((rule.conditions?.matches ?? []) as KubeObject[]),
-        ]
-            .flatMap((p) => Object.values(p))
-            .find((v) => typeof v !== "string");
-        if (notString !== undefined) {
-            return `Error in parsing resource modifiers provided in configmap ${name}: cannot unmarshal ${typeof notString} into a string field`;
-        }
-        if (typeof rule.conditions?.groupResource !== "string" || rule.conditions.groupResource === "") {
-            return `Validation error in resource modifiers provided in configmap ${name}: groupkind is required`;
-        }
-        const kinds = [rule.patches, rule.mergePatches, rule.strategicPatches].filter((p) => (p ?? []).length > 0);
-        if (kinds.length > 1) {
-            return `Validation error in resource modifiers provided in configmap ${name}: only one of patches, mergePatches, strategicPatches can be specified`;
-        }
-    }
-    return undefined;
-}
-
-/** A rule's `matches`: each a JSON-patch `test`; a failed test or a missing path is no match (`matchConditions`). */
-function matchesAll(o: KubeObject, matches: readonly { path: string; value?: string }[]): boolean {
-    try {
-        applyJsonPatches(
-            o,
-            matches.map((m) => ({ operation: "test", path: m.path, value: m.value })),
-        );
-        return true;
-    } catch {
-        return false;
-    }
-}
-
-/**
- * The rules' patches applied to an object, each rule matched against the object before any rule
- * (`ApplyResourceModifierRules`). A rule whose patch fails leaves the object as that rule found it and adds an error
- * to `errors`; a failed JSON-patch `test` is no error.
- */
-export function applyModifiers(
-    o: KubeObject,
-    resource: string,
-    rules: readonly KubeObject[],
-    errors: string[] = [],
-): KubeObject {
-    const original = o;
-    let patched = o;
-    for (const rule of rules) {
-        const c = rule.conditions ?? {};
-        const names = typeof c.resourceNameRegex === "string" ? new RegExp(c.resourceNameRegex) : undefined;
-        const namespaces = (c.namespaces ?? []) as string[];
-        if (
-            c.groupResource !== resource ||
-            (names !== undefined && !names.test(String(original.metadata.name))) ||
-            (namespaces.length > 0 && !namespaces.includes(String(original.metadata.namespace))) ||
-            !matchesAll(original, (c.matches ?? []) as ModifierJsonPatch[])
-        ) {
-            continue;
-        }
-        for (const p of (rule.mergePatches ?? []) as KubeObject[]) {
-            patched = mergePatch(patched, parseYaml(String(p.patchData))) as KubeObject;
-        }
-        if ((rule.patches ?? []).length > 0) {
-            try {
-                patched = applyJsonPatches(patched, rule.patches as ModifierJsonPatch[]);
-            } catch (e) {
-                if (!(e instanceof JsonPatchTestFailed)) {
-                    errors.push(`error in applying patch error in applying JSON Patch ${(e as Error).message}`);
-                }
-            }
-        }
-    }
-    return patched;
 }
 
 /** Velero in the simulated cluster. */
@@ -656,68 +545,4 @@ export function matchesExpressions(
 
 function gzipBuffer(data: Buffer): Buffer {
     return zlib.gzipSync(data);
-}
-
-export { RESTORE_WAIT };
-
-/**
- * The restore item actions Velero runs on a pod (velero v1.18.1): `PodAction` (`pkg/restore/actions/pod_action.go`:
- * no node, no priority, no service-account token volumes) and `PodVolumeRestoreAction` (`pod_volume_restore_action.go`:
- * any earlier `restore-wait` removed, a new one put first, mounting each volume that has a PodVolumeBackup at
- * `/restores/<volume>`, running the server's image with the container security context of the pod's first
- * container). `backedUpVolumes` are the pod's volumes with file-system backup data.
- */
-export function podRestoreItemActions(
-    pod: KubeObject,
-    backedUpVolumes: readonly string[],
-    restoreUid: string,
-    serverImage: string,
-): KubeObject {
-    const o = JSON.parse(JSON.stringify(pod)) as KubeObject;
-    const spec = o.spec as Record<string, unknown> & {
-        volumes?: { name: string }[];
-        containers?: { volumeMounts?: { name: string }[]; securityContext?: unknown }[];
-        initContainers?: { name: string; volumeMounts?: { name: string }[] }[];
-        serviceAccountName?: string;
-    };
-    spec.nodeName = "";
-    delete spec.priority;
-    const tokenPrefix = `${spec.serviceAccountName ?? ""}-token-`;
-    spec.volumes = (spec.volumes ?? []).filter((v) => !v.name.startsWith(tokenPrefix));
-    for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
-        if (c.volumeMounts !== undefined) {
-            c.volumeMounts = c.volumeMounts.filter((m) => !m.name.startsWith(tokenPrefix));
-        }
-    }
-    const own = (spec.initContainers ?? []).filter(
-        (c) => !(VELERO_INIT_CONTAINERS as readonly string[]).includes(c.name),
-    );
-    if (backedUpVolumes.length === 0) {
-        spec.initContainers = own;
-        return o;
-    }
-    const restoreWait = {
-        name: RESTORE_WAIT,
-        image: serverImage,
-        command: ["/velero-restore-helper"],
-        args: [restoreUid],
-        env: [
-            { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
-            { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-        ],
-        resources: {
-            requests: { cpu: "100m", memory: "128Mi" },
-            limits: { cpu: "100m", memory: "128Mi" },
-        },
-        securityContext: spec.containers?.[0]?.securityContext ?? {
-            allowPrivilegeEscalation: false,
-            capabilities: { drop: ["ALL"] },
-            seccompProfile: { type: "RuntimeDefault" },
-            runAsUser: 1000, // restoreHelperUID
-            runAsNonRoot: true,
-        },
-        volumeMounts: backedUpVolumes.map((v) => ({ name: v, mountPath: `/restores/${v}` })),
-    };
-    spec.initContainers = [restoreWait, ...own];
-    return o;
 }
