@@ -125,7 +125,7 @@ const plan: VesselPlan = {
 function rulesFromDocument(p: VesselPlan): KubeObject[] {
     const document = modifiersDocument(vesselRules(p, IMAGE));
     assert.equal(
-        modifierProblem({ data: { "modifiers.yaml": document } } as KubeObject, "velero/m"),
+        modifierProblem({ data: { "modifiers.yaml": document } }, "velero/m"),
         undefined,
         "Velero accepts the document",
     );
@@ -362,7 +362,7 @@ describe("vessels on the simulated cluster: a claim backed up through its pod ge
             );
             const pvrs = store.all().filter((o) => o.kind === "PodVolumeRestore");
             assert.deepEqual(
-                pvrs.map((p) => [p.spec.pod.name, p.spec.volume, p.status.phase]),
+                pvrs.map((p): unknown[] => [p.spec.pod.name, p.spec.volume, p.status.phase]),
                 [["postgres-0", "data", "Completed"]],
             );
             assert.deepEqual(
