@@ -1524,6 +1524,17 @@ describe("parseConfig: Velero", () => {
         assert.deepEqual(csi.velero.fileSystemBackupVolumeTypes, ["local", "csi"]);
     });
 
+    it("warns that a Velero Deployment not called velero cannot restore file-system backup data", () => {
+        assert.equal(
+            onlyWarning(withKeys(PROTECT, { veleroReleaseName: "backup" }), "veleroReleaseName"),
+            '"backup" names Velero\'s Deployment "backup-velero", but Velero 1.18 restores file-system backup data only when its Deployment is called "velero" (fileSystemBackupVolumeTypes is on). Fix: `pulumi config rm gitops-dr:veleroReleaseName` before the first backup, or set fileSystemBackupVolumeTypes to [].',
+        );
+        assert.deepEqual(
+            warningsOf(withKeys(PROTECT, { veleroReleaseName: "backup", fileSystemBackupVolumeTypes: "[]" })),
+            [],
+        );
+    });
+
     const FSB_FIX =
         "Fix: `pulumi config set --path 'gitops-dr:fileSystemBackupVolumeTypes[0]' local && pulumi config set --path 'gitops-dr:fileSystemBackupVolumeTypes[1]' nfs`, or set it to [] in Pulumi.prod.yaml to turn file-system backup off.";
     it("rejects a fileSystemBackupVolumeTypes entry Velero does not name, with the closest one", () => {

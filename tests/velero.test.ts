@@ -493,6 +493,8 @@ describe("Velero alerts", () => {
         const exported = new Set([
             "velero_backup_failure_total",
             "velero_backup_partial_failure_total",
+            // backupWarningTotal: metricNamespace "velero" + "backup_warning_total"
+            "velero_backup_warning_total",
             "velero_backup_last_successful_timestamp",
             "velero_backup_attempt_total",
             "velero_backup_location_status_gauge",

@@ -2,6 +2,7 @@
 import { VELERO_AWS_PLUGIN } from "../versions";
 import { DEFAULT_NAMES } from "../names";
 import { credentialsScheduleName } from "../velero/credentials";
+import { veleroFullname } from "../velero/names";
 import {
     DEFAULT_FILE_SYSTEM_BACKUP_VOLUME_TYPES,
     FILE_SYSTEM_BACKUP_VOLUME_TYPES,
@@ -90,6 +91,15 @@ export function parseVelero(
         );
     }
     const fileSystemBackupVolumeTypes = parseFileSystemBackupVolumeTypes(r);
+    if (fileSystemBackupVolumeTypes.length > 0 && veleroFullname(releaseName) !== "velero") {
+        // PodVolumeRestoreAction reads the server's image from the Deployment named "velero", whatever the release
+        // is called (velero v1.18.1 pkg/restore/actions/pod_volume_restore_action.go NewPodVolumeRestoreAction): with
+        // another name every restored pod fails, and no file-system backup data comes back.
+        r.warn(
+            "veleroReleaseName",
+            `${q(releaseName)} names Velero's Deployment ${q(veleroFullname(releaseName))}, but Velero 1.18 restores file-system backup data only when its Deployment is called "velero" (fileSystemBackupVolumeTypes is on). Fix: \`${rmCmd("veleroReleaseName")}\` before the first backup, or set fileSystemBackupVolumeTypes to [].`,
+        );
+    }
     const tiers = parseSchedules(r, mode, clusterName, lockDays);
     const daily = tiers.find((t) => t.key === "daily");
     return {
