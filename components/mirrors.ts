@@ -174,7 +174,7 @@ export function deployedImages(
         },
         {
             upstream: DEX_IMAGE,
-            usedBy: "every stack: Dex, Argo CD's SSO server (argo-cd chart `dex.image`)",
+            usedBy: "every stack whose `argoCdValues` turn on Dex, Argo CD's SSO server (argo-cd chart `dex.image`)",
             modes: every,
         },
         {

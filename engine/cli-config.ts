@@ -25,8 +25,42 @@ export type StackValue =
 export interface SecureValue {
     readonly secure: string;
 }
+/** `isSecureValue` (pulumi `sdk/go/common/resource/config/value.go`): a map of one `secure` string. */
 const isSecure = (v: StackValue): v is SecureValue =>
-    typeof v === "object" && v !== null && !Array.isArray(v) && "secure" in v;
+    typeof v === "object" &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.keys(v).length === 1 &&
+    typeof (v as { secure?: unknown }).secure === "string";
+
+/**
+ * `hasSecureValue`: a map or list holding a secure value anywhere. The CLI marks the whole key secure then
+ * (`unmarshalValue`: `c.secure = hasSecureValue(obj)`), and hands the program the object decrypted
+ * (`decryptObject`) with the key among the secret ones.
+ */
+function hasSecureValue(v: StackValue): boolean {
+    if (isSecure(v)) {
+        return true;
+    }
+    if (Array.isArray(v)) {
+        return (v as StackValue[]).some(hasSecureValue);
+    }
+    return typeof v === "object" && v !== null && Object.values(v).some(hasSecureValue);
+}
+
+/** `decryptObject`: the value with every secure value replaced by its plaintext. */
+function decrypted(v: StackValue): StackValue {
+    if (isSecure(v)) {
+        return v.secure;
+    }
+    if (Array.isArray(v)) {
+        return (v as StackValue[]).map(decrypted);
+    }
+    if (typeof v === "object" && v !== null) {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decrypted(x)]));
+    }
+    return v;
+}
 
 /** A project's `config:` declaration of one key. */
 export interface ConfigDeclaration {
@@ -130,7 +164,7 @@ function encode(value: StackValue): string {
     if (typeof value === "number" || typeof value === "boolean") {
         return String(value);
     }
-    return JSON.stringify(value);
+    return JSON.stringify(decrypted(value));
 }
 
 /** The configuration the program receives. */
@@ -193,11 +227,25 @@ export function applyProjectConfig(
     }
     for (const [key, value] of stackValues) {
         config[key] = encode(value);
-        if (isSecure(value)) {
+        if (hasSecureValue(value)) {
             secretKeys.add(key);
         }
     }
     return { config, secretKeys };
+}
+
+/** The value with each secure value, at any depth, replaced by `test-secret-for-<key path>`. */
+function withTestSecrets(v: StackValue, at: string): StackValue {
+    if (isSecure(v)) {
+        return { secure: `test-secret-for-${at}` };
+    }
+    if (Array.isArray(v)) {
+        return (v as StackValue[]).map((x, i) => withTestSecrets(x, `${at}[${i}]`));
+    }
+    if (typeof v === "object" && v !== null) {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withTestSecrets(x, `${at}.${k}`)]));
+    }
+    return v;
 }
 
 /** Reads a stack file's `config:` block; `secure:` values become `{ secure: <placeholder plaintext> }`. */
@@ -206,8 +254,8 @@ export function readStackFile(text: string, projectName: string): Map<string, St
     const values = new Map<string, StackValue>();
     for (const [key, value] of Object.entries(doc.config ?? {})) {
         const full = key.includes(":") ? key : `${projectName}:${key}`;
-        // An encrypted value cannot be decrypted here: it becomes a recognisable test secret.
-        values.set(full, isSecure(value) ? { secure: `test-secret-for-${key}` } : value);
+        // An encrypted value cannot be decrypted here: it becomes a recognisable test secret, nested ones too.
+        values.set(full, withTestSecrets(value, key));
     }
     return values;
 }
@@ -237,9 +285,132 @@ export function shellWords(line: string): string[] {
 }
 
 /**
+ * A `--path` key as the CLI parses it (pulumi `sdk/go/common/resource/config/map.go` `parseKeyPath`, with
+ * `resource.ParsePropertyPath`): `ns:a.b["c.d"][0]` -> `ns:a`, `b`, `c.d`, 0. The first segment must be a name.
+ */
+function configPath(key: string): [string, ...(string | number)[]] {
+    const colon = key.indexOf(":");
+    const ns = key.slice(0, colon + 1);
+    const text = key.slice(colon + 1);
+    const segments: (string | number)[] = [];
+    let i = 0;
+    while (i < text.length) {
+        if (text[i] === "[") {
+            const close = text.indexOf("]", i);
+            if (close < 0) {
+                throw new CliConfigError(`invalid config key path: missing closing bracket in ${key}`);
+            }
+            const inner = text.slice(i + 1, close);
+            if (/^\d+$/.test(inner)) {
+                segments.push(Number(inner));
+            } else if (/^"[^"]*"$/.test(inner)) {
+                segments.push(inner.slice(1, -1));
+            } else {
+                throw new CliConfigError(`invalid config key path: ${key}`);
+            }
+            i = close + 1;
+            if (text[i] === ".") {
+                i += 1;
+            }
+        } else {
+            const m = /^[^.[]+/.exec(text.slice(i));
+            if (m === null) {
+                throw new CliConfigError(`invalid config key path: ${key}`);
+            }
+            segments.push(m[0]);
+            i += m[0].length;
+            if (text[i] === ".") {
+                i += 1;
+            }
+        }
+    }
+    const [first, ...rest] = segments;
+    if (typeof first !== "string" || first === "") {
+        throw new CliConfigError("first path segement of config key must be a string");
+    }
+    return [`${ns}${first}`, ...rest];
+}
+
+/**
+ * `adjustObjectValue` (pulumi `sdk/go/common/resource/config/map.go`): a plain value set with `--path` is stored
+ * as a boolean for `true`/`false`, as an integer when `strconv.Atoi` takes it (no leading zero), else a string.
+ */
+function adjustObjectValue(raw: string): StackValue {
+    if (raw === "true" || raw === "false") {
+        return raw === "true";
+    }
+    if (!(raw.length > 1 && raw.startsWith("0")) && /^[+-]?\d+$/.test(raw) && Math.abs(Number(raw)) < 2 ** 63) {
+        return Number(raw);
+    }
+    return raw;
+}
+
+/**
+ * `value` with `leaf` set at `path`, creating maps for names and lists for indices where nothing is (pulumi
+ * `sdk/go/common/resource/config/map.go` `Map.Set`): a key's top-level string is overwritten, but a value on the
+ * way that is neither missing nor of the kind the next segment needs is refused, with the CLI's message.
+ */
+function setAt(
+    value: StackValue | undefined,
+    path: readonly (string | number)[],
+    leaf: StackValue,
+    key: string,
+    topLevel = true,
+): StackValue {
+    if (path.length === 0) {
+        return leaf;
+    }
+    const current = value === null || (topLevel && typeof value === "string") ? undefined : value;
+    const [head, ...rest] = path;
+    if (typeof head === "number") {
+        if (current !== undefined && !Array.isArray(current)) {
+            throw new CliConfigError(`an array was expected for index ${head}`);
+        }
+        const list = [...((current as StackValue[] | undefined) ?? [])];
+        // The CLI allows i == len (an append) and refuses anything beyond it.
+        if (head > list.length) {
+            throw new CliConfigError(`array index out of range: ${key}`);
+        }
+        list[head] = setAt(list[head], rest, leaf, key, false);
+        return list;
+    }
+    if (current !== undefined && (typeof current !== "object" || Array.isArray(current))) {
+        throw new CliConfigError(`a map was expected for key ${JSON.stringify(head)}`);
+    }
+    const map: Record<string, StackValue> = { ...((current as Record<string, StackValue> | undefined) ?? {}) };
+    map[head] = setAt(map[head], rest, leaf, key, false);
+    return map;
+}
+
+/** `value` without what is at `path` (`pulumi config rm --path`). */
+function removedAt(value: StackValue, path: readonly (string | number)[]): StackValue {
+    const [head, ...rest] = path;
+    if (Array.isArray(value) && typeof head === "number") {
+        const list = [...(value as StackValue[])];
+        if (rest.length === 0) {
+            list.splice(head, 1);
+        } else if (list[head] !== undefined) {
+            list[head] = removedAt(list[head], rest);
+        }
+        return list;
+    }
+    if (typeof value === "object" && value !== null && !Array.isArray(value) && typeof head === "string") {
+        const map = { ...(value as Record<string, StackValue>) };
+        if (rest.length === 0) {
+            delete map[head];
+        } else if (map[head] !== undefined) {
+            map[head] = removedAt(map[head], rest);
+        }
+        return map;
+    }
+    return value;
+}
+
+/**
  * Applies one `pulumi config set|rm` command (its words after `pulumi config`) to a stack's values, as the CLI
- * would store them: a plain `set` stores a string; `--path 'key[i]'` stores into a list; `--secret` marks the
- * value secure. `--json` stores the parsed JSON value (lists and maps).
+ * would store them: a plain `set` stores a string; `--path` stores into a list or map at the path, a plain value
+ * adjusted to a boolean or integer where it reads as one; `--secret` marks the value secure. `--json` stores the
+ * parsed JSON value (lists and maps).
  */
 export function pulumiConfigSet(values: Map<string, StackValue>, words: readonly string[], projectName: string): void {
     const [verb, ...rest] = words;
@@ -255,6 +426,16 @@ export function pulumiConfigSet(values: Map<string, StackValue>, words: readonly
         if (args.length !== 1) {
             throw new CliConfigError(`accepts 1 arg(s), received ${args.length}`);
         }
+        if (flags.has("--path")) {
+            const [key, ...path] = configPath(qualify(args[0]));
+            const root = values.get(key);
+            if (path.length === 0) {
+                values.delete(key);
+            } else if (root !== undefined) {
+                values.set(key, removedAt(root, path));
+            }
+            return;
+        }
         values.delete(qualify(args[0]));
         return;
     }
@@ -269,19 +450,9 @@ export function pulumiConfigSet(values: Map<string, StackValue>, words: readonly
     const [keyArg, raw] = args;
     const secure = flags.has("--secret");
     if (flags.has("--path")) {
-        const m = /^([^[]+)\[(\d+)\]$/.exec(keyArg);
-        if (m === null) {
-            throw new CliConfigError(`this model supports --path only for list elements (key[i]): ${keyArg}`);
-        }
-        const key = qualify(m[1]);
-        const index = Number(m[2]);
-        const existing = values.get(key);
-        const list = Array.isArray(existing) ? [...(existing as StackValue[])] : [];
-        if (index > list.length) {
-            throw new CliConfigError(`an array index is out of range: ${keyArg}`);
-        }
-        list[index] = secure ? { secure: raw } : raw;
-        values.set(key, list);
+        const [key, ...path] = configPath(qualify(keyArg));
+        const leaf: StackValue = secure ? { secure: raw } : adjustObjectValue(raw);
+        values.set(key, path.length === 0 ? leaf : setAt(values.get(key), path, leaf, keyArg));
         return;
     }
     let value: StackValue = raw;

@@ -8,6 +8,8 @@ import { stringify } from "yaml";
 
 import { ALERT_RULE_GROUP_NAME, AlertRule, alertRuleGroup, alertRules, prometheusRuleSpec } from "../components/velero";
 import { veleroValues, VeleroValuesInput } from "../components/velero";
+import { runProgram } from "../engine";
+import { STACK_SECRETS } from "./fixtures";
 
 /**
  * Velero's alerts proven with promtool (Prometheus's rule checker and unit tester). Every file promtool reads is
@@ -710,6 +712,26 @@ describe("Velero alert rule group", () => {
         assert.equal(ALERT_RULE_GROUP_NAME, "velero");
         assert.deepEqual(group.rules, rules);
         assert.deepEqual(prometheusRuleSpec(rules), { groups: [group] });
+    });
+
+    it("a real run alerts on every Schedule it creates: the tiers and the credentials Schedule", async () => {
+        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { prometheusOperator: true } });
+        const scheduleNames = run.ofType("kubernetes:velero.io/v1:Schedule").map((s) => {
+            const metadata = s.inputs.metadata as { name: string };
+            return metadata.name;
+        });
+        assert.ok(
+            scheduleNames.some((n) => n.endsWith("-credentials")),
+            scheduleNames.join(", "),
+        );
+        const velero = run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "velero");
+        const rules = (velero?.inputs.values as { metrics: Metrics }).metrics.prometheusRule.spec as AlertRule[];
+        // The tiers first, then the credentials Schedule: the alert matcher's order.
+        const ordered = [
+            ...scheduleNames.filter((n) => !n.endsWith("-credentials")),
+            ...scheduleNames.filter((n) => n.endsWith("-credentials")),
+        ];
+        assert.deepEqual(rules, alertRules(ordered));
     });
 
     it("every alert has a severity, a summary and a description with a velero command", () => {

@@ -996,6 +996,7 @@ describe("Argo CD documentation", () => {
         firstInstallApps: true,
         chartSource: true,
         imageRegistry: true,
+        userValues: true,
         provider: true,
     };
     const doc = fs.readFileSync(path.resolve(__dirname, "..", "docs", "argocd.md"), "utf8");

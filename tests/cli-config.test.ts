@@ -9,6 +9,7 @@ import * as assert from "node:assert/strict";
 
 import {
     CliConfigError,
+    ProgramConfig,
     applyProjectConfig,
     pulumiConfigSet,
     shellWords,
@@ -122,6 +123,65 @@ describe("CLI config stage: the rules", () => {
             () => pulumiConfigSet(stack, shellWords("config set --path 'gitops-dr:x[2]' a").slice(1), P),
             /out of range/,
         );
+    });
+});
+
+describe("CLI config stage: values of your own (maps set with --path)", () => {
+    const set = (stack: Map<string, StackValue>, line: string) => pulumiConfigSet(stack, shellWords(line).slice(2), P);
+
+    it("builds a nested map, quoted keys with dots kept whole, true/false and plain integers typed as the CLI types them", () => {
+        const stack = new Map<string, StackValue>();
+        set(stack, "pulumi config set --path 'gitops-dr:argoCdValues.server.replicas' 2");
+        set(stack, `pulumi config set --path 'gitops-dr:argoCdValues.configs.cm["admin.enabled"]' false`);
+        set(stack, "pulumi config set --path 'gitops-dr:argoCdValues.server.ingress.hostname' 007");
+        assert.deepEqual(stack.get("gitops-dr:argoCdValues"), {
+            server: { replicas: 2, ingress: { hostname: "007" } },
+            configs: { cm: { "admin.enabled": false } },
+        });
+    });
+
+    it("removes one path with `config rm --path`, leaving the rest", () => {
+        const stack = new Map<string, StackValue>();
+        set(stack, "pulumi config set --path 'gitops-dr:veleroValues.resources.limits.memory' 2Gi");
+        set(stack, "pulumi config set --path 'gitops-dr:veleroValues.schedules.mine.schedule' '@daily'");
+        pulumiConfigSet(stack, shellWords("config rm --path 'gitops-dr:veleroValues.schedules'").slice(1), P);
+        assert.deepEqual(stack.get("gitops-dr:veleroValues"), { resources: { limits: { memory: "2Gi" } } });
+    });
+
+    it("a secure leaf makes the whole key a secret, reaching the program as plain JSON (config/value.go hasSecureValue)", () => {
+        const stack = new Map<string, StackValue>();
+        set(stack, "pulumi config set --path 'gitops-dr:argoCdValues.server.replicas' 2");
+        set(stack, "pulumi config set --secret --path 'gitops-dr:argoCdValues.configs.secret.githubSecret' s3cr3t");
+        assert.deepEqual(stack.get("gitops-dr:argoCdValues"), {
+            server: { replicas: 2 },
+            configs: { secret: { githubSecret: { secure: "s3cr3t" } } },
+        });
+        const applied: ProgramConfig = apply(
+            { argoCdValues: { type: "object" } },
+            Object.fromEntries([["argoCdValues", stack.get("gitops-dr:argoCdValues")!]]),
+        );
+        assert.deepEqual([...applied.secretKeys], ["gitops-dr:argoCdValues"]);
+        assert.deepEqual(JSON.parse(applied.config["gitops-dr:argoCdValues"]), {
+            server: { replicas: 2 },
+            configs: { secret: { githubSecret: "s3cr3t" } },
+        });
+    });
+
+    it("refuses a path through a value that is not a map or a list", () => {
+        const stack = new Map<string, StackValue>();
+        set(stack, "pulumi config set --path 'gitops-dr:veleroValues.image' plain");
+        assert.throws(
+            () => set(stack, "pulumi config set --path 'gitops-dr:veleroValues.image.tag' v1"),
+            /a map was expected for key "tag"/,
+        );
+        assert.throws(
+            () => set(stack, "pulumi config set --path 'gitops-dr:veleroValues.image[0]' v1"),
+            /an array was expected for index 0/,
+        );
+        // A key's own top-level string is overwritten (map.go: "allows overwriting the existing top-level string").
+        stack.set("gitops-dr:argoCdValues", "");
+        set(stack, "pulumi config set --path 'gitops-dr:argoCdValues.server.replicas' 2");
+        assert.deepEqual(stack.get("gitops-dr:argoCdValues"), { server: { replicas: 2 } });
     });
 });
 

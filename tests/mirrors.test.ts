@@ -379,6 +379,26 @@ describe("mirrors: the pinned charts deploy no image that is not mirrored", () =
     const mirroredRefs = () =>
         new Set(deployedImages({ imageRegistry: MIRROR_HOST }).map((i) => imageReference(i.deployed)));
 
+    it("argo-cd: Dex, off by default, runs the mirror's pinned image when argoCdValues turns it on", async () => {
+        const withDex = await runProgram({
+            ...STACKS.drill,
+            config: { ...MIRRORS, argoCdValues: JSON.stringify({ dex: { enabled: true } }) },
+        });
+        const dir = `argo-cd-chart-${ARGO_CD_CHART.version}`;
+        const defaults = parseYaml(referenceFile(dir, "values.yaml")) as Json;
+        const appVersion = (parseYaml(referenceFile(dir, "Chart.yaml")) as { appVersion: string }).appVersion;
+        const off = chartImages(defaults, releaseOf(run, ARGO_CD_CHART.name).inputs.values as Json, appVersion);
+        assert.ok(off.filter((i) => i.path.startsWith("dex.")).every((i) => i.disabledBy !== undefined));
+        const on = chartImages(defaults, releaseOf(withDex, ARGO_CD_CHART.name).inputs.values as Json, appVersion);
+        const dex = on.filter((i) => i.path.startsWith("dex.") && i.disabledBy === undefined);
+        assert.deepEqual(dex.map((i) => i.path).sort(), ["dex.image", "dex.initImage"]);
+        const refs = mirroredRefs();
+        assert.deepEqual(
+            dex.filter((i) => !refs.has(i.reference)),
+            [],
+        );
+    });
+
     for (const [pin, dir, mustCover] of [
         [VELERO_CHART, `velero-chart-${VELERO_CHART.version}`, ["image", "kubectl.image"]],
         [
@@ -386,8 +406,6 @@ describe("mirrors: the pinned charts deploy no image that is not mirrored", () =
             `argo-cd-chart-${ARGO_CD_CHART.version}`,
             [
                 "global.image",
-                "dex.image",
-                "dex.initImage",
                 "redis.image",
                 "redisSecretInit.image",
                 "controller.image",

@@ -443,7 +443,7 @@ describe("Velero", () => {
                 enabled: true,
                 autodetect: false,
                 additionalLabels: { release: "kube-prometheus-stack" },
-                spec: alertRules(["prod-eu-1-daily"]),
+                spec: alertRules(["prod-eu-1-daily", "prod-eu-1-credentials"]),
             },
         });
         const off = await runProgram({

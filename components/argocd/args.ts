@@ -2,7 +2,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 
-import type { ChartSource, Mode } from "../config";
+import type { ChartSource, Mode, UserValues } from "../config";
 import { DEFAULT_NAMES, isDnsLabel, isDnsSubdomain } from "../names";
 import { RepositoryCredentials, isSshUrl } from "./manifests";
 import { seedApplicationName } from "./seed";
@@ -46,6 +46,11 @@ export interface ArgoCdArgs {
     chartSource?: ChartSource;
     /** Registry every image is pulled from (components/mirrors.ts). Defaults to none: public registries. */
     imageRegistry?: string;
+    /**
+     * Chart values of the user's own (`gitops-dr:argoCdValues`), checked against the guarded paths
+     * (components/config/user-values.ts) and merged over the program's. Defaults to none.
+     */
+    userValues?: UserValues;
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
 }

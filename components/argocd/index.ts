@@ -7,6 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
+import { userSecret } from "../helm-values";
 import { pinnedRelease } from "../kube";
 import { ARGO_CD_CHART } from "../versions";
 import { ArgoCdArgs, argoCdArgsProblems, resolveArgoCdArgs } from "./args";
@@ -85,7 +86,10 @@ export class ArgoCd extends pulumi.ComponentResource {
                 namespace: namespace.metadata.name,
                 chart: ARGO_CD_CHART,
                 source: args.chartSource,
-                values: argoCdValues({ seeding, imageRegistry: args.imageRegistry }),
+                values: userSecret(
+                    argoCdValues({ seeding, imageRegistry: args.imageRegistry, userValues: args.userValues?.values }),
+                    args.userValues,
+                ),
                 // Values are exactly ours on every upgrade, so turning seeding off removes resource.inclusions.
                 resetValues: true,
             },

@@ -2,6 +2,7 @@
  * The argo-cd chart 10.1.1 values: pinned images, the CRDs kept on uninstall, and `argocd-cm` with the tracking
  * method and the resource filters that leave PVs, PVCs, Secrets and Velero's kinds to Velero (DESIGN §5).
  */
+import { mergeValues } from "../helm-values";
 import { ImagePin, mirrorImage } from "../mirrors";
 import { ARGO_CD_IMAGE, DEX_IMAGE, REDIS_IMAGE } from "../versions";
 import { ALL_BUT_SEED_CLUSTER, SEED_CLUSTER_SERVER } from "./names";
@@ -144,6 +145,25 @@ export interface ArgoCdValuesInput {
     readonly seeding: boolean;
     /** Registry every image is pulled from (components/mirrors.ts). Defaults to none: public registries. */
     readonly imageRegistry?: string;
+    /**
+     * The user's values (`gitops-dr:argoCdValues`), already checked against the guarded paths
+     * (components/config/user-values.ts), merged over these. Defaults to none.
+     */
+    readonly userValues?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Whether Dex runs: only when the user's values enable it (`dex.enabled`) or configure it
+ * (`configs.cm["dex.config"]`). The chart deploys it by default (argo-cd 10.1.1 values `dex.enabled: true`), which
+ * would run an SSO server with nothing to serve and one more image to mirror.
+ */
+export function dexEnabled(userValues: Readonly<Record<string, unknown>>): boolean {
+    const dex = userValues.dex as { enabled?: unknown } | undefined;
+    if (typeof dex?.enabled === "boolean") {
+        return dex.enabled;
+    }
+    const cm = (userValues.configs as { cm?: Record<string, unknown> } | undefined)?.cm;
+    return typeof cm?.["dex.config"] === "string" && cm["dex.config"] !== "";
 }
 
 /**
@@ -154,7 +174,10 @@ function chartImage(pin: ImagePin): { repository: string; tag: string } {
     return { repository: pin.repository, tag: pin.digest === undefined ? pin.tag : `${pin.tag}@${pin.digest}` };
 }
 
-/** The argo-cd chart 10.1.1 values. Every key is one the chart reads; `configs.cm` keys go to `argocd-cm` as they are. */
+/**
+ * The argo-cd chart 10.1.1 values, the user's merged over them. Every key is one the chart reads; `configs.cm`
+ * keys go to `argocd-cm` as they are.
+ */
 export function argoCdValues(input: ArgoCdValuesInput): Record<string, unknown> {
     const cm: Record<string, string> = {
         // Argo CD v3's default, pinned: restored objects keep their tracking annotations (velero #7848), and
@@ -168,18 +191,20 @@ export function argoCdValues(input: ArgoCdValuesInput): Record<string, unknown> 
         cm["resource.inclusions"] = inclusions;
     }
     const registry = input.imageRegistry;
-    return {
+    const userValues = input.userValues ?? {};
+    const program = {
         // Every image the chart deploys with these values, pinned (components/mirrors.ts deployedImages). The
         // global image also serves Dex's init container and the Redis secret-init job (their own repository
         // and tag default to it); redis.exporter, redis-ha and server.extensions stay off.
         global: { image: chartImage(mirrorImage(ARGO_CD_IMAGE, registry)) },
-        dex: { image: chartImage(mirrorImage(DEX_IMAGE, registry)) },
+        dex: { enabled: dexEnabled(userValues), image: chartImage(mirrorImage(DEX_IMAGE, registry)) },
         redis: { image: chartImage(mirrorImage(REDIS_IMAGE, registry)) },
         // The chart installs the Application and AppProject CRDs; keeping them on uninstall keeps every
         // Application (and so every workload) when the release is removed.
         crds: { install: true, keep: true },
         configs: { cm },
     };
+    return mergeValues(program, userValues);
 }
 
 /** An Argo CD Application as plain data. */

@@ -1,5 +1,6 @@
 /** Parsing of the Argo CD keys: the git repository it rebuilds the apps from, and the first-install switch. */
 import { DEFAULT_NAMES } from "../names";
+import { ARGO_CD_GUARDED, parseUserValues } from "./user-values";
 import { ConfigReader, q, rmCmd, setCmd, setListCmd } from "./reader";
 import type { ArgoCdSettings, Mode } from "./types";
 import { isDnsLabel } from "./values";
@@ -8,7 +9,12 @@ import { isDnsLabel } from "./values";
 const isAppName = (s: string) => /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s) && s.length <= 253;
 
 /** Parses the Argo CD keys. */
-export function parseArgoCd(r: ConfigReader, mode: Mode, veleroNamespace: string): ArgoCdSettings {
+export function parseArgoCd(
+    r: ConfigReader,
+    mode: Mode,
+    veleroNamespace: string,
+    imageRegistry?: string,
+): ArgoCdSettings {
     const url = r.str("gitRepoUrl");
     const ssh = url !== undefined && (/^ssh:\/\//.test(url) || /^[\w.-]+@[\w.-]+:/.test(url));
     if (url === undefined) {
@@ -63,6 +69,7 @@ export function parseArgoCd(r: ConfigReader, mode: Mode, veleroNamespace: string
             `${q(namespace)} is also Velero's namespace; each needs its own. Fix: \`${setCmd("argoCdNamespace", "argocd")}\`.`,
         );
     }
+    const userValues = parseUserValues(r, "argoCdValues", ARGO_CD_GUARDED, imageRegistry);
     let newAppVolumes: string[] = [];
     if (mode !== "protect") {
         r.forbidInMode(
@@ -87,5 +94,6 @@ export function parseArgoCd(r: ConfigReader, mode: Mode, veleroNamespace: string
         releaseName: DEFAULT_NAMES.argoCdRelease,
         repository: { url: url ?? "", path, revision, username, password, sshPrivateKey },
         newAppVolumes,
+        userValues,
     };
 }

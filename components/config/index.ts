@@ -24,6 +24,8 @@ import { SourceOutputs, parseVault } from "./vault";
 export * from "./keys";
 export * from "./reader";
 export * from "./types";
+export { ARGO_CD_GUARDED, VELERO_GUARDED, NO_USER_VALUES } from "./user-values";
+export type { GuardedPath, UserValues } from "./user-values";
 export { cronProblem, isValidBucketName, parseDurationHours, regionProblem, AWS_REGIONS } from "./values";
 export { MAX_LOCK_DAYS, COMPLIANCE_ACK_ABOVE_DAYS, TRANSITION_CLASSES, MIN_DAYS_IN_STANDARD_IA } from "./vault";
 export type { SourceOutputs } from "./vault";
@@ -95,12 +97,19 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     }
     const sourceSettings = parseSource(r, mode, validClusterName, prefix, sourceStack, source);
     const credentials = parseCredentials(r, validClusterName, allowUnlistedRegion);
-    const velero = parseVelero(r, mode, validClusterName, vault.lockDays > 0 ? vault.lockDays : undefined);
-    const argoCd = parseArgoCd(r, mode, velero.namespace);
+    // Before the charts' settings: the images of your own in their values must come from the mirror.
+    const mirrors = parseMirrors(r);
+    const velero = parseVelero(
+        r,
+        mode,
+        validClusterName,
+        vault.lockDays > 0 ? vault.lockDays : undefined,
+        mirrors.imageRegistry,
+    );
+    const argoCd = parseArgoCd(r, mode, velero.namespace, mirrors.imageRegistry);
     const restore = parseRestore(r, mode, validClusterName);
     const drill = parseDrill(r, mode, restore?.namespaces);
     const monitoring = parseMonitoring(r);
-    const mirrors = parseMirrors(r);
 
     if (r.problems.length > 0) {
         throw new ConfigError(r.problems);

@@ -18,7 +18,7 @@ import type { Mode } from "./types";
 export const PROJECT = "gitops-dr";
 
 /** The types Pulumi.yaml can declare for a project config key. */
-export type ConfigKeyType = "string" | "integer" | "boolean" | "array";
+export type ConfigKeyType = "string" | "integer" | "boolean" | "array" | "object";
 
 /** The concern a key belongs to; the README groups its inputs table by it. */
 export type ConfigGroup =
@@ -289,6 +289,13 @@ export const CONFIG_KEYS = {
         description:
             'Volume types (Velero\'s names, e.g. local, nfs, csi) backed up by file-system backup: kopia through the node agent, read from the pod that mounts the claim, for volumes that cannot be snapshotted (k3s local-path creates local volumes). The node agent runs and backups include pods while the list is non-empty; [] turns it off. hostPath volumes cannot be backed up at all (README, "Homelab (k3s) storage").',
     },
+    veleroPlugins: {
+        type: "array",
+        group: "velero",
+        default: [],
+        description:
+            "Images of Velero plugins besides the AWS one (e.g. velero/velero-plugin-for-gcp:v1.14.0 for a second object store), each pinned by a tag or digest, from imageRegistry when that is set; they run after the AWS plugin.",
+    },
     dataMoverNodeLabels: {
         type: "array",
         group: "velero",
@@ -302,6 +309,12 @@ export const CONFIG_KEYS = {
         default: true,
         description:
             "Include pods in the backups, so that Velero runs the backup hooks apps declare (pre.hook.backup.velero.io/* annotations, e.g. a database flush or freeze) around each volume's snapshot. Restores take pods back only as inert vessels for file-system backup data (Argo CD runs the workloads). false: PVs, PVCs and Secrets only, crash-consistent, unless fileSystemBackupVolumeTypes needs the pods.",
+    },
+    veleroValues: {
+        type: "object",
+        group: "velero",
+        description:
+            "Values of your own for the velero chart (a YAML map: resources, tolerations, nodeSelector, podAnnotations...), deep-merged over gitops-dr's. Refused, each naming what to set instead: schedules, locations, credentials, the volume-data settings, the node agent's configuration, plugins and images, CRD handling, the release's names, the alerts.",
     },
     excludedNamespaces: {
         type: "array",
@@ -401,6 +414,12 @@ export const CONFIG_KEYS = {
         modes: ["protect"],
         description:
             "protect only: names of Applications allowed to create their first PersistentVolumeClaims and Secrets from git (a first install). Switch off once they exist. Refused in recover and drill.",
+    },
+    argoCdValues: {
+        type: "object",
+        group: "argocd",
+        description:
+            'Values of your own for the argo-cd chart (a YAML map: SSO, ingress, resources, tolerations...), deep-merged over gitops-dr\'s. Refused, each naming what to set instead: resource.exclusions and inclusions, the tracking method, crds, namespaceOverride, images (use imageRegistry). Credentials in it must be set with --secret. Dex runs only when it sets dex.enabled or configs.cm["dex.config"].',
     },
     // --- restore ---
     restoreId: {

@@ -4,6 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 
+import type { UserValues } from "./user-values";
 import type { FileSystemBackupVolumeType } from "../velero/volume-policy";
 
 /** What a stack does with the cluster it points at. */
@@ -87,6 +88,8 @@ export interface VeleroSettings {
     readonly releaseName: string;
     readonly volumeDataMode: VolumeDataMode;
     readonly awsPluginVersion: string;
+    /** Images of further Velero plugins (`veleroPlugins`), pinned, run after the AWS plugin. */
+    readonly plugins: readonly string[];
     /** Empty in a drill: it takes no backups. */
     readonly tiers: readonly BackupTier[];
     /** The credentials Schedule (the daily tier's cron and TTL, `<clusterName>-credentials`); absent in a drill. */
@@ -102,6 +105,8 @@ export interface VeleroSettings {
     readonly volumeSnapshotClassDrivers: readonly string[];
     /** Node labels the data-mover pods must run on (`loadAffinity`); empty: any node. */
     readonly dataMoverNodeLabels: Readonly<Record<string, string>>;
+    /** `gitops-dr:veleroValues`, checked against the guarded paths. */
+    readonly userValues: UserValues;
 }
 
 export interface GitRepository {
@@ -119,6 +124,8 @@ export interface ArgoCdSettings {
     readonly repository: GitRepository;
     /** protect only: Applications allowed to create their first claims and Secrets. Empty: none. */
     readonly newAppVolumes: readonly string[];
+    /** `gitops-dr:argoCdValues`, checked against the guarded paths. */
+    readonly userValues: UserValues;
 }
 
 /** How a recover or drill stack restores, or which namespaces a protect stack restores into itself. */

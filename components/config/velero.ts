@@ -2,15 +2,16 @@
 import { VELERO_AWS_PLUGIN } from "../versions";
 import { DEFAULT_NAMES } from "../names";
 import { credentialsScheduleName } from "../velero/credentials";
-import { veleroFullname } from "../velero/names";
+import { pluginContainerName, veleroFullname } from "../velero/names";
 import {
     DEFAULT_FILE_SYSTEM_BACKUP_VOLUME_TYPES,
     FILE_SYSTEM_BACKUP_VOLUME_TYPES,
     FileSystemBackupVolumeType,
 } from "../velero/volume-policy";
-import { DERIVED_DEFAULTS } from "./keys";
 import { closest } from "fastest-levenshtein";
 
+import { DERIVED_DEFAULTS } from "./keys";
+import { VELERO_GUARDED, parseUserValues } from "./user-values";
 import { ConfigReader, q, rmCmd, setCmd, setListCmd } from "./reader";
 import { BackupTier, Mode, VOLUME_DATA_MODES, VeleroSettings } from "./types";
 import { cronProblem, isDnsLabel, isLabelKey, isLabelValue, parseDurationHours } from "./values";
@@ -21,6 +22,7 @@ export function parseVelero(
     mode: Mode,
     clusterName: string | undefined,
     lockDays: number | undefined,
+    imageRegistry?: string,
 ): Omit<VeleroSettings, "repoPassword"> & { repoPassword?: VeleroSettings["repoPassword"] } {
     const repoPassword = r.secret("repoPassword", true, '"$(openssl rand -base64 32)"');
     const rawPassword = r.raw.repoPassword?.value ?? "";
@@ -122,6 +124,8 @@ export function parseVelero(
                 ? volumeSnapshotClassDrivers
                 : [],
         dataMoverNodeLabels,
+        plugins: parsePlugins(r, imageRegistry),
+        userValues: parseUserValues(r, "veleroValues", VELERO_GUARDED, imageRegistry),
     };
 }
 
@@ -220,4 +224,47 @@ export function parseSchedules(
         }
     }
     return tiers;
+}
+
+/** An image reference with a tag or a digest: `[registry/]repository(:tag|@sha256:...)`. */
+const PINNED_IMAGE =
+    /^([a-z0-9][a-z0-9._-]*(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+
+/**
+ * `veleroPlugins`: images of Velero plugins besides the AWS one (e.g. a plugin for another object store), each
+ * with a tag or digest so a recovery pulls what was tested, from the mirror when `imageRegistry` is set; they
+ * run as init containers after the AWS plugin (velero chart 12.1.0 `initContainers`).
+ */
+function parsePlugins(r: ConfigReader, imageRegistry: string | undefined): string[] {
+    const plugins = r.list("veleroPlugins", ["registry.acme.internal/velero/velero-plugin-for-gcp:v1.14.0"]);
+    const names = new Set<string>();
+    let ok = true;
+    for (const image of plugins) {
+        const example = `${imageRegistry ?? "docker.io"}/velero/velero-plugin-for-gcp:v1.14.0`;
+        const fix = `Fix: \`pulumi config set --path 'gitops-dr:veleroPlugins[${plugins.indexOf(image)}]' ${example}\`.`;
+        const tag = /:([^/:@]+)$/.exec(image)?.[1];
+        if (!PINNED_IMAGE.test(image) || tag === "latest") {
+            ok = false;
+            r.problem(
+                "veleroPlugins",
+                `${q(image)} is not an image pinned by a tag or digest (latest is not a pin): a recovery must pull the plugin that was tested. ${fix}`,
+            );
+        } else if (imageRegistry !== undefined && !image.startsWith(`${imageRegistry}/`)) {
+            ok = false;
+            r.problem(
+                "veleroPlugins",
+                `${q(image)} is not in gitops-dr:imageRegistry ${q(imageRegistry)}: every image comes from the mirror, so a recovery needs no public registry. ${fix}`,
+            );
+        }
+        const name = pluginContainerName(image);
+        if (names.has(name) || name === "velero-plugin-for-aws") {
+            ok = false;
+            r.problem(
+                "veleroPlugins",
+                `${q(image)} is a second ${name}: each plugin runs once${name === "velero-plugin-for-aws" ? " (the AWS plugin is pinned: gitops-dr:awsPluginVersion)" : ""}. Fix: \`pulumi config rm --path 'gitops-dr:veleroPlugins[${plugins.indexOf(image)}]'\`.`,
+            );
+        }
+        names.add(name);
+    }
+    return ok ? plugins : [];
 }

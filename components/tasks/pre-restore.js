@@ -186,7 +186,11 @@ async function chooseBackup(api, args) {
         throw new TaskFailure(
             `No Completed backup of schedule ${schedule} is in the cluster (${backups.length} backup${backups.length === 1 ? "" : "s"} of it: ` +
                 `${backups.map((b) => `${b.name} ${b.phase || "no phase"}`).join(", ") || "none"}). ` +
-                `Is gitops-dr:${args.scheduleKey ?? "sourceScheduleName"} the lost cluster's schedule, and is the source location's prefix right? List: velero backup get -n ${ns}. No Restore was created.`,
+                `Is gitops-dr:${args.scheduleKey ?? "sourceScheduleName"} the lost cluster's schedule, and is the source location's prefix right? List: velero backup get -n ${ns}. ` +
+                (args.scheduleKey === "sourceCredentialsScheduleName" && backups.length === 0
+                    ? "A source that takes no credentials backups (a protect stack from before they existed): `pulumi config set gitops-dr:restoreCredentials false`. "
+                    : "") +
+                "No Restore was created.",
         );
     }
     const chosen = backups[newest];

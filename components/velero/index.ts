@@ -6,7 +6,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { BackupTier, ChartSource, Mode, VolumeDataMode } from "../config";
+import type { BackupTier, ChartSource, Mode, UserValues, VolumeDataMode } from "../config";
+import { mergeValues, userSecret } from "../helm-values";
 import { pinnedRelease } from "../kube";
 import { DEFAULT_NAMES } from "../names";
 import { VELERO_AWS_PLUGIN, VELERO_CHART } from "../versions";
@@ -37,6 +38,8 @@ export interface VeleroArgs {
     volumeDataMode: VolumeDataMode;
     /** velero-plugin-for-aws image tag. Defaults to the pinned one. */
     awsPluginVersion?: string;
+    /** Images of further plugins, pinned, run after the AWS plugin. Defaults to none. */
+    plugins?: readonly string[];
     /** The vault. */
     bucketName: pulumi.Input<string>;
     region: pulumi.Input<string>;
@@ -47,6 +50,8 @@ export interface VeleroArgs {
     sourcePrefix?: pulumi.Input<string>;
     /** Backup schedules; must be empty in a drill. */
     tiers: readonly BackupTier[];
+    /** The credentials Schedule's name (components/velero/credentials.ts): alerted on like the tiers. */
+    credentialsScheduleName?: string;
     /** Namespaces excluded on top of the system ones. Defaults to none. */
     excludedNamespaces?: readonly string[];
     /** Argo CD's namespace, excluded from backups. Defaults to `argocd`. */
@@ -87,6 +92,11 @@ export interface VeleroArgs {
     chartSource?: ChartSource;
     /** Registry every image is pulled from (components/mirrors.ts). Defaults to none: public registries. */
     imageRegistry?: string;
+    /**
+     * Chart values of the user's own (`gitops-dr:veleroValues`), checked against the guarded paths
+     * (components/config/user-values.ts) and merged over the program's. Defaults to none.
+     */
+    userValues?: UserValues;
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
 }
@@ -194,12 +204,14 @@ export class Velero extends pulumi.ComponentResource {
                 namespace: namespaceName,
                 volumeDataMode: args.volumeDataMode,
                 awsPluginVersion: args.awsPluginVersion ?? VELERO_AWS_PLUGIN.tag,
+                plugins: args.plugins ?? [],
                 bucketName,
                 region,
                 kmsKeyArn,
                 writePrefix,
                 sourcePrefix,
                 tiers: args.tiers,
+                credentialsScheduleName: args.credentialsScheduleName,
                 excludedNamespaces: args.excludedNamespaces ?? [],
                 argoCdNamespace: args.argoCdNamespace ?? DEFAULT_NAMES.argoCdNamespace,
                 credentials: resolved,
@@ -219,7 +231,10 @@ export class Velero extends pulumi.ComponentResource {
                 namespace: namespace.metadata.name,
                 chart: VELERO_CHART,
                 source: args.chartSource,
-                values: input.apply(veleroValues),
+                values: userSecret(
+                    input.apply((i) => mergeValues(veleroValues(i), args.userValues?.values ?? {})),
+                    args.userValues,
+                ),
             },
             { ...child, dependsOn },
         );

@@ -37,3 +37,9 @@ export function veleroFullname(releaseName: string): string {
 export function serverServiceAccountName(releaseName: string): string {
     return `${veleroFullname(releaseName)}-server`;
 }
+
+/** The init container's name for a plugin image: its repository's last segment. */
+export function pluginContainerName(image: string): string {
+    const path = image.replace(/@.*$/, "").replace(/:[^/:]+$/, "");
+    return path.slice(path.lastIndexOf("/") + 1).slice(0, 63);
+}

@@ -4,7 +4,7 @@ import { ImagePin, imageReference, mirrorImage } from "../mirrors";
 import { KUBECTL_IMAGE, VELERO_AWS_PLUGIN, VELERO_IMAGE } from "../versions";
 import { alertRules } from "./alerts";
 import { chartLocations } from "./locations";
-import { serverServiceAccountName, veleroFullname } from "./names";
+import { pluginContainerName, serverServiceAccountName, veleroFullname } from "./names";
 import { NODE_AGENT_CONFIGMAP_KEY, nodeAgentConfig } from "./node-agent";
 import type { FileSystemBackupVolumeType } from "./volume-policy";
 
@@ -21,6 +21,8 @@ export interface VeleroValuesInput {
     readonly namespace: string;
     readonly volumeDataMode: VolumeDataMode;
     readonly awsPluginVersion: string;
+    /** Images of further plugins (`veleroPlugins`), already pinned and mirrored as config requires. */
+    readonly plugins?: readonly string[];
     readonly bucketName: string;
     readonly region: string;
     readonly kmsKeyArn: string;
@@ -29,6 +31,8 @@ export interface VeleroValuesInput {
     /** Prefix restored from (recover, drill). */
     readonly sourcePrefix?: string;
     readonly tiers: readonly BackupTier[];
+    /** The credentials Schedule, whose backups are alerted on like the tiers'. */
+    readonly credentialsScheduleName?: string;
     /** Namespaces excluded on top of {@link SYSTEM_NAMESPACES}, Velero's and Argo CD's. */
     readonly excludedNamespaces: readonly string[];
     readonly argoCdNamespace: string;
@@ -108,6 +112,13 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
                 imagePullPolicy: "IfNotPresent",
                 volumeMounts: [{ mountPath: "/target", name: "plugins" }],
             },
+            // Each plugin image copies its binary into the shared plugins volume, as the AWS one does.
+            ...(input.plugins ?? []).map((image) => ({
+                name: pluginContainerName(image),
+                image,
+                imagePullPolicy: "IfNotPresent",
+                volumeMounts: [{ mountPath: "/target", name: "plugins" }],
+            })),
         ],
         upgradeCRDs: true,
         cleanUpCRDs: false,
@@ -163,7 +174,12 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
                 additionalLabels: { ...monitoringLabels },
                 // The chart wraps this list in one rule group (alerts.ts alertRuleGroup) and renders no
                 // PrometheusRule when it is empty.
-                spec: input.prometheusOperator ? alertRules(input.tiers.map((t) => t.name)) : [],
+                spec: input.prometheusOperator
+                    ? alertRules([
+                          ...input.tiers.map((t) => t.name),
+                          ...(input.credentialsScheduleName === undefined ? [] : [input.credentialsScheduleName]),
+                      ])
+                    : [],
             },
         },
     };

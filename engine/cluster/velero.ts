@@ -9,9 +9,8 @@ import * as zlib from "node:zlib";
 
 import { parse as parseYaml } from "yaml";
 
-import { RESTORE_WAIT } from "../../components/restore/vessels";
 import { applyModifiers, modifierProblem } from "./modifiers";
-import { podRestoreItemActions } from "./pods";
+import { podRestoreItemActions, restorePodVolumes } from "./pods";
 import { ClusterStore, KubeObject, gzipJson, matchesSelector, mergePatch, objectPath } from "./store";
 
 /** One backup in the bucket, as Velero syncs it into the cluster (`backup_sync_controller.go`). */
@@ -40,10 +39,8 @@ export interface RestoreBehaviour {
 }
 
 export { applyModifiers, modifierProblem } from "./modifiers";
-export { RESTORE_WAIT, podRestoreItemActions } from "./pods";
+export { RESTORE_WAIT, SIMULATED_DATA_ANNOTATION, podRestoreItemActions } from "./pods";
 
-/** The annotation the simulation puts on a claim file-system backup data was restored into (nothing real sets it). */
-export const SIMULATED_DATA_ANNOTATION = "simulated.gitops-dr/data-restored-by";
 /** The image the simulated Velero server runs (restore-wait takes it). */
 export const SIMULATED_SERVER_IMAGE = "docker.io/velero/velero:v1.18.1";
 
@@ -71,6 +68,87 @@ const RESOURCE_OF: Readonly<Record<string, string>> = {
     ServiceAccount: "serviceaccounts",
     ConfigMap: "configmaps",
 };
+
+/**
+ * The order a restore creates resources in (velero v1.18.1 `pkg/cmd/server/config/config.go`
+ * `defaultRestorePriorities`, the kinds the backups hold): "Service accounts go before secrets so service account
+ * token secrets can be filled automatically". Kinds not listed come after, in the backup's order.
+ */
+const RESTORE_PRIORITIES = [
+    "namespaces",
+    "persistentvolumes",
+    "persistentvolumeclaims",
+    "serviceaccounts",
+    "secrets",
+    "configmaps",
+    "pods",
+];
+
+/** `items` in the order Velero restores them (stable within a resource). */
+export function inRestoreOrder(items: readonly KubeObject[]): KubeObject[] {
+    const rank = (o: KubeObject) => {
+        const i = RESTORE_PRIORITIES.indexOf(RESOURCE_OF[String(o.kind)] ?? "");
+        return i === -1 ? RESTORE_PRIORITIES.length : i;
+    };
+    return items
+        .map((o, i) => ({ o, i }))
+        .sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i)
+        .map(({ o }) => o);
+}
+
+const TOKEN_TYPE = "kubernetes.io/service-account-token";
+const SA_NAME = "kubernetes.io/service-account.name";
+
+/**
+ * Velero's SecretAction on a service-account token Secret (velero v1.18.1 `pkg/restore/actions/secret_action.go`):
+ * skipped when its name starts with `<sa>-token-` of a ServiceAccount already in the namespace (taken for one the
+ * cluster makes itself); otherwise restored without `kubernetes.io/service-account.uid`, `token` and `ca.crt`, for
+ * the token controller to fill. `undefined`: skipped.
+ */
+export function secretAction(item: KubeObject, cluster: readonly KubeObject[]): KubeObject | undefined {
+    if (item.kind !== "Secret" || item.type !== TOKEN_TYPE) {
+        return item;
+    }
+    const ns = item.metadata.namespace;
+    const accounts = cluster.filter((o) => o.kind === "ServiceAccount" && o.metadata.namespace === ns);
+    if (accounts.some((sa) => String(item.metadata.name).startsWith(`${String(sa.metadata.name)}-token-`))) {
+        return undefined;
+    }
+    const annotations = { ...(item.metadata.annotations ?? {}) };
+    delete annotations["kubernetes.io/service-account.uid"];
+    const data = { ...(item.data ?? {}) };
+    delete data.token;
+    delete data["ca.crt"];
+    return { ...item, metadata: { ...item.metadata, annotations }, data };
+}
+
+/**
+ * The token controller on a token Secret as it is created (kubernetes `pkg/controller/serviceaccount/
+ * tokens_controller.go` `syncSecret`): deleted when its ServiceAccount does not exist; else given a new token
+ * (the ServiceAccount's new UID: the old token never validates again). `undefined`: deleted.
+ */
+export function tokenController(secret: KubeObject, cluster: readonly KubeObject[]): KubeObject | undefined {
+    if (secret.kind !== "Secret" || secret.type !== TOKEN_TYPE) {
+        return secret;
+    }
+    const account = cluster.find(
+        (o) =>
+            o.kind === "ServiceAccount" &&
+            o.metadata.namespace === secret.metadata.namespace &&
+            o.metadata.name === secret.metadata.annotations?.[SA_NAME],
+    );
+    if (account === undefined) {
+        return undefined;
+    }
+    return {
+        ...secret,
+        metadata: {
+            ...secret.metadata,
+            annotations: { ...secret.metadata.annotations, "kubernetes.io/service-account.uid": "uid-after-restore" },
+        },
+        data: { ...(secret.data ?? {}), token: "dG9rZW4tYWZ0ZXItcmVzdG9yZQ==", "ca.crt": "Y2E=" },
+    };
+}
 
 /** The tar archive Velero writes (`resources/<resource>/namespaces/<ns>/<name>.json`, `cluster/` when not namespaced). */
 export function tarOf(objects: readonly KubeObject[]): Buffer {
@@ -244,8 +322,12 @@ export class SimulatedVelero {
             Object.entries((spec.namespaceMapping ?? {}) as Record<string, string>).map(([from, to]) => [to, from]),
         );
         let restored = 0;
-        for (const item of this.restoredItems(spec, backup)) {
-            if (item.kind === "PersistentVolume" && !SimulatedVelero.restoredAsIs(item, backup)) {
+        for (const backedUp of inRestoreOrder(this.restoredItems(spec, backup))) {
+            if (backedUp.kind === "PersistentVolume" && !SimulatedVelero.restoredAsIs(backedUp, backup)) {
+                continue;
+            }
+            const item = secretAction(backedUp, this.cluster.all());
+            if (item === undefined) {
                 continue;
             }
             const resource = RESOURCE_OF[String(item.kind)] ?? "";
@@ -323,12 +405,19 @@ export class SimulatedVelero {
                     o.spec = { ...o.spec, selector: { matchLabels: { "velero.io/dynamic-pv-restore": "simulated" } } };
                 }
             }
-            if (path !== undefined) {
-                this.cluster.put(o);
-            }
             restored++;
+            const kept = tokenController(o, this.cluster.all());
+            if (path !== undefined && kept !== undefined) {
+                this.cluster.put(kept);
+            }
         }
-        const failedVolumes = this.restorePodVolumes(namespace, String(restore.metadata.name), vessels);
+        const failedVolumes = restorePodVolumes(
+            this.cluster,
+            this.behaviour.failedPodVolumes ?? [],
+            namespace,
+            String(restore.metadata.name),
+            vessels,
+        );
         for (const [ns, messages] of Object.entries(this.behaviour.warnings ?? {})) {
             messages.forEach((m) => warn(ns, m));
         }
@@ -349,65 +438,6 @@ export class SimulatedVelero {
                 progress: { itemsRestored: restored, totalItems: restored },
             },
         };
-    }
-
-    /**
-     * The node agent's part (`pod_volume_restore_controller.go`): for each volume with data of each restored pod, a
-     * PodVolumeRestore labelled with the restore; it completes only when the pod's first init container is
-     * `restore-wait` mounting that volume (the controller waits for it) and the scenario does not fail it. A completed
-     * one fills the volume's claim (marked {@link SIMULATED_DATA_ANNOTATION}) and lets the pod end. Returns how many
-     * failed.
-     */
-    private restorePodVolumes(namespace: string, restoreName: string, vessels: readonly KubeObject[]): number {
-        let failed = 0;
-        for (const { pod, source, withData } of vessels as { pod: KubeObject; source: string; withData: string[] }[]) {
-            const wait = pod.spec?.initContainers?.[0] as KubeObject | undefined;
-            for (const volume of withData) {
-                const mounted =
-                    wait?.name === RESTORE_WAIT &&
-                    ((wait.volumeMounts ?? []) as KubeObject[]).some((m) => m.name === volume) &&
-                    ((pod.spec.volumes ?? []) as KubeObject[]).some((v) => v.name === volume);
-                const ok =
-                    mounted &&
-                    !(this.behaviour.failedPodVolumes ?? []).includes(
-                        `${source}/${String(pod.metadata.name)}/${volume}`,
-                    );
-                failed += ok ? 0 : 1;
-                this.cluster.put({
-                    apiVersion: "velero.io/v1",
-                    kind: "PodVolumeRestore",
-                    metadata: {
-                        name: `${restoreName}-${String(pod.metadata.name)}-${volume}`,
-                        namespace,
-                        labels: { "velero.io/restore-name": restoreName },
-                    },
-                    spec: { pod: { namespace: pod.metadata.namespace, name: pod.metadata.name }, volume },
-                    status: { phase: ok ? "Completed" : "Failed" },
-                });
-                const claimName = ((pod.spec.volumes ?? []) as KubeObject[]).find((v) => v.name === volume)
-                    ?.persistentVolumeClaim?.claimName as string | undefined;
-                const claimPath = `/api/v1/namespaces/${String(pod.metadata.namespace)}/persistentvolumeclaims/${claimName}`;
-                const claim = this.cluster.all().find((c) => objectPath(c) === claimPath);
-                if (ok && claim !== undefined) {
-                    this.cluster.put({
-                        ...claim,
-                        metadata: {
-                            ...claim.metadata,
-                            annotations: {
-                                ...(claim.metadata.annotations ?? {}),
-                                [SIMULATED_DATA_ANNOTATION]: restoreName,
-                            },
-                        },
-                    });
-                }
-            }
-            const path = objectPath(pod);
-            const live = this.cluster.all().find((p) => objectPath(p) === path);
-            if (live !== undefined && live.metadata.labels?.["velero.io/restore-name"] === restoreName) {
-                this.cluster.put({ ...live, status: { phase: failed > 0 ? "Pending" : "Succeeded" } });
-            }
-        }
-        return failed;
     }
 
     /** The backup's items a Restore's spec takes, namespaces mapped (`restore.go` include/exclude, label selector). */
