@@ -187,6 +187,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                 monitoringLabels: config.monitoring.labels,
                 dataMoverNodeLabels: config.velero.dataMoverNodeLabels,
                 consistentBackups: config.velero.consistentBackups,
+                fileSystemBackupVolumeTypes: config.velero.fileSystemBackupVolumeTypes,
                 volumeSnapshotClassDrivers: config.velero.volumeSnapshotClassDrivers,
                 syncTimeoutMinutes: config.restore?.backupCheckTimeoutMinutes,
                 // The role's policies are attached before Velero starts, and detached only after everything that

@@ -123,6 +123,10 @@ const backupPartiallyFailedAnnotations = (schedule: string) => ({
     summary: `Velero backup of schedule ${schedule} partially failed`,
     description: `Some items or volumes of a backup of schedule ${schedule} were not saved, and a restore by schedule skips partially failed backups. List the schedule's backups with \`${CLI} backup get --selector velero.io/schedule-name=${schedule}\`; \`${CLI} backup describe <name> --details\` lists what failed.`,
 });
+const backupWarningsAnnotations = (schedule: string) => ({
+    summary: `Velero backup of schedule ${schedule} ended with warnings`,
+    description: `A backup of schedule ${schedule} completed with warnings in the last hour. A volume that file-system backup skipped (hostPath, or its pod not running) is such a warning, and its data is not in the vault. List the schedule's backups with \`${CLI} backup get --selector velero.io/schedule-name=${schedule}\`, then read the warnings with \`${CLI} backup describe <name> --details\` and \`${CLI} backup logs <name> | grep level=warning\`.`,
+});
 const noRecentBackupAnnotations = (schedule: string, age: string) => ({
     summary: `No successful backup of schedule ${schedule} for 25 hours`,
     description: `The newest completed backup of schedule ${schedule} is ${age} old. Check the schedule with \`${CLI} schedule describe ${schedule}\` and its newest backups with \`${CLI} backup get --selector velero.io/schedule-name=${schedule}\`.`,
@@ -280,6 +284,39 @@ const CASES = {
                         },
                     ],
                 },
+            ],
+        },
+    ],
+    backupWarnings: [
+        {
+            interval: "1m",
+            input_series: [
+                // InitSchedule starts both counters at 0; the daily backup at 2h skips a hostPath volume (a warning).
+                {
+                    series: series("velero_backup_warning_total", { schedule: DAILY }),
+                    values: `${hold(0, 2 * H)} ${hold(1, 2 * H)}`,
+                },
+                { series: series("velero_backup_warning_total", { schedule: HOURLY }), values: hold(0, 4 * H) },
+                // The lost cluster's backups synced into a recovered cluster never count: not this cluster's schedule.
+                {
+                    series: series("velero_backup_warning_total", { schedule: LOST }),
+                    values: `${hold(0, 2 * H)} ${hold(1, 2 * H)}`,
+                },
+            ],
+            alert_rule_test: [
+                { eval_time: "1h", alertname: "VeleroBackupWarnings", exp_alerts: [] },
+                {
+                    eval_time: "2h10m",
+                    alertname: "VeleroBackupWarnings",
+                    exp_alerts: [
+                        {
+                            exp_labels: firing("warning", { schedule: DAILY }),
+                            exp_annotations: backupWarningsAnnotations(DAILY),
+                        },
+                    ],
+                },
+                // An hour after the warned backup, with none since, it resolves.
+                { eval_time: "3h30m", alertname: "VeleroBackupWarnings", exp_alerts: [] },
             ],
         },
     ],
@@ -656,6 +693,8 @@ describe("Velero alerts under promtool", function () {
     it("a schedule that never succeeded fires after 25 hours, not before", () => passed("scheduleNeverSucceeded"));
     it("a failed backup of a schedule fires, and resolves an hour later", () => passed("backupFailed"));
     it("a partially failed backup of a schedule fires", () => passed("backupPartiallyFailed"));
+    it("a backup of a schedule that ended with warnings fires; the lost cluster's schedule does not", () =>
+        passed("backupWarnings"));
     it("a backup location unavailable for 15 minutes fires; 10 minutes does not", () => passed("locationUnavailable"));
     it('ad-hoc backups (schedule="") fire none of the backup alerts', () => passed("adHocBackup"));
     it("a failed restore fires, by schedule or of a named backup, including a counter that first appears at 1", () =>

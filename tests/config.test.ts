@@ -205,6 +205,7 @@ describe("parseConfig: compliant fixtures", () => {
         ]);
         assert.deepEqual(cfg.velero.excludedNamespaces, []);
         assert.deepEqual(cfg.velero.dataMoverNodeLabels, {});
+        assert.deepEqual(cfg.velero.fileSystemBackupVolumeTypes, ["local", "nfs"]);
         assert.equal(cfg.argoCd.namespace, "argocd");
         assert.deepEqual(
             { ...cfg.argoCd.repository },
@@ -1560,6 +1561,56 @@ describe("parseConfig: Velero", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { excludedNamespaces: '["monitoring", "Bad_NS"]' }), "excludedNamespaces"),
             '"Bad_NS" is not a valid namespace name (RFC 1123 label). Fix: correct or remove it from the list in Pulumi.prod.yaml.',
+        );
+    });
+
+    it("fileSystemBackupVolumeTypes: [] turns file-system backup off; a list is taken as it is", () => {
+        const off = parseConfig(withKeys(PROTECT, { fileSystemBackupVolumeTypes: "[]" }), STACK);
+        assert.deepEqual(off.velero.fileSystemBackupVolumeTypes, []);
+        const csi = parseConfig(withKeys(PROTECT, { fileSystemBackupVolumeTypes: '["local", "csi"]' }), STACK);
+        assert.deepEqual(csi.velero.fileSystemBackupVolumeTypes, ["local", "csi"]);
+    });
+
+    it("warns that a Velero Deployment not called velero cannot restore file-system backup data", () => {
+        assert.equal(
+            onlyWarning(withKeys(PROTECT, { veleroReleaseName: "backup" }), "veleroReleaseName"),
+            '"backup" names Velero\'s Deployment "backup-velero", but Velero 1.18 restores file-system backup data only when its Deployment is called "velero" (fileSystemBackupVolumeTypes is on). Fix: `pulumi config rm gitops-dr:veleroReleaseName` before the first backup, or set fileSystemBackupVolumeTypes to [].',
+        );
+        assert.deepEqual(
+            warningsOf(withKeys(PROTECT, { veleroReleaseName: "backup", fileSystemBackupVolumeTypes: "[]" })),
+            [],
+        );
+    });
+
+    const FSB_FIX =
+        "Fix: `pulumi config set --path 'gitops-dr:fileSystemBackupVolumeTypes[0]' local && pulumi config set --path 'gitops-dr:fileSystemBackupVolumeTypes[1]' nfs`, or set it to [] in Pulumi.prod.yaml to turn file-system backup off.";
+    it("rejects a fileSystemBackupVolumeTypes entry Velero does not name, with the closest one", () => {
+        assert.equal(
+            onlyProblem(
+                withKeys(PROTECT, { fileSystemBackupVolumeTypes: '["local", "NFS"]' }),
+                "fileSystemBackupVolumeTypes",
+            ),
+            `"NFS" is not a PersistentVolume type Velero's volume policy knows; did you mean nfs? ${FSB_FIX}`,
+        );
+    });
+
+    it("rejects hostPath in fileSystemBackupVolumeTypes: Velero cannot back it up", () => {
+        assert.equal(
+            onlyProblem(
+                withKeys(PROTECT, { fileSystemBackupVolumeTypes: '["hostPath"]' }),
+                "fileSystemBackupVolumeTypes",
+            ),
+            `names "hostPath", which Velero cannot back up: file-system backup skips hostPath volumes with a warning (velero pkg/podvolume/backupper.go). Move their data to local volumes (README, "Homelab (k3s) storage"). ${FSB_FIX}`,
+        );
+    });
+
+    it("rejects a fileSystemBackupVolumeTypes entry named twice", () => {
+        assert.equal(
+            onlyProblem(
+                withKeys(PROTECT, { fileSystemBackupVolumeTypes: '["nfs", "nfs"]' }),
+                "fileSystemBackupVolumeTypes",
+            ),
+            'names "nfs" twice. Fix: keep one entry per type.',
         );
     });
 

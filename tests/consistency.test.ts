@@ -43,8 +43,8 @@ describe("consistent backups", () => {
         }
     });
 
-    it("consistentBackups false: PVs, PVCs, Secrets and their ServiceAccounts only", async () => {
-        const run = await prod({ consistentBackups: false });
+    it("consistentBackups false, file-system backup off: PVs, PVCs, Secrets and their ServiceAccounts only", async () => {
+        const run = await prod({ consistentBackups: false, fileSystemBackupVolumeTypes: [] });
         assert.deepEqual(templateOf(run.schedule()).includedResources, [
             "persistentvolumes",
             "persistentvolumeclaims",
@@ -53,12 +53,12 @@ describe("consistent backups", () => {
         ]);
     });
 
-    it("every volume is snapshotted, never file-system backed up, whatever a pod's opt-in annotation says", async () => {
-        const run = await prod();
+    it("file-system backup off: every volume is snapshotted, whatever a pod's opt-in annotation says", async () => {
+        const run = await prod({ fileSystemBackupVolumeTypes: [] });
         const policy = run.one("kubernetes:core/v1:ConfigMap", "gitops-dr-prod-velero-volume-policy");
         assert.deepEqual(policy.inputs.data, { "policy.yaml": volumePolicy() });
         assert.equal(
-            volumePolicy(),
+            volumePolicy([]),
             'version: v1\nvolumePolicies:\n  - conditions:\n      capacity: "0,"\n    action:\n      type: snapshot\n',
         );
         const schedule = run.schedule();

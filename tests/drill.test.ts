@@ -196,6 +196,7 @@ describe("drill verification", () => {
                 quarantinedVolumes: [],
                 acceptedWarnings: [],
                 retriedItems: [],
+                filledClaims: [],
             },
             updateStartedAt: "2026-11-25T10:00:00Z",
             steps: verifySteps({

@@ -192,6 +192,8 @@ describe("restore order", () => {
             quarantinedVolumes: [],
             acceptedWarnings: [],
             retriedItems: [],
+            // No claim of this backup was backed up through its pod.
+            filledClaims: [],
         });
         // From the backup's name: no read that a later `pulumi up` would fail on once the backup expired.
         assert.equal(run.outputs.restoredBackupStartTimestamp, "2026-11-25T02:00:00Z");

@@ -356,11 +356,11 @@ describe("Velero", () => {
         });
     });
 
-    it("native snapshots: a volume snapshot location, no node agent, no data movement", async () => {
+    it("native snapshots, file-system backup off: a volume snapshot location, no node agent, no data movement", async () => {
         const run = await runProgram({
             stack: "prod",
             secrets: STACK_SECRETS,
-            config: { volumeDataMode: "nativeSnapshots" },
+            config: { volumeDataMode: "nativeSnapshots", fileSystemBackupVolumeTypes: [] },
         });
         const values = valuesOf(veleroRelease(run));
         assert.deepEqual((values.configuration as unknown as Record<string, unknown>).volumeSnapshotLocation, [
@@ -498,6 +498,8 @@ describe("Velero alerts", () => {
         const exported = new Set([
             "velero_backup_failure_total",
             "velero_backup_partial_failure_total",
+            // backupWarningTotal: metricNamespace "velero" + "backup_warning_total"
+            "velero_backup_warning_total",
             "velero_backup_last_successful_timestamp",
             "velero_backup_attempt_total",
             "velero_backup_location_status_gauge",
@@ -514,12 +516,13 @@ describe("Velero alerts", () => {
         }
     });
 
-    it("covers failed, partially failed, 25 hours without success, and an unavailable location", () => {
+    it("covers failed, partially failed, warned, 25 hours without success, and an unavailable location", () => {
         assert.deepEqual(
             [...new Set(rules.map((r) => r.alert))],
             [
                 "VeleroBackupFailed",
                 "VeleroBackupPartiallyFailed",
+                "VeleroBackupWarnings",
                 "VeleroNoRecentBackup",
                 "VeleroScheduleNeverSucceeded",
                 "VeleroBackupLocationUnavailable",
@@ -533,6 +536,10 @@ describe("Velero alerts", () => {
             /velero_backup_failure_total\{schedule=~"prod-eu-1-daily\|prod-eu-1-weekly"\}/,
         );
         assert.match(String(byAlert("VeleroBackupPartiallyFailed")[0].expr), /velero_backup_partial_failure_total/);
+        assert.match(
+            String(byAlert("VeleroBackupWarnings")[0].expr),
+            /velero_backup_warning_total\{schedule=~"prod-eu-1-daily\|prod-eu-1-weekly"\}/,
+        );
         assert.match(
             String(byAlert("VeleroBackupLocationUnavailable")[0].expr),
             /velero_backup_location_status_gauge == 0/,

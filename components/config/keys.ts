@@ -290,6 +290,13 @@ export const CONFIG_KEYS = {
         description:
             'dataMover: CSI drivers (e.g. ["ebs.csi.aws.com"]) to create a VolumeSnapshotClass for, labelled velero.io/csi-volumesnapshot-class so Velero picks it for that driver\'s volumes (no other class of that driver may carry the label: Velero takes the first it lists). Unset: Velero resolves the driver\'s default or only class (docs/design.md, "Volume data"). Needs the snapshot CRDs.',
     },
+    fileSystemBackupVolumeTypes: {
+        type: "array",
+        group: "velero",
+        default: ["local", "nfs"],
+        description:
+            'Volume types (Velero\'s names, e.g. local, nfs, csi) backed up by file-system backup: kopia through the node agent, read from the pod that mounts the claim, for volumes that cannot be snapshotted (k3s local-path creates local volumes). The node agent runs and backups include pods while the list is non-empty; [] turns it off. hostPath volumes cannot be backed up at all (README, "Homelab (k3s) storage").',
+    },
     veleroPlugins: {
         type: "array",
         group: "velero",
@@ -309,7 +316,7 @@ export const CONFIG_KEYS = {
         group: "velero",
         default: true,
         description:
-            "Include pods in the backups, so that Velero runs the backup hooks apps declare (pre.hook.backup.velero.io/* annotations, e.g. a database flush or freeze) around each volume's snapshot. Restores never take pods back (Argo CD does). false: PVs, PVCs and Secrets only, crash-consistent.",
+            "Include pods in the backups, so that Velero runs the backup hooks apps declare (pre.hook.backup.velero.io/* annotations, e.g. a database flush or freeze) around each volume's snapshot. Restores take pods back only as inert vessels for file-system backup data (Argo CD runs the workloads). false: PVs, PVCs and Secrets only, crash-consistent, unless fileSystemBackupVolumeTypes needs the pods.",
     },
     veleroValues: {
         type: "object",

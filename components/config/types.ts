@@ -5,6 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 
 import type { UserValues } from "./user-values";
+import type { FileSystemBackupVolumeType } from "../velero/volume-policy";
 
 /** What a stack does with the cluster it points at. */
 export type Mode =
@@ -100,6 +101,8 @@ export interface VeleroSettings {
     readonly repoPassword: pulumi.Output<string>;
     /** Include pods in the backups so their backup hooks run (application-consistent backups). */
     readonly consistentBackups: boolean;
+    /** Volume types backed up by file-system backup (components/velero/volume-policy.ts); empty: off. */
+    readonly fileSystemBackupVolumeTypes: readonly FileSystemBackupVolumeType[];
     /** CSI drivers to create a labelled VolumeSnapshotClass for (modes that back up, data mover). */
     readonly volumeSnapshotClassDrivers: readonly string[];
     /** Node labels the data-mover pods must run on (`loadAffinity`); empty: any node. */

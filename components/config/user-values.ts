@@ -164,7 +164,11 @@ export const VELERO_GUARDED: readonly GuardedPath[] = [
     },
     { path: ["backupsEnabled"], why: "without it no backup storage location exists", instead: CONSTANT },
     { path: ["snapshotsEnabled"], why: "it follows how volume data is saved", instead: "gitops-dr:volumeDataMode" },
-    { path: ["deployNodeAgent"], why: "the data mover runs in the node agent", instead: "gitops-dr:volumeDataMode" },
+    {
+        path: ["deployNodeAgent"],
+        why: "the data mover and file-system backup run in the node agent",
+        instead: "gitops-dr:volumeDataMode, gitops-dr:fileSystemBackupVolumeTypes",
+    },
     {
         path: ["nodeAgent", "extraArgs"],
         why: "they point the node agent at the configuration gitops-dr writes (a list replaces the program's)",

@@ -2,10 +2,17 @@
 import { VELERO_AWS_PLUGIN } from "../versions";
 import { DEFAULT_NAMES } from "../names";
 import { credentialsScheduleName } from "../velero/credentials";
-import { pluginContainerName } from "../velero/names";
+import { pluginContainerName, veleroFullname } from "../velero/names";
+import {
+    DEFAULT_FILE_SYSTEM_BACKUP_VOLUME_TYPES,
+    FILE_SYSTEM_BACKUP_VOLUME_TYPES,
+    FileSystemBackupVolumeType,
+} from "../velero/volume-policy";
+import { closest } from "fastest-levenshtein";
+
 import { DERIVED_DEFAULTS } from "./keys";
 import { VELERO_GUARDED, parseUserValues } from "./user-values";
-import { ConfigReader, q, rmCmd, setCmd } from "./reader";
+import { ConfigReader, q, rmCmd, setCmd, setListCmd } from "./reader";
 import { BackupTier, Mode, VOLUME_DATA_MODES, VeleroSettings } from "./types";
 import {
     MIN_BACKUP_INTERVAL_HOURS,
@@ -93,6 +100,16 @@ export function parseVelero(
             `is ignored: there are no data-mover pods with volumeDataMode ${volumeDataMode}. Remove it with \`${rmCmd("dataMoverNodeLabels")}\`.`,
         );
     }
+    const fileSystemBackupVolumeTypes = parseFileSystemBackupVolumeTypes(r);
+    if (fileSystemBackupVolumeTypes.length > 0 && veleroFullname(releaseName) !== "velero") {
+        // PodVolumeRestoreAction reads the server's image from the Deployment named "velero", whatever the release
+        // is called (velero v1.18.1 pkg/restore/actions/pod_volume_restore_action.go NewPodVolumeRestoreAction): with
+        // another name every restored pod fails, and no file-system backup data comes back.
+        r.warn(
+            "veleroReleaseName",
+            `${q(releaseName)} names Velero's Deployment ${q(veleroFullname(releaseName))}, but Velero 1.18 restores file-system backup data only when its Deployment is called "velero" (fileSystemBackupVolumeTypes is on). Fix: \`${rmCmd("veleroReleaseName")}\` before the first backup, or set fileSystemBackupVolumeTypes to [].`,
+        );
+    }
     const tiers = parseSchedules(r, mode, clusterName, lockDays);
     const daily = tiers.find((t) => t.key === "daily");
     return {
@@ -109,6 +126,7 @@ export function parseVelero(
         excludedNamespaces,
         repoPassword,
         consistentBackups: r.bool("consistentBackups", true),
+        fileSystemBackupVolumeTypes,
         volumeSnapshotClassDrivers:
             volumeSnapshotClassDrivers.length > 0 && volumeDataMode === "dataMover" && mode !== "drill"
                 ? volumeSnapshotClassDrivers
@@ -117,6 +135,43 @@ export function parseVelero(
         plugins: parsePlugins(r, imageRegistry),
         userValues: parseUserValues(r, "veleroValues", VELERO_GUARDED, imageRegistry),
     };
+}
+
+/**
+ * The volume types sent to file-system backup: unset, the default; `[]`, none. Each must be a PersistentVolume type
+ * Velero names (volume-policy.ts: Velero itself accepts any string and matches nothing with a misspelt one).
+ */
+export function parseFileSystemBackupVolumeTypes(r: ConfigReader): FileSystemBackupVolumeType[] {
+    if (!r.isSet("fileSystemBackupVolumeTypes")) {
+        return [...DEFAULT_FILE_SYSTEM_BACKUP_VOLUME_TYPES];
+    }
+    const known: readonly string[] = FILE_SYSTEM_BACKUP_VOLUME_TYPES;
+    const types: FileSystemBackupVolumeType[] = [];
+    const fix = `Fix: \`${setListCmd("fileSystemBackupVolumeTypes", DEFAULT_FILE_SYSTEM_BACKUP_VOLUME_TYPES)}\`, or set it to [] in Pulumi.${r.stack}.yaml to turn file-system backup off.`;
+    for (const t of r.list("fileSystemBackupVolumeTypes", DEFAULT_FILE_SYSTEM_BACKUP_VOLUME_TYPES)) {
+        if (t === "hostPath") {
+            r.problem(
+                "fileSystemBackupVolumeTypes",
+                `names "hostPath", which Velero cannot back up: file-system backup skips hostPath volumes with a warning (velero pkg/podvolume/backupper.go). Move their data to local volumes (README, "Homelab (k3s) storage"). ${fix}`,
+            );
+        } else if (!known.includes(t)) {
+            r.problem(
+                "fileSystemBackupVolumeTypes",
+                `${q(t)} is not a PersistentVolume type Velero's volume policy knows; did you mean ${guessType(t)}? ${fix}`,
+            );
+        } else if (types.includes(t as FileSystemBackupVolumeType)) {
+            r.problem("fileSystemBackupVolumeTypes", `names ${q(t)} twice. Fix: keep one entry per type.`);
+        } else {
+            types.push(t as FileSystemBackupVolumeType);
+        }
+    }
+    return types;
+}
+
+/** The Velero volume type closest to `t`, ignoring case (`NFS` means `nfs`, not `csi`). */
+function guessType(t: string): string {
+    const lower = FILE_SYSTEM_BACKUP_VOLUME_TYPES.map((k) => k.toLowerCase());
+    return FILE_SYSTEM_BACKUP_VOLUME_TYPES[lower.indexOf(closest(t.toLowerCase(), lower))];
 }
 
 const TIER_KEYS = [

@@ -26,13 +26,17 @@ import {
     modifiersDocument,
     quarantineRules,
 } from "./modifiers";
+import { imageReference, mirrorImage } from "../mirrors";
+import { VELERO_IMAGE } from "../versions";
 import { credentialsRestoreSpec, restoreSpec } from "./spec";
 import { POST_RESTORE_RULES, PRE_RESTORE_RULES, PostRestoreResult, PreRestoreResult } from "./tasks";
+import { vesselRules } from "./vessels";
 
 export * from "./check";
 export * from "./modifiers";
 export * from "./spec";
 export * from "./tasks";
+export * from "./vessels";
 
 /** Annotation of the Restore: the backup the pre-restore checks chose (the Restore waits for them through it). */
 export const CHECKED_BACKUP_ANNOTATION = gitopsDrKey("checked-backup");
@@ -91,6 +95,8 @@ export interface CheckedRestore extends RestoreOutcome {
     readonly acceptedWarnings: readonly string[];
     /** Items an earlier attempt of this stack restored (a retry), kept as they were: claims Bound. */
     readonly retriedItems: readonly string[];
+    /** Claims that got their file-system backup data through a vessel (vessels.ts). */
+    readonly filledClaims: readonly string[];
 }
 
 /**
@@ -171,8 +177,11 @@ export class VeleroRestore extends pulumi.ComponentResource {
 
         // Every restore names its resource modifiers: restored Secrets may be taken over by Sealed Secrets
         // (Argo CD's credentials too, when a SealedSecret makes them); a drill's data restore also quarantines the
-        // volumes that still point at the source's storage. One ConfigMap per Restore: their rules differ.
+        // volumes that still point at the source's storage, and pods come back only when some hold file-system
+        // backup data, and then only as vessels. One ConfigMap per Restore: their rules differ.
         const modifiersName = kind === "data" ? MODIFIERS_CONFIGMAP : `${MODIFIERS_CONFIGMAP}-credentials`;
+        // Vessels run the image restore-wait runs, the Velero server's (pod_volume_restore_action.go).
+        const veleroImage = imageReference(mirrorImage(VELERO_IMAGE, args.imageRegistry));
         const modifiers = new k8s.core.v1.ConfigMap(
             `${name}-modifiers`,
             {
@@ -184,6 +193,9 @@ export class VeleroRestore extends pulumi.ComponentResource {
                             ...(kind === "data" && args.quarantineRetainedVolumes === true
                                 ? quarantineRules(r.quarantinedClaims)
                                 : []),
+                            ...(kind === "data" && r.vessels.withData.length > 0
+                                ? vesselRules(r.vessels, veleroImage)
+                                : []),
                         ]),
                     ),
                 },
@@ -191,15 +203,30 @@ export class VeleroRestore extends pulumi.ComponentResource {
             { ...child, dependsOn },
         );
         dependsOn = [...dependsOn, modifiers];
-        const spec =
-            kind === "data"
-                ? restoreSpec(settings, { scheduleName: args.sourceScheduleName }, modifiersName)
-                : credentialsRestoreSpec(
-                      settings,
-                      args.sourceScheduleName,
-                      args.drillCredentials ?? false,
-                      modifiersName,
-                  );
+        let spec: Record<string, unknown>;
+        if (kind === "data") {
+            const fixed = restoreSpec(settings, { scheduleName: args.sourceScheduleName }, modifiersName);
+            // Only the resources depend on what the checks found, so the rest of the spec is known at preview.
+            spec = {
+                ...fixed,
+                includedResources: check.result.apply(
+                    (r) =>
+                        restoreSpec(
+                            settings,
+                            { scheduleName: args.sourceScheduleName },
+                            modifiersName,
+                            r.vessels.withData.length > 0,
+                        ).includedResources,
+                ),
+            };
+        } else {
+            spec = credentialsRestoreSpec(
+                settings,
+                args.sourceScheduleName,
+                args.drillCredentials ?? false,
+                modifiersName,
+            );
+        }
 
         this.restore = new k8s.apiextensions.CustomResource(
             `${name}-restore`,
@@ -274,6 +301,15 @@ export class VeleroRestore extends pulumi.ComponentResource {
                     expectedBackup: before.backup.name,
                     acceptWarnings: settings.acceptRestoreWarnings,
                     hint: args.warningsHint ?? "",
+                    // Where each vessel is restored to: Velero maps namespaces after the modifiers.
+                    vessels: before.vessels.withData.map((v) => ({
+                        namespace: settings.namespaceMappings[v.namespace] ?? v.namespace,
+                        name: v.name,
+                        volumes: v.volumes.map((vol) => ({
+                            volume: String(vol.name),
+                            claim: String((vol.persistentVolumeClaim as { claimName?: string } | undefined)?.claimName),
+                        })),
+                    })),
                 })),
                 ...POST_RESTORE_RULES,
                 timeoutMinutes: taskTimeout,
@@ -291,6 +327,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
             quarantinedVolumes: before.quarantinedClaims.map((q) => q.volume),
             acceptedWarnings: after.warnings,
             retriedItems: after.retried,
+            filledClaims: after.filledClaims,
         }));
 
         // The restored backup's time, for the data's age (RPO), from its name: a read of the Backup would run on

@@ -13,15 +13,31 @@ export const MODIFIERS_CONFIGMAP = "gitops-dr-restore-modifiers";
 /** Its one data key. */
 export const MODIFIERS_KEY = "modifiers.yaml";
 
-/** One rule, as Velero reads it. */
-export interface ModifierRule {
+/**
+ * One JSON patch operation as Velero reads it (`internal/resourcemodifiers/json_patch.go` `JSONPatch`): `value` is a
+ * string that Velero splices into the patch unquoted when it is JSON (an object, array, number, boolean or null) and
+ * quoted otherwise (`ToString`, `addQuotes`).
+ */
+export interface JsonPatchOperation {
+    readonly operation: "add" | "remove" | "replace" | "copy" | "move" | "test";
+    readonly path: string;
+    readonly from?: string;
+    readonly value?: string;
+}
+
+/** One rule, as Velero reads it: exactly one kind of patch (`Validate`). */
+export type ModifierRule = {
     readonly conditions: {
         readonly groupResource: string;
         readonly resourceNameRegex?: string;
         readonly namespaces?: readonly string[];
+        /** JSON-pointer paths and the values they must hold in the object before any rule; a missing path does not match. */
+        readonly matches?: readonly { readonly path: string; readonly value: string }[];
     };
-    readonly mergePatches: readonly { readonly patchData: string }[];
-}
+} & (
+    | { readonly mergePatches: readonly { readonly patchData: string }[]; readonly patches?: undefined }
+    | { readonly patches: readonly JsonPatchOperation[]; readonly mergePatches?: undefined }
+);
 
 /** The volume sources of a PersistentVolume (core/v1 `PersistentVolumeSource`): one of them says where data is. */
 export const PERSISTENT_VOLUME_SOURCES = [
@@ -53,7 +69,7 @@ export const PERSISTENT_VOLUME_SOURCES = [
 export const QUARANTINE_NAMESPACE = "gitops-dr-quarantine";
 
 /** `^(a|b)$` with every name escaped. */
-const exactly = (names: readonly string[]) =>
+export const exactly = (names: readonly string[]) =>
     `^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})$`;
 
 /**

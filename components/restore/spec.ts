@@ -9,6 +9,11 @@ export function restoreSpec(
     source: { scheduleName: string },
     /** A resource-modifier ConfigMap in the Restore's namespace (modifiers.ts). Defaults to none. */
     resourceModifier?: string,
+    /**
+     * Take the backup's pods too, as vessels for file-system backup data (vessels.ts; the modifiers must make them
+     * inert). Defaults to `false`.
+     */
+    withPods = false,
 ): Record<string, unknown> {
     return {
         // scheduleName: Velero takes the newest Completed backup carrying that velero.io/schedule-name label
@@ -21,7 +26,7 @@ export function restoreSpec(
         ...(Object.keys(settings.namespaceMappings).length > 0
             ? { namespaceMapping: { ...settings.namespaceMappings } }
             : {}),
-        includedResources: [...BACKED_UP_RESOURCES],
+        includedResources: withPods ? [...BACKED_UP_RESOURCES, "pods"] : [...BACKED_UP_RESOURCES],
         // All namespaces: every PV of the backup. Some namespaces: left unset, so that only the PVs of the restored
         // claims come back (their PVC action returns them as additional items). `true` would restore every PV of the
         // backup, other namespaces' too (velero v1.18.1 pkg/restore/restore.go, the cluster-scoped checks of

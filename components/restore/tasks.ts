@@ -3,6 +3,7 @@
  * them and the permissions each needs, nothing more.
  */
 import type { PolicyRule } from "../tasks";
+import type { VesselPlan } from "./vessels";
 
 /** A backup as the pre-restore task reports it. */
 export interface BackupSummary {
@@ -22,6 +23,8 @@ export interface PreRestoreResult {
     readonly namespaces: readonly string[];
     /** The backup's claims, `namespace/name`. */
     readonly claims: readonly string[];
+    /** The pods the Restore takes back as vessels for file-system backup data. */
+    readonly vessels: VesselPlan;
 }
 
 /** What the post-restore task returns (post-restore.js `PostRestoreResult`). */
@@ -31,6 +34,10 @@ export interface PostRestoreResult {
     readonly retried: readonly string[];
     readonly claims: number;
     readonly quarantinedClaims: readonly string[];
+    /** Claims file-system backup data was restored into, through a vessel. */
+    readonly filledClaims: readonly string[];
+    /** Vessels deleted once the restore ended. */
+    readonly removedVessels: readonly string[];
 }
 
 /** Reading what Velero keeps in the bucket: a DownloadRequest, created, read and deleted by the task. */
@@ -59,12 +66,18 @@ export const PRE_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly 
 
 /**
  * The post-restore task: read its Restore, download the restore's results; list claims, and read the claims and
- * volumes a warning names (an earlier attempt's).
+ * volumes a warning names (an earlier attempt's); read the restore's PodVolumeRestores and delete its vessels
+ * (Kubernetes RBAC cannot narrow a delete by label: the task deletes only pods labelled as this restore's vessels).
  */
 export const POST_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly namespaceRules: PolicyRule[] } = {
     clusterRules: [
         { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list"] },
         { apiGroups: [""], resources: ["persistentvolumes"], verbs: ["get"] },
+        { apiGroups: [""], resources: ["pods"], verbs: ["list", "delete"] },
     ],
-    namespaceRules: [{ apiGroups: ["velero.io"], resources: ["restores"], verbs: ["get"] }, DOWNLOADS],
+    namespaceRules: [
+        { apiGroups: ["velero.io"], resources: ["restores"], verbs: ["get"] },
+        { apiGroups: ["velero.io"], resources: ["podvolumerestores"], verbs: ["list"] },
+        DOWNLOADS,
+    ],
 };

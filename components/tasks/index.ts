@@ -29,7 +29,7 @@ export const TASK_SCRIPTS = [
 ] as const;
 /** Where the scripts are mounted in the task's container. */
 export const TASK_SCRIPTS_DIR = "/gitops-dr";
-export { QUARANTINED_LABEL, RESULT_ANNOTATION } from "./labels";
+export { QUARANTINED_LABEL, RESULT_ANNOTATION, VESSEL_LABEL } from "./labels";
 
 /** One RBAC rule. */
 export interface PolicyRule {

@@ -16,11 +16,15 @@
  * - a restored claim that is not Bound holds no data, whatever the restore's phase: it stops the rebuild too,
  *   except the claims a drill quarantined on purpose (pre-restore.js), which it lists. A claim of a class with
  *   Immediate binding may still be binding when the restore ends: it is given a few minutes.
+ * - every volume of a vessel (components/restore/vessels.ts) must have a Completed PodVolumeRestore of this restore
+ *   (`pod_volume_restore_controller.go`): otherwise its claim is bound but empty. Then the vessels are deleted, so
+ *   that the workloads Argo CD creates take their claims by name; the task waits until they are gone. They are
+ *   deleted whatever the checks found: a vessel holds nothing once the restore ended.
  */
 "use strict";
 
 const { download } = require("./kube");
-const { QUARANTINED_LABEL } = require("./labels");
+const { QUARANTINED_LABEL, VESSEL_LABEL } = require("./labels");
 const { RESTORE_NAME_LABEL, TaskFailure } = require("./pre-restore");
 
 /** How long a restored claim may take to bind after the restore ended. */
@@ -47,13 +51,86 @@ const KIND_PATHS = /** @type {Record<string, (ns: string, name: string) => strin
  * @property {string} expectedBackup The backup the checks before the restore looked at.
  * @property {boolean} acceptWarnings
  * @property {string} [hint] What usually causes warnings in this kind of restore, for the message.
+ * @property {Vessel[]} [vessels] Pods restored with file-system backup data, in the namespaces they are restored to.
+ *
+ * @typedef {object} Vessel
+ * @property {string} namespace
+ * @property {string} name
+ * @property {{ volume: string, claim: string }[]} volumes Its volumes that hold data, and their claims.
  *
  * @typedef {object} PostRestoreResult
  * @property {string[]} warnings Every warning of the restore that counts (accepted when there are any).
  * @property {string[]} retried Items an earlier attempt of this stack restored, kept as they are.
  * @property {number} claims Claims the restore created.
  * @property {string[]} quarantinedClaims Claims left without data on purpose (a drill).
+ * @property {string[]} filledClaims Claims file-system backup data was restored into, through a vessel.
+ * @property {string[]} removedVessels Vessels deleted once the restore ended.
  */
+
+/** How long deleted vessels may take to go. */
+const VESSEL_GONE_MS = 2 * 60 * 1000;
+
+/**
+ * The claims of the vessels whose data did not arrive: no PodVolumeRestore of this restore for the volume, or one
+ * that did not complete (phases `pkg/apis/velero/v1/pod_volume_restore_type.go`).
+ * @param {KubeApi} api
+ * @param {PostRestoreArgs} args
+ * @returns {Promise<{ filled: string[], empty: string[] }>}
+ */
+async function vesselData(api, args) {
+    const restores = await api.list(
+        `/apis/velero.io/v1/namespaces/${args.veleroNamespace}/podvolumerestores`,
+        `${RESTORE_NAME_LABEL}=${args.restoreName}`,
+    );
+    /** @type {string[]} */
+    const filled = [];
+    /** @type {string[]} */
+    const empty = [];
+    for (const v of args.vessels ?? []) {
+        for (const { volume, claim } of v.volumes) {
+            const pvr = restores.find(
+                (r) =>
+                    r.spec?.pod?.namespace === v.namespace && r.spec?.pod?.name === v.name && r.spec?.volume === volume,
+            );
+            const id = `${v.namespace}/${claim}`;
+            if (pvr?.status?.phase === "Completed") {
+                filled.push(id);
+            } else {
+                empty.push(
+                    `${id} (pod ${v.name}, volume ${volume}: ${pvr === undefined ? "no PodVolumeRestore" : `PodVolumeRestore ${pvr.metadata?.name} ${pvr.status?.phase ?? "New"}`})`,
+                );
+            }
+        }
+    }
+    return { filled: filled.sort(), empty };
+}
+
+/**
+ * Deletes this restore's vessels and waits until they are gone; throws when they do not go.
+ * @param {KubeApi} api
+ * @param {PostRestoreArgs} args
+ * @returns {Promise<string[]>}
+ */
+async function removeVessels(api, args) {
+    const selector = `${VESSEL_LABEL}=true,${RESTORE_NAME_LABEL}=${args.restoreName}`;
+    const vessels = await api.list("/api/v1/pods", selector);
+    for (const p of vessels) {
+        await api.remove(`/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`);
+    }
+    const deadline = api.now().getTime() + VESSEL_GONE_MS;
+    let left = await api.list("/api/v1/pods", selector);
+    while (left.length > 0 && api.now().getTime() < deadline) {
+        await api.sleep(5000);
+        left = await api.list("/api/v1/pods", selector);
+    }
+    if (left.length > 0) {
+        throw new TaskFailure(
+            `The vessels of restore ${args.restoreName} are still there: ${left.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).join(", ")}. ` +
+                `A StatefulSet cannot create its pod under a vessel's name. Read: \`kubectl get pods -A -l ${selector}\`; delete them and run pulumi up again.`,
+        );
+    }
+    return vessels.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).sort();
+}
 
 /**
  * The warnings of a restore's results: where (a namespace, or "" for Velero's and the cluster's) and the message.
@@ -99,6 +176,30 @@ async function restoredByEarlierAttempt(api, args, warning) {
  * @returns {Promise<PostRestoreResult>}
  */
 async function postRestore(api, args) {
+    const vessels = args.vessels ?? [];
+    if (vessels.length === 0) {
+        return checkRestore(api, args);
+    }
+    const data = await vesselData(api, args);
+    // Deleted whatever the checks find: a vessel holds nothing once the restore ended, and one left behind would
+    // keep a StatefulSet's pod of the same name from being created.
+    const removedVessels = await removeVessels(api, args);
+    if (data.empty.length > 0) {
+        throw new TaskFailure(
+            `Restore ${args.restoreName} left ${data.empty.length} claim${data.empty.length === 1 ? "" : "s"} without the file-system backup data the backup holds: ${data.empty.slice(0, 20).join(", ")}. ` +
+                `Argo CD was not allowed to sync. Read: \`velero restore describe ${args.restoreName} --details -n ${args.veleroNamespace}\` and \`kubectl get podvolumerestores -n ${args.veleroNamespace} -l ${RESTORE_NAME_LABEL}=${args.restoreName}\`. ` +
+                "Fix the cause (the node agent must run on the vessels' nodes) and set a new gitops-dr:restoreId.",
+        );
+    }
+    return { ...(await checkRestore(api, args)), filledClaims: data.filled, removedVessels };
+}
+
+/**
+ * @param {KubeApi} api
+ * @param {PostRestoreArgs} args
+ * @returns {Promise<PostRestoreResult>}
+ */
+async function checkRestore(api, args) {
     const ns = args.veleroNamespace;
     const read = `velero restore describe ${args.restoreName} --details -n ${ns}`;
     const restore = await api.get(`/apis/velero.io/v1/namespaces/${ns}/restores/${args.restoreName}`);
@@ -151,7 +252,14 @@ async function postRestore(api, args) {
         );
     }
     const quarantined = claims.filter((c) => c.metadata?.labels?.[QUARANTINED_LABEL] === "true");
-    return { warnings, retried, claims: claims.length, quarantinedClaims: quarantined.map(id).sort() };
+    return {
+        warnings,
+        retried,
+        claims: claims.length,
+        quarantinedClaims: quarantined.map(id).sort(),
+        filledClaims: [],
+        removedVessels: [],
+    };
 }
 
 module.exports = { postRestore };

@@ -72,6 +72,12 @@ const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
  *   (`""` for a volume no backed-up claim uses).
  * @property {string[]} namespaces The namespaces the backup holds claims or Secrets of.
  * @property {string[]} claims The backup's claims, `namespace/name`.
+ * @property {VesselPlan} vessels The pods the Restore takes back as vessels (components/restore/vessels.ts).
+ *
+ * @typedef {object} VesselPlan
+ * @property {{ namespace: string, name: string, initContainers: string[], volumes: KubeObject[] }[]} withData
+ *   Pods whose volumes hold file-system backup data: their own init containers, the volumes that hold data.
+ * @property {{ namespace: string, name: string }[]} withoutData The other pods of the restored namespaces.
  */
 
 /** A failure the task reports: its message is all `pulumi up` shows, so it says what to do. */
@@ -306,6 +312,53 @@ function retainedVolumes(claims, volumes, infos, args) {
     return found.sort((a, b) => a.volume.localeCompare(b.volume));
 }
 
+/** Init containers Velero removes from a restored pod before it adds its own (components/restore/vessels.ts). */
+const VELERO_INIT_CONTAINERS = ["restore-wait", "restic-wait"];
+
+/**
+ * The pods the Restore would take back, from the backup: those of the restored namespaces that Velero restores
+ * (not completed ones: `restore.go` `isCompleted`), split by whether BackupVolumeInfos records file-system backup
+ * data for one of their volumes (`backupMethod` PodVolumeBackup, not skipped; `pvbInfo` names the pod and its
+ * volume, `internal/volume/volumes_information.go`).
+ * @param {Map<string, KubeObject>} pods the backup's pods
+ * @param {KubeObject[]} volumeInfos
+ * @param {PreRestoreArgs} args
+ * @returns {VesselPlan}
+ */
+function vesselPlan(pods, volumeInfos, args) {
+    /** @type {Map<string, Set<string>>} pod -> its volumes with data */
+    const data = new Map();
+    for (const v of volumeInfos) {
+        if (v.backupMethod === "PodVolumeBackup" && v.skipped !== true && v.pvbInfo) {
+            const id = `${v.pvbInfo.podNamespace}/${v.pvbInfo.podName}`;
+            data.set(id, (data.get(id) ?? new Set()).add(v.pvbInfo.volumeName));
+        }
+    }
+    /** @type {VesselPlan} */
+    const plan = { withData: [], withoutData: [] };
+    for (const [id, pod] of [...pods].sort(([a], [b]) => a.localeCompare(b))) {
+        const [namespace, name] = id.split("/");
+        const phase = pod.status?.phase;
+        if (!restores(args, namespace) || phase === "Succeeded" || phase === "Failed") {
+            continue;
+        }
+        const volumes = data.get(id);
+        if (volumes === undefined) {
+            plan.withoutData.push({ namespace, name });
+            continue;
+        }
+        plan.withData.push({
+            namespace,
+            name,
+            initContainers: (pod.spec?.initContainers ?? [])
+                .map((/** @type {KubeObject} */ c) => c.name)
+                .filter((/** @type {string} */ n) => !VELERO_INIT_CONTAINERS.includes(n)),
+            volumes: (pod.spec?.volumes ?? []).filter((/** @type {KubeObject} */ v) => volumes.has(v.name)),
+        });
+    }
+    return plan;
+}
+
 /**
  * Runs every check; throws a {@link TaskFailure} with what to do when one fails.
  * @param {KubeApi} api
@@ -328,6 +381,7 @@ async function preRestore(api, args) {
     const namespaces = [
         ...new Set([...claims.keys(), ...backupObjects(files, "secrets").keys()].map((k) => k.split("/")[0])),
     ].sort();
+    const vessels = vesselPlan(backupObjects(files, "pods"), volumeInfos, args);
     return {
         backup,
         newerNotCompleted,
@@ -336,6 +390,7 @@ async function preRestore(api, args) {
         quarantinedClaims,
         namespaces,
         claims: [...claims.keys()].sort(),
+        vessels,
     };
 }
 

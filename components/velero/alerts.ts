@@ -91,6 +91,19 @@ export function alertRules(ownSchedules: readonly string[]): AlertRule[] {
                       },
                   },
                   {
+                      // Velero counts a backup that ended with warn-level log lines (backup_controller.go: Status.Warnings
+                      // > 0 -> RegisterBackupWarning); InitSchedule starts the counter at 0, so increase() sees the first.
+                      // File-system backup skips a hostPath volume, or one whose pod is not running, with a warning
+                      // (pkg/podvolume/backupper.go): the backup still ends Completed, without that volume's data.
+                      alert: "VeleroBackupWarnings",
+                      expr: `increase(velero_backup_warning_total{${own}}[1h]) > 0`,
+                      labels: { severity: "warning" },
+                      annotations: {
+                          summary: "Velero backup of schedule {{ $labels.schedule }} ended with warnings",
+                          description: `A backup of schedule {{ $labels.schedule }} completed with warnings in the last hour. A volume that file-system backup skipped (hostPath, or its pod not running) is such a warning, and its data is not in the vault. List the schedule's backups with ${SCHEDULE_BACKUPS}, then read the warnings with \`${VELERO_CLI} backup describe <name> --details\` and \`${VELERO_CLI} backup logs <name> | grep level=warning\`.`,
+                      },
+                  },
+                  {
                       // A schedule that has succeeded before: its newest success is older than 25 hours. Velero recomputes the
                       // timestamp from the Backup objects every minute (backup_controller.go, updateTotalBackupMetric), so it
                       // survives a restart of the server.

@@ -14,7 +14,8 @@ import { VELERO_AWS_PLUGIN, VELERO_CHART } from "../versions";
 import { WAIT_FOR, waitForAll } from "../wait";
 import { backupStorageLocations, locationSpec } from "./locations";
 import { REPO_CREDENTIALS_SECRET, REPO_PASSWORD_KEY, SOURCE_LOCATION, serverServiceAccountName } from "./names";
-import { VeleroCredentials, VeleroValuesInput, veleroValues } from "./values";
+import { VeleroCredentials, VeleroValuesInput, runsNodeAgent, veleroValues } from "./values";
+import { DEFAULT_FILE_SYSTEM_BACKUP_VOLUME_TYPES, FileSystemBackupVolumeType } from "./volume-policy";
 
 export * from "./alerts";
 export * from "./locations";
@@ -66,6 +67,11 @@ export interface VeleroArgs {
     prometheusOperator?: boolean;
     /** Include pods in backups so their backup hooks run. Defaults to `true`. */
     consistentBackups?: boolean;
+    /**
+     * Volume types backed up by file-system backup through the node agent (volume-policy.ts); `[]` turns it off.
+     * Defaults to `["local", "nfs"]`.
+     */
+    fileSystemBackupVolumeTypes?: readonly FileSystemBackupVolumeType[];
     /** Node labels data-mover pods must run on. Defaults to none. */
     dataMoverNodeLabels?: Readonly<Record<string, string>>;
     /** CSI drivers to create a VolumeSnapshotClass for, labelled for Velero. Defaults to none. */
@@ -123,7 +129,8 @@ export class Velero extends pulumi.ComponentResource {
         }
         const releaseName = args.releaseName ?? DEFAULT_NAMES.veleroRelease;
         const namespaceName = args.namespace ?? DEFAULT_NAMES.veleroNamespace;
-        const dataMover = args.volumeDataMode === "dataMover";
+        const fileSystemBackupVolumeTypes = args.fileSystemBackupVolumeTypes ?? DEFAULT_FILE_SYSTEM_BACKUP_VOLUME_TYPES;
+        const nodeAgent = runsNodeAgent({ volumeDataMode: args.volumeDataMode, fileSystemBackupVolumeTypes });
         const child = { parent: this, provider: args.provider };
 
         const namespace = new k8s.core.v1.Namespace(
@@ -132,7 +139,7 @@ export class Velero extends pulumi.ComponentResource {
                 metadata: {
                     name: namespaceName,
                     // The node agent mounts host paths to reach volume data; Pod Security must let it.
-                    labels: dataMover ? { "pod-security.kubernetes.io/enforce": "privileged" } : {},
+                    labels: nodeAgent ? { "pod-security.kubernetes.io/enforce": "privileged" } : {},
                 },
             },
             child,
@@ -211,6 +218,7 @@ export class Velero extends pulumi.ComponentResource {
                 prometheusOperator: args.prometheusOperator ?? false,
                 dataMoverNodeLabels: args.dataMoverNodeLabels ?? {},
                 consistentBackups: args.consistentBackups ?? true,
+                fileSystemBackupVolumeTypes,
                 monitoringLabels: args.monitoringLabels ?? {},
                 imageRegistry: args.imageRegistry,
             }));

@@ -28,6 +28,11 @@ export const DATA_SELECTOR = {
     ],
 } as const;
 
+/** Whether backups include pods: for their hooks (consistentBackups) or for file-system backup. */
+export function withPods(input: Pick<VeleroValuesInput, "consistentBackups" | "fileSystemBackupVolumeTypes">): boolean {
+    return input.consistentBackups === true || (input.fileSystemBackupVolumeTypes ?? []).length > 0;
+}
+
 /**
  * The spec of one tier's `velero.io/v1 Schedule` (fields from ../shared/reference/velero-1.18-crds/schedules.yaml).
  * Schedules are Pulumi resources rather than chart values so that a recovered cluster's schedules can wait for
@@ -38,7 +43,12 @@ export function scheduleSpec(
     tier: BackupTier,
     input: Pick<
         VeleroValuesInput,
-        "namespace" | "argoCdNamespace" | "excludedNamespaces" | "volumeDataMode" | "consistentBackups"
+        | "namespace"
+        | "argoCdNamespace"
+        | "excludedNamespaces"
+        | "volumeDataMode"
+        | "consistentBackups"
+        | "fileSystemBackupVolumeTypes"
     >,
 ): Record<string, unknown> {
     return {
@@ -49,9 +59,11 @@ export function scheduleSpec(
             storageLocation: WRITE_LOCATION,
             // Pods make the backup consistent: Velero runs a pod's backup hooks only when the backup includes the
             // pod (velero docs "Backup Hooks"; pkg/backup/item_backupper.go), freezing or flushing the app
-            // around its volumes' snapshots. Restores never take pods (components/restore/).
-            includedResources:
-                input.consistentBackups === true ? [...BACKED_UP_RESOURCES, "pods"] : [...BACKED_UP_RESOURCES],
+            // around its volumes' snapshots. File-system backup needs them whatever consistentBackups says: it reads
+            // a volume through a running pod that mounts it and only when the backup includes that pod
+            // (pkg/podvolume/backupper.go). Restores take pods only as inert vessels for that data
+            // (components/restore/vessels.ts).
+            includedResources: withPods(input) ? [...BACKED_UP_RESOURCES, "pods"] : [...BACKED_UP_RESOURCES],
             // PersistentVolumes are cluster-scoped; includedResources keeps every other cluster kind out.
             includeClusterResources: true,
             excludedNamespaces: excludedNamespaces(input),

@@ -53,7 +53,9 @@ export class VeleroSchedules extends pulumi.ComponentResource {
                 `${name}-volume-policy`,
                 {
                     metadata: { name: VOLUME_POLICY_CONFIGMAP, namespace: velero.namespace },
-                    data: { "policy.yaml": volumePolicy() },
+                    data: {
+                        "policy.yaml": velero.valuesInput.apply((i) => volumePolicy(i.fileSystemBackupVolumeTypes)),
+                    },
                 },
                 child,
             );

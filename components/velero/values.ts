@@ -6,6 +6,7 @@ import { alertRules } from "./alerts";
 import { chartLocations } from "./locations";
 import { pluginContainerName, serverServiceAccountName, veleroFullname } from "./names";
 import { NODE_AGENT_CONFIGMAP_KEY, nodeAgentConfig } from "./node-agent";
+import type { FileSystemBackupVolumeType } from "./volume-policy";
 
 /** How the Velero pods get AWS credentials, resolved. */
 export type VeleroCredentials =
@@ -39,6 +40,11 @@ export interface VeleroValuesInput {
     readonly prometheusOperator: boolean;
     /** Include pods in backups so their hooks run. Defaults to `true` in the program's config. */
     readonly consistentBackups?: boolean;
+    /**
+     * Volume types backed up by file-system backup (volume-policy.ts); the node agent runs when there are any.
+     * Defaults to none.
+     */
+    readonly fileSystemBackupVolumeTypes?: readonly FileSystemBackupVolumeType[];
     /** Node labels data-mover pods must run on. Defaults to none. */
     readonly dataMoverNodeLabels?: Readonly<Record<string, string>>;
     /**
@@ -48,6 +54,17 @@ export interface VeleroValuesInput {
     readonly monitoringLabels?: Readonly<Record<string, string>>;
     /** Registry every image is pulled from (`<registry>/<path without the public host>`). Defaults to none: public registries. */
     readonly imageRegistry?: string;
+}
+
+/**
+ * Whether the node agent runs: the data mover moves snapshot data through it, and file-system backup reads and
+ * writes volumes through it (velero `pkg/podvolume`, `pod_volume_restore_controller.go`), in every mode: a drill
+ * restores file-system backups as well.
+ */
+export function runsNodeAgent(
+    input: Pick<VeleroValuesInput, "volumeDataMode" | "fileSystemBackupVolumeTypes">,
+): boolean {
+    return input.volumeDataMode === "dataMover" || (input.fileSystemBackupVolumeTypes ?? []).length > 0;
 }
 
 /** The velero chart's `{ repository, tag, digest }` image values: with a digest, the chart pulls by digest. */
@@ -60,6 +77,7 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
     const fullname = veleroFullname(input.releaseName);
     const dataMover = input.volumeDataMode === "dataMover";
     const native = input.volumeDataMode === "nativeSnapshots";
+    const nodeAgent = runsNodeAgent(input);
     const credentials = input.credentials;
     const monitoringLabels = input.monitoringLabels ?? {};
     let credentialValues: Record<string, unknown>;
@@ -116,7 +134,7 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
         },
         backupsEnabled: true,
         snapshotsEnabled: native,
-        deployNodeAgent: dataMover,
+        deployNodeAgent: nodeAgent,
         nodeAgent: dataMover ? { extraArgs: [`--node-agent-configmap=${fullname}-${NODE_AGENT_CONFIGMAP_KEY}`] } : {},
         configMaps: dataMover
             ? {
@@ -146,7 +164,7 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
                 additionalLabels: { ...monitoringLabels },
             },
             nodeAgentPodMonitor: {
-                enabled: input.prometheusOperator && dataMover,
+                enabled: input.prometheusOperator && nodeAgent,
                 autodetect: false,
                 additionalLabels: { ...monitoringLabels },
             },

@@ -56,6 +56,11 @@ const KINDS: Readonly<Record<string, ResourceKind>> = {
         resource: "backupstoragelocations",
         namespaced: true,
     },
+    "velero.io/v1/PodVolumeRestore": {
+        prefix: "/apis/velero.io/v1",
+        resource: "podvolumerestores",
+        namespaced: true,
+    },
     "velero.io/v1/DownloadRequest": { prefix: "/apis/velero.io/v1", resource: "downloadrequests", namespaced: true },
 };
 

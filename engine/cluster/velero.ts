@@ -10,6 +10,8 @@ import * as zlib from "node:zlib";
 import { parse as parseYaml } from "yaml";
 
 import { RestoredResourceList } from "./resource-list";
+import { applyModifiers, modifierProblem } from "./modifiers";
+import { podRestoreItemActions, restorePodVolumes } from "./pods";
 import { ClusterStore, KubeObject, gzipJson, matchesSelector, mergePatch, objectPath } from "./store";
 
 /** One backup in the bucket, as Velero syncs it into the cluster (`backup_sync_controller.go`). */
@@ -33,7 +35,15 @@ export interface RestoreBehaviour {
     readonly warnings?: Readonly<Record<string, readonly string[]>>;
     /** Claims whose data did not come back (a failed DataDownload): left Pending, `namespace/name`. */
     readonly unboundClaims?: readonly string[];
+    /** Pod volumes whose PodVolumeRestore fails (`namespace/pod/volume`, the pod's namespace in the backup). */
+    readonly failedPodVolumes?: readonly string[];
 }
+
+export { applyModifiers, modifierProblem } from "./modifiers";
+export { RESTORE_WAIT, SIMULATED_DATA_ANNOTATION, podRestoreItemActions } from "./pods";
+
+/** The image the simulated Velero server runs (restore-wait takes it). */
+export const SIMULATED_SERVER_IMAGE = "docker.io/velero/velero:v1.18.1";
 
 /** The label a schedule's backups carry. */
 const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
@@ -159,67 +169,6 @@ export function tarOf(objects: readonly KubeObject[]): Buffer {
     }
     blocks.push(Buffer.alloc(1024));
     return Buffer.concat(blocks);
-}
-
-/** Velero's validation of a resource-modifier ConfigMap (`internal/resourcemodifiers`): the error, or undefined. */
-export function modifierProblem(configMap: KubeObject | undefined, name: string): string | undefined {
-    if (configMap === undefined) {
-        return `failed to get resource modifiers configmap ${name}`;
-    }
-    const data = Object.values((configMap.data ?? {}) as Record<string, string>);
-    if (data.length !== 1) {
-        return `illegal resource modifiers ${name} configmap`;
-    }
-    let doc: KubeObject;
-    try {
-        doc = parseYaml(data[0]) as KubeObject;
-    } catch (e) {
-        return `Error in parsing resource modifiers provided in configmap ${name}: ${(e as Error).message}`;
-    }
-    const known = new Set(["version", "resourceModifierRules"]);
-    const unknown = Object.keys(doc ?? {}).filter((k) => !known.has(k));
-    if (unknown.length > 0) {
-        return `Error in parsing resource modifiers provided in configmap ${name}: unknown field "${unknown[0]}"`;
-    }
-    if (String(doc.version).toLowerCase() !== "v1") {
-        return `Validation error in resource modifiers provided in configmap ${name}: unsupported resource modifier version ${String(doc.version)}`;
-    }
-    const rules = (doc.resourceModifierRules ?? []) as KubeObject[];
-    if (rules.length === 0) {
-        return `Validation error in resource modifiers provided in configmap ${name}: resource modifier rules cannot be empty`;
-    }
-    for (const rule of rules) {
-        if (typeof rule.conditions?.groupResource !== "string" || rule.conditions.groupResource === "") {
-            return `Validation error in resource modifiers provided in configmap ${name}: groupkind is required`;
-        }
-        const kinds = [rule.patches, rule.mergePatches, rule.strategicPatches].filter((p) => (p ?? []).length > 0);
-        if (kinds.length > 1) {
-            return `Validation error in resource modifiers provided in configmap ${name}: only one of patches, mergePatches, strategicPatches can be specified`;
-        }
-    }
-    return undefined;
-}
-
-/** The rules' merge patches applied to an object, each rule matched against the object before any rule. */
-function applyModifiers(o: KubeObject, resource: string, rules: readonly KubeObject[]): KubeObject {
-    const original = o;
-    let patched = o;
-    for (const rule of rules) {
-        const c = rule.conditions ?? {};
-        const names = typeof c.resourceNameRegex === "string" ? new RegExp(c.resourceNameRegex) : undefined;
-        const namespaces = (c.namespaces ?? []) as string[];
-        if (
-            c.groupResource !== resource ||
-            (names !== undefined && !names.test(String(original.metadata.name))) ||
-            (namespaces.length > 0 && !namespaces.includes(String(original.metadata.namespace)))
-        ) {
-            continue;
-        }
-        for (const p of (rule.mergePatches ?? []) as KubeObject[]) {
-            patched = mergePatch(patched, parseYaml(String(p.patchData))) as KubeObject;
-        }
-    }
-    return patched;
 }
 
 /** Velero in the simulated cluster. */
@@ -374,6 +323,11 @@ export class SimulatedVelero {
 
         const warnings: Record<string, string[]> = {};
         const warn = (ns: string, message: string) => (warnings[ns] = [...(warnings[ns] ?? []), message]);
+        const errors: Record<string, string[]> = {};
+        const vessels: KubeObject[] = [];
+        const unmapped = Object.fromEntries(
+            Object.entries((spec.namespaceMapping ?? {}) as Record<string, string>).map(([from, to]) => [to, from]),
+        );
         let restored = 0;
         const list = new RestoredResourceList();
         for (const backedUp of inRestoreOrder(this.restoredItems(spec, backup))) {
@@ -386,7 +340,38 @@ export class SimulatedVelero {
             }
             const resource = RESOURCE_OF[String(item.kind)] ?? "";
             list.ensureNamespace(this.cluster, item.metadata.namespace as string | undefined);
-            let o = applyModifiers(item, resource, rules);
+            let o: KubeObject;
+            if (item.kind === "Pod") {
+                // `isCompleted`: a pod that ended is not restored.
+                if (["Succeeded", "Failed"].includes(String(item.status?.phase))) {
+                    continue;
+                }
+                // Item actions, then modifiers, on the pod in its backed-up namespace; then the namespace mapping.
+                const target = String(item.metadata.namespace);
+                const source = unmapped[target] ?? target;
+                const withData = backup.volumeInfos
+                    .filter(
+                        (v) =>
+                            v.backupMethod === "PodVolumeBackup" &&
+                            v.skipped !== true &&
+                            v.pvbInfo?.podNamespace === source &&
+                            v.pvbInfo?.podName === item.metadata.name,
+                    )
+                    .map((v) => String(v.pvbInfo.volumeName));
+                const acted = podRestoreItemActions(
+                    { ...item, metadata: { ...item.metadata, namespace: source } },
+                    withData,
+                    String(restore.metadata.name),
+                    SIMULATED_SERVER_IMAGE,
+                );
+                const itemErrors: string[] = [];
+                o = applyModifiers(acted, resource, rules, itemErrors);
+                itemErrors.forEach((e) => (errors[target] = [...(errors[target] ?? []), e]));
+                o = { ...o, metadata: { ...o.metadata, namespace: target }, status: { phase: "Pending" } };
+                vessels.push({ pod: o, source, withData });
+            } else {
+                o = applyModifiers(item, resource, rules);
+            }
             o = mergePatch(o, {
                 metadata: {
                     labels: { "velero.io/restore-name": restore.metadata.name, "velero.io/backup-name": backup.name },
@@ -438,17 +423,28 @@ export class SimulatedVelero {
                 this.cluster.put(kept);
             }
         }
+        const failedVolumes = restorePodVolumes(
+            this.cluster,
+            this.behaviour.failedPodVolumes ?? [],
+            namespace,
+            String(restore.metadata.name),
+            vessels,
+        );
         for (const [ns, messages] of Object.entries(this.behaviour.warnings ?? {})) {
             messages.forEach((m) => warn(ns, m));
         }
         const count = Object.values(warnings).reduce((n, ms) => n + ms.length, 0);
-        this.results.set(String(restore.metadata.name), { warnings: { namespaces: warnings }, errors: {} });
+        const errorCount = Object.values(errors).reduce((n, ms) => n + ms.length, 0) + failedVolumes;
+        this.results.set(String(restore.metadata.name), {
+            warnings: { namespaces: warnings },
+            errors: { namespaces: errors },
+        });
         this.resourceLists.set(String(restore.metadata.name), list.entries);
         return {
             spec,
             status: {
-                phase: this.behaviour.phase ?? "Completed",
-                errors: 0,
+                phase: this.behaviour.phase ?? (errorCount > 0 ? "PartiallyFailed" : "Completed"),
+                errors: errorCount,
                 warnings: count,
                 startTimestamp: at.start,
                 completionTimestamp: at.end,

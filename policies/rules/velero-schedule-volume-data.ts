@@ -7,9 +7,10 @@ import { dataSchedules, releasesOf, valuesOf } from "../lib/velero";
 import { T } from "../lib/types";
 
 /**
- * Every schedule saves volume data: with only PVs, PVCs and Secrets in a backup no pod is backed up, so
- * file-system backup saves nothing (DESIGN §2); the data must come from CSI snapshots moved into the vault
- * (the data mover) or native snapshots.
+ * Every schedule saves volume data: from CSI snapshots moved into the vault (the data mover) or native snapshots.
+ * File-system backup is for the volumes that cannot be snapshotted, chosen by the volume policy
+ * (gitops-dr:fileSystemBackupVolumeTypes); `defaultVolumesToFsBackup` would send every other volume there too, and
+ * file-system backup saves nothing for a volume whose pod the backup does not hold or that is not running (DESIGN §2).
  */
 export const veleroScheduleVolumeData: StackValidationPolicy = {
     name: "velero-schedule-volume-data",
@@ -43,8 +44,8 @@ export const veleroScheduleVolumeData: StackValidationPolicy = {
                 report(
                     violation(
                         must,
-                        `${s.where} sets defaultVolumesToFsBackup true, and a backup that holds no pod saves no volume data that way`,
-                        "Set defaultVolumesToFsBackup: false and use the data mover (gitops-dr:volumeDataMode dataMover).",
+                        `${s.where} sets defaultVolumesToFsBackup true, which sends every volume to file-system backup, and that saves no data for a volume no running pod of the backup mounts`,
+                        "Set defaultVolumesToFsBackup: false and use the data mover (gitops-dr:volumeDataMode dataMover); volumes that cannot be snapshotted go to file-system backup by volume policy (gitops-dr:fileSystemBackupVolumeTypes).",
                     ),
                     s.node.urn,
                 );

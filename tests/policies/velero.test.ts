@@ -514,11 +514,11 @@ describe("policy velero-schedule-volume-data", () => {
         ]);
     });
 
-    it("reports file-system backup, which saves nothing when no pod is backed up", async () => {
+    it("reports file-system backup for every volume, which saves nothing where no running pod mounts one", async () => {
         assert.deepEqual(
             await messages(onTemplate(protect, "defaultVolumesToFsBackup", true), veleroScheduleVolumeData),
             [
-                `${must} Found: ${daily} sets defaultVolumesToFsBackup true, and a backup that holds no pod saves no volume data that way. Fix: Set defaultVolumesToFsBackup: false and use the data mover (gitops-dr:volumeDataMode dataMover).`,
+                `${must} Found: ${daily} sets defaultVolumesToFsBackup true, which sends every volume to file-system backup, and that saves no data for a volume no running pod of the backup mounts. Fix: Set defaultVolumesToFsBackup: false and use the data mover (gitops-dr:volumeDataMode dataMover); volumes that cannot be snapshotted go to file-system backup by volume policy (gitops-dr:fileSystemBackupVolumeTypes).`,
             ],
         );
     });

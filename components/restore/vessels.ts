@@ -1,0 +1,152 @@
+/**
+ * Pods restored only as vessels for file-system backup data. Velero 1.18 writes such data only into a pod it restores
+ * itself: `PodVolumeRestoreAction` puts its `restore-wait` init container first in every restored pod that has
+ * PodVolumeBackups (velero v1.18.1 `pkg/restore/actions/pod_volume_restore_action.go`), and the node agent fills the
+ * pod's volumes while that container waits (`pkg/controller/pod_volume_restore_controller.go`); a data-only restore
+ * does not exist (velero #7345). Argo CD still owns every workload, so a restore that takes pods turns each into an
+ * inert vessel with resource modifiers (modifiers.ts), and the post-restore task deletes the vessels before the
+ * root Application syncs, so that the StatefulSets and Deployments from git bind the filled claims by name.
+ *
+ * Modifiers run after the restore item actions, so `restore-wait` is already at index 0 and the pod's own init
+ * containers follow it (`restore.go` `restoreItem`); each rule is matched against the pod as it was before any rule,
+ * and a rule whose patch fails leaves the pod as that rule found it and adds an error, so the Restore ends
+ * PartiallyFailed (`internal/resourcemodifiers/resource_modifiers.go` `ApplyResourceModifierRules`): so the rule
+ * that takes the app's containers away is one whose operations cannot fail.
+ */
+import { VESSEL_LABEL } from "../tasks/labels";
+import { JsonPatchOperation, ModifierRule, exactly } from "./modifiers";
+
+/** A backed-up pod whose volumes hold file-system backup data, as the pre-restore task reads it from the backup. */
+export interface VesselPod {
+    /** Its namespace in the backup: modifiers run before Velero maps namespaces (`restoreItem`). */
+    readonly namespace: string;
+    readonly name: string;
+    /** The names of its own init containers, in order; Velero puts `restore-wait` before them. */
+    readonly initContainers: readonly string[];
+    /** Its volumes that hold file-system backup data, as the backup holds them (core/v1 `Volume`). */
+    readonly volumes: readonly Readonly<Record<string, unknown>>[];
+}
+
+/** Every pod the Restore takes back, split by whether it carries file-system backup data. */
+export interface VesselPlan {
+    readonly withData: readonly VesselPod[];
+    /** Pods of the restored namespaces without such data: restored too (a Restore takes pods by type), as vessels. */
+    readonly withoutData: readonly { readonly namespace: string; readonly name: string }[];
+}
+
+/** The init container Velero puts first in a pod it restores file-system backup data into (`restorehelper`). */
+export const RESTORE_WAIT = "restore-wait";
+/** Init containers Velero removes from a restored pod before it adds its own (`restore-wait`, restic's older name). */
+export const VELERO_INIT_CONTAINERS = [RESTORE_WAIT, "restic-wait"] as const;
+
+/** The one container of a vessel. */
+export const VESSEL_CONTAINER_NAME = "gitops-dr-vessel";
+
+/**
+ * The vessel's only container: Velero's own image (the one `restore-wait` runs: the server's, `GetVeleroServerImage`),
+ * printing its version and ending, so that a vessel ends `Succeeded` once its volumes are filled. The image runs as
+ * the non-numeric user `cnb` (velero `Dockerfile`), so `runAsNonRoot` needs a numeric `runAsUser` to be checked; the
+ * security context meets the `restricted` Pod Security profile, so any restored namespace admits it.
+ */
+export function vesselContainer(image: string): Record<string, unknown> {
+    return {
+        name: VESSEL_CONTAINER_NAME,
+        image,
+        command: ["/velero", "version", "--client-only"],
+        resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
+        securityContext: {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"] },
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            runAsGroup: 65532,
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+    };
+}
+
+const add = (path: string, value: unknown): JsonPatchOperation => ({
+    operation: "add",
+    path,
+    // Velero splices a JSON value unquoted and quotes any other string (json_patch.go `addQuotes`): an empty string
+    // stays "", a name is quoted.
+    value: typeof value === "string" ? value : JSON.stringify(value),
+});
+
+/**
+ * What every restored pod becomes, whatever else holds: no labels (no ReplicaSet, StatefulSet, Service or Argo CD
+ * adopts or selects it) but the vessel label, no annotations, the namespace's `default` service account without a
+ * token, no priority class (one from git may not exist yet, and the Priority admission plugin refuses an unknown
+ * one), never restarted, and the one vessel container. Every `add` replaces a member of `metadata` or `spec`, which
+ * every pod has, so this rule cannot fail.
+ */
+export function inertRule(image: string): ModifierRule {
+    return {
+        conditions: { groupResource: "pods" },
+        patches: [
+            add("/metadata/labels", { [VESSEL_LABEL]: "true" }),
+            add("/metadata/annotations", {}),
+            add("/spec/serviceAccountName", "default"),
+            add("/spec/serviceAccount", "default"),
+            add("/spec/automountServiceAccountToken", false),
+            add("/spec/priorityClassName", ""),
+            add("/spec/preemptionPolicy", "PreemptLowerPriority"),
+            add("/spec/readinessGates", []),
+            add("/spec/restartPolicy", "Never"),
+            add("/spec/containers", [vesselContainer(image)]),
+        ],
+    };
+}
+
+/**
+ * The rules that make restored pods vessels, in order. For each pod with data: its volumes cut to those that hold
+ * data (a ConfigMap or Secret volume from git would keep the pod from starting); when it has init containers of its
+ * own, they are removed if `restore-wait` is first (as Velero puts it), and all init containers are removed if the
+ * app's own first one is first (Velero found no PodVolumeBackup for the pod: the post-restore task then finds no
+ * PodVolumeRestore for its volumes and stops). Both are `matches` conditions on the pod before any rule, so no app
+ * init container runs either way. For the other pods of each namespace: no init containers and no volumes. Then
+ * {@link inertRule} for every pod.
+ */
+export function vesselRules(plan: VesselPlan, image: string): ModifierRule[] {
+    if (plan.withData.length === 0 && plan.withoutData.length === 0) {
+        return [];
+    }
+    const withData: ModifierRule[] = plan.withData.flatMap((p) => {
+        const pod = { groupResource: "pods", namespaces: [p.namespace], resourceNameRegex: exactly([p.name]) };
+        const own = p.initContainers.length;
+        return [
+            { conditions: pod, patches: [add("/spec/volumes", p.volumes)] },
+            ...(own === 0
+                ? []
+                : [
+                      {
+                          conditions: {
+                              ...pod,
+                              matches: [{ path: "/spec/initContainers/0/name", value: RESTORE_WAIT }],
+                          },
+                          // From the last down, so each index still names the container it meant.
+                          patches: Array.from({ length: own }, (_, i) => ({
+                              operation: "remove" as const,
+                              path: `/spec/initContainers/${own - i}`,
+                          })),
+                      },
+                      {
+                          conditions: {
+                              ...pod,
+                              matches: [{ path: "/spec/initContainers/0/name", value: p.initContainers[0] }],
+                          },
+                          patches: [add("/spec/initContainers", [])],
+                      },
+                  ]),
+        ];
+    });
+    const byNamespace = new Map<string, string[]>();
+    for (const p of plan.withoutData) {
+        byNamespace.set(p.namespace, [...(byNamespace.get(p.namespace) ?? []), p.name]);
+    }
+    const withoutData: ModifierRule[] = [...byNamespace].map(([namespace, names]) => ({
+        conditions: { groupResource: "pods", namespaces: [namespace], resourceNameRegex: exactly(names) },
+        patches: [add("/spec/initContainers", []), add("/spec/volumes", [])],
+    }));
+    return [...withData, ...withoutData, inertRule(image)];
+}

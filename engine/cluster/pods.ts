@@ -1,0 +1,131 @@
+/** What Velero does to a pod it restores, before the resource modifiers (velero v1.18.1 `pkg/restore/actions`). */
+import { RESTORE_WAIT, VELERO_INIT_CONTAINERS } from "../../components/restore/vessels";
+import { ClusterStore, KubeObject, objectPath } from "./store";
+
+export { RESTORE_WAIT };
+
+/** The annotation the simulation puts on a claim file-system backup data was restored into (nothing real sets it). */
+export const SIMULATED_DATA_ANNOTATION = "simulated.gitops-dr/data-restored-by";
+
+/**
+ * The restore item actions Velero runs on a pod (velero v1.18.1): `PodAction` (`pkg/restore/actions/pod_action.go`:
+ * no node, no priority, no service-account token volumes) and `PodVolumeRestoreAction` (`pod_volume_restore_action.go`:
+ * any earlier `restore-wait` removed, a new one put first, mounting each volume that has a PodVolumeBackup at
+ * `/restores/<volume>`, running the server's image with the container security context of the pod's first
+ * container). `backedUpVolumes` are the pod's volumes with file-system backup data.
+ */
+export function podRestoreItemActions(
+    pod: KubeObject,
+    backedUpVolumes: readonly string[],
+    restoreUid: string,
+    serverImage: string,
+): KubeObject {
+    const o = JSON.parse(JSON.stringify(pod)) as KubeObject;
+    const spec = o.spec as Record<string, unknown> & {
+        volumes?: { name: string }[];
+        containers?: { volumeMounts?: { name: string }[]; securityContext?: unknown }[];
+        initContainers?: { name: string; volumeMounts?: { name: string }[] }[];
+        serviceAccountName?: string;
+    };
+    spec.nodeName = "";
+    delete spec.priority;
+    const tokenPrefix = `${spec.serviceAccountName ?? ""}-token-`;
+    spec.volumes = (spec.volumes ?? []).filter((v) => !v.name.startsWith(tokenPrefix));
+    for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
+        if (c.volumeMounts !== undefined) {
+            c.volumeMounts = c.volumeMounts.filter((m) => !m.name.startsWith(tokenPrefix));
+        }
+    }
+    const own = (spec.initContainers ?? []).filter(
+        (c) => !(VELERO_INIT_CONTAINERS as readonly string[]).includes(c.name),
+    );
+    if (backedUpVolumes.length === 0) {
+        spec.initContainers = own;
+        return o;
+    }
+    const restoreWait = {
+        name: RESTORE_WAIT,
+        image: serverImage,
+        command: ["/velero-restore-helper"],
+        args: [restoreUid],
+        env: [
+            { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+            { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        ],
+        resources: {
+            requests: { cpu: "100m", memory: "128Mi" },
+            limits: { cpu: "100m", memory: "128Mi" },
+        },
+        securityContext: spec.containers?.[0]?.securityContext ?? {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
+            runAsUser: 1000, // restoreHelperUID
+            runAsNonRoot: true,
+        },
+        volumeMounts: backedUpVolumes.map((v) => ({ name: v, mountPath: `/restores/${v}` })),
+    };
+    spec.initContainers = [restoreWait, ...own];
+    return o;
+}
+
+/**
+ * The node agent's part (`pod_volume_restore_controller.go`): for each volume with data of each restored pod, a
+ * PodVolumeRestore labelled with the restore; it completes only when the pod's first init container is
+ * `restore-wait` mounting that volume (the controller waits for it) and the scenario does not fail it. A completed
+ * one fills the volume's claim (marked {@link SIMULATED_DATA_ANNOTATION}) and lets the pod end. Returns how many
+ * failed.
+ */
+export function restorePodVolumes(
+    cluster: ClusterStore,
+    failedPodVolumes: readonly string[],
+    namespace: string,
+    restoreName: string,
+    vessels: readonly KubeObject[],
+): number {
+    let failed = 0;
+    for (const { pod, source, withData } of vessels as { pod: KubeObject; source: string; withData: string[] }[]) {
+        const wait = pod.spec?.initContainers?.[0] as KubeObject | undefined;
+        for (const volume of withData) {
+            const mounted =
+                wait?.name === RESTORE_WAIT &&
+                ((wait.volumeMounts ?? []) as KubeObject[]).some((m) => m.name === volume) &&
+                ((pod.spec.volumes ?? []) as KubeObject[]).some((v) => v.name === volume);
+            const ok = mounted && !failedPodVolumes.includes(`${source}/${String(pod.metadata.name)}/${volume}`);
+            failed += ok ? 0 : 1;
+            cluster.put({
+                apiVersion: "velero.io/v1",
+                kind: "PodVolumeRestore",
+                metadata: {
+                    name: `${restoreName}-${String(pod.metadata.name)}-${volume}`,
+                    namespace,
+                    labels: { "velero.io/restore-name": restoreName },
+                },
+                spec: { pod: { namespace: pod.metadata.namespace, name: pod.metadata.name }, volume },
+                status: { phase: ok ? "Completed" : "Failed" },
+            });
+            const claimName = ((pod.spec.volumes ?? []) as KubeObject[]).find((v) => v.name === volume)
+                ?.persistentVolumeClaim?.claimName as string | undefined;
+            const claimPath = `/api/v1/namespaces/${String(pod.metadata.namespace)}/persistentvolumeclaims/${claimName}`;
+            const claim = cluster.all().find((c) => objectPath(c) === claimPath);
+            if (ok && claim !== undefined) {
+                cluster.put({
+                    ...claim,
+                    metadata: {
+                        ...claim.metadata,
+                        annotations: {
+                            ...(claim.metadata.annotations ?? {}),
+                            [SIMULATED_DATA_ANNOTATION]: restoreName,
+                        },
+                    },
+                });
+            }
+        }
+        const path = objectPath(pod);
+        const live = cluster.all().find((p) => objectPath(p) === path);
+        if (live !== undefined && live.metadata.labels?.["velero.io/restore-name"] === restoreName) {
+            cluster.put({ ...live, status: { phase: failed > 0 ? "Pending" : "Succeeded" } });
+        }
+    }
+    return failed;
+}

@@ -1,0 +1,417 @@
+/**
+ * Pods restored as vessels for file-system backup data (issue #19): the resource-modifier rules applied, as Velero
+ * applies them, to pods as Velero's restore item actions leave them.
+ */
+import * as assert from "node:assert/strict";
+
+import { parse as parseYaml } from "yaml";
+
+import { VESSEL_CONTAINER_NAME, VesselPlan, modifiersDocument, vesselRules } from "../components/restore";
+import { VESSEL_LABEL } from "../components/tasks";
+import { ProgramError, runProgram } from "../engine";
+import { ClusterScenario, KubeObject, SimulatedBackup, defaultBackup, defaultTargetObjects } from "../engine/cluster";
+import {
+    RESTORE_WAIT,
+    SIMULATED_DATA_ANNOTATION,
+    applyModifiers,
+    modifierProblem,
+    podRestoreItemActions,
+} from "../engine/cluster/velero";
+import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
+
+const IMAGE = "docker.io/velero/velero:v1.18.1";
+const UID = "0f4c6a52-restore-uid";
+
+const claimVolume = (name: string, claim: string) => ({ name, persistentVolumeClaim: { claimName: claim } });
+
+/** A StatefulSet's pod: its data claim, a ConfigMap from git, the service-account token, a sidecar. */
+const statefulPod: KubeObject = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+        name: "postgres-0",
+        namespace: "shop",
+        labels: {
+            app: "postgres",
+            "statefulset.kubernetes.io/pod-name": "postgres-0",
+            "app.kubernetes.io/instance": "shop",
+        },
+        annotations: { "pre.hook.backup.velero.io/command": '["/bin/sh","-c","pg_dump"]' },
+    },
+    spec: {
+        serviceAccountName: "postgres",
+        priorityClassName: "databases",
+        nodeName: "node-a",
+        priority: 1000,
+        hostname: "postgres-0",
+        subdomain: "postgres",
+        containers: [
+            {
+                name: "postgres",
+                image: "postgres:17",
+                securityContext: { runAsUser: 999, allowPrivilegeEscalation: false },
+                volumeMounts: [
+                    { name: "data", mountPath: "/var/lib/postgresql/data" },
+                    { name: "config", mountPath: "/etc/postgresql" },
+                    { name: "postgres-token-abcde", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" },
+                ],
+            },
+            { name: "exporter", image: "postgres-exporter:0.17", volumeMounts: [{ name: "config", mountPath: "/c" }] },
+        ],
+        volumes: [
+            claimVolume("data", "data-postgres-0"),
+            { name: "config", configMap: { name: "postgres-config" } },
+            { name: "postgres-token-abcde", secret: { secretName: "postgres-token-abcde" } },
+        ],
+    },
+};
+
+/** A Deployment's pod with init containers of its own (one of them a migration) and two claims. */
+const deploymentPod: KubeObject = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+        name: "nextcloud-7d9f8-abcde",
+        namespace: "cloud",
+        labels: { app: "nextcloud", "pod-template-hash": "7d9f8" },
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "nextcloud-7d9f8", uid: "x" }],
+    },
+    spec: {
+        serviceAccountName: "nextcloud",
+        initContainers: [
+            { name: "chown", image: "busybox", volumeMounts: [{ name: "html", mountPath: "/html" }] },
+            { name: "migrate", image: "nextcloud:31", command: ["occ", "upgrade"] },
+        ],
+        containers: [{ name: "nextcloud", image: "nextcloud:31", volumeMounts: [{ name: "html", mountPath: "/v" }] }],
+        volumes: [
+            claimVolume("html", "nextcloud-html"),
+            claimVolume("files", "nextcloud-files"),
+            { name: "tmp", emptyDir: {} },
+        ],
+    },
+};
+
+/** A pod of the same backup without file-system backup data (its volume was snapshotted, or it has none). */
+const statelessPod: KubeObject = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "web-5c6b7-xyz12", namespace: "shop", labels: { app: "web" } },
+    spec: {
+        initContainers: [{ name: "wait", image: "busybox" }],
+        containers: [{ name: "web", image: "nginx", volumeMounts: [{ name: "conf", mountPath: "/etc/nginx" }] }],
+        volumes: [{ name: "conf", configMap: { name: "web" } }],
+    },
+};
+
+const plan: VesselPlan = {
+    withData: [
+        {
+            namespace: "shop",
+            name: "postgres-0",
+            initContainers: [],
+            volumes: [claimVolume("data", "data-postgres-0")],
+        },
+        {
+            namespace: "cloud",
+            name: "nextcloud-7d9f8-abcde",
+            initContainers: ["chown", "migrate"],
+            volumes: [claimVolume("html", "nextcloud-html"), claimVolume("files", "nextcloud-files")],
+        },
+    ],
+    withoutData: [{ namespace: "shop", name: "web-5c6b7-xyz12" }],
+};
+
+/** The rules as Velero reads them back from the ConfigMap's document. */
+function rulesFromDocument(p: VesselPlan): KubeObject[] {
+    const document = modifiersDocument(vesselRules(p, IMAGE));
+    assert.equal(
+        modifierProblem({ data: { "modifiers.yaml": document } }, "velero/m"),
+        undefined,
+        "Velero accepts the document",
+    );
+    return (parseYaml(document) as { resourceModifierRules: KubeObject[] }).resourceModifierRules;
+}
+
+/** What Velero creates for a backed-up pod: item actions, then the modifiers, with the errors they add. */
+function restored(pod: KubeObject, dataVolumes: readonly string[], p: VesselPlan = plan) {
+    const errors: string[] = [];
+    const afterActions = podRestoreItemActions(pod, dataVolumes, UID, IMAGE);
+    return { pod: applyModifiers(afterActions, "pods", rulesFromDocument(p), errors), errors };
+}
+
+type Container = { name: string; image?: string; volumeMounts?: { name: string }[] } & Record<string, unknown>;
+type PodSpec = { containers: Container[]; initContainers?: Container[]; volumes?: { name: string }[] } & Record<
+    string,
+    unknown
+>;
+
+/** What the API server's validation would refuse (core/v1 pod validation, the parts a modifier can break). */
+function podProblems(pod: KubeObject): string[] {
+    const spec = pod.spec as PodSpec;
+    const problems: string[] = [];
+    const volumes = new Set((spec.volumes ?? []).map((v) => v.name));
+    if ((spec.containers ?? []).length === 0) {
+        problems.push("spec.containers: Required value");
+    }
+    const all = [...(spec.initContainers ?? []), ...spec.containers];
+    const names = all.map((c) => c.name);
+    if (new Set(names).size !== names.length) {
+        problems.push("duplicate container names");
+    }
+    for (const c of all) {
+        if (typeof c.image !== "string" || c.image === "") {
+            problems.push(`${c.name}: image Required value`);
+        }
+        for (const m of c.volumeMounts ?? []) {
+            if (!volumes.has(m.name)) {
+                problems.push(`${c.name}: volumeMounts ${m.name}: Not found`);
+            }
+        }
+    }
+    if ((spec.volumes ?? []).length !== volumes.size) {
+        problems.push("duplicate volume names");
+    }
+    return problems;
+}
+
+function assertVessel(pod: KubeObject, dataVolumes: readonly string[]): void {
+    const spec = pod.spec as PodSpec;
+    assert.deepEqual(podProblems(pod), [], "a valid Pod");
+    assert.deepEqual(
+        (spec.initContainers ?? []).map((c) => c.name),
+        dataVolumes.length > 0 ? [RESTORE_WAIT] : [],
+        "restore-wait first and alone: no init container of the app runs",
+    );
+    assert.deepEqual(
+        spec.containers.map((c) => [c.name, c.image]),
+        [[VESSEL_CONTAINER_NAME, IMAGE]],
+        "no container of the app",
+    );
+    assert.deepEqual(pod.metadata.labels, { [VESSEL_LABEL]: "true" }, "no label a controller or Argo CD selects by");
+    assert.deepEqual(pod.metadata.annotations, {}, "no backup hook or tracking annotation");
+    assert.equal(spec.serviceAccountName, "default");
+    assert.equal(spec.automountServiceAccountToken, false);
+    assert.equal(spec.priorityClassName, "");
+    assert.equal(spec.restartPolicy, "Never");
+    assert.deepEqual((spec.volumes ?? []).map((v) => v.name).sort(), [...dataVolumes].sort());
+}
+
+describe("vessels: restored pods that only carry file-system backup data", () => {
+    it("a StatefulSet's pod: restore-wait fills its claim, nothing of the app runs", () => {
+        const { pod, errors } = restored(statefulPod, ["data"]);
+        assert.deepEqual(errors, []);
+        assertVessel(pod, ["data"]);
+        const wait = (pod.spec as PodSpec).initContainers![0];
+        assert.deepEqual(wait.volumeMounts, [{ name: "data", mountPath: "/restores/data" }]);
+        // The name stays: the StatefulSet's own pod postgres-0 replaces the vessel once it is deleted.
+        assert.equal(pod.metadata.name, "postgres-0");
+    });
+
+    it("a Deployment's pod with init containers of its own: only restore-wait is left, before both claims", () => {
+        const { pod, errors } = restored(deploymentPod, ["html", "files"]);
+        assert.deepEqual(errors, []);
+        assertVessel(pod, ["html", "files"]);
+    });
+
+    it("a pod without file-system backup data: no init container, no volume", () => {
+        const { pod, errors } = restored(statelessPod, []);
+        assert.deepEqual(errors, []);
+        assertVessel(pod, []);
+    });
+
+    it("a pod of the backup the plan does not name still loses its containers and labels", () => {
+        const stranger = { ...statelessPod, metadata: { ...statelessPod.metadata, name: "other-1" } };
+        const { pod } = restored(stranger, []);
+        const spec = pod.spec as PodSpec;
+        assert.deepEqual(
+            spec.containers.map((c) => c.name),
+            [VESSEL_CONTAINER_NAME],
+        );
+        assert.deepEqual(pod.metadata.labels, { [VESSEL_LABEL]: "true" });
+    });
+
+    it("a pod with data that Velero gave no restore-wait: still no app init container runs", () => {
+        const { pod, errors } = restored(deploymentPod, []);
+        assert.deepEqual(errors, []);
+        assert.deepEqual(podProblems(pod), []);
+        assert.deepEqual((pod.spec as PodSpec).initContainers, [], "no migration runs outside Argo CD");
+        assert.deepEqual(
+            (pod.spec as PodSpec).containers.map((c) => c.name),
+            [VESSEL_CONTAINER_NAME],
+        );
+    });
+
+    it("no pods to restore: no rules", () => {
+        assert.deepEqual(vesselRules({ withData: [], withoutData: [] }, IMAGE), []);
+    });
+
+    it("rule order: the pods' own rules, then the rule for every pod", () => {
+        const rules = vesselRules(plan, IMAGE);
+        assert.deepEqual(
+            rules.map((r) => [r.conditions.namespaces ?? ["*"], r.conditions.resourceNameRegex ?? "*"]),
+            [
+                [["shop"], "^(postgres-0)$"],
+                [["cloud"], "^(nextcloud-7d9f8-abcde)$"],
+                [["cloud"], "^(nextcloud-7d9f8-abcde)$"],
+                [["cloud"], "^(nextcloud-7d9f8-abcde)$"],
+                [["shop"], "^(web-5c6b7-xyz12)$"],
+                [["*"], "*"],
+            ],
+        );
+    });
+});
+
+/** A homelab source: k3s local-path claims backed up through their pods, a claim the data mover moved, a web pod. */
+function homelabBackup(): SimulatedBackup {
+    const base = defaultBackup("prod-eu-1-daily", "2026-11-25T02:00:00Z");
+    const localVolume = (name: string, claim: string): KubeObject => ({
+        apiVersion: "v1",
+        kind: "PersistentVolume",
+        metadata: { name },
+        spec: {
+            capacity: { storage: "5Gi" },
+            accessModes: ["ReadWriteOnce"],
+            persistentVolumeReclaimPolicy: "Delete",
+            storageClassName: "local-path",
+            claimRef: { namespace: "shop", name: claim },
+            local: { path: `/var/lib/rancher/k3s/storage/${name}` },
+            nodeAffinity: {
+                required: {
+                    nodeSelectorTerms: [
+                        { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["homelab"] }] },
+                    ],
+                },
+            },
+        },
+    });
+    const localClaim = (name: string, volume: string): KubeObject => ({
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name, namespace: "shop", labels: { app: "postgres" } },
+        spec: {
+            accessModes: ["ReadWriteOnce"],
+            resources: { requests: { storage: "5Gi" } },
+            storageClassName: "local-path",
+            volumeName: volume,
+        },
+        status: { phase: "Bound" },
+    });
+    const contents = [
+        ...base.contents,
+        localVolume("pvc-pg", "data-postgres-0"),
+        localClaim("data-postgres-0", "pvc-pg"),
+        { ...statefulPod, status: { phase: "Running" } },
+        { ...statelessPod, status: { phase: "Running" } },
+    ];
+    return {
+        ...base,
+        contents,
+        volumeInfos: [
+            ...base.volumeInfos,
+            {
+                pvcName: "data-postgres-0",
+                pvcNamespace: "shop",
+                pvName: "pvc-pg",
+                backupMethod: "PodVolumeBackup",
+                snapshotDataMoved: false,
+                skipped: false,
+                result: "succeeded",
+                pvbInfo: { podName: "postgres-0", podNamespace: "shop", volumeName: "data", uploaderType: "kopia" },
+            },
+        ],
+    };
+}
+
+const localPath: KubeObject = {
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name: "local-path" },
+    provisioner: "rancher.io/local-path",
+};
+
+const homelab = (restore: ClusterScenario["restore"] = {}): ClusterScenario => ({
+    backups: [homelabBackup()],
+    objects: [...defaultTargetObjects(), localPath],
+    restore,
+});
+
+const restoreRun = (stack: "recover" | "drill", cluster: ClusterScenario) =>
+    runProgram({
+        stack,
+        config: stack === "recover" ? RECOVER_CONFIG : {},
+        secrets: STACK_SECRETS,
+        stackReferences: STACK_REFERENCES,
+        cluster,
+        startedAt: Date.parse("2026-11-25T10:00:00Z"),
+    });
+
+describe("vessels on the simulated cluster: a claim backed up through its pod gets its data back", () => {
+    for (const stack of ["recover", "drill"] as const) {
+        it(`${stack}: the Restore takes the pods as vessels, fills the claim, and the vessels are gone before the root Application`, async () => {
+            const run = await restoreRun(stack, homelab());
+            const restore = run.restore();
+            assert.ok(((restore.inputs.spec as KubeObject).includedResources as string[]).includes("pods"));
+            const store = run.cluster!.store;
+            const claim = store
+                .all()
+                .find((o) => o.kind === "PersistentVolumeClaim" && o.metadata.name === "data-postgres-0")!;
+            assert.equal(claim.status.phase, "Bound");
+            assert.equal(
+                claim.metadata.annotations?.[SIMULATED_DATA_ANNOTATION],
+                (restore.outputs as KubeObject).metadata.name,
+            );
+            const pvrs = store.all().filter((o) => o.kind === "PodVolumeRestore");
+            assert.deepEqual(
+                pvrs.map((p): unknown[] => [p.spec.pod.name, p.spec.volume, p.status.phase]),
+                [["postgres-0", "data", "Completed"]],
+            );
+            assert.deepEqual(
+                store.all().filter((o) => o.kind === "Pod"),
+                [],
+                "every vessel deleted, so the StatefulSet creates postgres-0 itself",
+            );
+            assert.deepEqual((run.outputs.restore as { filledClaims: string[] }).filledClaims, [
+                "shop/data-postgres-0",
+            ]);
+            const report = run
+                .ofType("kubernetes:batch/v1:Job")
+                .find((j) => (j.inputs.metadata as { name: string }).name === "gitops-dr-post-restore")!;
+            const root = run.one("kubernetes:argoproj.io/v1alpha1:Application", `gitops-dr-${stack}-argocd-root-app`);
+            assert.ok(run.dependsOn(report, restore), "the vessels are removed after the Restore ended");
+            assert.ok(run.dependsOn(root, report), "and before the root Application may sync");
+        });
+    }
+
+    it("a backup without file-system backup data: the Restore takes no pods", async () => {
+        const run = await restoreRun("recover", {});
+        assert.ok(!((run.restore().inputs.spec as KubeObject).includedResources as string[]).includes("pods"));
+    });
+
+    it("a PodVolumeRestore that fails stops the recovery, naming the claim, before Argo CD syncs", async () => {
+        const error = await restoreRun("recover", homelab({ failedPodVolumes: ["shop/postgres-0/data"] })).then(
+            () => assert.fail("the run went on"),
+            (e: unknown) => e as ProgramError,
+        );
+        assert.match(error.message, /PartiallyFailed/);
+        assert.deepEqual(
+            error.resources.filter((r) => r.type === "kubernetes:argoproj.io/v1alpha1:Application"),
+            [],
+        );
+    });
+
+    it("a claim whose data did not arrive in a restore Velero calls Completed: the post-restore task names it", async () => {
+        const scenario = homelab({ phase: "Completed", failedPodVolumes: ["shop/postgres-0/data"] });
+        const error = await restoreRun("drill", scenario).then(
+            () => assert.fail("the run went on"),
+            (e: unknown) => e as ProgramError,
+        );
+        assert.match(
+            error.message,
+            /left 1 claim without the file-system backup data the backup holds: shop\/data-postgres-0 \(pod postgres-0, volume data: PodVolumeRestore \S+ Failed\)/,
+        );
+        assert.deepEqual(
+            error.resources.filter((r) => r.type === "kubernetes:argoproj.io/v1alpha1:Application"),
+            [],
+        );
+    });
+});
