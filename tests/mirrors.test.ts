@@ -628,7 +628,8 @@ const PROTECT: RawConfig = {
         "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF",
     ),
     repoPassword: { value: "kopia-repo-password-0123456789", secret: true },
-    gitRepoUrl: plain("https://github.com/acme/platform-gitops.git"),    breakGlassPrincipalArns: plain(JSON.stringify(["arn:aws:iam::111122223333:role/vault-break-glass"])),
+    gitRepoUrl: plain("https://github.com/acme/platform-gitops.git"),
+    breakGlassPrincipalArns: plain(JSON.stringify(["arn:aws:iam::111122223333:role/vault-break-glass"])),
 };
 const withKeys = (changes: Readonly<Record<string, string>>): RawConfig => ({
     ...PROTECT,

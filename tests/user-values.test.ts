@@ -29,7 +29,8 @@ const PROTECT: RawConfig = {
         "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF",
     ),
     repoPassword: secret("kopia-repo-password-0123456789"),
-    gitRepoUrl: plain("https://github.com/acme/platform-gitops.git"),    breakGlassPrincipalArns: plain(JSON.stringify(["arn:aws:iam::111122223333:role/vault-break-glass"])),
+    gitRepoUrl: plain("https://github.com/acme/platform-gitops.git"),
+    breakGlassPrincipalArns: plain(JSON.stringify(["arn:aws:iam::111122223333:role/vault-break-glass"])),
 };
 
 type Key = "argoCdValues" | "veleroValues";
