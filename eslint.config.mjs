@@ -3,7 +3,8 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/**", "bin/**", "eslint.config.mjs"] },
+    // Plain JavaScript run by node itself (no tsconfig covers it), like this file.
+    { ignores: ["node_modules/**", "bin/**", "eslint.config.mjs", "scripts/test.mjs"] },
     ...tseslint.configs.recommendedTypeChecked,
     {
         languageOptions: {
