@@ -5,6 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 
+import type { SimulatedBackup } from "../engine/cluster/velero";
 import { schedulePeriodSeconds } from "../components/config/verify";
 import {
     SCRATCH_LABEL,
@@ -151,8 +152,11 @@ describe("backup verification: what a protect stack registers", () => {
 const NOW = Date.parse("2026-11-29T04:00:00Z");
 
 /** A protected cluster: its live apps, its synced daily backup of them, Velero answering. */
-function protectedCluster(behaviour: RestoreBehaviour = {}): SimulatedCluster {
-    const backup = defaultBackup(DAILY, "2026-11-29T02:00:00Z");
+function protectedCluster(
+    behaviour: RestoreBehaviour = {},
+    edit: (b: SimulatedBackup) => SimulatedBackup = (b) => b,
+): SimulatedCluster {
+    const backup = edit(defaultBackup(DAILY, "2026-11-29T02:00:00Z"));
     const live = [
         ...defaultTargetObjects(),
         ...["shop", "blog"].map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } })),
@@ -215,6 +219,46 @@ describe("the verify task (components/tasks/verify.js)", () => {
         assert.deepEqual(namespaces(cluster), ["blog", "shop"], "the scratch namespaces are gone");
         assert.deepEqual(liveClaims(cluster), before, "the live claims are untouched");
         assert.equal((await record(cluster)).passed, true);
+    });
+
+    it("leaves out a namespace whose volumes were saved by file-system backup, naming it: only a drill proves them", async () => {
+        // shop's claim was backed up through its pod (a k3s local-path volume): a scratch restore takes no pods,
+        // so its claim would come back empty (or Pending) and prove nothing.
+        const cluster = protectedCluster({}, (b) => ({
+            ...b,
+            contents: [
+                ...b.contents,
+                {
+                    apiVersion: "v1",
+                    kind: "Pod",
+                    metadata: { name: "shop-0", namespace: "shop" },
+                    spec: {
+                        containers: [{ name: "app", image: "shop:1" }],
+                        volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data" } }],
+                    },
+                    status: { phase: "Running" },
+                },
+            ],
+            volumeInfos: b.volumeInfos.map((v) =>
+                v.pvcNamespace === "shop"
+                    ? {
+                          ...v,
+                          backupMethod: "PodVolumeBackup",
+                          snapshotDataMoved: false,
+                          pvbInfo: {
+                              podName: "shop-0",
+                              podNamespace: "shop",
+                              volumeName: "data",
+                              uploaderType: "kopia",
+                          },
+                      }
+                    : v,
+            ),
+        }));
+        const result = await task.verify(cluster.store, ARGS);
+        assert.equal(result.passed, true);
+        assert.deepEqual(result.namespaces, ["blog"]);
+        assert.deepEqual((await record(cluster)).notVerifiable, ["shop"]);
     });
 
     it("a claim that does not bind fails the run, names it, and still removes the scratch namespaces", async () => {

@@ -52,6 +52,7 @@ const VERIFICATION_LABEL = "gitops-dr.io/verification";
  * @property {string[]} namespaces The namespaces proven (their scratch copies restored and checked).
  * @property {number} claims
  * @property {string[]} notThisRun The backup's other namespaces, proven in later runs.
+ * @property {string[]} notVerifiable Namespaces with file-system backup data, which only a drill proves.
  */
 
 /**
@@ -146,7 +147,13 @@ async function verify(api, args) {
             namespaces: [],
             quarantineRetainedVolumes: false,
         });
-        const candidates = pre.namespaces.filter((ns) => !args.excludedNamespaces.includes(ns));
+        // A namespace whose volumes were saved by file-system backup cannot be proven here: that data comes back
+        // only into a pod Velero restores (its restore-wait init container), and a scratch restore takes no pods, so
+        // its claims would come back empty, or stay Pending, either way proving nothing. The drill proves them.
+        const fileSystemBackup = [...new Set(pre.vessels.withData.map((p) => p.namespace))].sort();
+        const candidates = pre.namespaces.filter(
+            (ns) => !args.excludedNamespaces.includes(ns) && !fileSystemBackup.includes(ns),
+        );
         const step = Math.floor(now.getTime() / 1000 / args.periodSeconds);
         /** @type {string[]} */
         const chosen = [];
@@ -164,7 +171,7 @@ async function verify(api, args) {
             chosen.push(ns);
             claims += own;
         }
-        record = { ...record, backup: pre.backup.name, namespaces: chosen };
+        record = { ...record, backup: pre.backup.name, namespaces: chosen, notVerifiable: fileSystemBackup };
         /** @type {Record<string, string>} */
         const mapping = Object.fromEntries(chosen.map((ns) => [ns, scratchName(ns)]));
         for (const scratch of Object.values(mapping)) {
