@@ -108,6 +108,8 @@ describe("restore order", () => {
             // Every data restore hands Sealed Secrets' Secrets back to it; a drill also quarantines what it must
             // not restore as it is (components/restore/modifiers.ts).
             resourceModifier: { kind: "configmap", name: "gitops-dr-restore-modifiers" },
+            // gitops-dr:restoreParallelFiles's default (components/config/keys.ts).
+            uploaderConfig: { parallelFilesDownload: 8 },
         });
         assert.deepEqual((restoreOf(runs.recover).inputs.spec as { resourceModifier?: unknown }).resourceModifier, {
             kind: "configmap",

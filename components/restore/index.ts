@@ -71,6 +71,8 @@ export interface VeleroRestoreArgs {
     imageRegistry?: string;
     /** What the Restore must also wait for (a component's own dependsOn does not reach its children). */
     after?: pulumi.Resource[];
+    /** data: files kopia writes at once per restored volume. Defaults to Velero's: the node's CPU count. */
+    parallelFilesDownload?: number;
     /** What usually causes warnings in this kind of restore, for the message that names them. Defaults to none. */
     warningsHint?: string;
     /** Kubernetes provider of the target cluster. */
@@ -193,7 +195,12 @@ export class VeleroRestore extends pulumi.ComponentResource {
         dependsOn = [...dependsOn, modifiers];
         const spec =
             kind === "data"
-                ? restoreSpec(settings, { scheduleName: args.sourceScheduleName }, modifiersName)
+                ? restoreSpec(
+                      settings,
+                      { scheduleName: args.sourceScheduleName },
+                      modifiersName,
+                      args.parallelFilesDownload,
+                  )
                 : credentialsRestoreSpec(
                       settings,
                       args.sourceScheduleName,
