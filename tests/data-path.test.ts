@@ -249,7 +249,7 @@ describe("data path: kopia files per volume", () => {
             ...restore,
             object: {
                 ...restore.object,
-                spec: { ...restore.object.spec, uploaderConfig: { parallelFilesDownload: "8" } },
+                spec: { ...(restore.object.spec as object), uploaderConfig: { parallelFilesDownload: "8" } },
             },
         };
         assert.equal(validateCustomResources([broken], catalog)[0].status, "fail");
