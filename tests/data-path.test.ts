@@ -221,7 +221,7 @@ describe("data path: kopia files per volume", () => {
             .filter((s) => !String((s.inputs.metadata as { name: string }).name).endsWith("credentials"));
         assert.equal(tiers.length, 2);
         for (const s of tiers) {
-            assert.deepEqual((specOf(s).template).uploaderConfig, {
+            assert.deepEqual(specOf(s).template.uploaderConfig, {
                 parallelFilesUpload: 4,
             });
         }

@@ -27,7 +27,7 @@ import {
     quarantineRules,
 } from "./modifiers";
 import { credentialsRestoreSpec, restoreSpec } from "./spec";
-import { POST_RESTORE_RULES, PRE_RESTORE_RULES, PostRestoreResult, PreRestoreResult } from "./tasks";
+import { DataMovement, POST_RESTORE_RULES, PRE_RESTORE_RULES, PostRestoreResult, PreRestoreResult } from "./tasks";
 
 export * from "./check";
 export * from "./modifiers";
@@ -93,6 +93,8 @@ export interface CheckedRestore extends RestoreOutcome {
     readonly acceptedWarnings: readonly string[];
     /** Items an earlier attempt of this stack restored (a retry), kept as they were: claims Bound. */
     readonly retriedItems: readonly string[];
+    /** What the restore's DataDownloads report: volumes, bytes, first start and last end. */
+    readonly dataMovement: DataMovement;
 }
 
 /**
@@ -298,6 +300,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
             quarantinedVolumes: before.quarantinedClaims.map((q) => q.volume),
             acceptedWarnings: after.warnings,
             retriedItems: after.retried,
+            dataMovement: after.dataMovement,
         }));
 
         // The restored backup's time, for the data's age (RPO), from its name: a read of the Backup would run on

@@ -27,6 +27,19 @@ export interface PostRestoreResult {
     readonly retried: readonly string[];
     readonly claims: number;
     readonly quarantinedClaims: readonly string[];
+    /** What the restore's DataDownloads report (post-restore.js `DataMovement`). */
+    readonly dataMovement: DataMovement;
+}
+
+/** What a restore's DataDownloads report: counts, bytes (`status.progress`), first start and last end. */
+export interface DataMovement {
+    readonly volumes: number;
+    readonly completed: number;
+    readonly failed: number;
+    readonly totalBytes: number;
+    readonly bytesDone: number;
+    readonly startTimestamp?: string;
+    readonly completionTimestamp?: string;
 }
 
 /** Reading what Velero keeps in the bucket: a DownloadRequest, created, read and deleted by the task. */
@@ -55,12 +68,16 @@ export const PRE_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly 
 
 /**
  * The post-restore task: read its Restore, download the restore's results; list claims, and read the claims and
- * volumes a warning names (an earlier attempt's).
+ * volumes a warning names (an earlier attempt's); list the restore's DataDownloads for their progress.
  */
 export const POST_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly namespaceRules: PolicyRule[] } = {
     clusterRules: [
         { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list"] },
         { apiGroups: [""], resources: ["persistentvolumes"], verbs: ["get"] },
     ],
-    namespaceRules: [{ apiGroups: ["velero.io"], resources: ["restores"], verbs: ["get"] }, DOWNLOADS],
+    namespaceRules: [
+        { apiGroups: ["velero.io"], resources: ["restores"], verbs: ["get"] },
+        { apiGroups: ["velero.io"], resources: ["datadownloads"], verbs: ["list"] },
+        DOWNLOADS,
+    ],
 };

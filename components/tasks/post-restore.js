@@ -53,6 +53,16 @@ const KIND_PATHS = /** @type {Record<string, (ns: string, name: string) => strin
  * @property {string[]} retried Items an earlier attempt of this stack restored, kept as they are.
  * @property {number} claims Claims the restore created.
  * @property {string[]} quarantinedClaims Claims left without data on purpose (a drill).
+ * @property {DataMovement} dataMovement What the restore's DataDownloads report.
+ *
+ * @typedef {object} DataMovement
+ * @property {number} volumes DataDownloads of the restore: claims whose data was moved.
+ * @property {number} completed
+ * @property {number} failed Failed or Canceled.
+ * @property {number} totalBytes Sum of `status.progress.totalBytes`.
+ * @property {number} bytesDone Sum of `status.progress.bytesDone`.
+ * @property {string} [startTimestamp] The first DataDownload's start.
+ * @property {string} [completionTimestamp] The last DataDownload's end.
  */
 
 /**
@@ -91,6 +101,42 @@ async function restoredByEarlierAttempt(api, args, warning) {
     const by = live?.metadata?.labels?.[RESTORE_NAME_LABEL] ?? "";
     const earlier = by !== args.restoreName && by.startsWith(args.restorePrefix);
     return earlier && (m[1] !== "PersistentVolumeClaim" || live?.status?.phase === "Bound");
+}
+
+/**
+ * What the restore's DataDownloads report (velero v1.18.1 `pkg/apis/velero/v2alpha1/data_download_types.go`): one
+ * per restored claim whose data was moved, labelled with the restore's name and owned by the Restore
+ * (`pkg/restore/actions/csi/pvc_action.go` `newDataDownload`); `status.progress` holds `totalBytes` and
+ * `bytesDone`. What a drill measures, to check the recovery-time estimate (`npm run plan`) against.
+ * @param {KubeApi} api
+ * @param {string} ns
+ * @param {string} restoreName
+ * @returns {Promise<DataMovement>}
+ */
+async function dataMovementOf(api, ns, restoreName) {
+    const downloads = await api.list(
+        `/apis/velero.io/v2alpha1/namespaces/${ns}/datadownloads`,
+        `${RESTORE_NAME_LABEL}=${restoreName}`,
+    );
+    /** @param {string} field */
+    const times = (field) =>
+        downloads
+            .map((d) => d.status?.[field])
+            .filter((t) => typeof t === "string")
+            .sort((a, b) => Date.parse(a) - Date.parse(b));
+    const starts = times("startTimestamp");
+    const ends = times("completionTimestamp");
+    /** @param {string} field */
+    const sum = (field) => downloads.reduce((n, d) => n + Number(d.status?.progress?.[field] ?? 0), 0);
+    return {
+        volumes: downloads.length,
+        completed: downloads.filter((d) => d.status?.phase === "Completed").length,
+        failed: downloads.filter((d) => ["Failed", "Canceled"].includes(d.status?.phase)).length,
+        totalBytes: sum("totalBytes"),
+        bytesDone: sum("bytesDone"),
+        ...(starts.length > 0 ? { startTimestamp: starts[0] } : {}),
+        ...(ends.length > 0 ? { completionTimestamp: ends[ends.length - 1] } : {}),
+    };
 }
 
 /**
@@ -151,7 +197,13 @@ async function postRestore(api, args) {
         );
     }
     const quarantined = claims.filter((c) => c.metadata?.labels?.[QUARANTINED_LABEL] === "true");
-    return { warnings, retried, claims: claims.length, quarantinedClaims: quarantined.map(id).sort() };
+    return {
+        warnings,
+        retried,
+        claims: claims.length,
+        quarantinedClaims: quarantined.map(id).sort(),
+        dataMovement: await dataMovementOf(api, ns, args.restoreName),
+    };
 }
 
 module.exports = { postRestore };

@@ -368,6 +368,7 @@ export class SimulatedVelero {
         const warnings: Record<string, string[]> = {};
         const warn = (ns: string, message: string) => (warnings[ns] = [...(warnings[ns] ?? []), message]);
         let restored = 0;
+        const downloads: KubeObject[] = [];
         for (const backedUp of inRestoreOrder(this.restoredItems(spec, backup))) {
             if (backedUp.kind === "PersistentVolume" && !SimulatedVelero.restoredAsIs(backedUp, backup)) {
                 continue;
@@ -400,6 +401,7 @@ export class SimulatedVelero {
             }
             if (o.kind === "PersistentVolumeClaim") {
                 const id = `${String(o.metadata.namespace)}/${String(o.metadata.name)}`;
+                const moved = backup.volumeInfos.find((v) => v.pvName === o.spec?.volumeName && v.snapshotDataMoved);
                 const unbound =
                     o.metadata.labels?.["gitops-dr.io/quarantined"] === "true" ||
                     (this.behaviour.unboundClaims ?? []).includes(id);
@@ -419,6 +421,9 @@ export class SimulatedVelero {
                     // The claim a failed DataDownload leaves (`generic_restore.go` CleanUp keeps it).
                     o.spec = { ...o.spec, selector: { matchLabels: { "velero.io/dynamic-pv-restore": "simulated" } } };
                 }
+                if (moved !== undefined && o.metadata.labels?.["gitops-dr.io/quarantined"] !== "true") {
+                    downloads.push(dataDownload(restore, o, moved, unbound, at, downloads.length));
+                }
             }
             restored++;
             const kept = tokenController(o, this.cluster.all());
@@ -429,6 +434,8 @@ export class SimulatedVelero {
         for (const [ns, messages] of Object.entries(this.behaviour.warnings ?? {})) {
             messages.forEach((m) => warn(ns, m));
         }
+        downloads.forEach((d) => this.cluster.put(d));
+        const failedDownloads = downloads.filter((d) => d.status.phase === "Failed").length;
         const count = Object.values(warnings).reduce((n, ms) => n + ms.length, 0);
         this.results.set(String(restore.metadata.name), { warnings: { namespaces: warnings }, errors: {} });
         return {
@@ -440,6 +447,14 @@ export class SimulatedVelero {
                 startTimestamp: at.start,
                 completionTimestamp: at.end,
                 progress: { itemsRestored: restored, totalItems: restored },
+                // The DataDownloads are the restore's asynchronous item operations (`restore_controller.go`).
+                ...(downloads.length > 0
+                    ? {
+                          restoreItemOperationsAttempted: downloads.length,
+                          restoreItemOperationsCompleted: downloads.length - failedDownloads,
+                          restoreItemOperationsFailed: failedDownloads,
+                      }
+                    : {}),
             },
         };
     }
@@ -503,6 +518,44 @@ export class SimulatedVelero {
             (method === "" && (volume.spec?.persistentVolumeReclaimPolicy ?? "Delete") !== "Delete")
         );
     }
+}
+
+/**
+ * The DataDownload Velero creates for a restored claim whose data was moved (velero v1.18.1
+ * `pkg/restore/actions/csi/pvc_action.go` `newDataDownload`: in the Restore's namespace, labelled with its name,
+ * the Restore's uploaderConfig as dataMoverConfig), as it ends: Completed with every byte, or Failed part-way for
+ * a claim the scenario leaves without data. Its size is the backup's (`snapshotDataMovementInfo.size`).
+ */
+function dataDownload(
+    restore: KubeObject,
+    claim: KubeObject,
+    info: KubeObject,
+    failed: boolean,
+    at: { start: string; end: string },
+    index: number,
+): KubeObject {
+    const size = Number(info.snapshotDataMovementInfo?.size ?? 0);
+    const parallel = restore.spec?.uploaderConfig?.parallelFilesDownload as number | undefined;
+    return {
+        apiVersion: "velero.io/v2alpha1",
+        kind: "DataDownload",
+        metadata: {
+            name: `${String(restore.metadata.name)}-${index}`,
+            namespace: restore.metadata.namespace,
+            labels: { "velero.io/restore-name": restore.metadata.name },
+        },
+        spec: {
+            targetVolume: { pvc: claim.metadata.name, namespace: claim.metadata.namespace },
+            snapshotSize: size,
+            ...(parallel === undefined ? {} : { dataMoverConfig: { ParallelFilesDownload: String(parallel) } }),
+        },
+        status: {
+            phase: failed ? "Failed" : "Completed",
+            progress: { totalBytes: size, bytesDone: failed ? Math.floor(size / 2) : size },
+            startTimestamp: at.start,
+            completionTimestamp: at.end,
+        },
+    };
 }
 
 /**
