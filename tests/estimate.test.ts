@@ -1,7 +1,11 @@
 /** The recovery-time estimate of `npm run plan`: its arithmetic on fixed inputs, and the plan's critical path. */
 import * as assert from "node:assert/strict";
 
-import { STACKS } from "../engine";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { GITOPS_DR_DEFAULTS, RECOVERY_MODEL_CASES, recoveryModelTable } from "../scripts/bench";
+import { ROOT, STACKS } from "../engine";
 import {
     MODEL_ASSUMPTIONS,
     VELERO_DEFAULTS,
@@ -129,5 +133,28 @@ describe("recovery estimate: flags", () => {
             /needs --volumes, --nodes, --throughput-mib too/,
         );
         assert.throws(() => parseEstimateFlags(["--nodes", "-1"]), /--nodes takes a positive number, got "-1"/);
+    });
+});
+
+describe("recovery estimate: npm run bench's model figures", () => {
+    it("3, 300 and 3,000 claims; gitops-dr's defaults are never slower than Velero's; the README shows this table", async () => {
+        assert.deepEqual(
+            RECOVERY_MODEL_CASES.map((c) => c.volumes),
+            [3, 300, 3000],
+        );
+        const { plan } = await planStack(STACKS.recover);
+        for (const c of RECOVERY_MODEL_CASES) {
+            const velero = estimateRecovery(plan, c, VELERO_DEFAULTS);
+            const ours = estimateRecovery(plan, c, GITOPS_DR_DEFAULTS);
+            assert.ok(
+                ours.totalMinutes <= velero.totalMinutes,
+                `${c.label}: ${ours.totalMinutes} > ${velero.totalMinutes}`,
+            );
+        }
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        assert.ok(
+            readme.includes(recoveryModelTable(plan)),
+            "README's Recovery time table is stale: paste the table of `npm run bench -- --model-only`",
+        );
     });
 });
