@@ -349,8 +349,7 @@ export const CONFIG_KEYS = {
         type: "integer",
         group: "schedules",
         default: 8,
-        description:
-            "Files kopia reads at once in each backed-up volume: every Schedule's uploaderConfig.parallelFilesUpload. Unset in Velero, it is the node's CPU count; 8 keeps a backup's speed the same on small and large nodes. Ignored in a drill (no Schedules).",
+        description: "Files kopia reads at once per backed-up volume (Schedule uploaderConfig.parallelFilesUpload).",
     },
     backupTtl: {
         type: "string",
@@ -505,8 +504,7 @@ export const CONFIG_KEYS = {
         type: "integer",
         group: "restore",
         default: 8,
-        description:
-            "Files kopia writes at once in each restored volume: the Restore's uploaderConfig.parallelFilesDownload. Unset in Velero, it is the node's CPU count (2 on a small node), though restoring a file waits on the bucket more than on a CPU. 8 is kopia's own restore default.",
+        description: "Files kopia writes at once per restored volume (Restore uploaderConfig.parallelFilesDownload).",
     },
     restoreTimeoutMinutes: {
         type: "integer",
