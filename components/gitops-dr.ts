@@ -186,6 +186,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                 prometheusOperator: config.monitoring.prometheusOperator,
                 monitoringLabels: config.monitoring.labels,
                 dataMoverNodeLabels: config.velero.dataMoverNodeLabels,
+                dataPath: config.dataPath,
                 consistentBackups: config.velero.consistentBackups,
                 fileSystemBackupVolumeTypes: config.velero.fileSystemBackupVolumeTypes,
                 volumeSnapshotClassDrivers: config.velero.volumeSnapshotClassDrivers,
@@ -209,6 +210,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                     namespace: config.velero.namespace,
                     settings: config.restore,
                     sourceScheduleName: config.source.scheduleName,
+                    parallelFilesDownload: config.dataPath.parallelFilesDownload,
                     syncBarrier: this.velero.sourceLocation!,
                     restorePrefix: `${config.clusterName}-`,
                     // A drill must never bind a volume to the source's live storage; a recovery re-attaches it.
@@ -294,6 +296,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                     namespace: config.velero.namespace,
                     settings: config.restore,
                     sourceScheduleName: daily.name,
+                    parallelFilesDownload: config.dataPath.parallelFilesDownload,
                     restorePrefix: `${config.clusterName}-`,
                     imageRegistry: config.mirrors.imageRegistry,
                     warningsHint:

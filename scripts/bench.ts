@@ -7,8 +7,12 @@
 import * as os from "node:os";
 import { performance } from "node:perf_hooks";
 
+import { CONFIG_KEYS } from "../components/config";
 import { ConfigInput, runProgram } from "../engine";
 import { LARGE_SCALE, STACKS, STACK_NAMES, Scale, StackSpec, scaledConfig, stackRunOptions } from "../engine";
+import { DataPathChoice, EstimateInput, VELERO_DEFAULTS, estimateRecovery, hoursText } from "./plan/estimate";
+import type { Plan } from "./plan/model";
+import { planStack } from "./plan/stack";
 
 /** One thing to time. */
 export interface BenchCase {
@@ -48,23 +52,30 @@ export function median(values: readonly number[]): number {
 export interface BenchArgs {
     /** Timed runs per case, after one warm-up run. Defaults to 5. */
     readonly runs: number;
+    /** Only the recovery-time model's table, no timing. Defaults to `false`. */
+    readonly modelOnly: boolean;
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     let runs = 5;
+    let modelOnly = false;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
+        if (arg === "--model-only") {
+            modelOnly = true;
+            continue;
+        }
         const value =
             arg === "--runs" ? argv[++i] : arg.startsWith("--runs=") ? arg.slice("--runs=".length) : undefined;
         if (value === undefined) {
-            throw new Error(`unknown argument ${arg}. Usage: npm run bench -- [--runs N]`);
+            throw new Error(`unknown argument ${arg}. Usage: npm run bench -- [--runs N] [--model-only]`);
         }
         if (!/^[1-9]\d*$/.test(value)) {
             throw new Error(`--runs takes a positive integer, got ${JSON.stringify(value)}`);
         }
         runs = Number(value);
     }
-    return { runs };
+    return { runs, modelOnly };
 }
 
 /** Result of one case. */
@@ -116,8 +127,54 @@ export function benchTable(results: readonly BenchResult[]): string {
     ].join("\n");
 }
 
+/**
+ * The recovery-time model's cases: 3, 300 and 3,000 claims on clusters of a fitting size. The data and bandwidth
+ * are typical, not measured: a homelab restoring over a 500 Mbit/s internet link, EKS clusters reading S3 in
+ * their own region (a node's share of it well under its network baseline).
+ */
+export const RECOVERY_MODEL_CASES: readonly (EstimateInput & { readonly label: string })[] = [
+    { label: "homelab", volumes: 3, nodes: 3, dataGiB: 60, throughputMiB: 60 },
+    { label: "EKS", volumes: 300, nodes: 6, dataGiB: 1500, throughputMiB: 600 },
+    { label: "large EKS", volumes: 3000, nodes: 30, dataGiB: 6000, throughputMiB: 3000 },
+];
+
+/** The data path gitops-dr sets by default: its config keys' defaults. */
+export const GITOPS_DR_DEFAULTS: DataPathChoice = {
+    label: "gitops-dr's defaults",
+    loadsPerNode: CONFIG_KEYS.dataMoverConcurrency.default,
+    filesPerVolume: CONFIG_KEYS.restoreParallelFiles.default,
+};
+
+/** The model's figures for each case, Velero's defaults against gitops-dr's, on `plan`'s critical path. */
+export function recoveryModelTable(plan: Plan): string {
+    const cell = (c: EstimateInput, choice: DataPathChoice) => {
+        const e = estimateRecovery(plan, c, choice);
+        return `${e.data.rounds} x ${Math.round(e.data.roundSeconds)} s: ${hoursText(e.data.seconds / 60)} | ${hoursText(e.totalMinutes)}`;
+    };
+    return [
+        `| claims | nodes | data GiB | MiB/s | Velero defaults: rounds, data | recovery | gitops-dr defaults: rounds, data | recovery |`,
+        "|---:|---:|---:|---:|---|---:|---|---:|",
+        ...RECOVERY_MODEL_CASES.map(
+            (c) =>
+                `| ${c.volumes.toLocaleString("en-US")} (${c.label}) | ${c.nodes} | ${c.dataGiB.toLocaleString("en-US")} | ${c.throughputMiB} | ${cell(c, VELERO_DEFAULTS)} | ${cell(c, GITOPS_DR_DEFAULTS)} |`,
+        ),
+    ].join("\n");
+}
+
+async function modelSection(): Promise<string> {
+    const { plan } = await planStack(STACKS.recover);
+    return (
+        `Recovery-time model (scripts/plan/estimate.ts, assumptions in MODEL_ASSUMPTIONS), on the critical path of ` +
+        `stack ${plan.stack}; a model, not a measurement:\n\n${recoveryModelTable(plan)}\n`
+    );
+}
+
 async function main(argv: readonly string[]): Promise<void> {
-    const { runs } = parseBenchArgs(argv);
+    const { runs, modelOnly } = parseBenchArgs(argv);
+    if (modelOnly) {
+        process.stdout.write(await modelSection());
+        return;
+    }
     const cpus = os.cpus();
     process.stdout.write(
         `Offline evaluation (engine/ runProgram), ${runs} timed runs per case after one warm-up. ` +
@@ -128,7 +185,7 @@ async function main(argv: readonly string[]): Promise<void> {
         results.push(await timeCase(c, runs));
         process.stderr.write(`done: ${c.label}\n`);
     }
-    process.stdout.write(`${benchTable(results)}\n`);
+    process.stdout.write(`${benchTable(results)}\n\n${await modelSection()}`);
 }
 
 if (require.main === module) {

@@ -119,6 +119,8 @@ describe("recover one namespace into a live cluster (protect)", () => {
             itemOperationTimeout: "240m",
             // Restored Secrets that Sealed Secrets owns are handed back to it (components/restore/modifiers.ts).
             resourceModifier: { kind: "configmap", name: "gitops-dr-restore-modifiers" },
+            // A namespace's volumes move as fast as a recovery's (gitops-dr:restoreParallelFiles).
+            uploaderConfig: { parallelFilesDownload: 8 },
         });
         // No second Velero, no extra location, no restorer role: the cluster's own Velero and writer role.
         assert.equal(run.ofType("kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.chart === "velero").length, 1);

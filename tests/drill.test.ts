@@ -8,6 +8,7 @@ import * as assert from "node:assert/strict";
 import { drillReport, verifySteps } from "../components/drill";
 import { KUBECTL_IMAGE } from "../components/versions";
 import { ProgramRun, RegisteredResource, runProgram } from "../engine";
+import { DATA_BYTES_PER_CLAIM } from "../engine/cluster";
 import { STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 
 const CHECKS = [
@@ -142,6 +143,18 @@ describe("drill verification", () => {
             backupName: report.backupName,
             restorePhase: "Completed",
             itemsRestored: 6,
+            restoreDuration: "0h38m",
+            // The default source's two claims hold 1 and 2 GiB (engine/cluster/scenario.ts), each moved by one
+            // DataDownload from the restore's start (minute 2) to its end (minute 40).
+            dataMovement: {
+                volumes: 2,
+                completed: 2,
+                failed: 0,
+                totalBytes: 3 * DATA_BYTES_PER_CLAIM,
+                bytesDone: 3 * DATA_BYTES_PER_CLAIM,
+                duration: "0h38m",
+                throughputMiB: Math.round(((3 * DATA_BYTES_PER_CLAIM) / 2 ** 20 / (38 * 60)) * 10) / 10,
+            },
             dataAgeAtRestore: "8h02m",
             timeToRestore: "0h40m",
             timeToVerified: "0h55m",
@@ -197,6 +210,7 @@ describe("drill verification", () => {
                 acceptedWarnings: [],
                 retriedItems: [],
                 filledClaims: [],
+                dataMovement: { volumes: 0, completed: 0, failed: 0, totalBytes: 0, bytesDone: 0 },
             },
             updateStartedAt: "2026-11-25T10:00:00Z",
             steps: verifySteps({
@@ -209,6 +223,8 @@ describe("drill verification", () => {
         });
         assert.deepEqual(report.checksPassed, []);
         assert.equal(report.timeToVerified, undefined);
+        // No DataDownload (native snapshots, or nothing to move): no data-movement figures at all.
+        assert.equal(report.dataMovement, undefined);
     });
 
     it("protect and recover register no verification", async () => {

@@ -483,9 +483,9 @@ describe("bench", () => {
         assert.equal(median([5, 1, 3]), 3);
         assert.equal(median([4, 1, 3, 2]), 2.5);
         assert.throws(() => median([]), /no values/);
-        assert.deepEqual(parseBenchArgs([]), { runs: 5 });
-        assert.deepEqual(parseBenchArgs(["--runs", "9"]), { runs: 9 });
-        assert.deepEqual(parseBenchArgs(["--runs=2"]), { runs: 2 });
+        assert.deepEqual(parseBenchArgs([]), { runs: 5, modelOnly: false });
+        assert.deepEqual(parseBenchArgs(["--runs", "9"]), { runs: 9, modelOnly: false });
+        assert.deepEqual(parseBenchArgs(["--runs=2", "--model-only"]), { runs: 2, modelOnly: true });
         assert.throws(() => parseBenchArgs(["--runs", "0"]), /positive integer/);
         assert.throws(() => parseBenchArgs(["--fast"]), /unknown argument --fast/);
         const table = benchTable([

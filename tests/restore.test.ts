@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { TERMINAL_RESTORE_PHASES, backupTimeFromName, checkRestore, restoreSpec } from "../components/restore";
 import { ProgramError, ProgramRun, RegisteredResource, runProgram } from "../engine";
-import type { ClusterScenario } from "../engine/cluster";
+import { ClusterScenario, DATA_BYTES_PER_CLAIM } from "../engine/cluster";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS, backupNamed } from "./fixtures";
 
 const drill = (extra: Parameters<typeof runProgram>[0] extends infer O ? Partial<O> : never = {}) =>
@@ -108,6 +108,8 @@ describe("restore order", () => {
             // Every data restore hands Sealed Secrets' Secrets back to it; a drill also quarantines what it must
             // not restore as it is (components/restore/modifiers.ts).
             resourceModifier: { kind: "configmap", name: "gitops-dr-restore-modifiers" },
+            // gitops-dr:restoreParallelFiles's default (components/config/keys.ts).
+            uploaderConfig: { parallelFilesDownload: 8 },
         });
         assert.deepEqual((restoreOf(runs.recover).inputs.spec as { resourceModifier?: unknown }).resourceModifier, {
             kind: "configmap",
@@ -194,6 +196,16 @@ describe("restore order", () => {
             retriedItems: [],
             // No claim of this backup was backed up through its pod.
             filledClaims: [],
+            // One DataDownload per claim, over the restore's time, with the backup's sizes (1 and 2 GiB).
+            dataMovement: {
+                volumes: 2,
+                completed: 2,
+                failed: 0,
+                totalBytes: 3 * DATA_BYTES_PER_CLAIM,
+                bytesDone: 3 * DATA_BYTES_PER_CLAIM,
+                startTimestamp: "2026-11-25T10:02:00Z",
+                completionTimestamp: "2026-11-25T10:40:00Z",
+            },
         });
         // From the backup's name: no read that a later `pulumi up` would fail on once the backup expired.
         assert.equal(run.outputs.restoredBackupStartTimestamp, "2026-11-25T02:00:00Z");

@@ -41,6 +41,7 @@ const CHART_PATHS = new Set([
     "snapshotsEnabled",
     "deployNodeAgent",
     "nodeAgent.extraArgs",
+    "nodeAgent.podLabels",
     "configMaps",
     "credentials.useSecret",
     "credentials.existingSecret",
@@ -73,6 +74,7 @@ const FREE_FORM = new Set([
     "metrics.nodeAgentPodMonitor.additionalLabels",
     "metrics.prometheusRule.additionalLabels",
     "nodeAgent.extraArgs",
+    "nodeAgent.podLabels",
 ]);
 
 /** Every leaf path of a values object, in the notation of CHART_PATHS. */
@@ -116,6 +118,7 @@ const BACKUP_TEMPLATE_TYPES: Record<string, string> = {
     volumeSnapshotLocations: "string[]",
     itemOperationTimeout: "string",
     csiSnapshotTimeout: "string",
+    uploaderConfig: "object",
 };
 const typeOf = (v: unknown) =>
     Array.isArray(v) ? (v.every((x) => typeof x === "string") ? "string[]" : "array") : typeof v;
@@ -286,6 +289,8 @@ describe("Velero", () => {
                 snapshotMoveData: true,
                 defaultVolumesToFsBackup: false,
                 resourcePolicy: { kind: "configmap", name: "gitops-dr-volume-policy" },
+                // gitops-dr:backupParallelFiles's default (components/config/keys.ts).
+                uploaderConfig: { parallelFilesUpload: 8 },
             },
         });
         assert.ok(run.dependsOn(daily, release("protect")), "a Schedule needs the CRDs and the server");
@@ -349,10 +354,19 @@ describe("Velero", () => {
         assert.equal(values.configuration.defaultSnapshotMoveData, true);
         assert.equal(values.deployNodeAgent, true);
         assert.equal(values.snapshotsEnabled, false);
-        assert.deepEqual(values.nodeAgent, { extraArgs: ["--node-agent-configmap=velero-node-agent-config"] });
+        const nodeAgent = values.nodeAgent as { extraArgs: string[]; podLabels: Record<string, string> };
+        assert.deepEqual(nodeAgent.extraArgs, ["--node-agent-configmap=velero-node-agent-config"]);
+        assert.deepEqual(Object.keys(nodeAgent.podLabels), ["gitops-dr.io/node-agent-config"]);
+        assert.match(nodeAgent.podLabels["gitops-dr.io/node-agent-config"], /^[0-9a-f]{16}$/);
         // The chart names a configMaps entry <fullname>-<key>: velero-node-agent-config, the one the flag names.
+        // Two loads per node: gitops-dr:dataMoverConcurrency's default.
         assert.deepEqual(values.configMaps, {
-            "node-agent-config": { data: { "node-agent-config.json": '{"restorePVC":{"ignoreDelayBinding":true}}' } },
+            "node-agent-config": {
+                data: {
+                    "node-agent-config.json":
+                        '{"loadConcurrency":{"globalConfig":2},"restorePVC":{"ignoreDelayBinding":true}}',
+                },
+            },
         });
     });
 

@@ -20,6 +20,7 @@ import { parseRestore, parseSource, parseSourceStack } from "./restore";
 import { MODES, StackConfig } from "./types";
 import { PREFIX, isDnsLabel, prefixWildcardProblem } from "./values";
 import { parseVelero } from "./velero";
+import { parseDataPath } from "./data-path";
 import { SourceOutputs, parseVault } from "./vault";
 
 export * from "./keys";
@@ -32,6 +33,7 @@ export { MAX_LOCK_DAYS, COMPLIANCE_ACK_ABOVE_DAYS, TRANSITION_CLASSES, MIN_DAYS_
 export type { SourceOutputs } from "./vault";
 export { PUBLIC_REGISTRIES, chartArchiveMetadata } from "./mirrors";
 export { MAX_RESTORE_ID, RESTORE_TIMEOUT_MARGIN_MINUTES, prefixesOverlap } from "./restore";
+export { MAX_LOADS_PER_NODE, MAX_PARALLEL_FILES, parseNodeConcurrency } from "./data-path";
 
 /** The outputs a protect stack publishes for recover and drill stacks, read through `sourceStack`. */
 export const SOURCE_STACK_OUTPUTS = [
@@ -119,6 +121,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     );
     const argoCd = parseArgoCd(r, mode, velero.namespace, mirrors.imageRegistry);
     const restore = parseRestore(r, mode, validClusterName);
+    const dataPath = parseDataPath(r, velero.volumeDataMode);
     const drill = parseDrill(r, mode, restore?.namespaces);
     const verify = parseVerify(r, mode);
     const monitoring = parseMonitoring(r);
@@ -138,6 +141,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
         source: sourceSettings,
         credentials: credentials!,
         velero: { ...velero, repoPassword: velero.repoPassword! },
+        dataPath,
         argoCd,
         restore,
         drill,

@@ -311,6 +311,20 @@ export const CONFIG_KEYS = {
         description:
             'dataMover: node labels ("key=value") that data-mover pods must run on (node-agent loadAffinity). Restored volumes are created in the zone of the node that moves their data, so e.g. ["topology.kubernetes.io/zone=eu-west-1a"] keeps every restored volume in one zone.',
     },
+    dataMoverConcurrency: {
+        type: "integer",
+        group: "velero",
+        default: 2,
+        description:
+            'Data-mover loads (DataUploads, DataDownloads) each node runs at once: node-agent loadConcurrency.globalConfig. Velero\'s own default is 1, so a restore of 300 claims on 3 nodes is 100 rounds one after the other. 2 fits a 2-CPU/4-GiB node; raise it for larger nodes with dataMoverNodeConcurrency. README "Recovery time".',
+    },
+    dataMoverNodeConcurrency: {
+        type: "array",
+        group: "velero",
+        default: [],
+        description:
+            'Loads per node for the nodes a label selector matches, as "key=value[,key=value]:N" (node-agent loadConcurrency.perNodeConfig), e.g. ["node.kubernetes.io/instance-type=m6i.2xlarge:8"]. A node several entries match takes the smallest N; other nodes take dataMoverConcurrency.',
+    },
     consistentBackups: {
         type: "boolean",
         group: "velero",
@@ -338,6 +352,12 @@ export const CONFIG_KEYS = {
         modes: BACKING_UP,
         description:
             'Cron expression of the daily backup, as Velero parses it (robfig/cron ParseStandard: 5 fields, descriptors, @every, CRON_TZ=). Defaults to "0 2 * * *" (UTC). Unset in a drill.',
+    },
+    backupParallelFiles: {
+        type: "integer",
+        group: "schedules",
+        default: 8,
+        description: "Files kopia reads at once per backed-up volume (Schedule uploaderConfig.parallelFilesUpload).",
     },
     backupTtl: {
         type: "string",
@@ -487,6 +507,12 @@ export const CONFIG_KEYS = {
         type: "integer",
         group: "restore",
         description: "How long to wait for the source location to sync and the backup to appear. Defaults to 20.",
+    },
+    restoreParallelFiles: {
+        type: "integer",
+        group: "restore",
+        default: 8,
+        description: "Files kopia writes at once per restored volume (Restore uploaderConfig.parallelFilesDownload).",
     },
     restoreTimeoutMinutes: {
         type: "integer",

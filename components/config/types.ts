@@ -111,6 +111,27 @@ export interface VeleroSettings {
     readonly userValues: UserValues;
 }
 
+/** One `loadConcurrency.perNodeConfig` rule: the nodes whose labels match run `number` loads at once. */
+export interface NodeConcurrency {
+    readonly nodeLabels: Readonly<Record<string, string>>;
+    readonly number: number;
+}
+
+/**
+ * How fast Velero moves volume data (README "Recovery time"): loads per node in the node agent, files per load in
+ * kopia. Velero's own defaults are in components/velero/node-agent.ts (`VELERO_DATA_PATH_DEFAULTS`).
+ */
+export interface DataPathSettings {
+    /** node-agent `loadConcurrency.globalConfig`. */
+    readonly loadConcurrency: number;
+    /** node-agent `loadConcurrency.perNodeConfig`; empty: every node takes `loadConcurrency`. */
+    readonly perNodeConcurrency: readonly NodeConcurrency[];
+    /** Every Schedule's `template.uploaderConfig.parallelFilesUpload`. */
+    readonly parallelFilesUpload: number;
+    /** The data Restore's `uploaderConfig.parallelFilesDownload`. */
+    readonly parallelFilesDownload: number;
+}
+
 export interface GitRepository {
     readonly url: string;
     readonly path: string;
@@ -220,6 +241,7 @@ export interface StackConfig {
     readonly source?: SourceSettings;
     readonly credentials: CredentialSettings;
     readonly velero: VeleroSettings;
+    readonly dataPath: DataPathSettings;
     readonly argoCd: ArgoCdSettings;
     /** Present in recover and drill. */
     readonly restore?: RestoreSettings;

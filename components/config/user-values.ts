@@ -177,7 +177,7 @@ export const VELERO_GUARDED: readonly GuardedPath[] = [
     {
         path: ["configMaps"],
         why: "the node agent's configuration is gitops-dr's",
-        instead: "gitops-dr:dataMoverNodeLabels",
+        instead: "gitops-dr:dataMoverNodeLabels, dataMoverConcurrency, dataMoverNodeConcurrency",
     },
     {
         path: ["credentials"],

@@ -1,5 +1,5 @@
 /** The drill's report, from the restore's status and the verification's end. */
-import type { CheckedRestore } from "../restore";
+import type { CheckedRestore, DataMovement } from "../restore";
 import type { DrillIsolationResult } from "./isolation";
 import type { VerifyStep } from "./steps";
 
@@ -9,6 +9,13 @@ export interface DrillReport {
     readonly backupName: string;
     readonly restorePhase: string;
     readonly itemsRestored?: number;
+    /** The Restore's own start to end (`status.startTimestamp`, `completionTimestamp`), its data included. */
+    readonly restoreDuration?: string;
+    /**
+     * What the restore's DataDownloads report (`status.progress`): the measured side of `npm run plan`'s
+     * recovery-time estimate. Absent when no volume data was moved (native snapshots, a Secrets-only restore).
+     */
+    readonly dataMovement?: DataMovementReport;
     /** The data's age when the restore started: the RPO this drill shows. */
     readonly dataAgeAtRestore?: string;
     /** From the start of `pulumi up` to the restore's end. */
@@ -42,17 +49,54 @@ export interface DrillReport {
     };
 }
 
-const duration = (from?: string, to?: string): string | undefined => {
+/** The DataDownloads of a restore, summed. */
+export interface DataMovementReport {
+    /** Claims whose data was moved (one DataDownload each), how many completed and how many failed. */
+    readonly volumes: number;
+    readonly completed: number;
+    readonly failed: number;
+    readonly totalBytes: number;
+    readonly bytesDone: number;
+    /** From the first DataDownload's start to the last one's end. */
+    readonly duration?: string;
+    /** `bytesDone` over that time, MiB/s: compare with the estimate's `--throughput-mib`. */
+    readonly throughputMiB?: number;
+}
+
+const milliseconds = (from?: string, to?: string): number | undefined => {
     if (from === undefined || to === undefined) {
         return undefined;
     }
     const ms = Date.parse(to) - Date.parse(from);
-    if (!Number.isFinite(ms) || ms < 0) {
+    return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+};
+
+const duration = (from?: string, to?: string): string | undefined => {
+    const ms = milliseconds(from, to);
+    if (ms === undefined) {
         return undefined;
     }
     const minutes = Math.round(ms / 60000);
     return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
 };
+
+/** The DataDownloads' summary as the report shows it; undefined when the restore moved no data. */
+export function dataMovementReport(d: DataMovement | undefined): DataMovementReport | undefined {
+    if (d === undefined || d.volumes === 0) {
+        return undefined;
+    }
+    const ms = milliseconds(d.startTimestamp, d.completionTimestamp);
+    return {
+        volumes: d.volumes,
+        completed: d.completed,
+        failed: d.failed,
+        totalBytes: d.totalBytes,
+        bytesDone: d.bytesDone,
+        duration: duration(d.startTimestamp, d.completionTimestamp),
+        throughputMiB:
+            ms === undefined || ms === 0 ? undefined : Math.round((d.bytesDone / 2 ** 20 / (ms / 1000)) * 10) / 10,
+    };
+}
 
 /** Builds the report. Pure. */
 export function drillReport(input: {
@@ -69,6 +113,8 @@ export function drillReport(input: {
         backupName: input.outcome.backupName,
         restorePhase: input.outcome.phase,
         itemsRestored: input.outcome.itemsRestored,
+        restoreDuration: duration(input.outcome.startTimestamp, input.outcome.completionTimestamp),
+        dataMovement: dataMovementReport(input.outcome.dataMovement),
         dataAgeAtRestore: duration(input.backupStartTimestamp, input.outcome.startTimestamp),
         timeToRestore: duration(input.updateStartedAt, input.outcome.completionTimestamp),
         timeToVerified: duration(input.updateStartedAt, input.verifiedAt),

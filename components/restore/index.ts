@@ -29,7 +29,7 @@ import {
 import { imageReference, mirrorImage } from "../mirrors";
 import { VELERO_IMAGE } from "../versions";
 import { credentialsRestoreSpec, restoreSpec } from "./spec";
-import { POST_RESTORE_RULES, PRE_RESTORE_RULES, PostRestoreResult, PreRestoreResult } from "./tasks";
+import { DataMovement, POST_RESTORE_RULES, PRE_RESTORE_RULES, PostRestoreResult, PreRestoreResult } from "./tasks";
 import { vesselRules } from "./vessels";
 
 export * from "./check";
@@ -75,6 +75,8 @@ export interface VeleroRestoreArgs {
     imageRegistry?: string;
     /** What the Restore must also wait for (a component's own dependsOn does not reach its children). */
     after?: pulumi.Resource[];
+    /** data: files kopia writes at once per restored volume. Defaults to Velero's: the node's CPU count. */
+    parallelFilesDownload?: number;
     /** What usually causes warnings in this kind of restore, for the message that names them. Defaults to none. */
     warningsHint?: string;
     /** Kubernetes provider of the target cluster. */
@@ -97,6 +99,8 @@ export interface CheckedRestore extends RestoreOutcome {
     readonly retriedItems: readonly string[];
     /** Claims that got their file-system backup data through a vessel (vessels.ts). */
     readonly filledClaims: readonly string[];
+    /** What the restore's DataDownloads report: volumes, bytes, first start and last end. */
+    readonly dataMovement: DataMovement;
 }
 
 /**
@@ -205,7 +209,13 @@ export class VeleroRestore extends pulumi.ComponentResource {
         dependsOn = [...dependsOn, modifiers];
         let spec: Record<string, unknown>;
         if (kind === "data") {
-            const fixed = restoreSpec(settings, { scheduleName: args.sourceScheduleName }, modifiersName);
+            const fixed = restoreSpec(
+                settings,
+                { scheduleName: args.sourceScheduleName },
+                modifiersName,
+                false,
+                args.parallelFilesDownload,
+            );
             // Only the resources depend on what the checks found, so the rest of the spec is known at preview.
             spec = {
                 ...fixed,
@@ -328,6 +338,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
             acceptedWarnings: after.warnings,
             retriedItems: after.retried,
             filledClaims: after.filledClaims,
+            dataMovement: after.dataMovement,
         }));
 
         // The restored backup's time, for the data's age (RPO), from its name: a read of the Backup would run on

@@ -14,6 +14,8 @@ export function restoreSpec(
      * inert). Defaults to `false`.
      */
     withPods = false,
+    /** Files kopia writes at once per restored volume. Defaults to Velero's: the node's CPU count. */
+    parallelFilesDownload?: number,
 ): Record<string, unknown> {
     return {
         // scheduleName: Velero takes the newest Completed backup carrying that velero.io/schedule-name label
@@ -38,6 +40,9 @@ export function restoreSpec(
         existingResourcePolicy: "none",
         itemOperationTimeout: `${settings.restoreTimeoutMinutes - RESTORE_TIMEOUT_MARGIN_MINUTES}m`,
         ...(resourceModifier === undefined ? {} : { resourceModifier: { kind: "configmap", name: resourceModifier } }),
+        // Copied into each DataDownload's dataMoverConfig (velero v1.18.1 pkg/restore/actions/csi/pvc_action.go
+        // `newDataDownload`), which kopia's restore takes as its parallelism (pkg/uploader/kopia/snapshot.go).
+        ...(parallelFilesDownload === undefined ? {} : { uploaderConfig: { parallelFilesDownload } }),
     };
 }
 

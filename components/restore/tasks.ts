@@ -38,6 +38,19 @@ export interface PostRestoreResult {
     readonly filledClaims: readonly string[];
     /** Vessels deleted once the restore ended. */
     readonly removedVessels: readonly string[];
+    /** What the restore's DataDownloads report (post-restore.js `DataMovement`). */
+    readonly dataMovement: DataMovement;
+}
+
+/** What a restore's DataDownloads report: counts, bytes (`status.progress`), first start and last end. */
+export interface DataMovement {
+    readonly volumes: number;
+    readonly completed: number;
+    readonly failed: number;
+    readonly totalBytes: number;
+    readonly bytesDone: number;
+    readonly startTimestamp?: string;
+    readonly completionTimestamp?: string;
 }
 
 /** Reading what Velero keeps in the bucket: a DownloadRequest, created, read and deleted by the task. */
@@ -66,8 +79,9 @@ export const PRE_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly 
 
 /**
  * The post-restore task: read its Restore, download the restore's results; list claims, and read the claims and
- * volumes a warning names (an earlier attempt's); read the restore's PodVolumeRestores and delete its vessels
- * (Kubernetes RBAC cannot narrow a delete by label: the task deletes only pods labelled as this restore's vessels).
+ * volumes a warning names (an earlier attempt's); list the restore's DataDownloads for their progress; read its
+ * PodVolumeRestores and delete its vessels (Kubernetes RBAC cannot narrow a delete by label: the task deletes only
+ * pods labelled as this restore's vessels).
  */
 export const POST_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly namespaceRules: PolicyRule[] } = {
     clusterRules: [
@@ -78,6 +92,7 @@ export const POST_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly
     namespaceRules: [
         { apiGroups: ["velero.io"], resources: ["restores"], verbs: ["get"] },
         { apiGroups: ["velero.io"], resources: ["podvolumerestores"], verbs: ["list"] },
+        { apiGroups: ["velero.io"], resources: ["datadownloads"], verbs: ["list"] },
         DOWNLOADS,
     ],
 };

@@ -65,6 +65,16 @@ const KIND_PATHS = /** @type {Record<string, (ns: string, name: string) => strin
  * @property {string[]} quarantinedClaims Claims left without data on purpose (a drill).
  * @property {string[]} filledClaims Claims file-system backup data was restored into, through a vessel.
  * @property {string[]} removedVessels Vessels deleted once the restore ended.
+ * @property {DataMovement} dataMovement What the restore's DataDownloads report.
+ *
+ * @typedef {object} DataMovement
+ * @property {number} volumes DataDownloads of the restore: claims whose data was moved.
+ * @property {number} completed
+ * @property {number} failed Failed or Canceled.
+ * @property {number} totalBytes Sum of `status.progress.totalBytes`.
+ * @property {number} bytesDone Sum of `status.progress.bytesDone`.
+ * @property {string} [startTimestamp] The first DataDownload's start.
+ * @property {string} [completionTimestamp] The last DataDownload's end.
  */
 
 /** How long deleted vessels may take to go. */
@@ -171,6 +181,42 @@ async function restoredByEarlierAttempt(api, args, warning) {
 }
 
 /**
+ * What the restore's DataDownloads report (velero v1.18.1 `pkg/apis/velero/v2alpha1/data_download_types.go`): one
+ * per restored claim whose data was moved, labelled with the restore's name and owned by the Restore
+ * (`pkg/restore/actions/csi/pvc_action.go` `newDataDownload`); `status.progress` holds `totalBytes` and
+ * `bytesDone`. What a drill measures, to check the recovery-time estimate (`npm run plan`) against.
+ * @param {KubeApi} api
+ * @param {string} ns
+ * @param {string} restoreName
+ * @returns {Promise<DataMovement>}
+ */
+async function dataMovementOf(api, ns, restoreName) {
+    const downloads = await api.list(
+        `/apis/velero.io/v2alpha1/namespaces/${ns}/datadownloads`,
+        `${RESTORE_NAME_LABEL}=${restoreName}`,
+    );
+    /** @param {string} field */
+    const times = (field) =>
+        downloads
+            .map((d) => d.status?.[field])
+            .filter((t) => typeof t === "string")
+            .sort((a, b) => Date.parse(a) - Date.parse(b));
+    const starts = times("startTimestamp");
+    const ends = times("completionTimestamp");
+    /** @param {string} field */
+    const sum = (field) => downloads.reduce((n, d) => n + Number(d.status?.progress?.[field] ?? 0), 0);
+    return {
+        volumes: downloads.length,
+        completed: downloads.filter((d) => d.status?.phase === "Completed").length,
+        failed: downloads.filter((d) => ["Failed", "Canceled"].includes(d.status?.phase)).length,
+        totalBytes: sum("totalBytes"),
+        bytesDone: sum("bytesDone"),
+        ...(starts.length > 0 ? { startTimestamp: starts[0] } : {}),
+        ...(ends.length > 0 ? { completionTimestamp: ends[ends.length - 1] } : {}),
+    };
+}
+
+/**
  * @param {KubeApi} api
  * @param {PostRestoreArgs} args
  * @returns {Promise<PostRestoreResult>}
@@ -259,6 +305,7 @@ async function checkRestore(api, args) {
         quarantinedClaims: quarantined.map(id).sort(),
         filledClaims: [],
         removedVessels: [],
+        dataMovement: await dataMovementOf(api, ns, args.restoreName),
     };
 }
 

@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { BackupTier, ChartSource, Mode, UserValues, VolumeDataMode } from "../config";
+import type { BackupTier, ChartSource, DataPathSettings, Mode, UserValues, VolumeDataMode } from "../config";
 import { mergeValues, userSecret } from "../helm-values";
 import { pinnedRelease } from "../kube";
 import { DEFAULT_NAMES } from "../names";
@@ -74,6 +74,11 @@ export interface VeleroArgs {
     fileSystemBackupVolumeTypes?: readonly FileSystemBackupVolumeType[];
     /** Node labels data-mover pods must run on. Defaults to none. */
     dataMoverNodeLabels?: Readonly<Record<string, string>>;
+    /**
+     * Loads per node (node-agent ConfigMap) and files per load (the Schedules' uploaderConfig). Defaults to
+     * Velero's own: one load per node, as many files as the node has CPUs.
+     */
+    dataPath?: DataPathSettings;
     /** CSI drivers to create a VolumeSnapshotClass for, labelled for Velero. Defaults to none. */
     volumeSnapshotClassDrivers?: readonly string[];
     /** How long the source location may take to become Available and synced, in minutes. Defaults to 20. */
@@ -217,6 +222,7 @@ export class Velero extends pulumi.ComponentResource {
                 credentials: resolved,
                 prometheusOperator: args.prometheusOperator ?? false,
                 dataMoverNodeLabels: args.dataMoverNodeLabels ?? {},
+                dataPath: args.dataPath,
                 consistentBackups: args.consistentBackups ?? true,
                 fileSystemBackupVolumeTypes,
                 monitoringLabels: args.monitoringLabels ?? {},

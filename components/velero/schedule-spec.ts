@@ -49,6 +49,7 @@ export function scheduleSpec(
         | "volumeDataMode"
         | "consistentBackups"
         | "fileSystemBackupVolumeTypes"
+        | "dataPath"
     >,
 ): Record<string, unknown> {
     return {
@@ -77,6 +78,12 @@ export function scheduleSpec(
             defaultVolumesToFsBackup: false,
             resourcePolicy: { kind: "configmap", name: VOLUME_POLICY_CONFIGMAP },
             ...(input.volumeDataMode === "nativeSnapshots" ? { volumeSnapshotLocations: ["default"] } : {}),
+            // Files kopia reads at once per volume; unset, the node's CPU count (README "Recovery time"). The
+            // data mover gets it through each DataUpload's dataMoverConfig (velero v1.18.1
+            // pkg/backup/actions/csi/pvc_action.go); a file-system backup reads it from the backup too.
+            ...(input.dataPath === undefined
+                ? {}
+                : { uploaderConfig: { parallelFilesUpload: input.dataPath.parallelFilesUpload } }),
         },
     };
 }

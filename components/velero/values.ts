@@ -1,5 +1,7 @@
 /** The velero chart 12.1.0 values: everything they depend on, resolved to plain values, and the values. */
-import type { BackupTier, Mode, VolumeDataMode } from "../config";
+import { createHash } from "node:crypto";
+
+import type { BackupTier, DataPathSettings, Mode, VolumeDataMode } from "../config";
 import { ImagePin, imageReference, mirrorImage } from "../mirrors";
 import { KUBECTL_IMAGE, VELERO_AWS_PLUGIN, VELERO_IMAGE } from "../versions";
 import { alertRules } from "./alerts";
@@ -47,6 +49,8 @@ export interface VeleroValuesInput {
     readonly fileSystemBackupVolumeTypes?: readonly FileSystemBackupVolumeType[];
     /** Node labels data-mover pods must run on. Defaults to none. */
     readonly dataMoverNodeLabels?: Readonly<Record<string, string>>;
+    /** Loads per node and files per load (README "Recovery time"). Defaults to Velero's own (one load per node). */
+    readonly dataPath?: DataPathSettings;
     /**
      * Extra labels on the ServiceMonitor, the node-agent PodMonitor and the PrometheusRule, for a Prometheus whose
      * selectors require them (e.g. `release: kube-prometheus-stack`). Defaults to `{}`.
@@ -71,6 +75,12 @@ export function runsNodeAgent(
 function chartImage(pin: ImagePin): Record<string, string> {
     return { repository: pin.repository, tag: pin.tag, ...(pin.digest === undefined ? {} : { digest: pin.digest }) };
 }
+
+/** Pod label of the node agent: a hash of its configuration, so that a change restarts it. */
+export const NODE_AGENT_CONFIG_HASH_LABEL = "gitops-dr.io/node-agent-config";
+
+/** The first 16 hex digits of a document's SHA-256: a valid label value that changes with the document. */
+const configHash = (document: string): string => createHash("sha256").update(document).digest("hex").slice(0, 16);
 
 /** The velero chart 12.1.0 values for a mode. Every key is one the chart's templates read. */
 export function veleroValues(input: VeleroValuesInput): Record<string, unknown> {
@@ -97,6 +107,7 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
     }
 
     const registry = input.imageRegistry;
+    const nodeAgentDocument = JSON.stringify(nodeAgentConfig(input.dataMoverNodeLabels, input.dataPath));
     return {
         image: chartImage(mirrorImage(VELERO_IMAGE, registry)),
         // The chart's CRD clean-up and namespace-label jobs run kubectl (templates cleanup-crds.yaml,
@@ -135,13 +146,17 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
         backupsEnabled: true,
         snapshotsEnabled: native,
         deployNodeAgent: nodeAgent,
-        nodeAgent: dataMover ? { extraArgs: [`--node-agent-configmap=${fullname}-${NODE_AGENT_CONFIGMAP_KEY}`] } : {},
-        configMaps: dataMover
+        nodeAgent: dataMover
             ? {
-                  [NODE_AGENT_CONFIGMAP_KEY]: {
-                      data: { "node-agent-config.json": JSON.stringify(nodeAgentConfig(input.dataMoverNodeLabels)) },
-                  },
+                  extraArgs: [`--node-agent-configmap=${fullname}-${NODE_AGENT_CONFIGMAP_KEY}`],
+                  // The node agent reads its ConfigMap only when it starts (velero v1.18.1
+                  // pkg/cmd/cli/nodeagent/server.go `getDataPathConfigs`): a label of the document's hash on its
+                  // pods makes a changed configuration roll the DaemonSet, as a changed concurrency must.
+                  podLabels: { [NODE_AGENT_CONFIG_HASH_LABEL]: configHash(nodeAgentDocument) },
               }
+            : {},
+        configMaps: dataMover
+            ? { [NODE_AGENT_CONFIGMAP_KEY]: { data: { "node-agent-config.json": nodeAgentDocument } } }
             : {},
         credentials: credentialValues,
         serviceAccount: {

@@ -62,6 +62,11 @@ const KINDS: Readonly<Record<string, ResourceKind>> = {
         namespaced: true,
     },
     "velero.io/v1/DownloadRequest": { prefix: "/apis/velero.io/v1", resource: "downloadrequests", namespaced: true },
+    "velero.io/v2alpha1/DataDownload": {
+        prefix: "/apis/velero.io/v2alpha1",
+        resource: "datadownloads",
+        namespaced: true,
+    },
 };
 
 /** The API path of an object (`/api/v1/namespaces/ns/secrets/name`), or undefined for a kind the store does not serve. */

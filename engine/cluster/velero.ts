@@ -12,6 +12,7 @@ import { parse as parseYaml } from "yaml";
 import { RestoredResourceList } from "./resource-list";
 import { applyModifiers, modifierProblem } from "./modifiers";
 import { podRestoreItemActions, restorePodVolumes } from "./pods";
+import { dataDownload } from "./data-mover";
 import { ClusterStore, KubeObject, gzipJson, matchesSelector, mergePatch, objectPath } from "./store";
 
 /** One backup in the bucket, as Velero syncs it into the cluster (`backup_sync_controller.go`). */
@@ -330,6 +331,7 @@ export class SimulatedVelero {
         );
         let restored = 0;
         const list = new RestoredResourceList();
+        const downloads: KubeObject[] = [];
         for (const backedUp of inRestoreOrder(this.restoredItems(spec, backup))) {
             if (backedUp.kind === "PersistentVolume" && !SimulatedVelero.restoredAsIs(backedUp, backup)) {
                 continue;
@@ -396,6 +398,7 @@ export class SimulatedVelero {
             }
             if (o.kind === "PersistentVolumeClaim") {
                 const id = `${String(o.metadata.namespace)}/${String(o.metadata.name)}`;
+                const moved = backup.volumeInfos.find((v) => v.pvName === o.spec?.volumeName && v.snapshotDataMoved);
                 const unbound =
                     o.metadata.labels?.["gitops-dr.io/quarantined"] === "true" ||
                     (this.behaviour.unboundClaims ?? []).includes(id);
@@ -415,6 +418,9 @@ export class SimulatedVelero {
                     // The claim a failed DataDownload leaves (`generic_restore.go` CleanUp keeps it).
                     o.spec = { ...o.spec, selector: { matchLabels: { "velero.io/dynamic-pv-restore": "simulated" } } };
                 }
+                if (moved !== undefined && o.metadata.labels?.["gitops-dr.io/quarantined"] !== "true") {
+                    downloads.push(dataDownload(restore, o, moved, unbound, at, downloads.length));
+                }
             }
             restored++;
             list.add(o, "created");
@@ -433,6 +439,8 @@ export class SimulatedVelero {
         for (const [ns, messages] of Object.entries(this.behaviour.warnings ?? {})) {
             messages.forEach((m) => warn(ns, m));
         }
+        downloads.forEach((d) => this.cluster.put(d));
+        const failedDownloads = downloads.filter((d) => d.status.phase === "Failed").length;
         const count = Object.values(warnings).reduce((n, ms) => n + ms.length, 0);
         const errorCount = Object.values(errors).reduce((n, ms) => n + ms.length, 0) + failedVolumes;
         this.results.set(String(restore.metadata.name), {
@@ -449,6 +457,14 @@ export class SimulatedVelero {
                 startTimestamp: at.start,
                 completionTimestamp: at.end,
                 progress: { itemsRestored: restored, totalItems: restored },
+                // The DataDownloads are the restore's asynchronous item operations (`restore_controller.go`).
+                ...(downloads.length > 0
+                    ? {
+                          restoreItemOperationsAttempted: downloads.length,
+                          restoreItemOperationsCompleted: downloads.length - failedDownloads,
+                          restoreItemOperationsFailed: failedDownloads,
+                      }
+                    : {}),
             },
         };
     }

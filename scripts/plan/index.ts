@@ -19,20 +19,30 @@ import * as path from "node:path";
 
 import { ROOT, STACK_NAMES, isStackName } from "../../engine";
 import { takeSourceOutputs, stackFailure, toolStack } from "../stack-arg";
+import { formatEstimate, parseEstimateFlags, stackDataPath } from "./estimate";
 import { formatPlan, renderRunbook, runbookPath } from "./runbook";
 import { planStack } from "./stack";
 
 function usage(): string {
     return (
         `usage: npm run plan -- <${STACK_NAMES.join("|")}|name|path/to/Pulumi.<stack>.yaml> [--source-outputs FILE] [--no-write | --check]\n` +
+        "         [--data-gib N --volumes N --nodes N --throughput-mib N]\n" +
         "  prints the ordered plan; for a shipped stack also writes docs/runbooks/<stack>.md (tracked: commit it),\n" +
         "  --check fails when that file is stale. --source-outputs: the JSON of `pulumi stack output --json\n" +
-        "  --show-secrets` of the stack a recover or drill stack reads (gitops-dr:sourceStack), or its breakGlass card\n"
+        "  --show-secrets` of the stack a recover or drill stack reads (gitops-dr:sourceStack), or its breakGlass card.\n" +
+        "  With the four estimate flags, also how long a recovery of that much data takes (scripts/plan/estimate.ts)\n"
     );
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-    const { rest, sourceOutputs } = takeSourceOutputs(argv);
+async function main(all: readonly string[]): Promise<number> {
+    let estimate: ReturnType<typeof parseEstimateFlags>;
+    try {
+        estimate = parseEstimateFlags(all);
+    } catch (e) {
+        process.stderr.write(`${(e as Error).message}\n${usage()}`);
+        return 2;
+    }
+    const { rest, sourceOutputs } = takeSourceOutputs(estimate.rest);
     const flags = new Set(rest.filter((a) => a.startsWith("--")));
     const names = rest.filter((a) => !a.startsWith("--"));
     const unknown = [...flags].filter((f) => f !== "--no-write" && f !== "--check");
@@ -44,8 +54,11 @@ async function main(argv: readonly string[]): Promise<number> {
     if (sourceNote !== undefined) {
         process.stderr.write(`plan: ${sourceNote}\n`);
     }
-    const { plan } = await planStack(spec);
+    const { plan, run } = await planStack(spec);
     process.stdout.write(formatPlan(plan));
+    if (estimate.input !== undefined) {
+        process.stdout.write(formatEstimate(plan, estimate.input, stackDataPath(plan, run)));
+    }
     // docs/runbooks holds the shipped stacks' runbooks; a stack of the user's own is printed only.
     if (!isStackName(names[0]) || sourceOutputs !== undefined) {
         return 0;
