@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { LockMode, StorageTransition } from "./config";
 import { bucketPolicy, replicationPolicy, s3ServiceTrust } from "./iam";
+import { VaultGrant, bucketGrantStatements, vaultKeyPolicy } from "./vault-access";
 
 export interface BackupVaultArgs {
     /** Name of the bucket to create. */
@@ -27,6 +28,12 @@ export interface BackupVaultArgs {
     transitions?: readonly StorageTransition[];
     /** An off-site replica in another region. Defaults to none. */
     replica?: { region: string; bucketName: string };
+    /**
+     * The vault is in an account of its own (the provider's) and these roles of other accounts use it: the bucket
+     * and key policies grant them what their identity policies ask for (components/vault-access.ts). Defaults to
+     * none: the vault's account is the cluster's, and identity policies are enough.
+     */
+    crossAccount?: { accountId: string; partition: string; grants: pulumi.Input<readonly VaultGrant[]> };
 }
 
 /** A bucket created with its hardening, as the vault and its replica both are. */
@@ -98,7 +105,9 @@ export class BackupVault extends pulumi.ComponentResource {
         // `retainOnDelete` keeps the cloud resource even when someone unprotects and destroys anyway.
         const keep: pulumi.CustomResourceOptions = { parent: this, protect: true, retainOnDelete: true };
 
-        const primary = hardenedBucket(`${name}`, args.bucketName, args.region, args, keep, args.kmsKeyArn);
+        const primary = hardenedBucket(`${name}`, args.bucketName, args.region, args, keep, args.kmsKeyArn, {
+            crossAccount: args.crossAccount,
+        });
         this.bucketName = primary.bucket.bucket;
         this.bucketArn = primary.bucket.arn;
         this.region = pulumi.output(args.region);
@@ -191,6 +200,8 @@ function hardenedBucket(
     args: BackupVaultArgs,
     keep: pulumi.CustomResourceOptions,
     kmsKeyArn?: string,
+    // Only the primary bucket is used from other accounts; nothing outside the vault's account reads the replica yet.
+    access: Pick<BackupVaultArgs, "crossAccount"> = {},
 ): HardenedBucket {
     const key =
         kmsKeyArn === undefined
@@ -203,6 +214,7 @@ function hardenedBucket(
                       // The longest window AWS allows: a scheduled deletion of the key is the one way to make every
                       // backup unreadable, so leave the most time to notice and cancel it.
                       deletionWindowInDays: 30,
+                      policy: crossAccountKeyPolicy(access, region),
                   },
                   keep,
               )
@@ -290,10 +302,31 @@ function hardenedBucket(
             bucket: bucket.id,
             region,
             policy: pulumi
-                .all([bucket.arn, keyArn])
-                .apply(([bucketArn, arn]) => JSON.stringify(bucketPolicy(bucketArn, arn))),
+                .all([bucket.arn, keyArn, access.crossAccount?.grants ?? []])
+                .apply(([bucketArn, arn, grants]) => {
+                    const policy = bucketPolicy(bucketArn, arn);
+                    if (access.crossAccount === undefined) {
+                        return JSON.stringify(policy);
+                    }
+                    const granted = bucketGrantStatements(bucketArn, arn, access.crossAccount.accountId, grants);
+                    return JSON.stringify({ ...policy, Statement: [...policy.Statement, ...granted] });
+                }),
         },
         keep,
     );
     return { bucket, key, kmsKeyArn: keyArn, versioning };
+}
+
+/** The key policy of a vault in its own account; undefined (AWS's default) otherwise. */
+function crossAccountKeyPolicy(
+    access: Pick<BackupVaultArgs, "crossAccount">,
+    region: string,
+): pulumi.Output<string> | undefined {
+    const cross = access.crossAccount;
+    if (cross === undefined) {
+        return undefined;
+    }
+    return pulumi
+        .output(cross.grants)
+        .apply((grants) => JSON.stringify(vaultKeyPolicy(region, cross.accountId, cross.partition, grants)));
 }

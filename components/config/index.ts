@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { parseArgoCd } from "./argocd";
+import { parseAudit, parseVaultAccount } from "./audit";
 import { parseCredentials } from "./credentials";
 import { parseDrill } from "./drill";
 import { PROJECT } from "./keys";
@@ -30,6 +31,7 @@ export { cronProblem, isValidBucketName, parseDurationHours, regionProblem, AWS_
 export { MAX_LOCK_DAYS, COMPLIANCE_ACK_ABOVE_DAYS, TRANSITION_CLASSES, MIN_DAYS_IN_STANDARD_IA } from "./vault";
 export type { SourceOutputs } from "./vault";
 export { PUBLIC_REGISTRIES, chartArchiveMetadata } from "./mirrors";
+export { DEFAULT_AUDIT_LOG_DAYS, ROLE_ARN } from "./audit";
 export { MAX_RESTORE_ID, RESTORE_TIMEOUT_MARGIN_MINUTES, prefixesOverlap } from "./restore";
 
 /** The outputs a protect stack publishes for recover and drill stacks, read through `sourceStack`. */
@@ -110,6 +112,8 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     const restore = parseRestore(r, mode, validClusterName);
     const drill = parseDrill(r, mode, restore?.namespaces);
     const monitoring = parseMonitoring(r);
+    const vaultAccount = parseVaultAccount(r, mode, vault, credentials);
+    const audit = parseAudit(r, mode, vault);
 
     if (r.problems.length > 0) {
         throw new ConfigError(r.problems);
@@ -131,6 +135,8 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
         drill,
         monitoring,
         mirrors,
+        vaultAccount,
+        audit,
     };
     return { config: deepFreeze(config), warnings: Object.freeze([...r.warnings]) };
 }

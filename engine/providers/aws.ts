@@ -109,7 +109,13 @@ function lifecycleRule(rule: Json): Json {
  * The outputs of an AWS resource: the inputs as read back, plus computed attributes. `name` is the Pulumi name (for
  * ids), `region` the resource's or the provider's.
  */
-export function awsOutputs(type: string, name: string, inputs: Json, region: string): { id: string; state: Json } {
+export function awsOutputs(
+    type: string,
+    name: string,
+    inputs: Json,
+    region: string,
+    account: string = ACCOUNT,
+): { id: string; state: Json } {
     switch (type) {
         case "aws:s3/bucket:Bucket": {
             const bucket = typeof inputs.bucket === "string" ? inputs.bucket : `${name}-mock`;
@@ -210,7 +216,7 @@ export function awsOutputs(type: string, name: string, inputs: Json, region: str
                 state: {
                     ...inputs,
                     region,
-                    arn: `arn:aws:kms:${region}:${ACCOUNT}:key/${name}-id`,
+                    arn: `arn:aws:kms:${region}:${account}:key/${name}-id`,
                     keyId: `${name}-id`,
                     description: inputs.description ?? "",
                     keyUsage: "ENCRYPT_DECRYPT",
@@ -220,7 +226,7 @@ export function awsOutputs(type: string, name: string, inputs: Json, region: str
                     enableKeyRotation: inputs.enableKeyRotation ?? false,
                     rotationPeriodInDays: inputs.enableKeyRotation === true ? (inputs.rotationPeriodInDays ?? 365) : 0,
                     policy:
-                        typeof inputs.policy === "string" ? normalizedJson(inputs.policy) : defaultKeyPolicy(ACCOUNT),
+                        typeof inputs.policy === "string" ? normalizedJson(inputs.policy) : defaultKeyPolicy(account),
                 },
             };
         case "aws:iam/role:Role":
@@ -235,7 +241,7 @@ export function awsOutputs(type: string, name: string, inputs: Json, region: str
             const common = {
                 ...inputs,
                 name: iamName,
-                arn: `arn:aws:iam::${ACCOUNT}:${role ? "role" : "policy"}/${iamName}`,
+                arn: `arn:aws:iam::${account}:${role ? "role" : "policy"}/${iamName}`,
                 path: "/",
             };
             return {
