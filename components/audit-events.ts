@@ -126,7 +126,8 @@ export function alarmPatterns(t: AlarmTargets): Record<string, EventPattern> {
     const buckets = [...t.vaultBuckets, ...(t.logBucket === undefined ? [] : [t.logBucket])];
     // A request names a key by ARN, id or alias; CloudTrail adds the key's ARN to `resources` when KMS resolved it.
     const keyRefs = [...t.keyArns, ...t.keyArns.map((arn) => arn.substring(arn.indexOf("/") + 1))];
-    const watched = [...ALARM_DATA_EVENTS, "DeleteObject", ...BUCKET_CONFIG_EVENTS, ...KEY_EVENTS, ...TRAIL_EVENTS];
+    // Refusals of these raise their own alarm; a refused DeleteObject raises `denied` (Velero's own are allowed).
+    const watched = [...ALARM_DATA_EVENTS, ...BUCKET_CONFIG_EVENTS, ...KEY_EVENTS, ...TRAIL_EVENTS];
     const patterns: Record<string, EventPattern> = {
         objects: {
             source: ["aws.s3"],
@@ -136,10 +137,11 @@ export function alarmPatterns(t: AlarmTargets): Record<string, EventPattern> {
                 $or: [
                     { eventName: [...ALARM_DATA_EVENTS], requestParameters: { bucketName: [...t.vaultBuckets] } },
                     // A delete naming a version removes it for good (s3:DeleteObjectVersion); Velero's deletes name
-                    // only the key and add a delete marker.
+                    // only the key and add a delete marker. A refused one is `denied`'s, like every refused delete.
                     {
                         eventName: ["DeleteObject"],
                         requestParameters: { bucketName: [...t.vaultBuckets], versionId: [{ exists: true }] },
+                        errorCode: [{ exists: false }],
                     },
                 ],
             },

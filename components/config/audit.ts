@@ -128,12 +128,6 @@ export function parseAudit(r: ConfigReader, mode: Mode, vault: VaultSettings): A
     if (duplicates.length > 0) {
         r.problem("alertEmails", `names ${q(duplicates[0])} twice. Fix: keep one entry per address.`);
     }
-    if (alertEmails.length === 0) {
-        r.warn(
-            "alertEmails",
-            `is empty: the vault's alarms go to an SNS topic nobody is subscribed to. Fix: \`${setListCmd("alertEmails", ["backup-alarms@example.com"])}\`.`,
-        );
-    }
 
     const explicitName = r.str("auditBucketName");
     const logBucketName = explicitName ?? `${vault.bucketName}-audit`;
