@@ -399,8 +399,6 @@ export class GitopsDr extends pulumi.ComponentResource {
             bucketArn: this.vault.bucketArn,
             region: this.vault.region,
             kmsKeyArn: this.vault.kmsKeyArn,
-            alarmTopicArn: this.audit?.topicArn,
-            auditTrailArn: this.audit?.trailArn,
             veleroRoleArn: this.iam.roleArn,
             veleroPolicyArns: this.iam.policyArns,
             veleroNamespace: this.velero.namespace,

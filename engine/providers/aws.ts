@@ -268,6 +268,21 @@ export function awsOutputs(
                 id: `${String(inputs.role)}:${typeof inputs.name === "string" ? inputs.name : name}`,
                 state: { ...inputs, policy: normalizedJson(String(inputs.policy), true) },
             };
+        case "aws:sns/topic:Topic": {
+            const topicName =
+                typeof inputs.name === "string" ? inputs.name : `${String(inputs.namePrefix ?? name)}0001`;
+            const arn = `arn:aws:sns:${region}:${account}:${topicName}`;
+            return { id: arn, state: { ...inputs, region, name: topicName, arn } };
+        }
+        case "aws:cloudtrail/trail:Trail": {
+            const arn = `arn:aws:cloudtrail:${region}:${account}:trail/${String(inputs.name ?? name)}`;
+            return { id: String(inputs.name ?? name), state: { ...inputs, region, arn } };
+        }
+        case "aws:cloudwatch/eventRule:EventRule": {
+            const ruleName = typeof inputs.name === "string" ? inputs.name : `${name}-0001`;
+            const arn = `arn:aws:events:${region}:${account}:rule/${ruleName}`;
+            return { id: ruleName, state: { ...inputs, region, name: ruleName, arn } };
+        }
         default:
             return { id: `${name}-id`, state: { ...inputs, ...(type.startsWith("aws:s3/") ? { region } : {}) } };
     }
