@@ -113,6 +113,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                     abortIncompleteMultipartUploadDays: config.vault.abortIncompleteMultipartUploadDays,
                     transitions: config.vault.transitions,
                     replica: config.vault.replica,
+                    breakGlassPrincipalArns: config.vault.breakGlassPrincipalArns,
                     crossAccount:
                         vaultAccount === undefined
                             ? undefined

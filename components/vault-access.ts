@@ -109,35 +109,24 @@ export function bucketGrantStatements(
 }
 
 /**
- * The vault key's policy: the vault account's IAM decides for its own principals (AWS's default key policy
- * statement, which also keeps the key manageable: KMS refuses a policy that would lock out its caller), and each
- * grant's role may use the key exactly as its identity policy says: through S3 in the key's region, never
- * directly, and never manage it.
+ * The vault key policy's statements for roles outside its account (components/iam.ts `vaultKeyPolicy` holds the
+ * rest): each grant's role may use the key exactly as its identity policy says, through S3 in the key's region,
+ * never directly, and never manage it.
  */
-export function vaultKeyPolicy(
+export function keyGrantStatements(
     region: string,
     vaultAccountId: string,
     partition: string,
     grants: readonly VaultGrant[],
-): PolicyDocument {
+): Statement[] {
     // The policy is part of the key, so it cannot name the key's own ARN; only its region matters to the grants.
     const kmsKeyArn = `arn:${partition}:kms:${region}:${vaultAccountId}:key/*`;
-    const statements: Statement[] = [
-        {
-            Sid: "VaultAccountIam",
-            Effect: "Allow",
-            Principal: { AWS: `arn:${partition}:iam::${vaultAccountId}:root` },
-            Action: "kms:*",
-            Resource: "*",
-        },
-        ...grants.flatMap((grant, i) =>
-            identityPolicyOf(grant, `arn:${partition}:s3:::unused`, kmsKeyArn)
-                .Statement.filter((s) => actionsOf(s).every((a) => a.startsWith("kms:")))
-                // In a key policy `Resource` is the key itself, "*"; the identity side names its ARN.
-                .map((s) => ({ ...forRole(grant, s, i), Resource: "*" })),
-        ),
-    ];
-    return { Version: "2012-10-17", Statement: statements };
+    return grants.flatMap((grant, i) =>
+        identityPolicyOf(grant, `arn:${partition}:s3:::unused`, kmsKeyArn)
+            .Statement.filter((s) => actionsOf(s).every((a) => a.startsWith("kms:")))
+            // In a key policy `Resource` is the key itself, "*"; the identity side names its ARN.
+            .map((s) => ({ ...forRole(grant, s, i), Resource: "*" })),
+    );
 }
 
 function actionsOf(s: Statement): readonly string[] {

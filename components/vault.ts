@@ -6,8 +6,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { LockMode, StorageTransition } from "./config";
-import { bucketPolicy, replicationPolicy, s3ServiceTrust } from "./iam";
-import { VaultGrant, bucketGrantStatements, vaultKeyPolicy } from "./vault-access";
+import { bucketPolicy, replicationPolicy, s3ServiceTrust, vaultKeyPolicy } from "./iam";
+import { VaultGrant, bucketGrantStatements, keyGrantStatements } from "./vault-access";
 
 export interface BackupVaultArgs {
     /** Name of the bucket to create. */
@@ -28,6 +28,11 @@ export interface BackupVaultArgs {
     transitions?: readonly StorageTransition[];
     /** An off-site replica in another region. Defaults to none. */
     replica?: { region: string; bucketName: string };
+    /**
+     * The only principals that may disable the keys the vault creates, schedule their deletion or change their key
+     * policy (components/iam.ts `vaultKeyPolicy`). Required when the vault creates a key.
+     */
+    breakGlassPrincipalArns: readonly string[];
     /**
      * The vault is in an account of its own (the provider's) and these roles of other accounts use it: the bucket
      * and key policies grant them what their identity policies ask for (components/vault-access.ts). Defaults to
@@ -105,7 +110,8 @@ export class BackupVault extends pulumi.ComponentResource {
         // `retainOnDelete` keeps the cloud resource even when someone unprotects and destroys anyway.
         const keep: pulumi.CustomResourceOptions = { parent: this, protect: true, retainOnDelete: true };
 
-        const primary = hardenedBucket(`${name}`, args.bucketName, args.region, args, keep, args.kmsKeyArn, {
+        const account = aws.getCallerIdentityOutput({}, { parent: this });
+        const primary = hardenedBucket(`${name}`, args.bucketName, args.region, args, keep, account, args.kmsKeyArn, {
             crossAccount: args.crossAccount,
         });
         this.bucketName = primary.bucket.bucket;
@@ -114,8 +120,14 @@ export class BackupVault extends pulumi.ComponentResource {
         this.kmsKeyArn = primary.kmsKeyArn;
 
         if (args.replica !== undefined) {
-            const replica = hardenedBucket(`${name}-replica`, args.replica.bucketName, args.replica.region, args, keep);
-            const account = aws.getCallerIdentityOutput({}, { parent: this });
+            const replica = hardenedBucket(
+                `${name}-replica`,
+                args.replica.bucketName,
+                args.replica.region,
+                args,
+                keep,
+                account,
+            );
             const role = new aws.iam.Role(
                 `${name}-replication`,
                 {
@@ -199,6 +211,7 @@ function hardenedBucket(
     region: string,
     args: BackupVaultArgs,
     keep: pulumi.CustomResourceOptions,
+    account: pulumi.Output<aws.GetCallerIdentityResult>,
     kmsKeyArn?: string,
     // Only the primary bucket is used from other accounts; nothing outside the vault's account reads the replica yet.
     access: Pick<BackupVaultArgs, "crossAccount"> = {},
@@ -211,10 +224,22 @@ function hardenedBucket(
                       description: `Encrypts Velero backups in s3://${bucketName}`,
                       region,
                       enableKeyRotation: true,
+                      // Without a policy the account's default lets any administrator disable or delete the key.
+                      // The lockout safety check stays on (bypassPolicyLockoutSafetyCheck unset): see vaultKeyPolicy.
+                      policy: pulumi.all([account, access.crossAccount?.grants ?? []]).apply(([a, grants]) => {
+                          const policy = vaultKeyPolicy({
+                              accountId: a.accountId,
+                              partition: a.arn.split(":")[1] ?? "aws",
+                              region,
+                              breakGlassPrincipalArns: args.breakGlassPrincipalArns,
+                          });
+                          // A vault in its own account: the roles of other accounts that use it (vault-access.ts).
+                          const granted = keyGrantStatements(region, a.accountId, a.arn.split(":")[1] ?? "aws", grants);
+                          return JSON.stringify({ ...policy, Statement: [...policy.Statement, ...granted] });
+                      }),
                       // The longest window AWS allows: a scheduled deletion of the key is the one way to make every
                       // backup unreadable, so leave the most time to notice and cancel it.
                       deletionWindowInDays: 30,
-                      policy: crossAccountKeyPolicy(access, region),
                   },
                   keep,
               )
@@ -261,6 +286,9 @@ function hardenedBucket(
                     applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: keyArn },
                     // One data key per bucket instead of one KMS request per object: kopia writes many small objects.
                     bucketKeyEnabled: true,
+                    // A PutObject with a customer-provided key (SSE-C) makes the current version unreadable to anyone
+                    // without that key; S3 refuses such uploads (the bucket policy denies them too).
+                    blockedEncryptionTypes: ["SSE-C"],
                 },
             ],
         },
@@ -315,18 +343,4 @@ function hardenedBucket(
         keep,
     );
     return { bucket, key, kmsKeyArn: keyArn, versioning };
-}
-
-/** The key policy of a vault in its own account; undefined (AWS's default) otherwise. */
-function crossAccountKeyPolicy(
-    access: Pick<BackupVaultArgs, "crossAccount">,
-    region: string,
-): pulumi.Output<string> | undefined {
-    const cross = access.crossAccount;
-    if (cross === undefined) {
-        return undefined;
-    }
-    return pulumi
-        .output(cross.grants)
-        .apply((grants) => JSON.stringify(vaultKeyPolicy(region, cross.accountId, cross.partition, grants)));
 }

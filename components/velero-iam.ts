@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { CredentialSettings, Mode, VolumeDataMode } from "./config";
-import { ebsSnapshotPolicy, irsaTrust, podIdentityTrust, restorerPolicy, writerPolicy } from "./iam";
+import { eksClusterArn, ebsSnapshotPolicy, irsaTrust, podIdentityTrust, restorerPolicy, writerPolicy } from "./iam";
 
 export interface VeleroIamArgs {
     /** The stack's mode: decides which of the writer and restorer policies exist. */
@@ -103,10 +103,28 @@ export class VeleroIam extends pulumi.ComponentResource {
         switch (credentials.mode) {
             case "irsa":
             case "podIdentity": {
-                const trust =
+                const trust: pulumi.Output<string> =
                     credentials.mode === "irsa"
-                        ? irsaTrust(credentials.oidcProviderArn, args.namespace, args.serviceAccount)
-                        : podIdentityTrust(args.namespace, args.serviceAccount);
+                        ? pulumi.output(
+                              JSON.stringify(
+                                  irsaTrust(credentials.oidcProviderArn, args.namespace, args.serviceAccount),
+                              ),
+                          )
+                        : aws.getCallerIdentityOutput({}, { parent: this }).apply((account) =>
+                              JSON.stringify(
+                                  podIdentityTrust(
+                                      args.namespace,
+                                      args.serviceAccount,
+                                      // The association is created in the role's account, so the cluster is there.
+                                      eksClusterArn(
+                                          account.arn.split(":")[1] ?? "aws",
+                                          credentials.clusterRegion,
+                                          account.accountId,
+                                          credentials.eksClusterName,
+                                      ),
+                                  ),
+                              ),
+                          );
                 const role = new aws.iam.Role(
                     `${name}-role`,
                     {
@@ -115,7 +133,7 @@ export class VeleroIam extends pulumi.ComponentResource {
                         // 40 characters, so this has at most 47.
                         name: `${args.clusterName}-velero`,
                         description: `Velero server on ${args.clusterName} (${args.mode})`,
-                        assumeRolePolicy: JSON.stringify(trust),
+                        assumeRolePolicy: trust,
                     },
                     { parent: this },
                 );

@@ -15,6 +15,7 @@ import { vaultBucketEncryption } from "./rules/vault-bucket-encryption";
 import { vaultBucketLifecycle } from "./rules/vault-bucket-lifecycle";
 import { vaultBucketObjectLock } from "./rules/vault-bucket-object-lock";
 import { vaultBucketPolicyAdmitsBackups } from "./rules/vault-bucket-policy-admits-backups";
+import { vaultBucketPolicyNoGrants } from "./rules/vault-bucket-policy-no-grants";
 import { vaultBucketPublicAccess } from "./rules/vault-bucket-public-access";
 import { vaultBucketTlsOnly } from "./rules/vault-bucket-tls-only";
 import { vaultBucketVersioning } from "./rules/vault-bucket-versioning";
@@ -49,6 +50,7 @@ export const POLICIES: Policies = [
     vaultBucketPublicAccess,
     vaultBucketTlsOnly,
     vaultBucketPolicyAdmitsBackups,
+    vaultBucketPolicyNoGrants,
     vaultBucketLifecycle,
     vaultResourcesProtected,
     vaultLockGovernanceMode,

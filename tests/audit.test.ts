@@ -284,6 +284,7 @@ const PROTECT: RawConfig = {
     oidcProviderArn: plain("arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF"),
     repoPassword: { value: "kopia-repo-password-0123456789", secret: true },
     gitRepoUrl: plain("https://github.com/acme/platform-gitops.git"),
+    breakGlassPrincipalArns: plain('["arn:aws:iam::111122223333:role/vault-break-glass"]'),
 };
 
 function problemOf(raw: RawConfig, key: string): string {

@@ -40,6 +40,8 @@ const NOT_IN_PROTECT =
 
 const plain = (value: string): RawValue => ({ value, secret: false });
 const secret = (value: string): RawValue => ({ value, secret: true });
+const BREAK_GLASS = "arn:aws:iam::111122223333:role/vault-break-glass";
+const BREAK_GLASS_FIX = `\`pulumi config set --path 'gitops-dr:breakGlassPrincipalArns[0]' ${BREAK_GLASS}\``;
 
 /** A live cluster that creates the vault (createBucket defaults to true, so no kmsKeyArn). */
 const PROTECT: RawConfig = {
@@ -50,6 +52,7 @@ const PROTECT: RawConfig = {
     oidcProviderArn: plain(OIDC_ARN),
     repoPassword: secret(REPO_PASSWORD),
     gitRepoUrl: plain(GIT_URL),
+    breakGlassPrincipalArns: plain(JSON.stringify([BREAK_GLASS])),
 };
 
 /** A replacement cluster that restores prod-eu-1's backups from the existing vault, every location given explicitly. */
@@ -789,12 +792,25 @@ describe("parseConfig: lock and lifecycle", () => {
     });
 
     it("warns that complianceLockDaysAcknowledged does nothing in GOVERNANCE mode", () => {
+        const warnings = warningsOf(
+            withKeys(PROTECT, { lockMode: "GOVERNANCE", lockDays: "400", complianceLockDaysAcknowledged: "400" }),
+        );
+        assert.deepEqual(
+            warnings.map((w) => w.key),
+            ["gitops-dr:lockMode", "gitops-dr:complianceLockDaysAcknowledged"],
+        );
         assert.equal(
-            onlyWarning(
-                withKeys(PROTECT, { lockMode: "GOVERNANCE", lockDays: "400", complianceLockDaysAcknowledged: "400" }),
-                "complianceLockDaysAcknowledged",
-            ),
+            warnings[1].message,
             '"400" is ignored: it only confirms COMPLIANCE retention above 366 days. Remove it with `pulumi config rm gitops-dr:complianceLockDaysAcknowledged`.',
+        );
+    });
+
+    it("warns on every run that GOVERNANCE can be lifted, and accepts it", () => {
+        const raw = withKeys(PROTECT, { lockMode: "GOVERNANCE" });
+        assert.equal(parseConfig(raw, STACK).vault.lockMode, "GOVERNANCE");
+        assert.equal(
+            onlyWarning(raw, "lockMode"),
+            "GOVERNANCE: any principal with s3:BypassGovernanceRetention can delete a locked backup, so the vault does not protect backups from a stolen administrator credential; the policy pack refuses it unless its vault-bucket-object-lock policy sets requireCompliance false. Fix: `pulumi config set gitops-dr:lockMode COMPLIANCE` once lockDays is right.",
         );
     });
 
@@ -972,7 +988,26 @@ describe("parseConfig: prefixes and source", () => {
     it("rejects a prefix with a leading or trailing slash", () => {
         assert.equal(
             onlyProblem(withKeys(PROTECT, { prefix: "/prod/" }), "prefix"),
-            '"/prod/" must be path segments of letters, digits and !_.*\'()- separated by single slashes, with no leading or trailing slash. Fix: `pulumi config set gitops-dr:prefix prod-eu-1`.',
+            '"/prod/" must be path segments of letters, digits and !_.\'()- separated by single slashes, with no leading or trailing slash. Fix: `pulumi config set gitops-dr:prefix prod-eu-1`.',
+        );
+    });
+
+    for (const [value, wildcard] of [
+        ["prod-eu-*", "*"],
+        ["prod-eu-?", "?"],
+    ]) {
+        it(`rejects the prefix ${value}: ${wildcard} is an IAM wildcard reaching other clusters' backups`, () => {
+            assert.equal(
+                onlyProblem(withKeys(PROTECT, { prefix: value }), "prefix"),
+                `"${value}" contains ${wildcard}, a wildcard in the IAM policies the prefix is written into: it would reach every prefix it matches, other clusters' backups included. Fix: \`pulumi config set gitops-dr:prefix prod-eu-1\`.`,
+            );
+        });
+    }
+
+    it("rejects a sourcePrefix with a wildcard, set or read from the source stack", () => {
+        assert.equal(
+            onlyProblem(withKeys(DRILL, { sourcePrefix: "prod-*" }), "sourcePrefix", "drill"),
+            `"prod-*" contains *, a wildcard in the IAM policies the prefix is written into: it would reach every prefix it matches, other clusters' backups included. Fix: \`pulumi config set gitops-dr:sourcePrefix prod-eu-1\`.`,
         );
     });
 
@@ -1891,5 +1926,175 @@ describe("parseConfig: reporting", () => {
         for (const value of Object.values(secrets)) {
             assert.ok(!warnings.some((w) => w.message.includes(value)));
         }
+    });
+});
+
+describe("parseConfig: breakGlassPrincipalArns", () => {
+    const glass = (arns: readonly string[]) => withKeys(PROTECT, { breakGlassPrincipalArns: JSON.stringify(arns) });
+
+    it("passes the break-glass principals to the vault that creates its keys", () => {
+        assert.deepEqual(parseConfig(PROTECT, STACK).vault.breakGlassPrincipalArns, [BREAK_GLASS]);
+    });
+
+    it("requires them when the stack creates the vault's KMS key", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { breakGlassPrincipalArns: null }), "breakGlassPrincipalArns"),
+            `is required when the stack creates the vault's KMS key: its key policy lets only these principals disable the key, schedule its deletion or change the policy, and AWS refuses a key policy that locks out the principal running \`pulumi up\`. Fix: ${BREAK_GLASS_FIX} (include the role that deploys this stack).`,
+        );
+    });
+
+    it("rejects an empty list", () => {
+        assert.equal(
+            onlyProblem(glass([]), "breakGlassPrincipalArns"),
+            `is empty: nobody could then disable or delete the vault's key, nor change its policy, and AWS refuses such a key policy. Fix: ${BREAK_GLASS_FIX}.`,
+        );
+    });
+
+    it("rejects a wildcard", () => {
+        assert.equal(
+            onlyProblem(glass([BREAK_GLASS, "arn:aws:iam::111122223333:role/admin-*"]), "breakGlassPrincipalArns"),
+            `"arn:aws:iam::111122223333:role/admin-*" contains a wildcard: it would name every principal it matches, and a key policy's Principal takes none. Fix: list each role or user ARN, e.g. ${BREAK_GLASS_FIX}.`,
+        );
+    });
+
+    it("rejects the account root, which in a key policy means every IAM principal of the account", () => {
+        assert.match(
+            onlyProblem(glass(["arn:aws:iam::111122223333:root"]), "breakGlassPrincipalArns"),
+            /^"arn:aws:iam::111122223333:root" is the account: in a key policy's Principal it means every IAM principal/,
+        );
+    });
+
+    it("rejects a role session ARN and names the role to use", () => {
+        assert.match(
+            onlyProblem(
+                glass(["arn:aws:sts::111122223333:assumed-role/vault-break-glass/alice"]),
+                "breakGlassPrincipalArns",
+            ),
+            /is a role session, which ends; AWS compares aws:PrincipalArn, the session's role ARN\. Fix: name the role/,
+        );
+    });
+
+    it("rejects what is not an IAM role or user ARN", () => {
+        assert.equal(
+            onlyProblem(glass(["vault-break-glass"]), "breakGlassPrincipalArns"),
+            `"vault-break-glass" is not an IAM role or user ARN. Fix: ${BREAK_GLASS_FIX}.`,
+        );
+    });
+
+    it("rejects a principal listed twice", () => {
+        assert.equal(
+            onlyProblem(glass([BREAK_GLASS, BREAK_GLASS]), "breakGlassPrincipalArns"),
+            `"${BREAK_GLASS}" is listed twice. Fix: list each principal once.`,
+        );
+    });
+
+    it("warns that they do nothing when the stack creates no key", () => {
+        assert.match(
+            onlyWarning(withKeys(PROTECT, { kmsKeyArn: KMS_ARN }), "breakGlassPrincipalArns"),
+            /is ignored: the stack creates no KMS key \(createBucket false or kmsKeyArn set\)/,
+        );
+    });
+
+    it("refuses them in a drill, which writes no key policy", () => {
+        assert.equal(
+            onlyProblem(
+                withKeys(DRILL, { breakGlassPrincipalArns: JSON.stringify([BREAK_GLASS]) }),
+                "breakGlassPrincipalArns",
+                "drill",
+            ),
+            `${JSON.stringify(JSON.stringify([BREAK_GLASS]))} cannot be set in a drill stack: only the stack that creates the vault's keys writes their policy. Fix: \`pulumi config rm gitops-dr:breakGlassPrincipalArns\`.`,
+        );
+    });
+});
+
+describe("parseConfig: input an attacker or a careless operator gives", () => {
+    for (const [key, value, fix] of [
+        ["gitPath", "   ", "apps"],
+        ["gitPath", "apps\nmore", "apps"],
+    ] as const) {
+        it(`rejects the ${key} ${JSON.stringify(value)} with a message, not a stack trace`, () => {
+            assert.match(
+                onlyProblem(withKeys(PROTECT, { [key]: value }), key),
+                new RegExp(
+                    `^${JSON.stringify(value).replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")} (is blank|contains whitespace or a control character): .* Fix: \`pulumi config set gitops-dr:${key} ${fix}\`\\.$`,
+                ),
+            );
+        });
+    }
+
+    it("rejects a blank gitRevision", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { gitRevision: "  " }), "gitRevision"),
+            '"  " is blank, which no git branch, tag or commit has. Fix: `pulumi config set gitops-dr:gitRevision HEAD`.',
+        );
+    });
+
+    it("rejects a gitRevision with a space in it", () => {
+        assert.match(
+            onlyProblem(withKeys(PROTECT, { gitRevision: "main extra" }), "gitRevision"),
+            /^"main extra" contains whitespace or a control character/,
+        );
+    });
+
+    for (const url of [
+        "https://user:ghp_0123456789abcdefghijklmnopqrstuvwxyzAB@github.com/acme/platform-gitops.git",
+        "https://ghp_0123456789abcdefghijklmnopqrstuvwxyzAB@github.com/acme/platform-gitops.git",
+    ]) {
+        it(`rejects credentials in gitRepoUrl (${url.includes(":ghp") ? "user and token" : "token"}) without echoing them`, () => {
+            const message = onlyProblem(withKeys(PROTECT, { gitRepoUrl: url }), "gitRepoUrl");
+            assert.ok(!message.includes("ghp_"), message);
+            assert.match(message, /in the URL, which would land in plain text in the Argo CD Application/);
+            assert.ok(
+                message.includes(
+                    "`pulumi config set gitops-dr:gitRepoUrl https://github.com/acme/platform-gitops.git`",
+                ),
+            );
+        });
+    }
+
+    it("accepts ssh URLs that name only the ssh user", () => {
+        for (const url of [
+            "git@github.com:acme/platform-gitops.git",
+            "ssh://git@github.com/acme/platform-gitops.git",
+        ]) {
+            assert.equal(
+                parseConfig(withKeys(PROTECT, { gitRepoUrl: url, gitSshPrivateKey: secret("k") }), STACK).argoCd
+                    .repository.url,
+                url,
+            );
+        }
+    });
+
+    it("rejects transition days no S3 lifecycle takes (1e23 written out)", () => {
+        assert.equal(
+            onlyProblem(
+                withKeys(PROTECT, { storageTransitions: '["STANDARD_IA:100000000000000000000000"]' }),
+                "storageTransitions",
+            ),
+            "\"STANDARD_IA:100000000000000000000000\": 100000000000000000000000 days is more than 36500 (100 years), which S3 does not take. Fix: `pulumi config set --path 'gitops-dr:storageTransitions[0]' STANDARD_IA:30`.",
+        );
+    });
+
+    it("rejects a kubeContext with a newline", () => {
+        assert.equal(
+            onlyProblem(withKeys(DRILL, { kubeContext: "drill-eu-1\nprod-eu-1" }), "kubeContext", "drill"),
+            '"drill-eu-1\\nprod-eu-1" contains a control character or surrounding whitespace, which no kubeconfig context name has. Fix: `pulumi config set gitops-dr:kubeContext drill-eu-1` (kubectl config get-contexts).',
+        );
+    });
+
+    for (const cron of ["* * * * *", "*/30 * * * *", "@every 10m"]) {
+        it(`rejects the backupSchedule ${JSON.stringify(cron)}: at most one locked backup an hour`, () => {
+            assert.match(
+                onlyProblem(withKeys(PROTECT, { backupSchedule: cron }), "backupSchedule"),
+                /runs as often as every [\d.]+ minutes; every backup stays locked and billed for lockDays, so gitops-dr takes at most one an hour\. Fix: `pulumi config set gitops-dr:backupSchedule '0 2 \* \* \*'`\.$/,
+            );
+        });
+    }
+
+    it("accepts an hourly backupSchedule, the most frequent allowed", () => {
+        assert.equal(
+            parseConfig(withKeys(PROTECT, { backupSchedule: "@hourly" }), STACK).velero.tiers[0].cron,
+            "@hourly",
+        );
     });
 });

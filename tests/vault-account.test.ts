@@ -39,7 +39,7 @@ describe("vault account: resources", () => {
         run = await runProgram({
             stack: "prod",
             secrets: STACK_SECRETS,
-            config: { vaultAccountRoleArn: ROLE, vaultRestorerRoleArns: [DRILL_ROLE] },
+            config: { vaultAccountRoleArn: ROLE, vaultRestorerRoleArns: [DRILL_ROLE], breakGlassPrincipalArns: [ROLE] },
         });
     });
 
@@ -224,7 +224,8 @@ describe("vault account: resources", () => {
         it("the vault account's own administrator still manages the bucket (the checks above are not vacuous)", async () => {
             const admin = `arn:aws:iam::${VAULT_ACCOUNT}:role/admin`;
             assert.equal(await onBucket(admin, ALL, "s3:PutBucketPolicy", BUCKET), "Allowed");
-            assert.equal(await onKey(admin, ALL, "kms:DisableKey"), "Allowed");
+            assert.equal(await onKey(admin, ALL, "kms:Decrypt", VIA_S3), "Allowed");
+            assert.equal(await onKey(ROLE, ALL, "kms:DisableKey"), "Allowed");
         });
     });
 });
@@ -241,6 +242,7 @@ const PROTECT: RawConfig = {
     repoPassword: { value: "kopia-repo-password-0123456789", secret: true },
     gitRepoUrl: plain("https://github.com/acme/platform-gitops.git"),
     vaultAccountRoleArn: plain(ROLE),
+    breakGlassPrincipalArns: plain(`["${ROLE}"]`),
 };
 
 function problemOf(raw: RawConfig, key: string, stack = "prod"): string {
@@ -280,9 +282,10 @@ describe("vault account: config rules", () => {
     });
 
     it("refuses the cluster's own account", () => {
+        const own = `arn:aws:iam::${CLUSTER_ACCOUNT}:role/x`;
         assert.match(
             problemOf(
-                { ...PROTECT, vaultAccountRoleArn: plain(`arn:aws:iam::${CLUSTER_ACCOUNT}:role/x`) },
+                { ...PROTECT, vaultAccountRoleArn: plain(own), breakGlassPrincipalArns: plain(`["${own}"]`) },
                 "vaultAccountRoleArn",
             ),
             /is in 111122223333, the cluster's own account/,
@@ -312,6 +315,19 @@ describe("vault account: config rules", () => {
     it("refuses an existing key, whose policy it cannot write", () => {
         const raw: RawConfig = { ...PROTECT, kmsKeyArn: plain("arn:aws:kms:eu-west-1:444455556666:key/k") };
         assert.match(problemOf(raw, "kmsKeyArn"), /with vaultAccountRoleArn the vault creates its own key/);
+    });
+
+    it("refuses break-glass principals of another account, or a list without the role that creates the key", () => {
+        const other = "arn:aws:iam::111122223333:role/break-glass";
+        assert.match(
+            problemOf({ ...PROTECT, breakGlassPrincipalArns: plain(`["${other}"]`) }, "breakGlassPrincipalArns"),
+            /"arn:aws:iam::111122223333:role\/break-glass" is not in the vault's account 444455556666/,
+        );
+        const sameAccount = `arn:aws:iam::${VAULT_ACCOUNT}:role/break-glass`;
+        assert.match(
+            problemOf({ ...PROTECT, breakGlassPrincipalArns: plain(`["${sameAccount}"]`) }, "breakGlassPrincipalArns"),
+            /does not list vaultAccountRoleArn .* KMS refuses a key policy that locks out its creator/,
+        );
     });
 
     it("refuses restorer roles without a vault account, or in the vault's account", () => {

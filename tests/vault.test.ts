@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 
 import {
     allowedActions,
+    PolicyDocument,
     bucketPolicy,
     ebsSnapshotPolicy,
     restorerPolicy,
@@ -11,7 +12,7 @@ import {
 import { lifecycleRules } from "../components/vault";
 import { ProgramRun, runProgram } from "../engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS, policyOf } from "./fixtures";
-import { decide } from "./iam-eval";
+import { ACCOUNT, decide } from "./iam-eval";
 
 const VAULT_TYPES = [
     "aws:s3/bucket:Bucket",
@@ -79,6 +80,7 @@ describe("BackupVault", () => {
                     kmsMasterKeyId: "arn:aws:kms:eu-west-1:111122223333:key/gitops-dr-prod-vault-key-id",
                 },
                 bucketKeyEnabled: true,
+                blockedEncryptionTypes: ["SSE-C"],
             },
         ]);
         assert.deepEqual(sse.propertyDependencies.rules, [key.urn]);
@@ -122,6 +124,7 @@ describe("BackupVault", () => {
             [
                 ["DenyInsecureTransport", "Deny"],
                 ["DenyOtherEncryption", "Deny"],
+                ["DenyCustomerProvidedKeys", "Deny"],
                 ["DenyOtherKmsKeys", "Deny"],
             ],
         );
@@ -131,6 +134,9 @@ describe("BackupVault", () => {
             Null: { "s3:x-amz-server-side-encryption": "false" },
         });
         assert.deepEqual(policy.Statement[2].Condition, {
+            Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "false" },
+        });
+        assert.deepEqual(policy.Statement[3].Condition, {
             ArnNotEquals: {
                 "s3:x-amz-server-side-encryption-aws-kms-key-id":
                     "arn:aws:kms:eu-west-1:111122223333:key/gitops-dr-prod-vault-key-id",
@@ -186,6 +192,56 @@ describe("BackupVault", () => {
             2,
         );
     });
+
+    for (const suffix of ["-key", "-replica-key"]) {
+        it(`${suffix.slice(1)}: only a break-glass principal may disable it, schedule its deletion or change its policy`, async () => {
+            const key = vaultResource("aws:kms/key:Key", suffix);
+            assert.equal(key.inputs.bypassPolicyLockoutSafetyCheck, undefined, "AWS's lockout check stays on");
+            const keyPolicy = policyOf(key.inputs.policy) as unknown as PolicyDocument;
+            const region = String(key.inputs.region);
+            const keyArn = `arn:aws:kms:${region}:${ACCOUNT}:key/k`;
+            // The recorded policy names the recording's account; the simulator's account is ACCOUNT.
+            const policy = JSON.parse(JSON.stringify(keyPolicy).replaceAll("111122223333", ACCOUNT)) as PolicyDocument;
+            const administrator = {
+                Version: "2012-10-17" as const,
+                Statement: [{ Sid: "Admin", Effect: "Allow" as const, Action: "*", Resource: "*" }],
+            };
+            const breakGlass = `arn:aws:iam::${ACCOUNT}:role/gitops-dr-vault-break-glass`;
+            const as = (principal: string, identity: PolicyDocument[], action: string, context = {}) =>
+                decide(identity, action, keyArn, { bucketPolicy: policy, principal, context });
+            for (const action of [
+                "kms:DisableKey",
+                "kms:ScheduleKeyDeletion",
+                "kms:PutKeyPolicy",
+                "kms:DisableKeyRotation",
+            ]) {
+                assert.equal(
+                    await as(`arn:aws:iam::${ACCOUNT}:role/Administrator`, [administrator], action),
+                    "ExplicitlyDenied",
+                    `an administrator: ${action}`,
+                );
+                assert.equal(
+                    await as(`arn:aws:iam::${ACCOUNT}:root`, [], action),
+                    "ExplicitlyDenied",
+                    `the account root: ${action}`,
+                );
+                // The key policy itself grants break-glass, with no IAM policy: what AWS's lockout check asks.
+                assert.equal(await as(breakGlass, [], action), "Allowed", `break-glass: ${action}`);
+            }
+            // Velero uses it through S3, and nobody uses it directly.
+            const velero = writerPolicy({ bucketArn: "arn:aws:s3:::vault", kmsKeyArn: keyArn, prefix: "prod-eu-1" });
+            const viaS3 = { "kms:ViaService": `s3.${region}.amazonaws.com` };
+            const veleroRole = `arn:aws:iam::${ACCOUNT}:role/prod-eu-1-velero`;
+            assert.equal(await as(veleroRole, [velero], "kms:Decrypt", viaS3), "Allowed");
+            assert.equal(await as(veleroRole, [velero], "kms:Decrypt"), "ExplicitlyDenied");
+            assert.equal(
+                await as(`arn:aws:iam::${ACCOUNT}:role/Administrator`, [administrator], "kms:Decrypt"),
+                "ExplicitlyDenied",
+            );
+            // A role without an IAM grant cannot use it at all.
+            assert.equal(await as(`arn:aws:iam::${ACCOUNT}:role/other`, [], "kms:Decrypt", viaS3), "ImplicitlyDenied");
+        });
+    }
 
     it("replicates to a hardened bucket in another region, with its own key, delete markers included", () => {
         const replica = vaultResource("aws:s3/bucket:Bucket", "-replica-bucket");
@@ -359,7 +415,24 @@ describe("IAM policies", () => {
                     ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
                     "arn:aws:s3:::vault/prod-eu-1/restores/*",
                 ],
-                ["AddKopiaBlobs", ["s3:PutObject", "s3:AbortMultipartUpload"], "arn:aws:s3:::vault/prod-eu-1/kopia/*"],
+                [
+                    "AddKopiaSessionBlobs",
+                    ["s3:PutObject", "s3:AbortMultipartUpload"],
+                    [
+                        "arn:aws:s3:::vault/prod-eu-1/kopia/*/q*",
+                        "arn:aws:s3:::vault/prod-eu-1/kopia/*/xn*",
+                        "arn:aws:s3:::vault/prod-eu-1/kopia/*/s*",
+                    ],
+                ],
+                [
+                    "DenyKopiaFixedBlobs",
+                    ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+                    [
+                        "arn:aws:s3:::vault/prod-eu-1/kopia/*kopia.*",
+                        "arn:aws:s3:::vault/prod-eu-1/kopia/*.storageconfig",
+                        "arn:aws:s3:::vault/prod-eu-1/kopia/*.shards",
+                    ],
+                ],
                 ["UseVaultKeyThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"], access.kmsKeyArn],
             ],
         );
@@ -367,16 +440,35 @@ describe("IAM policies", () => {
 
     // Evaluated request by request as AWS would (tests/iam-eval.ts): what a drill or recovery can do to prod's backups.
     const key = (path: string) => `arn:aws:s3:::vault/prod-eu-1/${path}`;
-    const restorerCases: [string, string, "Allowed" | "ImplicitlyDenied"][] = [
+    const restorerCases: [string, string, "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied"][] = [
         ["s3:GetObject", key("backups/prod-eu-1-daily-20261124020000/velero-backup.json"), "Allowed"],
         ["s3:GetObject", key("kopia/shop/p0123abcd"), "Allowed"],
         ["s3:ListBucket", "arn:aws:s3:::vault", "Allowed"],
         // Restore logs: written, and deleted when the Restore object is deleted (its finalizer).
         ["s3:PutObject", key("restores/drill-eu-1-2026-11-25/restore-drill-eu-1-2026-11-25-logs.gz"), "Allowed"],
         ["s3:DeleteObject", key("restores/drill-eu-1-2026-11-25/restore-drill-eu-1-2026-11-25-logs.gz"), "Allowed"],
-        // kopia manifest compaction adds blobs; nothing is deleted there.
+        // kopia manifest compaction adds a session marker, a manifest pack and an index blob; nothing is deleted.
         ["s3:PutObject", key("kopia/shop/q0123abcd"), "Allowed"],
+        ["s3:PutObject", key("kopia/shop/xn0_0123abcd-s0123-c1"), "Allowed"],
+        ["s3:PutObject", key("kopia/shop/s0123456789abcdef0"), "Allowed"],
         ["s3:DeleteObject", key("kopia/shop/p0123abcd"), "ImplicitlyDenied"],
+        // Data packs and epoch markers are never rewritten by a restore.
+        ["s3:PutObject", key("kopia/shop/p0123abcd"), "ImplicitlyDenied"],
+        ["s3:PutObject", key("kopia/shop/xe1"), "ImplicitlyDenied"],
+        // kopia's fixed-name blobs: refused explicitly, whatever else the role is granted.
+        ...[
+            "kopia.repository",
+            "kopia.blobcfg",
+            "kopia.maintenance",
+            "kopia.repository.backup.velero@restorer",
+            ".storageconfig",
+            ".shards",
+        ].flatMap((name): [string, string, "ExplicitlyDenied"][] => [
+            ["s3:PutObject", key(`kopia/shop/${name}`), "ExplicitlyDenied"],
+            ["s3:DeleteObject", key(`kopia/shop/${name}`), "ExplicitlyDenied"],
+            // A namespace whose name starts with a granted letter (q, s, x) must not reopen the name.
+            ["s3:PutObject", key(`kopia/staging/${name}`), "ExplicitlyDenied"],
+        ]),
         // Backups: never deleted, overwritten, unlocked or re-locked.
         ["s3:DeleteObject", key("backups/prod-eu-1-daily-20261124020000/velero-backup.json"), "ImplicitlyDenied"],
         ["s3:PutObject", key("backups/prod-eu-1-daily-20261124020000/velero-backup.json"), "ImplicitlyDenied"],
@@ -423,6 +515,40 @@ describe("IAM policies", () => {
             "ExplicitlyDenied",
         );
     });
+
+    it("a restorer holding a broader grant by mistake still cannot write kopia's fixed names", async () => {
+        const broad = {
+            Version: "2012-10-17" as const,
+            Statement: [{ Sid: "Broad", Effect: "Allow" as const, Action: "s3:*", Resource: "arn:aws:s3:::vault/*" }],
+        };
+        for (const name of ["kopia.repository", "kopia.maintenance", ".storageconfig"]) {
+            assert.equal(
+                await decide([restorerPolicy(access), broad], "s3:PutObject", key(`kopia/shop/${name}`)),
+                "ExplicitlyDenied",
+                name,
+            );
+        }
+        assert.equal(await decide([restorerPolicy(access), broad], "s3:PutObject", key("kopia/shop/p0")), "Allowed");
+    });
+
+    for (const [role, policy] of [
+        ["writer", writerPolicy(access)],
+        ["restorer", restorerPolicy(access)],
+    ] as const) {
+        it(`the bucket policy refuses the ${role} an upload with a customer-provided key (SSE-C)`, async () => {
+            const target = role === "writer" ? key("kopia/shop/p0") : key("restores/r/restore-r-logs.gz");
+            const put = (context: Record<string, string>) =>
+                decide([policy], "s3:PutObject", target, {
+                    bucketPolicy: bucketPolicy(access.bucketArn, access.kmsKeyArn),
+                    context,
+                });
+            assert.equal(await put({}), "Allowed");
+            assert.equal(
+                await put({ "s3:x-amz-server-side-encryption-customer-algorithm": "AES256" }),
+                "ExplicitlyDenied",
+            );
+        });
+    }
 
     it("the bucket policy refuses plain HTTP even to the writer", async () => {
         const request = ["s3:GetObject", key("backups/x/velero-backup.json")] as const;
@@ -569,6 +695,26 @@ describe("IAM policies", () => {
         });
         const trust = policyOf(run.one("aws:iam/role:Role", "gitops-dr-prod-velero-iam-role").inputs.assumeRolePolicy);
         assert.deepEqual(trust.Statement[0].Action, ["sts:AssumeRole", "sts:TagSession"]);
+        // Evaluated as STS would for the Pod Identity agent: only this cluster's Velero server service account.
+        const roleArn = `arn:aws:iam::${ACCOUNT}:role/prod-eu-1-velero`;
+        const asAgent = (tags: Record<string, string>) =>
+            decide([], "sts:AssumeRole", roleArn, {
+                bucketPolicy: JSON.parse(JSON.stringify(trust).replaceAll("111122223333", ACCOUNT)) as PolicyDocument,
+                principal: "pods.eks.amazonaws.com",
+                context: Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+            });
+        const velero = {
+            "eks-cluster-arn": `arn:aws:eks:eu-central-1:${ACCOUNT}:cluster/prod-eu-1`,
+            "kubernetes-namespace": "velero",
+            "kubernetes-service-account": "velero-server",
+        };
+        assert.equal(await asAgent(velero), "Allowed");
+        assert.equal(
+            await asAgent({ ...velero, "eks-cluster-arn": `arn:aws:eks:eu-central-1:${ACCOUNT}:cluster/other` }),
+            "ImplicitlyDenied",
+            "another cluster of the account with a velero/velero-server service account",
+        );
+        assert.equal(await asAgent({ ...velero, "kubernetes-service-account": "default" }), "ImplicitlyDenied");
         const association = run.one("aws:eks/podIdentityAssociation:PodIdentityAssociation");
         assert.equal(association.inputs.clusterName, "prod-eu-1");
         assert.equal(association.inputs.serviceAccount, "velero-server");

@@ -8,6 +8,27 @@ import { isDnsLabel } from "./values";
 /** Names of Applications, as `newAppVolumes` lists them. */
 const isAppName = (s: string) => /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s) && s.length <= 253;
 
+/**
+ * What credentials an https or ssh URL carries in its userinfo (`https://user:token@host/...`,
+ * `https://token@host/...`), or undefined. scp-like ssh (`git@host:org/repo`) names only the ssh user.
+ */
+export function urlCredentials(url: string): string | undefined {
+    const m = /^(?:https?|ssh):\/\/([^/@\s]+)@/.exec(url);
+    if (m === null) {
+        return undefined;
+    }
+    if (m[1].includes(":")) {
+        return "a user name and a password or token";
+    }
+    // ssh://git@host/... names the ssh user, as scp-like URLs do; over https a lone userinfo is a token.
+    return url.startsWith("ssh://") ? undefined : "a token or user name";
+}
+
+/** The URL without its userinfo. */
+function withoutCredentials(url: string): string {
+    return url.replace(/^((?:https?|ssh):\/\/)[^/@\s]+@/, "$1");
+}
+
 /** Parses the Argo CD keys. */
 export function parseArgoCd(
     r: ConfigReader,
@@ -22,6 +43,12 @@ export function parseArgoCd(
             "gitRepoUrl",
             `is required: the git repository Argo CD rebuilds the cluster's apps from. Fix: \`${setCmd("gitRepoUrl", "https://github.com/acme/platform-gitops.git")}\`.`,
         );
+    } else if (urlCredentials(url) !== undefined) {
+        // The URL lands in plain text in the Application and in the repository Secret's url, never as a secret.
+        r.problem(
+            "gitRepoUrl",
+            `carries ${urlCredentials(url)!} in the URL, which would land in plain text in the Argo CD Application and in the stack's state. Fix: \`${setCmd("gitRepoUrl", withoutCredentials(url))}\` and put the credentials in \`${setCmd("gitUsername", "git")}\` and \`${setCmd("gitPassword", "<token>", true)}\`.`,
+        );
     } else if (!ssh && !/^https:\/\/[^\s/]+\/\S+$/.test(url)) {
         r.problem(
             "gitRepoUrl",
@@ -29,13 +56,25 @@ export function parseArgoCd(
         );
     }
     const path = r.str("gitPath") ?? "apps";
-    if (path.startsWith("/") || path.split("/").includes("..")) {
+    if (path.trim() === "" || /[\s\x00-\x1f\x7f]/.test(path)) {
+        r.problem(
+            "gitPath",
+            `${q(path)} ${path.trim() === "" ? "is blank" : "contains whitespace or a control character"}: Argo CD would look for the apps in no directory of the repository. Fix: \`${setCmd("gitPath", "apps")}\`.`,
+        );
+    } else if (path.startsWith("/") || path.split("/").includes("..")) {
         r.problem(
             "gitPath",
             `${q(path)} must be a path inside the repository (no leading slash, no ..). Fix: \`${setCmd("gitPath", "apps")}\`.`,
         );
     }
     const revision = r.str("gitRevision") ?? "HEAD";
+    if (revision.trim() === "" || /[\s\x00-\x1f\x7f]/.test(revision)) {
+        // git refuses whitespace and control characters in ref names (git-check-ref-format).
+        r.problem(
+            "gitRevision",
+            `${q(revision)} ${revision.trim() === "" ? "is blank" : "contains whitespace or a control character"}, which no git branch, tag or commit has. Fix: \`${setCmd("gitRevision", "HEAD")}\`.`,
+        );
+    }
     const username = r.str("gitUsername");
     const password = r.secret("gitPassword", false, "<token>");
     const sshPrivateKey = r.secret("gitSshPrivateKey", false, '"$(cat deploy-key)"');

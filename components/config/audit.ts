@@ -76,6 +76,21 @@ export function parseVaultAccount(
             `${q(roleArn)} is in ${accountId}, the cluster's own account (oidcProviderArn's): an administrator there could still disable the key or change the bucket. Fix: a role in a dedicated backup account, \`${setCmd("vaultAccountRoleArn", ROLE_EXAMPLE)}\`.`,
         );
     }
+    // KMS refuses a key policy that would lock out its caller (the lockout safety check), and the key's
+    // administration cannot be done from another account: the role creating the key must be a break-glass
+    // principal, and every break-glass principal must be of the vault's account.
+    const foreign = vault.breakGlassPrincipalArns.filter((arn) => arn.split(":")[4] !== accountId);
+    if (foreign.length > 0) {
+        r.problem(
+            "breakGlassPrincipalArns",
+            `${q(foreign[0])} is not in the vault's account ${accountId}: a key's administration cannot be done from another account. Fix: \`${setListCmd("breakGlassPrincipalArns", [roleArn])}\`.`,
+        );
+    } else if (vault.breakGlassPrincipalArns.length > 0 && !vault.breakGlassPrincipalArns.includes(roleArn)) {
+        r.problem(
+            "breakGlassPrincipalArns",
+            `does not list vaultAccountRoleArn ${q(roleArn)}, which creates the key: KMS refuses a key policy that locks out its creator. Fix: \`${setListCmd("breakGlassPrincipalArns", [roleArn])}\`.`,
+        );
+    }
     for (const arn of restorers) {
         const rm = ROLE_ARN.exec(arn);
         if (rm === null || rm[1] !== partition) {

@@ -18,7 +18,7 @@ import { parseMonitoring } from "./monitoring";
 import { ConfigError, ConfigReader, ConfigWarning, RawConfig, RawValue, q, setCmd } from "./reader";
 import { parseRestore, parseSource, parseSourceStack } from "./restore";
 import { MODES, StackConfig } from "./types";
-import { PREFIX, isDnsLabel } from "./values";
+import { PREFIX, isDnsLabel, prefixWildcardProblem } from "./values";
 import { parseVelero } from "./velero";
 import { SourceOutputs, parseVault } from "./vault";
 
@@ -70,7 +70,13 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     }
     const validClusterName = clusterName !== undefined && isDnsLabel(clusterName, 40) ? clusterName : undefined;
     const kubeContext = r.str("kubeContext") ?? "";
-    if (mode !== "protect" && kubeContext === "") {
+    if (/[\x00-\x1f\x7f]/.test(kubeContext) || kubeContext !== kubeContext.trim()) {
+        // A newline would end the context name in kubeconfig and let the rest be read as more YAML.
+        r.problem(
+            "kubeContext",
+            `${q(kubeContext)} contains a control character or surrounding whitespace, which no kubeconfig context name has. Fix: \`${setCmd("kubeContext", kubeContext.trim().split(/[\x00-\x1f\x7f]/)[0] || "prod-eu-1")}\` (kubectl config get-contexts).`,
+        );
+    } else if (mode !== "protect" && kubeContext === "") {
         // A rebuilt cluster adopts objects that already exist (upsertExistingObjects): run against the live
         // cluster by mistake, a recover or drill stack would take over its namespaces, and a later destroy would
         // delete them. The kubeconfig's current context is too easy to get wrong for that.
@@ -89,10 +95,14 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
         r.forbidInMode("prefix", mode, "a drill writes no backups");
     } else {
         prefix = r.str("prefix") ?? validClusterName;
-        if (prefix !== undefined && (!PREFIX.test(prefix) || prefix.length > 200)) {
+        const wildcard = prefix === undefined ? undefined : prefixWildcardProblem(prefix);
+        if (wildcard !== undefined) {
+            r.problem("prefix", `${wildcard} Fix: \`${setCmd("prefix", "prod-eu-1")}\`.`);
+            prefix = undefined;
+        } else if (prefix !== undefined && (!PREFIX.test(prefix) || prefix.length > 200)) {
             r.problem(
                 "prefix",
-                `${q(prefix)} must be path segments of letters, digits and !_.*'()- separated by single slashes, with no leading or trailing slash. Fix: \`${setCmd("prefix", "prod-eu-1")}\`.`,
+                `${q(prefix)} must be path segments of letters, digits and !_.'()- separated by single slashes, with no leading or trailing slash. Fix: \`${setCmd("prefix", "prod-eu-1")}\`.`,
             );
             prefix = undefined;
         }

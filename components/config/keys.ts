@@ -155,6 +155,13 @@ export const CONFIG_KEYS = {
         description:
             'Lifecycle transitions of current backup objects, as "STORAGE_CLASS:days" in the order they happen, e.g. ["STANDARD_IA:30", "GLACIER_IR:90"]. Only instant-access classes (STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR).',
     },
+    breakGlassPrincipalArns: {
+        type: "array",
+        group: "vault",
+        modes: ["protect"],
+        description:
+            "protect, when the stack creates the vault's KMS keys: IAM role or user ARNs (no wildcards) that alone may disable the keys, schedule their deletion or change their key policy. Required then; the principal that runs `pulumi up` must be one of them (AWS's key policy lockout check).",
+    },
     replicaRegion: {
         type: "string",
         group: "vault",

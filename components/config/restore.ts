@@ -3,7 +3,7 @@ import { ConfigReader, q, setCmd, setListCmd, rmCmd } from "./reader";
 import { DERIVED_DEFAULTS } from "./keys";
 import type { Mode, RestoreSettings, SourceSettings } from "./types";
 import type { SourceOutputs } from "./vault";
-import { PREFIX, STACK_NAME, isDnsLabel } from "./values";
+import { PREFIX, STACK_NAME, isDnsLabel, prefixWildcardProblem } from "./values";
 
 const RESTORE_KEYS = [
     "restoreId",
@@ -82,6 +82,11 @@ export function parseSource(
         r.problem(
             "sourcePrefix",
             `is required: a ${mode} stack needs the prefix of the backups it restores. Fix: \`${setCmd("sourcePrefix", "prod-eu-1")}\` or \`${setCmd("sourceStack", "acme/gitops-dr/prod")}\`.`,
+        );
+    } else if (prefixWildcardProblem(sourcePrefix) !== undefined) {
+        r.problem(
+            "sourcePrefix",
+            `${r.isSet("sourcePrefix") ? "" : `${fromStack("prefix")}: `}${prefixWildcardProblem(sourcePrefix)!} Fix: \`${setCmd("sourcePrefix", "prod-eu-1")}\`.`,
         );
     } else if (!PREFIX.test(sourcePrefix)) {
         r.problem(

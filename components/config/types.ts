@@ -59,6 +59,8 @@ export interface VaultSettings {
     readonly abortIncompleteMultipartUploadDays: number;
     readonly transitions: readonly StorageTransition[];
     readonly replica?: { readonly region: string; readonly bucketName: string };
+    /** The principals that alone may disable or delete the keys the vault creates (empty when it creates none). */
+    readonly breakGlassPrincipalArns: readonly string[];
 }
 
 /** The backups a recover or drill stack restores from, resolved from config and the source stack's outputs. */

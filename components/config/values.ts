@@ -3,6 +3,7 @@
  * AWS regions, ARNs and names as AWS accepts them, Kubernetes names as the API server accepts them.
  */
 import * as aws from "@pulumi/aws";
+import { CronExpressionParser } from "cron-parser";
 import { closest } from "fastest-levenshtein";
 
 // --- Go durations --------------------------------------------------------------------------------------------
@@ -283,6 +284,44 @@ export function cronProblem(spec: string): string | undefined {
     return undefined;
 }
 
+/** The fewest hours a backup schedule may leave between two runs: every backup is locked for lockDays and billed. */
+export const MIN_BACKUP_INTERVAL_HOURS = 1;
+
+/**
+ * The shortest gap between two consecutive runs of a cron spec `cronProblem` accepts, in hours, over the runs of
+ * a year (bounded), or undefined when the spec cannot be evaluated. A time zone prefix does not change gaps.
+ */
+export function shortestGapHours(spec: string): number | undefined {
+    const s = spec.trim().replace(/^(CRON_TZ|TZ)=\S+\s+/, "");
+    if (s.startsWith("@every ")) {
+        return parseDurationHours(s.slice("@every ".length));
+    }
+    const expression =
+        {
+            "@yearly": "0 0 1 1 *",
+            "@annually": "0 0 1 1 *",
+            "@monthly": "0 0 1 * *",
+            "@weekly": "0 0 * * 0",
+            "@daily": "0 0 * * *",
+            "@midnight": "0 0 * * *",
+            "@hourly": "0 * * * *",
+        }[s] ?? s;
+    try {
+        const runs = CronExpressionParser.parse(expression, { currentDate: new Date(Date.UTC(2025, 0, 1)), tz: "UTC" });
+        let previous = runs.next().getTime();
+        let shortest = Infinity;
+        // 2000 runs cover a year of hourly runs' worth of distinct gaps; a per-minute spec shows at the first.
+        for (let i = 0; i < 2000 && previous < Date.UTC(2026, 0, 1); i++) {
+            const next = runs.next().getTime();
+            shortest = Math.min(shortest, next - previous);
+            previous = next;
+        }
+        return shortest === Infinity ? undefined : shortest / 3_600_000;
+    } catch {
+        return undefined;
+    }
+}
+
 // --- AWS -----------------------------------------------------------------------------------------------------
 
 /** Every region the pinned @pulumi/aws knows (`aws.Region`). */
@@ -311,6 +350,9 @@ export function regionProblem(region: string, allowUnlisted: boolean): string | 
 export const KMS_KEY_ARN = /^arn:aws[-a-z]*:kms:([a-z0-9-]+):(\d{12}):key\/[A-Za-z0-9-]+$/;
 export const OIDC_PROVIDER_ARN =
     /^arn:aws[-a-z]*:iam::\d{12}:oidc-provider\/oidc\.eks\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/id\/[A-Za-z0-9]+$/;
+
+/** An IAM role or user ARN (a path allowed), as `aws:PrincipalArn` names a caller; no wildcard, not a session. */
+export const IAM_PRINCIPAL_ARN = /^arn:aws[-a-z]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
 
 /** The region part of an ARN (`arn:partition:service:<region>:...`). */
 export function arnRegion(arn: string): string {
@@ -355,4 +397,14 @@ export const isLabelValue = (v: string): boolean =>
 export const STACK_NAME = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/;
 
 /** An S3 key prefix of path segments, no leading or trailing slash. */
-export const PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
+export const PREFIX = /^[A-Za-z0-9!_.'()-]+(\/[A-Za-z0-9!_.'()-]+)*$/;
+
+/**
+ * Why a prefix with `*` or `?` is refused: the prefix lands in IAM resource ARNs (`<bucket>/<prefix>/*`), where
+ * both are wildcards, so `prod-eu-*` would let one cluster's writer delete another's backups.
+ */
+export function prefixWildcardProblem(prefix: string): string | undefined {
+    return /[*?]/.test(prefix)
+        ? `${JSON.stringify(prefix)} contains ${prefix.includes("*") ? "*" : "?"}, a wildcard in the IAM policies the prefix is written into: it would reach every prefix it matches, other clusters' backups included.`
+        : undefined;
+}

@@ -1,7 +1,7 @@
 /** Parsing of the vault keys: where the bucket is, its lock, lifecycle and replica. */
 import { ConfigReader, q, rmCmd, setCmd, setListCmd } from "./reader";
 import { LOCK_MODES, Mode, StorageTransition, TransitionStorageClass, VaultSettings } from "./types";
-import { KMS_KEY_ARN, arnRegion, isValidBucketName, regionProblem } from "./values";
+import { IAM_PRINCIPAL_ARN, KMS_KEY_ARN, arnRegion, isValidBucketName, regionProblem } from "./values";
 
 /**
  * The storage classes a current backup object may move to, in the order S3's lifecycle "waterfall" allows, with
@@ -18,6 +18,9 @@ export const TRANSITION_CLASSES: readonly {
     { storageClass: "INTELLIGENT_TIERING", minDays: 0 },
     { storageClass: "GLACIER_IR", minDays: 0 },
 ];
+
+/** The most days a transition may wait, as for `noncurrentVersionExpirationDays`; a typo like 1e23 never reaches AWS. */
+export const MAX_TRANSITION_DAYS = 36500;
 
 /** Days an object must stay in STANDARD_IA before a later transition (AWS lifecycle constraints). */
 export const MIN_DAYS_IN_STANDARD_IA = 30;
@@ -128,7 +131,16 @@ export function parseVault(
         );
     }
 
+    const breakGlassPrincipalArns = parseBreakGlass(r, mode, create && kmsKeyArn === undefined);
+
     const lockMode = r.oneOf("lockMode", LOCK_MODES) ?? "COMPLIANCE";
+    if (lockMode === "GOVERNANCE" && create) {
+        // Possible on purpose (a first weeks' trial that may need to delete), but never silent.
+        r.warn(
+            "lockMode",
+            `GOVERNANCE: any principal with s3:BypassGovernanceRetention can delete a locked backup, so the vault does not protect backups from a stolen administrator credential; the policy pack refuses it unless its vault-bucket-object-lock policy sets requireCompliance false. Fix: \`${setCmd("lockMode", "COMPLIANCE")}\` once lockDays is right.`,
+        );
+    }
     const lockDays = r.int("lockDays", 1, MAX_LOCK_DAYS);
     if (lockDays !== undefined && lockMode === "COMPLIANCE" && lockDays > COMPLIANCE_ACK_ABOVE_DAYS) {
         const ack = r.int("complianceLockDaysAcknowledged", 1, MAX_LOCK_DAYS);
@@ -217,7 +229,69 @@ export function parseVault(
         abortIncompleteMultipartUploadDays: abortIncompleteMultipartUploadDays ?? 0,
         transitions,
         replica,
+        breakGlassPrincipalArns,
     };
+}
+
+const BREAK_GLASS_EXAMPLE = ["arn:aws:iam::111122223333:role/vault-break-glass"];
+
+/**
+ * `breakGlassPrincipalArns`: required exactly when the stack creates the vault's keys, since their key policy
+ * refuses DisableKey, ScheduleKeyDeletion and PutKeyPolicy to everyone else (components/iam.ts `vaultKeyPolicy`).
+ */
+function parseBreakGlass(r: ConfigReader, mode: Mode, createsKey: boolean): string[] {
+    if (mode !== "protect") {
+        r.forbidInMode(
+            "breakGlassPrincipalArns",
+            mode,
+            "only the stack that creates the vault's keys writes their policy",
+        );
+        return [];
+    }
+    if (!createsKey) {
+        r.unused("breakGlassPrincipalArns", "the stack creates no KMS key (createBucket false or kmsKeyArn set)");
+        return [];
+    }
+    const arns = r.list("breakGlassPrincipalArns", BREAK_GLASS_EXAMPLE);
+    const fix = `\`${setListCmd("breakGlassPrincipalArns", BREAK_GLASS_EXAMPLE)}\``;
+    if (arns.length === 0 && !r.isSet("breakGlassPrincipalArns")) {
+        r.problem(
+            "breakGlassPrincipalArns",
+            `is required when the stack creates the vault's KMS key: its key policy lets only these principals disable the key, schedule its deletion or change the policy, and AWS refuses a key policy that locks out the principal running \`pulumi up\`. Fix: ${fix} (include the role that deploys this stack).`,
+        );
+        return [];
+    }
+    if (arns.length === 0) {
+        r.problem(
+            "breakGlassPrincipalArns",
+            `is empty: nobody could then disable or delete the vault's key, nor change its policy, and AWS refuses such a key policy. Fix: ${fix}.`,
+        );
+    }
+    const seen = new Set<string>();
+    for (const arn of arns) {
+        if (/[*?]/.test(arn)) {
+            r.problem(
+                "breakGlassPrincipalArns",
+                `${q(arn)} contains a wildcard: it would name every principal it matches, and a key policy's Principal takes none. Fix: list each role or user ARN, e.g. ${fix}.`,
+            );
+        } else if (/^arn:aws[-a-z]*:iam::\d{12}:root$/.test(arn)) {
+            r.problem(
+                "breakGlassPrincipalArns",
+                `${q(arn)} is the account: in a key policy's Principal it means every IAM principal of the account that its IAM policies allow, which is what the key policy exists to refuse. Fix: name a dedicated role, e.g. ${fix}.`,
+            );
+        } else if (/^arn:aws[-a-z]*:sts::/.test(arn)) {
+            r.problem(
+                "breakGlassPrincipalArns",
+                `${q(arn)} is a role session, which ends; AWS compares aws:PrincipalArn, the session's role ARN. Fix: name the role (arn:aws:iam::<account>:role/<name>), e.g. ${fix}.`,
+            );
+        } else if (!IAM_PRINCIPAL_ARN.test(arn)) {
+            r.problem("breakGlassPrincipalArns", `${q(arn)} is not an IAM role or user ARN. Fix: ${fix}.`);
+        } else if (seen.has(arn)) {
+            r.problem("breakGlassPrincipalArns", `${q(arn)} is listed twice. Fix: list each principal once.`);
+        }
+        seen.add(arn);
+    }
+    return arns;
 }
 
 /** The region of a KMS key ARN, for callers that compare regions. */
@@ -237,6 +311,12 @@ export function parseTransitions(
             continue;
         }
         const [storageClass, days] = [m[1], Number(m[2])];
+        if (!Number.isSafeInteger(days) || days > MAX_TRANSITION_DAYS) {
+            report(
+                `${JSON.stringify(entry)}: ${m[2]} days is more than ${MAX_TRANSITION_DAYS} (100 years), which S3 does not take. Fix: \`${fix}\`.`,
+            );
+            continue;
+        }
         const spec = TRANSITION_CLASSES.find((c) => c.storageClass === storageClass);
         if (spec === undefined) {
             const why = REJECTED_CLASSES[storageClass] ?? "it is not an S3 storage class";

@@ -7,7 +7,15 @@ import { DERIVED_DEFAULTS } from "./keys";
 import { VELERO_GUARDED, parseUserValues } from "./user-values";
 import { ConfigReader, q, rmCmd, setCmd } from "./reader";
 import { BackupTier, Mode, VOLUME_DATA_MODES, VeleroSettings } from "./types";
-import { cronProblem, isDnsLabel, isLabelKey, isLabelValue, parseDurationHours } from "./values";
+import {
+    MIN_BACKUP_INTERVAL_HOURS,
+    cronProblem,
+    isDnsLabel,
+    isLabelKey,
+    isLabelValue,
+    parseDurationHours,
+    shortestGapHours,
+} from "./values";
 
 /** Parses Velero's keys; `repoPassword` is undefined in the result's place when it had a problem. */
 export function parseVelero(
@@ -145,9 +153,20 @@ export function parseSchedules(
             continue;
         }
         const cron = r.str(t.cron) ?? DERIVED_DEFAULTS[t.cron];
-        const cronIssue = cronProblem(cron);
+        let cronIssue = cronProblem(cron);
         if (cronIssue !== undefined) {
             r.problem(t.cron, `${q(cron)} ${cronIssue}. Fix: \`${setCmd(t.cron, `'${DERIVED_DEFAULTS[t.cron]}'`)}\`.`);
+        } else {
+            // Each backup stays locked, and billed, for lockDays whatever its TTL: a schedule firing every minute
+            // would pile up 1440 locked backups a day that nobody can delete.
+            const gap = shortestGapHours(cron);
+            if (gap !== undefined && gap < MIN_BACKUP_INTERVAL_HOURS) {
+                cronIssue = "fires too often";
+                r.problem(
+                    t.cron,
+                    `${q(cron)} runs as often as every ${+(gap * 60).toFixed(2)} minutes; every backup stays locked and billed for lockDays, so gitops-dr takes at most one an hour. Fix: \`${setCmd(t.cron, `'${DERIVED_DEFAULTS[t.cron]}'`)}\`.`,
+                );
+            }
         }
         const ttl = r.str(t.ttl) ?? (t.key === "daily" ? DERIVED_DEFAULTS.backupTtl : "");
         const hours = parseDurationHours(ttl);

@@ -167,7 +167,7 @@ export function partitionOf(documents: readonly NamedDocument[]): string {
 }
 
 /** The account the simulation runs in: principal and bucket in the same account, as gitops-dr deploys them. */
-const ACCOUNT = "000000000000";
+export const ACCOUNT = "000000000000";
 
 /** The simulator's validation errors as one line: `<policy> <path>: <message>; ...`. */
 export function describeErrors(result: ErrorSimulationResult): string {
@@ -202,16 +202,22 @@ export async function simulate(input: {
     readonly action: string;
     readonly resource: string;
     readonly context?: Readonly<Record<string, string | string[]>>;
+    /** The resource's policy: a bucket policy, or a KMS key policy. */
     readonly bucketPolicy?: Json;
     readonly mode: "Strict" | "Discovery";
+    /** The calling principal's ARN, in the vault's account; a role named `principal` by default. */
+    readonly principal?: string;
 }): Promise<{ readonly decision?: Decision; readonly error?: string }> {
+    const principal = input.principal ?? `arn:aws:iam::${ACCOUNT}:role/principal`;
     const result = await runSimulation(
         {
             request: {
-                principal: `arn:aws:iam::${ACCOUNT}:role/principal`,
+                principal,
                 action: input.action,
                 resource: { resource: input.resource, accountId: ACCOUNT },
-                contextVariables: { ...(input.context ?? {}) },
+                // AWS sets aws:PrincipalArn on every request (a role session's is its role's ARN); the simulator
+                // does not derive it from the principal.
+                contextVariables: { "aws:PrincipalArn": principal, ...(input.context ?? {}) },
             },
             identityPolicies: input.identity.map((d) => ({ name: d.name, policy: d.policy })),
             serviceControlPolicies: [],

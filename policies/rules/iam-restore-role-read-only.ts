@@ -1,35 +1,31 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 
-import { Request, evaluate, partitionOf, principals, showRequests } from "../lib/iam";
+import { evaluate, partitionOf, principals } from "../lib/iam";
 import { schemaOf, thresholds } from "../lib/config";
 import { violation } from "../lib/message";
 import { inModes } from "../lib/policy";
+import {
+    DESTRUCTIVE_OBJECT_ACTIONS,
+    backupDestructionRequests,
+    backupNames,
+    destructiveGrants,
+    showGrants,
+    showSomeRequests,
+} from "../lib/vault-keys";
 
 /**
- * Requests that would delete or overwrite a backup under a source prefix: its metadata and its kopia content.
- * With `allowKopiaBlobWrites` the PutObject on kopia content is not asked (kopia's compaction adds blobs).
- */
-export function backupDeletionRequests(bucketArn: string, prefix: string, allowKopiaBlobWrites = false): Request[] {
-    const base = prefix === "" ? bucketArn : `${bucketArn}/${prefix}`;
-    const metadata = `${base}/backups/daily-20250101020000/velero-backup.json`;
-    const content = `${base}/kopia/default/p0123456789abcdef0123456789abcdef`;
-    return [
-        { action: "s3:DeleteObject", resource: metadata },
-        { action: "s3:PutObject", resource: metadata },
-        { action: "s3:DeleteObject", resource: content },
-        ...(allowKopiaBlobWrites ? [] : [{ action: "s3:PutObject", resource: content }]),
-    ];
-}
-
-/**
- * A recovery or drill cannot delete or overwrite the backups it restores from: every principal of the stack
- * is asked, request by request, whether it may delete or overwrite backup metadata and kopia content under
- * each read-only location's prefix.
+ * A recovery or drill cannot delete or overwrite the backups it restores from. Two ways, both needed:
+ * - every principal of the stack is asked, request by request, about the keys the stack's own backups have
+ *   under each read-only location's prefix (lib/vault-keys.ts: its schedules' and Restores' backup names, the
+ *   namespaces it restores, kopia's fixed names and data packs), so explicit Denies count;
+ * - no Allow statement may grant a destructive action on a resource pattern that can match any key under
+ *   `<prefix>/backups/` or `<prefix>/kopia/` (a PutObject only under `backups/`), whatever sample names the
+ *   requests use: `<prefix>/backups/prod-eu-1-*` is refused because it overlaps, not because a sample matched.
  */
 export const iamRestoreRoleReadOnly: StackValidationPolicy = {
     name: "iam-restore-role-read-only",
     description:
-        "Checks, by evaluating requests, that no role of a recover or drill stack can delete or overwrite the backups under the prefix it restores from.",
+        "Checks, by evaluating requests built from the stack's own backup names and kopia's fixed blobs, and by intersecting every Allow's resource patterns with the source prefix's backups and kopia repositories, that no role of a recover or drill stack can delete or overwrite the backups it restores from.",
     enforcementLevel: "mandatory",
     configSchema: schemaOf("allowKopiaBlobWrites"),
     validateStack: inModes(["recover", "drill"], async ({ view, locations, args }, report) => {
@@ -38,11 +34,18 @@ export const iamRestoreRoleReadOnly: StackValidationPolicy = {
         if (sources.length === 0) {
             args.notApplicable("the stack has no read-only backup location");
         }
+        const names = backupNames(view);
         const must = "A recovery or drill role must not be able to delete or overwrite the backups it restores from.";
+        const fix =
+            "Grant it only s3:GetObject under the source prefix, s3:PutObject and s3:DeleteObject under <prefix>/restores/ and s3:PutObject on kopia's session blobs <prefix>/kopia/*/q*, xn*, s* with kopia's fixed names denied (components/iam.ts restorerPolicy); its own writes belong under its own prefix (gitops-dr:prefix).";
         for (const principal of principals(view)) {
             const partition = partitionOf(principal.documents);
-            const requests = sources.flatMap((l) =>
-                backupDeletionRequests(`arn:${partition}:s3:::${l.bucket!}`, l.prefix ?? "", allowKopiaBlobWrites),
+            const bases = sources.map((l) => ({
+                bucketArn: `arn:${partition}:s3:::${l.bucket!}`,
+                prefix: l.prefix ?? "",
+            }));
+            const requests = bases.flatMap((b) =>
+                backupDestructionRequests(b.bucketArn, b.prefix, names, allowKopiaBlobWrites),
             );
             const result = await evaluate(principal, requests);
             if (result.error !== undefined) {
@@ -53,14 +56,28 @@ export const iamRestoreRoleReadOnly: StackValidationPolicy = {
                         "Fix the policy documents so that they are valid IAM policies.",
                     ),
                 );
-            } else if (result.allowed.length > 0) {
-                report(
-                    violation(
-                        must,
-                        `${principal.label} can ${showRequests(result.allowed)}`,
-                        "Grant it only s3:GetObject under the source prefix, s3:PutObject and s3:DeleteObject under <prefix>/restores/ and s3:PutObject under <prefix>/kopia/ (components/iam.ts restorerPolicy); its own writes belong under its own prefix (gitops-dr:prefix).",
-                    ),
-                );
+                continue;
+            }
+            if (result.allowed.length > 0) {
+                report(violation(must, `${principal.label} can ${showSomeRequests(result.allowed)}`, fix));
+                continue;
+            }
+            const under = (b: { bucketArn: string; prefix: string }, dir: string) =>
+                b.prefix === "" ? `${b.bucketArn}/${dir}/*` : `${b.bucketArn}/${b.prefix}/${dir}/*`;
+            const grants = [
+                ...destructiveGrants(
+                    principal.documents,
+                    DESTRUCTIVE_OBJECT_ACTIONS,
+                    bases.flatMap((b) => [under(b, "backups"), under(b, "kopia")]),
+                ),
+                ...destructiveGrants(
+                    principal.documents,
+                    ["s3:PutObject"],
+                    bases.map((b) => under(b, "backups")),
+                ),
+            ];
+            if (grants.length > 0) {
+                report(violation(must, `${principal.label}: ${showGrants(grants)}`, fix));
             }
         }
     }),

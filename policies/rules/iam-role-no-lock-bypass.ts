@@ -1,17 +1,32 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 
-import { Request, evaluate, partitionOf, principals, showRequests } from "../lib/iam";
+import { Request, evaluate, partitionOf, principals } from "../lib/iam";
 import { violation } from "../lib/message";
 import { onStack } from "../lib/policy";
 import { bucketName, buckets } from "../lib/vault";
+import { BackupNames, backupNames, protectedObjects, showSomeRequests } from "../lib/vault-keys";
 
-/** Requests that lift the lock on, or change the protection of, a vault bucket. */
-export function lockBypassRequests(bucketArn: string): Request[] {
-    const object = `${bucketArn}/any-prefix/backups/any-backup/any-backup.tar.gz`;
+/**
+ * Requests that lift the lock on, or change the protection of, a vault bucket: on a sample key of any prefix and
+ * on the keys of the stack's own prefixes and backups (`prefixes`, lib/vault-keys.ts), so a grant scoped to
+ * `<prefix>/*` or `<prefix>/backups/<schedule>-*` is asked about too.
+ */
+export function lockBypassRequests(bucketArn: string, prefixes: readonly string[] = [], names?: BackupNames): Request[] {
+    const objects = [
+        `${bucketArn}/any-prefix/backups/any-backup/any-backup.tar.gz`,
+        ...(names === undefined
+            ? []
+            : prefixes.flatMap((p) => {
+                  const o = protectedObjects(bucketArn, p, names);
+                  return [...o.metadata, ...o.fixed, ...o.packs];
+              })),
+    ];
     return [
-        { action: "s3:BypassGovernanceRetention", resource: object },
-        { action: "s3:PutObjectRetention", resource: object },
-        { action: "s3:DeleteObjectVersion", resource: object },
+        ...objects.flatMap((object) => [
+            { action: "s3:BypassGovernanceRetention", resource: object },
+            { action: "s3:PutObjectRetention", resource: object },
+            { action: "s3:DeleteObjectVersion", resource: object },
+        ]),
         { action: "s3:PutBucketObjectLockConfiguration", resource: bucketArn },
         { action: "s3:PutLifecycleConfiguration", resource: bucketArn },
         { action: "s3:PutBucketVersioning", resource: bucketArn },
@@ -41,6 +56,10 @@ export const iamRoleNoLockBypass: StackValidationPolicy = {
         if (names.length === 0) {
             args.notApplicable("the stack names no vault bucket");
         }
+        const prefixes = locations
+            .filter((l) => l.bucket !== undefined)
+            .map((l) => ({ bucket: l.bucket!, prefix: l.prefix ?? "" }));
+        const known = backupNames(view);
         const must =
             "No role or IAM user of the stack may lift Object Lock, delete object versions or change the vault's protection: backups must outlive every credential.";
         for (const principal of principals(view)) {
@@ -56,7 +75,13 @@ export const iamRoleNoLockBypass: StackValidationPolicy = {
             const partition = partitionOf(principal.documents);
             const result = await evaluate(
                 principal,
-                names.flatMap((b) => lockBypassRequests(`arn:${partition}:s3:::${b}`)),
+                names.flatMap((b) =>
+                    lockBypassRequests(
+                        `arn:${partition}:s3:::${b}`,
+                        prefixes.filter((p) => p.bucket === b).map((p) => p.prefix),
+                        known,
+                    ),
+                ),
             );
             if (result.error !== undefined) {
                 report(
@@ -70,7 +95,7 @@ export const iamRoleNoLockBypass: StackValidationPolicy = {
                 report(
                     violation(
                         must,
-                        `${principal.label} can ${showRequests(result.allowed)}`,
+                        `${principal.label} can ${showSomeRequests(result.allowed)}`,
                         "Remove these actions from its policies; only the account's administrators should hold them.",
                     ),
                 );

@@ -4,7 +4,21 @@ import { label, violation } from "../lib/message";
 import { T, isType } from "../lib/types";
 import type { GateResourceOptions } from "../lib/view";
 
-const VAULT_TYPES = [...T.bucket, ...T.objectLock, ...T.kmsKey];
+/**
+ * Every resource of the vault: losing any of them weakens the backups (a deleted bucket policy lets plain HTTP and
+ * SSE-C in, a deleted lifecycle or replication configuration changes what is kept), so each is protected.
+ */
+const VAULT_TYPES = [
+    ...T.bucket,
+    ...T.objectLock,
+    ...T.kmsKey,
+    ...T.versioning,
+    ...T.encryption,
+    ...T.publicAccessBlock,
+    ...T.bucketPolicy,
+    ...T.lifecycle,
+    ...T.replication,
+];
 
 /**
  * `protect` and `retainOnDelete` on the vault's bucket, lock configuration and keys. The engine does not pass
@@ -14,7 +28,7 @@ const VAULT_TYPES = [...T.bucket, ...T.objectLock, ...T.kmsKey];
 export const vaultResourcesProtected: ResourceValidationPolicy = {
     name: "vault-resources-protected",
     description:
-        "Checks that the vault's buckets, Object Lock configurations and KMS keys are protected and retained on delete.",
+        "Checks that the vault's buckets, their Object Lock, versioning, encryption, public access, policy, lifecycle and replication configurations, and its KMS keys are protected and retained on delete.",
     enforcementLevel: "mandatory",
     validateResource: (args, report) => {
         if (!isType(args.type, VAULT_TYPES)) {
@@ -24,7 +38,7 @@ export const vaultResourcesProtected: ResourceValidationPolicy = {
         if (opts.protect !== true) {
             report(
                 violation(
-                    "The vault's buckets, Object Lock configurations and KMS keys must be protected, so that pulumi destroy refuses to delete them.",
+                    "The vault's buckets, their configurations and KMS keys must be protected, so that pulumi destroy refuses to delete them.",
                     `${label(args)} has protect false`,
                     "Create it with the resource option protect: true (gitops-dr's BackupVault does).",
                 ),
@@ -33,7 +47,7 @@ export const vaultResourcesProtected: ResourceValidationPolicy = {
         if (opts.retainOnDelete === false) {
             report(
                 violation(
-                    "The vault's buckets, Object Lock configurations and KMS keys must be retained on delete, so that even an unprotected destroy leaves them in AWS.",
+                    "The vault's buckets, their configurations and KMS keys must be retained on delete, so that even an unprotected destroy leaves them in AWS.",
                     `${label(args)} has retainOnDelete false`,
                     "Create it with the resource option retainOnDelete: true (gitops-dr's BackupVault does).",
                 ),
