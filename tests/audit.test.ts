@@ -17,6 +17,9 @@ import {
 import { logBucketPolicy } from "../components/audit";
 import { ConfigError, RawConfig, parseConfigWithWarnings } from "../components/config";
 import { ProgramRun, runProgram } from "../engine";
+import { evaluatePack } from "../policies/gate/evaluate";
+import { analyzedResources } from "../policies/gate/recording";
+import { vaultAuditLogLocked } from "../policies/rules/vault-audit-log-locked";
 import { STACK_REFERENCES, STACK_SECRETS, policyOf } from "./fixtures";
 import { apiCall, logged, matching } from "./event-pattern";
 
@@ -256,6 +259,27 @@ describe("audit: what a protect stack registers", () => {
                 ["email", "oncall@acme.example"],
                 ["email", "backup@acme.example"],
             ],
+        );
+    });
+
+    it("policy vault-audit-log-locked: passes the stack, reports a log bucket without Object Lock or retention", async () => {
+        const resources = analyzedResources(prod);
+        const judge = async (changed: typeof resources) =>
+            (await evaluatePack(changed, [vaultAuditLogLocked], {})).violations.map((v) => v.message);
+        assert.deepEqual(await judge(resources), []);
+        const unlocked = resources.map((r) =>
+            r.name === "gitops-dr-prod-audit-log-bucket"
+                ? { ...r, outputs: { ...r.outputs, objectLockEnabled: false } }
+                : r,
+        );
+        assert.deepEqual(await judge(unlocked), [
+            "The audit trail's log bucket must be created with Object Lock and a default retention: an attacker with the vault account's credentials must not be able to delete the record of the attack. Found: Bucket gitops-dr-prod-audit-log-bucket has objectLockEnabled false. Fix: Create the log bucket with objectLockEnabled: true (only possible at creation: a new bucket).",
+        ]);
+        const noRetention = resources.filter((r) => r.name !== "gitops-dr-prod-audit-log-lock");
+        assert.equal((await judge(noRetention)).length, 1);
+        assert.match(
+            (await judge(noRetention))[0],
+            /Found: no BucketObjectLockConfiguration with a default retention configures Bucket gitops-dr-prod-audit-log-bucket/,
         );
     });
 

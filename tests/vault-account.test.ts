@@ -10,6 +10,10 @@ import { ConfigError, RawConfig, parseConfigWithWarnings } from "../components/c
 import type { PolicyDocument } from "../components/iam";
 import { VAULT_ADMIN_ACTIONS } from "../components/vault-access";
 import { ProgramRun, runProgram } from "../engine";
+import { evaluatePack } from "../policies/gate/evaluate";
+import { analyzedResources } from "../policies/gate/recording";
+import { POLICIES } from "../policies/policies";
+import { isRoleGrant } from "../policies/rules/vault-bucket-policy-no-grants";
 import { STACK_SECRETS, policyOf } from "./fixtures";
 import { decideAcross } from "./iam-cross-account";
 
@@ -84,6 +88,16 @@ describe("vault account: resources", () => {
         );
         assert.deepEqual(
             replica.Statement.filter((s) => s.Effect === "Allow"),
+            [],
+        );
+    });
+
+    it("passes the policy pack without a mandatory violation", async () => {
+        const evaluation = await evaluatePack(analyzedResources(run), POLICIES, {});
+        assert.deepEqual(
+            evaluation.violations
+                .filter((v) => v.enforcementLevel === "mandatory")
+                .map((v) => `${v.policyName}: ${v.message}`),
             [],
         );
     });
@@ -227,6 +241,32 @@ describe("vault account: resources", () => {
             assert.equal(await onKey(admin, ALL, "kms:Decrypt", VIA_S3), "Allowed");
             assert.equal(await onKey(ROLE, ALL, "kms:DisableKey"), "Allowed");
         });
+    });
+});
+
+describe("policy vault-bucket-policy-no-grants: a role grant of a vault in its own account", () => {
+    const grant = {
+        Sid: "Writer0ReadWriteOwnPrefix",
+        Effect: "Allow",
+        Principal: { AWS: `arn:aws:iam::${CLUSTER_ACCOUNT}:root` },
+        Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+        Resource: `${BUCKET}/prod-eu-1/*`,
+        Condition: { ArnEquals: { "aws:PrincipalArn": VELERO } },
+    };
+    const bucket = "acme-gitops-dr-vault";
+
+    it("accepts object writes and deletes by key under one prefix for one named role", () => {
+        assert.equal(isRoleGrant(grant, bucket), true);
+    });
+
+    it("refuses it for anyone, for a whole account, for the whole bucket, or with a version delete", () => {
+        assert.equal(isRoleGrant({ ...grant, Principal: "*" }, bucket), false);
+        assert.equal(isRoleGrant({ ...grant, Condition: {} }, bucket), false);
+        assert.equal(isRoleGrant({ ...grant, Resource: `${BUCKET}/*` }, bucket), false);
+        assert.equal(isRoleGrant({ ...grant, Resource: `${BUCKET}/prod-*/*` }, bucket), false);
+        assert.equal(isRoleGrant({ ...grant, Action: [...grant.Action, "s3:DeleteObjectVersion"] }, bucket), false);
+        assert.equal(isRoleGrant({ ...grant, Action: "s3:*" }, bucket), false);
+        assert.equal(isRoleGrant({ ...grant, Action: "s3:PutBucketPolicy", Resource: BUCKET }, bucket), false);
     });
 });
 

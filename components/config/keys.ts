@@ -186,7 +186,7 @@ export const CONFIG_KEYS = {
         group: "vault",
         modes: ["protect"],
         description:
-            'protect with vaultAccountRoleArn: Velero roles of recover and drill clusters in other accounts (arn:aws:iam::<account>:role/<clusterName>-velero) that the bucket and key policies let restore from this cluster\'s prefix, read-only as in a drill. The roles need not exist yet. Defaults to [].',
+            "protect with vaultAccountRoleArn: Velero roles of recover and drill clusters in other accounts (arn:aws:iam::<account>:role/<clusterName>-velero) that the bucket and key policies let restore from this cluster's prefix, read-only as in a drill. The roles need not exist yet. Defaults to [].",
     },
     // --- source ---
     sourceStack: {

@@ -269,14 +269,15 @@ export function awsOutputs(
                 state: { ...inputs, policy: normalizedJson(String(inputs.policy), true) },
             };
         case "aws:sns/topic:Topic": {
-            const topicName =
-                typeof inputs.name === "string" ? inputs.name : `${String(inputs.namePrefix ?? name)}0001`;
+            const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+            const topicName = typeof inputs.name === "string" ? inputs.name : `${str(inputs.namePrefix) ?? name}0001`;
             const arn = `arn:aws:sns:${region}:${account}:${topicName}`;
             return { id: arn, state: { ...inputs, region, name: topicName, arn } };
         }
         case "aws:cloudtrail/trail:Trail": {
-            const arn = `arn:aws:cloudtrail:${region}:${account}:trail/${String(inputs.name ?? name)}`;
-            return { id: String(inputs.name ?? name), state: { ...inputs, region, arn } };
+            const trailName = typeof inputs.name === "string" ? inputs.name : name;
+            const arn = `arn:aws:cloudtrail:${region}:${account}:trail/${trailName}`;
+            return { id: trailName, state: { ...inputs, region, arn } };
         }
         case "aws:cloudwatch/eventRule:EventRule": {
             const ruleName = typeof inputs.name === "string" ? inputs.name : `${name}-0001`;

@@ -11,7 +11,11 @@ import { BackupNames, backupNames, protectedObjects, showSomeRequests } from "..
  * on the keys of the stack's own prefixes and backups (`prefixes`, lib/vault-keys.ts), so a grant scoped to
  * `<prefix>/*` or `<prefix>/backups/<schedule>-*` is asked about too.
  */
-export function lockBypassRequests(bucketArn: string, prefixes: readonly string[] = [], names?: BackupNames): Request[] {
+export function lockBypassRequests(
+    bucketArn: string,
+    prefixes: readonly string[] = [],
+    names?: BackupNames,
+): Request[] {
     const objects = [
         `${bucketArn}/any-prefix/backups/any-backup/any-backup.tar.gz`,
         ...(names === undefined
