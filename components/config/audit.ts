@@ -150,6 +150,8 @@ export function parseAudit(r: ConfigReader, mode: Mode, vault: VaultSettings): A
     if (!trail) {
         r.unused("auditBucketName", "auditTrail is false, so no log bucket is made");
         r.unused("auditLogDays", "auditTrail is false, so no log bucket is made");
+    } else if (explicitName === undefined && !isValidBucketName(vault.bucketName)) {
+        // bucketName's own problem is reported; its default log bucket name adds nothing to fix.
     } else if (!isValidBucketName(logBucketName)) {
         r.problem(
             "auditBucketName",

@@ -12,6 +12,7 @@
  */
 import { DEFAULT_NAMES } from "../names";
 import { ARGO_CD_CHART, VELERO_AWS_PLUGIN, VELERO_CHART, VELERO_IMAGE } from "../versions";
+import { AUDIT_KEYS, VAULT_ACCOUNT_KEYS } from "./keys-audit";
 import type { Mode } from "./types";
 
 /** The Pulumi project name, which is also the config namespace. */
@@ -174,20 +175,7 @@ export const CONFIG_KEYS = {
         modes: ["protect"],
         description: "Name of the replica bucket. Defaults to <bucketName>-replica.",
     },
-    vaultAccountRoleArn: {
-        type: "string",
-        group: "vault",
-        modes: ["protect"],
-        description:
-            "protect with createBucket: ARN of a role in a dedicated backup account that the vault's AWS provider assumes. The vault (bucket, KMS key, replica, their policies, the replication role) and its audit trail are created there; Velero's role stays in the cluster's account and reaches the vault only through the bucket and key policies. Needs credentialsMode irsa or podIdentity. Unset: everything in the cluster's account.",
-    },
-    vaultRestorerRoleArns: {
-        type: "array",
-        group: "vault",
-        modes: ["protect"],
-        description:
-            "protect with vaultAccountRoleArn: Velero roles of recover and drill clusters in other accounts (arn:aws:iam::<account>:role/<clusterName>-velero) that the bucket and key policies let restore from this cluster's prefix, read-only as in a drill. The roles need not exist yet. Defaults to [].",
-    },
+    ...VAULT_ACCOUNT_KEYS,
     // --- source ---
     sourceStack: {
         type: "string",
@@ -532,33 +520,7 @@ export const CONFIG_KEYS = {
             'Extra labels ("key=value") on the ServiceMonitor, PodMonitor and PrometheusRule, e.g. ["release=kube-prometheus-stack"] for Prometheus\'s selectors.',
     },
     // --- audit ---
-    auditTrail: {
-        type: "boolean",
-        group: "audit",
-        modes: ["protect"],
-        description:
-            "protect with createBucket: a CloudTrail trail in the vault's account logging the vault's deletes, retention and legal-hold changes and configuration changes into a locked log bucket. false when an organisation trail already logs them (README, \"A vault in its own account\"); the alarms stay. Defaults to true.",
-    },
-    alertEmails: {
-        type: "array",
-        group: "audit",
-        modes: ["protect"],
-        description:
-            "protect with createBucket: e-mail addresses subscribed to the vault's alarm topic (every delete of a version, retention or legal-hold change, configuration change of the bucket, key or trail, and every denied attempt). Each address must confirm AWS's e-mail once. Defaults to [].",
-    },
-    auditBucketName: {
-        type: "string",
-        group: "audit",
-        modes: ["protect"],
-        description: "protect with auditTrail: name of the trail's log bucket. Defaults to <bucketName>-audit.",
-    },
-    auditLogDays: {
-        type: "integer",
-        group: "audit",
-        modes: ["protect"],
-        description:
-            "protect with auditTrail: days each log file is locked (in the vault's lockMode) and kept, 1-3650. Defaults to 365.",
-    },
+    ...AUDIT_KEYS,
     // --- mirrors ---
     veleroChart: {
         type: "string",
