@@ -11,6 +11,7 @@ import { argocdRootAppAfterRestore } from "./rules/argocd-root-app-after-restore
 import { iamPolicyNoWildcardActions } from "./rules/iam-policy-no-wildcard-actions";
 import { iamRestoreRoleReadOnly } from "./rules/iam-restore-role-read-only";
 import { iamRoleNoLockBypass } from "./rules/iam-role-no-lock-bypass";
+import { argocdReleaseVersionsPinned } from "./rules/argocd-release-versions-pinned";
 import { vaultBucketEncryption } from "./rules/vault-bucket-encryption";
 import { vaultBucketLifecycle } from "./rules/vault-bucket-lifecycle";
 import { vaultBucketObjectLock } from "./rules/vault-bucket-object-lock";
@@ -20,6 +21,7 @@ import { vaultBucketPublicAccess } from "./rules/vault-bucket-public-access";
 import { vaultBucketTlsOnly } from "./rules/vault-bucket-tls-only";
 import { vaultBucketVersioning } from "./rules/vault-bucket-versioning";
 import { vaultAuditLogLocked } from "./rules/vault-audit-log-locked";
+import { vaultKmsKey } from "./rules/vault-kms-key";
 import { vaultLockGovernanceMode } from "./rules/vault-lock-governance-mode";
 import { vaultReplicaMissing } from "./rules/vault-replica-missing";
 import { vaultResourcesProtected } from "./rules/vault-resources-protected";
@@ -35,6 +37,7 @@ import { veleroRestoreNotOwnSchedule } from "./rules/velero-restore-not-own-sche
 import { veleroRestoreSource } from "./rules/velero-restore-source";
 import { veleroScheduleExcludedNamespaces } from "./rules/velero-schedule-excluded-namespaces";
 import { veleroScheduleFrequency } from "./rules/velero-schedule-frequency";
+import { veleroScheduleLocation } from "./rules/velero-schedule-location";
 import { veleroScheduleResources } from "./rules/velero-schedule-resources";
 import { veleroScheduleTtlWithinLock } from "./rules/velero-schedule-ttl-within-lock";
 import { veleroScheduleVolumeData } from "./rules/velero-schedule-volume-data";
@@ -49,6 +52,7 @@ export const POLICIES: Policies = [
     vaultBucketVersioning,
     vaultAuditLogLocked,
     vaultBucketEncryption,
+    vaultKmsKey,
     vaultBucketPublicAccess,
     vaultBucketTlsOnly,
     vaultBucketPolicyAdmitsBackups,
@@ -59,9 +63,11 @@ export const POLICIES: Policies = [
     vaultReplicaMissing,
     // Velero and its backups.
     veleroReleaseVersionsPinned,
+    argocdReleaseVersionsPinned,
     veleroRepositoryPassword,
     veleroNoPlaintextCredentials,
     veleroScheduleFrequency,
+    veleroScheduleLocation,
     veleroScheduleResources,
     veleroScheduleVolumeData,
     veleroScheduleTtlWithinLock,

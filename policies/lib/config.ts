@@ -16,7 +16,7 @@ export const DEFAULTS = {
     /** Minimum default Object Lock retention of a vault, in days; also the retention assumed for a vault the stack does not create. */
     minLockDays: 30,
     /** Whether the vault's default retention must be COMPLIANCE (GOVERNANCE can be lifted by a privileged principal). */
-    requireCompliance: false,
+    requireCompliance: true,
     /** Longest gap allowed between two runs of the most frequent backup schedule, in hours. */
     maxBackupIntervalHours: 24,
     /** Namespaces every backup schedule must exclude. */
@@ -27,6 +27,8 @@ export const DEFAULTS = {
      * additive; turn it off to flag any such grant.
      */
     allowKopiaBlobWrites: true,
+    /** AWS accounts besides the stack's own whose KMS keys the vault may use (a central key account). */
+    allowedKmsKeyAccounts: [] as readonly string[],
 };
 
 export type Thresholds = typeof DEFAULTS;
@@ -45,7 +47,7 @@ const SCHEMAS: Record<ThresholdKey, PolicyConfigSchema["properties"][string]> = 
         type: "boolean",
         default: DEFAULTS.requireCompliance,
         description:
-            "Require COMPLIANCE as the vault's default retention mode; GOVERNANCE retention can be lifted by any principal with s3:BypassGovernanceRetention.",
+            "Require COMPLIANCE as the vault's default retention mode (on by default); GOVERNANCE retention can be lifted by any principal with s3:BypassGovernanceRetention. Set false to allow GOVERNANCE.",
     },
     maxBackupIntervalHours: {
         type: "number",
@@ -63,7 +65,14 @@ const SCHEMAS: Record<ThresholdKey, PolicyConfigSchema["properties"][string]> = 
         type: "boolean",
         default: DEFAULTS.allowKopiaBlobWrites,
         description:
-            "Let a recovery or drill role put objects under <sourcePrefix>/kopia/: opening a kopia repository with 16 or more manifest contents compacts them into new blobs. kopia never rewrites a blob and versioning keeps the locked versions, but the role could make a new current version of any blob.",
+            "Let a recovery or drill role put kopia's session blobs (<sourcePrefix>/kopia/<ns>/q*, xn*, s*): opening a kopia repository with 16 or more manifest contents compacts them into new blobs. Never kopia's fixed-name blobs or data packs, which are judged whatever this says.",
+    },
+    allowedKmsKeyAccounts: {
+        type: "array",
+        items: { type: "string", pattern: "^\\d{12}$" },
+        default: [],
+        description:
+            "AWS account ids, besides the stack's own, whose KMS keys the vault's encryption and the roles' grants may name.",
     },
 };
 
@@ -88,5 +97,8 @@ export function thresholds(args: { getConfig<T extends object>(): T }): Threshol
             ? strings(namespaces)
             : DEFAULTS.requiredExcludedNamespaces,
         allowKopiaBlobWrites: bool(raw.allowKopiaBlobWrites) ?? DEFAULTS.allowKopiaBlobWrites,
+        allowedKmsKeyAccounts: Array.isArray(raw.allowedKmsKeyAccounts)
+            ? strings(raw.allowedKmsKeyAccounts)
+            : DEFAULTS.allowedKmsKeyAccounts,
     };
 }

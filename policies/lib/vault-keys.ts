@@ -8,7 +8,7 @@
 import { Request, showRequests, statements } from "./iam";
 import { restores, schedules } from "./velero";
 import { StackView } from "./view";
-import { Json, arr, at, str, strings } from "./values";
+import { Json, at, str, strings } from "./values";
 
 /**
  * kopia's fixed-name blobs in a repository directory (kopia v0.22.3, the release nearest to the fork Velero
@@ -28,18 +28,15 @@ export const KOPIA_FIXED_BLOBS = [
     ".shards",
 ] as const;
 
-/** The files Velero writes for a backup `<name>` under `backups/<name>/` (velero `pkg/persistence/object_store.go`). */
+/**
+ * Files Velero writes for a backup `<name>` under `backups/<name>/` (velero `pkg/persistence/object_store.go`):
+ * the metadata, the resources and the volume backups list; the rest share the same directory, so a grant that
+ * reaches these reaches them.
+ */
 const BACKUP_FILES = (name: string): string[] => [
     "velero-backup.json",
     `${name}.tar.gz`,
-    `${name}-logs.gz`,
     `${name}-podvolumebackups.json.gz`,
-    `${name}-volumesnapshots.json.gz`,
-    `${name}-itemoperations.json.gz`,
-    `${name}-resource-list.json.gz`,
-    `${name}-results.gz`,
-    `${name}-volumeinfo.json.gz`,
-    `${name}-csi-volumesnapshots.json.gz`,
 ];
 
 /** A timestamp as Velero suffixes a scheduled backup's name (`<schedule>-20060102150405`). */
@@ -92,7 +89,12 @@ export function protectedObjects(
     const base = prefix === "" ? bucketArn : `${bucketArn}/${prefix}`;
     return {
         metadata: names.backups.flatMap((b) => BACKUP_FILES(b).map((f) => `${base}/backups/${b}/${f}`)),
-        fixed: names.namespaces.flatMap((ns) => KOPIA_FIXED_BLOBS.map((f) => `${base}/kopia/${ns}/${f}`)),
+        // Every fixed name in the first namespace; in the others the two whose loss is total.
+        fixed: names.namespaces.flatMap((ns, i) =>
+            (i === 0 ? KOPIA_FIXED_BLOBS : KOPIA_FIXED_BLOBS.slice(0, 1).concat(".storageconfig")).map(
+                (f) => `${base}/kopia/${ns}/${f}`,
+            ),
+        ),
         packs: names.namespaces.map((ns) => `${base}/kopia/${ns}/p0123456789abcdef0123456789abcdef`),
         session: names.namespaces.flatMap((ns) => [
             `${base}/kopia/${ns}/q0123456789abcdef0123456789abcdef`,
@@ -123,8 +125,13 @@ export function backupDestructionRequests(
 ): Request[] {
     const objects = protectedObjects(bucketArn, prefix, names);
     const all = [...objects.metadata, ...objects.fixed, ...objects.packs, ...objects.session];
+    // Deletes on every key; the lock changes, which iam-role-no-lock-bypass also asks, on one key of each kind.
+    const representatives = [objects.metadata[0], objects.fixed[0], objects.packs[0], objects.session[0]];
     return [
-        ...all.flatMap((resource) => DESTRUCTIVE_OBJECT_ACTIONS.map((action) => ({ action, resource }))),
+        ...all.map((resource) => ({ action: "s3:DeleteObject", resource })),
+        ...representatives.flatMap((resource) =>
+            DESTRUCTIVE_OBJECT_ACTIONS.filter((a) => a !== "s3:DeleteObject").map((action) => ({ action, resource })),
+        ),
         ...[...objects.metadata, ...objects.fixed, ...objects.packs].map((resource) => ({
             action: "s3:PutObject",
             resource,
@@ -210,7 +217,7 @@ export function destructiveGrants(
             if (s.Effect !== "Allow") {
                 return;
             }
-            const listed = (v: unknown) => (typeof v === "string" ? [v] : strings(arr(v) ?? []));
+            const listed = (v: unknown) => strings(v);
             const granted =
                 s.NotAction !== undefined
                     ? actions.filter((a) => !listed(s.NotAction).some((p) => actionMatches(p, a)))

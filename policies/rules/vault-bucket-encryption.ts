@@ -3,8 +3,11 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { label, violation } from "../lib/message";
 import { onStack } from "../lib/policy";
 import { T } from "../lib/types";
-import { buckets, settingsOf } from "../lib/vault";
-import { arr, at, obj, show, str } from "../lib/values";
+import { bucketName, buckets, settingsOf } from "../lib/vault";
+import { parseDocument, partitionOf, simulate } from "../lib/iam";
+import { arr, at, obj, show, str, strings } from "../lib/values";
+
+const ALLOW_ALL = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
 
 /** The AWS-managed S3 key, by alias name or alias ARN: its key policy cannot be changed. */
 function isAwsManagedKey(keyId: string | undefined): boolean {
@@ -14,9 +17,10 @@ function isAwsManagedKey(keyId: string | undefined): boolean {
 /** SSE-KMS with a customer-managed key on every vault bucket. */
 export const vaultBucketEncryption: StackValidationPolicy = {
     name: "vault-bucket-encryption",
-    description: "Checks that every vault bucket encrypts by default with SSE-KMS under a customer-managed key.",
+    description:
+        "Checks that every vault bucket encrypts by default with SSE-KMS under a customer-managed key and refuses SSE-C uploads, in its encryption configuration and (evaluated) in its bucket policy.",
     enforcementLevel: "mandatory",
-    validateStack: onStack(({ view }, report) => {
+    validateStack: onStack(async ({ view }, report) => {
         const must = "A vault bucket must encrypt by default with SSE-KMS under a customer-managed KMS key.";
         for (const bucket of buckets(view)) {
             const settings = settingsOf(view, bucket, T.encryption);
@@ -29,6 +33,34 @@ export const vaultBucketEncryption: StackValidationPolicy = {
                     ),
                     bucket.urn,
                 );
+            }
+            for (const policy of settingsOf(view, bucket, T.bucketPolicy)) {
+                const document = parseDocument(policy.props.policy);
+                if (document === undefined) {
+                    continue;
+                }
+                const arn = `arn:${partitionOf([{ name: policy.name, document }])}:s3:::${bucketName(bucket) ?? bucket.name}`;
+                const { decision } = await simulate({
+                    identity: [{ name: "allow-all", policy: ALLOW_ALL }],
+                    action: "s3:PutObject",
+                    resource: `${arn}/any-prefix/kopia/default/q0`,
+                    context: {
+                        "aws:SecureTransport": "true",
+                        "s3:x-amz-server-side-encryption-customer-algorithm": "AES256",
+                    },
+                    bucketPolicy: document,
+                    mode: "Strict",
+                });
+                if (decision !== "ExplicitlyDenied") {
+                    report(
+                        violation(
+                            "A vault bucket's policy must deny uploads that carry a customer-provided key (SSE-C), whatever a principal's own policies allow.",
+                            `${label(policy)} does not deny s3:PutObject with x-amz-server-side-encryption-customer-algorithm`,
+                            'Add a statement denying s3:PutObject to Principal "*" when s3:x-amz-server-side-encryption-customer-algorithm is present (Null: "false"), as components/iam.ts bucketPolicy does.',
+                        ),
+                        policy.urn,
+                    );
+                }
             }
             for (const setting of settings) {
                 const defaults = (arr(setting.props.rules) ?? [])
@@ -47,6 +79,19 @@ export const vaultBucketEncryption: StackValidationPolicy = {
                         setting.urn,
                     );
                     continue;
+                }
+                const blocksSseC = (arr(setting.props.rules) ?? []).every((r) =>
+                    strings(at(r, "blockedEncryptionTypes")).includes("SSE-C"),
+                );
+                if (!blocksSseC) {
+                    report(
+                        violation(
+                            "A vault bucket must refuse uploads encrypted with a customer-provided key (SSE-C): such a version is unreadable to anyone without that key, Velero included.",
+                            `${label(setting)} does not list SSE-C in blockedEncryptionTypes`,
+                            'Set blockedEncryptionTypes: ["SSE-C"] on its rule (gitops-dr\'s BackupVault does).',
+                        ),
+                        setting.urn,
+                    );
                 }
                 for (const d of kms) {
                     const keyId = str(d.kmsMasterKeyId);

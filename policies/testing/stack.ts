@@ -239,6 +239,7 @@ function hardenedBucket(stack: FixtureStack, prefix: string, bucket: string, loc
                     {
                         applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: KEY_ARN },
                         bucketKeyEnabled: true,
+                        blockedEncryptionTypes: ["SSE-C"],
                     },
                 ],
             },
@@ -296,6 +297,14 @@ function hardenedBucket(stack: FixtureStack, prefix: string, bucket: string, loc
                             Condition: { Bool: { "aws:SecureTransport": "false" } },
                         },
                         {
+                            Sid: "DenyCustomerProvidedKeys",
+                            Effect: "Deny",
+                            Principal: "*",
+                            Action: "s3:PutObject",
+                            Resource: `${arn}/*`,
+                            Condition: { Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "false" } },
+                        },
+                        {
                             Sid: "DenyOtherKmsKeys",
                             Effect: "Deny",
                             Principal: "*",
@@ -313,6 +322,35 @@ function hardenedBucket(stack: FixtureStack, prefix: string, bucket: string, loc
             { ...keep, ...onBucket },
         );
 }
+
+/** The vault key's policy, as components/iam.ts vaultKeyPolicy writes it. */
+export const KEY_POLICY = {
+    Version: "2012-10-17",
+    Statement: [
+        {
+            Sid: "EnableIamPolicies",
+            Effect: "Allow",
+            Principal: { AWS: "arn:aws:iam::111122223333:root" },
+            Action: "kms:*",
+            Resource: "*",
+        },
+        {
+            Sid: "BreakGlassAdministration",
+            Effect: "Allow",
+            Principal: { AWS: ["arn:aws:iam::111122223333:role/vault-break-glass"] },
+            Action: "kms:*",
+            Resource: "*",
+        },
+        {
+            Sid: "DenyKeyDestructionButBreakGlass",
+            Effect: "Deny",
+            Principal: "*",
+            Action: ["kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DisableKeyRotation"],
+            Resource: "*",
+            Condition: { ArnNotEquals: { "aws:PrincipalArn": ["arn:aws:iam::111122223333:role/vault-break-glass"] } },
+        },
+    ],
+};
 
 /** A writer policy on a prefix, as components/iam.ts writes it. */
 export function writerDocument(prefix: string): Record<string, unknown> {
@@ -360,6 +398,20 @@ export function restorerDocument(prefix: string): Record<string, unknown> {
                 Effect: "Allow",
                 Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
                 Resource: `arn:aws:s3:::${BUCKET}/${prefix}/restores/*`,
+            },
+            {
+                Sid: "AddKopiaSessionBlobs",
+                Effect: "Allow",
+                Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+                Resource: ["q*", "xn*", "s*"].map((p) => `arn:aws:s3:::${BUCKET}/${prefix}/kopia/*/${p}`),
+            },
+            {
+                Sid: "DenyKopiaFixedBlobs",
+                Effect: "Deny",
+                Action: ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+                Resource: ["kopia.*", ".storageconfig", ".shards"].map(
+                    (p) => `arn:aws:s3:::${BUCKET}/${prefix}/kopia/*${p}`,
+                ),
             },
         ],
     };
@@ -470,7 +522,17 @@ export function compliantStack(mode: Mode): FixtureStack {
     let s = new FixtureStack(mode).add(T.stack, `gitops-dr-${mode}`, { mode, clusterName, bucketName: BUCKET });
 
     if (mode === "protect") {
-        s = s.add(T.key, N.key, { description: "vault key", enableKeyRotation: true, deletionWindowInDays: 30 }, keep);
+        s = s.add(
+            T.key,
+            N.key,
+            {
+                description: "vault key",
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+                policy: JSON.stringify(KEY_POLICY),
+            },
+            keep,
+        );
         s = hardenedBucket(s, "vault", BUCKET, 31);
         s = hardenedBucket(s, "vault-replica", REPLICA, 31);
         s = s.add(T.role, "vault-replication-role", { assumeRolePolicy: "{}" }, keep).add(

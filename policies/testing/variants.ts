@@ -186,6 +186,10 @@ function annotations(r: MutableResource): Record<string, string> {
 }
 
 const BUCKET = "arn:aws:s3:::acme-gitops-dr-vault";
+/** iam-restore-role-read-only's fix. */
+const RESTORE_FIX =
+    "Grant it only s3:GetObject under the source prefix, s3:PutObject and s3:DeleteObject under <prefix>/restores/ and s3:PutObject on kopia's session blobs <prefix>/kopia/*/q*, xn*, s* with kopia's fixed names denied (components/iam.ts restorerPolicy); its own writes belong under its own prefix (gitops-dr:prefix).";
+
 const mandatory = (policyName: string, message: string) => ({
     policyName,
     enforcementLevel: "mandatory" as const,
@@ -387,7 +391,7 @@ export const VARIANTS: readonly Variant[] = [
         expect: [
             mandatory(
                 "vault-resources-protected",
-                "The vault's buckets, Object Lock configurations and KMS keys must be retained on delete, so that even an unprotected destroy leaves them in AWS. Found: BucketObjectLockConfiguration gitops-dr-prod-vault-lock has retainOnDelete false. Fix: Create it with the resource option retainOnDelete: true (gitops-dr's BackupVault does).",
+                "The vault's buckets, their configurations and KMS keys must be retained on delete, so that even an unprotected destroy leaves them in AWS. Found: BucketObjectLockConfiguration gitops-dr-prod-vault-lock has retainOnDelete false. Fix: Create it with the resource option retainOnDelete: true (gitops-dr's BackupVault does).",
             ),
         ],
     },
@@ -399,7 +403,7 @@ export const VARIANTS: readonly Variant[] = [
         expect: [
             mandatory(
                 "vault-resources-protected",
-                "The vault's buckets, Object Lock configurations and KMS keys must be protected, so that pulumi destroy refuses to delete them. Found: Key gitops-dr-prod-vault-key has protect false. Fix: Create it with the resource option protect: true (gitops-dr's BackupVault does).",
+                "The vault's buckets, their configurations and KMS keys must be protected, so that pulumi destroy refuses to delete them. Found: Key gitops-dr-prod-vault-key has protect false. Fix: Create it with the resource option protect: true (gitops-dr's BackupVault does).",
             ),
         ],
     },
@@ -441,7 +445,7 @@ export const VARIANTS: readonly Variant[] = [
         expect: [
             mandatory(
                 "velero-no-plaintext-credentials",
-                "AWS keys and the repository password must only appear in Kubernetes Secret data, which Pulumi keeps encrypted; anywhere else they are stored and displayed in plain text. Found: an AWS access key id in Release gitops-dr-prod-velero-release at values.credentials.secretContents.cloud. Fix: Keep it in a Kubernetes Secret's stringData, set from pulumi config set --secret (gitops-dr:awsAccessKeyId, gitops-dr:awsSecretAccessKey, gitops-dr:repoPassword), and reference the Secret (credentials.existingSecret for the AWS keys).",
+                "AWS keys, the repository password and other credentials (private keys, git tokens) must only appear in Kubernetes Secret data, which Pulumi keeps encrypted; anywhere else they are stored and displayed in plain text. Found: an AWS access key id in Release gitops-dr-prod-velero-release at values.credentials.secretContents.cloud. Fix: Keep it in a Kubernetes Secret's stringData, set from pulumi config set --secret (gitops-dr:awsAccessKeyId, gitops-dr:awsSecretAccessKey, gitops-dr:repoPassword, gitops-dr:gitPassword, gitops-dr:gitSshPrivateKey), and reference the Secret (credentials.existingSecret for the AWS keys).",
             ),
         ],
     },
@@ -516,16 +520,22 @@ export const VARIANTS: readonly Variant[] = [
         expect: [
             mandatory(
                 "iam-role-no-lock-bypass",
-                `No role or IAM user of the stack may lift Object Lock, delete object versions or change the vault's protection: backups must outlive every credential. Found: Role gitops-dr-prod-velero-iam-role can s3:PutObjectRetention on ${BUCKET}/any-prefix/backups/any-backup/any-backup.tar.gz. Fix: Remove these actions from its policies; only the account's administrators should hold them.`,
+                `No role or IAM user of the stack may lift Object Lock, delete object versions or change the vault's protection: backups must outlive every credential. Found: Role gitops-dr-prod-velero-iam-role can s3:PutObjectRetention on ${BUCKET}/any-prefix/backups/any-backup/any-backup.tar.gz, s3:PutObjectRetention on ${BUCKET}/prod-eu-1/backups/daily-20250101020000/velero-backup.json, s3:PutObjectRetention on ${BUCKET}/prod-eu-1/backups/prod-eu-1-credentials-20250101020000/velero-backup.json and 3 more such requests. Fix: Remove these actions from its policies; only the account's administrators should hold them.`,
             ),
         ],
     },
     {
-        name: "GOVERNANCE instead of COMPLIANCE (advisory only)",
+        name: "GOVERNANCE instead of COMPLIANCE: refused unless the pack's requireCompliance is false",
         stack: "prod",
         kind: "config",
         config: { lockMode: "GOVERNANCE" },
         expect: [
+            ...["vault-lock", "vault-replica-lock"].map((lock) =>
+                mandatory(
+                    "vault-bucket-object-lock",
+                    `The vault's default retention mode must be COMPLIANCE (this policy's requireCompliance is on). Found: BucketObjectLockConfiguration gitops-dr-prod-${lock} uses "GOVERNANCE". Fix: Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right; it applies to versions written from then on.`,
+                ),
+            ),
             {
                 policyName: "vault-lock-governance-mode",
                 enforcementLevel: "advisory",
@@ -551,7 +561,7 @@ export const VARIANTS: readonly Variant[] = [
         expect: [
             mandatory(
                 "iam-restore-role-read-only",
-                `A recovery or drill role must not be able to delete or overwrite the backups it restores from. Found: Role gitops-dr-drill-velero-iam-role can s3:DeleteObject on ${BUCKET}/prod-eu-1/backups/daily-20250101020000/velero-backup.json, s3:DeleteObject on ${BUCKET}/prod-eu-1/kopia/default/p0123456789abcdef0123456789abcdef. Fix: Grant it only s3:GetObject under the source prefix, s3:PutObject and s3:DeleteObject under <prefix>/restores/ and s3:PutObject under <prefix>/kopia/ (components/iam.ts restorerPolicy); its own writes belong under its own prefix (gitops-dr:prefix).`,
+                `A recovery or drill role must not be able to delete or overwrite the backups it restores from. Found: Role gitops-dr-drill-velero-iam-role can s3:DeleteObject on ${BUCKET}/prod-eu-1/backups/daily-20250101020000/velero-backup.json, s3:DeleteObject on ${BUCKET}/prod-eu-1/backups/daily-20250101020000/daily-20250101020000.tar.gz, s3:DeleteObject on ${BUCKET}/prod-eu-1/backups/daily-20250101020000/daily-20250101020000-podvolumebackups.json.gz and 24 more such requests. Fix: ${RESTORE_FIX}`,
             ),
         ],
     },
@@ -590,7 +600,235 @@ export const VARIANTS: readonly Variant[] = [
         expect: [
             mandatory(
                 "iam-restore-role-read-only",
-                `A recovery or drill role must not be able to delete or overwrite the backups it restores from. Found: Role gitops-dr-recover-velero-iam-role can s3:DeleteObject on ${BUCKET}/prod-eu-1/backups/daily-20250101020000/velero-backup.json, s3:PutObject on ${BUCKET}/prod-eu-1/backups/daily-20250101020000/velero-backup.json, s3:DeleteObject on ${BUCKET}/prod-eu-1/kopia/default/p0123456789abcdef0123456789abcdef. Fix: Grant it only s3:GetObject under the source prefix, s3:PutObject and s3:DeleteObject under <prefix>/restores/ and s3:PutObject under <prefix>/kopia/ (components/iam.ts restorerPolicy); its own writes belong under its own prefix (gitops-dr:prefix).`,
+                `A recovery or drill role must not be able to delete or overwrite the backups it restores from. Found: Role gitops-dr-recover-velero-iam-role can s3:DeleteObject on ${BUCKET}/prod-eu-1/backups/daily-20250101020000/velero-backup.json, s3:DeleteObject on ${BUCKET}/prod-eu-1/backups/daily-20250101020000/daily-20250101020000.tar.gz, s3:DeleteObject on ${BUCKET}/prod-eu-1/backups/daily-20250101020000/daily-20250101020000-podvolumebackups.json.gz and 55 more such requests. Fix: ${RESTORE_FIX}`,
+            ),
+        ],
+    },
+    // Issue #20: the paths that lost backups or let a broken stack through, each as a hand-edited program would.
+    {
+        name: "the drill's restorer may overwrite kopia's fixed-name blobs (its Deny removed, kopia/* granted)",
+        stack: "drill",
+        kind: "code",
+        fault: (run) =>
+            editPolicy(one(run, "aws:iam/policy:Policy", "-velero-iam-restorer"), (d) => {
+                d.Statement = d.Statement.filter((st) => st.Sid !== "DenyKopiaFixedBlobs");
+                d.Statement.find((st) => st.Sid === "AddKopiaSessionBlobs")!.Resource = `${BUCKET}/prod-eu-1/kopia/*`;
+            }),
+        expect: [
+            mandatory(
+                "iam-restore-role-read-only",
+                `A recovery or drill role must not be able to delete or overwrite the backups it restores from. Found: Role gitops-dr-drill-velero-iam-role can s3:PutObject on ${BUCKET}/prod-eu-1/kopia/default/kopia.repository, s3:PutObject on ${BUCKET}/prod-eu-1/kopia/default/kopia.repository.backup.velero@restorer, s3:PutObject on ${BUCKET}/prod-eu-1/kopia/default/kopia.blobcfg and 13 more such requests. Fix: ${RESTORE_FIX}`,
+            ),
+        ],
+    },
+    {
+        name: "the drill's restorer may delete the backups of the schedule it restores, by name pattern",
+        stack: "drill",
+        kind: "code",
+        fault: (run) =>
+            editPolicy(one(run, "aws:iam/policy:Policy", "-velero-iam-restorer"), (d) =>
+                d.Statement.push({
+                    Effect: "Allow",
+                    Action: "s3:DeleteObject",
+                    Resource: `${BUCKET}/prod-eu-1/backups/prod-eu-1-*`,
+                }),
+            ),
+        expect: [
+            mandatory(
+                "iam-restore-role-read-only",
+                `A recovery or drill role must not be able to delete or overwrite the backups it restores from. Found: Role gitops-dr-drill-velero-iam-role can s3:DeleteObject on ${BUCKET}/prod-eu-1/backups/prod-eu-1-credentials-20250101020000/velero-backup.json, s3:DeleteObject on ${BUCKET}/prod-eu-1/backups/prod-eu-1-credentials-20250101020000/prod-eu-1-credentials-20250101020000.tar.gz, s3:DeleteObject on ${BUCKET}/prod-eu-1/backups/prod-eu-1-credentials-20250101020000/prod-eu-1-credentials-20250101020000-podvolumebackups.json.gz and 9 more such requests. Fix: ${RESTORE_FIX}`,
+            ),
+        ],
+    },
+    {
+        name: "the vault lets SSE-C uploads through (blockedEncryptionTypes dropped)",
+        stack: "prod",
+        kind: "code",
+        fault: (run) => {
+            const sse = one(
+                run,
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                "-vault-encryption",
+            );
+            for (const rule of sse.inputs.rules as Record<string, unknown>[]) {
+                delete rule.blockedEncryptionTypes;
+            }
+        },
+        expect: [
+            mandatory(
+                "vault-bucket-encryption",
+                'A vault bucket must refuse uploads encrypted with a customer-provided key (SSE-C): such a version is unreadable to anyone without that key, Velero included. Found: BucketServerSideEncryptionConfiguration gitops-dr-prod-vault-encryption does not list SSE-C in blockedEncryptionTypes. Fix: Set blockedEncryptionTypes: ["SSE-C"] on its rule (gitops-dr\'s BackupVault does).',
+            ),
+        ],
+    },
+    {
+        name: "the bucket policy no longer denies SSE-C",
+        stack: "prod",
+        kind: "code",
+        fault: (run) =>
+            editPolicy(one(run, "aws:s3/bucketPolicy:BucketPolicy", "-vault-policy"), (d) => {
+                d.Statement = d.Statement.filter((st) => st.Sid !== "DenyCustomerProvidedKeys");
+            }),
+        expect: [
+            mandatory(
+                "vault-bucket-encryption",
+                'A vault bucket\'s policy must deny uploads that carry a customer-provided key (SSE-C), whatever a principal\'s own policies allow. Found: BucketPolicy gitops-dr-prod-vault-policy does not deny s3:PutObject with x-amz-server-side-encryption-customer-algorithm. Fix: Add a statement denying s3:PutObject to Principal "*" when s3:x-amz-server-side-encryption-customer-algorithm is present (Null: "false"), as components/iam.ts bucketPolicy does.',
+            ),
+        ],
+    },
+    {
+        name: "the bucket policy lets anyone bypass governance retention",
+        stack: "prod",
+        kind: "code",
+        fault: (run) =>
+            editPolicy(one(run, "aws:s3/bucketPolicy:BucketPolicy", "-vault-policy"), (d) =>
+                d.Statement.push({
+                    Sid: "Support",
+                    Effect: "Allow",
+                    Principal: "*",
+                    Action: ["s3:BypassGovernanceRetention", "s3:DeleteObjectVersion"],
+                    Resource: `${BUCKET}/*`,
+                }),
+            ),
+        expect: [
+            mandatory(
+                "vault-bucket-policy-no-grants",
+                `A vault bucket's policy must not allow anyone to delete, overwrite or unlock a backup, or to weaken the bucket's protection: it grants beside every role's own policies. Found: BucketPolicy gitops-dr-prod-vault-policy statement Support allows s3:DeleteObjectVersion, s3:BypassGovernanceRetention on ${BUCKET}/*. Fix: Remove the statement; grant what Velero needs in its roles' identity policies (components/iam.ts), and keep the bucket policy to Deny statements.`,
+            ),
+        ],
+    },
+    {
+        // AWS gives a key created without a policy its default one (engine/providers/aws.ts), which the pack evaluates.
+        name: "the vault key has no key policy (AWS gives it the account default)",
+        stack: "prod",
+        kind: "code",
+        fault: (run) => delete one(run, "aws:kms/key:Key", "-vault-key").inputs.policy,
+        expect: [
+            mandatory(
+                "vault-kms-key",
+                "A vault KMS key's policy must refuse every principal but the break-glass ones kms:DisableKey, kms:ScheduleKeyDeletion and kms:PutKeyPolicy: without it any administrator can make every backup unreadable. Found: under Key gitops-dr-prod-vault-key's policy an administrator may kms:DisableKey, kms:ScheduleKeyDeletion, kms:PutKeyPolicy. Fix: Give the key the policy components/iam.ts vaultKeyPolicy builds, with gitops-dr:breakGlassPrincipalArns naming the only principals that may.",
+            ),
+        ],
+    },
+    {
+        name: "the replica's key no longer rotates",
+        stack: "prod",
+        kind: "code",
+        fault: (run) => (one(run, "aws:kms/key:Key", "-vault-replica-key").inputs.enableKeyRotation = false),
+        expect: [
+            mandatory(
+                "vault-kms-key",
+                "A vault KMS key must rotate its key material every year. Found: Key gitops-dr-prod-vault-replica-key has enableKeyRotation false. Fix: Set enableKeyRotation: true (gitops-dr's BackupVault does).",
+            ),
+        ],
+    },
+    {
+        name: "a lifecycle rule on the backups prefix expires current versions",
+        stack: "prod",
+        kind: "code",
+        fault: (run) =>
+            (
+                one(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "-vault-lifecycle").inputs
+                    .rules as Record<string, unknown>[]
+            ).push({ id: "tidy", status: "Enabled", filter: { prefix: "prod-eu-1/" }, expiration: { days: 14 } }),
+        expect: [
+            mandatory(
+                "vault-bucket-lifecycle",
+                "A vault bucket's lifecycle must never expire current versions: that deletes backups Velero still lists, on a schedule no TTL controls. Found: BucketLifecycleConfiguration gitops-dr-prod-vault-lifecycle rule tidy expires current versions (after 14 days). Fix: Remove expiration.days and expiration.date; keep only expiration.expiredObjectDeleteMarker, and let Velero's TTL delete backups.",
+            ),
+        ],
+    },
+    {
+        name: "the vault's bucket policy is not protected",
+        stack: "prod",
+        kind: "code",
+        fault: (run) => (one(run, "aws:s3/bucketPolicy:BucketPolicy", "-vault-policy").protect = false),
+        expect: [
+            mandatory(
+                "vault-resources-protected",
+                "The vault's buckets, their configurations and KMS keys must be protected, so that pulumi destroy refuses to delete them. Found: BucketPolicy gitops-dr-prod-vault-policy has protect false. Fix: Create it with the resource option protect: true (gitops-dr's BackupVault does).",
+            ),
+        ],
+    },
+    {
+        name: "the recovery's daily Schedule writes to the read-only source location",
+        stack: "recover",
+        kind: "code",
+        fault: (run) => (daily(run).template.storageLocation = readOnlyLocation(run).name),
+        expect: (run) => [
+            mandatory(
+                "velero-schedule-location",
+                `Every backup schedule must write to a backup storage location of the stack that accepts backups; otherwise every backup it starts fails and nothing is backed up. Found: ${daily(run).where} writes to location ${readOnlyLocation(run).name} (${readOnlyLocation(run).where}), which is ReadOnly. Fix: Point the schedule at the stack's own ReadWrite location; a ReadOnly location only serves restores.`,
+            ),
+        ],
+    },
+    {
+        name: "prod's daily Schedule writes to a location nobody registers",
+        stack: "prod",
+        kind: "code",
+        fault: (run) => (daily(run).template.storageLocation = "offsite"),
+        expect: (run) => [
+            mandatory(
+                "velero-schedule-location",
+                `Every backup schedule must write to a backup storage location of the stack that accepts backups; otherwise every backup it starts fails and nothing is backed up. Found: ${daily(run).where} writes to location offsite, which the stack does not register. Fix: Set the template's storageLocation to the stack's own ReadWrite location (gitops-dr's schedules use the default one).`,
+            ),
+        ],
+    },
+    {
+        name: "Argo CD's Dex floats on latest",
+        stack: "prod",
+        kind: "code",
+        fault: (run) => {
+            const argo = one(run, "kubernetes:helm.sh/v3:Release", "argocd-release").inputs.values as Record<
+                string,
+                Record<string, Record<string, unknown>>
+            >;
+            argo.dex.image.tag = "latest";
+        },
+        expect: [
+            mandatory(
+                "argocd-release-versions-pinned",
+                'Every chart and image the stack deploys must be pinned to an exact version or digest, so that only a reviewed change can change what runs. Found: Release gitops-dr-prod-argocd-release values.dex.image has tag "latest". Fix: Pin it to an exact tag or a sha256 digest (components/versions.ts holds every pinned image).',
+            ),
+        ],
+    },
+    {
+        name: "Velero's kubectl image has a malformed digest",
+        stack: "prod",
+        kind: "code",
+        fault: (run) => ((values(run).kubectl as Record<string, Record<string, unknown>>).image.digest = "sha256:1234"),
+        expect: [
+            mandatory(
+                "argocd-release-versions-pinned",
+                'Every chart and image the stack deploys must be pinned to an exact version or digest, so that only a reviewed change can change what runs. Found: Release gitops-dr-prod-velero-release values.kubectl.image has the malformed digest "sha256:1234". Fix: Pin it to an exact tag or a sha256 digest (components/versions.ts holds every pinned image).',
+            ),
+        ],
+    },
+    {
+        name: "the Argo CD chart version is a range",
+        stack: "prod",
+        kind: "code",
+        fault: (run) => (one(run, "kubernetes:helm.sh/v3:Release", "argocd-release").inputs.version = "^10.1.0"),
+        expect: [
+            mandatory(
+                "argocd-release-versions-pinned",
+                'Every chart and image the stack deploys must be pinned to an exact version or digest, so that only a reviewed change can change what runs. Found: Release gitops-dr-prod-argocd-release has chart version "^10.1.0". Fix: Set the release\'s version to an exact chart version (components/versions.ts).',
+            ),
+        ],
+    },
+    {
+        name: "a git token in plain text in the root Application's repoURL",
+        stack: "prod",
+        kind: "code",
+        fault: (run) => {
+            const app = run.resources.find((r) => r.type === "kubernetes:argoproj.io/v1alpha1:Application")!;
+            const source = (app.inputs.spec as Record<string, Record<string, unknown>>).source;
+            source.repoURL = "https://ghp_0123456789abcdefghijklmnopqrstuvwxyzAB@github.com/acme/platform-gitops.git";
+        },
+        expect: (run) => [
+            mandatory(
+                "velero-no-plaintext-credentials",
+                `AWS keys, the repository password and other credentials (private keys, git tokens) must only appear in Kubernetes Secret data, which Pulumi keeps encrypted; anywhere else they are stored and displayed in plain text. Found: a git hosting token in Application ${run.resources.find((r) => r.type === "kubernetes:argoproj.io/v1alpha1:Application")!.name} at spec.source.repoURL. Fix: Keep it in a Kubernetes Secret's stringData, set from pulumi config set --secret (gitops-dr:awsAccessKeyId, gitops-dr:awsSecretAccessKey, gitops-dr:repoPassword, gitops-dr:gitPassword, gitops-dr:gitSshPrivateKey), and reference the Secret (credentials.existingSecret for the AWS keys).`,
             ),
         ],
     },

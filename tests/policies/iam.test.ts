@@ -5,6 +5,12 @@ import type { Policy } from "@pulumi/policy";
 import { iamPolicyNoWildcardActions } from "../../policies/rules/iam-policy-no-wildcard-actions";
 import { iamRestoreRoleReadOnly } from "../../policies/rules/iam-restore-role-read-only";
 import { iamRoleNoLockBypass } from "../../policies/rules/iam-role-no-lock-bypass";
+import { KOPIA_FIXED_BLOB_PATTERNS } from "../../components/iam";
+import { evaluate } from "../../policies/lib/iam";
+import { KOPIA_FIXED_BLOBS, backupDestructionRequests, backupNames, globsOverlap } from "../../policies/lib/vault-keys";
+import { StackView } from "../../policies/lib/view";
+import { policyResources } from "../../policies/gate/evaluate";
+import { analyzedResources } from "../../policies/gate/recording";
 import {
     FIXTURE_TYPES,
     FixtureStack,
@@ -161,7 +167,18 @@ describe("policy iam-role-no-lock-bypass", () => {
             Resource: `${vault}/*`,
         });
         assert.deepEqual(await messages(stack, iamRoleNoLockBypass), [
-            `${must} Found: Role velero-iam-role can s3:BypassGovernanceRetention on ${object}, s3:PutObjectRetention on ${object}. Fix: ${fix}`,
+            `${must} Found: Role velero-iam-role can s3:BypassGovernanceRetention on ${object}, s3:PutObjectRetention on ${object}, s3:BypassGovernanceRetention on ${vault}/prod-eu-1/backups/daily-20250101020000/velero-backup.json and 9 more such requests. Fix: ${fix}`,
+        ]);
+    });
+
+    it("asks about the stack's own prefix and backups, which a sample of another prefix misses", async () => {
+        const stack = withStatement(protect, N.writerPolicy, writerDocument("prod-eu-1"), {
+            Effect: "Allow",
+            Action: "s3:PutObjectRetention",
+            Resource: `${vault}/prod-eu-1/backups/prod-eu-1-daily-*`,
+        });
+        assert.deepEqual(await messages(stack, iamRoleNoLockBypass), [
+            `${must} Found: Role velero-iam-role can s3:PutObjectRetention on ${vault}/prod-eu-1/backups/prod-eu-1-daily-20250101020000/velero-backup.json. Fix: ${fix}`,
         ]);
     });
 
@@ -184,7 +201,7 @@ describe("policy iam-role-no-lock-bypass", () => {
             Resource: `${vault}/*`,
         });
         assert.deepEqual(await messages(stack, iamRoleNoLockBypass), [
-            `${must} Found: the IAM user holding velero-iam-writer can s3:DeleteObjectVersion on ${object}. Fix: ${fix}`,
+            `${must} Found: the IAM user holding velero-iam-writer can s3:DeleteObjectVersion on ${object}, s3:DeleteObjectVersion on ${vault}/prod-eu-1/backups/daily-20250101020000/velero-backup.json, s3:DeleteObjectVersion on ${vault}/prod-eu-1/backups/prod-eu-1-credentials-20250101020000/velero-backup.json and 3 more such requests. Fix: ${fix}`,
         ]);
     });
 
@@ -215,14 +232,59 @@ describe("policy iam-role-no-lock-bypass", () => {
 describe("policy iam-restore-role-read-only", () => {
     const must = "A recovery or drill role must not be able to delete or overwrite the backups it restores from.";
     const fix =
-        "Grant it only s3:GetObject under the source prefix, s3:PutObject and s3:DeleteObject under <prefix>/restores/ and s3:PutObject under <prefix>/kopia/ (components/iam.ts restorerPolicy); its own writes belong under its own prefix (gitops-dr:prefix).";
-    const metadata = `${vault}/prod-eu-1/backups/daily-20250101020000/velero-backup.json`;
-    const content = `${vault}/prod-eu-1/kopia/default/p0123456789abcdef0123456789abcdef`;
+        "Grant it only s3:GetObject under the source prefix, s3:PutObject and s3:DeleteObject under <prefix>/restores/ and s3:PutObject on kopia's session blobs <prefix>/kopia/*/q*, xn*, s* with kopia's fixed names denied (components/iam.ts restorerPolicy); its own writes belong under its own prefix (gitops-dr:prefix).";
+    const backup = (name: string, file = "velero-backup.json") => `${vault}/prod-eu-1/backups/${name}/${file}`;
+    const kopia = (ns: string, blob: string) => `${vault}/prod-eu-1/kopia/${ns}/${blob}`;
+    /** What the drill fixture knows: its Restore's schedule prod-eu-1-daily, and the sample names. */
+    const drillNames = () =>
+        backupNames(StackView.fromPolicyResources(policyResources(analyzedResources(drill.recorded()))));
+
+    /** The requests the principal holding `documents` is allowed, among the drill's own. */
+    async function allowedOf(documents: Record<string, unknown>[], allowKopiaBlobWrites = true): Promise<string[]> {
+        const requests = backupDestructionRequests(vault, "prod-eu-1", drillNames(), allowKopiaBlobWrites);
+        const result = await evaluate(
+            {
+                label: "test",
+                documents: documents.map((d, i) => ({ name: `d${i}`, document: d })),
+                external: [],
+                unreadable: [],
+            },
+            requests,
+        );
+        assert.equal(result.error, undefined);
+        return result.allowed.map((r) => `${r.action} ${r.resource}`);
+    }
 
     it("passes the compliant recover and drill stacks, and does not apply to protect", async () => {
         for (const stack of [recover, drill, protect]) {
             assert.deepEqual(await messages(stack, iamRestoreRoleReadOnly), []);
         }
+    });
+
+    it("asks about the drill's own backups: its Restore's schedule names them", () => {
+        const names = drillNames();
+        assert.ok(names.backups.includes("prod-eu-1-daily-20250101020000"), names.backups.join(", "));
+        assert.ok(names.namespaces.includes("default") && names.namespaces.includes("staging"));
+    });
+
+    it("the program's restorer, evaluated: kopia's fixed names denied in every namespace, session blobs allowed", async () => {
+        const allowed = await allowedOf([restorerDocument("prod-eu-1")], false);
+        // Only the session blobs a compaction writes, never a fixed name or a data pack.
+        assert.ok(allowed.length > 0);
+        assert.ok(
+            allowed.every((r) => /^s3:PutObject \S+\/kopia\/[a-z]+\/(q|xn)0/.test(r)),
+            allowed.join("\n"),
+        );
+        // The same role with a broad grant on top still cannot touch the fixed names: the Deny holds.
+        const broad = await allowedOf([
+            restorerDocument("prod-eu-1"),
+            { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:PutObject", Resource: `${vault}/*` }] },
+        ]);
+        for (const ns of ["default", "staging"]) {
+            assert.ok(!broad.includes(`s3:PutObject ${kopia(ns, "kopia.repository")}`), ns);
+            assert.ok(!broad.includes(`s3:PutObject ${kopia(ns, ".storageconfig")}`), ns);
+        }
+        assert.ok(broad.includes(`s3:PutObject ${backup("prod-eu-1-daily-20250101020000")}`));
     });
 
     it("reports a restorer that can delete under the source prefix", async () => {
@@ -231,46 +293,87 @@ describe("policy iam-restore-role-read-only", () => {
             Action: "s3:DeleteObject",
             Resource: `${vault}/prod-eu-1/*`,
         });
+        const [message, ...rest] = await messages(stack, iamRestoreRoleReadOnly);
+        assert.deepEqual(rest, []);
+        assert.ok(
+            message.startsWith(
+                `${must} Found: Role velero-iam-role can s3:DeleteObject on ${backup("daily-20250101020000")}, s3:DeleteObject on ${backup("daily-20250101020000", "daily-20250101020000.tar.gz")}, s3:DeleteObject on ${backup("daily-20250101020000", "daily-20250101020000-podvolumebackups.json.gz")} and `,
+            ),
+            message,
+        );
+        assert.ok(message.endsWith(` more such requests. Fix: ${fix}`), message);
+    });
+
+    it("reports a restorer allowed to delete the backups of the schedule it restores, by a name pattern", async () => {
+        // The old fixed sample (backups/daily-...) did not match this; the Restore's own schedule does.
+        const stack = withStatement(drill, N.restorerPolicy, restorerDocument("prod-eu-1"), {
+            Effect: "Allow",
+            Action: "s3:DeleteObject",
+            Resource: `${vault}/prod-eu-1/backups/prod-eu-1-*`,
+        });
         assert.deepEqual(await messages(stack, iamRestoreRoleReadOnly), [
-            `${must} Found: Role velero-iam-role can s3:DeleteObject on ${metadata}, s3:DeleteObject on ${content}. Fix: ${fix}`,
+            `${must} Found: Role velero-iam-role can s3:DeleteObject on ${backup("prod-eu-1-daily-20250101020000")}, s3:DeleteObject on ${backup("prod-eu-1-daily-20250101020000", "prod-eu-1-daily-20250101020000.tar.gz")}, s3:DeleteObject on ${backup("prod-eu-1-daily-20250101020000", "prod-eu-1-daily-20250101020000-podvolumebackups.json.gz")}. Fix: ${fix}`,
         ]);
     });
 
-    it("reports a restorer that can overwrite backups", async () => {
+    it("reports a destructive grant whose pattern no sample name matches, because it overlaps the backups", async () => {
+        const stack = withStatement(drill, N.restorerPolicy, restorerDocument("prod-eu-1"), {
+            Sid: "Sneaky",
+            Effect: "Allow",
+            Action: "s3:Delete*",
+            Resource: `${vault}/prod-eu-1/backups/weekly-*`,
+        });
+        assert.deepEqual(await messages(stack, iamRestoreRoleReadOnly), [
+            `${must} Found: Role velero-iam-role: velero-iam-restorer statement Sneaky allows s3:DeleteObject, s3:DeleteObjectVersion on ${vault}/prod-eu-1/backups/weekly-*. Fix: ${fix}`,
+        ]);
+    });
+
+    it("reports a restorer that can overwrite kopia's fixed names (the old additive kopia grant)", async () => {
         const stack = withStatement(drill, N.restorerPolicy, restorerDocument("prod-eu-1"), {
             Effect: "Allow",
             Action: "s3:PutObject",
-            Resource: `${vault}/prod-eu-1/*`,
+            Resource: `${vault}/prod-eu-1/kopia/*`,
         });
-        // Adding kopia blobs is allowed by default (the program grants it on purpose); overwriting metadata is not.
+        // The fixture's own Deny holds the fixed names; without it they are reported.
         assert.deepEqual(await messages(stack, iamRestoreRoleReadOnly), [
-            `${must} Found: Role velero-iam-role can s3:PutObject on ${metadata}. Fix: ${fix}`,
+            `${must} Found: Role velero-iam-role can s3:PutObject on ${kopia("default", "p0123456789abcdef0123456789abcdef")}, s3:PutObject on ${kopia("queue", "p0123456789abcdef0123456789abcdef")}, s3:PutObject on ${kopia("staging", "p0123456789abcdef0123456789abcdef")} and 1 more such requests. Fix: ${fix}`,
         ]);
+        const withoutDeny = restorerDocument("prod-eu-1") as { Statement: Statement[] };
+        withoutDeny.Statement = withoutDeny.Statement.filter((st) => st.Sid !== "DenyKopiaFixedBlobs");
+        const allowed = await allowedOf([
+            withoutDeny,
+            {
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Action: "s3:PutObject", Resource: `${vault}/prod-eu-1/kopia/*` }],
+            },
+        ]);
+        for (const name of ["kopia.repository", "kopia.blobcfg", "kopia.maintenance", ".storageconfig", ".shards"]) {
+            assert.ok(allowed.includes(`s3:PutObject ${kopia("default", name)}`), name);
+        }
     });
 
     it("reports a recovery writer scoped to the whole bucket instead of its own prefix", async () => {
         const document = writerDocument("prod-eu-2") as { Statement: Statement[] };
         document.Statement[1].Resource = `${vault}/*`;
-        assert.deepEqual(await messages(withDocument(recover, N.writerPolicy, document), iamRestoreRoleReadOnly), [
-            `${must} Found: Role velero-iam-role can s3:DeleteObject on ${metadata}, s3:PutObject on ${metadata}, s3:DeleteObject on ${content}. Fix: ${fix}`,
-        ]);
+        const [message] = await messages(withDocument(recover, N.writerPolicy, document), iamRestoreRoleReadOnly);
+        assert.ok(
+            message.startsWith(
+                `${must} Found: Role velero-iam-role can s3:DeleteObject on ${backup("daily-20250101020000")}`,
+            ),
+            message,
+        );
     });
 
-    it("allows adding kopia blobs under the source prefix by default, and flags it with allowKopiaBlobWrites false", async () => {
-        const stack = withStatement(drill, N.restorerPolicy, restorerDocument("prod-eu-1"), {
-            Sid: "AddKopiaBlobs",
-            Effect: "Allow",
-            Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
-            Resource: `${vault}/prod-eu-1/kopia/*`,
-        });
-        assert.deepEqual(await messages(stack, iamRestoreRoleReadOnly), []);
+    it("flags the session blobs too with allowKopiaBlobWrites false", async () => {
         assert.deepEqual(
             (
-                await violationsOf(stack, iamRestoreRoleReadOnly, {
+                await violationsOf(drill, iamRestoreRoleReadOnly, {
                     "iam-restore-role-read-only": { allowKopiaBlobWrites: false },
                 })
             ).map((v) => v.message),
-            [`${must} Found: Role velero-iam-role can s3:PutObject on ${content}. Fix: ${fix}`],
+            [
+                `${must} Found: Role velero-iam-role can s3:PutObject on ${kopia("default", "q0123456789abcdef0123456789abcdef")}, s3:PutObject on ${kopia("default", "xn0_0123456789abcdef0123456789abcdef-s0123456789abcdef-c1")}, s3:PutObject on ${kopia("queue", "q0123456789abcdef0123456789abcdef")} and 5 more such requests. Fix: ${fix}`,
+            ],
         );
     });
 
@@ -280,8 +383,30 @@ describe("policy iam-restore-role-read-only", () => {
             Action: "s3:DeleteObject",
             Resource: `${vault}/*`,
         });
-        assert.deepEqual(await messages(stack, iamRestoreRoleReadOnly), [
-            `${must} Found: the IAM user holding velero-iam-restorer can s3:DeleteObject on ${metadata}, s3:DeleteObject on ${content}. Fix: ${fix}`,
-        ]);
+        const [message] = await messages(stack, iamRestoreRoleReadOnly);
+        assert.ok(
+            message.startsWith(
+                `${must} Found: the IAM user holding velero-iam-restorer can s3:DeleteObject on ${backup("daily-20250101020000")}`,
+            ),
+            message,
+        );
+    });
+
+    it("kopia's fixed names agree with the program's Deny patterns", () => {
+        for (const name of KOPIA_FIXED_BLOBS) {
+            assert.ok(
+                KOPIA_FIXED_BLOB_PATTERNS.some((p) => globsOverlap(`x/kopia/ns/${name}`, `x/kopia/*${p}`)),
+                name,
+            );
+        }
+    });
+
+    it("intersects IAM globs", () => {
+        assert.ok(globsOverlap("a/backups/prod-eu-1-*", "a/backups/*"));
+        assert.ok(globsOverlap("a/*", "a/backups/*"));
+        assert.ok(!globsOverlap("a/restores/*", "a/backups/*"));
+        assert.ok(!globsOverlap("a/prod-eu-2/*", "a/prod-eu-1/backups/*"));
+        assert.ok(globsOverlap("a/prod-eu-?/*", "a/prod-eu-1/backups/*"));
+        assert.ok(globsOverlap("arn:*:s3:::b/*", "arn:aws:s3:::b/x"));
     });
 });

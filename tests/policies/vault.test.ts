@@ -10,6 +10,8 @@ import { vaultBucketObjectLock } from "../../policies/rules/vault-bucket-object-
 import { vaultBucketPublicAccess } from "../../policies/rules/vault-bucket-public-access";
 import { vaultBucketTlsOnly } from "../../policies/rules/vault-bucket-tls-only";
 import { vaultBucketVersioning } from "../../policies/rules/vault-bucket-versioning";
+import { vaultKmsKey } from "../../policies/rules/vault-kms-key";
+import { vaultBucketPolicyNoGrants } from "../../policies/rules/vault-bucket-policy-no-grants";
 import { vaultLockGovernanceMode } from "../../policies/rules/vault-lock-governance-mode";
 import { vaultReplicaMissing } from "../../policies/rules/vault-replica-missing";
 import { vaultResourcesProtected } from "../../policies/rules/vault-resources-protected";
@@ -81,20 +83,20 @@ describe("policy vault-bucket-object-lock", () => {
         assert.deepEqual(await messages(years, vaultBucketObjectLock, config), []);
     });
 
-    it("requires COMPLIANCE only when requireCompliance is set", async () => {
+    it("refuses GOVERNANCE unless the policy's requireCompliance is set false", async () => {
         const governance = protect.with(
             N.lock,
             (r) => (r.props.rule = { defaultRetention: { mode: "GOVERNANCE", days: 31 } }),
         );
-        assert.deepEqual(await messages(governance, vaultBucketObjectLock), []);
         assert.deepEqual(
             await messages(governance, vaultBucketObjectLock, {
-                "vault-bucket-object-lock": { requireCompliance: true },
+                "vault-bucket-object-lock": { requireCompliance: false },
             }),
-            [
-                "The vault's default retention mode must be COMPLIANCE (this policy's requireCompliance is on). Found: BucketObjectLockConfiguration vault-lock uses \"GOVERNANCE\". Fix: Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right; it applies to versions written from then on.",
-            ],
+            [],
         );
+        assert.deepEqual(await messages(governance, vaultBucketObjectLock), [
+            "The vault's default retention mode must be COMPLIANCE (this policy's requireCompliance is on). Found: BucketObjectLockConfiguration vault-lock uses \"GOVERNANCE\". Fix: Set gitops-dr:lockMode to COMPLIANCE once gitops-dr:lockDays is right; it applies to versions written from then on.",
+        ]);
     });
 
     it("finds a bucket's lock configuration by bucket name when no property dependency links them", async () => {
@@ -132,7 +134,10 @@ describe("policy vault-bucket-encryption", () => {
     const customerKeyFix =
         "Set kmsMasterKeyId to a customer-managed key's ARN (gitops-dr:kmsKeyArn, or leave it empty to have the vault create one): only such a key's policy can be restricted, audited and granted to a recovery account.";
     const withDefault = (d: Record<string, unknown>) =>
-        protect.with(N.encryption, (r) => (r.props.rules = [{ applyServerSideEncryptionByDefault: d }]));
+        protect.with(
+            N.encryption,
+            (r) => (r.props.rules = [{ applyServerSideEncryptionByDefault: d, blockedEncryptionTypes: ["SSE-C"] }]),
+        );
 
     it("passes the compliant protect stack", async () => {
         assert.deepEqual(await messages(protect, vaultBucketEncryption), []);
@@ -141,6 +146,26 @@ describe("policy vault-bucket-encryption", () => {
     it("reports a bucket without default encryption", async () => {
         assert.deepEqual(await messages(protect.without(N.encryption), vaultBucketEncryption), [
             `${must} Found: no BucketServerSideEncryptionConfiguration configures Bucket vault-bucket. Fix: Register an aws.s3.BucketServerSideEncryptionConfiguration with applyServerSideEncryptionByDefault { sseAlgorithm: "aws:kms", kmsMasterKeyId: <key ARN> } (gitops-dr:kmsKeyArn, or leave it empty to have the vault create a key).`,
+        ]);
+    });
+
+    it("reports an encryption configuration that lets SSE-C uploads through", async () => {
+        const stack = protect.with(N.encryption, (r) => {
+            (r.props.rules as Record<string, unknown>[])[0].blockedEncryptionTypes = ["NONE"];
+        });
+        assert.deepEqual(await messages(stack, vaultBucketEncryption), [
+            'A vault bucket must refuse uploads encrypted with a customer-provided key (SSE-C): such a version is unreadable to anyone without that key, Velero included. Found: BucketServerSideEncryptionConfiguration vault-encryption does not list SSE-C in blockedEncryptionTypes. Fix: Set blockedEncryptionTypes: ["SSE-C"] on its rule (gitops-dr\'s BackupVault does).',
+        ]);
+    });
+
+    it("reports a bucket policy that does not deny SSE-C uploads, by evaluating one", async () => {
+        const stack = protect.with("vault-policy", (r) => {
+            const document = JSON.parse(r.props.policy as string) as { Statement: { Sid?: string }[] };
+            document.Statement = document.Statement.filter((st) => st.Sid !== "DenyCustomerProvidedKeys");
+            r.props.policy = JSON.stringify(document);
+        });
+        assert.deepEqual(await messages(stack, vaultBucketEncryption), [
+            'A vault bucket\'s policy must deny uploads that carry a customer-provided key (SSE-C), whatever a principal\'s own policies allow. Found: BucketPolicy vault-policy does not deny s3:PutObject with x-amz-server-side-encryption-customer-algorithm. Fix: Add a statement denying s3:PutObject to Principal "*" when s3:x-amz-server-side-encryption-customer-algorithm is present (Null: "false"), as components/iam.ts bucketPolicy does.',
         ]);
     });
 
@@ -310,6 +335,48 @@ describe("policy vault-bucket-lifecycle", () => {
         assert.deepEqual(await messages(protect, vaultBucketLifecycle), []);
     });
 
+    it("reports a rule, even one on a prefix, that expires current versions", async () => {
+        const stack = protect.with(N.lifecycle, (r) => {
+            (r.props.rules as Record<string, unknown>[]).push({
+                id: "tidy",
+                status: "Enabled",
+                filter: { prefix: "prod-eu-1/backups/" },
+                expiration: { days: 7 },
+            });
+        });
+        assert.deepEqual(await messages(stack, vaultBucketLifecycle), [
+            "A vault bucket's lifecycle must never expire current versions: that deletes backups Velero still lists, on a schedule no TTL controls. Found: BucketLifecycleConfiguration vault-lifecycle rule tidy expires current versions (after 7 days). Fix: Remove expiration.days and expiration.date; keep only expiration.expiredObjectDeleteMarker, and let Velero's TTL delete backups.",
+        ]);
+    });
+
+    it("reports a transition to a class that must be restored by hand before it can be read", async () => {
+        const stack = protect.with(N.lifecycle, (r) => {
+            (r.props.rules as Record<string, unknown>[]).push({
+                id: "archive",
+                status: "Enabled",
+                filter: {},
+                transitions: [{ days: 90, storageClass: "DEEP_ARCHIVE" }],
+            });
+        });
+        assert.deepEqual(await messages(stack, vaultBucketLifecycle), [
+            "A vault bucket's lifecycle may only move objects to storage classes Velero and kopia can read directly. Found: BucketLifecycleConfiguration vault-lifecycle rule archive moves objects to DEEP_ARCHIVE, which must be restored by hand before it can be read: a recovery would stall. Fix: Use only STANDARD, STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR (gitops-dr:storageTransitions).",
+        ]);
+    });
+
+    it("reports a prefix rule that expires noncurrent versions before the lock ends, beside a correct whole-bucket rule", async () => {
+        const stack = protect.with(N.lifecycle, (r) => {
+            (r.props.rules as Record<string, unknown>[]).push({
+                id: "short",
+                status: "Enabled",
+                filter: { prefix: "prod-eu-1/" },
+                noncurrentVersionExpiration: { noncurrentDays: 1 },
+            });
+        });
+        assert.deepEqual(await messages(stack, vaultBucketLifecycle), [
+            "A vault bucket's lifecycle must not expire noncurrent versions before their Object Lock retention ends. Found: BucketLifecycleConfiguration vault-lifecycle rule short expires noncurrent versions after 1 days, the lock retains them 31 days. Fix: Set its noncurrentDays to 31 or more.",
+        ]);
+    });
+
     it("reports a bucket without a lifecycle", async () => {
         assert.deepEqual(await messages(protect.without(N.lifecycle), vaultBucketLifecycle), [
             "A vault bucket must have a lifecycle that removes noncurrent versions once their lock has ended and removes expired delete markers; Velero deletes without a version id, so otherwise nothing is ever freed. Found: no BucketLifecycleConfiguration configures Bucket vault-bucket. Fix: Register an aws.s3.BucketLifecycleConfiguration with an enabled whole-bucket rule setting noncurrentVersionExpiration.noncurrentDays (gitops-dr:noncurrentVersionExpirationDays) and expiration.expiredObjectDeleteMarker: true.",
@@ -381,7 +448,7 @@ describe("policy vault-resources-protected", () => {
             [
                 [
                     stack.get(N.bucket).urn,
-                    "The vault's buckets, Object Lock configurations and KMS keys must be protected, so that pulumi destroy refuses to delete them. Found: Bucket vault-bucket has protect false. Fix: Create it with the resource option protect: true (gitops-dr's BackupVault does).",
+                    "The vault's buckets, their configurations and KMS keys must be protected, so that pulumi destroy refuses to delete them. Found: Bucket vault-bucket has protect false. Fix: Create it with the resource option protect: true (gitops-dr's BackupVault does).",
                 ],
             ],
         );
@@ -390,7 +457,7 @@ describe("policy vault-resources-protected", () => {
     it("reports a key not retained on delete", async () => {
         const stack = protect.with(N.key, (r) => (r.opts.retainOnDelete = false));
         assert.deepEqual(await messages(stack, vaultResourcesProtected), [
-            "The vault's buckets, Object Lock configurations and KMS keys must be retained on delete, so that even an unprotected destroy leaves them in AWS. Found: Key vault-key has retainOnDelete false. Fix: Create it with the resource option retainOnDelete: true (gitops-dr's BackupVault does).",
+            "The vault's buckets, their configurations and KMS keys must be retained on delete, so that even an unprotected destroy leaves them in AWS. Found: Key vault-key has retainOnDelete false. Fix: Create it with the resource option retainOnDelete: true (gitops-dr's BackupVault does).",
         ]);
     });
 
@@ -399,8 +466,16 @@ describe("policy vault-resources-protected", () => {
         assert.deepEqual(await messages(stack, vaultResourcesProtected), []);
     });
 
-    it("ignores resources outside the vault", async () => {
+    it("reports every vault setting, not only the bucket, lock and key (versioning here)", async () => {
         const stack = protect.with(N.versioning, (r) => (r.opts = { protect: false, retainOnDelete: false }));
+        assert.deepEqual(await messages(stack, vaultResourcesProtected), [
+            "The vault's buckets, their configurations and KMS keys must be protected, so that pulumi destroy refuses to delete them. Found: BucketVersioning vault-versioning has protect false. Fix: Create it with the resource option protect: true (gitops-dr's BackupVault does).",
+            "The vault's buckets, their configurations and KMS keys must be retained on delete, so that even an unprotected destroy leaves them in AWS. Found: BucketVersioning vault-versioning has retainOnDelete false. Fix: Create it with the resource option retainOnDelete: true (gitops-dr's BackupVault does).",
+        ]);
+    });
+
+    it("ignores resources outside the vault", async () => {
+        const stack = protect.with(N.role, (r) => (r.opts = { protect: false, retainOnDelete: false }));
         assert.deepEqual(await messages(stack, vaultResourcesProtected), []);
     });
 });
@@ -448,5 +523,83 @@ describe("policy vault-replica-missing (advisory)", () => {
 
     it("does not apply to a recover stack, which creates no vault", async () => {
         assert.deepEqual(await messages(compliantStack("recover"), vaultReplicaMissing), []);
+    });
+});
+
+describe("policy vault-kms-key", () => {
+    const must =
+        "A vault KMS key's policy must refuse every principal but the break-glass ones kms:DisableKey, kms:ScheduleKeyDeletion and kms:PutKeyPolicy: without it any administrator can make every backup unreadable.";
+    const fix =
+        "Give the key the policy components/iam.ts vaultKeyPolicy builds, with gitops-dr:breakGlassPrincipalArns naming the only principals that may.";
+
+    it("passes the compliant protect stack", async () => {
+        assert.deepEqual(await messages(protect, vaultKmsKey), []);
+    });
+
+    it("reports a key without rotation", async () => {
+        const stack = protect.with(N.key, (r) => (r.props.enableKeyRotation = false));
+        assert.deepEqual(await messages(stack, vaultKmsKey), [
+            "A vault KMS key must rotate its key material every year. Found: Key vault-key has enableKeyRotation false. Fix: Set enableKeyRotation: true (gitops-dr's BackupVault does).",
+        ]);
+    });
+
+    it("reports a key without a key policy (the account default)", async () => {
+        const stack = protect.with(N.key, (r) => delete r.props.policy);
+        assert.deepEqual(await messages(stack, vaultKmsKey), [
+            `${must} Found: Key vault-key has no key policy, so the account's default lets IAM administrators do all three. Fix: ${fix}`,
+        ]);
+    });
+
+    it("reports, by evaluating it, a key policy whose deny no longer covers deletion", async () => {
+        const stack = protect.with(N.key, (r) => {
+            const document = JSON.parse(r.props.policy as string) as { Statement: { Sid: string; Action: unknown }[] };
+            document.Statement.find((st) => st.Sid === "DenyKeyDestructionButBreakGlass")!.Action = ["kms:DisableKey"];
+            r.props.policy = JSON.stringify(document);
+        });
+        assert.deepEqual(await messages(stack, vaultKmsKey), [
+            `${must} Found: under Key vault-key's policy an administrator may kms:ScheduleKeyDeletion, kms:PutKeyPolicy. Fix: ${fix}`,
+        ]);
+    });
+
+    it("reports a key of another account in the vault's encryption unless allowedKmsKeyAccounts names it", async () => {
+        const foreign = "arn:aws:kms:eu-west-1:999999999999:key/elsewhere";
+        const stack = protect
+            .with(N.key, (r) => (r.props.arn = "arn:aws:kms:eu-west-1:111122223333:key/vault-key"))
+            .with(N.encryption, (r) => {
+                (r.props.rules as Record<string, Record<string, unknown>>[])[0].applyServerSideEncryptionByDefault = {
+                    sseAlgorithm: "aws:kms",
+                    kmsMasterKeyId: foreign,
+                };
+            });
+        assert.deepEqual(await messages(stack, vaultKmsKey), [
+            `The vault's data must be encrypted with keys of the stack's own account (111122223333) or of an account the organisation allows. Found: BucketServerSideEncryptionConfiguration vault-encryption uses ${foreign}. Fix: Use a KMS key of this account (gitops-dr:kmsKeyArn), or add its account to this policy's allowedKmsKeyAccounts.`,
+        ]);
+        assert.deepEqual(
+            await messages(stack, vaultKmsKey, { "vault-kms-key": { allowedKmsKeyAccounts: ["999999999999"] } }),
+            [],
+        );
+    });
+});
+
+describe("policy vault-bucket-policy-no-grants", () => {
+    it("passes the compliant protect stack, whose bucket policy only denies", async () => {
+        assert.deepEqual(await messages(protect, vaultBucketPolicyNoGrants), []);
+    });
+
+    it("reports a bucket policy that lets anyone bypass governance retention or delete", async () => {
+        const stack = protect.with("vault-policy", (r) => {
+            const document = JSON.parse(r.props.policy as string) as { Statement: unknown[] };
+            document.Statement.push({
+                Sid: "Helpdesk",
+                Effect: "Allow",
+                Principal: { AWS: "arn:aws:iam::444455556666:root" },
+                Action: ["s3:BypassGovernanceRetention", "s3:DeleteObject*", "s3:GetObject"],
+                Resource: "arn:aws:s3:::acme-gitops-dr-vault/*",
+            });
+            r.props.policy = JSON.stringify(document);
+        });
+        assert.deepEqual(await messages(stack, vaultBucketPolicyNoGrants), [
+            "A vault bucket's policy must not allow anyone to delete, overwrite or unlock a backup, or to weaken the bucket's protection: it grants beside every role's own policies. Found: BucketPolicy vault-policy statement Helpdesk allows s3:DeleteObject, s3:DeleteObjectVersion, s3:BypassGovernanceRetention on arn:aws:s3:::acme-gitops-dr-vault/*. Fix: Remove the statement; grant what Velero needs in its roles' identity policies (components/iam.ts), and keep the bucket policy to Deny statements.",
+        ]);
     });
 });

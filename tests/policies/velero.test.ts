@@ -199,9 +199,9 @@ describe("policy velero-repository-password", () => {
 
 describe("policy velero-no-plaintext-credentials", () => {
     const must =
-        "AWS keys and the repository password must only appear in Kubernetes Secret data, which Pulumi keeps encrypted; anywhere else they are stored and displayed in plain text.";
+        "AWS keys, the repository password and other credentials (private keys, git tokens) must only appear in Kubernetes Secret data, which Pulumi keeps encrypted; anywhere else they are stored and displayed in plain text.";
     const fix =
-        "Keep it in a Kubernetes Secret's stringData, set from pulumi config set --secret (gitops-dr:awsAccessKeyId, gitops-dr:awsSecretAccessKey, gitops-dr:repoPassword), and reference the Secret (credentials.existingSecret for the AWS keys).";
+        "Keep it in a Kubernetes Secret's stringData, set from pulumi config set --secret (gitops-dr:awsAccessKeyId, gitops-dr:awsSecretAccessKey, gitops-dr:repoPassword, gitops-dr:gitPassword, gitops-dr:gitSshPrivateKey), and reference the Secret (credentials.existingSecret for the AWS keys).";
     const cloudFile =
         "[default]\naws_access_key_id=AKIAIOSFODNN7EXAMPLE\naws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
 
@@ -224,6 +224,34 @@ describe("policy velero-no-plaintext-credentials", () => {
         assert.deepEqual(await messages(stack, veleroNoPlaintextCredentials), [
             `${must} Found: an AWS access key id in Release velero-release at values.credentials.secretContents.cloud. Fix: ${fix}`,
         ]);
+    });
+
+    for (const [what, value] of [
+        ["a git hosting token", "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"],
+        ["credentials in a URL", "https://git:hunter2-not-a-token@github.com/acme/platform-gitops.git"],
+        [
+            "a PEM private key",
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+        ],
+        ["the repository password, base64-encoded", Buffer.from(REPO_PASSWORD, "utf8").toString("base64")],
+    ] as const) {
+        it(`reports ${what} in an Application or a ConfigMap`, async () => {
+            const stack = protect.add("kubernetes:core/v1:ConfigMap", "leak", {
+                metadata: { name: "leak", namespace: "argocd" },
+                data: { value },
+            });
+            assert.deepEqual(await messages(stack, veleroNoPlaintextCredentials), [
+                `${must} Found: ${what} in ConfigMap leak at data.value. Fix: ${fix}`,
+            ]);
+        });
+    }
+
+    it("accepts an ssh git URL, which names only the ssh user", async () => {
+        const stack = protect.add("kubernetes:core/v1:ConfigMap", "repo", {
+            metadata: { name: "repo", namespace: "argocd" },
+            data: { url: "git@github.com:acme/platform-gitops.git", other: "ssh://git@github.com/acme/x.git" },
+        });
+        assert.deepEqual(await messages(stack, veleroNoPlaintextCredentials), []);
     });
 
     it("reports a secret access key in a ConfigMap", async () => {
