@@ -131,6 +131,7 @@ describe("physical names fit their services' limits, whatever the stack is calle
                     gitRepoUrl: RECOVER_CONFIG.gitRepoUrl,
                     weeklyBackupTtl: "744h",
                     monthlyBackupTtl: "744h",
+                    breakGlassPrincipalArns: ["arn:aws:iam::111122223333:role/vault-break-glass"],
                 },
             }),
             await runProgram({

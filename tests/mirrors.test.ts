@@ -629,6 +629,7 @@ const PROTECT: RawConfig = {
     ),
     repoPassword: { value: "kopia-repo-password-0123456789", secret: true },
     gitRepoUrl: plain("https://github.com/acme/platform-gitops.git"),
+    breakGlassPrincipalArns: plain(JSON.stringify(["arn:aws:iam::111122223333:role/vault-break-glass"])),
 };
 const withKeys = (changes: Readonly<Record<string, string>>): RawConfig => ({
     ...PROTECT,

@@ -30,6 +30,7 @@ const PROTECT: RawConfig = {
     ),
     repoPassword: secret("kopia-repo-password-0123456789"),
     gitRepoUrl: plain("https://github.com/acme/platform-gitops.git"),
+    breakGlassPrincipalArns: plain(JSON.stringify(["arn:aws:iam::111122223333:role/vault-break-glass"])),
 };
 
 type Key = "argoCdValues" | "veleroValues";
