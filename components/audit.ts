@@ -239,6 +239,8 @@ export class VaultAudit extends pulumi.ComponentResource {
                 `${name}-${kind}`,
                 {
                     region,
+                    // Not autonamed from the stack: EventBridge allows 64 characters; two vaults' prefixes never clash.
+                    namePrefix: `gitops-dr-vault-${kind}-`,
                     description: `gitops-dr: ${kind} events on the vault ${args.bucketNames[0]}`,
                     eventPattern: rules.apply((p) => JSON.stringify(p[kind])),
                 },
