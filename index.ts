@@ -66,6 +66,12 @@ export = async (): Promise<Record<string, unknown>> => {
     if (dr.createdVault?.replica !== undefined) {
         outputs.replica = dr.createdVault.replica;
     }
+    if (dr.audit !== undefined) {
+        outputs.alarmTopicArn = dr.audit.topicArn;
+        if (dr.audit.trailArn !== undefined) {
+            outputs.auditTrailArn = dr.audit.trailArn;
+        }
+    }
     if (config.source !== undefined) {
         outputs.sourcePrefix = config.source.prefix;
     }

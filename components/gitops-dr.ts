@@ -13,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { StackConfig } from "./config";
 import { ArgoCd, RepositoryCredentials } from "./argocd";
+import { VaultAudit } from "./audit";
 import { DrillIsolation, DrillReport, DrillVerification, SYSTEM_NAMESPACES, drillReport } from "./drill";
 import { VeleroRestore } from "./restore";
 import { BackupVerification } from "./verify";
@@ -20,6 +21,7 @@ import { BackupVault } from "./vault";
 import { Velero, VeleroSchedules, serverServiceAccountName } from "./velero";
 import { VeleroIam } from "./velero-iam";
 import { dnsLabelOf } from "./names";
+import { VaultGrant, partitionOfRegion, veleroRoleName } from "./vault-access";
 
 /** Where the vault is, however this stack learnt it. */
 export interface VaultLocation {
@@ -52,6 +54,8 @@ export class GitopsDr extends pulumi.ComponentResource {
     public readonly vault: VaultLocation;
     /** The vault component, when this stack created the vault. */
     public readonly createdVault?: BackupVault;
+    /** The vault's audit trail and alarms, when this stack created the vault. */
+    public readonly audit?: VaultAudit;
     public readonly iam: VeleroIam;
     public readonly velero: Velero;
     /** recover, drill: the restore and its checked outcome. */
@@ -85,6 +89,22 @@ export class GitopsDr extends pulumi.ComponentResource {
         );
         const withAws: pulumi.ComponentResourceOptions = { parent: this, providers: { aws: awsProvider } };
 
+        // With vaultAccountRoleArn the vault and its audit are created in the vault's account, through a provider
+        // assuming that role; Velero's IAM stays in the cluster's account (awsProvider).
+        const vaultAccount = config.vaultAccount;
+        const vaultProvider =
+            vaultAccount === undefined
+                ? awsProvider
+                : new aws.Provider(
+                      `${name}-aws-vault`,
+                      {
+                          region: config.vault.region as aws.Region,
+                          assumeRoles: [{ roleArn: vaultAccount.roleArn, sessionName: "gitops-dr" }],
+                      },
+                      { parent: this },
+                  );
+        const inVaultAccount: pulumi.ComponentResourceOptions = { parent: this, providers: { aws: vaultProvider } };
+
         if (config.vault.create) {
             this.createdVault = new BackupVault(
                 `${name}-vault`,
@@ -99,8 +119,16 @@ export class GitopsDr extends pulumi.ComponentResource {
                     transitions: config.vault.transitions,
                     replica: config.vault.replica,
                     breakGlassPrincipalArns: config.vault.breakGlassPrincipalArns,
+                    crossAccount:
+                        vaultAccount === undefined
+                            ? undefined
+                            : {
+                                  accountId: vaultAccount.accountId,
+                                  partition: vaultAccount.partition,
+                                  grants: vaultGrants(config, awsProvider, this),
+                              },
                 },
-                withAws,
+                inVaultAccount,
             );
             this.vault = {
                 bucketName: this.createdVault.bucketName,
@@ -118,6 +146,35 @@ export class GitopsDr extends pulumi.ComponentResource {
                 region: pulumi.output(config.vault.region),
                 kmsKeyArn: pulumi.output(kmsKeyArn),
             };
+        }
+        if (this.createdVault !== undefined && config.audit !== undefined) {
+            const audit = config.audit;
+            const replica = this.createdVault.replica;
+            this.audit = new VaultAudit(
+                `${name}-audit`,
+                {
+                    region: config.vault.region,
+                    accountId:
+                        vaultAccount?.accountId ??
+                        aws.getCallerIdentityOutput({}, { parent: this, provider: awsProvider }).accountId,
+                    partition: vaultAccount?.partition ?? partitionOfRegion(config.vault.region),
+                    bucketNames: [
+                        config.vault.bucketName,
+                        ...(config.vault.replica === undefined ? [] : [config.vault.replica.bucketName]),
+                    ],
+                    keyArns: [this.createdVault.kmsKeyArn, ...(replica === undefined ? [] : [replica.kmsKeyArn])],
+                    trail: audit.trail
+                        ? {
+                              logBucketName: audit.logBucketName,
+                              logDays: audit.logDays,
+                              lockMode: config.vault.lockMode,
+                              withManagementEvents: vaultAccount !== undefined,
+                          }
+                        : undefined,
+                    alertEmails: audit.alertEmails,
+                },
+                inVaultAccount,
+            );
         }
         const sourcePrefix = config.source?.prefix;
 
@@ -411,4 +468,32 @@ export class GitopsDr extends pulumi.ComponentResource {
             drillReport: this.drillReport,
         });
     }
+}
+
+/**
+ * What the vault's policies grant outside its account: this cluster's Velero role writes under its prefix, and
+ * the listed recover and drill roles restore from it. The role's ARN is known before the role exists: it is named
+ * from the cluster (components/velero-iam.ts) in the account the cluster's provider runs as.
+ */
+function vaultGrants(
+    config: StackConfig,
+    clusterProvider: aws.Provider,
+    parent: pulumi.Resource,
+): pulumi.Output<readonly VaultGrant[]> {
+    const prefix = config.prefix!;
+    const partition = config.vaultAccount!.partition;
+    return aws
+        .getCallerIdentityOutput({}, { parent, provider: clusterProvider })
+        .accountId.apply((account): readonly VaultGrant[] => [
+            {
+                roleArn: `arn:${partition}:iam::${account}:role/${veleroRoleName(config.clusterName)}`,
+                access: "writer",
+                prefix,
+            },
+            ...config.vaultAccount!.restorerRoleArns.map((roleArn): VaultGrant => ({
+                roleArn,
+                access: "restorer",
+                prefix,
+            })),
+        ]);
 }

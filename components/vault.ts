@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { LockMode, StorageTransition } from "./config";
 import { bucketPolicy, replicationPolicy, s3ServiceTrust, vaultKeyPolicy } from "./iam";
+import { VaultGrant, bucketGrantStatements, keyGrantStatements } from "./vault-access";
 
 export interface BackupVaultArgs {
     /** Name of the bucket to create. */
@@ -32,6 +33,12 @@ export interface BackupVaultArgs {
      * policy (components/iam.ts `vaultKeyPolicy`). Required when the vault creates a key.
      */
     breakGlassPrincipalArns: readonly string[];
+    /**
+     * The vault is in an account of its own (the provider's) and these roles of other accounts use it: the bucket
+     * and key policies grant them what their identity policies ask for (components/vault-access.ts). Defaults to
+     * none: the vault's account is the cluster's, and identity policies are enough.
+     */
+    crossAccount?: { accountId: string; partition: string; grants: pulumi.Input<readonly VaultGrant[]> };
 }
 
 /** A bucket created with its hardening, as the vault and its replica both are. */
@@ -104,7 +111,9 @@ export class BackupVault extends pulumi.ComponentResource {
         const keep: pulumi.CustomResourceOptions = { parent: this, protect: true, retainOnDelete: true };
 
         const account = aws.getCallerIdentityOutput({}, { parent: this });
-        const primary = hardenedBucket(`${name}`, args.bucketName, args.region, args, keep, account, args.kmsKeyArn);
+        const primary = hardenedBucket(`${name}`, args.bucketName, args.region, args, keep, account, args.kmsKeyArn, {
+            crossAccount: args.crossAccount,
+        });
         this.bucketName = primary.bucket.bucket;
         this.bucketArn = primary.bucket.arn;
         this.region = pulumi.output(args.region);
@@ -204,6 +213,8 @@ function hardenedBucket(
     keep: pulumi.CustomResourceOptions,
     account: pulumi.Output<aws.GetCallerIdentityResult>,
     kmsKeyArn?: string,
+    // Only the primary bucket is used from other accounts; nothing outside the vault's account reads the replica yet.
+    access: Pick<BackupVaultArgs, "crossAccount"> = {},
 ): HardenedBucket {
     const key =
         kmsKeyArn === undefined
@@ -215,16 +226,17 @@ function hardenedBucket(
                       enableKeyRotation: true,
                       // Without a policy the account's default lets any administrator disable or delete the key.
                       // The lockout safety check stays on (bypassPolicyLockoutSafetyCheck unset): see vaultKeyPolicy.
-                      policy: account.apply((a) =>
-                          JSON.stringify(
-                              vaultKeyPolicy({
-                                  accountId: a.accountId,
-                                  partition: a.arn.split(":")[1] ?? "aws",
-                                  region,
-                                  breakGlassPrincipalArns: args.breakGlassPrincipalArns,
-                              }),
-                          ),
-                      ),
+                      policy: pulumi.all([account, access.crossAccount?.grants ?? []]).apply(([a, grants]) => {
+                          const policy = vaultKeyPolicy({
+                              accountId: a.accountId,
+                              partition: a.arn.split(":")[1] ?? "aws",
+                              region,
+                              breakGlassPrincipalArns: args.breakGlassPrincipalArns,
+                          });
+                          // A vault in its own account: the roles of other accounts that use it (vault-access.ts).
+                          const granted = keyGrantStatements(region, a.accountId, a.arn.split(":")[1] ?? "aws", grants);
+                          return JSON.stringify({ ...policy, Statement: [...policy.Statement, ...granted] });
+                      }),
                       // The longest window AWS allows: a scheduled deletion of the key is the one way to make every
                       // backup unreadable, so leave the most time to notice and cancel it.
                       deletionWindowInDays: 30,
@@ -318,8 +330,15 @@ function hardenedBucket(
             bucket: bucket.id,
             region,
             policy: pulumi
-                .all([bucket.arn, keyArn])
-                .apply(([bucketArn, arn]) => JSON.stringify(bucketPolicy(bucketArn, arn))),
+                .all([bucket.arn, keyArn, access.crossAccount?.grants ?? []])
+                .apply(([bucketArn, arn, grants]) => {
+                    const policy = bucketPolicy(bucketArn, arn);
+                    if (access.crossAccount === undefined) {
+                        return JSON.stringify(policy);
+                    }
+                    const granted = bucketGrantStatements(bucketArn, arn, access.crossAccount.accountId, grants);
+                    return JSON.stringify({ ...policy, Statement: [...policy.Statement, ...granted] });
+                }),
         },
         keep,
     );

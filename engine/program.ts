@@ -13,7 +13,7 @@ import { parse as parseYaml } from "yaml";
 
 import { ProgramConfig, StackValue, applyProjectConfig, readStackFile, validateProjectConfig } from "./cli-config";
 import { ClusterScenario, SimulatedCluster } from "./cluster";
-import { ACCOUNT, SIMULATED_MINUTES, mockState, simulatedTime } from "./providers";
+import { SIMULATED_MINUTES, accountOf, mockState, simulatedTime } from "./providers";
 import { record } from "./recorder";
 import { ProgramRun } from "./run";
 import { stackFilePath } from "./stacks";
@@ -153,13 +153,14 @@ export async function runProgram(runOptions: RunOptions): Promise<ProgramRun> {
             config: { values: config, secretKeys: [...secretKeys] },
             mocks: {
                 newResource: (args) => mockState(args, options, cluster),
+                // A provider that assumes a role is answered from the role's account.
                 call: (args) =>
                     args.token === "aws:index/getCallerIdentity:getCallerIdentity"
                         ? {
-                              accountId: ACCOUNT,
-                              arn: `arn:aws:iam::${ACCOUNT}:user/ci`,
+                              accountId: accountOf(args.provider),
+                              arn: `arn:aws:iam::${accountOf(args.provider)}:user/ci`,
                               userId: "AIDAEXAMPLE",
-                              id: ACCOUNT,
+                              id: accountOf(args.provider),
                           }
                         : (args.inputs as Record<string, unknown>),
             },

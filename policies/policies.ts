@@ -20,6 +20,7 @@ import { vaultBucketPolicyNoGrants } from "./rules/vault-bucket-policy-no-grants
 import { vaultBucketPublicAccess } from "./rules/vault-bucket-public-access";
 import { vaultBucketTlsOnly } from "./rules/vault-bucket-tls-only";
 import { vaultBucketVersioning } from "./rules/vault-bucket-versioning";
+import { vaultAuditLogLocked } from "./rules/vault-audit-log-locked";
 import { vaultKmsKey } from "./rules/vault-kms-key";
 import { vaultLockGovernanceMode } from "./rules/vault-lock-governance-mode";
 import { vaultReplicaMissing } from "./rules/vault-replica-missing";
@@ -49,6 +50,7 @@ export const POLICIES: Policies = [
     // The vault.
     vaultBucketObjectLock,
     vaultBucketVersioning,
+    vaultAuditLogLocked,
     vaultBucketEncryption,
     vaultKmsKey,
     vaultBucketPublicAccess,

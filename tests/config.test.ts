@@ -988,7 +988,14 @@ describe("parseConfig: replica", () => {
     it("rejects a default replica bucket name that the -replica suffix makes too long", () => {
         const bucketName = "b".repeat(60);
         assert.equal(
-            onlyProblem(withKeys(PROTECT, { bucketName, replicaRegion: "eu-central-1" }), "replicaBucketName"),
+            onlyProblem(
+                withKeys(PROTECT, {
+                    bucketName,
+                    replicaRegion: "eu-central-1",
+                    auditBucketName: "acme-velero-vault-audit",
+                }),
+                "replicaBucketName",
+            ),
             `"${bucketName}-replica" is not a valid S3 bucket name (at most 63 characters; the default is <bucketName>-replica). Fix: \`pulumi config set gitops-dr:replicaBucketName acme-velero-vault-replica\`.`,
         );
     });

@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import { credentialSelectors, credentialsScheduleSpec } from "../components/velero/credentials";
 import { ProgramRun, STACKS, runProgram, stackRunOptions } from "../engine";
 import { backupContents, sourceCluster } from "../engine/cluster/scenario";
-import { inRestoreOrder, secretAction, tokenController } from "../engine/cluster/velero";
+import { inRestoreOrder, secretAction, tokenController } from "../engine/cluster/restore-actions";
 import type { KubeObject } from "../engine/cluster";
 
 const id = (o: KubeObject) => `${String(o.metadata.namespace)}/${String(o.metadata.name)}`;

@@ -262,7 +262,8 @@ describe("plan", () => {
     it("prod: each bucket comes before its Object Lock configuration and before Velero", () => {
         const { plan, run } = planned.prod;
         const buckets = plan.steps.filter((s) => s.type === "aws:s3/bucket:Bucket");
-        assert.equal(buckets.length, 2);
+        // The vault, its replica and the audit trail's log bucket.
+        assert.equal(buckets.length, 3);
         for (const bucket of buckets) {
             const lock = indexOf(
                 plan,

@@ -94,7 +94,10 @@ describe("BackupVault", () => {
             config: { kmsKeyArn, replicaRegion: "" },
         });
         assert.equal(run.ofType("aws:kms/key:Key").length, 0);
-        const sse = run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+        const sse = run.one(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "gitops-dr-prod-vault-encryption",
+        );
         assert.equal(
             (sse.inputs.rules as { applyServerSideEncryptionByDefault: { kmsMasterKeyId: string } }[])[0]
                 .applyServerSideEncryptionByDefault.kmsMasterKeyId,

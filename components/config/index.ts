@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { parseArgoCd } from "./argocd";
+import { parseAudit, parseVaultAccount } from "./audit";
 import { parseCredentials } from "./credentials";
 import { parseDrill } from "./drill";
 import { PROJECT } from "./keys";
@@ -32,6 +33,7 @@ export { cronProblem, isValidBucketName, parseDurationHours, regionProblem, AWS_
 export { MAX_LOCK_DAYS, COMPLIANCE_ACK_ABOVE_DAYS, TRANSITION_CLASSES, MIN_DAYS_IN_STANDARD_IA } from "./vault";
 export type { SourceOutputs } from "./vault";
 export { PUBLIC_REGISTRIES, chartArchiveMetadata } from "./mirrors";
+export { DEFAULT_AUDIT_LOG_DAYS, ROLE_ARN } from "./audit";
 export { MAX_RESTORE_ID, RESTORE_TIMEOUT_MARGIN_MINUTES, prefixesOverlap } from "./restore";
 export { MAX_LOADS_PER_NODE, MAX_PARALLEL_FILES, parseNodeConcurrency } from "./data-path";
 
@@ -125,6 +127,8 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     const drill = parseDrill(r, mode, restore?.namespaces);
     const verify = parseVerify(r, mode);
     const monitoring = parseMonitoring(r);
+    const vaultAccount = parseVaultAccount(r, mode, vault, credentials);
+    const audit = parseAudit(r, mode, vault);
 
     if (r.problems.length > 0) {
         throw new ConfigError(r.problems);
@@ -148,6 +152,8 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
         verify,
         monitoring,
         mirrors,
+        vaultAccount,
+        audit,
     };
     return { config: deepFreeze(config), warnings: Object.freeze([...r.warnings]) };
 }

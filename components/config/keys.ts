@@ -12,6 +12,8 @@
  */
 import { DEFAULT_NAMES } from "../names";
 import { ARGO_CD_CHART, VELERO_AWS_PLUGIN, VELERO_CHART, VELERO_IMAGE } from "../versions";
+import { AUDIT_KEYS, VAULT_ACCOUNT_KEYS } from "./keys-audit";
+import { RESTORE_KEYS } from "./keys-restore";
 import type { Mode } from "./types";
 
 /** The Pulumi project name, which is also the config namespace. */
@@ -33,7 +35,8 @@ export type ConfigGroup =
     | "drill"
     | "verify"
     | "monitoring"
-    | "mirrors";
+    | "mirrors"
+    | "audit";
 
 /** One key of the catalogue. */
 export interface ConfigKeySpec {
@@ -174,6 +177,7 @@ export const CONFIG_KEYS = {
         modes: ["protect"],
         description: "Name of the replica bucket. Defaults to <bucketName>-replica.",
     },
+    ...VAULT_ACCOUNT_KEYS,
     // --- source ---
     sourceStack: {
         type: "string",
@@ -450,121 +454,7 @@ export const CONFIG_KEYS = {
             'Values of your own for the argo-cd chart (a YAML map: SSO, ingress, resources, tolerations...), deep-merged over gitops-dr\'s. Refused, each naming what to set instead: resource.exclusions and inclusions, the tracking method, crds, namespaceOverride, images (use imageRegistry). Credentials in it must be set with --secret. Dex runs only when it sets dex.enabled or configs.cm["dex.config"].',
     },
     // --- restore ---
-    restoreId: {
-        type: "string",
-        group: "restore",
-        description:
-            "Short id of this recovery, drill or namespace restore (e.g. 2026-11-25), part of the Restore's name <clusterName>-<restoreId>. Required in recover and drill, and in protect with restoreNamespaces; change it to restore again.",
-    },
-    restoreBackupName: {
-        type: "string",
-        group: "restore",
-        description:
-            "Restore exactly this backup (velero backup get); checked to exist and be Completed before the Restore is made. Unset: the newest Completed backup of the source's daily schedule (protect: the cluster's own).",
-    },
-    acceptPartiallyFailedBackup: {
-        type: "boolean",
-        group: "restore",
-        description: "Allow restoreBackupName to name a PartiallyFailed backup. Defaults to false.",
-    },
-    acceptPartiallyFailedRestore: {
-        type: "boolean",
-        group: "restore",
-        description:
-            "Go on after a PartiallyFailed restore instead of stopping (a warning on every run). Defaults to false.",
-    },
-    acceptOlderBackup: {
-        type: "boolean",
-        group: "restore",
-        description:
-            "Restore the newest Completed backup of the source schedule even though newer backups of it did not complete (PartiallyFailed, Failed). Without it the run stops before the Restore and names them. A per-run decision: remove it after the restore. Defaults to false.",
-    },
-    acceptRestoreWarnings: {
-        type: "boolean",
-        group: "restore",
-        description:
-            "Let Argo CD sync after a restore that ended Completed with warnings (items skipped because they already existed, claims left without data). Without it the run stops and names the count and the command to read them. Defaults to false.",
-    },
-    restoreNamespaces: {
-        type: "array",
-        group: "restore",
-        description:
-            'recover, drill: restore only these namespaces\' PVCs and Secrets (and their PVs); unset: every namespace in the backup. protect: restore these namespaces from a backup into the running cluster, never overwriting what exists (README, "Recover one namespace").',
-    },
-    restoreNamespaceMappings: {
-        type: "array",
-        group: "restore",
-        description:
-            '"old=new" namespaces: restore a namespace\'s claims and Secrets into another one (e.g. to compare data before switching). Each old namespace must be restored (restoreNamespaces or every namespace).',
-    },
-    storageClassMappings: {
-        type: "array",
-        group: "restore",
-        description:
-            '"old=new" StorageClass names for volumes whose class does not exist in the new cluster (Velero\'s change-storage-class ConfigMap).',
-    },
-    backupCheckTimeoutMinutes: {
-        type: "integer",
-        group: "restore",
-        description: "How long to wait for the source location to sync and the backup to appear. Defaults to 20.",
-    },
-    restoreParallelFiles: {
-        type: "integer",
-        group: "restore",
-        default: 8,
-        description: "Files kopia writes at once per restored volume (Restore uploaderConfig.parallelFilesDownload).",
-    },
-    restoreTimeoutMinutes: {
-        type: "integer",
-        group: "restore",
-        description:
-            "How long to wait for the restore to end. Defaults to 300, longer than Velero's own itemOperationTimeout (4h) plus the data mover's prepare timeout (30m).",
-    },
-    // --- drill ---
-    drillChecks: {
-        type: "array",
-        group: "drill",
-        modes: ["drill"],
-        description:
-            'drill: per-app checks run after Argo CD synced, each "<namespace>/<kind>/<name> <command> [args...]" run with kubectl exec in that workload\'s pod, e.g. "shop/deploy/postgres pg_isready -U shop". Exit 0 passes.',
-    },
-    drillVerifyTimeoutMinutes: {
-        type: "integer",
-        group: "drill",
-        modes: ["drill"],
-        description:
-            "drill: how long the verification may wait for every Application to be Synced and Healthy and every restored claim to be Bound. Defaults to 30.",
-    },
-    drillEgressAllow: {
-        type: "array",
-        group: "drill",
-        modes: ["drill"],
-        description:
-            'drill: CIDRs outside the cluster the restored namespaces\' pods may reach (e.g. "10.20.0.0/16" for a drill-only database). Everything else outside the cluster is denied (NetworkPolicies), except DNS and the API server. Defaults to none.',
-    },
-    // --- verification (protect) ---
-    verifySchedule: {
-        type: "string",
-        group: "verify",
-        modes: ["protect"],
-        description:
-            'protect: cron (UTC) of the backup verification, which restores the newest daily backup into scratch namespaces, checks it and removes them. At most daily; "off" switches it off. Defaults to "0 4 * * 0" (Sundays 04:00).',
-    },
-    verifyNamespacesPerRun: {
-        type: "integer",
-        group: "verify",
-        modes: ["protect"],
-        description:
-            "protect: how many of the backup's namespaces one verification restores (1-50), in a rotation: every namespace is proven within ceil(namespaces / this) runs. Defaults to 3.",
-    },
-    verifyMaxClaims: {
-        type: "integer",
-        group: "verify",
-        modes: ["protect"],
-        description:
-            "protect: at most this many claims restored per verification (1-200), which bounds its cost; a namespace with more is reported, never verified. Defaults to 10.",
-    },
-    // --- monitoring ---
+    ...RESTORE_KEYS,
     prometheusOperator: {
         type: "boolean",
         group: "monitoring",
@@ -579,6 +469,8 @@ export const CONFIG_KEYS = {
         description:
             'Extra labels ("key=value") on the ServiceMonitor, PodMonitor and PrometheusRule, e.g. ["release=kube-prometheus-stack"] for Prometheus\'s selectors.',
     },
+    // --- audit ---
+    ...AUDIT_KEYS,
     // --- mirrors ---
     veleroChart: {
         type: "string",

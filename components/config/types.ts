@@ -251,4 +251,32 @@ export interface StackConfig {
     readonly verify?: VerifySettings;
     readonly monitoring: MonitoringSettings;
     readonly mirrors: MirrorSettings;
+    /** protect with createBucket and vaultAccountRoleArn: the vault lives in an account of its own. */
+    readonly vaultAccount?: VaultAccountSettings;
+    /** protect with createBucket: the vault's audit trail and alarms. */
+    readonly audit?: AuditSettings;
+}
+
+/** The dedicated account the vault is created in, and who outside it may use the vault. */
+export interface VaultAccountSettings {
+    /** The role the vault's AWS provider assumes, in the vault account. */
+    readonly roleArn: string;
+    /** The vault account's id, from `roleArn`. */
+    readonly accountId: string;
+    /** `aws`, `aws-cn`, `aws-us-gov`, from `roleArn`. */
+    readonly partition: string;
+    /** Velero roles of recover and drill clusters in other accounts, granted read-only restore from `prefix`. */
+    readonly restorerRoleArns: readonly string[];
+}
+
+/** The vault's audit trail (CloudTrail into a locked log bucket) and its alarms (EventBridge to SNS). */
+export interface AuditSettings {
+    /** Create the CloudTrail trail and its log bucket; false when an organisation trail already logs the vault. */
+    readonly trail: boolean;
+    /** Addresses subscribed to the alarm topic. */
+    readonly alertEmails: readonly string[];
+    /** The log bucket's name. */
+    readonly logBucketName: string;
+    /** How long each log file is locked (the vault's lock mode) and kept. */
+    readonly logDays: number;
 }

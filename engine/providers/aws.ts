@@ -109,7 +109,13 @@ function lifecycleRule(rule: Json): Json {
  * The outputs of an AWS resource: the inputs as read back, plus computed attributes. `name` is the Pulumi name (for
  * ids), `region` the resource's or the provider's.
  */
-export function awsOutputs(type: string, name: string, inputs: Json, region: string): { id: string; state: Json } {
+export function awsOutputs(
+    type: string,
+    name: string,
+    inputs: Json,
+    region: string,
+    account: string = ACCOUNT,
+): { id: string; state: Json } {
     switch (type) {
         case "aws:s3/bucket:Bucket": {
             const bucket = typeof inputs.bucket === "string" ? inputs.bucket : `${name}-mock`;
@@ -210,7 +216,7 @@ export function awsOutputs(type: string, name: string, inputs: Json, region: str
                 state: {
                     ...inputs,
                     region,
-                    arn: `arn:aws:kms:${region}:${ACCOUNT}:key/${name}-id`,
+                    arn: `arn:aws:kms:${region}:${account}:key/${name}-id`,
                     keyId: `${name}-id`,
                     description: inputs.description ?? "",
                     keyUsage: "ENCRYPT_DECRYPT",
@@ -220,7 +226,7 @@ export function awsOutputs(type: string, name: string, inputs: Json, region: str
                     enableKeyRotation: inputs.enableKeyRotation ?? false,
                     rotationPeriodInDays: inputs.enableKeyRotation === true ? (inputs.rotationPeriodInDays ?? 365) : 0,
                     policy:
-                        typeof inputs.policy === "string" ? normalizedJson(inputs.policy) : defaultKeyPolicy(ACCOUNT),
+                        typeof inputs.policy === "string" ? normalizedJson(inputs.policy) : defaultKeyPolicy(account),
                 },
             };
         case "aws:iam/role:Role":
@@ -235,7 +241,7 @@ export function awsOutputs(type: string, name: string, inputs: Json, region: str
             const common = {
                 ...inputs,
                 name: iamName,
-                arn: `arn:aws:iam::${ACCOUNT}:${role ? "role" : "policy"}/${iamName}`,
+                arn: `arn:aws:iam::${account}:${role ? "role" : "policy"}/${iamName}`,
                 path: "/",
             };
             return {
@@ -262,6 +268,22 @@ export function awsOutputs(type: string, name: string, inputs: Json, region: str
                 id: `${String(inputs.role)}:${typeof inputs.name === "string" ? inputs.name : name}`,
                 state: { ...inputs, policy: normalizedJson(String(inputs.policy), true) },
             };
+        case "aws:sns/topic:Topic": {
+            const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+            const topicName = typeof inputs.name === "string" ? inputs.name : `${str(inputs.namePrefix) ?? name}0001`;
+            const arn = `arn:aws:sns:${region}:${account}:${topicName}`;
+            return { id: arn, state: { ...inputs, region, name: topicName, arn } };
+        }
+        case "aws:cloudtrail/trail:Trail": {
+            const trailName = typeof inputs.name === "string" ? inputs.name : name;
+            const arn = `arn:aws:cloudtrail:${region}:${account}:trail/${trailName}`;
+            return { id: trailName, state: { ...inputs, region, arn } };
+        }
+        case "aws:cloudwatch/eventRule:EventRule": {
+            const ruleName = typeof inputs.name === "string" ? inputs.name : `${name}-0001`;
+            const arn = `arn:aws:events:${region}:${account}:rule/${ruleName}`;
+            return { id: ruleName, state: { ...inputs, region, name: ruleName, arn } };
+        }
         default:
             return { id: `${name}-id`, state: { ...inputs, ...(type.startsWith("aws:s3/") ? { region } : {}) } };
     }

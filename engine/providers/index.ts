@@ -8,10 +8,11 @@ import type * as pulumi from "@pulumi/pulumi";
 import { SimulatedCluster } from "../cluster";
 import type { RunOptions } from "../program";
 import { UNKNOWN_WIRE_VALUE } from "../recorder";
+import { accountOf, registerAwsProvider } from "./account";
 import { awsOutputs } from "./aws";
 import { kubernetesOutputs } from "./kubernetes";
 
-export { ACCOUNT } from "./account";
+export { ACCOUNT, accountOf } from "./account";
 export * from "./aws";
 export * from "./kubernetes";
 export * from "./refresh";
@@ -74,8 +75,11 @@ export async function mockState(
         }
         return { id: name, state: { name, outputs, secretOutputNames: [] } };
     }
+    if (args.type === "pulumi:providers:aws") {
+        registerAwsProvider(args.name, inputs);
+    }
     if (args.type.startsWith("aws:")) {
-        return awsOutputs(args.type, args.name, inputs, region);
+        return awsOutputs(args.type, args.name, inputs, region, accountOf(args.provider));
     }
     if (!args.type.startsWith("kubernetes:")) {
         return { id: args.id ?? `${args.name}-id`, state: inputs };

@@ -24,6 +24,7 @@ export const T = {
     ],
     replication: ["aws:s3/bucketReplicationConfig:BucketReplicationConfig"],
     kmsKey: ["aws:kms/key:Key"],
+    trail: ["aws:cloudtrail/trail:Trail"],
     iamPolicy: "aws:iam/policy:Policy",
     iamRole: "aws:iam/role:Role",
     iamRolePolicy: "aws:iam/rolePolicy:RolePolicy",

@@ -7,9 +7,27 @@ import { T } from "./types";
 import { Node, StackView } from "./view";
 import { Json, arr, at, num, obj, str } from "./values";
 
-/** Every bucket of the stack: gitops-dr creates none but the vault and its replica. */
+/**
+ * Every vault bucket of the stack: gitops-dr creates none but the vault, its replica and the audit trail's log
+ * bucket, which holds CloudTrail's logs and no backup ({@link logBuckets}; `vault-audit-log-locked` judges it).
+ */
 export function buckets(view: StackView): Node[] {
-    return view.ofType(T.bucket);
+    const logs = new Set(logBuckets(view).map((b) => b.urn));
+    return view.ofType(T.bucket).filter((b) => !logs.has(b.urn));
+}
+
+/** The buckets a CloudTrail trail of the stack writes its logs to (its `s3BucketName`). */
+export function logBuckets(view: StackView): Node[] {
+    const trails = view.ofType(T.trail);
+    return view
+        .ofType(T.bucket)
+        .filter((b) =>
+            trails.some(
+                (t) =>
+                    (t.propertyDependencies.s3BucketName ?? []).includes(b.urn) ||
+                    (bucketName(b) !== undefined && str(t.props.s3BucketName) === bucketName(b)),
+            ),
+        );
 }
 
 /** The bucket's name as other resources refer to it: its `bucket` input (the id gitops-dr passes on is the name). */

@@ -3,7 +3,7 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { label, violation } from "../lib/message";
 import { onStack } from "../lib/policy";
 import { T } from "../lib/types";
-import { retentionMode } from "../lib/vault";
+import { buckets, retentionMode, settingsOf } from "../lib/vault";
 
 /** Advice: COMPLIANCE rather than GOVERNANCE for the vault a protect stack creates. */
 export const vaultLockGovernanceMode: StackValidationPolicy = {
@@ -15,7 +15,8 @@ export const vaultLockGovernanceMode: StackValidationPolicy = {
         if (mode !== "protect") {
             args.notApplicable(`only a protect stack creates the vault; this one is ${mode}`);
         }
-        for (const lock of view.ofType(T.objectLock)) {
+        // The vault's buckets only: the audit trail's log bucket follows lockMode too, and the advice is the vault's.
+        for (const lock of buckets(view).flatMap((bucket) => settingsOf(view, bucket, T.objectLock))) {
             if (retentionMode(lock) === "GOVERNANCE") {
                 report(
                     violation(
