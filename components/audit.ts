@@ -9,7 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { alarmPatterns, trailSelectors } from "./audit-events";
 import type { LockMode } from "./config";
-import type { PolicyDocument } from "./iam";
+import { PolicyDocument, denyInsecureTransport } from "./iam";
+import { closeToOthers } from "./vault";
 
 export interface VaultAuditArgs {
     /** The vault's region: the trail, the rules and the topic are made there. */
@@ -33,14 +34,7 @@ export function logBucketPolicy(bucketArn: string, accountId: string, trailArn: 
     return {
         Version: "2012-10-17",
         Statement: [
-            {
-                Sid: "DenyInsecureTransport",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [bucketArn, `${bucketArn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
+            denyInsecureTransport(bucketArn),
             {
                 Sid: "CloudTrailAclCheck",
                 Effect: "Allow",
@@ -130,23 +124,7 @@ export class VaultAudit extends pulumi.ComponentResource {
                 },
                 keep,
             );
-            new aws.s3.BucketPublicAccessBlock(
-                `${name}-log-public-access`,
-                {
-                    bucket: bucket.id,
-                    region,
-                    blockPublicAcls: true,
-                    blockPublicPolicy: true,
-                    ignorePublicAcls: true,
-                    restrictPublicBuckets: true,
-                },
-                keep,
-            );
-            new aws.s3.BucketOwnershipControls(
-                `${name}-log-ownership`,
-                { bucket: bucket.id, region, rule: { objectOwnership: "BucketOwnerEnforced" } },
-                keep,
-            );
+            closeToOthers(`${name}-log`, bucket, region, keep);
             new aws.s3.BucketLifecycleConfiguration(
                 `${name}-log-lifecycle`,
                 {

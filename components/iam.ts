@@ -196,6 +196,17 @@ export function ebsSnapshotPolicy(role: "writer" | "restorer"): PolicyDocument {
     );
 }
 
+/** The statement every bucket of the program carries: no request over plain HTTP, whoever makes it. */
+export function denyInsecureTransport(bucketArn: string): Statement {
+    return {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+    };
+}
 /**
  * The vault's bucket policy: no plain HTTP, and no object written with any encryption but the vault's key, never
  * with a customer-provided key (SSE-C).
@@ -208,14 +219,7 @@ export function ebsSnapshotPolicy(role: "writer" | "restorer"): PolicyDocument {
  */
 export function bucketPolicy(bucketArn: string, kmsKeyArn: string): PolicyDocument {
     return doc(
-        {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:*",
-            Resource: [bucketArn, `${bucketArn}/*`],
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-        },
+        denyInsecureTransport(bucketArn),
         {
             Sid: "DenyOtherEncryption",
             Effect: "Deny",

@@ -86,6 +86,34 @@ export function lifecycleRules(
 }
 
 /**
+ * What makes a bucket reachable only through its policy: no public access of any kind, and no ACLs (the bucket
+ * owns every object, so no writer's ACL can open one).
+ */
+export function closeToOthers(
+    name: string,
+    bucket: aws.s3.Bucket,
+    region: pulumi.Input<string>,
+    opts: pulumi.CustomResourceOptions,
+): void {
+    new aws.s3.BucketPublicAccessBlock(
+        `${name}-public-access`,
+        {
+            bucket: bucket.id,
+            region,
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        },
+        opts,
+    );
+    new aws.s3.BucketOwnershipControls(
+        `${name}-ownership`,
+        { bucket: bucket.id, region, rule: { objectOwnership: "BucketOwnerEnforced" } },
+        opts,
+    );
+}
+/**
  * An S3 bucket with Object Lock, versioning, SSE-KMS, no public access, ACLs off, lifecycle rules and a policy
  * denying plain HTTP and foreign keys. Every resource is `protect`ed and `retainOnDelete`: destroying the stack
  * leaves the vault and every backup in place.
@@ -294,27 +322,7 @@ function hardenedBucket(
         },
         keep,
     );
-    new aws.s3.BucketPublicAccessBlock(
-        `${name}-public-access`,
-        {
-            bucket: bucket.id,
-            region,
-            blockPublicAcls: true,
-            blockPublicPolicy: true,
-            ignorePublicAcls: true,
-            restrictPublicBuckets: true,
-        },
-        keep,
-    );
-    new aws.s3.BucketOwnershipControls(
-        `${name}-ownership`,
-        {
-            bucket: bucket.id,
-            region,
-            rule: { objectOwnership: "BucketOwnerEnforced" },
-        },
-        keep,
-    );
+    closeToOthers(name, bucket, region, keep);
     new aws.s3.BucketLifecycleConfiguration(
         `${name}-lifecycle`,
         {
