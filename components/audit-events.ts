@@ -185,7 +185,12 @@ export function alarmPatterns(t: AlarmTargets): Record<string, EventPattern> {
             detail: {
                 eventSource: ["cloudtrail.amazonaws.com"],
                 eventName: [...TRAIL_EVENTS],
-                requestParameters: { name: [t.trail.name, t.trail.arn] },
+                // StopLogging, DeleteTrail and UpdateTrail record the trail as `name`; PutEventSelectors as
+                // `trailName` (its API parameter is TrailName, cloudtrail API reference).
+                $or: [
+                    { requestParameters: { name: [t.trail.name, t.trail.arn] } },
+                    { requestParameters: { trailName: [t.trail.name, t.trail.arn] } },
+                ],
             },
         };
     }

@@ -92,7 +92,8 @@ export class VaultAudit extends pulumi.ComponentResource {
         let logBucket: string | undefined;
         if (args.trail !== undefined) {
             logBucket = args.trail.logBucketName;
-            const trailName = `gitops-dr-${args.bucketNames[0]}`;
+            // CloudTrail refuses adjacent periods, underscores or dashes in a trail's name, which a bucket's may have.
+            const trailName = `gitops-dr-${args.bucketNames[0]}`.replace(/[-._]{2,}/g, "-");
             const trailArn = pulumi.interpolate`arn:${args.partition}:cloudtrail:${region}:${args.accountId}:trail/${trailName}`;
             const bucket = new aws.s3.Bucket(
                 `${name}-log-bucket`,
@@ -221,6 +222,10 @@ export class VaultAudit extends pulumi.ComponentResource {
                     namePrefix: `gitops-dr-vault-${kind}-`,
                     description: `gitops-dr: ${kind} events on the vault ${args.bucketNames[0]}`,
                     eventPattern: rules.apply((p) => JSON.stringify(p[kind])),
+                    // Refused KMS calls outside S3 (Decrypt, GenerateDataKey) are read-only management events, which
+                    // a rule receives only in this state (EventBridge user guide, "Receiving read-only management
+                    // events from AWS services"); the pattern keeps only AccessDenied ones.
+                    ...(kind === "denied" ? { state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" } : {}),
                 },
                 { parent: this },
             );

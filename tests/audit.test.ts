@@ -96,11 +96,13 @@ describe("audit: the alarms' event patterns", () => {
 
     for (const name of TRAIL_EVENTS) {
         it(`${name} on the trail raises the trail alarm`, () => {
+            // As CloudTrail records each: PutEventSelectors names the trail `trailName`, the others `name`.
+            const field = name === "PutEventSelectors" ? "trailName" : "name";
             for (const ref of [TRAIL.name, TRAIL.arn]) {
                 assert.deepEqual(
                     matching(
                         PATTERNS,
-                        apiCall({ service: "cloudtrail", eventName: name, requestParameters: { name: ref } }),
+                        apiCall({ service: "cloudtrail", eventName: name, requestParameters: { [field]: ref } }),
                     ),
                     ["trail"],
                 );
@@ -108,7 +110,7 @@ describe("audit: the alarms' event patterns", () => {
             assert.deepEqual(
                 matching(
                     PATTERNS,
-                    apiCall({ service: "cloudtrail", eventName: name, requestParameters: { name: "org-trail" } }),
+                    apiCall({ service: "cloudtrail", eventName: name, requestParameters: { [field]: "org-trail" } }),
                 ),
                 [],
             );

@@ -34,6 +34,8 @@ const HOME = `config:
   gitops-dr:credentialsMode: staticKeys
   gitops-dr:gitRepoUrl: https://github.com/jdoe/homelab.git
   gitops-dr:gitPath: clusters/home
+  gitops-dr:breakGlassPrincipalArns:
+    - arn:aws:iam::123456789012:role/home-admin
   gitops-dr:repoPassword:
     secure: AAABAHJlcG9wYXNzd29yZA==
   gitops-dr:awsAccessKeyId:
@@ -46,6 +48,7 @@ const HOME = `config:
 const HOME_RECOVER = HOME.replace("gitops-dr:mode: protect", "gitops-dr:mode: recover")
     .replace("gitops-dr:clusterName: home", "gitops-dr:clusterName: home2\n  gitops-dr:kubeContext: home2")
     .replace(/ {2}gitops-dr:region: .*\n {2}gitops-dr:bucketName: .*\n/, "")
+    .replace(/ {2}gitops-dr:breakGlassPrincipalArns:\n {4}- .*\n/, "")
     .replace("gitops-dr:lockDays: 14", "gitops-dr:lockDays: 14\n  gitops-dr:sourceStack: jdoe/gitops-dr/home")
     .replace("gitops-dr:gitPath: clusters/home", "gitops-dr:gitPath: clusters/home\n  gitops-dr:restoreId: 2026-12-01");
 

@@ -205,11 +205,58 @@ const liveClaims = (c: SimulatedCluster) =>
         .filter((o) => o.kind === "PersistentVolumeClaim" && ["shop", "blog"].includes(String(o.metadata.namespace)))
         .map((o) => JSON.stringify(o));
 
+/**
+ * `api` as the verify task's service account sees it: every call is checked against VERIFY_RULES (its ClusterRole
+ * and its Role in Velero's namespace), and one no rule allows fails as the API server would, with 403.
+ */
+function withRbac(api: SimulatedCluster["store"], veleroNamespace: string): SimulatedCluster["store"] {
+    const allowed = (verb: string, path: string) => {
+        const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?/.exec(path);
+        assert.ok(m, `unparsed path ${path}`);
+        const [, group = "", namespace, resource, name] = m;
+        // A namespace itself (`/api/v1/namespaces/<name>`) is cluster-scoped.
+        const [res, ns, named] =
+            resource === undefined ? ["namespaces", undefined, namespace] : [resource, namespace, name];
+        const verbOf = verb === "read" ? (named === undefined ? "list" : "get") : verb;
+        const rules = [...VERIFY_RULES.clusterRules, ...(ns === veleroNamespace ? VERIFY_RULES.namespaceRules : [])];
+        return rules.some(
+            (r) =>
+                r.apiGroups.includes(group) &&
+                r.resources.includes(res) &&
+                r.verbs.includes(verbOf) &&
+                (r.resourceNames === undefined || (named !== undefined && r.resourceNames.includes(named))),
+        );
+    };
+    const check = (verb: string, path: string) => {
+        if (!allowed(verb, path)) {
+            throw new Error(`forbidden: ${verb} ${path} (403): VERIFY_RULES allow no such request`);
+        }
+    };
+    return new Proxy(api, {
+        get(target, prop, receiver) {
+            const value = Reflect.get(target, prop, receiver) as unknown;
+            if (typeof value !== "function") {
+                return value;
+            }
+            const verb = { get: "read", list: "read", create: "create", remove: "delete", mergePatch: "patch" }[
+                String(prop)
+            ];
+            return (...args: unknown[]) => {
+                if (verb !== undefined) {
+                    check(verb, String(args[0]));
+                }
+                return (value as (...a: unknown[]) => unknown).apply(target, args);
+            };
+        },
+    });
+}
+
 describe("the verify task (components/tasks/verify.js)", () => {
     it("restores the newest backup into scratch namespaces, checks every claim, then removes them", async () => {
         const cluster = protectedCluster();
         const before = liveClaims(cluster);
-        const result = await task.verify(cluster.store, ARGS);
+        // As its service account: every request it makes is one its permissions allow.
+        const result = await task.verify(withRbac(cluster.store, "velero"), ARGS);
         assert.equal(result.passed, true);
         assert.deepEqual(result.namespaces, ["blog", "shop"]);
         assert.equal(result.claims, 2, "one claim per app, each Bound");

@@ -414,4 +414,32 @@ describe("vessels on the simulated cluster: a claim backed up through its pod ge
             [],
         );
     });
+    it("a claim that already exists where a vessel would fill it stops the run before any Restore: live data is never overwritten", async () => {
+        const live: KubeObject = {
+            apiVersion: "v1",
+            kind: "PersistentVolumeClaim",
+            metadata: { name: "data-postgres-0", namespace: "shop" },
+            spec: { storageClassName: "local-path", volumeName: "pvc-live" },
+            status: { phase: "Bound" },
+        };
+        const scenario = { ...homelab(), objects: [...(homelab().objects ?? []), live] };
+        const error = await restoreRun("recover", scenario).then(
+            () => assert.fail("the run went on"),
+            (e: unknown) => e as ProgramError,
+        );
+        assert.match(
+            error.message,
+            /would write file-system backup data into claims that already exist: shop\/data-postgres-0 \(pod shop\/postgres-0\)/,
+        );
+        assert.deepEqual(
+            error.resources.filter(
+                (r) =>
+                    r.type === "kubernetes:velero.io/v1:Restore" &&
+                    r.inputs.spec !== undefined &&
+                    (r.inputs.metadata as { labels?: Record<string, string> }).labels === undefined,
+            ),
+            [],
+            "no data Restore was created",
+        );
+    });
 });

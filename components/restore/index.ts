@@ -167,6 +167,7 @@ export class VeleroRestore extends pulumi.ComponentResource {
                     acceptPartiallyFailedBackup: settings.acceptPartiallyFailedBackup,
                     storageClassMappings: kind === "data" ? { ...settings.storageClassMappings } : {},
                     namespaces: kind === "data" ? [...settings.namespaces] : [],
+                    namespaceMappings: kind === "data" ? { ...settings.namespaceMappings } : {},
                     quarantineRetainedVolumes: args.quarantineRetainedVolumes ?? false,
                 },
                 ...PRE_RESTORE_RULES,

@@ -49,6 +49,7 @@ const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
  * @property {string} restorePrefix Restores of this stack are named `<restorePrefix><id>`.
  * @property {string} [scheduleName] Restore the newest Completed backup of this schedule...
  * @property {string} [scheduleKey] ...which this config key names (for messages; default sourceScheduleName)
+ * @property {Record<string, string>} [namespaceMappings] Where each backed-up namespace is restored to
  * @property {boolean} [restoresClaims] false for a restore of Secrets only (the credentials one): it leaves no claims
  *   behind, and must not take the data restore's claims, in flight or a retry's, for its own leftovers
  * @property {string} [backupName] ...or exactly this backup.
@@ -353,10 +354,51 @@ function vesselPlan(pods, volumeInfos, args) {
             initContainers: (pod.spec?.initContainers ?? [])
                 .map((/** @type {KubeObject} */ c) => c.name)
                 .filter((/** @type {string} */ n) => !VELERO_INIT_CONTAINERS.includes(n)),
-            volumes: (pod.spec?.volumes ?? []).filter((/** @type {KubeObject} */ v) => volumes.has(v.name)),
+            // A share the pod mounts directly (an inline `nfs` volume) is live storage, not a claim the restore
+            // made: the node agent would write the backup over it (kopia's restore overwrites, velero v1.18.1
+            // pkg/uploader/kopia/snapshot.go). It becomes an emptyDir of the same name, which restore-wait still
+            // finds, so that data goes nowhere.
+            volumes: (pod.spec?.volumes ?? [])
+                .filter((/** @type {KubeObject} */ v) => volumes.has(v.name))
+                .map((/** @type {KubeObject} */ v) =>
+                    v.persistentVolumeClaim === undefined ? { name: v.name, emptyDir: {} } : v,
+                ),
         });
     }
     return plan;
+}
+
+/**
+ * Refuses a vessel that would mount a claim that already exists where the restore puts it (a namespace restored
+ * into a live one): Velero keeps the live claim ("already exists") but still fills the vessel's volumes, and the
+ * node agent would write the backup over live data while the app runs.
+ * @param {KubeApi} api
+ * @param {VesselPlan} vessels
+ * @param {PreRestoreArgs} args
+ */
+async function refuseLiveClaimsInVessels(api, vessels, args) {
+    /** @type {string[]} */
+    const live = [];
+    for (const pod of vessels.withData) {
+        const target = args.namespaceMappings?.[pod.namespace] ?? pod.namespace;
+        for (const volume of pod.volumes) {
+            const claim = volume.persistentVolumeClaim?.claimName;
+            if (
+                claim !== undefined &&
+                (await api.get(`/api/v1/namespaces/${target}/persistentvolumeclaims/${claim}`))
+            ) {
+                live.push(`${target}/${claim} (pod ${pod.namespace}/${pod.name})`);
+            }
+        }
+    }
+    if (live.length > 0) {
+        throw new TaskFailure(
+            `The restore would write file-system backup data into claims that already exist: ${live.slice(0, 20).join(", ")}. ` +
+                "Velero keeps a live claim but still fills it through the restored pod, over the data in it. " +
+                "Delete those claims first if the backup's data is what you want (kubectl delete pvc -n <namespace> <name>), " +
+                "or restore into another namespace (gitops-dr:restoreNamespaceMappings). No Restore was created.",
+        );
+    }
 }
 
 /**
@@ -382,6 +424,7 @@ async function preRestore(api, args) {
         ...new Set([...claims.keys(), ...backupObjects(files, "secrets").keys()].map((k) => k.split("/")[0])),
     ].sort();
     const vessels = vesselPlan(backupObjects(files, "pods"), volumeInfos, args);
+    await refuseLiveClaimsInVessels(api, vessels, args);
     return {
         backup,
         newerNotCompleted,

@@ -45,6 +45,8 @@ export const VERIFY_RULES: { readonly clusterRules: PolicyRule[]; readonly names
         { apiGroups: ["velero.io"], resources: ["restores"], verbs: ["create", "get", "list", "delete"] },
         { apiGroups: ["velero.io"], resources: ["backups"], verbs: ["get", "list"] },
         { apiGroups: ["velero.io"], resources: ["downloadrequests"], verbs: ["create", "get", "delete"] },
+        // The post-restore checks sum the restore's DataDownloads (post-restore.js `dataMovementOf`).
+        { apiGroups: ["velero.io"], resources: ["datadownloads"], verbs: ["list"] },
         { apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
         { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "patch"], resourceNames: [VERIFY_RECORD] },
         // Its own Job's result (runner.js); a CronJob's Jobs have generated names.

@@ -234,6 +234,7 @@ export class SimulatedVelero {
 
         const warnings: Record<string, string[]> = {};
         const warn = (ns: string, message: string) => (warnings[ns] = [...(warnings[ns] ?? []), message]);
+        const clusterWarnings: string[] = [];
         const errors: Record<string, string[]> = {};
         const vessels: KubeObject[] = [];
         const unmapped = Object.fromEntries(
@@ -254,6 +255,13 @@ export class SimulatedVelero {
             list.ensureNamespace(this.cluster, item.metadata.namespace as string | undefined);
             let o: KubeObject;
             if (item.kind === "Pod") {
+                // PodAction asks for the pod's PriorityClass as an additional item, which no backup holds: restore.go
+                // warns with the archive's stat error, at cluster level (pkg/restore/actions/pod_action.go).
+                if (typeof item.spec?.priorityClassName === "string" && item.spec.priorityClassName !== "") {
+                    clusterWarnings.push(
+                        `stat /tmp/123456789/resources/priorityclasses.scheduling.k8s.io/cluster/${item.spec.priorityClassName}.json: no such file or directory`,
+                    );
+                }
                 // `isCompleted`: a pod that ended is not restored.
                 if (["Succeeded", "Failed"].includes(String(item.status?.phase))) {
                     continue;
@@ -351,10 +359,10 @@ export class SimulatedVelero {
         }
         downloads.forEach((d) => this.cluster.put(d));
         const failedDownloads = downloads.filter((d) => d.status.phase === "Failed").length;
-        const count = Object.values(warnings).reduce((n, ms) => n + ms.length, 0);
+        const count = Object.values(warnings).reduce((n, ms) => n + ms.length, 0) + clusterWarnings.length;
         const errorCount = Object.values(errors).reduce((n, ms) => n + ms.length, 0) + failedVolumes;
         this.results.set(String(restore.metadata.name), {
-            warnings: { namespaces: warnings },
+            warnings: { cluster: clusterWarnings, namespaces: warnings },
             errors: { namespaces: errors },
         });
         this.resourceLists.set(String(restore.metadata.name), list.entries);
