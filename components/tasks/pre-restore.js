@@ -50,6 +50,8 @@ const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
  * @property {string} [scheduleName] Restore the newest Completed backup of this schedule...
  * @property {string} [scheduleKey] ...which this config key names (for messages; default sourceScheduleName)
  * @property {Record<string, string>} [namespaceMappings] Where each backed-up namespace is restored to
+ * @property {boolean} [restoresPods] false for a restore that never takes pods (the weekly verification): no vessel
+ *   can fill a claim
  * @property {boolean} [restoresClaims] false for a restore of Secrets only (the credentials one): it leaves no claims
  *   behind, and must not take the data restore's claims, in flight or a retry's, for its own leftovers
  * @property {string} [backupName] ...or exactly this backup.
@@ -424,7 +426,9 @@ async function preRestore(api, args) {
         ...new Set([...claims.keys(), ...backupObjects(files, "secrets").keys()].map((k) => k.split("/")[0])),
     ].sort();
     const vessels = vesselPlan(backupObjects(files, "pods"), volumeInfos, args);
-    await refuseLiveClaimsInVessels(api, vessels, args);
+    if (args.restoresPods !== false) {
+        await refuseLiveClaimsInVessels(api, vessels, args);
+    }
     return {
         backup,
         newerNotCompleted,

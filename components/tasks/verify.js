@@ -146,6 +146,7 @@ async function verify(api, args) {
             storageClassMappings: {},
             namespaces: [],
             quarantineRetainedVolumes: false,
+            restoresPods: false,
         });
         // A namespace whose volumes were saved by file-system backup cannot be proven here: that data comes back
         // only into a pod Velero restores (its restore-wait init container), and a scratch restore takes no pods, so
