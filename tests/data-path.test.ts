@@ -7,27 +7,17 @@ import * as assert from "node:assert/strict";
 
 import Ajv from "ajv";
 
-import { parseConfigWithWarnings, RawConfig, RawValue } from "../components/config";
+import { needReference } from "./reference";
+import { parseConfigWithWarnings, RawConfig } from "../components/config";
 import { ConfigError } from "../components/config";
 import { veleroValues } from "../components/velero";
 import { NodeAgentConfig, nodeAgentConfig } from "../components/velero/node-agent";
 import { ConfigInput, ProgramRun, runProgram, STACKS, StackName, stackRunOptions } from "../engine";
 import { crdCatalog, referenceDir, validateCustomResources } from "../scripts/render/crds";
 import { registeredCustomResources } from "../scripts/render/records";
+import { PROTECT_RAW, plain } from "./fixtures";
 
-const plain = (value: string): RawValue => ({ value, secret: false });
-const PROTECT: RawConfig = {
-    mode: plain("protect"),
-    clusterName: plain("prod-eu-1"),
-    region: plain("eu-west-1"),
-    bucketName: plain("acme-velero-vault"),
-    oidcProviderArn: plain(
-        "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF",
-    ),
-    repoPassword: { value: "kopia-repo-password-0123456789", secret: true },
-    gitRepoUrl: plain("https://github.com/acme/platform-gitops.git"),
-    breakGlassPrincipalArns: plain(JSON.stringify(["arn:aws:iam::111122223333:role/vault-break-glass"])),
-};
+const PROTECT: RawConfig = PROTECT_RAW;
 const withKeys = (changes: Record<string, string>): RawConfig => ({
     ...PROTECT,
     ...Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, plain(v)])),
@@ -228,7 +218,25 @@ describe("data path: kopia files per volume", () => {
         }
     });
 
+    it("the node agent gets its load limit whenever it runs, for file-system backup without the data mover too", async () => {
+        const values = async (config: Record<string, ConfigInput>) => {
+            const r = await run("prod", { volumeDataMode: "nativeSnapshots", ...config });
+            const velero = r.ofType("kubernetes:helm.sh/v3:Release").find((x) => x.inputs.chart === "velero");
+            return velero?.inputs.values as { deployNodeAgent: boolean; nodeAgent: { extraArgs?: string[] } };
+        };
+        const fsb = await values({ dataMoverConcurrency: 3 });
+        assert.equal(fsb.deployNodeAgent, true);
+        assert.match(String(fsb.nodeAgent.extraArgs), /--node-agent-configmap=/);
+        const none = await values({ fileSystemBackupVolumeTypes: [] });
+        assert.equal(none.deployNodeAgent, false);
+        assert.deepEqual(none.nodeAgent, {});
+    });
+
     it("every Restore and Schedule is valid against the velero 1.18 CRDs", async function () {
+        needReference(this, "the Restore and Schedule CRD test", [
+            ["velero-1.18-crds", "restores.yaml"],
+            ["velero-1.18-crds", "schedules.yaml"],
+        ]);
         const dir = referenceDir();
         if (dir === undefined) {
             this.skip();
@@ -303,13 +311,16 @@ describe("data path: config rules", () => {
         );
     });
 
-    it("warns that the node agent's keys do nothing without the data mover", () => {
+    it("warns that the node agent's keys do nothing without the data mover and file-system backup", () => {
+        const nodeKeys = {
+            volumeDataMode: "nativeSnapshots",
+            dataMoverConcurrency: "4",
+            dataMoverNodeConcurrency: '["a=1:4"]',
+        };
+        // With file-system backup on (the default local and nfs), the node agent runs and the keys limit its loads.
+        assert.deepEqual(parseConfigWithWarnings(withKeys(nodeKeys), "prod").warnings, []);
         const { warnings } = parseConfigWithWarnings(
-            withKeys({
-                volumeDataMode: "nativeSnapshots",
-                dataMoverConcurrency: "4",
-                dataMoverNodeConcurrency: '["a=1:4"]',
-            }),
+            withKeys({ ...nodeKeys, fileSystemBackupVolumeTypes: "[]" }),
             "prod",
         );
         assert.deepEqual(
@@ -317,11 +328,11 @@ describe("data path: config rules", () => {
             [
                 [
                     "gitops-dr:dataMoverConcurrency",
-                    '"4" is ignored: there is no node agent with volumeDataMode nativeSnapshots. Remove it with `pulumi config rm gitops-dr:dataMoverConcurrency`.',
+                    '"4" is ignored: there is no node agent with volumeDataMode nativeSnapshots and no file-system backup. Remove it with `pulumi config rm gitops-dr:dataMoverConcurrency`.',
                 ],
                 [
                     "gitops-dr:dataMoverNodeConcurrency",
-                    "is ignored: there is no node agent with volumeDataMode nativeSnapshots. Remove it with `pulumi config rm gitops-dr:dataMoverNodeConcurrency`.",
+                    "is ignored: there is no node agent with volumeDataMode nativeSnapshots and no file-system backup. Remove it with `pulumi config rm gitops-dr:dataMoverNodeConcurrency`.",
                 ],
             ],
         );

@@ -1,4 +1,5 @@
 /** Shared test inputs: the secrets a real stack would hold, and prod's outputs as a drill reads them. */
+import type { RawConfig, RawValue } from "../components/config";
 import { KubeObject, SimulatedBackup, defaultBackup } from "../engine/cluster";
 
 export { PROD_OUTPUTS, STACK_REFERENCES, STACK_SECRETS } from "../engine/stacks";
@@ -54,3 +55,22 @@ export function liveClaim(namespace: string, name: string, extra: Record<string,
         status: (extra.status as object | undefined) ?? { phase: "Bound" },
     };
 }
+
+/** A plain config value, as `pulumi config set` stores it. */
+export const plain = (value: string): RawValue => ({ value, secret: false });
+/** A secret config value, as `pulumi config set --secret` stores it. */
+export const secret = (value: string): RawValue => ({ value, secret: true });
+
+/** A minimal compliant protect stack's raw config (the vault created here, IRSA), for config-rule tests. */
+export const PROTECT_RAW: RawConfig = {
+    mode: plain("protect"),
+    clusterName: plain("prod-eu-1"),
+    region: plain("eu-west-1"),
+    bucketName: plain("acme-velero-vault"),
+    oidcProviderArn: plain(
+        "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF",
+    ),
+    repoPassword: secret("kopia-repo-password-0123456789"),
+    gitRepoUrl: plain("https://github.com/acme/platform-gitops.git"),
+    breakGlassPrincipalArns: plain(JSON.stringify(["arn:aws:iam::111122223333:role/vault-break-glass"])),
+};

@@ -17,7 +17,6 @@ import {
     ConfigProblem,
     ConfigWarning,
     RawConfig,
-    RawValue,
     parseConfigWithWarnings,
     chartArchiveMetadata,
 } from "../components/config";
@@ -45,7 +44,7 @@ import {
 } from "../components/versions";
 import { readStackFile } from "../engine";
 import { ConfigInput, ProgramRun, RegisteredResource, RunOptions, runProgram } from "../engine";
-import { STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
+import { plain, PROTECT_RAW, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 import { needReference, readReference } from "./reference";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -614,19 +613,7 @@ describe("mirrors: docs/mirrors.md", () => {
 
 // --- Config rules --------------------------------------------------------------------------------------------
 
-const plain = (value: string): RawValue => ({ value, secret: false });
-const PROTECT: RawConfig = {
-    mode: plain("protect"),
-    clusterName: plain("prod-eu-1"),
-    region: plain("eu-west-1"),
-    bucketName: plain("acme-velero-vault"),
-    oidcProviderArn: plain(
-        "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF",
-    ),
-    repoPassword: { value: "kopia-repo-password-0123456789", secret: true },
-    gitRepoUrl: plain("https://github.com/acme/platform-gitops.git"),
-    breakGlassPrincipalArns: plain(JSON.stringify(["arn:aws:iam::111122223333:role/vault-break-glass"])),
-};
+const PROTECT: RawConfig = PROTECT_RAW;
 const withKeys = (changes: Readonly<Record<string, string>>): RawConfig => ({
     ...PROTECT,
     ...Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, plain(v)])),

@@ -9,29 +9,14 @@ import {
     ConfigError,
     GuardedPath,
     RawConfig,
-    RawValue,
     VELERO_GUARDED,
     parseConfig,
 } from "../components/config";
 import { mergeValues } from "../components/helm-values";
 import { runProgram } from "../engine";
-import { STACK_SECRETS } from "./fixtures";
+import { plain, PROTECT_RAW, secret, STACK_SECRETS } from "./fixtures";
 
-const plain = (value: string): RawValue => ({ value, secret: false });
-const secret = (value: string): RawValue => ({ value, secret: true });
-
-const PROTECT: RawConfig = {
-    mode: plain("protect"),
-    clusterName: plain("prod-eu-1"),
-    region: plain("eu-west-1"),
-    bucketName: plain("acme-velero-vault"),
-    oidcProviderArn: plain(
-        "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF",
-    ),
-    repoPassword: secret("kopia-repo-password-0123456789"),
-    gitRepoUrl: plain("https://github.com/acme/platform-gitops.git"),
-    breakGlassPrincipalArns: plain(JSON.stringify(["arn:aws:iam::111122223333:role/vault-break-glass"])),
-};
+const PROTECT: RawConfig = PROTECT_RAW;
 
 type Key = "argoCdValues" | "veleroValues";
 

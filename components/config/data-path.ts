@@ -55,7 +55,11 @@ const selectorKey = (labels: Readonly<Record<string, string>>): string =>
         .join(",");
 
 /** Parses the data path's keys; Velero's rules for them are in velero v1.18.1 `pkg/cmd/cli/nodeagent/server.go`. */
-export function parseDataPath(r: ConfigReader, volumeDataMode: VolumeDataMode | undefined): DataPathSettings {
+export function parseDataPath(
+    r: ConfigReader,
+    volumeDataMode: VolumeDataMode | undefined,
+    fileSystemBackup = false,
+): DataPathSettings {
     const loadConcurrency =
         r.int("dataMoverConcurrency", 1, MAX_LOADS_PER_NODE) ?? CONFIG_KEYS.dataMoverConcurrency.default;
     const perNodeConcurrency: NodeConcurrency[] = [];
@@ -78,9 +82,11 @@ export function parseDataPath(r: ConfigReader, volumeDataMode: VolumeDataMode | 
             perNodeConcurrency.push(parsed);
         }
     }
-    if (volumeDataMode !== undefined && volumeDataMode !== "dataMover") {
-        // The node agent runs only with the data mover (components/velero/values.ts, deployNodeAgent).
-        const because = `there is no node agent with volumeDataMode ${volumeDataMode}`;
+    if (volumeDataMode !== undefined && volumeDataMode !== "dataMover" && !fileSystemBackup) {
+        // The node agent runs with the data mover or file-system backup (components/velero/values.ts
+        // runsNodeAgent); its load limit governs PodVolumeBackups and PodVolumeRestores too (velero v1.18.1
+        // pkg/cmd/cli/nodeagent/server.go, one data-path manager for all four kinds).
+        const because = `there is no node agent with volumeDataMode ${volumeDataMode} and no file-system backup`;
         if (loadConcurrency !== CONFIG_KEYS.dataMoverConcurrency.default) {
             r.unused("dataMoverConcurrency", because);
         }

@@ -123,7 +123,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     );
     const argoCd = parseArgoCd(r, mode, velero.namespace, mirrors.imageRegistry);
     const restore = parseRestore(r, mode, validClusterName);
-    const dataPath = parseDataPath(r, velero.volumeDataMode);
+    const dataPath = parseDataPath(r, velero.volumeDataMode, velero.fileSystemBackupVolumeTypes.length > 0);
     const drill = parseDrill(r, mode, restore?.namespaces);
     const verify = parseVerify(r, mode);
     const monitoring = parseMonitoring(r);

@@ -41,9 +41,9 @@ export function nodeAgentConfig(
     },
 ): NodeAgentConfig {
     return {
-        // Read once at the node agent's start (docs: "node-agent server needs to be restarted"); the chart rolls
-        // the DaemonSet when the ConfigMap changes only if its checksum is on the pod, so a changed number takes
-        // effect at the node agent's next restart. A node matched by several rules takes the smallest number;
+        // Read once at the node agent's start (docs: "node-agent server needs to be restarted"): the hash label
+        // values.ts puts on the node agent's pods rolls the DaemonSet when this changes. A node matched by several
+        // rules takes the smallest number;
         // a rule with number <= 0 is skipped (`getDataPathConcurrentNum`): config/data-path.ts refuses both.
         loadConcurrency: {
             globalConfig: dataPath.loadConcurrency,

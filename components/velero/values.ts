@@ -146,7 +146,9 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
         backupsEnabled: true,
         snapshotsEnabled: native,
         deployNodeAgent: nodeAgent,
-        nodeAgent: dataMover
+        // Whenever the node agent runs: its load limit governs file-system backups and restores as it does the
+        // data mover's (velero v1.18.1 pkg/cmd/cli/nodeagent/server.go, one data-path manager for all of them).
+        nodeAgent: nodeAgent
             ? {
                   extraArgs: [`--node-agent-configmap=${fullname}-${NODE_AGENT_CONFIGMAP_KEY}`],
                   // The node agent reads its ConfigMap only when it starts (velero v1.18.1
@@ -155,7 +157,7 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
                   podLabels: { [NODE_AGENT_CONFIG_HASH_LABEL]: configHash(nodeAgentDocument) },
               }
             : {},
-        configMaps: dataMover
+        configMaps: nodeAgent
             ? { [NODE_AGENT_CONFIGMAP_KEY]: { data: { "node-agent-config.json": nodeAgentDocument } } }
             : {},
         credentials: credentialValues,
