@@ -320,7 +320,7 @@ export const CONFIG_KEYS = {
         group: "velero",
         default: 2,
         description:
-            'Data-mover loads (DataUploads, DataDownloads) each node runs at once: node-agent loadConcurrency.globalConfig. Velero\'s own default is 1, so a restore of 300 claims on 3 nodes is 100 rounds one after the other. 2 fits a 2-CPU/4-GiB node; raise it for larger nodes with dataMoverNodeConcurrency. README "Recovery time".',
+            'Data-path loads (DataUploads, DataDownloads, and the PodVolumeBackups and PodVolumeRestores of file-system backup) each node runs at once: node-agent loadConcurrency.globalConfig. Velero\'s own default is 1, so a restore of 300 claims on 3 nodes is 100 rounds one after the other. 2 fits a 2-CPU/4-GiB node; raise it for larger nodes with dataMoverNodeConcurrency. README "Recovery time".',
     },
     dataMoverNodeConcurrency: {
         type: "array",
