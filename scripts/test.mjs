@@ -38,7 +38,7 @@ console.log("[2/3] format (prettier)");
 const formatted = await run("format", false);
 let tested = false;
 if (typed && linted && formatted) {
-    console.log("[3/3] tests (mocha): about four to five minutes on 2 cores, each test printed as it passes");
+    console.log("[3/3] tests (mocha): about three to four minutes on 2 cores, each test printed as it passes");
     tested = await run("tests", true);
 }
 console.log(`npm test: ${tested ? "passed" : "failed"} in ${Math.round((Date.now() - started) / 1000)} s`);
