@@ -41,6 +41,9 @@ const statefulPod: KubeObject = {
     spec: {
         serviceAccountName: "postgres",
         priorityClassName: "databases",
+        // As the API server defaulted it from the class, and a `kubectl debug` left behind.
+        preemptionPolicy: "Never",
+        ephemeralContainers: [{ name: "debugger-x1", image: "busybox" }],
         nodeName: "node-a",
         priority: 1000,
         hostname: "postgres-0",
@@ -193,6 +196,9 @@ function assertVessel(pod: KubeObject, dataVolumes: readonly string[]): void {
     assert.equal(spec.automountServiceAccountToken, false);
     assert.equal(spec.priorityClassName, "");
     assert.equal(spec.restartPolicy, "Never");
+    const admitted = pod.spec as { preemptionPolicy?: unknown; ephemeralContainers?: unknown };
+    assert.equal(admitted.preemptionPolicy, undefined, "the admission plugin computes it from the default class");
+    assert.equal(admitted.ephemeralContainers, undefined, "ephemeral containers cannot be set on create");
     assert.deepEqual((spec.volumes ?? []).map((v) => v.name).sort(), [...dataVolumes].sort());
 }
 
@@ -255,6 +261,7 @@ describe("vessels: restored pods that only carry file-system backup data", () =>
                 [["cloud"], "^(nextcloud-7d9f8-abcde)$"],
                 [["cloud"], "^(nextcloud-7d9f8-abcde)$"],
                 [["shop"], "^(web-5c6b7-xyz12)$"],
+                [["*"], "*"],
                 [["*"], "*"],
             ],
         );

@@ -74,6 +74,18 @@ const add = (path: string, value: unknown): JsonPatchOperation => ({
 });
 
 /**
+ * What the API server would refuse in a pod it is asked to create: an explicit `preemptionPolicy` that differs
+ * from the one the Priority admission plugin computes from the (now default) PriorityClass ("must not be provided
+ * in pod spec", kubernetes plugin/pkg/admission/priority), and `ephemeralContainers` (a `kubectl debug` left them
+ * in the backed-up pod; they cannot be set on create). A merge patch: `null` removes a member, and a missing one is
+ * no error, so this rule cannot fail either.
+ */
+export const ADMISSIBLE_RULE: ModifierRule = {
+    conditions: { groupResource: "pods" },
+    mergePatches: [{ patchData: JSON.stringify({ spec: { preemptionPolicy: null, ephemeralContainers: null } }) }],
+};
+
+/**
  * What every restored pod becomes, whatever else holds: no labels (no ReplicaSet, StatefulSet, Service or Argo CD
  * adopts or selects it) but the vessel label, no annotations, the namespace's `default` service account without a
  * token, no priority class (one from git may not exist yet, and the Priority admission plugin refuses an unknown
@@ -90,7 +102,6 @@ export function inertRule(image: string): ModifierRule {
             add("/spec/serviceAccount", "default"),
             add("/spec/automountServiceAccountToken", false),
             add("/spec/priorityClassName", ""),
-            add("/spec/preemptionPolicy", "PreemptLowerPriority"),
             add("/spec/readinessGates", []),
             add("/spec/restartPolicy", "Never"),
             add("/spec/containers", [vesselContainer(image)]),
@@ -148,5 +159,5 @@ export function vesselRules(plan: VesselPlan, image: string): ModifierRule[] {
         conditions: { groupResource: "pods", namespaces: [namespace], resourceNameRegex: exactly(names) },
         patches: [add("/spec/initContainers", []), add("/spec/volumes", [])],
     }));
-    return [...withData, ...withoutData, inertRule(image)];
+    return [...withData, ...withoutData, inertRule(image), ADMISSIBLE_RULE];
 }
