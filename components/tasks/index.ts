@@ -63,7 +63,7 @@ export interface TaskJobArgs {
 }
 
 /** A rule as the Kubernetes SDK types it (mutable arrays). */
-const mutableRule = (r: PolicyRule) => ({
+export const mutableRule = (r: PolicyRule) => ({
     apiGroups: [...r.apiGroups],
     resources: [...r.resources],
     verbs: [...r.verbs],

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { VerifySettings } from "../config";
 import { verificationRestoreSpec } from "../restore";
-import { PolicyRule, taskContainer, taskScripts } from "../tasks";
+import { PolicyRule, mutableRule, taskContainer, taskScripts } from "../tasks";
 import { verificationAlertGroup, verificationAlertRules } from "./alerts";
 
 export * from "./alerts";
@@ -123,12 +123,6 @@ export class BackupVerification extends pulumi.ComponentResource {
         const child = { parent: this, provider: args.provider };
         const namespace = args.namespace;
         const subjects = [{ kind: "ServiceAccount", name: VERIFY_CRONJOB, namespace }];
-        const mutable = (r: PolicyRule) => ({
-            apiGroups: [...r.apiGroups],
-            resources: [...r.resources],
-            verbs: [...r.verbs],
-            ...(r.resourceNames === undefined ? {} : { resourceNames: [...r.resourceNames] }),
-        });
 
         const scripts = new k8s.core.v1.ConfigMap(
             `${name}-scripts`,
@@ -142,7 +136,7 @@ export class BackupVerification extends pulumi.ComponentResource {
         );
         const role = new k8s.rbac.v1.Role(
             `${name}-role`,
-            { metadata: { name: VERIFY_CRONJOB, namespace }, rules: VERIFY_RULES.namespaceRules.map(mutable) },
+            { metadata: { name: VERIFY_CRONJOB, namespace }, rules: VERIFY_RULES.namespaceRules.map(mutableRule) },
             { ...child, dependsOn: args.after },
         );
         const roleBinding = new k8s.rbac.v1.RoleBinding(
@@ -156,7 +150,7 @@ export class BackupVerification extends pulumi.ComponentResource {
         );
         const clusterRole = new k8s.rbac.v1.ClusterRole(
             `${name}-cluster-role`,
-            { metadata: { name: VERIFY_CRONJOB }, rules: VERIFY_RULES.clusterRules.map(mutable) },
+            { metadata: { name: VERIFY_CRONJOB }, rules: VERIFY_RULES.clusterRules.map(mutableRule) },
             child,
         );
         const clusterRoleBinding = new k8s.rbac.v1.ClusterRoleBinding(
