@@ -60,6 +60,7 @@ export = async (): Promise<Record<string, unknown>> => {
                     },
                     repository,
                     config.credentials.mode,
+                    config.credentials.mode === "staticKeys" && config.credentials.keys === "create",
                 ),
             );
     }

@@ -14,6 +14,25 @@ function words(command: string): string[] {
     return [...command.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]);
 }
 
+/** The stack values the card's commands set, its placeholders filled in from `filled`. */
+function replay(card: BreakGlass, filled: Readonly<Record<string, string>>): Map<string, StackValue> {
+    const values = new Map<string, StackValue>();
+    let stack: string | undefined;
+    for (const command of card.recoverCommands) {
+        const w = words(command).map((x) => filled[x] ?? x);
+        if (w[0] === "pulumi" && w[1] === "stack" && w[2] === "init") {
+            stack = "recover";
+        } else if (w[0] === "pulumi" && w[1] === "config") {
+            pulumiConfigSet(values, w.slice(2), "gitops-dr");
+        } else {
+            assert.equal(command, "pulumi up");
+        }
+    }
+    assert.equal(stack, "recover");
+    assert.ok(![...values.values()].some((v) => JSON.stringify(v).includes("<")), "every placeholder was filled in");
+    return values;
+}
+
 describe("breakGlass: recovering when the protect stack's state is gone too", () => {
     let prod: ProgramRun;
     let card: BreakGlass;
@@ -62,23 +81,7 @@ describe("breakGlass: recovering when the protect stack's state is gone too", ()
                 "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/AAAABBBBCCCCDDDDEEEEFFFF00001111",
             [BREAK_GLASS_PLACEHOLDERS.repoPassword]: STACK_SECRETS.repoPassword,
         };
-        const values = new Map<string, StackValue>();
-        let stack: string | undefined;
-        for (const command of card.recoverCommands) {
-            const w = words(command).map((x) => filled[x] ?? x);
-            if (w[0] === "pulumi" && w[1] === "stack" && w[2] === "init") {
-                stack = "recover";
-            } else if (w[0] === "pulumi" && w[1] === "config") {
-                pulumiConfigSet(values, w.slice(2), "gitops-dr");
-            } else {
-                assert.equal(command, "pulumi up");
-            }
-        }
-        assert.equal(stack, "recover");
-        assert.ok(
-            ![...values.values()].some((v) => JSON.stringify(v).includes("<")),
-            "every placeholder was filled in",
-        );
+        const values = replay(card, filled);
         // No stack reference at all: the state is gone.
         const noState = await runProgram({ stack: "recover", stackValues: values, stackReferences: {} });
         // The same recovery while the state is there: sourceStack reads this very prod run's outputs.
@@ -96,5 +99,27 @@ describe("breakGlass: recovering when the protect stack's state is gone too", ()
         assert.equal(spec(noState).scheduleName, "prod-eu-1-daily");
         assert.equal(spec(noState).scheduleName, spec(withState).scheduleName);
         assert.equal((noState.outputs.restore as { phase?: string }).phase, "Completed");
+    });
+
+    it("a homelab's card (createAccessKey) makes a recover stack that makes its own key: nothing to bring but the password", async () => {
+        const homelab = await runProgram({
+            stack: "prod",
+            config: { credentialsMode: "staticKeys", oidcProviderArn: null, createAccessKey: "true" },
+            secrets: STACK_SECRETS,
+        });
+        const homelabCard = homelab.outputs.breakGlass as BreakGlass;
+        assert.ok(homelabCard.recoverCommands.includes("pulumi config set gitops-dr:createAccessKey true"));
+        assert.ok(!homelabCard.recoverCommands.some((c) => c.includes("awsAccessKeyId")));
+        const values = replay(homelabCard, {
+            [BREAK_GLASS_PLACEHOLDERS.clusterName]: "home-2",
+            [BREAK_GLASS_PLACEHOLDERS.kubeContext]: "home-2",
+            [BREAK_GLASS_PLACEHOLDERS.restoreId]: "2026-12-31",
+            [BREAK_GLASS_PLACEHOLDERS.repoPassword]: STACK_SECRETS.repoPassword,
+        });
+        const recover = await runProgram({ stack: "recover", stackValues: values, stackReferences: {} });
+        assert.deepEqual(recover.warnings, []);
+        assert.equal(recover.one("aws:iam/user:User").inputs.name, "home-2-velero");
+        assert.equal(recover.one("aws:iam/accessKey:AccessKey").inputs.user, "home-2-velero");
+        assert.equal((recover.outputs.restore as { phase?: string }).phase, "Completed");
     });
 });
