@@ -17,6 +17,7 @@ import { SIMULATED_MINUTES, accountOf, mockState, simulatedTime } from "./provid
 import { record } from "./recorder";
 import { ProgramRun } from "./run";
 import { stackFilePath } from "./stacks";
+import { plainUnboundedStackTraces } from "./stack-traces";
 import { cacheTranspiledModules } from "./transpile-cache";
 
 /** The repository root: the project the engine runs. */
@@ -124,6 +125,7 @@ function stackConfig(options: RunOptions): ProgramConfig {
 /** Loads the project's own modules afresh (not node_modules, not the engine), so `index.ts` runs again from the top. */
 function forgetProjectModules(): void {
     cacheTranspiledModules();
+    plainUnboundedStackTraces();
     for (const id of Object.keys(require.cache)) {
         if (id.startsWith(ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.startsWith(__dirname)) {
             delete require.cache[id];

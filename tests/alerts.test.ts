@@ -43,7 +43,7 @@ interface PromtoolRun {
 }
 
 function promtool(binary: string, args: readonly string[]): PromtoolRun {
-    const run = spawnSync(binary, args, { encoding: "utf8", timeout: 30_000 });
+    const run = spawnSync(binary, args, { encoding: "utf8", timeout: 120_000 });
     if (run.error !== undefined) {
         throw run.error;
     }
@@ -599,7 +599,7 @@ describe("Velero alerts under promtool", function () {
         try {
             const run = spawnSync(binary, ["test", "rules", ...files], {
                 stdio: ["ignore", out, out],
-                timeout: 60_000,
+                timeout: 120_000,
             });
             if (run.error !== undefined) {
                 throw run.error;

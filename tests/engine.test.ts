@@ -240,3 +240,30 @@ describe("logical names of a rebuilt cluster's objects", () => {
         ]);
     });
 });
+
+describe("stack traces under the engine", () => {
+    before(async () => {
+        await runProgram({ stack: "prod", secrets: STACK_SECRETS });
+    });
+
+    it("Pulumi's unbounded per-resource capture is plain and bounded (engine/stack-traces.ts)", () => {
+        const limit = Error.stackTraceLimit;
+        try {
+            Error.stackTraceLimit = Number.POSITIVE_INFINITY;
+            const lines = (new Error("capture").stack ?? "").split("\n");
+            assert.equal(lines[0], "Error: capture");
+            assert.ok(lines.length - 1 <= 16, `${lines.length - 1} frames`);
+            // Pulumi's parser (resource.ts `callsites`) reads `at fn (file:line:column)`.
+            assert.match(lines[1], /^ {4}at .*engine\.test\.ts:\d+:\d+\)?$/);
+        } finally {
+            Error.stackTraceLimit = limit;
+        }
+    });
+
+    it("any other stack trace is still complete and mapped by ts-node", () => {
+        const nested = (depth: number): Error => (depth === 0 ? new Error("deep") : nested(depth - 1));
+        const frames = (nested(5).stack ?? "").split("\n").filter((l) => l.includes("nested"));
+        assert.equal(frames.length, 6);
+        assert.ok(Error.prepareStackTrace !== undefined);
+    });
+});

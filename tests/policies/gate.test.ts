@@ -136,7 +136,7 @@ describe("npm run policy (scripts/policy.ts)", () => {
         spawnSync(
             process.execPath,
             [require.resolve("ts-node/dist/bin"), "--transpile-only", "scripts/policy.ts", ...args],
-            { cwd: ROOT, encoding: "utf8", timeout: 60_000 },
+            { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
         );
 
     it("prints a table of violations and exits 1 on a mandatory one, 0 when none is mandatory", () => {
