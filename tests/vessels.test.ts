@@ -3,6 +3,7 @@
  * applies them, to pods as Velero's restore item actions leave them.
  */
 import * as assert from "node:assert/strict";
+import * as path from "node:path";
 
 import { parse as parseYaml } from "yaml";
 
@@ -16,8 +17,15 @@ import {
     applyModifiers,
     modifierProblem,
     podRestoreItemActions,
+    unschedulable,
 } from "../engine/cluster/velero";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
+
+// The models are ESM with an import-only exports map, typed for ESM: required by path, as tests/argocd.test.ts does.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Pod } = require(path.resolve(__dirname, "..", "node_modules", "kubernetes-models", "v1", "Pod.js")) as {
+    Pod: new (data: unknown) => { validate(): void };
+};
 
 const IMAGE = "docker.io/velero/velero:v1.18.1";
 const UID = "0f4c6a52-restore-uid";
@@ -113,12 +121,14 @@ const plan: VesselPlan = {
             name: "postgres-0",
             initContainers: [],
             volumes: [claimVolume("data", "data-postgres-0")],
+            keepsNodeConstraints: false,
         },
         {
             namespace: "cloud",
             name: "nextcloud-7d9f8-abcde",
             initContainers: ["chown", "migrate"],
             volumes: [claimVolume("html", "nextcloud-html"), claimVolume("files", "nextcloud-files")],
+            keepsNodeConstraints: true,
         },
     ],
     withoutData: [{ namespace: "shop", name: "web-5c6b7-xyz12" }],
@@ -180,6 +190,7 @@ function podProblems(pod: KubeObject): string[] {
 function assertVessel(pod: KubeObject, dataVolumes: readonly string[]): void {
     const spec = pod.spec as PodSpec;
     assert.deepEqual(podProblems(pod), [], "a valid Pod");
+    assert.doesNotThrow(() => new Pod(pod).validate(), "valid for the Pod schema (kubernetes-models)");
     assert.deepEqual(
         (spec.initContainers ?? []).map((c) => c.name),
         dataVolumes.length > 0 ? [RESTORE_WAIT] : [],
@@ -261,6 +272,9 @@ describe("vessels: restored pods that only carry file-system backup data", () =>
                 [["cloud"], "^(nextcloud-7d9f8-abcde)$"],
                 [["cloud"], "^(nextcloud-7d9f8-abcde)$"],
                 [["shop"], "^(web-5c6b7-xyz12)$"],
+                // Node constraints: the pod without data, and postgres-0, whose constraints no node meets.
+                [["shop"], "^(web-5c6b7-xyz12|postgres-0)$"],
+                [["*"], "*"],
                 [["*"], "*"],
                 [["*"], "*"],
             ],
@@ -268,8 +282,193 @@ describe("vessels: restored pods that only carry file-system backup data", () =>
     });
 });
 
+const { fitsSomeNode } = require("../components/tasks/pre-restore.js") as {
+    fitsSomeNode(pod: KubeObject, nodes: KubeObject[]): boolean;
+};
+
+const node = (name: string, labels: Record<string, string> = {}): KubeObject => ({
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name, labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", ...labels } },
+});
+
+const hostnameTerm = (host: string) => ({
+    matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [host] }],
+});
+
+/**
+ * A StatefulSet's pod as the lost cluster ran it: pinned to its old host three ways, spread and kept apart from its
+ * peers, on a scheduler, runtime class and priority class from git, on the host network, behind a scheduling gate.
+ */
+const pinnedPod: KubeObject = {
+    ...statefulPod,
+    metadata: { ...statefulPod.metadata, name: "postgres-1" },
+    spec: {
+        ...statefulPod.spec,
+        nodeName: "old-box",
+        nodeSelector: { "kubernetes.io/hostname": "old-box", "kubernetes.io/os": "linux" },
+        affinity: {
+            nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [hostnameTerm("old-box")] },
+                preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, preference: hostnameTerm("old-box") }],
+            },
+            podAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                    { labelSelector: { matchLabels: { app: "pgbouncer" } }, topologyKey: "kubernetes.io/hostname" },
+                ],
+            },
+            podAntiAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                    { labelSelector: { matchLabels: { app: "postgres" } }, topologyKey: "kubernetes.io/hostname" },
+                ],
+            },
+        },
+        schedulerName: "stork",
+        priorityClassName: "databases",
+        runtimeClassName: "gvisor",
+        overhead: { cpu: "250m", memory: "120Mi" },
+        topologySpreadConstraints: [
+            {
+                maxSkew: 1,
+                topologyKey: "topology.kubernetes.io/zone",
+                whenUnsatisfiable: "DoNotSchedule",
+                labelSelector: { matchLabels: { app: "postgres" } },
+            },
+        ],
+        schedulingGates: [{ name: "example.com/storage-ready" }],
+        hostNetwork: true,
+        securityContext: { fsGroup: 999, sysctls: [{ name: "kernel.shm_rmid_forced", value: "1" }] },
+        tolerations: [{ key: "dedicated", operator: "Equal", value: "db", effect: "NoSchedule" }],
+    },
+};
+
+const pinnedPlan = (keepsNodeConstraints: boolean): VesselPlan => ({
+    withData: [
+        {
+            namespace: "shop",
+            name: "postgres-1",
+            initContainers: [],
+            volumes: [claimVolume("data", "data-postgres-1")],
+            keepsNodeConstraints,
+        },
+    ],
+    withoutData: [],
+});
+
+describe("vessels schedule on a new cluster", () => {
+    const newBox = node("new-box");
+
+    it("as Velero leaves it, the old cluster's pod would never be scheduled there", () => {
+        const acted = podRestoreItemActions(pinnedPod, ["data"], UID, IMAGE);
+        assert.equal((acted.spec as KubeObject).nodeName, "", "PodAction clears the node name (pod_action.go)");
+        assert.equal((acted.spec as KubeObject).schedulerName, "stork", "but nothing else");
+        assert.ok(unschedulable(acted, [newBox]) !== undefined);
+        assert.equal(fitsSomeNode(acted, [newBox]), false);
+    });
+
+    it("node constraints no node meets: the vessel keeps only its tolerations, and lands", () => {
+        const { pod, errors } = restored(pinnedPod, ["data"], pinnedPlan(false));
+        assert.deepEqual(errors, [], "no rule failed");
+        assertVessel(pod, ["data"]);
+        const spec = pod.spec as KubeObject;
+        for (const field of [
+            "nodeName",
+            "nodeSelector",
+            "schedulerName",
+            "runtimeClassName",
+            "overhead",
+            "topologySpreadConstraints",
+            "schedulingGates",
+            "hostNetwork",
+            "priority",
+        ]) {
+            assert.ok(
+                spec[field] === undefined || spec[field] === "",
+                `${field} removed: ${JSON.stringify(spec[field])}`,
+            );
+        }
+        assert.deepEqual(spec.affinity ?? {}, {}, "no node, pod or anti-affinity");
+        assert.deepEqual(spec.securityContext, { fsGroup: 999 }, "the volume ownership stays, sysctls go");
+        assert.deepEqual(spec.tolerations, pinnedPod.spec.tolerations, "tolerations only widen where it may go");
+        assert.equal(unschedulable(pod, [newBox]), undefined);
+    });
+
+    it("node constraints a node meets: kept, so the claim is provisioned where the pod from git may run", () => {
+        const sameName = node("old-box");
+        assert.equal(fitsSomeNode(pinnedPod, [newBox, sameName]), true);
+        const { pod, errors } = restored(pinnedPod, ["data"], pinnedPlan(true));
+        assert.deepEqual(errors, []);
+        assertVessel(pod, ["data"]);
+        const spec = pod.spec as KubeObject;
+        assert.deepEqual(spec.nodeSelector, pinnedPod.spec.nodeSelector);
+        assert.deepEqual(spec.affinity, { nodeAffinity: pinnedPod.spec.affinity.nodeAffinity });
+        assert.equal(spec.schedulerName, undefined);
+        assert.equal(unschedulable(pod, [newBox, sameName]), undefined);
+        assert.match(String(unschedulable(pod, [newBox])), /no node meets/, "and they do decide the node");
+    });
+
+    it("a pod with no scheduling fields at all: the rules add nothing a Pod may not hold, and fail nothing", () => {
+        const bare: KubeObject = {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "bare", namespace: "shop" },
+            spec: { containers: [{ name: "c", image: "busybox" }], volumes: [claimVolume("data", "data-bare")] },
+        };
+        const barePlan: VesselPlan = {
+            withData: [
+                {
+                    namespace: "shop",
+                    name: "bare",
+                    initContainers: [],
+                    volumes: [claimVolume("data", "data-bare")],
+                    keepsNodeConstraints: false,
+                },
+            ],
+            withoutData: [],
+        };
+        const { pod, errors } = restored(bare, ["data"], barePlan);
+        assert.deepEqual(errors, []);
+        assertVessel(pod, ["data"]);
+    });
+
+    it("node selector terms as the scheduler reads them", () => {
+        const labelled = node("n1", { disk: "ssd", cpus: "8" });
+        const withTerms = (...terms: KubeObject[]): KubeObject => ({
+            spec: {
+                affinity: {
+                    nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } },
+                },
+            },
+        });
+        const expr = (key: string, operator: string, values?: string[]) => ({
+            matchExpressions: [{ key, operator, values }],
+        });
+        assert.equal(fitsSomeNode(withTerms(expr("disk", "In", ["ssd", "nvme"])), [labelled]), true);
+        assert.equal(fitsSomeNode(withTerms(expr("disk", "NotIn", ["ssd"])), [labelled]), false);
+        assert.equal(fitsSomeNode(withTerms(expr("gpu", "NotIn", ["a100"])), [labelled]), true);
+        assert.equal(fitsSomeNode(withTerms(expr("disk", "Exists")), [labelled]), true);
+        assert.equal(fitsSomeNode(withTerms(expr("disk", "DoesNotExist")), [labelled]), false);
+        assert.equal(fitsSomeNode(withTerms(expr("cpus", "Gt", ["4"])), [labelled]), true);
+        assert.equal(fitsSomeNode(withTerms(expr("cpus", "Lt", ["4"])), [labelled]), false);
+        assert.equal(fitsSomeNode(withTerms({}), [labelled]), false, "an empty term matches no node");
+        assert.equal(
+            fitsSomeNode(withTerms(expr("disk", "In", ["hdd"]), expr("disk", "In", ["ssd"])), [labelled]),
+            true,
+            "terms are ORed",
+        );
+        assert.equal(
+            fitsSomeNode(withTerms({ matchFields: [{ key: "metadata.name", operator: "In", values: ["n1"] }] }), [
+                labelled,
+            ]),
+            true,
+        );
+        assert.equal(fitsSomeNode({ spec: { nodeSelector: { disk: "ssd", zone: "a" } } }, [labelled]), false);
+        assert.equal(fitsSomeNode({ spec: {} }, []), false, "no node: nothing fits");
+    });
+});
+
 /** A homelab source: k3s local-path claims backed up through their pods, a claim the data mover moved, a web pod. */
-function homelabBackup(): SimulatedBackup {
+function homelabBackup(pod: KubeObject = statefulPod): SimulatedBackup {
     const base = defaultBackup("prod-eu-1-daily", "2026-11-25T02:00:00Z");
     const localVolume = (name: string, claim: string): KubeObject => ({
         apiVersion: "v1",
@@ -307,7 +506,7 @@ function homelabBackup(): SimulatedBackup {
         ...base.contents,
         localVolume("pvc-pg", "data-postgres-0"),
         localClaim("data-postgres-0", "pvc-pg"),
-        { ...statefulPod, status: { phase: "Running" } },
+        { ...pod, status: { phase: "Running" } },
         { ...statelessPod, status: { phase: "Running" } },
     ];
     return {
@@ -388,6 +587,36 @@ describe("vessels on the simulated cluster: a claim backed up through its pod ge
             assert.ok(run.dependsOn(root, report), "and before the root Application may sync");
         });
     }
+
+    it("a new machine: the pod pinned to the lost host, on its own scheduler, still fills its claim", async () => {
+        const pinned = { ...pinnedPod, metadata: statefulPod.metadata };
+        const scenario = {
+            ...homelab(),
+            backups: [homelabBackup(pinned)],
+            objects: [...homelab().objects!, node("new-box")],
+        };
+        const run = await restoreRun("recover", scenario);
+        const claim = run
+            .cluster!.store.all()
+            .find((o) => o.kind === "PersistentVolumeClaim" && o.metadata.name === "data-postgres-0")!;
+        assert.ok(claim.metadata.annotations?.[SIMULATED_DATA_ANNOTATION] !== undefined, "the data arrived");
+        const modifiers = run
+            .ofType("kubernetes:core/v1:ConfigMap")
+            .find((c) => (c.inputs.metadata as { name: string }).name === "gitops-dr-restore-modifiers")!;
+        const rules = (
+            parseYaml((modifiers.outputs as KubeObject).data["modifiers.yaml"] as string) as {
+                resourceModifierRules: KubeObject[];
+            }
+        ).resourceModifierRules;
+        assert.ok(
+            rules.some(
+                (r) =>
+                    r.conditions.resourceNameRegex === "^(web-5c6b7-xyz12|postgres-0)$" &&
+                    String(r.mergePatches?.[0]?.patchData).includes('"nodeSelector":null'),
+            ),
+            "no node of the new cluster is old-box: the task let the vessel go anywhere",
+        );
+    });
 
     it("a backup without file-system backup data: the Restore takes no pods", async () => {
         const run = await restoreRun("recover", {});

@@ -63,12 +63,14 @@ const DOWNLOADS: PolicyRule = {
 /**
  * The pre-restore task: read backups and restores, download a backup's contents; list claims and delete those an
  * earlier restore left unbound (Kubernetes RBAC cannot narrow a delete by label: the task deletes only Pending claims
- * labelled by an ended restore of this stack); read StorageClasses.
+ * labelled by an ended restore of this stack); read StorageClasses; list nodes.
  */
 export const PRE_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly namespaceRules: PolicyRule[] } = {
     clusterRules: [
         { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["list", "delete"] },
         { apiGroups: ["storage.k8s.io"], resources: ["storageclasses"], verbs: ["get"] },
+        // Whether a vessel keeps its node constraints: some node must meet them (pre-restore.js `fitsSomeNode`).
+        { apiGroups: [""], resources: ["nodes"], verbs: ["list"] },
     ],
     namespaceRules: [
         { apiGroups: ["velero.io"], resources: ["backups"], verbs: ["get", "list"] },

@@ -78,8 +78,9 @@ const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
  * @property {VesselPlan} vessels The pods the Restore takes back as vessels (components/restore/vessels.ts).
  *
  * @typedef {object} VesselPlan
- * @property {{ namespace: string, name: string, initContainers: string[], volumes: KubeObject[] }[]} withData
- *   Pods whose volumes hold file-system backup data: their own init containers, the volumes that hold data.
+ * @property {{ namespace: string, name: string, initContainers: string[], volumes: KubeObject[], keepsNodeConstraints: boolean }[]} withData
+ *   Pods whose volumes hold file-system backup data: their own init containers, the volumes that hold data, and
+ *   whether some node of this cluster meets their node constraints.
  * @property {{ namespace: string, name: string }[]} withoutData The other pods of the restored namespaces.
  */
 
@@ -315,6 +316,63 @@ function retainedVolumes(claims, volumes, infos, args) {
     return found.sort((a, b) => a.volume.localeCompare(b.volume));
 }
 
+/**
+ * Whether a node meets one node selector term: every expression on its labels, every field on its name (kubernetes
+ * `k8s.io/component-helpers/scheduling/corev1/nodeaffinity`; a term with neither matches no node).
+ * @param {KubeObject} node
+ * @param {KubeObject} term
+ */
+function meetsTerm(node, term) {
+    const expressions = term?.matchExpressions ?? [];
+    const fields = term?.matchFields ?? [];
+    if (expressions.length === 0 && fields.length === 0) {
+        return false;
+    }
+    /** @type {(values: Record<string, string>, r: KubeObject) => boolean} */
+    const meets = (values, r) => {
+        const has = Object.prototype.hasOwnProperty.call(values, r.key);
+        const value = values[r.key];
+        const wanted = /** @type {string[]} */ (r.values ?? []);
+        switch (r.operator) {
+            case "In":
+                return has && wanted.includes(value);
+            case "NotIn":
+                return !has || !wanted.includes(value);
+            case "Exists":
+                return has;
+            case "DoesNotExist":
+                return !has;
+            case "Gt":
+                return has && Number.parseInt(value, 10) > Number.parseInt(wanted[0], 10);
+            case "Lt":
+                return has && Number.parseInt(value, 10) < Number.parseInt(wanted[0], 10);
+            default:
+                return false;
+        }
+    };
+    const labels = node.metadata?.labels ?? {};
+    return (
+        expressions.every((/** @type {KubeObject} */ r) => meets(labels, r)) &&
+        fields.every((/** @type {KubeObject} */ r) => meets({ "metadata.name": node.metadata?.name }, r))
+    );
+}
+
+/**
+ * Whether some node carries what a pod's `nodeSelector` and required node affinity ask for (the scheduler's
+ * NodeAffinity filter; taints are left to the pod's tolerations, which vessels keep).
+ * @param {KubeObject} pod
+ * @param {KubeObject[]} nodes
+ */
+function fitsSomeNode(pod, nodes) {
+    const selector = /** @type {Record<string, string>} */ (pod.spec?.nodeSelector ?? {});
+    const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+    return nodes.some(
+        (n) =>
+            Object.entries(selector).every(([k, v]) => n.metadata?.labels?.[k] === v) &&
+            (terms === undefined || terms.some((/** @type {KubeObject} */ t) => meetsTerm(n, t))),
+    );
+}
+
 /** Init containers Velero removes from a restored pod before it adds its own (components/restore/vessels.ts). */
 const VELERO_INIT_CONTAINERS = ["restore-wait", "restic-wait"];
 
@@ -324,11 +382,13 @@ const VELERO_INIT_CONTAINERS = ["restore-wait", "restic-wait"];
  * data for one of their volumes (`backupMethod` PodVolumeBackup, not skipped; `pvbInfo` names the pod and its
  * volume, `internal/volume/volumes_information.go`).
  * @param {Map<string, KubeObject>} pods the backup's pods
+ * A pod with data keeps its node constraints when some node of this cluster meets them ({@link fitsSomeNode}).
  * @param {KubeObject[]} volumeInfos
  * @param {PreRestoreArgs} args
+ * @param {KubeObject[]} nodes this cluster's nodes
  * @returns {VesselPlan}
  */
-function vesselPlan(pods, volumeInfos, args) {
+function vesselPlan(pods, volumeInfos, args, nodes) {
     /** @type {Map<string, Set<string>>} pod -> its volumes with data */
     const data = new Map();
     for (const v of volumeInfos) {
@@ -353,6 +413,7 @@ function vesselPlan(pods, volumeInfos, args) {
         plan.withData.push({
             namespace,
             name,
+            keepsNodeConstraints: fitsSomeNode(pod, nodes),
             initContainers: (pod.spec?.initContainers ?? [])
                 .map((/** @type {KubeObject} */ c) => c.name)
                 .filter((/** @type {string} */ n) => !VELERO_INIT_CONTAINERS.includes(n)),
@@ -425,7 +486,10 @@ async function preRestore(api, args) {
     const namespaces = [
         ...new Set([...claims.keys(), ...backupObjects(files, "secrets").keys()].map((k) => k.split("/")[0])),
     ].sort();
-    const vessels = vesselPlan(backupObjects(files, "pods"), volumeInfos, args);
+    const pods = backupObjects(files, "pods");
+    // Nodes matter only to vessels; the weekly verification restores no pods and may not list nodes.
+    const nodes = args.restoresPods === false || pods.size === 0 ? [] : await api.list("/api/v1/nodes");
+    const vessels = vesselPlan(pods, volumeInfos, args, nodes);
     if (args.restoresPods !== false) {
         await refuseLiveClaimsInVessels(api, vessels, args);
     }
@@ -441,4 +505,11 @@ async function preRestore(api, args) {
     };
 }
 
-module.exports = { TaskFailure, preRestore, TERMINAL_RESTORE_PHASES, RESTORE_NAME_LABEL, DYNAMIC_PV_RESTORE_LABEL };
+module.exports = {
+    TaskFailure,
+    preRestore,
+    fitsSomeNode,
+    TERMINAL_RESTORE_PHASES,
+    RESTORE_NAME_LABEL,
+    DYNAMIC_PV_RESTORE_LABEL,
+};

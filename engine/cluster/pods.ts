@@ -4,6 +4,34 @@ import { ClusterStore, KubeObject, objectPath } from "./store";
 
 export { RESTORE_WAIT };
 
+const { fitsSomeNode } = require("../../components/tasks/pre-restore.js") as {
+    fitsSomeNode(pod: KubeObject, nodes: KubeObject[]): boolean;
+};
+
+/**
+ * Why the scheduler would never bind a restored pod in the simulated cluster, or undefined: a scheduler other than
+ * the default one (one from git is not running before Argo CD syncs), a required pod affinity (no pod carries the
+ * app's labels before then), or node constraints no Node of the cluster meets (the NodeAffinity filter, with the
+ * same matcher the pre-restore task uses). Velero then waits for the pod's PodVolumeRestores until the pod volume
+ * timeout (velero v1.18.1 `pkg/podvolume/restorer.go`: an unscheduled pod is only logged after 10 minutes).
+ */
+export function unschedulable(pod: KubeObject, nodes: readonly KubeObject[]): string | undefined {
+    const spec = (pod.spec ?? {}) as KubeObject;
+    if (typeof spec.schedulerName === "string" && spec.schedulerName !== "default-scheduler") {
+        return `no scheduler ${spec.schedulerName} runs`;
+    }
+    if (spec.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution !== undefined) {
+        return "its required pod affinity matches no pod";
+    }
+    const constrained =
+        spec.nodeSelector !== undefined ||
+        spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution !== undefined;
+    if (constrained && !fitsSomeNode(pod, [...nodes])) {
+        return "no node meets its node selector or affinity";
+    }
+    return undefined;
+}
+
 /** The annotation the simulation puts on a claim file-system backup data was restored into (nothing real sets it). */
 export const SIMULATED_DATA_ANNOTATION = "simulated.gitops-dr/data-restored-by";
 
@@ -72,7 +100,8 @@ export function podRestoreItemActions(
 /**
  * The node agent's part (`pod_volume_restore_controller.go`): for each volume with data of each restored pod, a
  * PodVolumeRestore labelled with the restore; it completes only when the pod's first init container is
- * `restore-wait` mounting that volume (the controller waits for it) and the scenario does not fail it. A completed
+ * `restore-wait` mounting that volume (the controller waits for it), the pod can be scheduled ({@link unschedulable};
+ * else it stays New and counts as failed, as Velero's pod volume timeout ends it) and the scenario does not fail it. A completed
  * one fills the volume's claim (marked {@link SIMULATED_DATA_ANNOTATION}) and lets the pod end. Returns how many
  * failed.
  */
@@ -84,9 +113,27 @@ export function restorePodVolumes(
     vessels: readonly KubeObject[],
 ): number {
     let failed = 0;
+    const nodes = cluster.all().filter((o) => o.kind === "Node");
     for (const { pod, source, withData } of vessels as { pod: KubeObject; source: string; withData: string[] }[]) {
         const wait = pod.spec?.initContainers?.[0] as KubeObject | undefined;
+        const pending = unschedulable(pod, nodes);
         for (const volume of withData) {
+            if (pending !== undefined) {
+                // Never accepted by a node agent: it stays New until the restore's pod volume timeout.
+                failed += 1;
+                cluster.put({
+                    apiVersion: "velero.io/v1",
+                    kind: "PodVolumeRestore",
+                    metadata: {
+                        name: `${restoreName}-${String(pod.metadata.name)}-${volume}`,
+                        namespace,
+                        labels: { "velero.io/restore-name": restoreName },
+                    },
+                    spec: { pod: { namespace: pod.metadata.namespace, name: pod.metadata.name }, volume },
+                    status: {},
+                });
+                continue;
+            }
             const mounted =
                 wait?.name === RESTORE_WAIT &&
                 ((wait.volumeMounts ?? []) as KubeObject[]).some((m) => m.name === volume) &&

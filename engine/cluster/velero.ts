@@ -42,7 +42,7 @@ export interface RestoreBehaviour {
 }
 
 export { applyModifiers, modifierProblem } from "./modifiers";
-export { RESTORE_WAIT, SIMULATED_DATA_ANNOTATION, podRestoreItemActions } from "./pods";
+export { RESTORE_WAIT, SIMULATED_DATA_ANNOTATION, podRestoreItemActions, unschedulable } from "./pods";
 
 /** The image the simulated Velero server runs (restore-wait takes it). */
 export const SIMULATED_SERVER_IMAGE = "docker.io/velero/velero:v1.18.1";
