@@ -282,8 +282,9 @@ describe("vessels: restored pods that only carry file-system backup data", () =>
     });
 });
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the task is CommonJS, as the Job runs it
 const { fitsSomeNode } = require("../components/tasks/pre-restore.js") as {
-    fitsSomeNode(pod: KubeObject, nodes: KubeObject[]): boolean;
+    fitsSomeNode: (pod: KubeObject, nodes: KubeObject[]) => boolean;
 };
 
 const node = (name: string, labels: Record<string, string> = {}): KubeObject => ({

@@ -5,7 +5,7 @@ import { ClusterStore, KubeObject, objectPath } from "./store";
 export { RESTORE_WAIT };
 
 const { fitsSomeNode } = require("../../components/tasks/pre-restore.js") as {
-    fitsSomeNode(pod: KubeObject, nodes: KubeObject[]): boolean;
+    fitsSomeNode: (pod: KubeObject, nodes: KubeObject[]) => boolean;
 };
 
 /**
