@@ -17,6 +17,8 @@ import {
     scratchOnlyPolicy,
 } from "../components/verify";
 import { verificationRestoreSpec } from "../components/restore";
+import { VERIFY_SCRATCH_NAMESPACES } from "../components/velero/names";
+import { VERIFY_SCRATCH_NAMESPACES as POLICY_SCRATCH_NAMESPACES } from "../policies/lib/velero";
 import { ProgramRun, RegisteredResource, runProgram } from "../engine";
 import {
     ClusterStore,
@@ -131,6 +133,23 @@ describe("backup verification: what a protect stack registers", () => {
         assert.match(JSON.stringify(guard.policy.validations), new RegExp(`startsWith\\('${SCRATCH_PREFIX}'\\)`));
         assert.equal(task.SCRATCH_LABEL, SCRATCH_LABEL);
         assert.equal(task.SCRATCH_PREFIX, SCRATCH_PREFIX);
+        // What the Schedules exclude and the policy pack requires is exactly every scratch name.
+        assert.equal(VERIFY_SCRATCH_NAMESPACES, `${SCRATCH_PREFIX}*`);
+        assert.equal(POLICY_SCRATCH_NAMESPACES, VERIFY_SCRATCH_NAMESPACES);
+    });
+
+    it("every Schedule of the stack excludes the scratch namespaces", async () => {
+        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS });
+        const schedules = run.ofType("kubernetes:velero.io/v1:Schedule");
+        const names = schedules.map((s) => (s.inputs.metadata as { name: string }).name);
+        assert.ok(
+            names.some((n) => n.endsWith("-daily")) && names.some((n) => n.endsWith("-credentials")),
+            names.join(),
+        );
+        for (const s of schedules) {
+            const template = (s.inputs.spec as { template: { excludedNamespaces?: string[] } }).template;
+            assert.ok(template.excludedNamespaces?.includes(VERIFY_SCRATCH_NAMESPACES), s.name);
+        }
     });
 
     it('verifySchedule "off" switches it off; recover and drill have none', async () => {
