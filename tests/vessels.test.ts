@@ -542,10 +542,10 @@ const homelab = (restore: ClusterScenario["restore"] = {}): ClusterScenario => (
     restore,
 });
 
-const restoreRun = (stack: "recover" | "drill", cluster: ClusterScenario) =>
+const restoreRun = (stack: "recover" | "drill", cluster: ClusterScenario, config: Record<string, unknown> = {}) =>
     runProgram({
         stack,
-        config: stack === "recover" ? RECOVER_CONFIG : {},
+        config: { ...(stack === "recover" ? RECOVER_CONFIG : {}), ...config },
         secrets: STACK_SECRETS,
         stackReferences: STACK_REFERENCES,
         cluster,
@@ -618,6 +618,36 @@ describe("vessels on the simulated cluster: a claim backed up through its pod ge
             "no node of the new cluster is old-box: the task let the vessel go anywhere",
         );
     });
+
+    for (const minutes of [undefined, 600]) {
+        it(`a vessel no node takes: Velero gives up at the pod volume timeout, a margin before Pulumi (restoreTimeoutMinutes ${minutes ?? "default"})`, async () => {
+            const scenario = homelab({ unschedulablePods: ["shop/postgres-0"] });
+            const config = minutes === undefined ? {} : { restoreTimeoutMinutes: minutes };
+            const error = await restoreRun("recover", scenario, config).then(
+                () => assert.fail("the run went on"),
+                (e: unknown) => e as ProgramError,
+            );
+            assert.match(error.message, /PartiallyFailed/);
+            assert.deepEqual(
+                error.resources.filter((r) => r.type === "kubernetes:argoproj.io/v1alpha1:Application"),
+                [],
+            );
+            const restore = error.resources.find(
+                (r) =>
+                    r.type === "kubernetes:velero.io/v1:Restore" &&
+                    (r.inputs.metadata as KubeObject).labels === undefined,
+            )!;
+            const wait = Number(/^(\d+)m$/.exec(String(restore.customTimeouts?.create))![1]);
+            assert.equal(wait, minutes ?? 300, "Pulumi waits restoreTimeoutMinutes");
+            const annotation = (restore.inputs.metadata as KubeObject).annotations["velero.io/pod-volume-timeout"];
+            assert.equal(annotation, `${wait - 60}m`);
+            const status = (restore.outputs as KubeObject).status as KubeObject;
+            const took =
+                (Date.parse(String(status.completionTimestamp)) - Date.parse(String(status.startTimestamp))) / 60000;
+            assert.equal(took, wait - 60, "Velero's own wait ended the restore, not the server's 4h default");
+            assert.ok(took < wait, "before Pulumi stopped waiting: the phase and its errors are reported");
+        });
+    }
 
     it("a backup without file-system backup data: the Restore takes no pods", async () => {
         const run = await restoreRun("recover", {});

@@ -101,9 +101,10 @@ export function podRestoreItemActions(
  * The node agent's part (`pod_volume_restore_controller.go`): for each volume with data of each restored pod, a
  * PodVolumeRestore labelled with the restore; it completes only when the pod's first init container is
  * `restore-wait` mounting that volume (the controller waits for it), the pod can be scheduled ({@link unschedulable};
- * else it stays New and counts as failed, as Velero's pod volume timeout ends it) and the scenario does not fail it. A completed
+ * else it stays New and is counted in `timedOut`: Velero's pod volume timeout ends the wait) and the scenario does not
+ * fail it. A completed
  * one fills the volume's claim (marked {@link SIMULATED_DATA_ANNOTATION}) and lets the pod end. Returns how many
- * failed.
+ * failed, and of those how many pods' restores the timeout ended.
  */
 export function restorePodVolumes(
     cluster: ClusterStore,
@@ -111,12 +112,17 @@ export function restorePodVolumes(
     namespace: string,
     restoreName: string,
     vessels: readonly KubeObject[],
-): number {
+    unschedulablePods: readonly string[] = [],
+): { failed: number; timedOut: number } {
     let failed = 0;
+    let timedOut = 0;
     const nodes = cluster.all().filter((o) => o.kind === "Node");
     for (const { pod, source, withData } of vessels as { pod: KubeObject; source: string; withData: string[] }[]) {
         const wait = pod.spec?.initContainers?.[0] as KubeObject | undefined;
-        const pending = unschedulable(pod, nodes);
+        const pending = unschedulablePods.includes(`${source}/${String(pod.metadata.name)}`)
+            ? "the scenario's nodes do not take it"
+            : unschedulable(pod, nodes);
+        timedOut += pending !== undefined && withData.length > 0 ? 1 : 0;
         for (const volume of withData) {
             if (pending !== undefined) {
                 // Never accepted by a node agent: it stays New until the restore's pod volume timeout.
@@ -174,5 +180,5 @@ export function restorePodVolumes(
             cluster.put({ ...live, status: { phase: failed > 0 ? "Pending" : "Succeeded" } });
         }
     }
-    return failed;
+    return { failed, timedOut };
 }

@@ -39,12 +39,34 @@ export interface RestoreBehaviour {
     readonly unboundClaims?: readonly string[];
     /** Pod volumes whose PodVolumeRestore fails (`namespace/pod/volume`, the pod's namespace in the backup). */
     readonly failedPodVolumes?: readonly string[];
+    /**
+     * Restored pods no node takes for a reason the simulation does not model (taints, capacity): `namespace/pod`,
+     * the pod's namespace in the backup. Their PodVolumeRestores stay New until the pod volume timeout.
+     */
+    readonly unschedulablePods?: readonly string[];
 }
 
 export { applyModifiers, modifierProblem } from "./modifiers";
 export { RESTORE_WAIT, SIMULATED_DATA_ANNOTATION, podRestoreItemActions, unschedulable } from "./pods";
 
 /** The image the simulated Velero server runs (restore-wait takes it). */
+/** The Restore or Backup annotation that bounds its pod volume operations (`labels_annotations.go`). */
+export const POD_VOLUME_TIMEOUT_ANNOTATION = "velero.io/pod-volume-timeout";
+/** The server's `--fs-backup-timeout` default (`pkg/cmd/server/config/config.go`). */
+export const DEFAULT_POD_VOLUME_TIMEOUT_MS = 240 * 60_000;
+
+/**
+ * The pod volume timeout a Restore gets: its annotation parsed as a Go duration (the forms gitops-dr writes: `h`,
+ * `m`, `s`), else, or when it does not parse (Velero logs an error and uses the server's), the server default.
+ */
+export function podVolumeTimeoutMs(annotation: unknown): number {
+    const m = typeof annotation === "string" ? /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(annotation) : null;
+    if (m === null || annotation === "") {
+        return DEFAULT_POD_VOLUME_TIMEOUT_MS;
+    }
+    return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
+}
+
 export const SIMULATED_SERVER_IMAGE = "docker.io/velero/velero:v1.18.1";
 
 /** The label a schedule's backups carry. */
@@ -347,13 +369,28 @@ export class SimulatedVelero {
                 this.cluster.put(kept);
             }
         }
-        const failedVolumes = restorePodVolumes(
+        const { failed: failedVolumes, timedOut } = restorePodVolumes(
             this.cluster,
             this.behaviour.failedPodVolumes ?? [],
             namespace,
             String(restore.metadata.name),
             vessels,
+            this.behaviour.unschedulablePods ?? [],
         );
+        // A pod whose PodVolumeRestores never end keeps the restore waiting until the pod volume timeout: the
+        // Restore's `velero.io/pod-volume-timeout` annotation, else the server's `--fs-backup-timeout` (4h)
+        // (velero v1.18.1 `pkg/restore/restore.go`, `pkg/podvolume/restorer.go` `RestorePodVolumes`).
+        // Velero reports them at its own level, not a namespace's (`restore.go`: "not ideal to be adding these to
+        // Velero-level errors").
+        let end = at.end;
+        const veleroErrors: string[] = [];
+        if (timedOut > 0) {
+            const timeout = podVolumeTimeoutMs(restore.metadata.annotations?.[POD_VOLUME_TIMEOUT_ANNOTATION]);
+            end = new Date(Date.parse(at.start) + timeout).toISOString();
+            veleroErrors.push(
+                ...Array.from({ length: timedOut }, () => "timed out waiting for all PodVolumeRestores to complete"),
+            );
+        }
         for (const [ns, messages] of Object.entries(this.behaviour.warnings ?? {})) {
             messages.forEach((m) => warn(ns, m));
         }
@@ -363,7 +400,7 @@ export class SimulatedVelero {
         const errorCount = Object.values(errors).reduce((n, ms) => n + ms.length, 0) + failedVolumes;
         this.results.set(String(restore.metadata.name), {
             warnings: { cluster: clusterWarnings, namespaces: warnings },
-            errors: { namespaces: errors },
+            errors: { namespaces: errors, ...(veleroErrors.length > 0 ? { velero: veleroErrors } : {}) },
         });
         this.resourceLists.set(String(restore.metadata.name), list.entries);
         return {
@@ -373,7 +410,7 @@ export class SimulatedVelero {
                 errors: errorCount,
                 warnings: count,
                 startTimestamp: at.start,
-                completionTimestamp: at.end,
+                completionTimestamp: end,
                 progress: { itemsRestored: restored, totalItems: restored },
                 // The DataDownloads are the restore's asynchronous item operations (`restore_controller.go`).
                 ...(downloads.length > 0
