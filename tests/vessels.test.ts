@@ -710,3 +710,102 @@ describe("vessels on the simulated cluster: a claim backed up through its pod ge
         );
     });
 });
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the task is CommonJS, as the Job runs it
+const preRestoreTask = require("../components/tasks/pre-restore.js") as {
+    volumesWithData: (pod: KubeObject, namespace: string, pvbs: KubeObject[]) => Set<string>;
+    labelValue: (name: string) => string;
+};
+
+const pvb = (pod: string, volume: string, status: KubeObject, namespace = "shop", backup = "b"): KubeObject => ({
+    apiVersion: "velero.io/v1",
+    kind: "PodVolumeBackup",
+    metadata: { name: `${backup}-${pod}-${volume}`, namespace: "velero", labels: { "velero.io/backup-name": backup } },
+    spec: { pod: { kind: "Pod", namespace, name: pod }, volume },
+    status,
+});
+
+describe("which volumes get file-system backup data: the PodVolumeBackups, as Velero reads them", () => {
+    const { volumesWithData, labelValue } = preRestoreTask;
+    const withVolumes = (volumes: KubeObject[], annotations: Record<string, string> = {}): KubeObject => ({
+        ...statefulPod,
+        metadata: { ...statefulPod.metadata, annotations },
+        spec: { ...statefulPod.spec, volumes },
+    });
+    const pod = withVolumes([
+        claimVolume("data", "data-postgres-0"),
+        claimVolume("empty", "empty-postgres-0"),
+        claimVolume("wal", "wal-postgres-0"),
+        { name: "info", downwardAPI: { items: [] } },
+        { name: "bundle", projected: { sources: [] } },
+    ]);
+    const sorted = (s: Set<string>) => [...s].sort();
+
+    it("a snapshot ID decides, not the phase; an empty volume has none", () => {
+        const pvbs = [
+            pvb("postgres-0", "data", { phase: "Completed", snapshotID: "k1" }),
+            pvb("postgres-0", "empty", { phase: "Completed", snapshotID: "" }),
+            pvb("postgres-0", "wal", { phase: "Failed", message: "read error" }),
+        ];
+        assert.deepEqual(sorted(volumesWithData(pod, "shop", pvbs)), ["data"]);
+        const partial = [...pvbs, pvb("postgres-0", "wal", { phase: "Failed", snapshotID: "k2" })];
+        assert.deepEqual(sorted(volumesWithData(pod, "shop", partial)), ["data", "wal"], "getVolumeBackupInfoForPod");
+    });
+
+    it("only this pod's, in its namespace in the backup, and never a projected or downward API volume", () => {
+        const pvbs = [
+            pvb("postgres-0", "data", { snapshotID: "k1" }, "other"),
+            pvb("postgres-1", "wal", { snapshotID: "k2" }),
+            pvb("postgres-0", "info", { snapshotID: "k3" }),
+            pvb("postgres-0", "bundle", { snapshotID: "k4" }),
+        ];
+        assert.deepEqual(sorted(volumesWithData(pod, "shop", pvbs)), []);
+        assert.deepEqual(sorted(volumesWithData(pod, "other", pvbs)), ["data"]);
+    });
+
+    it("without PodVolumeBackups for the pod, restic's pod annotations", () => {
+        const annotated = withVolumes(pod.spec.volumes as KubeObject[], {
+            "snapshot.velero.io/data": "k1",
+            "backup.velero.io/backup-volumes": "data",
+        });
+        assert.deepEqual(sorted(volumesWithData(annotated, "shop", [])), ["data"]);
+        const both = [pvb("postgres-0", "wal", { snapshotID: "k2" })];
+        assert.deepEqual(sorted(volumesWithData(annotated, "shop", both)), ["wal"], "PodVolumeBackups win");
+    });
+
+    it("the backup's name as Velero puts it in the label the restore lists by", () => {
+        assert.equal(labelValue("prod-eu-1-daily-20261125020000"), "prod-eu-1-daily-20261125020000");
+        const long = `${"a-very-long-cluster-name-for-a-homelab-".repeat(2)}daily-20261125020000`;
+        const value = labelValue(long);
+        assert.equal(value.length, 63);
+        assert.equal(value.slice(0, 57), long.slice(0, 57));
+        assert.match(value.slice(57), /^[0-9a-f]{6}$/);
+    });
+
+    it("on the simulated cluster: a volume the backup records but Velero will not restore is not waited for", async () => {
+        // BackupVolumeInfos says the claim was backed up through its pod; its PodVolumeBackup has no snapshot
+        // (the volume was empty), so Velero creates no PodVolumeRestore. Planning from the volume infos expected one.
+        const base = homelabBackup();
+        const backup: SimulatedBackup = {
+            ...base,
+            podVolumeBackups: [pvb("postgres-0", "data", { phase: "Completed", snapshotID: "" }, "shop", base.name)],
+        };
+        const run = await restoreRun("recover", { ...homelab(), backups: [backup] });
+        assert.deepEqual((run.outputs.restore as { filledClaims: string[] }).filledClaims, []);
+        assert.ok(
+            !((run.restore().inputs.spec as KubeObject).includedResources as string[]).includes("pods"),
+            "no pod carries data: the Restore takes none",
+        );
+    });
+
+    it("on the simulated cluster: a backup whose volume infos say nothing still fills the claim its PodVolumeBackup holds", async () => {
+        const base = homelabBackup();
+        const backup: SimulatedBackup = {
+            ...base,
+            volumeInfos: base.volumeInfos.filter((v) => v.backupMethod !== "PodVolumeBackup"),
+            podVolumeBackups: [pvb("postgres-0", "data", { phase: "Completed", snapshotID: "k1" }, "shop", base.name)],
+        };
+        const run = await restoreRun("recover", { ...homelab(), backups: [backup] });
+        assert.deepEqual((run.outputs.restore as { filledClaims: string[] }).filledClaims, ["shop/data-postgres-0"]);
+    });
+});

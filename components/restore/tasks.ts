@@ -63,7 +63,7 @@ const DOWNLOADS: PolicyRule = {
 /**
  * The pre-restore task: read backups and restores, download a backup's contents; list claims and delete those an
  * earlier restore left unbound (Kubernetes RBAC cannot narrow a delete by label: the task deletes only Pending claims
- * labelled by an ended restore of this stack); read StorageClasses; list nodes.
+ * labelled by an ended restore of this stack); read StorageClasses; list nodes and the backup's PodVolumeBackups.
  */
 export const PRE_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly namespaceRules: PolicyRule[] } = {
     clusterRules: [
@@ -75,6 +75,8 @@ export const PRE_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly 
     namespaceRules: [
         { apiGroups: ["velero.io"], resources: ["backups"], verbs: ["get", "list"] },
         { apiGroups: ["velero.io"], resources: ["restores"], verbs: ["get"] },
+        // Which pods' volumes get file-system backup data (pre-restore.js `volumesWithData`).
+        { apiGroups: ["velero.io"], resources: ["podvolumebackups"], verbs: ["list"] },
         DOWNLOADS,
     ],
 };

@@ -29,6 +29,8 @@
  */
 "use strict";
 
+const { createHash } = require("node:crypto");
+
 const { backupObjects, download, untar } = require("./kube");
 
 /** Every phase a Restore can end in (velero `pkg/apis/velero/v1/restore_types.go`). */
@@ -37,6 +39,10 @@ const TERMINAL_RESTORE_PHASES = ["Completed", "PartiallyFailed", "Failed", "Fail
 const RESTORE_NAME_LABEL = "velero.io/restore-name";
 /** The selector label of a claim whose volume a DataDownload provisions (`pkg/util/kube/pvc_pv.go`). */
 const DYNAMIC_PV_RESTORE_LABEL = "velero.io/dynamic-pv-restore";
+/** The label of what a backup made, its PodVolumeBackups included (`pkg/apis/velero/v1/labels_annotations.go`). */
+const BACKUP_NAME_LABEL = "velero.io/backup-name";
+/** Restic's old record of a pod's backed-up volumes (velero v1.18.1 `pkg/podvolume/util.go`). */
+const POD_SNAPSHOT_ANNOTATION_PREFIX = "snapshot.velero.io/";
 /** The label a schedule's backups carry (`pkg/apis/velero/v1/labels_annotations.go`). */
 const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
 
@@ -377,26 +383,80 @@ function fitsSomeNode(pod, nodes) {
 const VELERO_INIT_CONTAINERS = ["restore-wait", "restic-wait"];
 
 /**
+ * A name as Velero puts it in a label value (velero v1.18.1 `pkg/label/label.go` `GetValidName`): as it is up to 63
+ * characters, else its first 57 and the first 6 hex digits of its SHA-256.
+ * @param {string} name
+ */
+function labelValue(name) {
+    return name.length <= 63 ? name : name.slice(0, 57) + createHash("sha256").update(name).digest("hex").slice(0, 6);
+}
+
+/**
+ * The backup's PodVolumeBackups, as the restore controller lists them: in Velero's namespace, labelled with the
+ * backup's name (`restore_controller.go` `runValidatedRestore`; the sync controller brings them from the bucket into
+ * a new cluster, `backup_sync_controller.go`).
+ * @param {KubeApi} api
+ * @param {PreRestoreArgs} args
+ * @param {string} backupName
+ */
+function podVolumeBackups(api, args, backupName) {
+    return api.list(
+        `/apis/velero.io/v1/namespaces/${args.veleroNamespace}/podvolumebackups`,
+        `${BACKUP_NAME_LABEL}=${labelValue(backupName)}`,
+    );
+}
+
+/**
+ * The volumes of a backed-up pod Velero restores file-system backup data into, so the ones whose claims a vessel
+ * fills (velero v1.18.1 `pkg/podvolume/util.go` `getVolumeBackupInfoForPod`, which `PodVolumeRestoreAction` and the
+ * restorer both use): its PodVolumeBackups, matched by the pod's name and namespace in the backup, that have a
+ * snapshot ID (Velero does not look at their phase; an empty volume or a failed one has none), except a projected or
+ * downward API volume; when there are none, the volumes its `snapshot.velero.io/<volume>` annotations name.
+ * BackupVolumeInfos is not what Velero reads here, so it is not what decides.
+ * @param {KubeObject} pod
+ * @param {string} namespace the pod's namespace in the backup
+ * @param {KubeObject[]} pvbs
+ * @returns {Set<string>}
+ */
+function volumesWithData(pod, namespace, pvbs) {
+    const volumes = /** @type {KubeObject[]} */ (pod.spec?.volumes ?? []);
+    /** @type {(name: string) => boolean} */
+    const restorable = (name) => {
+        const v = volumes.find((x) => x.name === name);
+        return v?.projected === undefined && v?.downwardAPI === undefined;
+    };
+    const fromBackups = pvbs
+        .filter(
+            (p) =>
+                p.spec?.pod?.name === pod.metadata?.name &&
+                p.spec?.pod?.namespace === namespace &&
+                typeof p.status?.snapshotID === "string" &&
+                p.status.snapshotID !== "" &&
+                restorable(p.spec?.volume),
+        )
+        .map((p) => String(p.spec.volume));
+    if (fromBackups.length > 0) {
+        return new Set(fromBackups);
+    }
+    return new Set(
+        Object.keys(pod.metadata?.annotations ?? {})
+            .filter((k) => k.startsWith(POD_SNAPSHOT_ANNOTATION_PREFIX))
+            .map((k) => k.slice(POD_SNAPSHOT_ANNOTATION_PREFIX.length)),
+    );
+}
+
+/**
  * The pods the Restore would take back, from the backup: those of the restored namespaces that Velero restores
- * (not completed ones: `restore.go` `isCompleted`), split by whether BackupVolumeInfos records file-system backup
- * data for one of their volumes (`backupMethod` PodVolumeBackup, not skipped; `pvbInfo` names the pod and its
- * volume, `internal/volume/volumes_information.go`).
+ * (not completed ones: `restore.go` `isCompleted`), split by whether Velero restores file-system backup data into
+ * one of their volumes ({@link volumesWithData}).
  * @param {Map<string, KubeObject>} pods the backup's pods
  * A pod with data keeps its node constraints when some node of this cluster meets them ({@link fitsSomeNode}).
- * @param {KubeObject[]} volumeInfos
+ * @param {KubeObject[]} pvbs the backup's PodVolumeBackups
  * @param {PreRestoreArgs} args
  * @param {KubeObject[]} nodes this cluster's nodes
  * @returns {VesselPlan}
  */
-function vesselPlan(pods, volumeInfos, args, nodes) {
-    /** @type {Map<string, Set<string>>} pod -> its volumes with data */
-    const data = new Map();
-    for (const v of volumeInfos) {
-        if (v.backupMethod === "PodVolumeBackup" && v.skipped !== true && v.pvbInfo) {
-            const id = `${v.pvbInfo.podNamespace}/${v.pvbInfo.podName}`;
-            data.set(id, (data.get(id) ?? new Set()).add(v.pvbInfo.volumeName));
-        }
-    }
+function vesselPlan(pods, pvbs, args, nodes) {
     /** @type {VesselPlan} */
     const plan = { withData: [], withoutData: [] };
     for (const [id, pod] of [...pods].sort(([a], [b]) => a.localeCompare(b))) {
@@ -405,8 +465,8 @@ function vesselPlan(pods, volumeInfos, args, nodes) {
         if (!restores(args, namespace) || phase === "Succeeded" || phase === "Failed") {
             continue;
         }
-        const volumes = data.get(id);
-        if (volumes === undefined) {
+        const volumes = volumesWithData(pod, namespace, pvbs);
+        if (volumes.size === 0) {
             plan.withoutData.push({ namespace, name });
             continue;
         }
@@ -489,7 +549,8 @@ async function preRestore(api, args) {
     const pods = backupObjects(files, "pods");
     // Nodes matter only to vessels; the weekly verification restores no pods and may not list nodes.
     const nodes = args.restoresPods === false || pods.size === 0 ? [] : await api.list("/api/v1/nodes");
-    const vessels = vesselPlan(pods, volumeInfos, args, nodes);
+    const pvbs = pods.size === 0 ? [] : await podVolumeBackups(api, args, backup.name);
+    const vessels = vesselPlan(pods, pvbs, args, nodes);
     if (args.restoresPods !== false) {
         await refuseLiveClaimsInVessels(api, vessels, args);
     }
@@ -509,6 +570,8 @@ module.exports = {
     TaskFailure,
     preRestore,
     fitsSomeNode,
+    labelValue,
+    volumesWithData,
     TERMINAL_RESTORE_PHASES,
     RESTORE_NAME_LABEL,
     DYNAMIC_PV_RESTORE_LABEL,

@@ -44,6 +44,8 @@ export const VERIFY_RULES: { readonly clusterRules: PolicyRule[]; readonly names
     namespaceRules: [
         { apiGroups: ["velero.io"], resources: ["restores"], verbs: ["create", "get", "list", "delete"] },
         { apiGroups: ["velero.io"], resources: ["backups"], verbs: ["get", "list"] },
+        // Which namespaces hold file-system backup data (pre-restore.js `volumesWithData`).
+        { apiGroups: ["velero.io"], resources: ["podvolumebackups"], verbs: ["list"] },
         { apiGroups: ["velero.io"], resources: ["downloadrequests"], verbs: ["create", "get", "delete"] },
         // The post-restore checks sum the restore's DataDownloads (post-restore.js `dataMovementOf`).
         { apiGroups: ["velero.io"], resources: ["datadownloads"], verbs: ["list"] },

@@ -57,6 +57,11 @@ const KINDS: Readonly<Record<string, ResourceKind>> = {
         resource: "backupstoragelocations",
         namespaced: true,
     },
+    "velero.io/v1/PodVolumeBackup": {
+        prefix: "/apis/velero.io/v1",
+        resource: "podvolumebackups",
+        namespaced: true,
+    },
     "velero.io/v1/PodVolumeRestore": {
         prefix: "/apis/velero.io/v1",
         resource: "podvolumerestores",

@@ -27,6 +27,72 @@ export interface SimulatedBackup {
     readonly contents: readonly KubeObject[];
     /** Its BackupVolumeInfos (`internal/volume/volumes_information.go`): how each volume's data was kept. */
     readonly volumeInfos: readonly KubeObject[];
+    /**
+     * Its PodVolumeBackups, as the bucket keeps them (`pod_volume_backup_type.go`); by default one Completed, with a
+     * snapshot, for each BackupVolumeInfo of the PodVolumeBackup method (see {@link podVolumeBackupsOf}).
+     */
+    readonly podVolumeBackups?: readonly KubeObject[];
+}
+
+/** The label on everything a backup made, its PodVolumeBackups included (`labels_annotations.go`). */
+export const BACKUP_NAME_LABEL = "velero.io/backup-name";
+
+/**
+ * A backup's PodVolumeBackups: the scenario's, or one per file-system backup volume its BackupVolumeInfos record
+ * (a skipped one has none), Completed with a snapshot ID. The backup's name is short enough to be its own label
+ * value (`pkg/label/label.go` `GetValidName` shortens only names over 63 characters).
+ */
+export function podVolumeBackupsOf(backup: SimulatedBackup, namespace = "velero"): KubeObject[] {
+    return (
+        backup.podVolumeBackups ??
+        backup.volumeInfos
+            .filter((v) => v.backupMethod === "PodVolumeBackup" && v.skipped !== true && v.pvbInfo)
+            .map((v) => ({
+                apiVersion: "velero.io/v1",
+                kind: "PodVolumeBackup",
+                metadata: {
+                    name: `${backup.name}-${String(v.pvbInfo.podName)}-${String(v.pvbInfo.volumeName)}`,
+                    namespace,
+                    labels: { [BACKUP_NAME_LABEL]: backup.name },
+                },
+                spec: {
+                    pod: { kind: "Pod", namespace: v.pvbInfo.podNamespace, name: v.pvbInfo.podName },
+                    volume: v.pvbInfo.volumeName,
+                    uploaderType: "kopia",
+                },
+                status: { phase: "Completed", snapshotID: `snapshot-${String(v.pvName)}` },
+            }))
+    ).map((p) => ({ ...p, metadata: { ...p.metadata, namespace } }));
+}
+
+/**
+ * The volumes of a backed-up pod Velero restores file-system backup data into (velero v1.18.1
+ * `pkg/podvolume/util.go` `getVolumeBackupInfoForPod`): those of its PodVolumeBackups (matched by the pod's name and
+ * namespace in the backup) that have a snapshot ID, whatever their phase, and whose volume is not projected or
+ * downward API; when none, those its `snapshot.velero.io/<volume>` annotations name (restic's old way).
+ */
+export function podVolumesWithData(pod: KubeObject, sourceNamespace: string, pvbs: readonly KubeObject[]): string[] {
+    const volumes = (pod.spec?.volumes ?? []) as KubeObject[];
+    const restorable = (name: string) => {
+        const v = volumes.find((x) => x.name === name);
+        return v?.projected === undefined && v?.downwardAPI === undefined;
+    };
+    const fromBackups = pvbs
+        .filter(
+            (p) =>
+                p.spec?.pod?.name === pod.metadata.name &&
+                p.spec?.pod?.namespace === sourceNamespace &&
+                typeof p.status?.snapshotID === "string" &&
+                p.status.snapshotID !== "" &&
+                restorable(String(p.spec?.volume)),
+        )
+        .map((p) => String(p.spec.volume));
+    if (fromBackups.length > 0) {
+        return [...new Set(fromBackups)];
+    }
+    return Object.keys((pod.metadata.annotations ?? {}) as Record<string, string>)
+        .filter((k) => k.startsWith("snapshot.velero.io/"))
+        .map((k) => k.slice("snapshot.velero.io/".length));
 }
 
 /** How Velero ends a restore in the scenario, beyond what follows from the backup and the cluster. */
@@ -177,6 +243,8 @@ export class SimulatedVelero {
                 },
                 status: { phase: b.phase, startTimestamp: b.startTimestamp },
             });
+            // The sync controller brings a backup's PodVolumeBackups along (`backup_sync_controller.go`).
+            podVolumeBackupsOf(b, namespace).forEach((p) => this.cluster.put(p));
         }
     }
 
@@ -291,15 +359,16 @@ export class SimulatedVelero {
                 // Item actions, then modifiers, on the pod in its backed-up namespace; then the namespace mapping.
                 const target = String(item.metadata.namespace);
                 const source = unmapped[target] ?? target;
-                const withData = backup.volumeInfos
+                // The backup's PodVolumeBackups in the cluster (`restore_controller.go` lists them by label).
+                const pvbs = this.cluster
+                    .all()
                     .filter(
-                        (v) =>
-                            v.backupMethod === "PodVolumeBackup" &&
-                            v.skipped !== true &&
-                            v.pvbInfo?.podNamespace === source &&
-                            v.pvbInfo?.podName === item.metadata.name,
-                    )
-                    .map((v) => String(v.pvbInfo.volumeName));
+                        (o) =>
+                            o.kind === "PodVolumeBackup" &&
+                            o.metadata.namespace === namespace &&
+                            o.metadata.labels?.[BACKUP_NAME_LABEL] === backup.name,
+                    );
+                const withData = podVolumesWithData(item, source, pvbs);
                 const acted = podRestoreItemActions(
                     { ...item, metadata: { ...item.metadata, namespace: source } },
                     withData,
