@@ -325,7 +325,69 @@ describe("the verify task (components/tasks/verify.js)", () => {
         assert.equal(result.passed, true);
         assert.deepEqual(result.namespaces, ["blog"]);
         assert.deepEqual((await record(cluster)).notVerifiable, ["shop"]);
+        assert.match(
+            ((await record(cluster)).notVerifiableReasons as Record<string, string>).shop,
+            /^file-system backup data \(pod shop-0\)/,
+        );
     });
+
+    for (const [mode, info, reason] of [
+        [
+            "volumeDataMode nativeSnapshots",
+            { backupMethod: "NativeSnapshot", snapshotDataMoved: false },
+            /^native snapshot \(claim data\): it comes back only as a new volume of its PersistentVolume/,
+        ],
+        [
+            "a static volume kept as it is (Retain, no snapshot)",
+            { backupMethod: "", snapshotDataMoved: false, retain: true },
+            /^volume kept as it is outside the vault \(claim data\)/,
+        ],
+    ] as const) {
+        it(`${mode}: the namespace is named not verifiable with its reason, not failed every week, not passed silently`, async () => {
+            const nativeShop = (b: SimulatedBackup): SimulatedBackup => ({
+                ...b,
+                contents: b.contents.map((o) =>
+                    "retain" in info && o.kind === "PersistentVolume" && o.spec?.claimRef?.namespace === "shop"
+                        ? { ...o, spec: { ...o.spec, persistentVolumeReclaimPolicy: "Retain" } }
+                        : o,
+                ),
+                volumeInfos: b.volumeInfos.map((v) =>
+                    v.pvcNamespace === "shop"
+                        ? { ...v, backupMethod: info.backupMethod, snapshotDataMoved: info.snapshotDataMoved }
+                        : v,
+                ),
+            });
+            // Restored into a scratch namespace anyway, the claim would wait for its old volume, every week.
+            const plain = protectedCluster({}, nativeShop);
+            const backupName = plain.store.all().find((o) => o.kind === "Backup")!.metadata.name as string;
+            plain.velero.restore(
+                {
+                    apiVersion: "velero.io/v1",
+                    kind: "Restore",
+                    metadata: { name: "by-hand", namespace: "velero" },
+                    spec: {
+                        ...verificationRestoreSpec(180),
+                        backupName,
+                        includedNamespaces: ["shop"],
+                        namespaceMapping: { shop: "gdr-verify-shop" },
+                    },
+                },
+                { start: "2026-11-29T04:00:00Z", end: "2026-11-29T04:05:00Z" },
+            );
+            const scratchClaim = plain.store
+                .all()
+                .find((o) => o.kind === "PersistentVolumeClaim" && o.metadata.namespace === "gdr-verify-shop")!;
+            assert.equal(scratchClaim.status.phase, "Pending");
+            const cluster = protectedCluster({}, nativeShop);
+            const result = await task.verify(cluster.store, ARGS);
+            assert.equal(result.passed, true);
+            assert.deepEqual(result.namespaces, ["blog"], "the other namespaces are still proven");
+            const last = await record(cluster);
+            assert.deepEqual(last.notVerifiable, ["shop"]);
+            assert.match((last.notVerifiableReasons as Record<string, string>).shop, reason);
+            assert.deepEqual(namespaces(cluster), ["blog", "shop"], "the scratch namespaces are gone");
+        });
+    }
 
     it("a claim that does not bind fails the run, names it, and still removes the scratch namespaces", async () => {
         const cluster = protectedCluster({ unboundClaims: ["gdr-verify-shop/data"] });

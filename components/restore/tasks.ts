@@ -25,6 +25,8 @@ export interface PreRestoreResult {
     readonly claims: readonly string[];
     /** The pods the Restore takes back as vessels for file-system backup data. */
     readonly vessels: VesselPlan;
+    /** The claims whose data comes back only with their PersistentVolume (a native snapshot, or as it is). */
+    readonly withVolumeOnly: readonly { readonly claim: string; readonly fate: "snapshot" | "as-is" }[];
 }
 
 /** What the post-restore task returns (post-restore.js `PostRestoreResult`). */

@@ -82,6 +82,8 @@ const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
  * @property {string[]} namespaces The namespaces the backup holds claims or Secrets of.
  * @property {string[]} claims The backup's claims, `namespace/name`.
  * @property {VesselPlan} vessels The pods the Restore takes back as vessels (components/restore/vessels.ts).
+ * @property {{ claim: string, fate: "snapshot" | "as-is" }[]} withVolumeOnly The backup's claims whose data comes back
+ *   only with their PersistentVolume: from a native snapshot, or the volume restored as it is (see `volumeFate`).
  *
  * @typedef {object} VesselPlan
  * @property {{ namespace: string, name: string, initContainers: string[], volumes: KubeObject[], keepsNodeConstraints: boolean }[]} withData
@@ -554,10 +556,20 @@ async function preRestore(api, args) {
     if (args.restoresPods !== false) {
         await refuseLiveClaimsInVessels(api, vessels, args);
     }
+    /** @type {{ claim: string, fate: "snapshot" | "as-is" }[]} */
+    const withVolumeOnly = [];
+    for (const [id, claim] of [...claims].sort(([a], [b]) => a.localeCompare(b))) {
+        const volume = volumes.get(claim.spec?.volumeName ?? "");
+        const fate = volume === undefined ? "provisioned" : volumeFate(volume, infos);
+        if (fate !== "provisioned") {
+            withVolumeOnly.push({ claim: id, fate });
+        }
+    }
     return {
         backup,
         newerNotCompleted,
         removedClaims,
+        withVolumeOnly,
         storageClasses,
         quarantinedClaims,
         namespaces,

@@ -52,8 +52,46 @@ const VERIFICATION_LABEL = "gitops-dr.io/verification";
  * @property {string[]} namespaces The namespaces proven (their scratch copies restored and checked).
  * @property {number} claims
  * @property {string[]} notThisRun The backup's other namespaces, proven in later runs.
- * @property {string[]} notVerifiable Namespaces with file-system backup data, which only a drill proves.
+ * @property {string[]} notVerifiable Namespaces this verification cannot prove, which only a drill proves.
+ * @property {Record<string, string>} notVerifiableReasons Why, for each of them.
  */
+
+/**
+ * The namespaces a scratch restore cannot prove, and why (the first reason a namespace has). A scratch restore takes
+ * no pods and no PersistentVolumes (a PV of the backup would name the live cluster's storage), and Velero decides a
+ * claim's binding while it restores the claim's PV (velero v1.18.1 `pkg/restore/restore.go`, `pvsToProvision`), so
+ * only a claim the data mover moved comes back with its data. The others would stay Pending, naming their old
+ * volume, and fail every run: file-system backup data comes back only into a pod Velero restores (its `restore-wait`
+ * init container), a native snapshot (`volumeDataMode` nativeSnapshots) only as a new volume of the PV, and a volume
+ * restored as it is (static NFS/EFS) is the live one. They are left out and named, with the reason, in the record;
+ * the run still proves the cluster's other namespaces. A drill proves them (README "Backups proven every week").
+ * @param {import("./pre-restore").PreRestoreResult} pre
+ * @returns {Record<string, string>}
+ */
+function notVerifiable(pre) {
+    /** @type {Record<string, string>} */
+    const reasons = {};
+    /** @type {(ns: string, why: string) => void} */
+    const add = (ns, why) => {
+        reasons[ns] = reasons[ns] ?? why;
+    };
+    for (const p of pre.vessels.withData) {
+        add(
+            p.namespace,
+            `file-system backup data (pod ${p.name}): it comes back only into a pod Velero restores, and a scratch restore takes none`,
+        );
+    }
+    for (const { claim, fate } of pre.withVolumeOnly) {
+        const [ns, name] = claim.split("/");
+        add(
+            ns,
+            fate === "snapshot"
+                ? `native snapshot (claim ${name}): it comes back only as a new volume of its PersistentVolume, which a scratch restore leaves out`
+                : `volume kept as it is outside the vault (claim ${name}): restoring it would mount the live storage`,
+        );
+    }
+    return Object.fromEntries(Object.entries(reasons).sort(([a], [b]) => a.localeCompare(b)));
+}
 
 /**
  * The namespaces of this run: a window of the sorted list that moves by `perRun` every period.
@@ -148,13 +186,11 @@ async function verify(api, args) {
             quarantineRetainedVolumes: false,
             restoresPods: false,
         });
-        // A namespace whose volumes were saved by file-system backup cannot be proven here: that data comes back
-        // only into a pod Velero restores (its restore-wait init container), and a scratch restore takes no pods, so
-        // its claims would come back empty, or stay Pending, either way proving nothing. The drill proves them.
-        const fileSystemBackup = [...new Set(pre.vessels.withData.map((p) => p.namespace))].sort();
-        const candidates = pre.namespaces.filter(
-            (ns) => !args.excludedNamespaces.includes(ns) && !fileSystemBackup.includes(ns),
+        // Namespaces whose data a scratch restore cannot bring back are left out and named (`notVerifiable`).
+        const reasons = Object.fromEntries(
+            Object.entries(notVerifiable(pre)).filter(([ns]) => !args.excludedNamespaces.includes(ns)),
         );
+        const candidates = pre.namespaces.filter((ns) => !args.excludedNamespaces.includes(ns) && !(ns in reasons));
         const step = Math.floor(now.getTime() / 1000 / args.periodSeconds);
         /** @type {string[]} */
         const chosen = [];
@@ -172,7 +208,13 @@ async function verify(api, args) {
             chosen.push(ns);
             claims += own;
         }
-        record = { ...record, backup: pre.backup.name, namespaces: chosen, notVerifiable: fileSystemBackup };
+        record = {
+            ...record,
+            backup: pre.backup.name,
+            namespaces: chosen,
+            notVerifiable: Object.keys(reasons),
+            notVerifiableReasons: reasons,
+        };
         /** @type {Record<string, string>} */
         const mapping = Object.fromEntries(chosen.map((ns) => [ns, scratchName(ns)]));
         for (const scratch of Object.values(mapping)) {
@@ -250,4 +292,4 @@ async function writeRecord(api, args, record) {
     }
 }
 
-module.exports = { SCRATCH_LABEL, SCRATCH_PREFIX, VERIFICATION_LABEL, rotation, scratchName, verify };
+module.exports = { SCRATCH_LABEL, SCRATCH_PREFIX, VERIFICATION_LABEL, notVerifiable, rotation, scratchName, verify };

@@ -333,7 +333,14 @@ export class SimulatedVelero {
         let restored = 0;
         const list = new RestoredResourceList();
         const downloads: KubeObject[] = [];
-        for (const backedUp of inRestoreOrder(this.restoredItems(spec, backup))) {
+        const items = this.restoredItems(spec, backup);
+        // The volumes this restore brings back (or provisions for): Velero decides a claim's binding while restoring
+        // its PV (`restore.go`: `pvsToProvision`), so a restore without PVs leaves a claim that was not moved by the
+        // data mover naming its old volume, Pending.
+        const restoredVolumes = new Set(
+            items.filter((o) => o.kind === "PersistentVolume").map((o) => String(o.metadata.name)),
+        );
+        for (const backedUp of inRestoreOrder(items)) {
             if (backedUp.kind === "PersistentVolume" && !SimulatedVelero.restoredAsIs(backedUp, backup)) {
                 continue;
             }
@@ -411,6 +418,18 @@ export class SimulatedVelero {
                 const unbound =
                     o.metadata.labels?.["gitops-dr.io/quarantined"] === "true" ||
                     (this.behaviour.unboundClaims ?? []).includes(id);
+                const orphaned =
+                    moved === undefined &&
+                    typeof o.spec?.volumeName === "string" &&
+                    !restoredVolumes.has(o.spec.volumeName);
+                if (orphaned) {
+                    // Its old volume is not restored: it waits for a PV of that name that never binds to it.
+                    o.status = { phase: "Pending" };
+                    restored++;
+                    list.add(o, "created");
+                    this.cluster.put(o);
+                    continue;
+                }
                 o.status = { phase: unbound ? "Pending" : "Bound" };
                 const volume = backup.contents.find(
                     (v) => v.kind === "PersistentVolume" && v.metadata.name === o.spec?.volumeName,
