@@ -11,6 +11,7 @@ import {
     SCRATCH_LABEL,
     SCRATCH_PREFIX,
     VERIFY_CRONJOB,
+    VERIFY_NOT_VERIFIABLE,
     VERIFY_RECORD,
     VERIFY_RESTORE_PREFIX,
     VERIFY_RULES,
@@ -206,6 +207,7 @@ const ARGS = {
     restoreTimeoutMinutes: 180,
     keepRestores: 2,
     resultConfigMap: VERIFY_RECORD,
+    notVerifiableConfigMap: VERIFY_NOT_VERIFIABLE,
 };
 
 const namespaces = (c: SimulatedCluster) =>
@@ -285,6 +287,43 @@ describe("the verify task (components/tasks/verify.js)", () => {
         assert.deepEqual(namespaces(cluster), ["blog", "shop"], "the scratch namespaces are gone");
         assert.deepEqual(liveClaims(cluster), before, "the live claims are untouched");
         assert.equal((await record(cluster)).passed, true);
+    });
+
+    it("keeps a ConfigMap while namespaces are not verifiable, since the first run that found them, and removes it after", async () => {
+        const fsbShop = (b: SimulatedBackup): SimulatedBackup => ({
+            ...b,
+            volumeInfos: b.volumeInfos.map((v) =>
+                v.pvcNamespace === "shop" ? { ...v, backupMethod: "NativeSnapshot", snapshotDataMoved: false } : v,
+            ),
+        });
+        const cluster = protectedCluster({}, fsbShop);
+        const marker = `/api/v1/namespaces/velero/configmaps/${VERIFY_NOT_VERIFIABLE}`;
+        const first = await task.verify(withRbac(cluster.store, "velero"), ARGS);
+        const since = "2026-11-29T04:00:00.000Z";
+        assert.deepEqual(first.notVerifiableSince, { shop: since });
+        const stored = JSON.parse(String((await cluster.store.get(marker))!.data["namespaces.json"])) as Record<
+            string,
+            { since: string; reason: string }
+        >;
+        assert.deepEqual(Object.keys(stored), ["shop"]);
+        assert.equal(stored.shop.since, since);
+        assert.match(stored.shop.reason, /^native snapshot/);
+        cluster.store.advanceTo(NOW + WEEK * 1000);
+        const second = await task.verify(withRbac(cluster.store, "velero"), ARGS);
+        assert.deepEqual(second.notVerifiableSince, { shop: since }, "a week later: still since the first run");
+        assert.deepEqual((await record(cluster)).notVerifiableSince, { shop: since });
+
+        // A cluster whose every namespace is provable again: the run removes it, and the alert goes quiet.
+        const healthy = protectedCluster();
+        await healthy.store.create("/api/v1/namespaces/velero/configmaps", {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: VERIFY_NOT_VERIFIABLE, namespace: "velero" },
+            data: { "namespaces.json": JSON.stringify({ shop: { since, reason: "x" } }) },
+        });
+        const result = await task.verify(withRbac(healthy.store, "velero"), ARGS);
+        assert.deepEqual(result.notVerifiable, []);
+        assert.equal(await healthy.store.get(marker), undefined);
     });
 
     it("leaves out a namespace whose volumes were saved by file-system backup, naming it: only a drill proves them", async () => {

@@ -45,6 +45,8 @@ const VERIFICATION_LABEL = "gitops-dr.io/verification";
  * @property {number} restoreTimeoutMinutes
  * @property {number} keepRestores
  * @property {string} resultConfigMap
+ * @property {string} [notVerifiableConfigMap] Exists while some namespaces are not verifiable (see
+ *   {@link markNotVerifiable}).
  *
  * @typedef {object} VerifyResult
  * @property {string} restoreName
@@ -54,6 +56,7 @@ const VERIFICATION_LABEL = "gitops-dr.io/verification";
  * @property {string[]} notThisRun The backup's other namespaces, proven in later runs.
  * @property {string[]} notVerifiable Namespaces this verification cannot prove, which only a drill proves.
  * @property {Record<string, string>} notVerifiableReasons Why, for each of them.
+ * @property {Record<string, string>} notVerifiableSince Since which run each of them has been (continuously).
  */
 
 /**
@@ -214,6 +217,7 @@ async function verify(api, args) {
             namespaces: chosen,
             notVerifiable: Object.keys(reasons),
             notVerifiableReasons: reasons,
+            notVerifiableSince: await markNotVerifiable(api, args, reasons, now),
         };
         /** @type {Record<string, string>} */
         const mapping = Object.fromEntries(chosen.map((ns) => [ns, scratchName(ns)]));
@@ -269,6 +273,54 @@ async function verify(api, args) {
         throw failure;
     }
     return /** @type {VerifyResult} */ (/** @type {unknown} */ (record));
+}
+
+/**
+ * Keeps the ConfigMap `notVerifiableConfigMap` in Velero's namespace in step with what this run could not prove:
+ * created by the first run that finds such namespaces, so its creation time (kube-state-metrics
+ * `kube_configmap_created`, a default series) says since when some have gone without a weekly proof, which is what
+ * the `GitopsDrBackupNamespacesNotVerifiable` alert reads (components/verify/alerts.ts); updated with each
+ * namespace's reason and the first run that found it; deleted by the first run that finds none. Returns each
+ * namespace's first run.
+ * @param {KubeApi} api
+ * @param {VerifyArgs} args
+ * @param {Record<string, string>} reasons
+ * @param {Date} now
+ * @returns {Promise<Record<string, string>>}
+ */
+async function markNotVerifiable(api, args, reasons, now) {
+    const name = args.notVerifiableConfigMap;
+    if (name === undefined) {
+        return {};
+    }
+    const path = `/api/v1/namespaces/${args.veleroNamespace}/configmaps`;
+    const existing = await api.get(`${path}/${name}`);
+    if (Object.keys(reasons).length === 0) {
+        if (existing !== undefined) {
+            await api.remove(`${path}/${name}`);
+        }
+        return {};
+    }
+    /** @type {Record<string, { since: string, reason: string }>} */
+    const before = existing === undefined ? {} : JSON.parse(existing.data?.["namespaces.json"] ?? "{}");
+    const namespaces = Object.fromEntries(
+        Object.entries(reasons).map(([ns, reason]) => [ns, { since: before[ns]?.since ?? now.toISOString(), reason }]),
+    );
+    const data = {
+        "namespaces.json": JSON.stringify(namespaces, null, 2),
+        proof: "Only a drill proves these namespaces (README, Backups proven every week).",
+    };
+    if (existing === undefined) {
+        await api.create(path, {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name, namespace: args.veleroNamespace },
+            data,
+        });
+    } else {
+        await api.mergePatch(`${path}/${name}`, { data });
+    }
+    return Object.fromEntries(Object.entries(namespaces).map(([ns, v]) => [ns, v.since]));
 }
 
 /**
