@@ -1659,7 +1659,10 @@ describe("parseConfig: Velero", () => {
                 "To prove them weekly: `pulumi config set gitops-dr:volumeDataMode dataMover`.",
         );
         assert.ok(parseConfigWithWarnings(raw, STACK, {}).config.verify !== undefined, "the verification stays on");
-        assert.deepEqual(warningsOf(withKeys(PROTECT, { volumeDataMode: "nativeSnapshots", verifySchedule: "off" })), []);
+        assert.deepEqual(
+            warningsOf(withKeys(PROTECT, { volumeDataMode: "nativeSnapshots", verifySchedule: "off" })),
+            [],
+        );
         assert.deepEqual(warningsOf(PROTECT), [], "dataMover: no warning");
     });
 });
