@@ -11,7 +11,15 @@ import { parse as parseYaml } from "yaml";
 
 import { RestoredResourceList } from "./resource-list";
 import { applyModifiers, modifierProblem } from "./modifiers";
-import { podRestoreItemActions, restorePodVolumes } from "./pods";
+import {
+    BACKUP_NAME_LABEL,
+    POD_VOLUME_TIMEOUT_ANNOTATION,
+    podRestoreItemActions,
+    podVolumeBackupsOf,
+    podVolumeTimeoutMs,
+    podVolumesWithData,
+    restorePodVolumes,
+} from "./pods";
 import { dataDownload } from "./data-mover";
 import { RESOURCE_OF, inRestoreOrder, secretAction, tokenController } from "./restore-actions";
 import { ClusterStore, KubeObject, gzipJson, matchesSelector, mergePatch, objectPath } from "./store";
@@ -34,67 +42,6 @@ export interface SimulatedBackup {
     readonly podVolumeBackups?: readonly KubeObject[];
 }
 
-/** The label on everything a backup made, its PodVolumeBackups included (`labels_annotations.go`). */
-export const BACKUP_NAME_LABEL = "velero.io/backup-name";
-
-/**
- * A backup's PodVolumeBackups: the scenario's, or one per file-system backup volume its BackupVolumeInfos record
- * (a skipped one has none), Completed with a snapshot ID. The backup's name is short enough to be its own label
- * value (`pkg/label/label.go` `GetValidName` shortens only names over 63 characters).
- */
-export function podVolumeBackupsOf(backup: SimulatedBackup, namespace = "velero"): KubeObject[] {
-    return (
-        backup.podVolumeBackups ??
-        backup.volumeInfos
-            .filter((v) => v.backupMethod === "PodVolumeBackup" && v.skipped !== true && v.pvbInfo)
-            .map((v) => ({
-                apiVersion: "velero.io/v1",
-                kind: "PodVolumeBackup",
-                metadata: {
-                    name: `${backup.name}-${String(v.pvbInfo.podName)}-${String(v.pvbInfo.volumeName)}`,
-                    namespace,
-                    labels: { [BACKUP_NAME_LABEL]: backup.name },
-                },
-                spec: {
-                    pod: { kind: "Pod", namespace: v.pvbInfo.podNamespace, name: v.pvbInfo.podName },
-                    volume: v.pvbInfo.volumeName,
-                    uploaderType: "kopia",
-                },
-                status: { phase: "Completed", snapshotID: `snapshot-${String(v.pvName)}` },
-            }))
-    ).map((p) => ({ ...p, metadata: { ...p.metadata, namespace } }));
-}
-
-/**
- * The volumes of a backed-up pod Velero restores file-system backup data into (velero v1.18.1
- * `pkg/podvolume/util.go` `getVolumeBackupInfoForPod`): those of its PodVolumeBackups (matched by the pod's name and
- * namespace in the backup) that have a snapshot ID, whatever their phase, and whose volume is not projected or
- * downward API; when none, those its `snapshot.velero.io/<volume>` annotations name (restic's old way).
- */
-export function podVolumesWithData(pod: KubeObject, sourceNamespace: string, pvbs: readonly KubeObject[]): string[] {
-    const volumes = (pod.spec?.volumes ?? []) as KubeObject[];
-    const restorable = (name: string) => {
-        const v = volumes.find((x) => x.name === name);
-        return v?.projected === undefined && v?.downwardAPI === undefined;
-    };
-    const fromBackups = pvbs
-        .filter(
-            (p) =>
-                p.spec?.pod?.name === pod.metadata.name &&
-                p.spec?.pod?.namespace === sourceNamespace &&
-                typeof p.status?.snapshotID === "string" &&
-                p.status.snapshotID !== "" &&
-                restorable(String(p.spec?.volume)),
-        )
-        .map((p) => String(p.spec.volume));
-    if (fromBackups.length > 0) {
-        return [...new Set(fromBackups)];
-    }
-    return Object.keys((pod.metadata.annotations ?? {}) as Record<string, string>)
-        .filter((k) => k.startsWith("snapshot.velero.io/"))
-        .map((k) => k.slice("snapshot.velero.io/".length));
-}
-
 /** How Velero ends a restore in the scenario, beyond what follows from the backup and the cluster. */
 export interface RestoreBehaviour {
     /** The phase Velero reports (its own decision: a failed DataDownload makes it PartiallyFailed). */
@@ -113,26 +60,20 @@ export interface RestoreBehaviour {
 }
 
 export { applyModifiers, modifierProblem } from "./modifiers";
-export { RESTORE_WAIT, SIMULATED_DATA_ANNOTATION, podRestoreItemActions, unschedulable } from "./pods";
+export {
+    BACKUP_NAME_LABEL,
+    DEFAULT_POD_VOLUME_TIMEOUT_MS,
+    POD_VOLUME_TIMEOUT_ANNOTATION,
+    RESTORE_WAIT,
+    SIMULATED_DATA_ANNOTATION,
+    podRestoreItemActions,
+    podVolumeBackupsOf,
+    podVolumeTimeoutMs,
+    podVolumesWithData,
+    unschedulable,
+} from "./pods";
 
 /** The image the simulated Velero server runs (restore-wait takes it). */
-/** The Restore or Backup annotation that bounds its pod volume operations (`labels_annotations.go`). */
-export const POD_VOLUME_TIMEOUT_ANNOTATION = "velero.io/pod-volume-timeout";
-/** The server's `--fs-backup-timeout` default (`pkg/cmd/server/config/config.go`). */
-export const DEFAULT_POD_VOLUME_TIMEOUT_MS = 240 * 60_000;
-
-/**
- * The pod volume timeout a Restore gets: its annotation parsed as a Go duration (the forms gitops-dr writes: `h`,
- * `m`, `s`), else, or when it does not parse (Velero logs an error and uses the server's), the server default.
- */
-export function podVolumeTimeoutMs(annotation: unknown): number {
-    const m = typeof annotation === "string" ? /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(annotation) : null;
-    if (m === null || annotation === "") {
-        return DEFAULT_POD_VOLUME_TIMEOUT_MS;
-    }
-    return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
-}
-
 export const SIMULATED_SERVER_IMAGE = "docker.io/velero/velero:v1.18.1";
 
 /** The label a schedule's backups carry. */
