@@ -1672,12 +1672,29 @@ describe("parseConfig: Velero", () => {
             onlyWarning(
                 withKeys(PROTECT, {
                     volumeDataMode: "nativeSnapshots",
+                    verifySchedule: "off",
                     dataMoverNodeLabels: '["topology.kubernetes.io/zone=eu-west-1a"]',
                 }),
                 "dataMoverNodeLabels",
             ),
             "is ignored: there are no data-mover pods with volumeDataMode nativeSnapshots. Remove it with `pulumi config rm gitops-dr:dataMoverNodeLabels`.",
         );
+    });
+
+    it("warns that the weekly verification cannot prove claims' data with nativeSnapshots, and still runs", () => {
+        const raw = withKeys(PROTECT, { volumeDataMode: "nativeSnapshots" });
+        assert.equal(
+            onlyWarning(raw, "verifySchedule"),
+            "with volumeDataMode nativeSnapshots the weekly verification cannot bring claims' data back: a native snapshot returns only as a new volume of its PersistentVolume, which a restore into the running cluster leaves out. " +
+                "Namespaces with claims are listed in the record's notVerifiable, with the reason, and only the yearly drill proves them; the rest (Secrets, namespaces without claims) is still verified. " +
+                "To prove them weekly: `pulumi config set gitops-dr:volumeDataMode dataMover`.",
+        );
+        assert.ok(parseConfigWithWarnings(raw, STACK, {}).config.verify !== undefined, "the verification stays on");
+        assert.deepEqual(
+            warningsOf(withKeys(PROTECT, { volumeDataMode: "nativeSnapshots", verifySchedule: "off" })),
+            [],
+        );
+        assert.deepEqual(warningsOf(PROTECT), [], "dataMover: no warning");
     });
 });
 

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 
 import { credentialSelectors, credentialsScheduleSpec } from "../components/velero/credentials";
 import { ProgramRun, STACKS, runProgram, stackRunOptions } from "../engine";
-import { backupContents, sourceCluster } from "../engine/cluster/scenario";
+import { backupContents, defaultScheduleTemplate, namespaceGlob, sourceCluster } from "../engine/cluster/scenario";
 import { inRestoreOrder, secretAction, tokenController } from "../engine/cluster/restore-actions";
 import type { KubeObject } from "../engine/cluster";
 
@@ -43,6 +43,44 @@ describe("credentials backup: what the Schedule takes", () => {
             "kube-system/sealed-secrets-keyx7k2p",
             "sealed-secrets/sealed-secrets-key9q8wz",
         ]);
+    });
+
+    it("neither Schedule takes the weekly verification's scratch copies", () => {
+        // A verification restoring shop while a backup runs: its copies live in gdr-verify-shop for a while.
+        const copies: KubeObject[] = [
+            {
+                apiVersion: "v1",
+                kind: "Secret",
+                metadata: {
+                    name: "repo-payments",
+                    namespace: "gdr-verify-shop",
+                    labels: { "argocd.argoproj.io/secret-type": "repository" },
+                },
+            },
+            {
+                apiVersion: "v1",
+                kind: "PersistentVolumeClaim",
+                metadata: { name: "data", namespace: "gdr-verify-shop" },
+            },
+            { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "data", namespace: "shop" } },
+        ];
+        const cluster = [...sourceCluster(), ...copies];
+        const credentials = backupContents(cluster, credentialsScheduleSpec(tier).template as KubeObject).map(id);
+        assert.ok(credentials.includes("argocd/repo-payments"), "the live credential is still taken");
+        assert.ok(!credentials.includes("gdr-verify-shop/repo-payments"));
+        const data = backupContents(cluster, defaultScheduleTemplate()).map(id);
+        assert.ok(data.includes("shop/data"), "the live claim is still taken");
+        assert.ok(!data.some((o) => o.startsWith("gdr-verify-")), data.join(", "));
+    });
+
+    it("namespace filters match as Velero's globs", () => {
+        assert.equal(namespaceGlob("gdr-verify-*", "gdr-verify-shop"), true);
+        assert.equal(namespaceGlob("gdr-verify-*", "gdr-verify"), false);
+        assert.equal(namespaceGlob("gdr-verify-*", "shop"), false);
+        assert.equal(namespaceGlob("*", "shop"), true);
+        assert.equal(namespaceGlob("team-?", "team-a"), true);
+        assert.equal(namespaceGlob("team-[ab]", "team-c"), false);
+        assert.equal(namespaceGlob("a.b", "axb"), false, "a dot is literal");
     });
 
     it("leaves out what the chart and the program create again, and every other Secret", () => {

@@ -314,6 +314,8 @@ describe("data path: config rules", () => {
     it("warns that the node agent's keys do nothing without the data mover and file-system backup", () => {
         const nodeKeys = {
             volumeDataMode: "nativeSnapshots",
+            // Its own warning with native snapshots (tests/config.test.ts).
+            verifySchedule: "off",
             dataMoverConcurrency: "4",
             dataMoverNodeConcurrency: '["a=1:4"]',
         };

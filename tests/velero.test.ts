@@ -278,7 +278,15 @@ describe("Velero", () => {
                     "pods",
                 ],
                 includeClusterResources: true,
-                excludedNamespaces: ["kube-system", "kube-public", "kube-node-lease", "velero", "argocd"],
+                excludedNamespaces: [
+                    "kube-system",
+                    "kube-public",
+                    "kube-node-lease",
+                    "velero",
+                    "argocd",
+                    // The weekly verification's scratch namespaces (components/verify), as a glob.
+                    "gdr-verify-*",
+                ],
                 labelSelector: {
                     matchExpressions: [
                         { key: "owner", operator: "NotIn", values: ["helm"] },
@@ -345,6 +353,7 @@ describe("Velero", () => {
             "argocd",
             "scratch",
             "ci",
+            "gdr-verify-*",
         ]);
     });
 

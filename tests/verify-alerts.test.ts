@@ -11,13 +11,20 @@ import * as path from "node:path";
 
 import { stringify } from "yaml";
 
-import { VERIFY_CRONJOB, VERIFY_RECORD, verificationAlertGroup, verificationAlertRules } from "../components/verify";
+import {
+    VERIFY_CRONJOB,
+    VERIFY_NOT_VERIFIABLE,
+    VERIFY_RECORD,
+    verificationAlertGroup,
+    verificationAlertRules,
+} from "../components/verify";
 
 const WEEK = 7 * 86400;
 const RULES = verificationAlertRules({
     namespace: "velero",
     cronJob: VERIFY_CRONJOB,
     configMap: VERIFY_RECORD,
+    notVerifiableConfigMap: VERIFY_NOT_VERIFIABLE,
     periodSeconds: WEEK,
 });
 /** Labels kube-state-metrics' scrape puts on every CronJob series (as kube-prometheus-stack scrapes it). */
@@ -158,6 +165,78 @@ const CASES: Record<string, object> = {
     },
 };
 
+/** kube-state-metrics' series of the not-verifiable ConfigMap: its creation time while it exists. */
+const CONFIGMAP = {
+    job: "kube-state-metrics",
+    instance: "10.42.0.9:8080",
+    namespace: "velero",
+    configmap: VERIFY_NOT_VERIFIABLE,
+};
+const configMapCreated = `kube_configmap_created{${Object.entries(CONFIGMAP)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(",")}}`;
+const notVerifiableAlert = {
+    exp_labels: { ...CONFIGMAP, severity: "warning" },
+    exp_annotations: {
+        summary: "Some namespaces have not been verifiable for 28 days",
+        description: `The weekly verification passes without them: their data comes back only into pods Velero restores (file-system backup), from native snapshots, or as the live volume, none of which a restore into scratch namespaces can take. Only a drill proves them. Which and why: \`kubectl get configmap ${VERIFY_NOT_VERIFIABLE} -n velero -o jsonpath='{.data.namespaces\\.json}'\`. Run a drill (README "Run the yearly drill") and silence this alert until the next one, or move those volumes to the CSI data mover (README "Homelab (k3s) storage").`,
+    },
+};
+/** One sample an hour for `days` days, each `at(t)` (undefined: the ConfigMap does not exist). */
+function hourly(days: number, at: (t: number) => number | undefined): string {
+    const runs: { v: number | undefined; n: number }[] = [];
+    for (let i = 0; i <= days * 24; i++) {
+        const v = at(i * H);
+        const last = runs[runs.length - 1];
+        if (last !== undefined && last.v === v) {
+            last.n++;
+        } else {
+            runs.push({ v, n: 1 });
+        }
+    }
+    return runs
+        .map((r) => (r.v === undefined ? `_x${r.n}` : r.n === 1 ? String(r.v) : `${r.v}+0x${r.n - 1}`))
+        .join(" ");
+}
+
+const NOT_VERIFIABLE_CASES: Record<string, object> = {
+    // The run of day 0 found a namespace it cannot prove; every later run still does.
+    unprovenForWeeks: {
+        interval: "1h",
+        input_series: [{ series: configMapCreated, values: hourly(35, (t) => (t >= 4 * H ? 4 * H : undefined)) }],
+        alert_rule_test: [
+            { eval_time: "27d", alertname: "GitopsDrBackupNamespacesNotVerifiable", exp_alerts: [] },
+            {
+                eval_time: "28d5h",
+                alertname: "GitopsDrBackupNamespacesNotVerifiable",
+                exp_alerts: [notVerifiableAlert],
+            },
+        ],
+    },
+    // The run of day 21 found none any more (the volumes moved to the data mover): the ConfigMap went.
+    provenAgain: {
+        interval: "1h",
+        input_series: [
+            {
+                series: configMapCreated,
+                values: hourly(35, (t) => (t >= 4 * H && t < 21 * D + 5 * H ? 4 * H : undefined)),
+            },
+        ],
+        alert_rule_test: [{ eval_time: "30d", alertname: "GitopsDrBackupNamespacesNotVerifiable", exp_alerts: [] }],
+    },
+    // Every namespace provable: there is no such ConfigMap.
+    none: {
+        interval: "1h",
+        input_series: [
+            {
+                series: `kube_configmap_created{job="kube-state-metrics",namespace="velero",configmap="${VERIFY_RECORD}"}`,
+                values: hourly(35, () => 0),
+            },
+        ],
+        alert_rule_test: [{ eval_time: "30d", alertname: "GitopsDrBackupNamespacesNotVerifiable", exp_alerts: [] }],
+    },
+};
+
 describe("backup verification alerts under promtool", function () {
     this.timeout(60000);
     let dir: string;
@@ -180,17 +259,18 @@ describe("backup verification alerts under promtool", function () {
             encoding: "utf8",
         });
         assert.equal(run.status, 0, run.stdout + run.stderr);
-        assert.match(run.stdout, /SUCCESS: 2 rules found/);
+        assert.match(run.stdout, /SUCCESS: 3 rules found/);
     });
 
-    for (const [name, testCase] of Object.entries(CASES)) {
-        it(`${name}: ${name === "healthy" ? "silent" : "fires as expected"}`, () => {
+    for (const [name, testCase] of Object.entries({ ...CASES, ...NOT_VERIFIABLE_CASES })) {
+        it(`${name}: ${["healthy", "provenAgain", "none"].includes(name) ? "silent" : "fires as expected"}`, () => {
             const file = path.join(dir, `${name}.test.yaml`);
             fs.writeFileSync(
                 file,
                 stringify({
                     rule_files: [rulesFile],
-                    evaluation_interval: "1m",
+                    // Weeks-long cases are sampled and evaluated hourly: their rule has no `for`.
+                    evaluation_interval: (testCase as { interval?: string }).interval ?? "1m",
                     tests: [{ interval: "1m", ...testCase }],
                 }),
             );

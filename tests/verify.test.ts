@@ -11,12 +11,15 @@ import {
     SCRATCH_LABEL,
     SCRATCH_PREFIX,
     VERIFY_CRONJOB,
+    VERIFY_NOT_VERIFIABLE,
     VERIFY_RECORD,
     VERIFY_RESTORE_PREFIX,
     VERIFY_RULES,
     scratchOnlyPolicy,
 } from "../components/verify";
 import { verificationRestoreSpec } from "../components/restore";
+import { VERIFY_SCRATCH_NAMESPACES } from "../components/velero/names";
+import { VERIFY_SCRATCH_NAMESPACES as POLICY_SCRATCH_NAMESPACES } from "../policies/lib/velero";
 import { ProgramRun, RegisteredResource, runProgram } from "../engine";
 import {
     ClusterStore,
@@ -131,6 +134,23 @@ describe("backup verification: what a protect stack registers", () => {
         assert.match(JSON.stringify(guard.policy.validations), new RegExp(`startsWith\\('${SCRATCH_PREFIX}'\\)`));
         assert.equal(task.SCRATCH_LABEL, SCRATCH_LABEL);
         assert.equal(task.SCRATCH_PREFIX, SCRATCH_PREFIX);
+        // What the Schedules exclude and the policy pack requires is exactly every scratch name.
+        assert.equal(VERIFY_SCRATCH_NAMESPACES, `${SCRATCH_PREFIX}*`);
+        assert.equal(POLICY_SCRATCH_NAMESPACES, VERIFY_SCRATCH_NAMESPACES);
+    });
+
+    it("every Schedule of the stack excludes the scratch namespaces", async () => {
+        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS });
+        const schedules = run.ofType("kubernetes:velero.io/v1:Schedule");
+        const names = schedules.map((s) => (s.inputs.metadata as { name: string }).name);
+        assert.ok(
+            names.some((n) => n.endsWith("-daily")) && names.some((n) => n.endsWith("-credentials")),
+            names.join(),
+        );
+        for (const s of schedules) {
+            const template = (s.inputs.spec as { template: { excludedNamespaces?: string[] } }).template;
+            assert.ok(template.excludedNamespaces?.includes(VERIFY_SCRATCH_NAMESPACES), s.name);
+        }
     });
 
     it('verifySchedule "off" switches it off; recover and drill have none', async () => {
@@ -187,6 +207,7 @@ const ARGS = {
     restoreTimeoutMinutes: 180,
     keepRestores: 2,
     resultConfigMap: VERIFY_RECORD,
+    notVerifiableConfigMap: VERIFY_NOT_VERIFIABLE,
 };
 
 const namespaces = (c: SimulatedCluster) =>
@@ -268,6 +289,43 @@ describe("the verify task (components/tasks/verify.js)", () => {
         assert.equal((await record(cluster)).passed, true);
     });
 
+    it("keeps a ConfigMap while namespaces are not verifiable, since the first run that found them, and removes it after", async () => {
+        const fsbShop = (b: SimulatedBackup): SimulatedBackup => ({
+            ...b,
+            volumeInfos: b.volumeInfos.map((v) =>
+                v.pvcNamespace === "shop" ? { ...v, backupMethod: "NativeSnapshot", snapshotDataMoved: false } : v,
+            ),
+        });
+        const cluster = protectedCluster({}, fsbShop);
+        const marker = `/api/v1/namespaces/velero/configmaps/${VERIFY_NOT_VERIFIABLE}`;
+        const first = await task.verify(withRbac(cluster.store, "velero"), ARGS);
+        const since = "2026-11-29T04:00:00.000Z";
+        assert.deepEqual(first.notVerifiableSince, { shop: since });
+        const stored = JSON.parse(String((await cluster.store.get(marker))!.data["namespaces.json"])) as Record<
+            string,
+            { since: string; reason: string }
+        >;
+        assert.deepEqual(Object.keys(stored), ["shop"]);
+        assert.equal(stored.shop.since, since);
+        assert.match(stored.shop.reason, /^native snapshot/);
+        cluster.store.advanceTo(NOW + WEEK * 1000);
+        const second = await task.verify(withRbac(cluster.store, "velero"), ARGS);
+        assert.deepEqual(second.notVerifiableSince, { shop: since }, "a week later: still since the first run");
+        assert.deepEqual((await record(cluster)).notVerifiableSince, { shop: since });
+
+        // A cluster whose every namespace is provable again: the run removes it, and the alert goes quiet.
+        const healthy = protectedCluster();
+        await healthy.store.create("/api/v1/namespaces/velero/configmaps", {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: VERIFY_NOT_VERIFIABLE, namespace: "velero" },
+            data: { "namespaces.json": JSON.stringify({ shop: { since, reason: "x" } }) },
+        });
+        const result = await task.verify(withRbac(healthy.store, "velero"), ARGS);
+        assert.deepEqual(result.notVerifiable, []);
+        assert.equal(await healthy.store.get(marker), undefined);
+    });
+
     it("leaves out a namespace whose volumes were saved by file-system backup, naming it: only a drill proves them", async () => {
         // shop's claim was backed up through its pod (a k3s local-path volume): a scratch restore takes no pods,
         // so its claim would come back empty (or Pending) and prove nothing.
@@ -306,7 +364,69 @@ describe("the verify task (components/tasks/verify.js)", () => {
         assert.equal(result.passed, true);
         assert.deepEqual(result.namespaces, ["blog"]);
         assert.deepEqual((await record(cluster)).notVerifiable, ["shop"]);
+        assert.match(
+            ((await record(cluster)).notVerifiableReasons as Record<string, string>).shop,
+            /^file-system backup data \(pod shop-0\)/,
+        );
     });
+
+    for (const [mode, info, reason] of [
+        [
+            "volumeDataMode nativeSnapshots",
+            { backupMethod: "NativeSnapshot", snapshotDataMoved: false },
+            /^native snapshot \(claim data\): it comes back only as a new volume of its PersistentVolume/,
+        ],
+        [
+            "a static volume kept as it is (Retain, no snapshot)",
+            { backupMethod: "", snapshotDataMoved: false, retain: true },
+            /^volume kept as it is outside the vault \(claim data\)/,
+        ],
+    ] as const) {
+        it(`${mode}: the namespace is named not verifiable with its reason, not failed every week, not passed silently`, async () => {
+            const nativeShop = (b: SimulatedBackup): SimulatedBackup => ({
+                ...b,
+                contents: b.contents.map((o) =>
+                    "retain" in info && o.kind === "PersistentVolume" && o.spec?.claimRef?.namespace === "shop"
+                        ? { ...o, spec: { ...o.spec, persistentVolumeReclaimPolicy: "Retain" } }
+                        : o,
+                ),
+                volumeInfos: b.volumeInfos.map((v) =>
+                    v.pvcNamespace === "shop"
+                        ? { ...v, backupMethod: info.backupMethod, snapshotDataMoved: info.snapshotDataMoved }
+                        : v,
+                ),
+            });
+            // Restored into a scratch namespace anyway, the claim would wait for its old volume, every week.
+            const plain = protectedCluster({}, nativeShop);
+            const backupName = plain.store.all().find((o) => o.kind === "Backup")!.metadata.name as string;
+            plain.velero.restore(
+                {
+                    apiVersion: "velero.io/v1",
+                    kind: "Restore",
+                    metadata: { name: "by-hand", namespace: "velero" },
+                    spec: {
+                        ...verificationRestoreSpec(180),
+                        backupName,
+                        includedNamespaces: ["shop"],
+                        namespaceMapping: { shop: "gdr-verify-shop" },
+                    },
+                },
+                { start: "2026-11-29T04:00:00Z", end: "2026-11-29T04:05:00Z" },
+            );
+            const scratchClaim = plain.store
+                .all()
+                .find((o) => o.kind === "PersistentVolumeClaim" && o.metadata.namespace === "gdr-verify-shop")!;
+            assert.equal(scratchClaim.status.phase, "Pending");
+            const cluster = protectedCluster({}, nativeShop);
+            const result = await task.verify(cluster.store, ARGS);
+            assert.equal(result.passed, true);
+            assert.deepEqual(result.namespaces, ["blog"], "the other namespaces are still proven");
+            const last = await record(cluster);
+            assert.deepEqual(last.notVerifiable, ["shop"]);
+            assert.match((last.notVerifiableReasons as Record<string, string>).shop, reason);
+            assert.deepEqual(namespaces(cluster), ["blog", "shop"], "the scratch namespaces are gone");
+        });
+    }
 
     it("a claim that does not bind fails the run, names it, and still removes the scratch namespaces", async () => {
         const cluster = protectedCluster({ unboundClaims: ["gdr-verify-shop/data"] });

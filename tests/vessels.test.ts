@@ -3,6 +3,7 @@
  * applies them, to pods as Velero's restore item actions leave them.
  */
 import * as assert from "node:assert/strict";
+import * as path from "node:path";
 
 import { parse as parseYaml } from "yaml";
 
@@ -16,8 +17,15 @@ import {
     applyModifiers,
     modifierProblem,
     podRestoreItemActions,
+    unschedulable,
 } from "../engine/cluster/velero";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
+
+// The models are ESM with an import-only exports map, typed for ESM: required by path, as tests/argocd.test.ts does.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Pod } = require(path.resolve(__dirname, "..", "node_modules", "kubernetes-models", "v1", "Pod.js")) as {
+    Pod: new (data: unknown) => { validate(): void };
+};
 
 const IMAGE = "docker.io/velero/velero:v1.18.1";
 const UID = "0f4c6a52-restore-uid";
@@ -113,12 +121,14 @@ const plan: VesselPlan = {
             name: "postgres-0",
             initContainers: [],
             volumes: [claimVolume("data", "data-postgres-0")],
+            keepsNodeConstraints: false,
         },
         {
             namespace: "cloud",
             name: "nextcloud-7d9f8-abcde",
             initContainers: ["chown", "migrate"],
             volumes: [claimVolume("html", "nextcloud-html"), claimVolume("files", "nextcloud-files")],
+            keepsNodeConstraints: true,
         },
     ],
     withoutData: [{ namespace: "shop", name: "web-5c6b7-xyz12" }],
@@ -180,6 +190,7 @@ function podProblems(pod: KubeObject): string[] {
 function assertVessel(pod: KubeObject, dataVolumes: readonly string[]): void {
     const spec = pod.spec as PodSpec;
     assert.deepEqual(podProblems(pod), [], "a valid Pod");
+    assert.doesNotThrow(() => new Pod(pod).validate(), "valid for the Pod schema (kubernetes-models)");
     assert.deepEqual(
         (spec.initContainers ?? []).map((c) => c.name),
         dataVolumes.length > 0 ? [RESTORE_WAIT] : [],
@@ -261,6 +272,9 @@ describe("vessels: restored pods that only carry file-system backup data", () =>
                 [["cloud"], "^(nextcloud-7d9f8-abcde)$"],
                 [["cloud"], "^(nextcloud-7d9f8-abcde)$"],
                 [["shop"], "^(web-5c6b7-xyz12)$"],
+                // Node constraints: the pod without data, and postgres-0, whose constraints no node meets.
+                [["shop"], "^(web-5c6b7-xyz12|postgres-0)$"],
+                [["*"], "*"],
                 [["*"], "*"],
                 [["*"], "*"],
             ],
@@ -268,8 +282,194 @@ describe("vessels: restored pods that only carry file-system backup data", () =>
     });
 });
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the task is CommonJS, as the Job runs it
+const { fitsSomeNode } = require("../components/tasks/pre-restore.js") as {
+    fitsSomeNode: (pod: KubeObject, nodes: KubeObject[]) => boolean;
+};
+
+const node = (name: string, labels: Record<string, string> = {}): KubeObject => ({
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name, labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", ...labels } },
+});
+
+const hostnameTerm = (host: string) => ({
+    matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [host] }],
+});
+
+/**
+ * A StatefulSet's pod as the lost cluster ran it: pinned to its old host three ways, spread and kept apart from its
+ * peers, on a scheduler, runtime class and priority class from git, on the host network, behind a scheduling gate.
+ */
+const pinnedPod: KubeObject = {
+    ...statefulPod,
+    metadata: { ...statefulPod.metadata, name: "postgres-1" },
+    spec: {
+        ...statefulPod.spec,
+        nodeName: "old-box",
+        nodeSelector: { "kubernetes.io/hostname": "old-box", "kubernetes.io/os": "linux" },
+        affinity: {
+            nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [hostnameTerm("old-box")] },
+                preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, preference: hostnameTerm("old-box") }],
+            },
+            podAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                    { labelSelector: { matchLabels: { app: "pgbouncer" } }, topologyKey: "kubernetes.io/hostname" },
+                ],
+            },
+            podAntiAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                    { labelSelector: { matchLabels: { app: "postgres" } }, topologyKey: "kubernetes.io/hostname" },
+                ],
+            },
+        },
+        schedulerName: "stork",
+        priorityClassName: "databases",
+        runtimeClassName: "gvisor",
+        overhead: { cpu: "250m", memory: "120Mi" },
+        topologySpreadConstraints: [
+            {
+                maxSkew: 1,
+                topologyKey: "topology.kubernetes.io/zone",
+                whenUnsatisfiable: "DoNotSchedule",
+                labelSelector: { matchLabels: { app: "postgres" } },
+            },
+        ],
+        schedulingGates: [{ name: "example.com/storage-ready" }],
+        hostNetwork: true,
+        securityContext: { fsGroup: 999, sysctls: [{ name: "kernel.shm_rmid_forced", value: "1" }] },
+        tolerations: [{ key: "dedicated", operator: "Equal", value: "db", effect: "NoSchedule" }],
+    },
+};
+
+const pinnedPlan = (keepsNodeConstraints: boolean): VesselPlan => ({
+    withData: [
+        {
+            namespace: "shop",
+            name: "postgres-1",
+            initContainers: [],
+            volumes: [claimVolume("data", "data-postgres-1")],
+            keepsNodeConstraints,
+        },
+    ],
+    withoutData: [],
+});
+
+describe("vessels schedule on a new cluster", () => {
+    const newBox = node("new-box");
+
+    it("as Velero leaves it, the old cluster's pod would never be scheduled there", () => {
+        const acted = podRestoreItemActions(pinnedPod, ["data"], UID, IMAGE);
+        assert.equal((acted.spec as KubeObject).nodeName, "", "PodAction clears the node name (pod_action.go)");
+        assert.equal((acted.spec as KubeObject).schedulerName, "stork", "but nothing else");
+        assert.ok(unschedulable(acted, [newBox]) !== undefined);
+        assert.equal(fitsSomeNode(acted, [newBox]), false);
+    });
+
+    it("node constraints no node meets: the vessel keeps only its tolerations, and lands", () => {
+        const { pod, errors } = restored(pinnedPod, ["data"], pinnedPlan(false));
+        assert.deepEqual(errors, [], "no rule failed");
+        assertVessel(pod, ["data"]);
+        const spec = pod.spec as KubeObject;
+        for (const field of [
+            "nodeName",
+            "nodeSelector",
+            "schedulerName",
+            "runtimeClassName",
+            "overhead",
+            "topologySpreadConstraints",
+            "schedulingGates",
+            "hostNetwork",
+            "priority",
+        ]) {
+            assert.ok(
+                spec[field] === undefined || spec[field] === "",
+                `${field} removed: ${JSON.stringify(spec[field])}`,
+            );
+        }
+        assert.deepEqual(spec.affinity ?? {}, {}, "no node, pod or anti-affinity");
+        assert.deepEqual(spec.securityContext, { fsGroup: 999 }, "the volume ownership stays, sysctls go");
+        assert.deepEqual(spec.tolerations, pinnedPod.spec.tolerations, "tolerations only widen where it may go");
+        assert.equal(unschedulable(pod, [newBox]), undefined);
+    });
+
+    it("node constraints a node meets: kept, so the claim is provisioned where the pod from git may run", () => {
+        const sameName = node("old-box");
+        assert.equal(fitsSomeNode(pinnedPod, [newBox, sameName]), true);
+        const { pod, errors } = restored(pinnedPod, ["data"], pinnedPlan(true));
+        assert.deepEqual(errors, []);
+        assertVessel(pod, ["data"]);
+        const spec = pod.spec as KubeObject;
+        assert.deepEqual(spec.nodeSelector, pinnedPod.spec.nodeSelector);
+        assert.deepEqual(spec.affinity, { nodeAffinity: pinnedPod.spec.affinity.nodeAffinity });
+        assert.equal(spec.schedulerName, undefined);
+        assert.equal(unschedulable(pod, [newBox, sameName]), undefined);
+        assert.match(String(unschedulable(pod, [newBox])), /no node meets/, "and they do decide the node");
+    });
+
+    it("a pod with no scheduling fields at all: the rules add nothing a Pod may not hold, and fail nothing", () => {
+        const bare: KubeObject = {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "bare", namespace: "shop" },
+            spec: { containers: [{ name: "c", image: "busybox" }], volumes: [claimVolume("data", "data-bare")] },
+        };
+        const barePlan: VesselPlan = {
+            withData: [
+                {
+                    namespace: "shop",
+                    name: "bare",
+                    initContainers: [],
+                    volumes: [claimVolume("data", "data-bare")],
+                    keepsNodeConstraints: false,
+                },
+            ],
+            withoutData: [],
+        };
+        const { pod, errors } = restored(bare, ["data"], barePlan);
+        assert.deepEqual(errors, []);
+        assertVessel(pod, ["data"]);
+    });
+
+    it("node selector terms as the scheduler reads them", () => {
+        const labelled = node("n1", { disk: "ssd", cpus: "8" });
+        const withTerms = (...terms: KubeObject[]): KubeObject => ({
+            spec: {
+                affinity: {
+                    nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } },
+                },
+            },
+        });
+        const expr = (key: string, operator: string, values?: string[]) => ({
+            matchExpressions: [{ key, operator, values }],
+        });
+        assert.equal(fitsSomeNode(withTerms(expr("disk", "In", ["ssd", "nvme"])), [labelled]), true);
+        assert.equal(fitsSomeNode(withTerms(expr("disk", "NotIn", ["ssd"])), [labelled]), false);
+        assert.equal(fitsSomeNode(withTerms(expr("gpu", "NotIn", ["a100"])), [labelled]), true);
+        assert.equal(fitsSomeNode(withTerms(expr("disk", "Exists")), [labelled]), true);
+        assert.equal(fitsSomeNode(withTerms(expr("disk", "DoesNotExist")), [labelled]), false);
+        assert.equal(fitsSomeNode(withTerms(expr("cpus", "Gt", ["4"])), [labelled]), true);
+        assert.equal(fitsSomeNode(withTerms(expr("cpus", "Lt", ["4"])), [labelled]), false);
+        assert.equal(fitsSomeNode(withTerms({}), [labelled]), false, "an empty term matches no node");
+        assert.equal(
+            fitsSomeNode(withTerms(expr("disk", "In", ["hdd"]), expr("disk", "In", ["ssd"])), [labelled]),
+            true,
+            "terms are ORed",
+        );
+        assert.equal(
+            fitsSomeNode(withTerms({ matchFields: [{ key: "metadata.name", operator: "In", values: ["n1"] }] }), [
+                labelled,
+            ]),
+            true,
+        );
+        assert.equal(fitsSomeNode({ spec: { nodeSelector: { disk: "ssd", zone: "a" } } }, [labelled]), false);
+        assert.equal(fitsSomeNode({ spec: {} }, []), false, "no node: nothing fits");
+    });
+});
+
 /** A homelab source: k3s local-path claims backed up through their pods, a claim the data mover moved, a web pod. */
-function homelabBackup(): SimulatedBackup {
+function homelabBackup(pod: KubeObject = statefulPod): SimulatedBackup {
     const base = defaultBackup("prod-eu-1-daily", "2026-11-25T02:00:00Z");
     const localVolume = (name: string, claim: string): KubeObject => ({
         apiVersion: "v1",
@@ -307,7 +507,7 @@ function homelabBackup(): SimulatedBackup {
         ...base.contents,
         localVolume("pvc-pg", "data-postgres-0"),
         localClaim("data-postgres-0", "pvc-pg"),
-        { ...statefulPod, status: { phase: "Running" } },
+        { ...pod, status: { phase: "Running" } },
         { ...statelessPod, status: { phase: "Running" } },
     ];
     return {
@@ -342,10 +542,10 @@ const homelab = (restore: ClusterScenario["restore"] = {}): ClusterScenario => (
     restore,
 });
 
-const restoreRun = (stack: "recover" | "drill", cluster: ClusterScenario) =>
+const restoreRun = (stack: "recover" | "drill", cluster: ClusterScenario, config: Record<string, unknown> = {}) =>
     runProgram({
         stack,
-        config: stack === "recover" ? RECOVER_CONFIG : {},
+        config: { ...(stack === "recover" ? RECOVER_CONFIG : {}), ...config },
         secrets: STACK_SECRETS,
         stackReferences: STACK_REFERENCES,
         cluster,
@@ -386,6 +586,66 @@ describe("vessels on the simulated cluster: a claim backed up through its pod ge
             const root = run.one("kubernetes:argoproj.io/v1alpha1:Application", `gitops-dr-${stack}-argocd-root-app`);
             assert.ok(run.dependsOn(report, restore), "the vessels are removed after the Restore ended");
             assert.ok(run.dependsOn(root, report), "and before the root Application may sync");
+        });
+    }
+
+    it("a new machine: the pod pinned to the lost host, on its own scheduler, still fills its claim", async () => {
+        const pinned = { ...pinnedPod, metadata: statefulPod.metadata };
+        const scenario = {
+            ...homelab(),
+            backups: [homelabBackup(pinned)],
+            objects: [...homelab().objects!, node("new-box")],
+        };
+        const run = await restoreRun("recover", scenario);
+        const claim = run
+            .cluster!.store.all()
+            .find((o) => o.kind === "PersistentVolumeClaim" && o.metadata.name === "data-postgres-0")!;
+        assert.ok(claim.metadata.annotations?.[SIMULATED_DATA_ANNOTATION] !== undefined, "the data arrived");
+        const modifiers = run
+            .ofType("kubernetes:core/v1:ConfigMap")
+            .find((c) => (c.inputs.metadata as { name: string }).name === "gitops-dr-restore-modifiers")!;
+        const rules = (
+            parseYaml((modifiers.outputs as KubeObject).data["modifiers.yaml"] as string) as {
+                resourceModifierRules: KubeObject[];
+            }
+        ).resourceModifierRules;
+        assert.ok(
+            rules.some(
+                (r) =>
+                    r.conditions.resourceNameRegex === "^(web-5c6b7-xyz12|postgres-0)$" &&
+                    String(r.mergePatches?.[0]?.patchData).includes('"nodeSelector":null'),
+            ),
+            "no node of the new cluster is old-box: the task let the vessel go anywhere",
+        );
+    });
+
+    for (const minutes of [undefined, 600]) {
+        it(`a vessel no node takes: Velero gives up at the pod volume timeout, a margin before Pulumi (restoreTimeoutMinutes ${minutes ?? "default"})`, async () => {
+            const scenario = homelab({ unschedulablePods: ["shop/postgres-0"] });
+            const config = minutes === undefined ? {} : { restoreTimeoutMinutes: minutes };
+            const error = await restoreRun("recover", scenario, config).then(
+                () => assert.fail("the run went on"),
+                (e: unknown) => e as ProgramError,
+            );
+            assert.match(error.message, /PartiallyFailed/);
+            assert.deepEqual(
+                error.resources.filter((r) => r.type === "kubernetes:argoproj.io/v1alpha1:Application"),
+                [],
+            );
+            const restore = error.resources.find(
+                (r) =>
+                    r.type === "kubernetes:velero.io/v1:Restore" &&
+                    (r.inputs.metadata as KubeObject).labels === undefined,
+            )!;
+            const wait = Number(/^(\d+)m$/.exec(String(restore.customTimeouts?.create))![1]);
+            assert.equal(wait, minutes ?? 300, "Pulumi waits restoreTimeoutMinutes");
+            const annotation = (restore.inputs.metadata as KubeObject).annotations["velero.io/pod-volume-timeout"];
+            assert.equal(annotation, `${wait - 60}m`);
+            const status = (restore.outputs as KubeObject).status as KubeObject;
+            const took =
+                (Date.parse(String(status.completionTimestamp)) - Date.parse(String(status.startTimestamp))) / 60000;
+            assert.equal(took, wait - 60, "Velero's own wait ended the restore, not the server's 4h default");
+            assert.ok(took < wait, "before Pulumi stopped waiting: the phase and its errors are reported");
         });
     }
 
@@ -448,5 +708,104 @@ describe("vessels on the simulated cluster: a claim backed up through its pod ge
             [],
             "no data Restore was created",
         );
+    });
+});
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the task is CommonJS, as the Job runs it
+const preRestoreTask = require("../components/tasks/pre-restore.js") as {
+    volumesWithData: (pod: KubeObject, namespace: string, pvbs: KubeObject[]) => Set<string>;
+    labelValue: (name: string) => string;
+};
+
+const pvb = (pod: string, volume: string, status: KubeObject, namespace = "shop", backup = "b"): KubeObject => ({
+    apiVersion: "velero.io/v1",
+    kind: "PodVolumeBackup",
+    metadata: { name: `${backup}-${pod}-${volume}`, namespace: "velero", labels: { "velero.io/backup-name": backup } },
+    spec: { pod: { kind: "Pod", namespace, name: pod }, volume },
+    status,
+});
+
+describe("which volumes get file-system backup data: the PodVolumeBackups, as Velero reads them", () => {
+    const { volumesWithData, labelValue } = preRestoreTask;
+    const withVolumes = (volumes: KubeObject[], annotations: Record<string, string> = {}): KubeObject => ({
+        ...statefulPod,
+        metadata: { ...statefulPod.metadata, annotations },
+        spec: { ...statefulPod.spec, volumes },
+    });
+    const pod = withVolumes([
+        claimVolume("data", "data-postgres-0"),
+        claimVolume("empty", "empty-postgres-0"),
+        claimVolume("wal", "wal-postgres-0"),
+        { name: "info", downwardAPI: { items: [] } },
+        { name: "bundle", projected: { sources: [] } },
+    ]);
+    const sorted = (s: Set<string>) => [...s].sort();
+
+    it("a snapshot ID decides, not the phase; an empty volume has none", () => {
+        const pvbs = [
+            pvb("postgres-0", "data", { phase: "Completed", snapshotID: "k1" }),
+            pvb("postgres-0", "empty", { phase: "Completed", snapshotID: "" }),
+            pvb("postgres-0", "wal", { phase: "Failed", message: "read error" }),
+        ];
+        assert.deepEqual(sorted(volumesWithData(pod, "shop", pvbs)), ["data"]);
+        const partial = [...pvbs, pvb("postgres-0", "wal", { phase: "Failed", snapshotID: "k2" })];
+        assert.deepEqual(sorted(volumesWithData(pod, "shop", partial)), ["data", "wal"], "getVolumeBackupInfoForPod");
+    });
+
+    it("only this pod's, in its namespace in the backup, and never a projected or downward API volume", () => {
+        const pvbs = [
+            pvb("postgres-0", "data", { snapshotID: "k1" }, "other"),
+            pvb("postgres-1", "wal", { snapshotID: "k2" }),
+            pvb("postgres-0", "info", { snapshotID: "k3" }),
+            pvb("postgres-0", "bundle", { snapshotID: "k4" }),
+        ];
+        assert.deepEqual(sorted(volumesWithData(pod, "shop", pvbs)), []);
+        assert.deepEqual(sorted(volumesWithData(pod, "other", pvbs)), ["data"]);
+    });
+
+    it("without PodVolumeBackups for the pod, restic's pod annotations", () => {
+        const annotated = withVolumes(pod.spec.volumes as KubeObject[], {
+            "snapshot.velero.io/data": "k1",
+            "backup.velero.io/backup-volumes": "data",
+        });
+        assert.deepEqual(sorted(volumesWithData(annotated, "shop", [])), ["data"]);
+        const both = [pvb("postgres-0", "wal", { snapshotID: "k2" })];
+        assert.deepEqual(sorted(volumesWithData(annotated, "shop", both)), ["wal"], "PodVolumeBackups win");
+    });
+
+    it("the backup's name as Velero puts it in the label the restore lists by", () => {
+        assert.equal(labelValue("prod-eu-1-daily-20261125020000"), "prod-eu-1-daily-20261125020000");
+        const long = `${"a-very-long-cluster-name-for-a-homelab-".repeat(2)}daily-20261125020000`;
+        const value = labelValue(long);
+        assert.equal(value.length, 63);
+        assert.equal(value.slice(0, 57), long.slice(0, 57));
+        assert.match(value.slice(57), /^[0-9a-f]{6}$/);
+    });
+
+    it("on the simulated cluster: a volume the backup records but Velero will not restore is not waited for", async () => {
+        // BackupVolumeInfos says the claim was backed up through its pod; its PodVolumeBackup has no snapshot
+        // (the volume was empty), so Velero creates no PodVolumeRestore. Planning from the volume infos expected one.
+        const base = homelabBackup();
+        const backup: SimulatedBackup = {
+            ...base,
+            podVolumeBackups: [pvb("postgres-0", "data", { phase: "Completed", snapshotID: "" }, "shop", base.name)],
+        };
+        const run = await restoreRun("recover", { ...homelab(), backups: [backup] });
+        assert.deepEqual((run.outputs.restore as { filledClaims: string[] }).filledClaims, []);
+        assert.ok(
+            !((run.restore().inputs.spec as KubeObject).includedResources as string[]).includes("pods"),
+            "no pod carries data: the Restore takes none",
+        );
+    });
+
+    it("on the simulated cluster: a backup whose volume infos say nothing still fills the claim its PodVolumeBackup holds", async () => {
+        const base = homelabBackup();
+        const backup: SimulatedBackup = {
+            ...base,
+            volumeInfos: base.volumeInfos.filter((v) => v.backupMethod !== "PodVolumeBackup"),
+            podVolumeBackups: [pvb("postgres-0", "data", { phase: "Completed", snapshotID: "k1" }, "shop", base.name)],
+        };
+        const run = await restoreRun("recover", { ...homelab(), backups: [backup] });
+        assert.deepEqual((run.outputs.restore as { filledClaims: string[] }).filledClaims, ["shop/data-postgres-0"]);
     });
 });

@@ -125,7 +125,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     const restore = parseRestore(r, mode, validClusterName);
     const dataPath = parseDataPath(r, velero.volumeDataMode, velero.fileSystemBackupVolumeTypes.length > 0);
     const drill = parseDrill(r, mode, restore?.namespaces);
-    const verify = parseVerify(r, mode);
+    const verify = parseVerify(r, mode, velero.volumeDataMode);
     const monitoring = parseMonitoring(r);
     const vaultAccount = parseVaultAccount(r, mode, vault, credentials);
     const audit = parseAudit(r, mode, vault);

@@ -73,7 +73,7 @@ export const RESTORE_KEYS = {
         type: "integer",
         group: "restore",
         description:
-            "How long to wait for the restore to end. Defaults to 300, longer than Velero's own itemOperationTimeout (4h) plus the data mover's prepare timeout (30m).",
+            "How long to wait for the restore to end. Defaults to 300. Velero's own bounds are set 60 minutes shorter, so that the Restore ends (failed, loudly) before Pulumi stops waiting: itemOperationTimeout for the data mover, and the velero.io/pod-volume-timeout annotation for file-system backup data (otherwise the server's 4h). Raise it for a large volume.",
     },
     // --- drill ---
     drillChecks: {

@@ -2,7 +2,7 @@
 import { CronExpressionParser } from "cron-parser";
 
 import { ConfigReader, q, setCmd } from "./reader";
-import type { Mode, VerifySettings } from "./types";
+import type { Mode, VerifySettings, VolumeDataMode } from "./types";
 import { cronProblem } from "./values";
 
 /** Sundays 04:00 UTC: after the daily backup of 02:00 and the weekly tier of 03:00. */
@@ -26,8 +26,13 @@ export function schedulePeriodSeconds(schedule: string, from = new Date("2026-01
     return Math.round(longest / 1000);
 }
 
-/** The verification's settings: protect only; `verifySchedule: off` switches it off. */
-export function parseVerify(r: ConfigReader, mode: Mode): VerifySettings | undefined {
+/**
+ * The verification's settings: protect only; `verifySchedule: off` switches it off. With native snapshots it still
+ * runs, with a warning: it proves the backup's Secrets and every namespace without claims, and names the others
+ * not verifiable, each with its reason (components/tasks/verify.js `notVerifiable`). Refusing the configuration would
+ * switch off that part of the proof too, and a cluster that mixes kinds of storage has the same gap per namespace.
+ */
+export function parseVerify(r: ConfigReader, mode: Mode, volumeDataMode?: VolumeDataMode): VerifySettings | undefined {
     if (mode !== "protect") {
         const why = "only a protect stack verifies its own backups";
         r.forbidInMode("verifySchedule", mode, why);
@@ -54,6 +59,14 @@ export function parseVerify(r: ConfigReader, mode: Mode): VerifySettings | undef
             `${q(schedule)} ${problem ?? "is an @every interval, which a CronJob does not run on a calendar"}. ${fix}`,
         );
         return undefined;
+    }
+    if (volumeDataMode === "nativeSnapshots") {
+        r.warn(
+            "verifySchedule",
+            "with volumeDataMode nativeSnapshots the weekly verification cannot bring claims' data back: a native snapshot returns only as a new volume of its PersistentVolume, which a restore into the running cluster leaves out. " +
+                "Namespaces with claims are listed in the record's notVerifiable, with the reason, and only the yearly drill proves them; the rest (Secrets, namespaces without claims) is still verified. " +
+                `To prove them weekly: \`${setCmd("volumeDataMode", "dataMover")}\`.`,
+        );
     }
     const periodSeconds = schedulePeriodSeconds(schedule);
     if (periodSeconds < 86400) {

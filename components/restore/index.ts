@@ -28,7 +28,7 @@ import {
 } from "./modifiers";
 import { imageReference, mirrorImage } from "../mirrors";
 import { VELERO_IMAGE } from "../versions";
-import { credentialsRestoreSpec, restoreSpec } from "./spec";
+import { credentialsRestoreSpec, restoreAnnotations, restoreSpec } from "./spec";
 import { DataMovement, POST_RESTORE_RULES, PRE_RESTORE_RULES, PostRestoreResult, PreRestoreResult } from "./tasks";
 import { vesselRules } from "./vessels";
 
@@ -255,6 +255,8 @@ export class VeleroRestore extends pulumi.ComponentResource {
                         [WAIT_FOR]: phaseIn(TERMINAL_RESTORE_PHASES),
                         // An input from the checks: the Restore exists only once they passed.
                         [CHECKED_BACKUP_ANNOTATION]: check.result.apply((r) => r.backup.name),
+                        // The data Restore's vessels carry file-system backup data; the credentials one takes no pods.
+                        ...(kind === "data" ? restoreAnnotations(settings) : {}),
                     },
                 },
                 spec,

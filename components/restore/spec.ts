@@ -3,6 +3,26 @@ import { RESTORE_TIMEOUT_MARGIN_MINUTES, RestoreSettings } from "../config";
 import { BACKED_UP_RESOURCES, DATA_SELECTOR } from "../velero";
 import { credentialSelectors } from "../velero/credentials";
 
+/**
+ * The Restore annotation that bounds its pod volume restores, the file-system backup data vessels carry (velero
+ * v1.18.1 `pkg/apis/velero/v1/labels_annotations.go` `PodVolumeOperationTimeoutAnnotation`).
+ */
+export const POD_VOLUME_TIMEOUT_ANNOTATION = "velero.io/pod-volume-timeout";
+
+/**
+ * The data Restore's annotations for Velero: its pod volume timeout. Without it the server's `--fs-backup-timeout`
+ * applies (4h, `pkg/cmd/server/config/config.go`), whatever `restoreTimeoutMinutes` says: a big file-system backup
+ * volume would be cut off at 4h even with a longer wait configured. Velero reads it as a Go duration when the
+ * restore starts and bounds, from then, the whole wait for the pods' PodVolumeRestores (`pkg/restore/restore.go`
+ * `Restore`; `pkg/podvolume/restorer.go` `RestorePodVolumes`: "timed out waiting for all PodVolumeRestores to
+ * complete", a Velero-level error, so the Restore ends PartiallyFailed). A vessel that is never scheduled is only
+ * logged after 10 minutes (`restorer.go`), so this timeout is also what ends a stuck one. It is the same bound as
+ * `itemOperationTimeout` (the data mover's), so the Restore ends, failed loudly, a margin before Pulumi stops waiting.
+ */
+export function restoreAnnotations(settings: Pick<RestoreSettings, "restoreTimeoutMinutes">): Record<string, string> {
+    return { [POD_VOLUME_TIMEOUT_ANNOTATION]: `${settings.restoreTimeoutMinutes - RESTORE_TIMEOUT_MARGIN_MINUTES}m` };
+}
+
 /** The Restore's spec (fields from ../shared/reference/velero-1.18-crds/restores.yaml). */
 export function restoreSpec(
     settings: RestoreSettings,

@@ -25,6 +25,8 @@ export interface PreRestoreResult {
     readonly claims: readonly string[];
     /** The pods the Restore takes back as vessels for file-system backup data. */
     readonly vessels: VesselPlan;
+    /** The claims whose data comes back only with their PersistentVolume (a native snapshot, or as it is). */
+    readonly withVolumeOnly: readonly { readonly claim: string; readonly fate: "snapshot" | "as-is" }[];
 }
 
 /** What the post-restore task returns (post-restore.js `PostRestoreResult`). */
@@ -63,16 +65,20 @@ const DOWNLOADS: PolicyRule = {
 /**
  * The pre-restore task: read backups and restores, download a backup's contents; list claims and delete those an
  * earlier restore left unbound (Kubernetes RBAC cannot narrow a delete by label: the task deletes only Pending claims
- * labelled by an ended restore of this stack); read StorageClasses.
+ * labelled by an ended restore of this stack); read StorageClasses; list nodes and the backup's PodVolumeBackups.
  */
 export const PRE_RESTORE_RULES: { readonly clusterRules: PolicyRule[]; readonly namespaceRules: PolicyRule[] } = {
     clusterRules: [
         { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["list", "delete"] },
         { apiGroups: ["storage.k8s.io"], resources: ["storageclasses"], verbs: ["get"] },
+        // Whether a vessel keeps its node constraints: some node must meet them (pre-restore.js `fitsSomeNode`).
+        { apiGroups: [""], resources: ["nodes"], verbs: ["list"] },
     ],
     namespaceRules: [
         { apiGroups: ["velero.io"], resources: ["backups"], verbs: ["get", "list"] },
         { apiGroups: ["velero.io"], resources: ["restores"], verbs: ["get"] },
+        // Which pods' volumes get file-system backup data (pre-restore.js `volumesWithData`).
+        { apiGroups: ["velero.io"], resources: ["podvolumebackups"], verbs: ["list"] },
         DOWNLOADS,
     ],
 };

@@ -25,6 +25,13 @@ export interface VesselPod {
     readonly initContainers: readonly string[];
     /** Its volumes that hold file-system backup data, as the backup holds them (core/v1 `Volume`). */
     readonly volumes: readonly Readonly<Record<string, unknown>>[];
+    /**
+     * Whether it keeps its `nodeSelector` and node affinity: `true` when some node of the cluster restored into
+     * carries the labels they require (the pre-restore task checks), so that the vessel lands, and a claim without a
+     * volume yet is provisioned, only where the pod from git may run too; `false` when no node does (a hostname of
+     * the lost cluster), so that the vessel is not Pending forever.
+     */
+    readonly keepsNodeConstraints: boolean;
 }
 
 /** Every pod the Restore takes back, split by whether it carries file-system backup data. */
@@ -86,6 +93,60 @@ export const ADMISSIBLE_RULE: ModifierRule = {
 };
 
 /**
+ * What would keep a vessel from being scheduled, or created, on a new cluster, removed from every restored pod
+ * (Velero's `PodAction` removes only `nodeName` and `priority`, velero v1.18.1 `pkg/restore/actions/pod_action.go`):
+ * - pod affinity and anti-affinity: a vessel carries none of the app's labels and no app pod runs before Argo CD
+ *   syncs, so a required term would never be met;
+ * - `schedulerName`: a scheduler that comes from git is not running yet, and nothing else binds the pod (the API
+ *   server defaults it back to `default-scheduler`);
+ * - `topologySpreadConstraints`, `schedulingGates` and `resourceClaims` (dynamic resource allocation: its claims and
+ *   templates come from git): they count or wait for what does not exist yet;
+ * - `runtimeClassName` and the `overhead` its admission sets: the RuntimeClass admission plugin refuses an unknown
+ *   class, and an overhead without a class (kubernetes plugin/pkg/admission/runtimeclass);
+ * - `hostNetwork`, `hostPID`, `hostIPC` and `securityContext.sysctls`: the vessel needs none, a drill's admission
+ *   policy refuses a host-network pod (components/drill), and a kubelet refuses sysctls it does not allow.
+ * Tolerations stay: they only widen where a pod may go, and the vessel must not land, and have its claim
+ * provisioned, on a node the pod from git cannot tolerate. The node constraints go by {@link nodeConstraintsRule}.
+ * The volumes' own node affinity (a `local` PersistentVolume's) is untouched, so it still decides the node. A merge
+ * patch (RFC 7386): `null` removes a member, a missing one is no error, so this rule cannot fail.
+ */
+export const SCHEDULABLE_RULE: ModifierRule = {
+    conditions: { groupResource: "pods" },
+    mergePatches: [
+        {
+            patchData: JSON.stringify({
+                spec: {
+                    affinity: { podAffinity: null, podAntiAffinity: null },
+                    schedulerName: null,
+                    topologySpreadConstraints: null,
+                    schedulingGates: null,
+                    resourceClaims: null,
+                    runtimeClassName: null,
+                    overhead: null,
+                    hostNetwork: null,
+                    hostPID: null,
+                    hostIPC: null,
+                    securityContext: { sysctls: null },
+                },
+            }),
+        },
+    ],
+};
+
+/**
+ * The pods' `nodeSelector` and node affinity removed (those of the pods named), for vessels no node of the new
+ * cluster would take as they are. A merge patch, so it cannot fail.
+ */
+export function nodeConstraintsRule(namespace: string, names: readonly string[]): ModifierRule {
+    return {
+        conditions: { groupResource: "pods", namespaces: [namespace], resourceNameRegex: exactly(names) },
+        mergePatches: [
+            { patchData: JSON.stringify({ spec: { nodeSelector: null, affinity: { nodeAffinity: null } } }) },
+        ],
+    };
+}
+
+/**
  * What every restored pod becomes, whatever else holds: no labels (no ReplicaSet, StatefulSet, Service or Argo CD
  * adopts or selects it) but the vessel label, no annotations, the namespace's `default` service account without a
  * token, no priority class (one from git may not exist yet, and the Priority admission plugin refuses an unknown
@@ -115,8 +176,10 @@ export function inertRule(image: string): ModifierRule {
  * own, they are removed if `restore-wait` is first (as Velero puts it), and all init containers are removed if the
  * app's own first one is first (Velero found no PodVolumeBackup for the pod: the post-restore task then finds no
  * PodVolumeRestore for its volumes and stops). Both are `matches` conditions on the pod before any rule, so no app
- * init container runs either way. For the other pods of each namespace: no init containers and no volumes. Then
- * {@link inertRule} for every pod.
+ * init container runs either way. For the other pods of each namespace: no init containers and no volumes, and no
+ * node constraints (they carry nothing, so where they land does not matter). Pods with data whose node constraints
+ * no node meets lose them too. Then {@link inertRule}, {@link ADMISSIBLE_RULE} and {@link SCHEDULABLE_RULE} for
+ * every pod.
  */
 export function vesselRules(plan: VesselPlan, image: string): ModifierRule[] {
     if (plan.withData.length === 0 && plan.withoutData.length === 0) {
@@ -159,5 +222,10 @@ export function vesselRules(plan: VesselPlan, image: string): ModifierRule[] {
         conditions: { groupResource: "pods", namespaces: [namespace], resourceNameRegex: exactly(names) },
         patches: [add("/spec/initContainers", []), add("/spec/volumes", [])],
     }));
-    return [...withData, ...withoutData, inertRule(image), ADMISSIBLE_RULE];
+    const unplaced = new Map<string, string[]>(byNamespace);
+    for (const p of plan.withData.filter((w) => !w.keepsNodeConstraints)) {
+        unplaced.set(p.namespace, [...(unplaced.get(p.namespace) ?? []), p.name]);
+    }
+    const placement = [...unplaced].map(([namespace, names]) => nodeConstraintsRule(namespace, names));
+    return [...withData, ...withoutData, ...placement, inertRule(image), ADMISSIBLE_RULE, SCHEDULABLE_RULE];
 }

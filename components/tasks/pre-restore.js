@@ -29,6 +29,8 @@
  */
 "use strict";
 
+const { createHash } = require("node:crypto");
+
 const { backupObjects, download, untar } = require("./kube");
 
 /** Every phase a Restore can end in (velero `pkg/apis/velero/v1/restore_types.go`). */
@@ -37,6 +39,10 @@ const TERMINAL_RESTORE_PHASES = ["Completed", "PartiallyFailed", "Failed", "Fail
 const RESTORE_NAME_LABEL = "velero.io/restore-name";
 /** The selector label of a claim whose volume a DataDownload provisions (`pkg/util/kube/pvc_pv.go`). */
 const DYNAMIC_PV_RESTORE_LABEL = "velero.io/dynamic-pv-restore";
+/** The label of what a backup made, its PodVolumeBackups included (`pkg/apis/velero/v1/labels_annotations.go`). */
+const BACKUP_NAME_LABEL = "velero.io/backup-name";
+/** Restic's old record of a pod's backed-up volumes (velero v1.18.1 `pkg/podvolume/util.go`). */
+const POD_SNAPSHOT_ANNOTATION_PREFIX = "snapshot.velero.io/";
 /** The label a schedule's backups carry (`pkg/apis/velero/v1/labels_annotations.go`). */
 const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
 
@@ -76,10 +82,13 @@ const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
  * @property {string[]} namespaces The namespaces the backup holds claims or Secrets of.
  * @property {string[]} claims The backup's claims, `namespace/name`.
  * @property {VesselPlan} vessels The pods the Restore takes back as vessels (components/restore/vessels.ts).
+ * @property {{ claim: string, fate: "snapshot" | "as-is" }[]} withVolumeOnly The backup's claims whose data comes back
+ *   only with their PersistentVolume: from a native snapshot, or the volume restored as it is (see `volumeFate`).
  *
  * @typedef {object} VesselPlan
- * @property {{ namespace: string, name: string, initContainers: string[], volumes: KubeObject[] }[]} withData
- *   Pods whose volumes hold file-system backup data: their own init containers, the volumes that hold data.
+ * @property {{ namespace: string, name: string, initContainers: string[], volumes: KubeObject[], keepsNodeConstraints: boolean }[]} withData
+ *   Pods whose volumes hold file-system backup data: their own init containers, the volumes that hold data, and
+ *   whether some node of this cluster meets their node constraints.
  * @property {{ namespace: string, name: string }[]} withoutData The other pods of the restored namespaces.
  */
 
@@ -315,28 +324,141 @@ function retainedVolumes(claims, volumes, infos, args) {
     return found.sort((a, b) => a.volume.localeCompare(b.volume));
 }
 
+/**
+ * Whether a node meets one node selector term: every expression on its labels, every field on its name (kubernetes
+ * `k8s.io/component-helpers/scheduling/corev1/nodeaffinity`; a term with neither matches no node).
+ * @param {KubeObject} node
+ * @param {KubeObject} term
+ */
+function meetsTerm(node, term) {
+    const expressions = term?.matchExpressions ?? [];
+    const fields = term?.matchFields ?? [];
+    if (expressions.length === 0 && fields.length === 0) {
+        return false;
+    }
+    /** @type {(values: Record<string, string>, r: KubeObject) => boolean} */
+    const meets = (values, r) => {
+        const has = Object.prototype.hasOwnProperty.call(values, r.key);
+        const value = values[r.key];
+        const wanted = /** @type {string[]} */ (r.values ?? []);
+        switch (r.operator) {
+            case "In":
+                return has && wanted.includes(value);
+            case "NotIn":
+                return !has || !wanted.includes(value);
+            case "Exists":
+                return has;
+            case "DoesNotExist":
+                return !has;
+            case "Gt":
+                return has && Number.parseInt(value, 10) > Number.parseInt(wanted[0], 10);
+            case "Lt":
+                return has && Number.parseInt(value, 10) < Number.parseInt(wanted[0], 10);
+            default:
+                return false;
+        }
+    };
+    const labels = node.metadata?.labels ?? {};
+    return (
+        expressions.every((/** @type {KubeObject} */ r) => meets(labels, r)) &&
+        fields.every((/** @type {KubeObject} */ r) => meets({ "metadata.name": node.metadata?.name }, r))
+    );
+}
+
+/**
+ * Whether some node carries what a pod's `nodeSelector` and required node affinity ask for (the scheduler's
+ * NodeAffinity filter; taints are left to the pod's tolerations, which vessels keep).
+ * @param {KubeObject} pod
+ * @param {KubeObject[]} nodes
+ */
+function fitsSomeNode(pod, nodes) {
+    const selector = /** @type {Record<string, string>} */ (pod.spec?.nodeSelector ?? {});
+    const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+    return nodes.some(
+        (n) =>
+            Object.entries(selector).every(([k, v]) => n.metadata?.labels?.[k] === v) &&
+            (terms === undefined || terms.some((/** @type {KubeObject} */ t) => meetsTerm(n, t))),
+    );
+}
+
 /** Init containers Velero removes from a restored pod before it adds its own (components/restore/vessels.ts). */
 const VELERO_INIT_CONTAINERS = ["restore-wait", "restic-wait"];
 
 /**
- * The pods the Restore would take back, from the backup: those of the restored namespaces that Velero restores
- * (not completed ones: `restore.go` `isCompleted`), split by whether BackupVolumeInfos records file-system backup
- * data for one of their volumes (`backupMethod` PodVolumeBackup, not skipped; `pvbInfo` names the pod and its
- * volume, `internal/volume/volumes_information.go`).
- * @param {Map<string, KubeObject>} pods the backup's pods
- * @param {KubeObject[]} volumeInfos
+ * A name as Velero puts it in a label value (velero v1.18.1 `pkg/label/label.go` `GetValidName`): as it is up to 63
+ * characters, else its first 57 and the first 6 hex digits of its SHA-256.
+ * @param {string} name
+ */
+function labelValue(name) {
+    return name.length <= 63 ? name : name.slice(0, 57) + createHash("sha256").update(name).digest("hex").slice(0, 6);
+}
+
+/**
+ * The backup's PodVolumeBackups, as the restore controller lists them: in Velero's namespace, labelled with the
+ * backup's name (`restore_controller.go` `runValidatedRestore`; the sync controller brings them from the bucket into
+ * a new cluster, `backup_sync_controller.go`).
+ * @param {KubeApi} api
  * @param {PreRestoreArgs} args
+ * @param {string} backupName
+ */
+function podVolumeBackups(api, args, backupName) {
+    return api.list(
+        `/apis/velero.io/v1/namespaces/${args.veleroNamespace}/podvolumebackups`,
+        `${BACKUP_NAME_LABEL}=${labelValue(backupName)}`,
+    );
+}
+
+/**
+ * The volumes of a backed-up pod Velero restores file-system backup data into, so the ones whose claims a vessel
+ * fills (velero v1.18.1 `pkg/podvolume/util.go` `getVolumeBackupInfoForPod`, which `PodVolumeRestoreAction` and the
+ * restorer both use): its PodVolumeBackups, matched by the pod's name and namespace in the backup, that have a
+ * snapshot ID (Velero does not look at their phase; an empty volume or a failed one has none), except a projected or
+ * downward API volume; when there are none, the volumes its `snapshot.velero.io/<volume>` annotations name.
+ * BackupVolumeInfos is not what Velero reads here, so it is not what decides.
+ * @param {KubeObject} pod
+ * @param {string} namespace the pod's namespace in the backup
+ * @param {KubeObject[]} pvbs
+ * @returns {Set<string>}
+ */
+function volumesWithData(pod, namespace, pvbs) {
+    const volumes = /** @type {KubeObject[]} */ (pod.spec?.volumes ?? []);
+    /** @type {(name: string) => boolean} */
+    const restorable = (name) => {
+        const v = volumes.find((x) => x.name === name);
+        return v?.projected === undefined && v?.downwardAPI === undefined;
+    };
+    const fromBackups = pvbs
+        .filter(
+            (p) =>
+                p.spec?.pod?.name === pod.metadata?.name &&
+                p.spec?.pod?.namespace === namespace &&
+                typeof p.status?.snapshotID === "string" &&
+                p.status.snapshotID !== "" &&
+                restorable(p.spec?.volume),
+        )
+        .map((p) => String(p.spec.volume));
+    if (fromBackups.length > 0) {
+        return new Set(fromBackups);
+    }
+    return new Set(
+        Object.keys(pod.metadata?.annotations ?? {})
+            .filter((k) => k.startsWith(POD_SNAPSHOT_ANNOTATION_PREFIX))
+            .map((k) => k.slice(POD_SNAPSHOT_ANNOTATION_PREFIX.length)),
+    );
+}
+
+/**
+ * The pods the Restore would take back, from the backup: those of the restored namespaces that Velero restores
+ * (not completed ones: `restore.go` `isCompleted`), split by whether Velero restores file-system backup data into
+ * one of their volumes ({@link volumesWithData}).
+ * @param {Map<string, KubeObject>} pods the backup's pods
+ * A pod with data keeps its node constraints when some node of this cluster meets them ({@link fitsSomeNode}).
+ * @param {KubeObject[]} pvbs the backup's PodVolumeBackups
+ * @param {PreRestoreArgs} args
+ * @param {KubeObject[]} nodes this cluster's nodes
  * @returns {VesselPlan}
  */
-function vesselPlan(pods, volumeInfos, args) {
-    /** @type {Map<string, Set<string>>} pod -> its volumes with data */
-    const data = new Map();
-    for (const v of volumeInfos) {
-        if (v.backupMethod === "PodVolumeBackup" && v.skipped !== true && v.pvbInfo) {
-            const id = `${v.pvbInfo.podNamespace}/${v.pvbInfo.podName}`;
-            data.set(id, (data.get(id) ?? new Set()).add(v.pvbInfo.volumeName));
-        }
-    }
+function vesselPlan(pods, pvbs, args, nodes) {
     /** @type {VesselPlan} */
     const plan = { withData: [], withoutData: [] };
     for (const [id, pod] of [...pods].sort(([a], [b]) => a.localeCompare(b))) {
@@ -345,14 +467,15 @@ function vesselPlan(pods, volumeInfos, args) {
         if (!restores(args, namespace) || phase === "Succeeded" || phase === "Failed") {
             continue;
         }
-        const volumes = data.get(id);
-        if (volumes === undefined) {
+        const volumes = volumesWithData(pod, namespace, pvbs);
+        if (volumes.size === 0) {
             plan.withoutData.push({ namespace, name });
             continue;
         }
         plan.withData.push({
             namespace,
             name,
+            keepsNodeConstraints: fitsSomeNode(pod, nodes),
             initContainers: (pod.spec?.initContainers ?? [])
                 .map((/** @type {KubeObject} */ c) => c.name)
                 .filter((/** @type {string} */ n) => !VELERO_INIT_CONTAINERS.includes(n)),
@@ -425,14 +548,28 @@ async function preRestore(api, args) {
     const namespaces = [
         ...new Set([...claims.keys(), ...backupObjects(files, "secrets").keys()].map((k) => k.split("/")[0])),
     ].sort();
-    const vessels = vesselPlan(backupObjects(files, "pods"), volumeInfos, args);
+    const pods = backupObjects(files, "pods");
+    // Nodes matter only to vessels; the weekly verification restores no pods and may not list nodes.
+    const nodes = args.restoresPods === false || pods.size === 0 ? [] : await api.list("/api/v1/nodes");
+    const pvbs = pods.size === 0 ? [] : await podVolumeBackups(api, args, backup.name);
+    const vessels = vesselPlan(pods, pvbs, args, nodes);
     if (args.restoresPods !== false) {
         await refuseLiveClaimsInVessels(api, vessels, args);
+    }
+    /** @type {{ claim: string, fate: "snapshot" | "as-is" }[]} */
+    const withVolumeOnly = [];
+    for (const [id, claim] of [...claims].sort(([a], [b]) => a.localeCompare(b))) {
+        const volume = volumes.get(claim.spec?.volumeName ?? "");
+        const fate = volume === undefined ? "provisioned" : volumeFate(volume, infos);
+        if (fate !== "provisioned") {
+            withVolumeOnly.push({ claim: id, fate });
+        }
     }
     return {
         backup,
         newerNotCompleted,
         removedClaims,
+        withVolumeOnly,
         storageClasses,
         quarantinedClaims,
         namespaces,
@@ -441,4 +578,13 @@ async function preRestore(api, args) {
     };
 }
 
-module.exports = { TaskFailure, preRestore, TERMINAL_RESTORE_PHASES, RESTORE_NAME_LABEL, DYNAMIC_PV_RESTORE_LABEL };
+module.exports = {
+    TaskFailure,
+    preRestore,
+    fitsSomeNode,
+    labelValue,
+    volumesWithData,
+    TERMINAL_RESTORE_PHASES,
+    RESTORE_NAME_LABEL,
+    DYNAMIC_PV_RESTORE_LABEL,
+};

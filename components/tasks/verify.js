@@ -45,6 +45,8 @@ const VERIFICATION_LABEL = "gitops-dr.io/verification";
  * @property {number} restoreTimeoutMinutes
  * @property {number} keepRestores
  * @property {string} resultConfigMap
+ * @property {string} [notVerifiableConfigMap] Exists while some namespaces are not verifiable (see
+ *   {@link markNotVerifiable}).
  *
  * @typedef {object} VerifyResult
  * @property {string} restoreName
@@ -52,8 +54,47 @@ const VERIFICATION_LABEL = "gitops-dr.io/verification";
  * @property {string[]} namespaces The namespaces proven (their scratch copies restored and checked).
  * @property {number} claims
  * @property {string[]} notThisRun The backup's other namespaces, proven in later runs.
- * @property {string[]} notVerifiable Namespaces with file-system backup data, which only a drill proves.
+ * @property {string[]} notVerifiable Namespaces this verification cannot prove, which only a drill proves.
+ * @property {Record<string, string>} notVerifiableReasons Why, for each of them.
+ * @property {Record<string, string>} notVerifiableSince Since which run each of them has been (continuously).
  */
+
+/**
+ * The namespaces a scratch restore cannot prove, and why (the first reason a namespace has). A scratch restore takes
+ * no pods and no PersistentVolumes (a PV of the backup would name the live cluster's storage), and Velero decides a
+ * claim's binding while it restores the claim's PV (velero v1.18.1 `pkg/restore/restore.go`, `pvsToProvision`), so
+ * only a claim the data mover moved comes back with its data. The others would stay Pending, naming their old
+ * volume, and fail every run: file-system backup data comes back only into a pod Velero restores (its `restore-wait`
+ * init container), a native snapshot (`volumeDataMode` nativeSnapshots) only as a new volume of the PV, and a volume
+ * restored as it is (static NFS/EFS) is the live one. They are left out and named, with the reason, in the record;
+ * the run still proves the cluster's other namespaces. A drill proves them (README "Backups proven every week").
+ * @param {import("./pre-restore").PreRestoreResult} pre
+ * @returns {Record<string, string>}
+ */
+function notVerifiable(pre) {
+    /** @type {Record<string, string>} */
+    const reasons = {};
+    /** @type {(ns: string, why: string) => void} */
+    const add = (ns, why) => {
+        reasons[ns] = reasons[ns] ?? why;
+    };
+    for (const p of pre.vessels.withData) {
+        add(
+            p.namespace,
+            `file-system backup data (pod ${p.name}): it comes back only into a pod Velero restores, and a scratch restore takes none`,
+        );
+    }
+    for (const { claim, fate } of pre.withVolumeOnly) {
+        const [ns, name] = claim.split("/");
+        add(
+            ns,
+            fate === "snapshot"
+                ? `native snapshot (claim ${name}): it comes back only as a new volume of its PersistentVolume, which a scratch restore leaves out`
+                : `volume kept as it is outside the vault (claim ${name}): restoring it would mount the live storage`,
+        );
+    }
+    return Object.fromEntries(Object.entries(reasons).sort(([a], [b]) => a.localeCompare(b)));
+}
 
 /**
  * The namespaces of this run: a window of the sorted list that moves by `perRun` every period.
@@ -148,13 +189,11 @@ async function verify(api, args) {
             quarantineRetainedVolumes: false,
             restoresPods: false,
         });
-        // A namespace whose volumes were saved by file-system backup cannot be proven here: that data comes back
-        // only into a pod Velero restores (its restore-wait init container), and a scratch restore takes no pods, so
-        // its claims would come back empty, or stay Pending, either way proving nothing. The drill proves them.
-        const fileSystemBackup = [...new Set(pre.vessels.withData.map((p) => p.namespace))].sort();
-        const candidates = pre.namespaces.filter(
-            (ns) => !args.excludedNamespaces.includes(ns) && !fileSystemBackup.includes(ns),
+        // Namespaces whose data a scratch restore cannot bring back are left out and named (`notVerifiable`).
+        const reasons = Object.fromEntries(
+            Object.entries(notVerifiable(pre)).filter(([ns]) => !args.excludedNamespaces.includes(ns)),
         );
+        const candidates = pre.namespaces.filter((ns) => !args.excludedNamespaces.includes(ns) && !(ns in reasons));
         const step = Math.floor(now.getTime() / 1000 / args.periodSeconds);
         /** @type {string[]} */
         const chosen = [];
@@ -172,7 +211,14 @@ async function verify(api, args) {
             chosen.push(ns);
             claims += own;
         }
-        record = { ...record, backup: pre.backup.name, namespaces: chosen, notVerifiable: fileSystemBackup };
+        record = {
+            ...record,
+            backup: pre.backup.name,
+            namespaces: chosen,
+            notVerifiable: Object.keys(reasons),
+            notVerifiableReasons: reasons,
+            notVerifiableSince: await markNotVerifiable(api, args, reasons, now),
+        };
         /** @type {Record<string, string>} */
         const mapping = Object.fromEntries(chosen.map((ns) => [ns, scratchName(ns)]));
         for (const scratch of Object.values(mapping)) {
@@ -230,6 +276,54 @@ async function verify(api, args) {
 }
 
 /**
+ * Keeps the ConfigMap `notVerifiableConfigMap` in Velero's namespace in step with what this run could not prove:
+ * created by the first run that finds such namespaces, so its creation time (kube-state-metrics
+ * `kube_configmap_created`, a default series) says since when some have gone without a weekly proof, which is what
+ * the `GitopsDrBackupNamespacesNotVerifiable` alert reads (components/verify/alerts.ts); updated with each
+ * namespace's reason and the first run that found it; deleted by the first run that finds none. Returns each
+ * namespace's first run.
+ * @param {KubeApi} api
+ * @param {VerifyArgs} args
+ * @param {Record<string, string>} reasons
+ * @param {Date} now
+ * @returns {Promise<Record<string, string>>}
+ */
+async function markNotVerifiable(api, args, reasons, now) {
+    const name = args.notVerifiableConfigMap;
+    if (name === undefined) {
+        return {};
+    }
+    const path = `/api/v1/namespaces/${args.veleroNamespace}/configmaps`;
+    const existing = await api.get(`${path}/${name}`);
+    if (Object.keys(reasons).length === 0) {
+        if (existing !== undefined) {
+            await api.remove(`${path}/${name}`);
+        }
+        return {};
+    }
+    /** @type {Record<string, { since: string, reason: string }>} */
+    const before = existing === undefined ? {} : JSON.parse(existing.data?.["namespaces.json"] ?? "{}");
+    const namespaces = Object.fromEntries(
+        Object.entries(reasons).map(([ns, reason]) => [ns, { since: before[ns]?.since ?? now.toISOString(), reason }]),
+    );
+    const data = {
+        "namespaces.json": JSON.stringify(namespaces, null, 2),
+        proof: "Only a drill proves these namespaces (README, Backups proven every week).",
+    };
+    if (existing === undefined) {
+        await api.create(path, {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name, namespace: args.veleroNamespace },
+            data,
+        });
+    } else {
+        await api.mergePatch(`${path}/${name}`, { data });
+    }
+    return Object.fromEntries(Object.entries(namespaces).map(([ns, v]) => [ns, v.since]));
+}
+
+/**
  * The last run's record, in a ConfigMap of Velero's namespace.
  * @param {KubeApi} api
  * @param {VerifyArgs} args
@@ -250,4 +344,4 @@ async function writeRecord(api, args, record) {
     }
 }
 
-module.exports = { SCRATCH_LABEL, SCRATCH_PREFIX, VERIFICATION_LABEL, rotation, scratchName, verify };
+module.exports = { SCRATCH_LABEL, SCRATCH_PREFIX, VERIFICATION_LABEL, notVerifiable, rotation, scratchName, verify };

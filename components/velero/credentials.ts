@@ -18,7 +18,7 @@
  */
 import type { BackupTier } from "../config";
 import { MANAGED_LABEL } from "../names";
-import { WRITE_LOCATION } from "./names";
+import { VERIFY_SCRATCH_NAMESPACES, WRITE_LOCATION } from "./names";
 
 /** The label of Sealed Secrets' sealing keys (`active` or `compromised`). */
 export const SEALING_KEY_LABEL = "sealedsecrets.bitnami.com/sealed-secrets-key";
@@ -83,6 +83,8 @@ export function credentialsScheduleSpec(daily: BackupTier): Record<string, unkno
             storageLocation: WRITE_LOCATION,
             // Every namespace: the sealing keys live where the controller runs, whatever the user chose.
             includedNamespaces: ["*"],
+            // But not the verification's scratch copies (names.ts): a restored credential there is a copy.
+            excludedNamespaces: [VERIFY_SCRATCH_NAMESPACES],
             includedResources: ["secrets"],
             includeClusterResources: false,
             orLabelSelectors: credentialSelectors(),

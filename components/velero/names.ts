@@ -19,6 +19,17 @@ export const BACKED_UP_RESOURCES = [
 /** Namespaces never backed up: the cluster's own, and those of the tools that rebuild it. */
 export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"] as const;
 
+/**
+ * The weekly verification's scratch namespaces (components/verify `SCRATCH_PREFIX`), as a namespace pattern every
+ * Schedule excludes: a backup taken while a verification runs would otherwise hold a copy of restored data under a
+ * name no restore maps back, and the next verification would restore it again. Velero v1.18.1 matches excluded
+ * namespaces as globs (`pkg/util/collections/includes_excludes.go`, `globStringSet`), expands them against the
+ * namespaces that exist at backup time (`pkg/util/wildcard/expand.go`; an empty include list counts as `*`,
+ * `pkg/controller/backup_controller.go` `prepareBackupRequest`) and accepts `*` in a name
+ * (`validateNamespaceName`).
+ */
+export const VERIFY_SCRATCH_NAMESPACES = "gdr-verify-*";
+
 /** Name of the Secret holding kopia's repository password (velero `pkg/repository/keys/keys.go`). */
 export const REPO_CREDENTIALS_SECRET = "velero-repo-credentials";
 /** Data key of the repository password in {@link REPO_CREDENTIALS_SECRET}. */

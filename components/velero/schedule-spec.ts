@@ -1,15 +1,23 @@
 /** The spec of a backup Schedule (fields from ../shared/reference/velero-1.18-crds/schedules.yaml). */
 import type { BackupTier } from "../config";
-import { BACKED_UP_RESOURCES, SYSTEM_NAMESPACES, WRITE_LOCATION } from "./names";
+import { BACKED_UP_RESOURCES, SYSTEM_NAMESPACES, VERIFY_SCRATCH_NAMESPACES, WRITE_LOCATION } from "./names";
 import type { VeleroValuesInput } from "./values";
 import { SEALING_KEY_LABEL } from "./credentials";
 import { VOLUME_POLICY_CONFIGMAP } from "./volume-policy";
 
-/** Namespaces every schedule excludes. */
+/** Namespaces every data schedule excludes; the verification's scratch namespaces last. */
 export function excludedNamespaces(
     input: Pick<VeleroValuesInput, "namespace" | "argoCdNamespace" | "excludedNamespaces">,
 ): string[] {
-    return [...new Set([...SYSTEM_NAMESPACES, input.namespace, input.argoCdNamespace, ...input.excludedNamespaces])];
+    return [
+        ...new Set([
+            ...SYSTEM_NAMESPACES,
+            input.namespace,
+            input.argoCdNamespace,
+            ...input.excludedNamespaces,
+            VERIFY_SCRATCH_NAMESPACES,
+        ]),
+    ];
 }
 
 /**

@@ -3,7 +3,9 @@
  * `internal/store/cronjob.go`: `kube_cronjob_status_last_schedule_time`, `kube_cronjob_status_last_successful_time`
  * from the CronJob's `status.lastSuccessfulTime`, `kube_cronjob_status_active`, `kube_cronjob_created`; labels
  * `namespace`, `cronjob`). A run that fails fails its Job, so the CronJob's last successful time stays behind its
- * last schedule time. tests/verify-alerts.test.ts proves them with promtool.
+ * last schedule time. The namespaces a run cannot prove are read from kube-state-metrics' ConfigMap series
+ * (`internal/store/configmap.go`: `kube_configmap_created`, labels `namespace`, `configmap`; the configmaps
+ * collector is on by default). tests/verify-alerts.test.ts proves them with promtool.
  */
 import type { AlertRule, AlertRuleGroup } from "../velero/alerts";
 
@@ -11,11 +13,16 @@ import type { AlertRule, AlertRuleGroup } from "../velero/alerts";
 const readRecord = (namespace: string, configMap: string) =>
     `\`kubectl get configmap ${configMap} -n ${namespace} -o jsonpath='{.data.last-run\\.json}'\``;
 
+/** How many periods namespaces may go unproven by the verification before an alert says so. */
+export const NOT_VERIFIABLE_ALERT_PERIODS = 4;
+
 /** The verification's rules, for the CronJob `cronJob` in `namespace` that runs at least every `periodSeconds`. */
 export function verificationAlertRules(args: {
     namespace: string;
     cronJob: string;
     configMap: string;
+    /** The ConfigMap that exists while some namespaces are not verifiable (verify.js `markNotVerifiable`). */
+    notVerifiableConfigMap: string;
     periodSeconds: number;
 }): AlertRule[] {
     const sel = `namespace="${args.namespace}", cronjob="${args.cronJob}"`;
@@ -23,6 +30,8 @@ export function verificationAlertRules(args: {
     const staleAfter = args.periodSeconds + 86400;
     const days = Math.round((staleAfter / 86400) * 10) / 10;
     const record = readRecord(args.namespace, args.configMap);
+    const unprovenAfter = NOT_VERIFIABLE_ALERT_PERIODS * args.periodSeconds;
+    const unprovenDays = Math.round((unprovenAfter / 86400) * 10) / 10;
     const jobs = `\`kubectl get jobs -n ${args.namespace} --sort-by=.metadata.creationTimestamp\``;
     return [
         {
@@ -52,6 +61,17 @@ export function verificationAlertRules(args: {
             annotations: {
                 summary: `No backup verification has passed for ${days} days`,
                 description: `The backups have not been proven restorable for longer than the verification's period plus a day. Check the CronJob with \`kubectl get cronjob ${args.cronJob} -n ${args.namespace}\` and the last run's record: ${record}.`,
+            },
+        },
+        {
+            alert: "GitopsDrBackupNamespacesNotVerifiable",
+            // The ConfigMap exists while the runs find namespaces they cannot prove, and was created by the first
+            // run that found them: its age is how long some namespace has gone without a weekly proof.
+            expr: `time() - kube_configmap_created{namespace="${args.namespace}", configmap="${args.notVerifiableConfigMap}"} > ${unprovenAfter}`,
+            labels: { severity: "warning" },
+            annotations: {
+                summary: `Some namespaces have not been verifiable for ${unprovenDays} days`,
+                description: `The weekly verification passes without them: their data comes back only into pods Velero restores (file-system backup), from native snapshots, or as the live volume, none of which a restore into scratch namespaces can take. Only a drill proves them. Which and why: \`kubectl get configmap ${args.notVerifiableConfigMap} -n ${args.namespace} -o jsonpath='{.data.namespaces\\.json}'\`. Run a drill (README "Run the yearly drill") and silence this alert until the next one, or move those volumes to the CSI data mover (README "Homelab (k3s) storage").`,
             },
         },
     ];

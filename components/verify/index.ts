@@ -18,6 +18,11 @@ export * from "./alerts";
 export const VERIFY_CRONJOB = "gitops-dr-verify";
 /** The last run's record (verify.js `writeRecord`). */
 export const VERIFY_RECORD = "gitops-dr-verify-last-run";
+/**
+ * The ConfigMap that exists while some namespaces cannot be proven by the verification (verify.js
+ * `markNotVerifiable`): its creation time is what GitopsDrBackupNamespacesNotVerifiable reads.
+ */
+export const VERIFY_NOT_VERIFIABLE = "gitops-dr-verify-not-verifiable";
 /** Verification Restores are named `<prefix><UTC time>`. */
 export const VERIFY_RESTORE_PREFIX = "gitops-dr-verify-";
 /** The label of a scratch namespace (verify.js `SCRATCH_LABEL`). */
@@ -44,11 +49,19 @@ export const VERIFY_RULES: { readonly clusterRules: PolicyRule[]; readonly names
     namespaceRules: [
         { apiGroups: ["velero.io"], resources: ["restores"], verbs: ["create", "get", "list", "delete"] },
         { apiGroups: ["velero.io"], resources: ["backups"], verbs: ["get", "list"] },
+        // Which namespaces hold file-system backup data (pre-restore.js `volumesWithData`).
+        { apiGroups: ["velero.io"], resources: ["podvolumebackups"], verbs: ["list"] },
         { apiGroups: ["velero.io"], resources: ["downloadrequests"], verbs: ["create", "get", "delete"] },
         // The post-restore checks sum the restore's DataDownloads (post-restore.js `dataMovementOf`).
         { apiGroups: ["velero.io"], resources: ["datadownloads"], verbs: ["list"] },
         { apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
         { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "patch"], resourceNames: [VERIFY_RECORD] },
+        {
+            apiGroups: [""],
+            resources: ["configmaps"],
+            verbs: ["get", "patch", "delete"],
+            resourceNames: [VERIFY_NOT_VERIFIABLE],
+        },
         // Its own Job's result (runner.js); a CronJob's Jobs have generated names.
         { apiGroups: ["batch"], resources: ["jobs"], verbs: ["patch"] },
     ],
@@ -192,6 +205,7 @@ export class BackupVerification extends pulumi.ComponentResource {
             restoreTimeoutMinutes: args.timeoutMinutes - 30,
             keepRestores: KEEP_RESTORES,
             resultConfigMap: VERIFY_RECORD,
+            notVerifiableConfigMap: VERIFY_NOT_VERIFIABLE,
         }));
         this.cronJob = new k8s.batch.v1.CronJob(
             `${name}-cronjob`,
@@ -253,6 +267,7 @@ export class BackupVerification extends pulumi.ComponentResource {
                                     namespace: args.veleroNamespace,
                                     cronJob: VERIFY_CRONJOB,
                                     configMap: VERIFY_RECORD,
+                                    notVerifiableConfigMap: VERIFY_NOT_VERIFIABLE,
                                     periodSeconds: s.periodSeconds,
                                 }),
                             ),

@@ -156,6 +156,18 @@ export function volumeInfosOf(contents: readonly KubeObject[]): KubeObject[] {
         }));
 }
 
+/**
+ * Whether a namespace matches an include or exclude entry: a glob as gobwas/glob compiles it without separators
+ * (velero v1.18.1 `pkg/util/collections/includes_excludes.go` `globStringSet.match`): `*` any run of characters,
+ * `?` one, `[...]` a class; anything else literal.
+ */
+export function namespaceGlob(pattern: string, namespace: string): boolean {
+    const source = pattern.replace(/\[[^\]]+\]|[*?]|[^*?[]+/g, (part) =>
+        part === "*" ? ".*" : part === "?" ? "." : part.startsWith("[") ? part : part.replace(/[.+^${}()|\\]/g, "\\$&"),
+    );
+    return new RegExp(`^${source}$`).test(namespace);
+}
+
 /** The objects a Schedule's template takes from a cluster (`pkg/backup`: namespaces, resources, label selector). */
 export function backupContents(objects: readonly KubeObject[], template: KubeObject): KubeObject[] {
     const RESOURCE: Record<string, string> = {
@@ -176,7 +188,7 @@ export function backupContents(objects: readonly KubeObject[], template: KubeObj
             (resources.length === 0 || resources.includes(RESOURCE[String(o.kind)] ?? "")) &&
             (ns === undefined
                 ? template.includeClusterResources !== false
-                : !excluded.includes(ns) && (included.includes("*") || included.includes(ns))) &&
+                : !excluded.some((e) => namespaceGlob(e, ns)) && included.some((i) => namespaceGlob(i, ns))) &&
             (or === undefined
                 ? matchesExpressions(labels, template.labelSelector)
                 : or.some((selector) => matchesExpressions(labels, selector)))

@@ -36,6 +36,7 @@ const KINDS: Readonly<Record<string, ResourceKind>> = {
     "v1/Namespace": { prefix: "/api/v1", resource: "namespaces", namespaced: false },
     "v1/ServiceAccount": { prefix: "/api/v1", resource: "serviceaccounts", namespaced: true },
     "v1/Pod": { prefix: "/api/v1", resource: "pods", namespaced: true },
+    "v1/Node": { prefix: "/api/v1", resource: "nodes", namespaced: false },
     "v1/Endpoints": { prefix: "/api/v1", resource: "endpoints", namespaced: true },
     "networking.k8s.io/v1/NetworkPolicy": {
         prefix: "/apis/networking.k8s.io/v1",
@@ -54,6 +55,11 @@ const KINDS: Readonly<Record<string, ResourceKind>> = {
     "velero.io/v1/BackupStorageLocation": {
         prefix: "/apis/velero.io/v1",
         resource: "backupstoragelocations",
+        namespaced: true,
+    },
+    "velero.io/v1/PodVolumeBackup": {
+        prefix: "/apis/velero.io/v1",
+        resource: "podvolumebackups",
         namespaced: true,
     },
     "velero.io/v1/PodVolumeRestore": {

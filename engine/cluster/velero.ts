@@ -11,7 +11,15 @@ import { parse as parseYaml } from "yaml";
 
 import { RestoredResourceList } from "./resource-list";
 import { applyModifiers, modifierProblem } from "./modifiers";
-import { podRestoreItemActions, restorePodVolumes } from "./pods";
+import {
+    BACKUP_NAME_LABEL,
+    POD_VOLUME_TIMEOUT_ANNOTATION,
+    podRestoreItemActions,
+    podVolumeBackupsOf,
+    podVolumeTimeoutMs,
+    podVolumesWithData,
+    restorePodVolumes,
+} from "./pods";
 import { dataDownload } from "./data-mover";
 import { RESOURCE_OF, inRestoreOrder, secretAction, tokenController } from "./restore-actions";
 import { ClusterStore, KubeObject, gzipJson, matchesSelector, mergePatch, objectPath } from "./store";
@@ -27,6 +35,11 @@ export interface SimulatedBackup {
     readonly contents: readonly KubeObject[];
     /** Its BackupVolumeInfos (`internal/volume/volumes_information.go`): how each volume's data was kept. */
     readonly volumeInfos: readonly KubeObject[];
+    /**
+     * Its PodVolumeBackups, as the bucket keeps them (`pod_volume_backup_type.go`); by default one Completed, with a
+     * snapshot, for each BackupVolumeInfo of the PodVolumeBackup method (see {@link podVolumeBackupsOf}).
+     */
+    readonly podVolumeBackups?: readonly KubeObject[];
 }
 
 /** How Velero ends a restore in the scenario, beyond what follows from the backup and the cluster. */
@@ -39,10 +52,26 @@ export interface RestoreBehaviour {
     readonly unboundClaims?: readonly string[];
     /** Pod volumes whose PodVolumeRestore fails (`namespace/pod/volume`, the pod's namespace in the backup). */
     readonly failedPodVolumes?: readonly string[];
+    /**
+     * Restored pods no node takes for a reason the simulation does not model (taints, capacity): `namespace/pod`,
+     * the pod's namespace in the backup. Their PodVolumeRestores stay New until the pod volume timeout.
+     */
+    readonly unschedulablePods?: readonly string[];
 }
 
 export { applyModifiers, modifierProblem } from "./modifiers";
-export { RESTORE_WAIT, SIMULATED_DATA_ANNOTATION, podRestoreItemActions } from "./pods";
+export {
+    BACKUP_NAME_LABEL,
+    DEFAULT_POD_VOLUME_TIMEOUT_MS,
+    POD_VOLUME_TIMEOUT_ANNOTATION,
+    RESTORE_WAIT,
+    SIMULATED_DATA_ANNOTATION,
+    podRestoreItemActions,
+    podVolumeBackupsOf,
+    podVolumeTimeoutMs,
+    podVolumesWithData,
+    unschedulable,
+} from "./pods";
 
 /** The image the simulated Velero server runs (restore-wait takes it). */
 export const SIMULATED_SERVER_IMAGE = "docker.io/velero/velero:v1.18.1";
@@ -155,6 +184,8 @@ export class SimulatedVelero {
                 },
                 status: { phase: b.phase, startTimestamp: b.startTimestamp },
             });
+            // The sync controller brings a backup's PodVolumeBackups along (`backup_sync_controller.go`).
+            podVolumeBackupsOf(b, namespace).forEach((p) => this.cluster.put(p));
         }
     }
 
@@ -243,7 +274,14 @@ export class SimulatedVelero {
         let restored = 0;
         const list = new RestoredResourceList();
         const downloads: KubeObject[] = [];
-        for (const backedUp of inRestoreOrder(this.restoredItems(spec, backup))) {
+        const items = this.restoredItems(spec, backup);
+        // The volumes this restore brings back (or provisions for): Velero decides a claim's binding while restoring
+        // its PV (`restore.go`: `pvsToProvision`), so a restore without PVs leaves a claim that was not moved by the
+        // data mover naming its old volume, Pending.
+        const restoredVolumes = new Set(
+            items.filter((o) => o.kind === "PersistentVolume").map((o) => String(o.metadata.name)),
+        );
+        for (const backedUp of inRestoreOrder(items)) {
             if (backedUp.kind === "PersistentVolume" && !SimulatedVelero.restoredAsIs(backedUp, backup)) {
                 continue;
             }
@@ -269,15 +307,16 @@ export class SimulatedVelero {
                 // Item actions, then modifiers, on the pod in its backed-up namespace; then the namespace mapping.
                 const target = String(item.metadata.namespace);
                 const source = unmapped[target] ?? target;
-                const withData = backup.volumeInfos
+                // The backup's PodVolumeBackups in the cluster (`restore_controller.go` lists them by label).
+                const pvbs = this.cluster
+                    .all()
                     .filter(
-                        (v) =>
-                            v.backupMethod === "PodVolumeBackup" &&
-                            v.skipped !== true &&
-                            v.pvbInfo?.podNamespace === source &&
-                            v.pvbInfo?.podName === item.metadata.name,
-                    )
-                    .map((v) => String(v.pvbInfo.volumeName));
+                        (o) =>
+                            o.kind === "PodVolumeBackup" &&
+                            o.metadata.namespace === namespace &&
+                            o.metadata.labels?.[BACKUP_NAME_LABEL] === backup.name,
+                    );
+                const withData = podVolumesWithData(item, source, pvbs);
                 const acted = podRestoreItemActions(
                     { ...item, metadata: { ...item.metadata, namespace: source } },
                     withData,
@@ -320,6 +359,18 @@ export class SimulatedVelero {
                 const unbound =
                     o.metadata.labels?.["gitops-dr.io/quarantined"] === "true" ||
                     (this.behaviour.unboundClaims ?? []).includes(id);
+                const orphaned =
+                    moved === undefined &&
+                    typeof o.spec?.volumeName === "string" &&
+                    !restoredVolumes.has(o.spec.volumeName);
+                if (orphaned) {
+                    // Its old volume is not restored: it waits for a PV of that name that never binds to it.
+                    o.status = { phase: "Pending" };
+                    restored++;
+                    list.add(o, "created");
+                    this.cluster.put(o);
+                    continue;
+                }
                 o.status = { phase: unbound ? "Pending" : "Bound" };
                 const volume = backup.contents.find(
                     (v) => v.kind === "PersistentVolume" && v.metadata.name === o.spec?.volumeName,
@@ -347,13 +398,28 @@ export class SimulatedVelero {
                 this.cluster.put(kept);
             }
         }
-        const failedVolumes = restorePodVolumes(
+        const { failed: failedVolumes, timedOut } = restorePodVolumes(
             this.cluster,
             this.behaviour.failedPodVolumes ?? [],
             namespace,
             String(restore.metadata.name),
             vessels,
+            this.behaviour.unschedulablePods ?? [],
         );
+        // A pod whose PodVolumeRestores never end keeps the restore waiting until the pod volume timeout: the
+        // Restore's `velero.io/pod-volume-timeout` annotation, else the server's `--fs-backup-timeout` (4h)
+        // (velero v1.18.1 `pkg/restore/restore.go`, `pkg/podvolume/restorer.go` `RestorePodVolumes`).
+        // Velero reports them at its own level, not a namespace's (`restore.go`: "not ideal to be adding these to
+        // Velero-level errors").
+        let end = at.end;
+        const veleroErrors: string[] = [];
+        if (timedOut > 0) {
+            const timeout = podVolumeTimeoutMs(restore.metadata.annotations?.[POD_VOLUME_TIMEOUT_ANNOTATION]);
+            end = new Date(Date.parse(at.start) + timeout).toISOString();
+            veleroErrors.push(
+                ...Array.from({ length: timedOut }, () => "timed out waiting for all PodVolumeRestores to complete"),
+            );
+        }
         for (const [ns, messages] of Object.entries(this.behaviour.warnings ?? {})) {
             messages.forEach((m) => warn(ns, m));
         }
@@ -363,7 +429,7 @@ export class SimulatedVelero {
         const errorCount = Object.values(errors).reduce((n, ms) => n + ms.length, 0) + failedVolumes;
         this.results.set(String(restore.metadata.name), {
             warnings: { cluster: clusterWarnings, namespaces: warnings },
-            errors: { namespaces: errors },
+            errors: { namespaces: errors, ...(veleroErrors.length > 0 ? { velero: veleroErrors } : {}) },
         });
         this.resourceLists.set(String(restore.metadata.name), list.entries);
         return {
@@ -373,7 +439,7 @@ export class SimulatedVelero {
                 errors: errorCount,
                 warnings: count,
                 startTimestamp: at.start,
-                completionTimestamp: at.end,
+                completionTimestamp: end,
                 progress: { itemsRestored: restored, totalItems: restored },
                 // The DataDownloads are the restore's asynchronous item operations (`restore_controller.go`).
                 ...(downloads.length > 0

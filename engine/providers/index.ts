@@ -140,7 +140,12 @@ export async function mockState(
             };
             const restore = { ...object, metadata, spec, status };
             cluster.register(restore);
-            cluster.store.advanceTo(startedAt + SIMULATED_MINUTES.restoreEnd * 60000);
+            // A restore that waited for a timeout ends later than the simulated schedule.
+            const completion: unknown = status.completionTimestamp;
+            const ended = typeof completion === "string" ? Date.parse(completion) : Number.NaN;
+            cluster.store.advanceTo(
+                Math.max(startedAt + SIMULATED_MINUTES.restoreEnd * 60000, Number.isNaN(ended) ? 0 : ended),
+            );
             return { id: `${args.name}-id`, state: restore };
         }
         case "kubernetes:velero.io/v1:Schedule":

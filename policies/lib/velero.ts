@@ -7,6 +7,12 @@ import { T } from "./types";
 import { Node, StackView } from "./view";
 import { Json, arr, at, bool, obj, str, strings } from "./values";
 
+/**
+ * The weekly verification's scratch namespaces, as gitops-dr's Schedules exclude them (components/velero/names.ts
+ * `VERIFY_SCRATCH_NAMESPACES`; the pack does not import the program).
+ */
+export const VERIFY_SCRATCH_NAMESPACES = "gdr-verify-*";
+
 /** The chart name of a Helm release: `velero`, `repo/velero` and `oci://host/path/velero` all name velero. */
 export function chartName(release: { readonly props: Json }): string {
     const chart = str(release.props.chart) ?? "";

@@ -447,7 +447,7 @@ export function scheduleTemplate(): Record<string, unknown> {
         storageLocation: "default",
         includedResources: ["persistentvolumes", "persistentvolumeclaims", "secrets"],
         includeClusterResources: true,
-        excludedNamespaces: ["kube-system", "kube-public", "kube-node-lease", "velero", "argocd"],
+        excludedNamespaces: ["kube-system", "kube-public", "kube-node-lease", "velero", "argocd", "gdr-verify-*"],
         snapshotVolumes: true,
         snapshotMoveData: true,
         defaultVolumesToFsBackup: false,
@@ -683,6 +683,7 @@ export function compliantStack(mode: Mode): FixtureStack {
                         ttl: "720h",
                         storageLocation: "default",
                         includedNamespaces: ["*"],
+                        excludedNamespaces: ["gdr-verify-*"],
                         includedResources: ["secrets"],
                         includeClusterResources: false,
                         orLabelSelectors: [

@@ -501,7 +501,7 @@ export const VARIANTS: readonly Variant[] = [
         name: "the schedule backs up kube-system",
         stack: "prod",
         kind: "code",
-        fault: (run) => (daily(run).template.excludedNamespaces = ["velero", "argocd"]),
+        fault: (run) => (daily(run).template.excludedNamespaces = ["velero", "argocd", "gdr-verify-*"]),
         expect: (run) => [
             mandatory(
                 "velero-schedule-excluded-namespaces",

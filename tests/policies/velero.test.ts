@@ -492,6 +492,10 @@ describe("policy velero-credentials-backed-up (advisory)", () => {
             setPath(r, ["spec", "template", "includedNamespaces"], ["argocd"]),
         );
         assert.deepEqual(await messages(argocdOnly, veleroCredentialsBackedUp), [advice(both)]);
+        const notKubeSystem = protect.with(N.credentialsSchedule, (r) =>
+            setPath(r, ["spec", "template", "excludedNamespaces"], ["gdr-verify-*", "kube-system"]),
+        );
+        assert.deepEqual(await messages(notKubeSystem, veleroCredentialsBackedUp), [advice(both)]);
     });
 });
 
@@ -629,12 +633,31 @@ describe("policy velero-schedule-excluded-namespaces", () => {
     it("reports a schedule that backs up kube-system", async () => {
         assert.deepEqual(
             await messages(
-                onTemplate(protect, "excludedNamespaces", ["velero", "argocd"]),
+                onTemplate(protect, "excludedNamespaces", ["velero", "argocd", "gdr-verify-*"]),
                 veleroScheduleExcludedNamespaces,
             ),
             [
                 `Every backup schedule must exclude kube-system: restoring a cluster's own system objects into a new cluster breaks it. Found: ${daily} does not exclude kube-system. Fix: ${fix}`,
             ],
+        );
+    });
+
+    it("reports a schedule that would back up the verification's scratch namespaces", async () => {
+        const scratch = `Every backup schedule must exclude the weekly verification's scratch namespaces (gdr-verify-*): a backup taken during a verification would keep restored copies under names no restore maps back. Found: ${daily} does not exclude gdr-verify-*. Fix: Add gdr-verify-* to the template's excludedNamespaces (gitops-dr's Schedules do; Velero 1.18 matches it as a glob).`;
+        for (const excluded of [["kube-system"], ["kube-system", "gdr-verify-shop"], ["kube-system", "gdr-verify"]]) {
+            assert.deepEqual(
+                await messages(onTemplate(protect, "excludedNamespaces", excluded), veleroScheduleExcludedNamespaces),
+                [scratch],
+                excluded.join(","),
+            );
+        }
+        assert.deepEqual(
+            await messages(
+                onTemplate(protect, "excludedNamespaces", ["kube-system", "gdr-*"]),
+                veleroScheduleExcludedNamespaces,
+            ),
+            [],
+            "a wider pattern covers it",
         );
     });
 
@@ -651,7 +674,10 @@ describe("policy velero-schedule-excluded-namespaces", () => {
 
     it("counts a glob exclusion and an include list that leaves the namespace out", async () => {
         assert.deepEqual(
-            await messages(onTemplate(protect, "excludedNamespaces", ["kube-*"]), veleroScheduleExcludedNamespaces),
+            await messages(
+                onTemplate(protect, "excludedNamespaces", ["kube-*", "gdr-verify-*"]),
+                veleroScheduleExcludedNamespaces,
+            ),
             [],
         );
         assert.deepEqual(
