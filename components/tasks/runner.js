@@ -10,6 +10,7 @@
 
 const fs = require("node:fs");
 
+const { backupCheck } = require("./backup-check");
 const { inClusterApi } = require("./kube");
 const { isolate } = require("./isolate");
 const { RESULT_ANNOTATION } = require("./labels");
@@ -25,6 +26,7 @@ const TASKS = {
     "post-restore": postRestore,
     isolate,
     verify,
+    "backup-check": backupCheck,
 };
 
 /**
