@@ -16,7 +16,7 @@ import { ArgoCd, RepositoryCredentials } from "./argocd";
 import { VaultAudit } from "./audit";
 import { DrillIsolation, DrillReport, DrillVerification, SYSTEM_NAMESPACES, drillReport } from "./drill";
 import { VeleroRestore } from "./restore";
-import { BackupVerification } from "./verify";
+import { BackupCheck, BackupVerification } from "./verify";
 import { BackupVault } from "./vault";
 import { Velero, VeleroSchedules, serverServiceAccountName } from "./velero";
 import { VeleroIam } from "./velero-iam";
@@ -69,6 +69,7 @@ export class GitopsDr extends pulumi.ComponentResource {
     public readonly argoCd: ArgoCd;
     /** protect: the weekly verification of the backups (unless switched off). */
     public readonly backupVerification?: BackupVerification;
+    public readonly backupCheck?: BackupCheck;
     /** drill: what keeps it from acting on production (NetworkPolicies, admission policies). */
     public readonly isolation?: DrillIsolation;
     /** drill: the verification Job. */
@@ -331,6 +332,24 @@ export class GitopsDr extends pulumi.ComponentResource {
                     scheduleName: config.velero.tiers.find((t) => t.key === "daily")!.name,
                     excludedNamespaces: [...SYSTEM_NAMESPACES, config.velero.namespace, config.argoCd.namespace],
                     timeoutMinutes: 180,
+                    prometheusOperator: config.monitoring.prometheusOperator,
+                    monitoringLabels: config.monitoring.labels,
+                    imageRegistry: config.mirrors.imageRegistry,
+                    after: [this.velero.release, ...this.schedules],
+                    provider: kubernetes,
+                },
+                { parent: this },
+            );
+        }
+
+        if (config.backupCheck !== undefined && this.schedules.length > 0) {
+            // Every claim of each Schedule's newest backup has its data in the vault, checked within an hour.
+            this.backupCheck = new BackupCheck(
+                `${name}-backup-check`,
+                {
+                    namespace: config.velero.namespace,
+                    settings: config.backupCheck,
+                    scheduleNames: config.velero.tiers.map((t) => t.name),
                     prometheusOperator: config.monitoring.prometheusOperator,
                     monitoringLabels: config.monitoring.labels,
                     imageRegistry: config.mirrors.imageRegistry,

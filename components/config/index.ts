@@ -15,7 +15,7 @@ import { parseDrill } from "./drill";
 import { PROJECT } from "./keys";
 import { parseMirrors } from "./mirrors";
 import { parseMonitoring } from "./monitoring";
-import { parseVerify } from "./verify";
+import { parseBackupCheck, parseVerify } from "./verify";
 import { ConfigError, ConfigReader, ConfigWarning, RawConfig, RawValue, q, setCmd } from "./reader";
 import { parseRestore, parseSource, parseSourceStack } from "./restore";
 import { MODES, StackConfig } from "./types";
@@ -126,6 +126,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     const dataPath = parseDataPath(r, velero.volumeDataMode, velero.fileSystemBackupVolumeTypes.length > 0);
     const drill = parseDrill(r, mode, restore?.namespaces);
     const verify = parseVerify(r, mode);
+    const backupCheck = parseBackupCheck(r, mode);
     const monitoring = parseMonitoring(r);
     const vaultAccount = parseVaultAccount(r, mode, vault, credentials);
     const audit = parseAudit(r, mode, vault);
@@ -150,6 +151,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
         restore,
         drill,
         verify,
+        backupCheck,
         monitoring,
         mirrors,
         vaultAccount,

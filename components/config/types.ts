@@ -191,6 +191,14 @@ export interface DrillSettings {
     readonly egressAllow: readonly string[];
 }
 
+/** The check after each backup that every backed-up claim has data (components/verify/backup-check.ts). */
+export interface BackupCheckSettings {
+    /** The CronJob's schedule (UTC). */
+    readonly schedule: string;
+    /** The longest gap between two runs, in seconds (at most a day). */
+    readonly periodSeconds: number;
+}
+
 /** The weekly verification of a protect stack's backups (components/verify). */
 export interface VerifySettings {
     /** The CronJob's schedule (UTC). */
@@ -249,6 +257,8 @@ export interface StackConfig {
     readonly drill?: DrillSettings;
     /** protect: the weekly verification; undefined when switched off and in the other modes. */
     readonly verify?: VerifySettings;
+    /** protect, recover: the check that every backed-up claim has data; undefined when switched off and in a drill. */
+    readonly backupCheck?: BackupCheckSettings;
     readonly monitoring: MonitoringSettings;
     readonly mirrors: MirrorSettings;
     /** protect with createBucket and vaultAccountRoleArn: the vault lives in an account of its own. */
