@@ -1873,6 +1873,45 @@ describe("parseConfig: Argo CD", () => {
     }
 });
 
+describe("parseConfig: the backup check (backupCheckSchedule)", () => {
+    const FIX =
+        "Fix: `pulumi config set gitops-dr:backupCheckSchedule '30 * * * *'`, or `pulumi config set gitops-dr:backupCheckSchedule off` to switch the check off.";
+    it("runs hourly by default in the stacks that back up; off switches it off", () => {
+        assert.deepEqual(parseConfig(PROTECT, STACK).backupCheck, { schedule: "30 * * * *", periodSeconds: 3600 });
+        assert.deepEqual(parseConfig(RECOVER, "recover").backupCheck, { schedule: "30 * * * *", periodSeconds: 3600 });
+        assert.equal(parseConfig(withKeys(PROTECT, { backupCheckSchedule: "off" }), STACK).backupCheck, undefined);
+        assert.equal(parseConfig(DRILL, "drill").backupCheck, undefined);
+    });
+
+    it("refuses it in a drill, which takes no backups", () => {
+        assert.equal(
+            onlyProblem(withKeys(DRILL, { backupCheckSchedule: "0 * * * *" }), "backupCheckSchedule", "drill"),
+            '"0 * * * *" cannot be set in a drill stack: a drill takes no backups. Fix: `pulumi config rm gitops-dr:backupCheckSchedule`.',
+        );
+    });
+
+    it("refuses a cron Velero's parser would refuse", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { backupCheckSchedule: "61 * * * *" }), "backupCheckSchedule"),
+            `"61 * * * *" has a minute field Velero's cron parser refuses (end of range (61) above maximum (59): 61). ${FIX}`,
+        );
+    });
+
+    it("refuses an @every interval, which a CronJob does not take", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { backupCheckSchedule: "@every 1h" }), "backupCheckSchedule"),
+            `"@every 1h" is an @every interval, which a CronJob does not run on a calendar. ${FIX}`,
+        );
+    });
+
+    it("refuses a schedule that runs less than daily: a daily backup would go unchecked", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { backupCheckSchedule: "30 4 * * 0" }), "backupCheckSchedule"),
+            `"30 4 * * 0" leaves up to 168 hours between two runs: a daily backup without data would go unchecked that long. It must run at least daily. ${FIX}`,
+        );
+    });
+});
+
 describe("parseConfig: monitoring", () => {
     it("warns that monitoringLabels do nothing without prometheusOperator", () => {
         assert.equal(
