@@ -18,7 +18,7 @@ import { DrillIsolation, DrillReport, DrillVerification, SYSTEM_NAMESPACES, dril
 import { VeleroRestore } from "./restore";
 import { BackupCheck, BackupVerification } from "./verify";
 import { BackupVault } from "./vault";
-import { Velero, VeleroSchedules, serverServiceAccountName } from "./velero";
+import { Velero, VeleroSchedules, serverServiceAccountName, storagePreflight } from "./velero";
 import { VeleroIam } from "./velero-iam";
 import { dnsLabelOf } from "./names";
 import { VaultGrant, partitionOfRegion, veleroRoleName } from "./vault-access";
@@ -306,7 +306,24 @@ export class GitopsDr extends pulumi.ComponentResource {
                     .apply(([data]) => data.restoreName);
             }
         }
-        // protect: the Schedules follow the release. recover: they wait for the restore's checked end.
+        // protect: the StorageClasses are checked first, so that no backup leaves a claim silently empty.
+        const preflight =
+            config.storagePreflight === undefined || config.velero.tiers.length === 0
+                ? undefined
+                : storagePreflight(
+                      `${name}-storage-preflight`,
+                      {
+                          namespace: this.velero.namespace,
+                          settings: config.storagePreflight,
+                          fileSystemBackupVolumeTypes: config.velero.fileSystemBackupVolumeTypes,
+                          volumeDataMode: config.velero.volumeDataMode,
+                          snapshotClassDrivers: config.velero.volumeSnapshotClassDrivers,
+                          imageRegistry: config.mirrors.imageRegistry,
+                          provider: kubernetes,
+                      },
+                      { parent: this },
+                  );
+        // protect: the Schedules follow the release and the preflight. recover: they wait for the restore's checked end.
         this.schedules =
             config.velero.tiers.length === 0
                 ? []
@@ -316,6 +333,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                           velero: this.velero,
                           gate: this.syncGate,
                           credentials: config.velero.credentialsTier,
+                          after: preflight === undefined ? [] : [preflight.job],
                           provider: kubernetes,
                       },
                       { parent: this },

@@ -1912,6 +1912,51 @@ describe("parseConfig: the backup check (backupCheckSchedule)", () => {
     });
 });
 
+describe("parseConfig: storageClassesWithoutData (the storage preflight)", () => {
+    it("protect: none by default, a list taken as it is; no preflight in the other modes", () => {
+        assert.deepEqual(parseConfig(PROTECT, STACK).storagePreflight, { acknowledged: [] });
+        assert.deepEqual(
+            parseConfig(
+                withKeys(PROTECT, { storageClassesWithoutData: '["local-path", "scratch.example.com"]' }),
+                STACK,
+            ).storagePreflight,
+            { acknowledged: ["local-path", "scratch.example.com"] },
+        );
+        assert.equal(parseConfig(RECOVER, "recover").storagePreflight, undefined);
+    });
+
+    it("refuses it outside protect", () => {
+        assert.equal(
+            onlyProblem(
+                withKeys(DRILL, { storageClassesWithoutData: '["local-path"]' }),
+                "storageClassesWithoutData",
+                "drill",
+            ),
+            '"[\\"local-path\\"]" cannot be set in a drill stack: only a protect stack checks its StorageClasses before its first backup. Fix: `pulumi config rm gitops-dr:storageClassesWithoutData`.',
+        );
+    });
+
+    it("refuses a name that is not a StorageClass name", () => {
+        assert.equal(
+            onlyProblem(
+                withKeys(PROTECT, { storageClassesWithoutData: '["Local_Path"]' }),
+                "storageClassesWithoutData",
+            ),
+            '"Local_Path" is not a StorageClass name (a DNS subdomain: lowercase letters, digits, "-" and "."). Fix: correct it in Pulumi.prod.yaml, as `kubectl get storageclass` names it.',
+        );
+    });
+
+    it("refuses a class named twice", () => {
+        assert.equal(
+            onlyProblem(
+                withKeys(PROTECT, { storageClassesWithoutData: '["local-path", "local-path"]' }),
+                "storageClassesWithoutData",
+            ),
+            'names "local-path" twice. Fix: keep one entry per class.',
+        );
+    });
+});
+
 describe("parseConfig: monitoring", () => {
     it("warns that monitoringLabels do nothing without prometheusOperator", () => {
         assert.equal(

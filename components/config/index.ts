@@ -15,6 +15,7 @@ import { parseDrill } from "./drill";
 import { PROJECT } from "./keys";
 import { parseMirrors } from "./mirrors";
 import { parseMonitoring } from "./monitoring";
+import { parseStoragePreflight } from "./storage";
 import { parseBackupCheck, parseVerify } from "./verify";
 import { ConfigError, ConfigReader, ConfigWarning, RawConfig, RawValue, q, setCmd } from "./reader";
 import { parseRestore, parseSource, parseSourceStack } from "./restore";
@@ -127,6 +128,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     const drill = parseDrill(r, mode, restore?.namespaces);
     const verify = parseVerify(r, mode);
     const backupCheck = parseBackupCheck(r, mode);
+    const storagePreflight = parseStoragePreflight(r, mode);
     const monitoring = parseMonitoring(r);
     const vaultAccount = parseVaultAccount(r, mode, vault, credentials);
     const audit = parseAudit(r, mode, vault);
@@ -152,6 +154,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
         drill,
         verify,
         backupCheck,
+        storagePreflight,
         monitoring,
         mirrors,
         vaultAccount,

@@ -191,6 +191,12 @@ export interface DrillSettings {
     readonly egressAllow: readonly string[];
 }
 
+/** The protect stack's preflight of its StorageClasses (components/velero/preflight.ts). */
+export interface StoragePreflightSettings {
+    /** Classes whose volumes are accepted without data (`storageClassesWithoutData`). */
+    readonly acknowledged: readonly string[];
+}
+
 /** The check after each backup that every backed-up claim has data (components/verify/backup-check.ts). */
 export interface BackupCheckSettings {
     /** The CronJob's schedule (UTC). */
@@ -259,6 +265,8 @@ export interface StackConfig {
     readonly verify?: VerifySettings;
     /** protect, recover: the check that every backed-up claim has data; undefined when switched off and in a drill. */
     readonly backupCheck?: BackupCheckSettings;
+    /** protect: the preflight that names StorageClasses whose volumes would get no data. */
+    readonly storagePreflight?: StoragePreflightSettings;
     readonly monitoring: MonitoringSettings;
     readonly mirrors: MirrorSettings;
     /** protect with createBucket and vaultAccountRoleArn: the vault lives in an account of its own. */

@@ -28,6 +28,7 @@ export const TASK_SCRIPTS = [
     "isolate.js",
     "verify.js",
     "backup-check.js",
+    "storage-preflight.js",
 ] as const;
 /** Where the scripts are mounted in the task's container. */
 export const TASK_SCRIPTS_DIR = "/gitops-dr";
@@ -43,7 +44,7 @@ export interface PolicyRule {
 
 export interface TaskJobArgs {
     /** The task (runner.js `TASKS`). */
-    task: "pre-restore" | "post-restore" | "isolate" | "verify" | "backup-check";
+    task: "pre-restore" | "post-restore" | "isolate" | "verify" | "backup-check" | "storage-preflight";
     /** Name of the Job, its ServiceAccount, Roles and scripts ConfigMap. */
     jobName: string;
     /** Namespace the Job runs in. */

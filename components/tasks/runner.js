@@ -16,6 +16,7 @@ const { isolate } = require("./isolate");
 const { RESULT_ANNOTATION } = require("./labels");
 const { postRestore } = require("./post-restore");
 const { TaskFailure, preRestore } = require("./pre-restore");
+const { storagePreflight } = require("./storage-preflight");
 const { verify } = require("./verify");
 
 /**
@@ -27,6 +28,7 @@ const TASKS = {
     isolate,
     verify,
     "backup-check": backupCheck,
+    "storage-preflight": storagePreflight,
 };
 
 /**
