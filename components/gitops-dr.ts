@@ -367,6 +367,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                 {
                     namespace: config.velero.namespace,
                     settings: config.backupCheck,
+                    snapshotsSuffice: config.velero.volumeDataMode === "nativeSnapshots",
                     scheduleNames: config.velero.tiers.map((t) => t.name),
                     prometheusOperator: config.monitoring.prometheusOperator,
                     monitoringLabels: config.monitoring.labels,

@@ -89,6 +89,7 @@ describe("backup check: what the stacks register", () => {
             .map((m) => m.name);
         assert.ok(schedules.includes(DAILY));
         assert.deepEqual(args.schedules, schedules, "every data Schedule, not the credentials one");
+        assert.equal(args.snapshotsSuffice, false, "with the data mover, a snapshot left in the cluster is no data");
         for (const s of prod.ofType("kubernetes:velero.io/v1:Schedule")) {
             assert.ok(prod.dependsOn(cron, s), `after ${s.name}`);
         }
@@ -286,6 +287,9 @@ describe("the backup-check task (components/tasks/backup-check.js)", () => {
     it("a CSI snapshot not moved into the vault is named: it is lost with the cluster", async () => {
         const backup = simulatedBackup(DAILY, AT, homelab(), { ...K3S, snapshotMoveData: false });
         await assert.rejects(check(clusterWith(backup)), /db\/data in .* \(CSI snapshot not moved into the vault/);
+        // volumeDataMode nativeSnapshots: the snapshot is the data the stack chose to keep.
+        const chosen = await check(clusterWith(backup), { ...ARGS, snapshotsSuffice: true });
+        assert.equal(chosen.passed, true);
     });
 
     it("a CSI driver without a VolumeSnapshotClass leaves no record of the claim: named", async () => {

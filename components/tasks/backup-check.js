@@ -11,7 +11,7 @@
  * - its entry is `skipped` (a hostPath volume, which neither file-system backup nor a CSI snapshot can take: the
  *   catch-all `snapshot` rule finds no volume snapshotter for it, `pkg/backup/item_backupper.go` `takePVSnapshot`);
  * - it was CSI-snapshotted but `snapshotDataMoved` is false: the snapshot stays in the cluster's storage and is lost
- *   with it;
+ *   with it (unless `snapshotsSuffice`: volumeDataMode nativeSnapshots keeps the data as the provider's snapshots);
  * - its data movement or its PodVolumeBackup did not complete (`result` "failed", the upload's `Phase`).
  *
  * Each such claim gets a marker ConfigMap in Velero's namespace named `<markerPrefix>.<namespace>.<claim>` (dots
@@ -45,6 +45,8 @@ const CHECKED = ["Completed", "PartiallyFailed"];
  * @property {string[]} schedules The cluster's Schedules whose backups hold claims.
  * @property {string} markerPrefix Marker ConfigMaps are named `<markerPrefix>.<namespace>.<claim>`.
  * @property {string} resultConfigMap
+ * @property {boolean} [snapshotsSuffice] volumeDataMode nativeSnapshots: a CSI snapshot left with the storage
+ *   provider is the data the user chose (EBS snapshots outlive the cluster); with the data mover it is a failure.
  *
  * @typedef {object} ClaimWithoutData
  * @property {string} claim `namespace/name`
@@ -65,9 +67,10 @@ const CHECKED = ["Completed", "PartiallyFailed"];
 /**
  * Whether a claim's BackupVolumeInfos entries hold its data; if not, why.
  * @param {KubeObject[]} infos the entries of this claim (a claim mounted by several pods may have several)
- * @returns {string | undefined} undefined when the data is in the vault
+ * @param {boolean} [snapshotsSuffice] a snapshot not moved into the vault counts (volumeDataMode nativeSnapshots)
+ * @returns {string | undefined} undefined when the data is kept
  */
-function missingData(infos) {
+function missingData(infos, snapshotsSuffice = false) {
     if (infos.length === 0) {
         return "the backup holds no data of it (BackupVolumeInfos has no entry: no snapshot and no file-system backup; a file-system backup volume is read only through a running pod that mounts it)";
     }
@@ -77,6 +80,12 @@ function missingData(infos) {
         const method = v.backupMethod ?? "";
         if (v.skipped === true) {
             reasons.push(`skipped: ${v.skippedReason || "no reason given"}`);
+        } else if (method === "CSISnapshot" && v.snapshotDataMoved !== true && snapshotsSuffice) {
+            // volumeDataMode nativeSnapshots: the snapshot is the data, kept by the storage provider (EBS).
+            if (v.result !== "failed") {
+                return undefined;
+            }
+            reasons.push("CSI snapshot did not complete");
         } else if (method === "CSISnapshot" && v.snapshotDataMoved !== true) {
             reasons.push(
                 "CSI snapshot not moved into the vault: the snapshot stays in the cluster's storage and is lost with it",
@@ -136,7 +145,7 @@ async function checkBackup(api, args, schedule, backup) {
             (v) =>
                 (v.pvcNamespace === namespace && v.pvcName === name) || (v.pvName !== undefined && v.pvName === volume),
         );
-        const reason = missingData(own);
+        const reason = missingData(own, args.snapshotsSuffice === true);
         if (reason !== undefined) {
             without.push({ claim: id, schedule, backup, reason });
         }

@@ -43,6 +43,8 @@ export interface BackupCheckArgs {
     /** Velero's namespace. */
     namespace: string;
     settings: BackupCheckSettings;
+    /** volumeDataMode nativeSnapshots: a snapshot not moved into the vault is the data (EBS snapshots). */
+    snapshotsSuffice: boolean;
     /** The cluster's Schedules whose backups hold claims (not the credentials one). */
     scheduleNames: readonly string[];
     /** Create a PrometheusRule with the alerts. */
@@ -93,6 +95,7 @@ export class BackupCheck extends pulumi.ComponentResource {
             schedules: [...args.scheduleNames],
             markerPrefix: NO_DATA_MARKER_PREFIX,
             resultConfigMap: BACKUP_CHECK_RECORD,
+            snapshotsSuffice: args.snapshotsSuffice,
         };
         this.cronJob = new k8s.batch.v1.CronJob(
             `${name}-cronjob`,
