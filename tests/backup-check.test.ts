@@ -13,6 +13,7 @@ import {
     BACKUP_CHECK_RULES,
     NO_DATA_MARKER_LABEL,
     NO_DATA_MARKER_PREFIX,
+    markersOnlyPolicy,
 } from "../components/verify";
 import { ProgramRun, RegisteredResource, runProgram } from "../engine";
 import {
@@ -32,6 +33,15 @@ import { withRbac } from "./rbac";
 const task = require("../components/tasks/backup-check.js") as {
     MARKER_LABEL: string;
     backupCheck(api: unknown, args: Record<string, unknown>): Promise<Record<string, unknown>>;
+};
+const runner = require("../components/tasks/runner.js") as {
+    run(
+        api: unknown,
+        task: string,
+        env: Record<string, string>,
+        terminationLog: (m: string) => void,
+        log: (m: string) => void,
+    ): Promise<number>;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -111,6 +121,24 @@ describe("backup check: what the stacks register", () => {
                 .ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")
                 .some((r) => (r.inputs.metadata as { name: string }).name === BACKUP_CHECK_CRONJOB),
         );
+    });
+
+    it("an admission policy narrows its deletes to its markers, in place before the first run", () => {
+        const guard = markersOnlyPolicy("velero");
+        assert.deepEqual(guard.policy.matchConditions, [
+            {
+                name: "the-backup-check-task",
+                expression: `request.userInfo.username == 'system:serviceaccount:velero:${BACKUP_CHECK_CRONJOB}'`,
+            },
+        ]);
+        assert.deepEqual(
+            (guard.policy.validations as { expression: string }[]).map((v) => v.expression),
+            [`oldObject.metadata.name.startsWith('${NO_DATA_MARKER_PREFIX}.')`],
+        );
+        const binding = prod
+            .ofType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")
+            .find((b) => (b.inputs.metadata as { name: string }).name === BACKUP_CHECK_CRONJOB)!;
+        assert.ok(prod.dependsOn(checkCronJob(prod)!, binding));
     });
 
     it('backupCheckSchedule "off" switches it off; a drill has none; recover has one', async () => {
@@ -350,6 +378,30 @@ describe("the backup-check task (components/tasks/backup-check.js)", () => {
         assert.equal((await check(next)).passed, true);
         assert.deepEqual(markers(next), []);
         assert.ok(next.store.all().some((o) => o.metadata.name === "gitops-dr-volume-policy"));
+    });
+
+    it("run by the runner as its CronJob's Job: writes its result on its own Job, within its rules", async () => {
+        const cluster = clusterWith(defaultBackup(DAILY, AT));
+        cluster.store.put({
+            apiVersion: "batch/v1",
+            kind: "Job",
+            metadata: { name: "gitops-dr-backup-check-29400000", namespace: "velero" },
+        });
+        let failure = "";
+        const code = await runner.run(
+            withRbac(cluster.store, RULES, "velero"),
+            "backup-check",
+            {
+                TASK_ARGS: JSON.stringify(ARGS),
+                JOB_NAMESPACE: "velero",
+                JOB_NAME: "gitops-dr-backup-check-29400000",
+            },
+            (m) => (failure = m),
+            () => undefined,
+        );
+        assert.equal(code, 0, failure);
+        const job = await cluster.store.get("/apis/batch/v1/namespaces/velero/jobs/gitops-dr-backup-check-29400000");
+        assert.equal(JSON.parse(String(job?.metadata.annotations["gitops-dr.io/result"])).passed, true);
     });
 
     it("the source cluster of the other tests holds claims on EBS only (the default backups carry data)", () => {

@@ -195,6 +195,8 @@ describe("logical names of a rebuilt cluster's objects", () => {
             "kubernetes:velero.io/v1:Restore restore-restore",
         ]);
         assert.deepEqual(k8sNames(recover), [
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy backup-check-markers-only",
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding backup-check-markers-only",
             "kubernetes:argoproj.io/v1alpha1:Application argocd-root-app",
             "kubernetes:batch/v1:CronJob backup-check-cronjob",
             "kubernetes:batch/v1:Job credentials-restore-check-job",

@@ -89,7 +89,9 @@ describe("backup verification: what a protect stack registers", () => {
         for (const s of prod.ofType("kubernetes:velero.io/v1:Schedule")) {
             assert.ok(prod.dependsOn(cron, s), `after ${s.name}`);
         }
-        const binding = prod.one("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
+        const binding = prod
+            .ofType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")
+            .find((b) => (b.inputs.metadata as { name: string }).name === VERIFY_CRONJOB)!;
         assert.ok(prod.dependsOn(cron, binding), "the scratch-only policy holds before the first run");
     });
 

@@ -1,7 +1,7 @@
 /**
  * The check after each backup that every backed-up claim has data: a CronJob in Velero's namespace whose Job runs
  * the backup-check task (components/tasks/backup-check.js) with its own ServiceAccount and only what the task does,
- * and with the Prometheus operator a PrometheusRule (alerts.ts) that names each claim without data.
+ * an admission policy that narrows its deletes to its markers (Kubernetes >= 1.30), and with the Prometheus operator a PrometheusRule (alerts.ts) that names each claim without data.
  *
  * Why an hourly CronJob rather than one a fixed delay after each Schedule: how long a backup takes is not known
  * (the data mover's uploads, file-system backups of large volumes), so a fixed delay either checks a backup still
@@ -27,8 +27,8 @@ export const NO_DATA_MARKER_LABEL = "gitops-dr.io/claim-without-data";
 
 /**
  * The task's permissions, all in Velero's namespace: list Backups, download their metadata (DownloadRequests),
- * its markers and record (ConfigMaps: RBAC cannot narrow create, list or delete by name prefix or label; the task
- * deletes only labelled ConfigMaps named with the marker prefix), its own Job's result. Nothing cluster-wide.
+ * its markers and record (ConfigMaps: RBAC cannot narrow create, list or delete by name prefix or label, so
+ * {@link markersOnlyPolicy} narrows the deletes to markers), its own Job's result. Nothing cluster-wide.
  */
 export const BACKUP_CHECK_RULES: readonly PolicyRule[] = [
     { apiGroups: ["velero.io"], resources: ["backups"], verbs: ["list"] },
@@ -38,6 +38,40 @@ export const BACKUP_CHECK_RULES: readonly PolicyRule[] = [
     // Its own Job's result (runner.js); a CronJob's Jobs have generated names.
     { apiGroups: ["batch"], resources: ["jobs"], verbs: ["patch"] },
 ];
+
+/**
+ * The admission policy that lets the task delete only its markers: Velero's namespace also holds the volume policy
+ * and the node agent's configuration, which the task's Role could otherwise delete. Pure.
+ */
+export function markersOnlyPolicy(namespace: string): {
+    policy: k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicySpec;
+    binding: k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec;
+} {
+    return {
+        policy: {
+            failurePolicy: "Fail",
+            matchConstraints: {
+                resourceRules: [
+                    { apiGroups: [""], apiVersions: ["v1"], operations: ["DELETE"], resources: ["configmaps"] },
+                ],
+            },
+            matchConditions: [
+                {
+                    name: "the-backup-check-task",
+                    expression: `request.userInfo.username == 'system:serviceaccount:${namespace}:${BACKUP_CHECK_CRONJOB}'`,
+                },
+            ],
+            validations: [
+                {
+                    expression: `oldObject.metadata.name.startsWith('${NO_DATA_MARKER_PREFIX}.')`,
+                    message: "The backup check deletes only its own markers of claims without data.",
+                    reason: "Forbidden",
+                },
+            ],
+        },
+        binding: { policyName: BACKUP_CHECK_CRONJOB, validationActions: ["Deny"] },
+    };
+}
 
 export interface BackupCheckArgs {
     /** Velero's namespace. */
@@ -90,6 +124,17 @@ export class BackupCheck extends pulumi.ComponentResource {
             },
             child,
         );
+        const guard = markersOnlyPolicy(namespace);
+        const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+            `${name}-markers-only`,
+            { metadata: { name: BACKUP_CHECK_CRONJOB }, spec: guard.policy },
+            child,
+        );
+        const binding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+            `${name}-markers-only`,
+            { metadata: { name: BACKUP_CHECK_CRONJOB }, spec: { ...guard.binding, policyName: policy.metadata.name } },
+            child,
+        );
         const taskArgs = {
             veleroNamespace: namespace,
             schedules: [...args.scheduleNames],
@@ -140,7 +185,7 @@ export class BackupCheck extends pulumi.ComponentResource {
                     },
                 },
             },
-            { ...child, dependsOn: [roleBinding, scripts, ...args.after] },
+            { ...child, dependsOn: [roleBinding, binding, scripts, ...args.after] },
         );
         if (args.prometheusOperator) {
             new k8s.apiextensions.CustomResource(
