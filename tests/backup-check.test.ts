@@ -32,6 +32,7 @@ import { withRbac } from "./rbac";
 /* eslint-disable @typescript-eslint/no-require-imports -- the tasks are CommonJS scripts */
 const task = require("../components/tasks/backup-check.js") as {
     MARKER_LABEL: string;
+    markerName(prefix: string, claim: string): string;
     backupCheck(api: unknown, args: Record<string, unknown>): Promise<Record<string, unknown>>;
 };
 const runner = require("../components/tasks/runner.js") as {
@@ -402,6 +403,13 @@ describe("the backup-check task (components/tasks/backup-check.js)", () => {
         assert.equal(code, 0, failure);
         const job = await cluster.store.get("/apis/batch/v1/namespaces/velero/jobs/gitops-dr-backup-check-29400000");
         assert.equal(JSON.parse(String(job?.metadata.annotations["gitops-dr.io/result"])).passed, true);
+    });
+
+    it("a marker's name is a DNS subdomain even for the longest claim names, and parses back to the claim", () => {
+        assert.equal(task.markerName(NO_DATA_MARKER_PREFIX, "db/pg.data-0"), "gitops-dr-no-data.db.pg.data-0");
+        const long = task.markerName(NO_DATA_MARKER_PREFIX, `${"n".repeat(63)}/${"a".repeat(170)}-${"b".repeat(60)}`);
+        assert.ok(long.length <= 253);
+        assert.match(long, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/);
     });
 
     it("the source cluster of the other tests holds claims on EBS only (the default backups carry data)", () => {

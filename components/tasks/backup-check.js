@@ -208,11 +208,12 @@ async function checkSchedule(api, args, schedule) {
 }
 
 /**
- * A marker's name: a DNS subdomain (a namespace has no dot, so the first dot after the prefix ends it).
+ * A marker's name: a DNS subdomain (a namespace has no dot, so the first dot after the prefix ends it). A name cut
+ * to 253 characters must still end in a letter or digit; the full claim is in the marker's data.
  * @param {string} prefix
  * @param {string} claim `namespace/name`
  */
-const markerName = (prefix, claim) => `${prefix}.${claim.replace("/", ".")}`.slice(0, 253);
+const markerName = (prefix, claim) => `${prefix}.${claim.replace("/", ".")}`.slice(0, 253).replace(/[-.]+$/, "");
 
 /**
  * Makes the marker ConfigMaps match the claims without data: one per claim, the others removed. Only ConfigMaps

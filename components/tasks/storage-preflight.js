@@ -184,7 +184,7 @@ async function storagePreflight(api, args) {
                 "a CSI driver, create a VolumeSnapshotClass for it (or `pulumi config set --path 'gitops-dr:volumeSnapshotClassDrivers[0]' <driver>`), or back its volumes up file by file (add csi to gitops-dr:fileSystemBackupVolumeTypes); " +
                 "another type, add it to gitops-dr:fileSystemBackupVolumeTypes. " +
                 `Or accept that these volumes are not backed up: ${refused.map((v, i) => `\`pulumi config set --path 'gitops-dr:storageClassesWithoutData[${args.acknowledged.length + i}]' ${v.name}\``).join(" and ")}. ` +
-                "No Schedule was created.",
+                "No Schedule was created. After fixing the cluster (the accepted list changes the Job's inputs, which runs it again), run it again with `pulumi up --replace <URN>`, the URN of the Job ending in storage-preflight-job (`pulumi stack --show-urns`).",
         );
     }
     return {
