@@ -131,6 +131,13 @@ describe("backup check alerts under promtool", function () {
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+    it("the stale alert says how long: the check's period plus a day", () => {
+        assert.equal(
+            RULES.find((r) => r.alert === "GitopsDrBackupCheckStale")?.annotations.summary,
+            "No check of the backups' claims has passed for 25 hours",
+        );
+    });
+
     it("promtool check rules accepts them (lint included)", () => {
         const run = spawnSync("promtool", ["check", "rules", "--lint=all", "--lint-fatal", rulesFile], {
             encoding: "utf8",

@@ -123,7 +123,7 @@ export function backupCheckAlertRules(args: {
             expr: exprs.stale,
             labels: { severity: "warning" },
             annotations: {
-                summary: "No check of the backups' claims has passed for a day",
+                summary: `No check of the backups' claims has passed for ${Math.round(staleAfter / 3600)} hours`,
                 description: `No run of the check that every backed-up claim has data has passed for longer than its period plus a day. Check the CronJob with \`kubectl get cronjob ${args.cronJob} -n ${args.namespace}\` and the last run's record: ${record}.`,
             },
         },
