@@ -16,9 +16,9 @@ import { ArgoCd, RepositoryCredentials } from "./argocd";
 import { VaultAudit } from "./audit";
 import { DrillIsolation, DrillReport, DrillVerification, SYSTEM_NAMESPACES, drillReport } from "./drill";
 import { VeleroRestore } from "./restore";
-import { BackupVerification } from "./verify";
+import { BackupCheck, BackupVerification } from "./verify";
 import { BackupVault } from "./vault";
-import { Velero, VeleroSchedules, serverServiceAccountName } from "./velero";
+import { Velero, VeleroSchedules, serverServiceAccountName, storagePreflight } from "./velero";
 import { VeleroIam } from "./velero-iam";
 import { dnsLabelOf } from "./names";
 import { VaultGrant, partitionOfRegion, veleroRoleName } from "./vault-access";
@@ -69,6 +69,7 @@ export class GitopsDr extends pulumi.ComponentResource {
     public readonly argoCd: ArgoCd;
     /** protect: the weekly verification of the backups (unless switched off). */
     public readonly backupVerification?: BackupVerification;
+    public readonly backupCheck?: BackupCheck;
     /** drill: what keeps it from acting on production (NetworkPolicies, admission policies). */
     public readonly isolation?: DrillIsolation;
     /** drill: the verification Job. */
@@ -305,7 +306,24 @@ export class GitopsDr extends pulumi.ComponentResource {
                     .apply(([data]) => data.restoreName);
             }
         }
-        // protect: the Schedules follow the release. recover: they wait for the restore's checked end.
+        // protect: the StorageClasses are checked first, so that no backup leaves a claim silently empty.
+        const preflight =
+            config.storagePreflight === undefined || config.velero.tiers.length === 0
+                ? undefined
+                : storagePreflight(
+                      `${name}-storage-preflight`,
+                      {
+                          namespace: this.velero.namespace,
+                          settings: config.storagePreflight,
+                          fileSystemBackupVolumeTypes: config.velero.fileSystemBackupVolumeTypes,
+                          volumeDataMode: config.velero.volumeDataMode,
+                          snapshotClassDrivers: config.velero.volumeSnapshotClassDrivers,
+                          imageRegistry: config.mirrors.imageRegistry,
+                          provider: kubernetes,
+                      },
+                      { parent: this },
+                  );
+        // protect: the Schedules follow the release and the preflight. recover: they wait for the restore's checked end.
         this.schedules =
             config.velero.tiers.length === 0
                 ? []
@@ -315,6 +333,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                           velero: this.velero,
                           gate: this.syncGate,
                           credentials: config.velero.credentialsTier,
+                          after: preflight === undefined ? [] : [preflight.job],
                           provider: kubernetes,
                       },
                       { parent: this },
@@ -331,6 +350,25 @@ export class GitopsDr extends pulumi.ComponentResource {
                     scheduleName: config.velero.tiers.find((t) => t.key === "daily")!.name,
                     excludedNamespaces: [...SYSTEM_NAMESPACES, config.velero.namespace, config.argoCd.namespace],
                     timeoutMinutes: 180,
+                    prometheusOperator: config.monitoring.prometheusOperator,
+                    monitoringLabels: config.monitoring.labels,
+                    imageRegistry: config.mirrors.imageRegistry,
+                    after: [this.velero.release, ...this.schedules],
+                    provider: kubernetes,
+                },
+                { parent: this },
+            );
+        }
+
+        if (config.backupCheck !== undefined && this.schedules.length > 0) {
+            // Every claim of each Schedule's newest backup has its data in the vault, checked within an hour.
+            this.backupCheck = new BackupCheck(
+                `${name}-backup-check`,
+                {
+                    namespace: config.velero.namespace,
+                    settings: config.backupCheck,
+                    snapshotsSuffice: config.velero.volumeDataMode === "nativeSnapshots",
+                    scheduleNames: config.velero.tiers.map((t) => t.name),
                     prometheusOperator: config.monitoring.prometheusOperator,
                     monitoringLabels: config.monitoring.labels,
                     imageRegistry: config.mirrors.imageRegistry,

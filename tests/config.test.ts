@@ -1921,6 +1921,90 @@ describe("parseConfig: Argo CD", () => {
     }
 });
 
+describe("parseConfig: the backup check (backupCheckSchedule)", () => {
+    const FIX =
+        "Fix: `pulumi config set gitops-dr:backupCheckSchedule '30 * * * *'`, or `pulumi config set gitops-dr:backupCheckSchedule off` to switch the check off.";
+    it("runs hourly by default in the stacks that back up; off switches it off", () => {
+        assert.deepEqual(parseConfig(PROTECT, STACK).backupCheck, { schedule: "30 * * * *", periodSeconds: 3600 });
+        assert.deepEqual(parseConfig(RECOVER, "recover").backupCheck, { schedule: "30 * * * *", periodSeconds: 3600 });
+        assert.equal(parseConfig(withKeys(PROTECT, { backupCheckSchedule: "off" }), STACK).backupCheck, undefined);
+        assert.equal(parseConfig(DRILL, "drill").backupCheck, undefined);
+    });
+
+    it("refuses it in a drill, which takes no backups", () => {
+        assert.equal(
+            onlyProblem(withKeys(DRILL, { backupCheckSchedule: "0 * * * *" }), "backupCheckSchedule", "drill"),
+            '"0 * * * *" cannot be set in a drill stack: a drill takes no backups. Fix: `pulumi config rm gitops-dr:backupCheckSchedule`.',
+        );
+    });
+
+    it("refuses a cron Velero's parser would refuse", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { backupCheckSchedule: "61 * * * *" }), "backupCheckSchedule"),
+            `"61 * * * *" has a minute field Velero's cron parser refuses (end of range (61) above maximum (59): 61). ${FIX}`,
+        );
+    });
+
+    it("refuses an @every interval, which a CronJob does not take", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { backupCheckSchedule: "@every 1h" }), "backupCheckSchedule"),
+            `"@every 1h" is an @every interval, which a CronJob does not run on a calendar. ${FIX}`,
+        );
+    });
+
+    it("refuses a schedule that runs less than daily: a daily backup would go unchecked", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { backupCheckSchedule: "30 4 * * 0" }), "backupCheckSchedule"),
+            `"30 4 * * 0" leaves up to 168 hours between two runs: a daily backup without data would go unchecked that long. It must run at least daily. ${FIX}`,
+        );
+    });
+});
+
+describe("parseConfig: storageClassesWithoutData (the storage preflight)", () => {
+    it("protect: none by default, a list taken as it is; no preflight in the other modes", () => {
+        assert.deepEqual(parseConfig(PROTECT, STACK).storagePreflight, { acknowledged: [] });
+        assert.deepEqual(
+            parseConfig(
+                withKeys(PROTECT, { storageClassesWithoutData: '["local-path", "scratch.example.com"]' }),
+                STACK,
+            ).storagePreflight,
+            { acknowledged: ["local-path", "scratch.example.com"] },
+        );
+        assert.equal(parseConfig(RECOVER, "recover").storagePreflight, undefined);
+    });
+
+    it("refuses it outside protect", () => {
+        assert.equal(
+            onlyProblem(
+                withKeys(DRILL, { storageClassesWithoutData: '["local-path"]' }),
+                "storageClassesWithoutData",
+                "drill",
+            ),
+            '"[\\"local-path\\"]" cannot be set in a drill stack: only a protect stack checks its StorageClasses before its first backup. Fix: `pulumi config rm gitops-dr:storageClassesWithoutData`.',
+        );
+    });
+
+    it("refuses a name that is not a StorageClass name", () => {
+        assert.equal(
+            onlyProblem(
+                withKeys(PROTECT, { storageClassesWithoutData: '["Local_Path"]' }),
+                "storageClassesWithoutData",
+            ),
+            '"Local_Path" is not a StorageClass name (a DNS subdomain: lowercase letters, digits, "-" and "."). Fix: correct it in Pulumi.prod.yaml, as `kubectl get storageclass` names it.',
+        );
+    });
+
+    it("refuses a class named twice", () => {
+        assert.equal(
+            onlyProblem(
+                withKeys(PROTECT, { storageClassesWithoutData: '["local-path", "local-path"]' }),
+                "storageClassesWithoutData",
+            ),
+            'names "local-path" twice. Fix: keep one entry per class.',
+        );
+    });
+});
+
 describe("parseConfig: monitoring", () => {
     it("warns that monitoringLabels do nothing without prometheusOperator", () => {
         assert.equal(

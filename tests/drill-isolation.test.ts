@@ -70,8 +70,8 @@ describe("drill isolation: order", () => {
             prod
                 .ofType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
                 .map((p) => (p.inputs.metadata as { name: string }).name),
-            ["gitops-dr-verify"],
-            "only the weekly verification's own policy",
+            ["gitops-dr-verify", "gitops-dr-backup-check"],
+            "only the weekly verification's and the backup check's own policies",
         );
         assert.ok(!prod.resources.some((r) => r.name.includes("isolation")));
     });

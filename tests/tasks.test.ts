@@ -3,6 +3,10 @@
  * archive/tar writes it, and the runner's contract with its Job.
  */
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { TASK_SCRIPTS } from "../components/tasks";
 
 import { ClusterStore } from "../engine/cluster";
 import { tarOf } from "../engine/cluster/velero";
@@ -96,5 +100,28 @@ describe("the task runner (components/tasks/runner.js)", () => {
         assert.equal(code, 1);
         assert.match(message, /^pre-restore failed: SyntaxError/);
         assert.ok(message.length <= 4000);
+    });
+});
+
+describe("the scripts a task Job mounts (components/tasks/index.ts TASK_SCRIPTS)", () => {
+    it("hold every script the runner requires, directly or not: a missing one fails every task at start", () => {
+        const dir = path.join(__dirname, "..", "components", "tasks");
+        const mounted = new Set<string>(TASK_SCRIPTS);
+        const seen = new Set<string>();
+        const visit = (file: string) => {
+            if (seen.has(file)) {
+                return;
+            }
+            seen.add(file);
+            assert.ok(mounted.has(file), `${file} is required but not in TASK_SCRIPTS`);
+            const source = fs.readFileSync(path.join(dir, file), "utf8");
+            for (const m of source.matchAll(/require\("\.\/([^"]+)"\)/g)) {
+                visit(m[1].endsWith(".js") ? m[1] : `${m[1]}.js`);
+            }
+        };
+        visit("runner.js");
+        assert.ok(seen.has("verify.js") && seen.has("backup-check.js"), "the runner reaches every task");
+        const scripts = fs.readdirSync(dir).filter((f) => f.endsWith(".js"));
+        assert.deepEqual([...mounted].sort(), scripts.sort(), "every script of the folder is mounted, and only those");
     });
 });

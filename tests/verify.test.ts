@@ -29,6 +29,7 @@ import {
     defaultTargetObjects,
 } from "../engine/cluster";
 import { STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
+import { withRbac } from "./rbac";
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the tasks are CommonJS scripts */
 const task = require("../components/tasks/verify.js") as {
@@ -59,6 +60,9 @@ type CronJobSpec = {
         };
     };
 };
+/** The verification's CronJob (a stack has the backup check's too). */
+const verifyCronJob = (run: ProgramRun) =>
+    run.ofType(CRONJOB).find((c) => (c.inputs.metadata as { name: string }).name === VERIFY_CRONJOB)!;
 const specOf = (r: RegisteredResource) => r.inputs.spec as CronJobSpec;
 const envOf = (r: RegisteredResource, name: string) =>
     specOf(r).jobTemplate.spec.template.spec.containers[0].env.find((e) => e.name === name);
@@ -70,7 +74,7 @@ describe("backup verification: what a protect stack registers", () => {
     });
 
     it("a weekly CronJob in Velero's namespace runs the verify task, one run at a time, after the Schedules", () => {
-        const cron = prod.one(CRONJOB);
+        const cron = verifyCronJob(prod);
         const spec = specOf(cron);
         assert.equal((cron.inputs.metadata as { namespace: string }).namespace, "velero");
         assert.equal(spec.schedule, "0 4 * * 0");
@@ -88,12 +92,14 @@ describe("backup verification: what a protect stack registers", () => {
         for (const s of prod.ofType("kubernetes:velero.io/v1:Schedule")) {
             assert.ok(prod.dependsOn(cron, s), `after ${s.name}`);
         }
-        const binding = prod.one("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
+        const binding = prod
+            .ofType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")
+            .find((b) => (b.inputs.metadata as { name: string }).name === VERIFY_CRONJOB)!;
         assert.ok(prod.dependsOn(cron, binding), "the scratch-only policy holds before the first run");
     });
 
     it("restores the daily schedule's newest backup, into scratch namespaces only, without PersistentVolumes", () => {
-        const args = JSON.parse(String(envOf(prod.one(CRONJOB), "TASK_ARGS")?.value)) as Record<string, unknown>;
+        const args = JSON.parse(String(envOf(verifyCronJob(prod), "TASK_ARGS")?.value)) as Record<string, unknown>;
         assert.equal(args.scheduleName, DAILY);
         assert.equal(args.periodSeconds, WEEK);
         assert.deepEqual(args.excludedNamespaces, [
@@ -104,7 +110,7 @@ describe("backup verification: what a protect stack registers", () => {
             "argocd",
         ]);
         assert.deepEqual(args.spec, verificationRestoreSpec(180));
-        const deadline = specOf(prod.one(CRONJOB)).jobTemplate.spec as unknown as { activeDeadlineSeconds: number };
+        const deadline = specOf(verifyCronJob(prod)).jobTemplate.spec as unknown as { activeDeadlineSeconds: number };
         assert.ok(
             (args.restoreTimeoutMinutes as number) * 60 + 15 * 60 <= deadline.activeDeadlineSeconds,
             "the run gives up on the restore early enough to clean up before the Job's deadline",
@@ -155,9 +161,9 @@ describe("backup verification: what a protect stack registers", () => {
 
     it('verifySchedule "off" switches it off; recover and drill have none', async () => {
         const off = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { verifySchedule: "off" } });
-        assert.equal(off.ofType(CRONJOB).length, 0);
+        assert.equal(verifyCronJob(off), undefined);
         const drill = await runProgram({ stack: "drill", secrets: STACK_SECRETS, stackReferences: STACK_REFERENCES });
-        assert.equal(drill.ofType(CRONJOB).length, 0);
+        assert.equal(verifyCronJob(drill), undefined);
     });
 
     it("the period is the schedule's longest gap", () => {
@@ -226,58 +232,12 @@ const liveClaims = (c: SimulatedCluster) =>
         .filter((o) => o.kind === "PersistentVolumeClaim" && ["shop", "blog"].includes(String(o.metadata.namespace)))
         .map((o) => JSON.stringify(o));
 
-/**
- * `api` as the verify task's service account sees it: every call is checked against VERIFY_RULES (its ClusterRole
- * and its Role in Velero's namespace), and one no rule allows fails as the API server would, with 403.
- */
-function withRbac(api: SimulatedCluster["store"], veleroNamespace: string): SimulatedCluster["store"] {
-    const allowed = (verb: string, path: string) => {
-        const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?/.exec(path);
-        assert.ok(m, `unparsed path ${path}`);
-        const [, group = "", namespace, resource, name] = m;
-        // A namespace itself (`/api/v1/namespaces/<name>`) is cluster-scoped.
-        const [res, ns, named] =
-            resource === undefined ? ["namespaces", undefined, namespace] : [resource, namespace, name];
-        const verbOf = verb === "read" ? (named === undefined ? "list" : "get") : verb;
-        const rules = [...VERIFY_RULES.clusterRules, ...(ns === veleroNamespace ? VERIFY_RULES.namespaceRules : [])];
-        return rules.some(
-            (r) =>
-                r.apiGroups.includes(group) &&
-                r.resources.includes(res) &&
-                r.verbs.includes(verbOf) &&
-                (r.resourceNames === undefined || (named !== undefined && r.resourceNames.includes(named))),
-        );
-    };
-    const check = (verb: string, path: string) => {
-        if (!allowed(verb, path)) {
-            throw new Error(`forbidden: ${verb} ${path} (403): VERIFY_RULES allow no such request`);
-        }
-    };
-    return new Proxy(api, {
-        get(target, prop, receiver) {
-            const value = Reflect.get(target, prop, receiver) as unknown;
-            if (typeof value !== "function") {
-                return value;
-            }
-            const verb = { get: "read", list: "read", create: "create", remove: "delete", mergePatch: "patch" }[
-                String(prop)
-            ];
-            return (...args: unknown[]) => {
-                if (verb !== undefined) {
-                    check(verb, String(args[0]));
-                }
-                return (value as (...a: unknown[]) => unknown).apply(target, args);
-            };
-        },
-    });
-}
-
 describe("the verify task (components/tasks/verify.js)", () => {
     it("restores the newest backup into scratch namespaces, checks every claim, then removes them", async () => {
         const cluster = protectedCluster();
         const before = liveClaims(cluster);
         // As its service account: every request it makes is one its permissions allow.
-        const result = await task.verify(withRbac(cluster.store, "velero"), ARGS);
+        const result = await task.verify(withRbac(cluster.store, VERIFY_RULES, "velero"), ARGS);
         assert.equal(result.passed, true);
         assert.deepEqual(result.namespaces, ["blog", "shop"]);
         assert.equal(result.claims, 2, "one claim per app, each Bound");
@@ -298,7 +258,7 @@ describe("the verify task (components/tasks/verify.js)", () => {
         });
         const cluster = protectedCluster({}, fsbShop);
         const marker = `/api/v1/namespaces/velero/configmaps/${VERIFY_NOT_VERIFIABLE}`;
-        const first = await task.verify(withRbac(cluster.store, "velero"), ARGS);
+        const first = await task.verify(withRbac(cluster.store, VERIFY_RULES, "velero"), ARGS);
         const since = "2026-11-29T04:00:00.000Z";
         assert.deepEqual(first.notVerifiableSince, { shop: since });
         const stored = JSON.parse(String((await cluster.store.get(marker))!.data["namespaces.json"])) as Record<
@@ -309,7 +269,7 @@ describe("the verify task (components/tasks/verify.js)", () => {
         assert.equal(stored.shop.since, since);
         assert.match(stored.shop.reason, /^native snapshot/);
         cluster.store.advanceTo(NOW + WEEK * 1000);
-        const second = await task.verify(withRbac(cluster.store, "velero"), ARGS);
+        const second = await task.verify(withRbac(cluster.store, VERIFY_RULES, "velero"), ARGS);
         assert.deepEqual(second.notVerifiableSince, { shop: since }, "a week later: still since the first run");
         assert.deepEqual((await record(cluster)).notVerifiableSince, { shop: since });
 
@@ -321,7 +281,7 @@ describe("the verify task (components/tasks/verify.js)", () => {
             metadata: { name: VERIFY_NOT_VERIFIABLE, namespace: "velero" },
             data: { "namespaces.json": JSON.stringify({ shop: { since, reason: "x" } }) },
         });
-        const result = await task.verify(withRbac(healthy.store, "velero"), ARGS);
+        const result = await task.verify(withRbac(healthy.store, VERIFY_RULES, "velero"), ARGS);
         assert.deepEqual(result.notVerifiable, []);
         assert.equal(await healthy.store.get(marker), undefined);
     });

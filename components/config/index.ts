@@ -15,7 +15,8 @@ import { parseDrill } from "./drill";
 import { PROJECT } from "./keys";
 import { parseMirrors } from "./mirrors";
 import { parseMonitoring } from "./monitoring";
-import { parseVerify } from "./verify";
+import { parseStoragePreflight } from "./storage";
+import { parseBackupCheck, parseVerify } from "./verify";
 import { ConfigError, ConfigReader, ConfigWarning, RawConfig, RawValue, q, setCmd } from "./reader";
 import { parseRestore, parseSource, parseSourceStack } from "./restore";
 import { MODES, StackConfig } from "./types";
@@ -126,6 +127,8 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
     const dataPath = parseDataPath(r, velero.volumeDataMode, velero.fileSystemBackupVolumeTypes.length > 0);
     const drill = parseDrill(r, mode, restore?.namespaces);
     const verify = parseVerify(r, mode, velero.volumeDataMode);
+    const backupCheck = parseBackupCheck(r, mode);
+    const storagePreflight = parseStoragePreflight(r, mode);
     const monitoring = parseMonitoring(r);
     const vaultAccount = parseVaultAccount(r, mode, vault, credentials);
     const audit = parseAudit(r, mode, vault);
@@ -150,6 +153,8 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
         restore,
         drill,
         verify,
+        backupCheck,
+        storagePreflight,
         monitoring,
         mirrors,
         vaultAccount,

@@ -119,5 +119,12 @@ export const RESTORE_KEYS = {
         description:
             "protect: at most this many claims restored per verification (1-200), which bounds its cost; a namespace with more is reported, never verified. Defaults to 10.",
     },
+    backupCheckSchedule: {
+        type: "string",
+        group: "verify",
+        modes: ["protect", "recover"],
+        description:
+            'protect, recover: cron (UTC) of the check that every claim of each Schedule\'s newest backup has its data in the vault (read from the backup\'s BackupVolumeInfos; no restore). At least daily; "off" switches it off. Defaults to "30 * * * *" (hourly): a backup is checked within an hour of its end, however long it took.',
+    },
     // --- monitoring ---
 } as const satisfies Record<string, ConfigKeySpec>;

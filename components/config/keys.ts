@@ -310,6 +310,13 @@ export const CONFIG_KEYS = {
         description:
             'Volume types (Velero\'s names, e.g. local, nfs, csi) backed up by file-system backup: kopia through the node agent, read from the pod that mounts the claim, for volumes that cannot be snapshotted (k3s local-path creates local volumes). The node agent runs and backups include pods while the list is non-empty; [] turns it off. hostPath volumes cannot be backed up at all (README, "Homelab (k3s) storage").',
     },
+    storageClassesWithoutData: {
+        type: "array",
+        group: "velero",
+        modes: ["protect"],
+        description:
+            "protect: StorageClasses whose volumes you accept get no data in the backups. pulumi up refuses a cluster with a class whose volumes neither a CSI snapshot (a VolumeSnapshotClass of its driver) nor file-system backup (fileSystemBackupVolumeTypes) can take, e.g. a local-path class creating hostPath volumes, unless it is listed here. Defaults to none.",
+    },
     veleroPlugins: {
         type: "array",
         group: "velero",

@@ -197,6 +197,20 @@ export interface DrillSettings {
     readonly egressAllow: readonly string[];
 }
 
+/** The protect stack's preflight of its StorageClasses (components/velero/preflight.ts). */
+export interface StoragePreflightSettings {
+    /** Classes whose volumes are accepted without data (`storageClassesWithoutData`). */
+    readonly acknowledged: readonly string[];
+}
+
+/** The check after each backup that every backed-up claim has data (components/verify/backup-check.ts). */
+export interface BackupCheckSettings {
+    /** The CronJob's schedule (UTC). */
+    readonly schedule: string;
+    /** The longest gap between two runs, in seconds (at most a day). */
+    readonly periodSeconds: number;
+}
+
 /** The weekly verification of a protect stack's backups (components/verify). */
 export interface VerifySettings {
     /** The CronJob's schedule (UTC). */
@@ -255,6 +269,10 @@ export interface StackConfig {
     readonly drill?: DrillSettings;
     /** protect: the weekly verification; undefined when switched off and in the other modes. */
     readonly verify?: VerifySettings;
+    /** protect, recover: the check that every backed-up claim has data; undefined when switched off and in a drill. */
+    readonly backupCheck?: BackupCheckSettings;
+    /** protect: the preflight that names StorageClasses whose volumes would get no data. */
+    readonly storagePreflight?: StoragePreflightSettings;
     readonly monitoring: MonitoringSettings;
     readonly mirrors: MirrorSettings;
     /** protect with createBucket and vaultAccountRoleArn: the vault lives in an account of its own. */

@@ -2,13 +2,15 @@
 import { CronExpressionParser } from "cron-parser";
 
 import { ConfigReader, q, setCmd } from "./reader";
-import type { Mode, VerifySettings, VolumeDataMode } from "./types";
+import type { BackupCheckSettings, Mode, VerifySettings, VolumeDataMode } from "./types";
 import { cronProblem } from "./values";
 
 /** Sundays 04:00 UTC: after the daily backup of 02:00 and the weekly tier of 03:00. */
 export const DEFAULT_VERIFY_SCHEDULE = "0 4 * * 0";
 export const DEFAULT_VERIFY_NAMESPACES_PER_RUN = 3;
 export const DEFAULT_VERIFY_MAX_CLAIMS = 10;
+/** Hourly, at half past: a backup is checked within an hour of its end, however long it took. */
+export const DEFAULT_BACKUP_CHECK_SCHEDULE = "30 * * * *";
 
 /**
  * The longest gap between two runs of `schedule` over the next year's first 120 runs, in seconds: the period
@@ -77,4 +79,38 @@ export function parseVerify(r: ConfigReader, mode: Mode, volumeDataMode?: Volume
         return undefined;
     }
     return { schedule, periodSeconds, namespacesPerRun, maxClaims };
+}
+
+/**
+ * The check after each backup that every claim has data: in the stacks that take backups; `backupCheckSchedule:
+ * off` switches it off. At least daily, so that no daily backup goes unchecked for long.
+ */
+export function parseBackupCheck(r: ConfigReader, mode: Mode): BackupCheckSettings | undefined {
+    if (mode === "drill") {
+        r.forbidInMode("backupCheckSchedule", mode, "a drill takes no backups");
+        return undefined;
+    }
+    const schedule = r.str("backupCheckSchedule") ?? DEFAULT_BACKUP_CHECK_SCHEDULE;
+    if (schedule === "off") {
+        return undefined;
+    }
+    const fix = `Fix: \`${setCmd("backupCheckSchedule", `'${DEFAULT_BACKUP_CHECK_SCHEDULE}'`)}\`, or \`${setCmd("backupCheckSchedule", "off")}\` to switch the check off.`;
+    const problem = /^(CRON_)?TZ=/.test(schedule)
+        ? "names a time zone, which a CronJob refuses"
+        : schedule.startsWith("@every")
+          ? "is an @every interval, which a CronJob does not run on a calendar"
+          : cronProblem(schedule);
+    if (problem !== undefined) {
+        r.problem("backupCheckSchedule", `${q(schedule)} ${problem}. ${fix}`);
+        return undefined;
+    }
+    const periodSeconds = schedulePeriodSeconds(schedule);
+    if (periodSeconds > 86400) {
+        r.problem(
+            "backupCheckSchedule",
+            `${q(schedule)} leaves up to ${Math.round(periodSeconds / 3600)} hours between two runs: a daily backup without data would go unchecked that long. It must run at least daily. ${fix}`,
+        );
+        return undefined;
+    }
+    return { schedule, periodSeconds };
 }

@@ -26,6 +26,9 @@ export const TASK_SCRIPTS = [
     "pre-restore.js",
     "post-restore.js",
     "isolate.js",
+    "verify.js",
+    "backup-check.js",
+    "storage-preflight.js",
 ] as const;
 /** Where the scripts are mounted in the task's container. */
 export const TASK_SCRIPTS_DIR = "/gitops-dr";
@@ -41,7 +44,7 @@ export interface PolicyRule {
 
 export interface TaskJobArgs {
     /** The task (runner.js `TASKS`). */
-    task: "pre-restore" | "post-restore" | "isolate" | "verify";
+    task: "pre-restore" | "post-restore" | "isolate" | "verify" | "backup-check" | "storage-preflight";
     /** Name of the Job, its ServiceAccount, Roles and scripts ConfigMap. */
     jobName: string;
     /** Namespace the Job runs in. */

@@ -273,4 +273,22 @@ function backupObjects(files, resource) {
     return objects;
 }
 
-module.exports = { ApiError, backupObjects, download, inClusterApi, untar };
+/**
+ * A task's last-run record (`last-run.json`, and `passed`), in the ConfigMap `name` of `namespace`: created, or
+ * patched when it exists. Where to look without the Prometheus operator.
+ * @param {KubeApi} api
+ * @param {string} namespace
+ * @param {string} name
+ * @param {Record<string, unknown>} record
+ */
+async function writeRecord(api, namespace, name, record) {
+    const path = `/api/v1/namespaces/${namespace}/configmaps`;
+    const data = { "last-run.json": JSON.stringify(record, null, 2), passed: String(record.passed === true) };
+    if ((await api.get(`${path}/${name}`)) === undefined) {
+        await api.create(path, { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace }, data });
+    } else {
+        await api.mergePatch(`${path}/${name}`, { data });
+    }
+}
+
+module.exports = { ApiError, backupObjects, download, inClusterApi, untar, writeRecord };

@@ -10,11 +10,13 @@
 
 const fs = require("node:fs");
 
+const { backupCheck } = require("./backup-check");
 const { inClusterApi } = require("./kube");
 const { isolate } = require("./isolate");
 const { RESULT_ANNOTATION } = require("./labels");
 const { postRestore } = require("./post-restore");
 const { TaskFailure, preRestore } = require("./pre-restore");
+const { storagePreflight } = require("./storage-preflight");
 const { verify } = require("./verify");
 
 /**
@@ -25,6 +27,8 @@ const TASKS = {
     "post-restore": postRestore,
     isolate,
     verify,
+    "backup-check": backupCheck,
+    "storage-preflight": storagePreflight,
 };
 
 /**

@@ -22,6 +22,7 @@
  */
 "use strict";
 
+const { writeRecord } = require("./kube");
 const { postRestore } = require("./post-restore");
 const { TaskFailure, TERMINAL_RESTORE_PHASES, preRestore } = require("./pre-restore");
 
@@ -267,7 +268,7 @@ async function verify(api, args) {
             record = { ...record, cleanupFailed: String(e) };
         });
         record = { ...record, endedAt: api.now().toISOString() };
-        await writeRecord(api, args, record);
+        await writeRecord(api, args.veleroNamespace, args.resultConfigMap, record);
     }
     if (failure !== undefined) {
         throw failure;
@@ -321,27 +322,6 @@ async function markNotVerifiable(api, args, reasons, now) {
         await api.mergePatch(`${path}/${name}`, { data });
     }
     return Object.fromEntries(Object.entries(namespaces).map(([ns, v]) => [ns, v.since]));
-}
-
-/**
- * The last run's record, in a ConfigMap of Velero's namespace.
- * @param {KubeApi} api
- * @param {VerifyArgs} args
- * @param {Record<string, unknown>} record
- */
-async function writeRecord(api, args, record) {
-    const path = `/api/v1/namespaces/${args.veleroNamespace}/configmaps`;
-    const data = { "last-run.json": JSON.stringify(record, null, 2), passed: String(record.passed === true) };
-    if ((await api.get(`${path}/${args.resultConfigMap}`)) === undefined) {
-        await api.create(path, {
-            apiVersion: "v1",
-            kind: "ConfigMap",
-            metadata: { name: args.resultConfigMap, namespace: args.veleroNamespace },
-            data,
-        });
-    } else {
-        await api.mergePatch(`${path}/${args.resultConfigMap}`, { data });
-    }
 }
 
 module.exports = { SCRATCH_LABEL, SCRATCH_PREFIX, VERIFICATION_LABEL, notVerifiable, rotation, scratchName, verify };

@@ -21,6 +21,7 @@ export * from "./alerts";
 export * from "./locations";
 export * from "./names";
 export * from "./node-agent";
+export * from "./preflight";
 export * from "./schedule-spec";
 export * from "./schedules";
 export * from "./values";

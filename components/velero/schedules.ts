@@ -21,6 +21,8 @@ export interface VeleroSchedulesArgs {
      * recover, the restore's checked end. Defaults to none (created right after the release).
      */
     gate?: pulumi.Input<string>;
+    /** What the Schedules wait for besides the release (the storage preflight). Defaults to nothing. */
+    after?: pulumi.Resource[];
     /** The credentials Schedule (components/velero/credentials.ts), with the daily one. Defaults to none. */
     credentials?: BackupTier;
     /** Kubernetes provider of the target cluster. */
@@ -44,7 +46,7 @@ export class VeleroSchedules extends pulumi.ComponentResource {
             parent: this,
             provider: args.provider,
             aliases: [{ parent: velero }],
-            dependsOn: [velero.release],
+            dependsOn: [velero.release, ...(args.after ?? [])],
         };
         const tiers = velero.tiers;
         this.schedules = [];
@@ -73,7 +75,7 @@ export class VeleroSchedules extends pulumi.ComponentResource {
                             },
                             spec: velero.valuesInput.apply((i) => scheduleSpec(tier, i)),
                         },
-                        { ...child, dependsOn: [velero.release, policy] },
+                        { ...child, dependsOn: [velero.release, policy, ...(args.after ?? [])] },
                     ),
                 );
             }
@@ -94,7 +96,7 @@ export class VeleroSchedules extends pulumi.ComponentResource {
                         },
                         spec: credentialsScheduleSpec(tier),
                     },
-                    { parent: this, provider: args.provider, dependsOn: [velero.release] },
+                    { parent: this, provider: args.provider, dependsOn: [velero.release, ...(args.after ?? [])] },
                 ),
             );
         }

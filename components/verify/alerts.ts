@@ -16,6 +16,30 @@ const readRecord = (namespace: string, configMap: string) =>
 /** How many periods namespaces may go unproven by the verification before an alert says so. */
 export const NOT_VERIFIABLE_ALERT_PERIODS = 4;
 
+/**
+ * kube-state-metrics' CronJob series of one CronJob: `failed` holds when its last run was scheduled after its last
+ * success (or none ever succeeded) and none is running; `stale` when no run succeeded for `staleAfter` seconds, or
+ * none ever did since it was created that long ago. The comparisons match on every label (both series come from
+ * the same kube-state-metrics target), so an alert carries the same labels either way.
+ */
+export function cronJobExprs(
+    namespace: string,
+    cronJob: string,
+    staleAfter: number,
+): { readonly failed: string; readonly stale: string } {
+    const sel = `namespace="${namespace}", cronjob="${cronJob}"`;
+    const on = "on (namespace, cronjob)";
+    return {
+        failed:
+            `(kube_cronjob_status_last_schedule_time{${sel}} > kube_cronjob_status_last_successful_time{${sel}}` +
+            ` or kube_cronjob_status_last_schedule_time{${sel}} unless ${on} kube_cronjob_status_last_successful_time{${sel}})` +
+            ` unless ${on} kube_cronjob_status_active{${sel}} > 0`,
+        stale:
+            `time() - kube_cronjob_status_last_successful_time{${sel}} > ${staleAfter}` +
+            ` or (time() - kube_cronjob_created{${sel}} > ${staleAfter} unless ${on} kube_cronjob_status_last_successful_time{${sel}})`,
+    };
+}
+
 /** The verification's rules, for the CronJob `cronJob` in `namespace` that runs at least every `periodSeconds`. */
 export function verificationAlertRules(args: {
     namespace: string;
@@ -25,9 +49,8 @@ export function verificationAlertRules(args: {
     notVerifiableConfigMap: string;
     periodSeconds: number;
 }): AlertRule[] {
-    const sel = `namespace="${args.namespace}", cronjob="${args.cronJob}"`;
-    const on = "on (namespace, cronjob)";
     const staleAfter = args.periodSeconds + 86400;
+    const exprs = cronJobExprs(args.namespace, args.cronJob, staleAfter);
     const days = Math.round((staleAfter / 86400) * 10) / 10;
     const record = readRecord(args.namespace, args.configMap);
     const unprovenAfter = NOT_VERIFIABLE_ALERT_PERIODS * args.periodSeconds;
@@ -36,13 +59,7 @@ export function verificationAlertRules(args: {
     return [
         {
             alert: "GitopsDrBackupVerificationFailed",
-            // The last run was scheduled after the last success (or none ever succeeded), and none is running. The
-            // comparison matches on every label (both series come from the same kube-state-metrics target), so the
-            // alert carries the same labels either way.
-            expr:
-                `(kube_cronjob_status_last_schedule_time{${sel}} > kube_cronjob_status_last_successful_time{${sel}}` +
-                ` or kube_cronjob_status_last_schedule_time{${sel}} unless ${on} kube_cronjob_status_last_successful_time{${sel}})` +
-                ` unless ${on} kube_cronjob_status_active{${sel}} > 0`,
+            expr: exprs.failed,
             for: "15m",
             labels: { severity: "critical" },
             annotations: {
@@ -52,11 +69,8 @@ export function verificationAlertRules(args: {
         },
         {
             alert: "GitopsDrBackupVerificationStale",
-            // No success within a period and a day: the CronJob is not running, or failing for a while; or it never
-            // succeeded since it was created that long ago.
-            expr:
-                `time() - kube_cronjob_status_last_successful_time{${sel}} > ${staleAfter}` +
-                ` or (time() - kube_cronjob_created{${sel}} > ${staleAfter} unless ${on} kube_cronjob_status_last_successful_time{${sel}})`,
+            // No success within a period and a day: the CronJob is not running, or failing for a while.
+            expr: exprs.stale,
             labels: { severity: "warning" },
             annotations: {
                 summary: `No backup verification has passed for ${days} days`,
@@ -80,4 +94,58 @@ export function verificationAlertRules(args: {
 /** The rule group of the verification's PrometheusRule. */
 export function verificationAlertGroup(rules: readonly AlertRule[]): AlertRuleGroup {
     return { name: "gitops-dr-backup-verification", rules };
+}
+
+/**
+ * The backup check's rules (components/tasks/backup-check.js). `GitopsDrClaimWithoutData` names each claim from its
+ * marker ConfigMap `<markerPrefix>.<namespace>.<claim>`, which kube-state-metrics exports as `kube_configmap_info`
+ * (labels `namespace`, `configmap`; ConfigMaps are among its default resources, `internal/store/configmap.go`), so
+ * no allowlist of labels or annotations is needed. The CronJob's own failure and staleness come from its series as
+ * for the verification.
+ */
+export function backupCheckAlertRules(args: {
+    namespace: string;
+    cronJob: string;
+    configMap: string;
+    markerPrefix: string;
+    periodSeconds: number;
+}): AlertRule[] {
+    const prefix = args.markerPrefix.replace(/[.*+?^${}()|[\]\\]/g, "\\\\$&");
+    const markers = `kube_configmap_info{namespace="${args.namespace}", configmap=~"${prefix}\\\\..+"}`;
+    const withNamespace = `label_replace(${markers}, "claim_namespace", "$1", "configmap", "${prefix}\\\\.([^.]+)\\\\..+")`;
+    const expr = `label_replace(${withNamespace}, "claim", "$1", "configmap", "${prefix}\\\\.[^.]+\\\\.(.+)")`;
+    const staleAfter = args.periodSeconds + 86400;
+    const exprs = cronJobExprs(args.namespace, args.cronJob, staleAfter);
+    const record = readRecord(args.namespace, args.configMap);
+    const jobs = `\`kubectl get jobs -n ${args.namespace} --sort-by=.metadata.creationTimestamp\``;
+    return [
+        {
+            alert: "GitopsDrClaimWithoutData",
+            expr,
+            labels: { severity: "critical" },
+            annotations: {
+                summary: "Claim {{ $labels.claim_namespace }}/{{ $labels.claim }} has no data in the newest backup",
+                description: `The newest backup holds the claim {{ $labels.claim_namespace }}/{{ $labels.claim }} but not its data: a restore would bring it back empty. Why: \`kubectl get configmap {{ $labels.configmap }} -n ${args.namespace} -o yaml\` (skipped, a snapshot not moved into the vault, or a file-system backup that failed); README "Homelab (k3s) storage" says what each needs.`,
+            },
+        },
+        {
+            alert: "GitopsDrBackupCheckFailed",
+            expr: exprs.failed,
+            for: "15m",
+            labels: { severity: "critical" },
+            annotations: {
+                summary: "The last check of the backups' claims failed",
+                description: `A claim of the newest backup has no data, a newer backup failed, or the check itself failed. The record names them: ${record}; the Job's log: ${jobs}, then \`kubectl logs -n ${args.namespace} job/<name>\`.`,
+            },
+        },
+        {
+            alert: "GitopsDrBackupCheckStale",
+            expr: exprs.stale,
+            labels: { severity: "warning" },
+            annotations: {
+                summary: `No check of the backups' claims has passed for ${Math.round(staleAfter / 3600)} hours`,
+                description: `No run of the check that every backed-up claim has data has passed for longer than its period plus a day. Check the CronJob with \`kubectl get cronjob ${args.cronJob} -n ${args.namespace}\` and the last run's record: ${record}.`,
+            },
+        },
+    ];
 }

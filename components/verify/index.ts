@@ -13,6 +13,7 @@ import { PolicyRule, mutableRule, taskContainer, taskScripts } from "../tasks";
 import { verificationAlertGroup, verificationAlertRules } from "./alerts";
 
 export * from "./alerts";
+export * from "./backup-check";
 
 /** The CronJob, its ServiceAccount, Roles, scripts ConfigMap and admission policy. */
 export const VERIFY_CRONJOB = "gitops-dr-verify";

@@ -9,6 +9,7 @@ import { apiServerEndpoints, defaultBackup, defaultCredentialsBackup, defaultTar
 import { ClusterStore, KubeApi, KubeObject, objectPath } from "./store";
 import { SimulatedVelero } from "./velero";
 
+export * from "./backup-volumes";
 export * from "./conflicts";
 export * from "./resource-list";
 export * from "./scenario";

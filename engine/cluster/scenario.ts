@@ -238,14 +238,27 @@ export function defaultCredentialsBackup(schedule: string, at: string): Simulate
     return defaultBackup(schedule, at, credentialsScheduleSpec(tier).template as KubeObject);
 }
 
-/** The target cluster before the run, by default: the StorageClasses an EKS cluster has. */
+/**
+ * The target cluster before the run, by default: the StorageClasses an EKS cluster with the EBS CSI add-on has, its
+ * CSIDriver, and the VolumeSnapshotClass Velero resolves for it (README, "Protect a cluster").
+ */
 export function defaultTargetObjects(): KubeObject[] {
-    return ["gp2", "gp3"].map((name) => ({
-        apiVersion: "storage.k8s.io/v1",
-        kind: "StorageClass",
-        metadata: { name },
-        provisioner: "ebs.csi.aws.com",
-    }));
+    return [
+        ...["gp2", "gp3"].map((name) => ({
+            apiVersion: "storage.k8s.io/v1",
+            kind: "StorageClass",
+            metadata: { name },
+            provisioner: "ebs.csi.aws.com",
+        })),
+        { apiVersion: "storage.k8s.io/v1", kind: "CSIDriver", metadata: { name: "ebs.csi.aws.com" }, spec: {} },
+        {
+            apiVersion: "snapshot.storage.k8s.io/v1",
+            kind: "VolumeSnapshotClass",
+            metadata: { name: "ebs-csi", annotations: { "snapshot.storage.kubernetes.io/is-default-class": "true" } },
+            driver: "ebs.csi.aws.com",
+            deletionPolicy: "Delete",
+        },
+    ];
 }
 
 /** The `kubernetes` Service's Endpoints in `default`: where pods reach the API server. */

@@ -48,6 +48,12 @@ const KINDS: Readonly<Record<string, ResourceKind>> = {
         resource: "storageclasses",
         namespaced: false,
     },
+    "storage.k8s.io/v1/CSIDriver": { prefix: "/apis/storage.k8s.io/v1", resource: "csidrivers", namespaced: false },
+    "snapshot.storage.k8s.io/v1/VolumeSnapshotClass": {
+        prefix: "/apis/snapshot.storage.k8s.io/v1",
+        resource: "volumesnapshotclasses",
+        namespaced: false,
+    },
     "batch/v1/Job": { prefix: "/apis/batch/v1", resource: "jobs", namespaced: true },
     "velero.io/v1/Backup": { prefix: "/apis/velero.io/v1", resource: "backups", namespaced: true },
     "velero.io/v1/Restore": { prefix: "/apis/velero.io/v1", resource: "restores", namespaced: true },
