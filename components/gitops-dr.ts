@@ -81,10 +81,12 @@ export class GitopsDr extends pulumi.ComponentResource {
         const config = args.config;
 
         // IAM is global and every S3 and KMS resource names its region (@pulumi/aws 7), so this provider's region
-        // only decides where calls without one go: the vault's.
+        // only decides where calls without one go (STS's regional endpoint): the vault's, or the replica's when the
+        // stack reads the replica because the vault's region is down.
+        const sourceReplica = config.source?.replica;
         const awsProvider = new aws.Provider(
             `${name}-aws`,
-            { region: config.vault.region as aws.Region },
+            { region: (sourceReplica?.region ?? config.vault.region) as aws.Region },
             { parent: this },
         );
         const withAws: pulumi.ComponentResourceOptions = { parent: this, providers: { aws: awsProvider } };
@@ -203,6 +205,13 @@ export class GitopsDr extends pulumi.ComponentResource {
                 kmsKeyArn: this.vault.kmsKeyArn,
                 writePrefix: config.prefix,
                 sourcePrefix,
+                source:
+                    sourceReplica === undefined
+                        ? undefined
+                        : {
+                              bucketArn: bucketArnFor(sourceReplica.bucketName, sourceReplica.kmsKeyArn),
+                              kmsKeyArn: sourceReplica.kmsKeyArn,
+                          },
                 volumeDataMode: config.velero.volumeDataMode,
                 namespace: config.velero.namespace,
                 serviceAccount,
@@ -225,6 +234,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                 kmsKeyArn: this.vault.kmsKeyArn,
                 writePrefix: config.prefix,
                 sourcePrefix,
+                sourceStorage: sourceReplica,
                 tiers: config.velero.tiers,
                 credentialsScheduleName: config.velero.credentialsTier?.name,
                 excludedNamespaces: config.velero.excludedNamespaces,

@@ -46,6 +46,10 @@ export interface SourceOutputs {
     readonly clusterName?: string;
     readonly dailyScheduleName?: string;
     readonly credentialsScheduleName?: string;
+    /** The vault's off-site replica, when the source stack created one. */
+    readonly replicaBucketName?: string;
+    readonly replicaRegion?: string;
+    readonly replicaKmsKeyArn?: string;
 }
 
 /** Where a value came from, for messages: the key, or the source stack's output. */
