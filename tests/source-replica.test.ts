@@ -5,13 +5,16 @@
  * vault in its own account, the replica's bucket and key policies that let a drill's role of a third account in.
  */
 import * as assert from "node:assert/strict";
+import * as path from "node:path";
 
 import { ConfigError, ConfigProblem, RawConfig, SourceOutputs, parseConfigWithWarnings } from "../components/config";
 import { PolicyDocument, bucketPolicy, vaultKeyPolicy } from "../components/iam";
-import { ProgramRun, runProgram } from "../engine";
+import { ProgramRun, ROOT, runProgram } from "../engine";
 import { evaluatePack } from "../policies/gate/evaluate";
 import { analyzedResources } from "../policies/gate/recording";
 import { POLICIES } from "../policies/policies";
+import { formatPlan } from "../scripts/plan/runbook";
+import { planStack } from "../scripts/plan/stack";
 import { PROD_OUTPUTS, RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS, plain, policyOf, secret } from "./fixtures";
 import { decideAcross } from "./iam-cross-account";
 import { decide } from "./iam-eval";
@@ -547,6 +550,29 @@ describe("a drill from the replica of a vault in its own account", () => {
                 .filter((v) => v.enforcementLevel === "mandatory")
                 .map((v) => `${v.policyName}: ${v.message}`),
             [],
+        );
+    });
+});
+
+describe("npm run plan of the shipped replica drill (examples/Pulumi.drill-replica.yaml)", () => {
+    it("shows the source location on the replica bucket, in the replica's region, with its key, and how to check it", async () => {
+        const { plan } = await planStack({
+            name: "drill-replica",
+            file: path.join(ROOT, "examples", "Pulumi.drill-replica.yaml"),
+            secrets: STACK_SECRETS,
+            stackReferences: STACK_REFERENCES,
+        });
+        const location = plan.steps.find((s) => s.type === "kubernetes:velero.io/v1:BackupStorageLocation")!;
+        const expected = `s3://${PROD_OUTPUTS.replicaBucketName}/prod-eu-1 in eu-central-1, KMS key ${PROD_OUTPUTS.replicaKmsKeyArn}, ReadOnly`;
+        assert.equal(location.storage, expected);
+        assert.ok(formatPlan(plan).includes(`storage:   ${expected}`));
+        assert.deepEqual(
+            location.checks.map((c) => c.expect.split(":")[0]),
+            [
+                `PHASE \`Available\`, BUCKET/PREFIX \`${PROD_OUTPUTS.replicaBucketName}/prod-eu-1\`, ACCESS MODE \`ReadOnly\``,
+                `\`eu-central-1 arn`,
+                "the backups found under that prefix, STORAGE LOCATION `source`, synced into the cluster",
+            ],
         );
     });
 });
