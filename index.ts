@@ -80,6 +80,9 @@ export = async (): Promise<Record<string, unknown>> => {
     }
     if (dr.audit !== undefined) {
         outputs.alarmTopicArn = dr.audit.topicArn;
+        if (dr.audit.replicaTopicArn !== undefined) {
+            outputs.replicaAlarmTopicArn = dr.audit.replicaTopicArn;
+        }
         if (dr.audit.trailArn !== undefined) {
             outputs.auditTrailArn = dr.audit.trailArn;
         }

@@ -174,6 +174,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                           }
                         : undefined,
                     alertEmails: audit.alertEmails,
+                    replicaRegion: config.vault.replica?.region,
                 },
                 inVaultAccount,
             );
