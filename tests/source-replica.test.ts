@@ -9,13 +9,23 @@ import * as path from "node:path";
 
 import { ConfigError, ConfigProblem, RawConfig, SourceOutputs, parseConfigWithWarnings } from "../components/config";
 import { PolicyDocument, bucketPolicy, vaultKeyPolicy } from "../components/iam";
-import { ProgramRun, ROOT, runProgram } from "../engine";
+import { ProgramError, ProgramRun, ROOT, RunOptions, runProgram } from "../engine";
+import type { SimulatedBackup } from "../engine/cluster";
 import { evaluatePack } from "../policies/gate/evaluate";
 import { analyzedResources } from "../policies/gate/recording";
 import { POLICIES } from "../policies/policies";
 import { formatPlan } from "../scripts/plan/runbook";
 import { planStack } from "../scripts/plan/stack";
-import { PROD_OUTPUTS, RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS, plain, policyOf, secret } from "./fixtures";
+import {
+    PROD_OUTPUTS,
+    RECOVER_CONFIG,
+    STACK_REFERENCES,
+    STACK_SECRETS,
+    backupNamed,
+    plain,
+    policyOf,
+    secret,
+} from "./fixtures";
 import { decideAcross } from "./iam-cross-account";
 import { decide } from "./iam-eval";
 
@@ -573,6 +583,70 @@ describe("npm run plan of the shipped replica drill (examples/Pulumi.drill-repli
                 `\`eu-central-1 arn`,
                 "the backups found under that prefix, STORAGE LOCATION `source`, synced into the cluster",
             ],
+        );
+    });
+});
+
+describe("what the replica lacks, on the simulated cluster", () => {
+    const at = (day: number) => `2026-11-${day}T02:00:00Z`;
+    const daily = (day: number) => backupNamed(`prod-eu-1-daily-202611${day}020000`, { startTimestamp: at(day) });
+    const credentials = (day: number) =>
+        backupNamed(`prod-eu-1-credentials-202611${day}020000`, {
+            schedule: "prod-eu-1-credentials",
+            startTimestamp: at(day),
+        });
+    const drill = (replica: readonly SimulatedBackup[], config: RunOptions["config"] = {}) =>
+        runProgram({
+            stack: "drill",
+            config: { sourceReplica: true, ...config },
+            secrets: STACK_SECRETS,
+            stackReferences: STACK_REFERENCES,
+            startedAt: Date.parse("2026-11-25T10:00:00Z"),
+            cluster: {
+                // The vault holds the 23rd to the 25th; its region is down, and nothing reads it.
+                backups: [daily(23), daily(24), daily(25)],
+                credentialsBackups: [credentials(25)],
+                bucketBackups: { [PROD_OUTPUTS.replicaBucketName]: replica },
+            },
+        });
+
+    it("a backup replication has not copied yet is not there: the newest one the replica holds is restored, and its age reported", async () => {
+        const run = await drill([daily(23), daily(24), credentials(24)]);
+        const outcome = run.outputs.restore as { backupName: string; phase: string };
+        assert.equal(outcome.backupName, "prod-eu-1-daily-20261124020000");
+        assert.equal(outcome.phase, "Completed");
+        assert.equal(run.outputs.restoredBackupStartTimestamp, at(24));
+    });
+
+    it("a backup the replica lacks cannot be named: the check stops the run before the Restore", async () => {
+        const error = await drill([daily(23), credentials(24)], {
+            restoreBackupName: "prod-eu-1-daily-20261125020000",
+        }).then(
+            () => assert.fail("the run went on"),
+            (e: unknown) => e as ProgramError,
+        );
+        assert.match(
+            error.message,
+            /Backup prod-eu-1-daily-20261125020000 is not in the cluster: Velero has not synced it from the bucket/,
+        );
+        assert.equal(
+            error.resources.filter(
+                (r) =>
+                    r.type === "kubernetes:velero.io/v1:Restore" &&
+                    (r.inputs.spec as { backupName?: string }).backupName === "prod-eu-1-daily-20261125020000",
+            ).length,
+            0,
+        );
+    });
+
+    it("a replica with no backup of the schedule (all older than replication) stops the run, naming the schedule", async () => {
+        const error = await drill([]).then(
+            () => assert.fail("the run went on"),
+            (e: unknown) => e as ProgramError,
+        );
+        assert.match(
+            error.message,
+            /No Completed backup of schedule prod-eu-1-(daily|credentials) is in the cluster \(0 backups of it/,
         );
     });
 });
