@@ -544,6 +544,17 @@ describe("a drill from the replica of a vault in its own account", () => {
         );
     });
 
+    it("IAM simulator: the cluster's own Velero, whatever its policies, cannot write to the replica or read it", async () => {
+        const velero = "arn:aws:sts::111122223333:assumed-role/prod-eu-1-velero/velero";
+        for (const action of ["s3:PutObject", "s3:DeleteObject", "s3:GetObject"]) {
+            assert.notEqual(
+                await onReplica(velero, ALL, action, `${replicaBucket}/prod-eu-1/kopia/shop/p0`),
+                "Allowed",
+                action,
+            );
+        }
+    });
+
     it("IAM simulator: an administrator of the cluster's account still cannot touch the replica", async () => {
         for (const action of ["s3:PutBucketPolicy", "s3:PutLifecycleConfiguration", "s3:DeleteBucket"]) {
             assert.notEqual(await onReplica(ADMIN, ALL, action, replicaBucket), "Allowed", action);
