@@ -283,6 +283,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                     restorePrefix: `${config.clusterName}-`,
                     // A drill must never bind a volume to the source's live storage; a recovery re-attaches it.
                     quarantineRetainedVolumes: config.mode === "drill",
+                    fromReplica: sourceReplica !== undefined,
                     imageRegistry: config.mirrors.imageRegistry,
                     provider: kubernetes,
                 },
@@ -304,6 +305,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                         restorePrefix: `${config.clusterName}-`,
                         // A drill syncs prod's git: prod's cluster credentials would let it deploy to prod's clusters.
                         drillCredentials: config.mode === "drill",
+                        fromReplica: sourceReplica !== undefined,
                         imageRegistry: config.mirrors.imageRegistry,
                         warningsHint:
                             "A credential that exists already was kept (existingResourcePolicy none): one the chart or this program created is never backed up, so another install made it. ",

@@ -638,7 +638,7 @@ describe("what the replica lacks, on the simulated cluster", () => {
         );
         assert.match(
             error.message,
-            /Backup prod-eu-1-daily-20261125020000 is not in the cluster: Velero has not synced it from the bucket/,
+            /Backup prod-eu-1-daily-20261125020000 is not in the cluster: Velero has not synced it from the bucket.*The location reads the vault's replica, which holds only what replication has copied: not a backup taken minutes ago, nor one written before replication was on; restore an older one it has with gitops-dr:restoreBackupName\./,
         );
         assert.equal(
             error.resources.filter(
@@ -657,7 +657,7 @@ describe("what the replica lacks, on the simulated cluster", () => {
         );
         assert.match(
             error.message,
-            /No Completed backup of schedule prod-eu-1-(daily|credentials) is in the cluster \(0 backups of it/,
+            /No Completed backup of schedule prod-eu-1-(daily|credentials) is in the cluster \(0 backups of it.*The location reads the vault's replica/,
         );
     });
 });
