@@ -89,6 +89,10 @@ export = async (): Promise<Record<string, unknown>> => {
     }
     if (config.source !== undefined) {
         outputs.sourcePrefix = config.source.prefix;
+        if (config.source.replica !== undefined) {
+            // What this restore read instead of the vault: a drill from the replica says so in its outputs.
+            outputs.sourceReplica = config.source.replica;
+        }
     }
     outputs.argoCdNamespace = dr.argoCd.namespace;
     outputs.argoCdRootApp = dr.argoCd.rootAppName;

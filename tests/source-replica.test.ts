@@ -330,6 +330,11 @@ describe("a drill from the replica", () => {
         assert.equal(run.one("pulumi:providers:aws", "gitops-dr-drill-aws").inputs.region, PROD_OUTPUTS.replicaRegion);
         assert.equal((run.outputs.restore as { phase?: string }).phase, "Completed");
         assert.deepEqual(run.warnings, []);
+        assert.deepEqual(run.outputs.sourceReplica, {
+            bucketName: PROD_OUTPUTS.replicaBucketName,
+            region: PROD_OUTPUTS.replicaRegion,
+            kmsKeyArn: PROD_OUTPUTS.replicaKmsKeyArn,
+        });
     });
 
     it("its role's only policy names the replica and its key, used through S3 in the replica's region", () => {
