@@ -68,6 +68,7 @@ export = async (): Promise<Record<string, unknown>> => {
                     },
                     repository,
                     config.credentials.mode,
+                    config.credentials.mode === "staticKeys" && config.credentials.keys === "create",
                 ),
             );
     }

@@ -51,12 +51,14 @@ const set = (key: string, value: string, secret = false): string =>
 
 /**
  * The card for a protect stack. `git` and `credentialsMode` are this stack's, carried over because a recovery
- * rebuilds the same apps the same way; the new cluster's own values are {@link BREAK_GLASS_PLACEHOLDERS}.
+ * rebuilds the same apps the same way, and so is `createAccessKey` (the recover stack then makes its own key);
+ * the new cluster's own values are {@link BREAK_GLASS_PLACEHOLDERS}.
  */
 export function breakGlassCard(
     vault: BreakGlassVault,
     git: { readonly url: string; readonly path: string; readonly revision: string },
     credentialsMode: CredentialsMode,
+    createAccessKey = false,
 ): BreakGlass {
     const p = BREAK_GLASS_PLACEHOLDERS;
     const credentials =
@@ -68,11 +70,14 @@ export function breakGlassCard(
                     set("eksClusterName", p.eksClusterName),
                     set("clusterRegion", p.clusterRegion),
                 ]
-              : [
-                    set("credentialsMode", "staticKeys"),
-                    set("awsAccessKeyId", p.accessKeyId, true),
-                    set("awsSecretAccessKey", p.secretAccessKey, true),
-                ];
+              : createAccessKey
+                ? // The recover stack makes a user and key of its own: nothing to bring from the lost machine.
+                  [set("credentialsMode", "staticKeys"), set("createAccessKey", "true")]
+                : [
+                      set("credentialsMode", "staticKeys"),
+                      set("awsAccessKeyId", p.accessKeyId, true),
+                      set("awsSecretAccessKey", p.secretAccessKey, true),
+                  ];
     const recoverCommands = (replica: readonly string[]) => [
         `pulumi stack init ${p.stack}`,
         set("mode", "recover"),

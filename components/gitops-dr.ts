@@ -248,8 +248,8 @@ export class GitopsDr extends pulumi.ComponentResource {
                           ? { mode: "podIdentity" }
                           : {
                                 mode: "staticKeys",
-                                accessKeyId: credentials.accessKeyId,
-                                secretAccessKey: credentials.secretAccessKey,
+                                accessKeyId: this.iam.staticKeys!.accessKeyId,
+                                secretAccessKey: this.iam.staticKeys!.secretAccessKey,
                             },
                 prometheusOperator: config.monitoring.prometheusOperator,
                 monitoringLabels: config.monitoring.labels,

@@ -65,3 +65,9 @@ export function dnsLabelOf(parts: readonly string[], max = 63): string {
         .digest("hex");
     return `${whole.slice(0, max - 7).replace(/-+$/, "")}-${hash.slice(0, 6)}`;
 }
+
+/**
+ * The alias gitops-dr gives a vault key it creates, so that a person with only the bucket's name can find the key:
+ * `alias/<bucket>`, dots made hyphens (a KMS alias takes letters, digits, `/`, `_` and `-`: KMS `CreateAlias`).
+ */
+export const vaultKeyAlias = (bucketName: string): string => `alias/${bucketName.replace(/\./g, "-")}`;

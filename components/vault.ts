@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { LockMode, StorageTransition } from "./config";
 import { bucketPolicy, replicationPolicy, s3ServiceTrust, vaultKeyPolicy } from "./iam";
+import { vaultKeyAlias } from "./names";
 import { VaultGrant, bucketGrantStatements, keyGrantStatements } from "./vault-access";
 
 export interface BackupVaultArgs {
@@ -289,6 +290,15 @@ function hardenedBucket(
               )
             : undefined;
     const keyArn = key === undefined ? pulumi.output(kmsKeyArn!) : key.arn;
+    if (key !== undefined) {
+        // A name to find the key by when nothing else is left (README "Where the state lives"); policies and config
+        // still name the key by ARN, since IAM cannot grant on an alias.
+        new aws.kms.Alias(
+            `${name}-key-alias`,
+            { name: vaultKeyAlias(bucketName), targetKeyId: key.keyId, region },
+            keep,
+        );
+    }
 
     // Object Lock can only be switched on when the bucket is created (DESIGN §6).
     const bucket = new aws.s3.Bucket(

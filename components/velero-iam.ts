@@ -5,7 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { CredentialSettings, Mode, VolumeDataMode } from "./config";
+import type { CredentialSettings, Mode, StaticKeys, VolumeDataMode } from "./config";
 import { eksClusterArn, ebsSnapshotPolicy, irsaTrust, podIdentityTrust, restorerPolicy, writerPolicy } from "./iam";
 
 export interface VeleroIamArgs {
@@ -45,6 +45,8 @@ export class VeleroIam extends pulumi.ComponentResource {
     public readonly roleArn?: pulumi.Output<string>;
     /** ARNs of the managed policies, writer first when both exist. */
     public readonly policyArns: pulumi.Output<string>[];
+    /** With static keys: the pair Velero uses, set in config or made with the user this component creates. */
+    public readonly staticKeys?: StaticKeys;
 
     constructor(name: string, args: VeleroIamArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gitops-dr:velero:VeleroIam", name, {}, opts);
@@ -171,7 +173,12 @@ export class VeleroIam extends pulumi.ComponentResource {
                 break;
             }
             case "staticKeys":
-                // The key pair belongs to an IAM user the operator manages; the README says to attach policyArns.
+                if (credentials.keys === "create") {
+                    this.staticKeys = this.createUser(name, args.clusterName, args.mode, policies);
+                } else {
+                    // The key pair belongs to an IAM user the operator manages; the README says to attach policyArns.
+                    this.staticKeys = credentials.keys;
+                }
                 break;
             default: {
                 const unreachable: never = credentials;
@@ -179,5 +186,31 @@ export class VeleroIam extends pulumi.ComponentResource {
             }
         }
         this.registerOutputs({ roleArn: this.roleArn, policyArns: this.policyArns });
+    }
+
+    /**
+     * The IAM user Velero runs as outside AWS, with the policies attached and one access key. The key's secret is
+     * kept in the state as a Pulumi secret (the provider marks it so; wrapped again so that no engine shows it);
+     * `pulumi up --replace` on the key rotates it, and Velero's credentials Secret follows.
+     */
+    private createUser(name: string, clusterName: string, mode: Mode, policies: aws.iam.Policy[]): StaticKeys {
+        const user = new aws.iam.User(
+            `${name}-user`,
+            {
+                // clusterName has at most 40 characters; IAM user names take 64.
+                name: `${clusterName}-velero`,
+                tags: { "gitops-dr.io/cluster": clusterName, "gitops-dr.io/mode": mode },
+            },
+            { parent: this },
+        );
+        policies.forEach((policy, i) => {
+            new aws.iam.UserPolicyAttachment(
+                `${name}-user-attach-${i}`,
+                { user: user.name, policyArn: policy.arn },
+                { parent: this },
+            );
+        });
+        const key = new aws.iam.AccessKey(`${name}-key`, { user: user.name }, { parent: this });
+        return { accessKeyId: pulumi.secret(key.id), secretAccessKey: pulumi.secret(key.secret) };
     }
 }

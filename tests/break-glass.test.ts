@@ -14,16 +14,21 @@ function words(command: string): string[] {
     return [...command.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]);
 }
 
-/** The stack values the card's `commands` set, placeholders filled in as the operator would on the day. */
-function replay(commands: readonly string[]): Map<string, StackValue> {
-    const filled: Record<string, string> = {
-        [BREAK_GLASS_PLACEHOLDERS.clusterName]: "prod-eu-2",
-        [BREAK_GLASS_PLACEHOLDERS.kubeContext]: "prod-eu-2",
-        [BREAK_GLASS_PLACEHOLDERS.restoreId]: "2026-12-31",
-        [BREAK_GLASS_PLACEHOLDERS.oidcProviderArn]:
-            "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/AAAABBBBCCCCDDDDEEEEFFFF00001111",
-        [BREAK_GLASS_PLACEHOLDERS.repoPassword]: STACK_SECRETS.repoPassword,
-    };
+/** What the operator fills in on the day, for the card of the shipped prod stack (IRSA). */
+const FILLED: Readonly<Record<string, string>> = {
+    [BREAK_GLASS_PLACEHOLDERS.clusterName]: "prod-eu-2",
+    [BREAK_GLASS_PLACEHOLDERS.kubeContext]: "prod-eu-2",
+    [BREAK_GLASS_PLACEHOLDERS.restoreId]: "2026-12-31",
+    [BREAK_GLASS_PLACEHOLDERS.oidcProviderArn]:
+        "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/AAAABBBBCCCCDDDDEEEEFFFF00001111",
+    [BREAK_GLASS_PLACEHOLDERS.repoPassword]: STACK_SECRETS.repoPassword,
+};
+
+/** The stack values a card's `commands` set, its placeholders filled in from `filled`. */
+function replay(
+    commands: readonly string[],
+    filled: Readonly<Record<string, string>> = FILLED,
+): Map<string, StackValue> {
     const values = new Map<string, StackValue>();
     let stack: string | undefined;
     for (const command of commands) {
@@ -133,5 +138,27 @@ describe("breakGlass: recovering when the protect stack's state is gone too", ()
         assert.equal(bare.recoverFromReplicaCommands, undefined);
         assert.equal(bare.replicaBucketName, undefined);
         assert.equal(single.outputs.replicaBucketName, undefined);
+    });
+
+    it("a homelab's card (createAccessKey) makes a recover stack that makes its own key: nothing to bring but the password", async () => {
+        const homelab = await runProgram({
+            stack: "prod",
+            config: { credentialsMode: "staticKeys", oidcProviderArn: null, createAccessKey: "true" },
+            secrets: STACK_SECRETS,
+        });
+        const homelabCard = homelab.outputs.breakGlass as BreakGlass;
+        assert.ok(homelabCard.recoverCommands.includes("pulumi config set gitops-dr:createAccessKey true"));
+        assert.ok(!homelabCard.recoverCommands.some((c) => c.includes("awsAccessKeyId")));
+        const values = replay(homelabCard.recoverCommands, {
+            [BREAK_GLASS_PLACEHOLDERS.clusterName]: "home-2",
+            [BREAK_GLASS_PLACEHOLDERS.kubeContext]: "home-2",
+            [BREAK_GLASS_PLACEHOLDERS.restoreId]: "2026-12-31",
+            [BREAK_GLASS_PLACEHOLDERS.repoPassword]: STACK_SECRETS.repoPassword,
+        });
+        const recover = await runProgram({ stack: "recover", stackValues: values, stackReferences: {} });
+        assert.deepEqual(recover.warnings, []);
+        assert.equal(recover.one("aws:iam/user:User").inputs.name, "home-2-velero");
+        assert.equal(recover.one("aws:iam/accessKey:AccessKey").inputs.user, "home-2-velero");
+        assert.equal((recover.outputs.restore as { phase?: string }).phase, "Completed");
     });
 });

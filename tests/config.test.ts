@@ -357,10 +357,9 @@ describe("parseConfig: compliant fixtures", () => {
             STACK,
         );
         assert.equal(cfg.credentials.mode, "staticKeys");
-        if (cfg.credentials.mode === "staticKeys") {
-            assert.equal(await isSecretOutput(cfg.credentials.accessKeyId), true);
-            assert.equal(await isSecretOutput(cfg.credentials.secretAccessKey), true);
-        }
+        assert.ok(cfg.credentials.mode === "staticKeys" && cfg.credentials.keys !== "create");
+        assert.equal(await isSecretOutput(cfg.credentials.keys.accessKeyId), true);
+        assert.equal(await isSecretOutput(cfg.credentials.keys.secretAccessKey), true);
         assert.equal(cfg.argoCd.repository.username, "git");
         assert.equal(await isSecretOutput(cfg.argoCd.repository.password!), true);
     });
@@ -702,6 +701,15 @@ describe("parseConfig: where the vault is", () => {
         );
     });
 
+    for (const alias of ["alias/acme-velero-vault", "arn:aws:kms:eu-west-1:111122223333:alias/acme-velero-vault"]) {
+        it(`rejects a key alias as kmsKeyArn and says how to read its ARN: ${alias}`, () => {
+            assert.equal(
+                onlyProblem(withKeys(RECOVER, { kmsKeyArn: alias }), "kmsKeyArn", "recover"),
+                `"${alias}" is a key alias; IAM and the bucket policy grant on the key's ARN, never an alias. Fix: read the ARN with \`aws kms describe-key --key-id ${alias} --region eu-west-1 --query KeyMetadata.Arn --output text\` and \`pulumi config set gitops-dr:kmsKeyArn <that ARN>\`.`,
+            );
+        });
+    }
+
     it("rejects a kmsKeyArn in another region than the vault", () => {
         assert.equal(
             onlyProblem(
@@ -726,7 +734,7 @@ describe("parseConfig: where the vault is", () => {
                 ...PROD_OUTPUTS,
                 kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:alias/vault",
             }),
-            `the source stack ${SOURCE_STACK}'s output kmsKeyArn is not a KMS key ARN (an alias cannot be granted in IAM or matched by the bucket policy). Fix: \`pulumi config set gitops-dr:kmsKeyArn ${KMS_FIX}\`.`,
+            `the source stack ${SOURCE_STACK}'s output kmsKeyArn is a key alias; IAM and the bucket policy grant on the key's ARN, never an alias. Fix: read the ARN with \`aws kms describe-key --key-id arn:aws:kms:eu-west-1:111122223333:alias/vault --region eu-west-1 --query KeyMetadata.Arn --output text\` and \`pulumi config set gitops-dr:kmsKeyArn <that ARN>\`.`,
         );
     });
 
@@ -1477,18 +1485,41 @@ describe("parseConfig: credentials", () => {
         assert.ok(!error.message.includes(SECRET_KEY));
     });
 
-    it("requires both static keys with staticKeys", () => {
+    it("requires both static keys with staticKeys, or createAccessKey", () => {
+        const create =
+            ", or let the stack make the IAM user and its key: `pulumi config set gitops-dr:createAccessKey true`.";
         assert.deepEqual(problemsOf(STATIC), [
             {
                 key: "gitops-dr:awsAccessKeyId",
-                message: "is required. Fix: `pulumi config set --secret gitops-dr:awsAccessKeyId AKIA...`.",
+                message: `is required. Fix: \`pulumi config set --secret gitops-dr:awsAccessKeyId AKIA...\`${create}`,
             },
             {
                 key: "gitops-dr:awsSecretAccessKey",
-                message:
-                    "is required. Fix: `pulumi config set --secret gitops-dr:awsSecretAccessKey <secret-access-key>`.",
+                message: `is required. Fix: \`pulumi config set --secret gitops-dr:awsSecretAccessKey <secret-access-key>\`${create}`,
             },
         ]);
+    });
+
+    it("takes createAccessKey with staticKeys and no key pair", () => {
+        const cfg = parseConfig(withKeys(STATIC, { createAccessKey: "true" }), STACK);
+        assert.deepEqual(cfg.credentials, { mode: "staticKeys", keys: "create" });
+    });
+
+    it("rejects a key pair set beside createAccessKey", () => {
+        assert.deepEqual(
+            problemsOf(withKeys(STATIC, { ...WITH_KEYS, createAccessKey: "true" })),
+            ["awsAccessKeyId", "awsSecretAccessKey"].map((key) => ({
+                key: `gitops-dr:${key}`,
+                message: `is set but createAccessKey is true: the stack makes the IAM user and its key itself. Fix: \`pulumi config rm gitops-dr:${key}\` (and delete that key in IAM), or \`pulumi config set gitops-dr:createAccessKey false\` to use your own pair.`,
+            })),
+        );
+    });
+
+    it("rejects createAccessKey without staticKeys", () => {
+        assert.equal(
+            onlyProblem(withKeys(PROTECT, { createAccessKey: "true" }), "createAccessKey"),
+            "is set but credentialsMode is irsa: only static keys come from an IAM user. Fix: `pulumi config rm gitops-dr:createAccessKey` or `pulumi config set gitops-dr:credentialsMode staticKeys`.",
+        );
     });
 
     for (const [mode, base] of [

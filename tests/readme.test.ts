@@ -170,6 +170,31 @@ describe("README", () => {
             assert.deepEqual(buckets(drillRun), ["acme-gitops-dr-vault-replica"]);
         });
 
+        it("Homelab (k3s): a stack from nothing that makes Velero's key, and its recovery onto a new machine", async () => {
+            const home = replay("Homelab (k3s)", undefined, stacks, 0);
+            assert.equal(home.stack, "home");
+            stacks.set(home.stack, home.values);
+            const protect = await runProgram({ stack: home.stack, stackValues: home.values });
+            assert.deepEqual(protect.warnings, []);
+            assert.equal(protect.one("aws:iam/user:User").inputs.name, "home-velero");
+            assert.equal(protect.ofType("aws:iam/accessKey:AccessKey").length, 1);
+            // k3s local-path volumes take file-system backup: the node agent runs.
+            const values = protect.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.name.includes("velero"))!
+                .inputs.values as { deployNodeAgent?: boolean };
+            assert.equal(values.deployNodeAgent, true);
+
+            const { stack, values: recoverValues } = replay("Homelab (k3s)", undefined, stacks, 1);
+            const recover = await runProgram({
+                stack,
+                stackValues: recoverValues,
+                stackReferences: { "jdoe/gitops-dr/home": protect.outputs },
+            });
+            assert.deepEqual(recover.warnings, []);
+            assert.equal(recover.outputs.sourcePrefix, "home");
+            assert.equal(recover.one("aws:iam/user:User").inputs.name, "home-2-velero");
+            assert.equal((recover.outputs.restore as { phase?: string }).phase, "Completed");
+        });
+
         it("New apps: the switch is accepted in protect and warned about while on", async () => {
             const values = new Map(stacks.get("prod"));
             pulumiConfigSet(values, commands("New apps: first claims and Secrets")[0].slice(2), "gitops-dr");
@@ -187,6 +212,7 @@ describe("README", () => {
             "When the vault's region is down",
             "Recover one namespace",
             "New apps: first claims and Secrets",
+            "Homelab (k3s)",
         ]) {
             for (const words of commands(title).filter(
                 (w) => w[0] === "pulumi" && w[1] === "config" && w[2] === "set",

@@ -9,6 +9,7 @@ import {
     s3ServiceTrust,
     writerPolicy,
 } from "../components/iam";
+import { vaultKeyAlias } from "../components/names";
 import { lifecycleRules } from "../components/vault";
 import { ProgramRun, runProgram } from "../engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS, policyOf } from "./fixtures";
@@ -17,6 +18,7 @@ import { ACCOUNT, decide } from "./iam-eval";
 const VAULT_TYPES = [
     "aws:s3/bucket:Bucket",
     "aws:kms/key:Key",
+    "aws:kms/alias:Alias",
     "aws:s3/bucketVersioning:BucketVersioning",
     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
@@ -84,6 +86,20 @@ describe("BackupVault", () => {
             },
         ]);
         assert.deepEqual(sse.propertyDependencies.rules, [key.urn]);
+    });
+
+    it("names each key it creates alias/<bucket> in the key's region, so a person can find it", () => {
+        for (const [suffix, bucket, region] of [
+            ["-key", "acme-gitops-dr-vault", "eu-west-1"],
+            ["-replica-key", "acme-gitops-dr-vault-replica", "eu-central-1"],
+        ]) {
+            const key = vaultResource("aws:kms/key:Key", suffix);
+            const alias = vaultResource("aws:kms/alias:Alias", `${suffix}-alias`);
+            assert.equal(alias.inputs.name, `alias/${bucket}`);
+            assert.equal(alias.inputs.region, region);
+            assert.deepEqual(alias.propertyDependencies.targetKeyId, [key.urn]);
+        }
+        assert.equal(vaultKeyAlias("backups.example.com"), "alias/backups-example-com");
     });
 
     it("uses a given key ARN instead of creating one", async () => {
@@ -722,6 +738,45 @@ describe("IAM policies", () => {
         // The association lives in the EKS cluster's region, not the vault's (eu-west-1, the provider's).
         assert.equal(association.inputs.region, "eu-central-1");
     });
+
+    for (const [stack, policies] of [
+        ["prod", ["prod-eu-1-velero-writer"]],
+        ["drill", ["drill-eu-1-velero-restorer"]],
+    ] as const) {
+        it(`createAccessKey (${stack}): an IAM user with Velero's policies and its key, which Velero uses`, async () => {
+            const run = await runProgram({
+                stack,
+                config: { credentialsMode: "staticKeys", oidcProviderArn: null, createAccessKey: "true" },
+                secrets: STACK_SECRETS,
+                stackReferences: STACK_REFERENCES,
+            });
+            const user = run.one("aws:iam/user:User");
+            const clusterName = policies[0].replace(/-velero-.*/, "");
+            assert.equal(user.inputs.name, `${clusterName}-velero`);
+            assert.equal(run.ofType("aws:iam/role:Role").filter((r) => r.name.includes("velero")).length, 0);
+            const attached = run
+                .ofType("aws:iam/userPolicyAttachment:UserPolicyAttachment")
+                .map((a) => String(a.inputs.policyArn).replace(/^.*:policy\//, ""));
+            assert.deepEqual(attached, policies);
+            for (const a of run.ofType("aws:iam/userPolicyAttachment:UserPolicyAttachment")) {
+                assert.equal(a.inputs.user, user.inputs.name);
+            }
+            const key = run.one("aws:iam/accessKey:AccessKey");
+            assert.equal(key.inputs.user, user.inputs.name);
+            const secret = run.one("kubernetes:core/v1:Secret", `gitops-dr-${stack}-velero-cloud-credentials`);
+            const cloud = (secret.inputs.stringData as { cloud: string }).cloud;
+            assert.match(
+                cloud,
+                /^\[default\]\naws_access_key_id=AKIA\w+\naws_secret_access_key=\S+-secret-access-key\n$/,
+            );
+            assert.ok(secret.secretPaths.some((p) => p.startsWith("stringData")));
+            // Velero starts only with its key's policies attached.
+            const release = run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.name.includes("velero"))!;
+            for (const a of run.ofType("aws:iam/userPolicyAttachment:UserPolicyAttachment")) {
+                assert.ok(run.dependsOn(release, a), a.name);
+            }
+        });
+    }
 
     it("static keys: no role; the policy exists to attach to the key's user, and the keys stay secret", async () => {
         const run = await runProgram({

@@ -3,6 +3,9 @@ import { ConfigReader, q, rmCmd, setCmd } from "./reader";
 import { CREDENTIALS_MODES, CredentialSettings } from "./types";
 import { OIDC_PROVIDER_ARN, regionProblem } from "./values";
 
+/** Told to whoever has no key pair yet: the stack can make one. */
+const CREATE_HINT = `, or let the stack make the IAM user and its key: \`${setCmd("createAccessKey", "true")}\``;
+
 const OIDC_EXAMPLE = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE";
 
 /** Parses the credentials keys; undefined when they have a problem (already reported). */
@@ -62,10 +65,24 @@ export function parseCredentials(
             break;
         }
         case "staticKeys": {
-            const accessKeyId = r.secret("awsAccessKeyId", true, "AKIA...");
-            const secretAccessKey = r.secret("awsSecretAccessKey", true, "<secret-access-key>");
-            if (accessKeyId !== undefined && secretAccessKey !== undefined) {
-                credentials = { mode: "staticKeys", accessKeyId, secretAccessKey };
+            if (r.bool("createAccessKey", false)) {
+                // One source of keys: a pair set by hand beside a created one would leave which Velero uses unclear,
+                // and an unused long-lived pair in the stack is a liability.
+                for (const key of ["awsAccessKeyId", "awsSecretAccessKey"] as const) {
+                    if (r.isSet(key)) {
+                        r.problem(
+                            key,
+                            `is set but createAccessKey is true: the stack makes the IAM user and its key itself. Fix: \`${rmCmd(key)}\` (and delete that key in IAM), or \`${setCmd("createAccessKey", "false")}\` to use your own pair.`,
+                        );
+                    }
+                }
+                credentials = { mode: "staticKeys", keys: "create" };
+            } else {
+                const accessKeyId = r.secret("awsAccessKeyId", true, "AKIA...", CREATE_HINT);
+                const secretAccessKey = r.secret("awsSecretAccessKey", true, "<secret-access-key>", CREATE_HINT);
+                if (accessKeyId !== undefined && secretAccessKey !== undefined) {
+                    credentials = { mode: "staticKeys", keys: { accessKeyId, secretAccessKey } };
+                }
             }
             r.unused("oidcProviderArn", "static keys need no OIDC provider (credentialsMode irsa uses it)");
             r.unused(
@@ -81,6 +98,13 @@ export function parseCredentials(
         }
     }
     if (mode !== "staticKeys") {
+        // Only `true` is a problem: the project's default (false) reaches every stack.
+        if (r.bool("createAccessKey", false)) {
+            r.problem(
+                "createAccessKey",
+                `is set but credentialsMode is ${mode}: only static keys come from an IAM user. Fix: \`${rmCmd("createAccessKey")}\` or \`${setCmd("credentialsMode", "staticKeys")}\`.`,
+            );
+        }
         // Refused, not only warned about: a long-lived key pair in the stack is a liability even when unused.
         for (const key of ["awsAccessKeyId", "awsSecretAccessKey"] as const) {
             if (r.isSet(key)) {

@@ -271,13 +271,22 @@ export const CONFIG_KEYS = {
         type: "string",
         group: "credentials",
         secret: true,
-        description: "staticKeys: access key id of the IAM user Velero runs as. Secret; required with staticKeys.",
+        description:
+            "staticKeys: access key id of the IAM user Velero runs as. Secret; required with staticKeys unless createAccessKey.",
     },
     awsSecretAccessKey: {
         type: "string",
         group: "credentials",
         secret: true,
-        description: "staticKeys: secret access key of the IAM user Velero runs as. Secret; required with staticKeys.",
+        description:
+            "staticKeys: secret access key of the IAM user Velero runs as. Secret; required with staticKeys unless createAccessKey.",
+    },
+    createAccessKey: {
+        type: "boolean",
+        group: "credentials",
+        default: false,
+        description:
+            "staticKeys: the stack creates the IAM user Velero runs as (<clusterName>-velero), attaches Velero's policies and makes its access key, kept as Pulumi secrets; for clusters outside AWS (k3s) with no key to make by hand. Replace the key to rotate it.",
     },
     // --- velero ---
     repoPassword: {

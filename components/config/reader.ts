@@ -199,12 +199,15 @@ export class ConfigReader {
         return result;
     }
 
-    /** A credential: must be set with `--secret`; its value never appears in a message. */
-    secret(key: ConfigKey, required: boolean, example: string): pulumi.Output<string> | undefined {
+    /**
+     * A credential: must be set with `--secret`; its value never appears in a message. `otherFix` ends the message
+     * of a missing one with another way out.
+     */
+    secret(key: ConfigKey, required: boolean, example: string, otherFix = ""): pulumi.Output<string> | undefined {
         const r = this.raw[key];
         if (r === undefined || r.value === "") {
             if (required) {
-                this.problem(key, `is required. Fix: \`${setCmd(key, example, true)}\`.`);
+                this.problem(key, `is required. Fix: \`${setCmd(key, example, true)}\`${otherFix}.`);
             }
             return undefined;
         }

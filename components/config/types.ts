@@ -94,9 +94,15 @@ export type CredentialSettings =
     | { readonly mode: "podIdentity"; readonly eksClusterName: string; readonly clusterRegion: string }
     | {
           readonly mode: "staticKeys";
-          readonly accessKeyId: pulumi.Output<string>;
-          readonly secretAccessKey: pulumi.Output<string>;
+          /** The key pair set as secrets, or `create`: the stack makes an IAM user and its access key. */
+          readonly keys: StaticKeys | "create";
       };
+
+/** An access key pair of the IAM user Velero runs as, both secret. */
+export interface StaticKeys {
+    readonly accessKeyId: pulumi.Output<string>;
+    readonly secretAccessKey: pulumi.Output<string>;
+}
 
 export interface VeleroSettings {
     readonly namespace: string;

@@ -116,7 +116,16 @@ export function parseVault(
     const kmsKeyArn = pick("kmsKeyArn");
     if (kmsKeyArn !== undefined) {
         const m = KMS_KEY_ARN.exec(kmsKeyArn);
-        if (m === null) {
+        const alias = /^(arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:)?(alias\/[A-Za-z0-9/_-]+)$/.exec(kmsKeyArn);
+        if (alias !== null) {
+            // The alias gitops-dr gives its keys (vaultKeyAlias) is for people; IAM and bucket policies match the
+            // key's ARN only (KMS "Using aliases in IAM policies": an alias is not a key resource).
+            const aliasRegion = alias[2] ?? validRegion ?? "<vault region>";
+            r.problem(
+                "kmsKeyArn",
+                `${origin(r, "kmsKeyArn", sourceStack)} is a key alias; IAM and the bucket policy grant on the key's ARN, never an alias. Fix: read the ARN with \`aws kms describe-key --key-id ${kmsKeyArn} --region ${aliasRegion} --query KeyMetadata.Arn --output text\` and \`${setCmd("kmsKeyArn", "<that ARN>")}\`.`,
+            );
+        } else if (m === null) {
             r.problem(
                 "kmsKeyArn",
                 `${origin(r, "kmsKeyArn", sourceStack)} is not a KMS key ARN (an alias cannot be granted in IAM or matched by the bucket policy). Fix: \`${setCmd("kmsKeyArn", "arn:aws:kms:eu-west-1:111122223333:key/<key-id>")}\`.`,

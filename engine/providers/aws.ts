@@ -263,6 +263,23 @@ export function awsOutputs(
                       },
             };
         }
+        case "aws:iam/user:User": {
+            const userName = String(inputs.name);
+            return {
+                id: userName,
+                state: { ...inputs, path: inputs.path ?? "/", arn: `arn:aws:iam::${account}:user/${userName}` },
+            };
+        }
+        case "aws:iam/accessKey:AccessKey":
+            // The key id is the resource's id; the secret is computed, and the provider marks it secret
+            // (`additionalSecretOutputs`), which the program must not rely on: it wraps it itself.
+            return {
+                id: `AKIA${name
+                    .replace(/[^A-Za-z0-9]/g, "")
+                    .toUpperCase()
+                    .slice(0, 16)}`,
+                state: { ...inputs, secret: `${name}-secret-access-key`, status: "Active" },
+            };
         case "aws:iam/rolePolicy:RolePolicy":
             return {
                 id: `${String(inputs.role)}:${typeof inputs.name === "string" ? inputs.name : name}`,
