@@ -19,7 +19,7 @@ export = async (): Promise<Record<string, unknown>> => {
         mode: config.mode,
         clusterName: config.clusterName,
         // The vault. A protect stack's bucketName, region, kmsKeyArn, prefix, clusterName and dailyScheduleName
-        // are what recover and drill stacks read through gitops-dr:sourceStack.
+        // (and its replica's, below) are what recover and drill stacks read through gitops-dr:sourceStack.
         bucketName: dr.vault.bucketName,
         bucketArn: dr.vault.bucketArn,
         region: dr.vault.region,
@@ -45,14 +45,22 @@ export = async (): Promise<Record<string, unknown>> => {
         // What a recovery needs when this stack's state is gone too (README "Where the state lives"); no secret.
         const repository = config.argoCd.repository;
         const credentialsSchedule = config.velero.credentialsTier?.name;
+        const replica = dr.createdVault?.replica;
         outputs.breakGlass = pulumi
-            .all([dr.vault.bucketName, dr.vault.region, dr.vault.kmsKeyArn])
-            .apply(([bucketName, region, kmsKeyArn]) =>
+            .all([dr.vault.bucketName, dr.vault.region, dr.vault.kmsKeyArn, replica?.kmsKeyArn])
+            .apply(([bucketName, region, kmsKeyArn, replicaKmsKeyArn]) =>
                 breakGlassCard(
                     {
                         bucketName,
                         region,
                         kmsKeyArn,
+                        ...(config.vault.replica !== undefined && replicaKmsKeyArn !== undefined
+                            ? {
+                                  replicaBucketName: config.vault.replica.bucketName,
+                                  replicaRegion: config.vault.replica.region,
+                                  replicaKmsKeyArn,
+                              }
+                            : {}),
                         prefix: config.prefix!,
                         clusterName: config.clusterName,
                         dailyScheduleName: daily.name,
@@ -66,15 +74,26 @@ export = async (): Promise<Record<string, unknown>> => {
     }
     if (dr.createdVault?.replica !== undefined) {
         outputs.replica = dr.createdVault.replica;
+        // Flat, as recover and drill stacks read them through sourceStack with gitops-dr:sourceReplica.
+        outputs.replicaBucketName = dr.createdVault.replica.bucketName;
+        outputs.replicaRegion = dr.createdVault.replica.region;
+        outputs.replicaKmsKeyArn = dr.createdVault.replica.kmsKeyArn;
     }
     if (dr.audit !== undefined) {
         outputs.alarmTopicArn = dr.audit.topicArn;
+        if (dr.audit.replicaTopicArn !== undefined) {
+            outputs.replicaAlarmTopicArn = dr.audit.replicaTopicArn;
+        }
         if (dr.audit.trailArn !== undefined) {
             outputs.auditTrailArn = dr.audit.trailArn;
         }
     }
     if (config.source !== undefined) {
         outputs.sourcePrefix = config.source.prefix;
+        if (config.source.replica !== undefined) {
+            // What this restore read instead of the vault: a drill from the replica says so in its outputs.
+            outputs.sourceReplica = config.source.replica;
+        }
     }
     outputs.argoCdNamespace = dr.argoCd.namespace;
     outputs.argoCdRootApp = dr.argoCd.rootAppName;

@@ -7,7 +7,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { alarmPatterns, trailSelectors } from "./audit-events";
+import { EventPattern, alarmPatterns, trailSelectors } from "./audit-events";
 import type { LockMode } from "./config";
 import { PolicyDocument, denyInsecureTransport } from "./iam";
 import { closeToOthers } from "./vault";
@@ -27,6 +27,8 @@ export interface VaultAuditArgs {
     trail?: { logBucketName: string; logDays: number; lockMode: LockMode; withManagementEvents: boolean };
     /** Addresses subscribed to the alarm topic. Defaults to none. */
     alertEmails?: readonly string[];
+    /** The replica's region, when it has one: its events get rules and a topic of their own there. Defaults to none. */
+    replicaRegion?: string;
 }
 
 /** The log bucket's policy: CloudTrail may write this trail's logs, and only over TLS (CloudTrail user guide). */
@@ -77,6 +79,8 @@ export function topicPolicy(topicArn: string, ruleArns: readonly string[]): Poli
 /** The trail, its locked log bucket, the alarm rules and their topic. */
 export class VaultAudit extends pulumi.ComponentResource {
     public readonly topicArn: pulumi.Output<string>;
+    /** The alarm topic in the replica's region, when the vault has a replica there. */
+    public readonly replicaTopicArn?: pulumi.Output<string>;
     /** Absent when the trail is off. */
     public readonly trailArn?: pulumi.Output<string>;
     public readonly logBucketName?: pulumi.Output<string>;
@@ -194,13 +198,6 @@ export class VaultAudit extends pulumi.ComponentResource {
             this.logBucketName = bucket.bucket;
         }
 
-        const topic = new aws.sns.Topic(
-            `${name}-alarms`,
-            { region, namePrefix: "gitops-dr-vault-alarms-" },
-            {
-                parent: this,
-            },
-        );
         const rules = pulumi
             .all([pulumi.all([...args.keyArns]), trail?.arn ?? pulumi.output(undefined)])
             .apply(([keyArns, trailArn]) =>
@@ -213,49 +210,79 @@ export class VaultAudit extends pulumi.ComponentResource {
                 }),
             );
         const kinds = ["objects", "config", "key", "denied", ...(trail === undefined ? [] : ["trail"])];
-        const eventRules = kinds.map((kind) => {
-            const rule = new aws.cloudwatch.EventRule(
-                `${name}-${kind}`,
-                {
-                    region,
-                    // Not autonamed from the stack: EventBridge allows 64 characters; two vaults' prefixes never clash.
-                    namePrefix: `gitops-dr-vault-${kind}-`,
-                    description: `gitops-dr: ${kind} events on the vault ${args.bucketNames[0]}`,
-                    eventPattern: rules.apply((p) => JSON.stringify(p[kind])),
-                    // Refused KMS calls outside S3 (Decrypt, GenerateDataKey) are read-only management events, which
-                    // a rule receives only in this state (EventBridge user guide, "Receiving read-only management
-                    // events from AWS services"); the pattern keeps only AccessDenied ones.
-                    ...(kind === "denied" ? { state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" } : {}),
-                },
-                { parent: this },
-            );
-            new aws.cloudwatch.EventTarget(
-                `${name}-${kind}`,
-                { region, rule: rule.name, arn: topic.arn },
-                { parent: this },
-            );
-            return rule;
-        });
-        new aws.sns.TopicPolicy(
-            `${name}-alarms`,
-            {
-                region,
-                arn: topic.arn,
-                policy: pulumi
-                    .all([topic.arn, ...eventRules.map((r) => r.arn)])
-                    .apply(([topicArn, ...ruleArns]) => JSON.stringify(topicPolicy(topicArn, ruleArns))),
-            },
-            { parent: this },
-        );
-        for (const email of args.alertEmails ?? []) {
-            // Named by the address: reordering the list must not replace (and so orphan) a subscription.
-            new aws.sns.TopicSubscription(
-                `${name}-email-${email}`,
-                { region, topic: topic.arn, protocol: "email", endpoint: email },
-                { parent: this },
-            );
+        const topic = alarms(this, name, region, kinds, rules, args);
+        if (args.replicaRegion !== undefined && args.replicaRegion !== region) {
+            // EventBridge delivers an API call's event only in the region where it was made, and a rule's SNS
+            // target must be in the rule's region (EventBridge user guide, "Sending and receiving events between
+            // AWS Regions": only event buses are cross-Region targets). So the replica's own rules and topic, in
+            // its region, which also keeps them alarming while the vault's region is down. The trail's own
+            // events are made in its home region only.
+            this.replicaTopicArn = alarms(
+                this,
+                `${name}-replica`,
+                args.replicaRegion,
+                kinds.filter((k) => k !== "trail"),
+                rules,
+                args,
+            ).arn;
         }
         this.topicArn = topic.arn;
-        this.registerOutputs({ topicArn: this.topicArn, trailArn: this.trailArn, logBucketName: this.logBucketName });
+        this.registerOutputs({
+            topicArn: this.topicArn,
+            replicaTopicArn: this.replicaTopicArn,
+            trailArn: this.trailArn,
+            logBucketName: this.logBucketName,
+        });
     }
+}
+
+/** One region's alarms: a rule per kind, each sending to the region's topic, and the addresses subscribed to it. */
+function alarms(
+    parent: pulumi.Resource,
+    name: string,
+    region: string,
+    kinds: readonly string[],
+    patterns: pulumi.Output<Record<string, EventPattern>>,
+    args: Pick<VaultAuditArgs, "bucketNames" | "alertEmails">,
+): aws.sns.Topic {
+    const topic = new aws.sns.Topic(`${name}-alarms`, { region, namePrefix: "gitops-dr-vault-alarms-" }, { parent });
+    const eventRules = kinds.map((kind) => {
+        const rule = new aws.cloudwatch.EventRule(
+            `${name}-${kind}`,
+            {
+                region,
+                // Not autonamed from the stack: EventBridge allows 64 characters; two vaults' prefixes never clash.
+                namePrefix: `gitops-dr-vault-${kind}-`,
+                description: `gitops-dr: ${kind} events on the vault ${args.bucketNames[0]} in ${region}`,
+                eventPattern: patterns.apply((p) => JSON.stringify(p[kind])),
+                // Refused KMS calls outside S3 (Decrypt, GenerateDataKey) are read-only management events, which
+                // a rule receives only in this state (EventBridge user guide, "Receiving read-only management
+                // events from AWS services"); the pattern keeps only AccessDenied ones.
+                ...(kind === "denied" ? { state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" } : {}),
+            },
+            { parent },
+        );
+        new aws.cloudwatch.EventTarget(`${name}-${kind}`, { region, rule: rule.name, arn: topic.arn }, { parent });
+        return rule;
+    });
+    new aws.sns.TopicPolicy(
+        `${name}-alarms`,
+        {
+            region,
+            arn: topic.arn,
+            policy: pulumi
+                .all([topic.arn, ...eventRules.map((r) => r.arn)])
+                .apply(([topicArn, ...ruleArns]) => JSON.stringify(topicPolicy(topicArn, ruleArns))),
+        },
+        { parent },
+    );
+    for (const email of args.alertEmails ?? []) {
+        // Named by the address: reordering the list must not replace (and so orphan) a subscription.
+        new aws.sns.TopicSubscription(
+            `${name}-email-${email}`,
+            { region, topic: topic.arn, protocol: "email", endpoint: email },
+            { parent },
+        );
+    }
+    return topic;
 }

@@ -16,11 +16,20 @@ export interface BreakGlassVault {
     readonly clusterName: string;
     readonly dailyScheduleName: string;
     readonly credentialsScheduleName?: string;
+    /** The vault's off-site replica (all three or none): what a recovery reads when the vault's region is down. */
+    readonly replicaBucketName?: string;
+    readonly replicaRegion?: string;
+    readonly replicaKmsKeyArn?: string;
 }
 
 /** The card: the vault, and the commands of the no-state recovery, in order. */
 export interface BreakGlass extends BreakGlassVault {
     readonly recoverCommands: readonly string[];
+    /**
+     * With a replica: the same recovery reading the replica instead of the vault (`sourceReplica`), for when the
+     * vault's region is down (README, "When the vault's region is down").
+     */
+    readonly recoverFromReplicaCommands?: readonly string[];
 }
 
 /** Placeholders the operator fills in on the day: they belong to the new cluster, unknown today. */
@@ -69,29 +78,43 @@ export function breakGlassCard(
                       set("awsAccessKeyId", p.accessKeyId, true),
                       set("awsSecretAccessKey", p.secretAccessKey, true),
                   ];
+    const recoverCommands = (replica: readonly string[]) => [
+        `pulumi stack init ${p.stack}`,
+        set("mode", "recover"),
+        set("clusterName", p.clusterName),
+        set("kubeContext", p.kubeContext),
+        set("restoreId", p.restoreId),
+        // What sourceStack would have read from this stack's state.
+        set("bucketName", vault.bucketName),
+        set("region", vault.region),
+        set("kmsKeyArn", vault.kmsKeyArn),
+        set("sourcePrefix", vault.prefix),
+        set("sourceScheduleName", vault.dailyScheduleName),
+        ...(vault.credentialsScheduleName !== undefined
+            ? [set("sourceCredentialsScheduleName", vault.credentialsScheduleName)]
+            : []),
+        ...replica,
+        set("gitRepoUrl", git.url),
+        set("gitPath", git.path),
+        set("gitRevision", git.revision),
+        ...credentials,
+        set("repoPassword", p.repoPassword, true),
+        "pulumi up",
+    ];
+    const { replicaBucketName, replicaRegion, replicaKmsKeyArn } = vault;
     return {
         ...vault,
-        recoverCommands: [
-            `pulumi stack init ${p.stack}`,
-            set("mode", "recover"),
-            set("clusterName", p.clusterName),
-            set("kubeContext", p.kubeContext),
-            set("restoreId", p.restoreId),
-            // What sourceStack would have read from this stack's state.
-            set("bucketName", vault.bucketName),
-            set("region", vault.region),
-            set("kmsKeyArn", vault.kmsKeyArn),
-            set("sourcePrefix", vault.prefix),
-            set("sourceScheduleName", vault.dailyScheduleName),
-            ...(vault.credentialsScheduleName !== undefined
-                ? [set("sourceCredentialsScheduleName", vault.credentialsScheduleName)]
-                : []),
-            set("gitRepoUrl", git.url),
-            set("gitPath", git.path),
-            set("gitRevision", git.revision),
-            ...credentials,
-            set("repoPassword", p.repoPassword, true),
-            "pulumi up",
-        ],
+        recoverCommands: recoverCommands([]),
+        ...(replicaBucketName !== undefined && replicaRegion !== undefined && replicaKmsKeyArn !== undefined
+            ? {
+                  recoverFromReplicaCommands: recoverCommands([
+                      // bucketName, region and kmsKeyArn above stay the vault's: the new cluster's own backups go there.
+                      set("sourceReplica", "true"),
+                      set("sourceReplicaBucketName", replicaBucketName),
+                      set("sourceReplicaRegion", replicaRegion),
+                      set("sourceReplicaKmsKeyArn", replicaKmsKeyArn),
+                  ]),
+              }
+            : {}),
     };
 }

@@ -82,10 +82,12 @@ export class GitopsDr extends pulumi.ComponentResource {
         const config = args.config;
 
         // IAM is global and every S3 and KMS resource names its region (@pulumi/aws 7), so this provider's region
-        // only decides where calls without one go: the vault's.
+        // only decides where calls without one go (STS's regional endpoint): the vault's, or the replica's when the
+        // stack reads the replica because the vault's region is down.
+        const sourceReplica = config.source?.replica;
         const awsProvider = new aws.Provider(
             `${name}-aws`,
-            { region: config.vault.region as aws.Region },
+            { region: (sourceReplica?.region ?? config.vault.region) as aws.Region },
             { parent: this },
         );
         const withAws: pulumi.ComponentResourceOptions = { parent: this, providers: { aws: awsProvider } };
@@ -173,6 +175,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                           }
                         : undefined,
                     alertEmails: audit.alertEmails,
+                    replicaRegion: config.vault.replica?.region,
                 },
                 inVaultAccount,
             );
@@ -204,6 +207,13 @@ export class GitopsDr extends pulumi.ComponentResource {
                 kmsKeyArn: this.vault.kmsKeyArn,
                 writePrefix: config.prefix,
                 sourcePrefix,
+                source:
+                    sourceReplica === undefined
+                        ? undefined
+                        : {
+                              bucketArn: bucketArnFor(sourceReplica.bucketName, sourceReplica.kmsKeyArn),
+                              kmsKeyArn: sourceReplica.kmsKeyArn,
+                          },
                 volumeDataMode: config.velero.volumeDataMode,
                 namespace: config.velero.namespace,
                 serviceAccount,
@@ -226,6 +236,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                 kmsKeyArn: this.vault.kmsKeyArn,
                 writePrefix: config.prefix,
                 sourcePrefix,
+                sourceStorage: sourceReplica,
                 tiers: config.velero.tiers,
                 credentialsScheduleName: config.velero.credentialsTier?.name,
                 excludedNamespaces: config.velero.excludedNamespaces,
@@ -273,6 +284,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                     restorePrefix: `${config.clusterName}-`,
                     // A drill must never bind a volume to the source's live storage; a recovery re-attaches it.
                     quarantineRetainedVolumes: config.mode === "drill",
+                    fromReplica: sourceReplica !== undefined,
                     imageRegistry: config.mirrors.imageRegistry,
                     provider: kubernetes,
                 },
@@ -294,6 +306,7 @@ export class GitopsDr extends pulumi.ComponentResource {
                         restorePrefix: `${config.clusterName}-`,
                         // A drill syncs prod's git: prod's cluster credentials would let it deploy to prod's clusters.
                         drillCredentials: config.mode === "drill",
+                        fromReplica: sourceReplica !== undefined,
                         imageRegistry: config.mirrors.imageRegistry,
                         warningsHint:
                             "A credential that exists already was kept (existingResourcePolicy none): one the chart or this program created is never backed up, so another install made it. ",

@@ -149,6 +149,10 @@ export class BackupVault extends pulumi.ComponentResource {
         this.kmsKeyArn = primary.kmsKeyArn;
 
         if (args.replica !== undefined) {
+            // A vault in its own account: the restorers outside it read the replica too, when the vault's region is
+            // down (gitops-dr:sourceReplica); nobody outside writes to it (replication does), and the same explicit
+            // deny of every change to it applies.
+            const crossAccount = args.crossAccount;
             const replica = hardenedBucket(
                 `${name}-replica`,
                 args.replica.bucketName,
@@ -156,6 +160,18 @@ export class BackupVault extends pulumi.ComponentResource {
                 args,
                 keep,
                 account,
+                undefined,
+                {
+                    crossAccount:
+                        crossAccount === undefined
+                            ? undefined
+                            : {
+                                  ...crossAccount,
+                                  grants: pulumi
+                                      .output(crossAccount.grants)
+                                      .apply((grants) => grants.filter((g) => g.access === "restorer")),
+                              },
+                },
             );
             const role = new aws.iam.Role(
                 `${name}-replication`,
@@ -242,7 +258,7 @@ function hardenedBucket(
     keep: pulumi.CustomResourceOptions,
     account: pulumi.Output<aws.GetCallerIdentityResult>,
     kmsKeyArn?: string,
-    // Only the primary bucket is used from other accounts; nothing outside the vault's account reads the replica yet.
+    // Roles of other accounts that use this bucket: the vault's writer and restorers, the replica's restorers.
     access: Pick<BackupVaultArgs, "crossAccount"> = {},
 ): HardenedBucket {
     const key =

@@ -23,6 +23,11 @@ export interface VeleroIamArgs {
     writePrefix?: pulumi.Input<string>;
     /** Prefix the cluster restores from. Required in recover and drill; absent in protect. */
     sourcePrefix?: pulumi.Input<string>;
+    /**
+     * The bucket and key the restorer reads, when they are not the vault's (`sourceReplica`: the vault's off-site
+     * replica). Defaults to `bucketArn` and `kmsKeyArn`.
+     */
+    source?: { bucketArn: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string> };
     /** How volume data is backed up; native EBS snapshots add EC2 permissions. Defaults to `dataMover`. */
     volumeDataMode?: VolumeDataMode;
     /** Namespace of the Velero server service account. */
@@ -77,7 +82,11 @@ export class VeleroIam extends pulumi.ComponentResource {
                         name: `${args.clusterName}-velero-restorer`,
                         description: `Velero on ${args.clusterName}: restore from the source prefix, read-only`,
                         policy: pulumi
-                            .all([args.bucketArn, args.kmsKeyArn, args.sourcePrefix])
+                            .all([
+                                args.source?.bucketArn ?? args.bucketArn,
+                                args.source?.kmsKeyArn ?? args.kmsKeyArn,
+                                args.sourcePrefix,
+                            ])
                             .apply(([bucketArn, kmsKeyArn, prefix]) =>
                                 JSON.stringify(restorerPolicy({ bucketArn, kmsKeyArn, prefix })),
                             ),

@@ -47,6 +47,10 @@ export const PROD_OUTPUTS = {
     clusterName: "prod-eu-1",
     dailyScheduleName: "prod-eu-1-daily",
     credentialsScheduleName: "prod-eu-1-credentials",
+    // Its off-site replica (Pulumi.prod.yaml sets replicaRegion), read by a stack with gitops-dr:sourceReplica.
+    replicaBucketName: "acme-gitops-dr-vault-replica",
+    replicaRegion: "eu-central-1",
+    replicaKmsKeyArn: "arn:aws:kms:eu-central-1:111122223333:key/prod-replica-key",
 } as const;
 
 /** The source stacks the shipped stack files reference, with {@link PROD_OUTPUTS}. */

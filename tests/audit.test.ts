@@ -235,33 +235,67 @@ describe("audit: what a protect stack registers", () => {
         assert.deepEqual(arns, [`arn:aws:s3:::${VAULT}/`, `arn:aws:s3:::${REPLICA}/`]);
     });
 
-    it("sends each alarm rule to the topic, which only those rules may publish to, and subscribes alertEmails", () => {
-        const rules = prod.ofType("aws:cloudwatch/eventRule:EventRule");
+    for (const [where, prefix, region, kinds] of [
+        ["the vault's region", "gitops-dr-prod-audit", "eu-west-1", ["config", "denied", "key", "objects", "trail"]],
+        [
+            "the replica's region",
+            "gitops-dr-prod-audit-replica",
+            "eu-central-1",
+            ["config", "denied", "key", "objects"],
+        ],
+    ] as const) {
+        it(`${where}: each alarm rule sends to its region's topic, which only those rules may publish to; alertEmails subscribed`, () => {
+            const rules = prod
+                .ofType("aws:cloudwatch/eventRule:EventRule")
+                .filter((r) => kinds.some((k) => r.name === `${prefix}-${k}`));
+            assert.deepEqual(
+                rules.map((r) => r.name).sort(),
+                kinds.map((k) => `${prefix}-${k}`),
+            );
+            assert.ok(rules.every((r) => r.inputs.region === region));
+            const topic = prod.one("aws:sns/topic:Topic", `${prefix}-alarms`);
+            assert.equal(topic.inputs.region, region);
+            for (const kind of kinds) {
+                const target = prod.one("aws:cloudwatch/eventTarget:EventTarget", `${prefix}-${kind}`);
+                assert.equal(target.inputs.arn, topic.outputs.arn, target.name);
+                assert.equal(target.inputs.region, region);
+            }
+            // The replica's events reach EventBridge only in its region: its rules there name its key too.
+            for (const key of ["gitops-dr-prod-vault-key", "gitops-dr-prod-vault-replica-key"]) {
+                const arn = String(prod.one("aws:kms/key:Key", key).outputs.arn);
+                const pattern = JSON.parse(
+                    String(prod.one("aws:cloudwatch/eventRule:EventRule", `${prefix}-key`).inputs.eventPattern),
+                ) as { detail: { $or: { resources?: { ARN: string[] } }[] } };
+                assert.ok(pattern.detail.$or[0].resources!.ARN.includes(arn), key);
+            }
+            const objects = JSON.parse(
+                String(prod.one("aws:cloudwatch/eventRule:EventRule", `${prefix}-objects`).inputs.eventPattern),
+            ) as { detail: { $or: { requestParameters: { bucketName: string[] } }[] } };
+            assert.ok(objects.detail.$or[0].requestParameters.bucketName.includes(REPLICA));
+            const policy = policyOf(prod.one("aws:sns/topicPolicy:TopicPolicy", `${prefix}-alarms`).inputs.policy);
+            const sources = policy.Statement[0].Condition!.ArnEquals["aws:SourceArn"] as string[];
+            assert.deepEqual([...sources].sort(), rules.map((r) => String(r.outputs.arn)).sort());
+            assert.ok(sources.every((arn) => arn.startsWith(`arn:aws:events:${region}:`)));
+            const subscriptions = prod
+                .ofType("aws:sns/topicSubscription:TopicSubscription")
+                .filter((s) => s.name.startsWith(`${prefix}-email-`));
+            assert.deepEqual(
+                subscriptions.map((s) => [s.inputs.region, s.inputs.protocol, s.inputs.endpoint]),
+                [
+                    [region, "email", "oncall@acme.example"],
+                    [region, "email", "backup@acme.example"],
+                ],
+            );
+        });
+    }
+
+    it("without a replica, alarms in the vault's region only", async () => {
+        const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { replicaRegion: null } });
         assert.deepEqual(
-            rules.map((r) => r.name).sort(),
-            ["config", "denied", "key", "objects", "trail"].map((k) => `gitops-dr-prod-audit-${k}`),
+            run.ofType("aws:cloudwatch/eventRule:EventRule").map((r) => r.inputs.region),
+            Array(5).fill("eu-west-1"),
         );
-        const topic = audit("aws:sns/topic:Topic", "-alarms");
-        for (const target of prod.ofType("aws:cloudwatch/eventTarget:EventTarget")) {
-            assert.equal(target.inputs.arn, topic.outputs.arn, target.name);
-        }
-        const key = prod.one("aws:kms/key:Key", "gitops-dr-prod-vault-key");
-        const pattern = JSON.parse(String(audit("aws:cloudwatch/eventRule:EventRule", "-key").inputs.eventPattern)) as {
-            detail: { $or: { resources?: { ARN: string[] } }[] };
-        };
-        assert.ok(pattern.detail.$or[0].resources!.ARN.includes(String(key.outputs.arn)));
-        const policy = policyOf(audit("aws:sns/topicPolicy:TopicPolicy", "-alarms").inputs.policy);
-        const sources = policy.Statement[0].Condition!.ArnEquals["aws:SourceArn"] as string[];
-        assert.deepEqual([...sources].sort(), rules.map((r) => String(r.outputs.arn)).sort());
-        assert.ok(sources.every((arn) => arn.startsWith("arn:aws:events:eu-west-1:")));
-        const subscriptions = prod.ofType("aws:sns/topicSubscription:TopicSubscription");
-        assert.deepEqual(
-            subscriptions.map((s) => [s.inputs.protocol, s.inputs.endpoint]),
-            [
-                ["email", "oncall@acme.example"],
-                ["email", "backup@acme.example"],
-            ],
-        );
+        assert.equal(run.ofType("aws:sns/topic:Topic").length, 1);
     });
 
     it("policy vault-audit-log-locked: passes the stack, reports a log bucket without Object Lock or retention", async () => {
@@ -289,7 +323,8 @@ describe("audit: what a protect stack registers", () => {
         const run = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { auditTrail: false } });
         assert.equal(run.ofType("aws:cloudtrail/trail:Trail").length, 0);
         assert.equal(run.ofType("aws:s3/bucket:Bucket").filter((b) => b.name.includes("audit")).length, 0);
-        assert.equal(run.ofType("aws:cloudwatch/eventRule:EventRule").length, 4);
+        // Four in the vault's region, four in the replica's.
+        assert.equal(run.ofType("aws:cloudwatch/eventRule:EventRule").length, 8);
     });
 
     it("a drill makes none of it", async () => {

@@ -14,11 +14,24 @@ function words(command: string): string[] {
     return [...command.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]);
 }
 
-/** The stack values the card's commands set, its placeholders filled in from `filled`. */
-function replay(card: BreakGlass, filled: Readonly<Record<string, string>>): Map<string, StackValue> {
+/** What the operator fills in on the day, for the card of the shipped prod stack (IRSA). */
+const FILLED: Readonly<Record<string, string>> = {
+    [BREAK_GLASS_PLACEHOLDERS.clusterName]: "prod-eu-2",
+    [BREAK_GLASS_PLACEHOLDERS.kubeContext]: "prod-eu-2",
+    [BREAK_GLASS_PLACEHOLDERS.restoreId]: "2026-12-31",
+    [BREAK_GLASS_PLACEHOLDERS.oidcProviderArn]:
+        "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/AAAABBBBCCCCDDDDEEEEFFFF00001111",
+    [BREAK_GLASS_PLACEHOLDERS.repoPassword]: STACK_SECRETS.repoPassword,
+};
+
+/** The stack values a card's `commands` set, its placeholders filled in from `filled`. */
+function replay(
+    commands: readonly string[],
+    filled: Readonly<Record<string, string>> = FILLED,
+): Map<string, StackValue> {
     const values = new Map<string, StackValue>();
     let stack: string | undefined;
-    for (const command of card.recoverCommands) {
+    for (const command of commands) {
         const w = words(command).map((x) => filled[x] ?? x);
         if (w[0] === "pulumi" && w[1] === "stack" && w[2] === "init") {
             stack = "recover";
@@ -73,15 +86,7 @@ describe("breakGlass: recovering when the protect stack's state is gone too", ()
     });
 
     it("its commands, placeholders filled in, make a recover stack that restores the same backups without the state", async () => {
-        const filled: Record<string, string> = {
-            [BREAK_GLASS_PLACEHOLDERS.clusterName]: "prod-eu-2",
-            [BREAK_GLASS_PLACEHOLDERS.kubeContext]: "prod-eu-2",
-            [BREAK_GLASS_PLACEHOLDERS.restoreId]: "2026-12-31",
-            [BREAK_GLASS_PLACEHOLDERS.oidcProviderArn]:
-                "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/AAAABBBBCCCCDDDDEEEEFFFF00001111",
-            [BREAK_GLASS_PLACEHOLDERS.repoPassword]: STACK_SECRETS.repoPassword,
-        };
-        const values = replay(card, filled);
+        const values = replay(card.recoverCommands);
         // No stack reference at all: the state is gone.
         const noState = await runProgram({ stack: "recover", stackValues: values, stackReferences: {} });
         // The same recovery while the state is there: sourceStack reads this very prod run's outputs.
@@ -100,6 +105,40 @@ describe("breakGlass: recovering when the protect stack's state is gone too", ()
         assert.equal(spec(noState).scheduleName, spec(withState).scheduleName);
         assert.equal((noState.outputs.restore as { phase?: string }).phase, "Completed");
     });
+    it("names the replica, and its replica variant makes a recover stack that reads the replica without the state", async () => {
+        assert.equal(card.replicaBucketName, prod.outputs.replicaBucketName);
+        assert.equal(card.replicaRegion, "eu-central-1");
+        assert.equal(card.replicaBucketName, PROD_OUTPUTS.replicaBucketName, "the shipped fixture agrees");
+        assert.equal(card.replicaKmsKeyArn, prod.outputs.replicaKmsKeyArn);
+        const noState = await runProgram({
+            stack: "recover",
+            stackValues: replay(card.recoverFromReplicaCommands!),
+            stackReferences: {},
+        });
+        assert.deepEqual(noState.warnings, []);
+        const source = noState.one(
+            "kubernetes:velero.io/v1:BackupStorageLocation",
+            "gitops-dr-recover-velero-source-location",
+        );
+        assert.deepEqual(source.inputs.spec, {
+            provider: "aws",
+            objectStorage: { bucket: card.replicaBucketName, prefix: card.prefix },
+            config: { region: card.replicaRegion, kmsKeyId: card.replicaKmsKeyArn },
+            accessMode: "ReadOnly",
+            default: false,
+        });
+        // The new cluster's own backups still go to the vault.
+        assert.equal(noState.outputs.bucketName, card.bucketName);
+        assert.equal((noState.outputs.restore as { phase?: string }).phase, "Completed");
+    });
+
+    it("a protect stack without a replica has no replica variant", async () => {
+        const single = await runProgram({ stack: "prod", secrets: STACK_SECRETS, config: { replicaRegion: null } });
+        const bare = single.outputs.breakGlass as BreakGlass;
+        assert.equal(bare.recoverFromReplicaCommands, undefined);
+        assert.equal(bare.replicaBucketName, undefined);
+        assert.equal(single.outputs.replicaBucketName, undefined);
+    });
 
     it("a homelab's card (createAccessKey) makes a recover stack that makes its own key: nothing to bring but the password", async () => {
         const homelab = await runProgram({
@@ -110,7 +149,7 @@ describe("breakGlass: recovering when the protect stack's state is gone too", ()
         const homelabCard = homelab.outputs.breakGlass as BreakGlass;
         assert.ok(homelabCard.recoverCommands.includes("pulumi config set gitops-dr:createAccessKey true"));
         assert.ok(!homelabCard.recoverCommands.some((c) => c.includes("awsAccessKeyId")));
-        const values = replay(homelabCard, {
+        const values = replay(homelabCard.recoverCommands, {
             [BREAK_GLASS_PLACEHOLDERS.clusterName]: "home-2",
             [BREAK_GLASS_PLACEHOLDERS.kubeContext]: "home-2",
             [BREAK_GLASS_PLACEHOLDERS.restoreId]: "2026-12-31",

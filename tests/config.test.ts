@@ -2190,6 +2190,17 @@ describe("parseConfig: breakGlassPrincipalArns", () => {
         );
     });
 
+    it("warns when every principal is an IAM Identity Center role, whose ARN changes when it is re-created", () => {
+        const sso =
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef";
+        assert.equal(
+            onlyWarning(glass([sso]), "breakGlassPrincipalArns"),
+            `every entry is an IAM Identity Center role (role/aws-reserved/sso.amazonaws.com/...): Identity Center deletes such a role when its permission set's last assignment in the account is removed and creates it again with another suffix, so another ARN, and then nobody could disable, delete or re-policy the vault's key. Fix: add a role of your own that Identity Center does not manage, e.g. \`pulumi config set --path 'gitops-dr:breakGlassPrincipalArns[0]' ${sso} && pulumi config set --path 'gitops-dr:breakGlassPrincipalArns[1]' ${BREAK_GLASS}\`.`,
+        );
+        // One role of one's own beside it is enough.
+        assert.deepEqual(warningsOf(glass([sso, BREAK_GLASS])), []);
+    });
+
     it("warns that they do nothing when the stack creates no key", () => {
         assert.match(
             onlyWarning(withKeys(PROTECT, { kmsKeyArn: KMS_ARN }), "breakGlassPrincipalArns"),

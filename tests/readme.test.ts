@@ -9,7 +9,7 @@ import * as path from "node:path";
 
 import { StackValue, pulumiConfigSet, readStackFile, shellWords, stackFilePath } from "../engine";
 import { ProgramRun, runProgram } from "../engine";
-import { STACK_REFERENCES } from "./fixtures";
+import { STACK_REFERENCES, STACK_SECRETS } from "./fixtures";
 
 const ROOT = path.resolve(__dirname, "..");
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
@@ -145,6 +145,31 @@ describe("README", () => {
             assert.deepEqual(run.warnings, []);
         });
 
+        it("When the vault's region is down: the recovery recipe plus its command reads the replica, and so does the drill", async () => {
+            const recovery = replay("Recover a lost cluster", undefined, stacks, 0);
+            const { stack, values } = replay("When the vault's region is down", recovery, stacks);
+            const run = await runProgram({ stack, stackValues: values, stackReferences: STACK_REFERENCES });
+            assert.deepEqual(run.warnings, []);
+            const buckets = (r: ProgramRun) =>
+                r
+                    .ofType("kubernetes:velero.io/v1:BackupStorageLocation")
+                    .map((l) => (l.inputs.spec as { objectStorage: { bucket: string } }).objectStorage.bucket);
+            assert.deepEqual(buckets(run), ["acme-gitops-dr-vault-replica"]);
+            assert.equal(run.outputs.bucketName, "acme-gitops-dr-vault", "its own backups still go to the vault");
+            const drill = replay(
+                "When the vault's region is down",
+                { stack: "drill", values: fromFile("Pulumi.drill.yaml") },
+                stacks,
+            );
+            const drillRun = await runProgram({
+                stack: "drill",
+                stackValues: drill.values,
+                secrets: STACK_SECRETS,
+                stackReferences: STACK_REFERENCES,
+            });
+            assert.deepEqual(buckets(drillRun), ["acme-gitops-dr-vault-replica"]);
+        });
+
         it("Homelab (k3s): a stack from nothing that makes Velero's key, and its recovery onto a new machine", async () => {
             const home = replay("Homelab (k3s)", undefined, stacks, 0);
             assert.equal(home.stack, "home");
@@ -184,6 +209,7 @@ describe("README", () => {
             "Protect a cluster",
             "Recover a lost cluster",
             "Run the yearly drill",
+            "When the vault's region is down",
             "Recover one namespace",
             "New apps: first claims and Secrets",
             "Homelab (k3s)",

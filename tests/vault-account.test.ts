@@ -82,13 +82,20 @@ describe("vault account: resources", () => {
             ).map((s) => s.Condition!.ArnEquals["aws:PrincipalArn"]);
             assert.deepEqual([...new Set(named)], [VELERO, DRILL_ROLE]);
         }
-        // The replica is read by nobody outside the vault's account.
+        // The replica is read by the restorers only (gitops-dr:sourceReplica, tests/source-replica.test.ts): the
+        // cluster's Velero never writes to it, replication does.
         const replica = policyOf(
             run.one("aws:s3/bucketPolicy:BucketPolicy", "gitops-dr-prod-vault-replica-policy").inputs.policy,
         );
         assert.deepEqual(
-            replica.Statement.filter((s) => s.Effect === "Allow"),
-            [],
+            [
+                ...new Set(
+                    replica.Statement.filter((s) => s.Effect === "Allow").map(
+                        (s) => s.Condition!.ArnEquals["aws:PrincipalArn"],
+                    ),
+                ),
+            ],
+            [DRILL_ROLE],
         );
     });
 

@@ -19,6 +19,7 @@ import { parseStoragePreflight } from "./storage";
 import { parseBackupCheck, parseVerify } from "./verify";
 import { ConfigError, ConfigReader, ConfigWarning, RawConfig, RawValue, q, setCmd } from "./reader";
 import { parseRestore, parseSource, parseSourceStack } from "./restore";
+import { parseSourceReplica } from "./source-replica";
 import { MODES, StackConfig } from "./types";
 import { PREFIX, isDnsLabel, prefixWildcardProblem } from "./values";
 import { parseVelero } from "./velero";
@@ -46,6 +47,9 @@ export const SOURCE_STACK_OUTPUTS = [
     "prefix",
     "clusterName",
     "dailyScheduleName",
+    "replicaBucketName",
+    "replicaRegion",
+    "replicaKmsKeyArn",
 ] as const satisfies readonly (keyof SourceOutputs)[];
 
 /** A validated configuration and the warnings its keys raised. */
@@ -122,6 +126,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
         vault.lockDays > 0 ? vault.lockDays : undefined,
         mirrors.imageRegistry,
     );
+    const replica = parseSourceReplica(r, mode, vault, velero.volumeDataMode, allowUnlistedRegion, sourceStack, source);
     const argoCd = parseArgoCd(r, mode, velero.namespace, mirrors.imageRegistry);
     const restore = parseRestore(r, mode, validClusterName);
     const dataPath = parseDataPath(r, velero.volumeDataMode, velero.fileSystemBackupVolumeTypes.length > 0);
@@ -145,7 +150,7 @@ export function parseConfigWithWarnings(raw: RawConfig, stack: string, source: S
         kubeContext,
         prefix,
         vault,
-        source: sourceSettings,
+        source: sourceSettings === undefined || replica === undefined ? sourceSettings : { ...sourceSettings, replica },
         credentials: credentials!,
         velero: { ...velero, repoPassword: velero.repoPassword! },
         dataPath,

@@ -17,7 +17,7 @@ export const VAULT_ACCOUNT_KEYS = {
         group: "vault",
         modes: ["protect"],
         description:
-            "protect with vaultAccountRoleArn: Velero roles of recover and drill clusters in other accounts (arn:aws:iam::<account>:role/<clusterName>-velero) that the bucket and key policies let restore from this cluster's prefix, read-only as in a drill. The roles need not exist yet. Defaults to [].",
+            "protect with vaultAccountRoleArn: Velero roles of recover and drill clusters in other accounts (arn:aws:iam::<account>:role/<clusterName>-velero) that the bucket and key policies, the vault's and its replica's, let restore from this cluster's prefix, read-only as in a drill. The roles need not exist yet. Defaults to [].",
     },
 } as const satisfies Record<string, ConfigKeySpec>;
 

@@ -214,6 +214,34 @@ export const CONFIG_KEYS = {
         description:
             "recover, drill: restore the sealing keys and Argo CD's credentials from the source's credentials Schedule before Argo CD syncs. false for a source that has no such backups yet (a protect stack from before 2026-12). Defaults to true.",
     },
+    sourceReplica: {
+        type: "boolean",
+        group: "source",
+        modes: RESTORING,
+        description:
+            "recover, drill: read the backups from the vault's off-site replica instead of the vault, when the vault's region is down (README, \"When the vault's region is down\"). Its bucket, region and KMS key come from the source stack's replica outputs unless set. The cluster's own backups (recover) still go to the vault. Defaults to false.",
+    },
+    sourceReplicaBucketName: {
+        type: "string",
+        group: "source",
+        modes: RESTORING,
+        description:
+            "recover, drill with sourceReplica: the replica bucket. Defaults to the source stack's replicaBucketName output; required without sourceStack (the break-glass card has it).",
+    },
+    sourceReplicaRegion: {
+        type: "string",
+        group: "source",
+        modes: RESTORING,
+        description:
+            "recover, drill with sourceReplica: AWS region of the replica bucket. Defaults to the source stack's replicaRegion output; required without sourceStack.",
+    },
+    sourceReplicaKmsKeyArn: {
+        type: "string",
+        group: "source",
+        modes: RESTORING,
+        description:
+            "recover, drill with sourceReplica: ARN of the replica's KMS key (in the replica's region). Defaults to the source stack's replicaKmsKeyArn output; required without sourceStack.",
+    },
     // --- credentials ---
     credentialsMode: {
         type: "string",

@@ -74,6 +74,19 @@ export interface SourceSettings {
     readonly scheduleName: string;
     /** The lost cluster's credentials Schedule, restored before Argo CD syncs; absent when restoreCredentials is false. */
     readonly credentialsScheduleName?: string;
+    /**
+     * `sourceReplica`: the backups are read from the vault's off-site replica, not from the vault (whose region may
+     * be down). Absent: the vault. The cluster's own backups (recover) go to the vault either way.
+     */
+    readonly replica?: ReplicaLocation;
+}
+
+/** Where a vault's off-site replica is: what a recovery from it reads. */
+export interface ReplicaLocation {
+    readonly bucketName: string;
+    readonly region: string;
+    /** The replica's own KMS key, in its region (S3 replicates re-encrypting with it). */
+    readonly kmsKeyArn: string;
 }
 
 export type CredentialSettings =

@@ -46,6 +46,10 @@ export interface SourceOutputs {
     readonly clusterName?: string;
     readonly dailyScheduleName?: string;
     readonly credentialsScheduleName?: string;
+    /** The vault's off-site replica, when the source stack created one. */
+    readonly replicaBucketName?: string;
+    readonly replicaRegion?: string;
+    readonly replicaKmsKeyArn?: string;
 }
 
 /** Where a value came from, for messages: the key, or the source stack's output. */
@@ -307,8 +311,21 @@ function parseBreakGlass(r: ConfigReader, mode: Mode, createsKey: boolean): stri
         }
         seen.add(arn);
     }
+    if (arns.length > 0 && arns.every((arn) => IDENTITY_CENTER_ROLE.test(arn))) {
+        // IAM Identity Center deletes a permission set's role when its last assignment in the account goes, and a
+        // new assignment creates a role with another unique suffix, so another ARN (IAM Identity Center user guide,
+        // "Referencing permission sets in resource policies, Amazon EKS Cluster config maps, and AWS KMS key
+        // policies"): the key policy would then name no one who may manage the key.
+        r.warn(
+            "breakGlassPrincipalArns",
+            `every entry is an IAM Identity Center role (role/aws-reserved/sso.amazonaws.com/...): Identity Center deletes such a role when its permission set's last assignment in the account is removed and creates it again with another suffix, so another ARN, and then nobody could disable, delete or re-policy the vault's key. Fix: add a role of your own that Identity Center does not manage, e.g. \`${setListCmd("breakGlassPrincipalArns", [...arns, BREAK_GLASS_EXAMPLE[0]])}\`.`,
+        );
+    }
     return arns;
 }
+
+/** A role IAM Identity Center creates for a permission set (`AWSReservedSSO_<set>_<suffix>`). */
+const IDENTITY_CENTER_ROLE = /^arn:aws[-a-z]*:iam::\d{12}:role\/aws-reserved\/sso\.amazonaws\.com\//;
 
 /** The region of a KMS key ARN, for callers that compare regions. */
 export const kmsKeyRegion = arnRegion;

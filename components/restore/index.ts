@@ -69,6 +69,11 @@ export interface VeleroRestoreArgs {
      * quarantined and listed. Defaults to `false`.
      */
     quarantineRetainedVolumes?: boolean;
+    /**
+     * The source location reads the vault's replica (`sourceReplica`): a backup missing from it is explained as one
+     * replication has not copied. Defaults to `false`.
+     */
+    fromReplica?: boolean;
     /** How long each task may run, in minutes. Defaults to the backup-check timeout. */
     taskTimeoutMinutes?: number;
     /** Registry the tasks' image is pulled from (components/mirrors.ts). Defaults to none: Docker Hub. */
@@ -169,6 +174,8 @@ export class VeleroRestore extends pulumi.ComponentResource {
                     namespaces: kind === "data" ? [...settings.namespaces] : [],
                     namespaceMappings: kind === "data" ? { ...settings.namespaceMappings } : {},
                     quarantineRetainedVolumes: args.quarantineRetainedVolumes ?? false,
+                    // Only when set: an unchanged Job spec for every stack that reads the vault.
+                    ...(args.fromReplica === true ? { fromReplica: true } : {}),
                 },
                 ...PRE_RESTORE_RULES,
                 timeoutMinutes: taskTimeout,

@@ -61,6 +61,7 @@ const SCHEDULE_NAME_LABEL = "velero.io/schedule-name";
  * @property {boolean} [restoresClaims] false for a restore of Secrets only (the credentials one): it leaves no claims
  *   behind, and must not take the data restore's claims, in flight or a retry's, for its own leftovers
  * @property {string} [backupName] ...or exactly this backup.
+ * @property {boolean} [fromReplica] The source location reads the vault's replica, which may lack recent or old backups
  * @property {boolean} acceptOlderBackup
  * @property {boolean} acceptPartiallyFailedBackup
  * @property {Record<string, string>} storageClassMappings old class -> new class
@@ -170,12 +171,18 @@ async function removeLeftoverClaims(api, args) {
 async function chooseBackup(api, args) {
     const ns = args.veleroNamespace;
     const describe = `velero backup describe <name> --details -n ${ns}`;
+    // README, "When the vault's region is down": replication is asynchronous and never copies what was written
+    // before it was switched on.
+    const replica = args.fromReplica
+        ? "The location reads the vault's replica, which holds only what replication has copied: not a backup taken minutes ago, nor one written before replication was on; restore an older one it has with gitops-dr:restoreBackupName. "
+        : "";
     if (args.backupName !== undefined) {
         const backup = await api.get(`/apis/velero.io/v1/namespaces/${ns}/backups/${args.backupName}`);
         const phase = backup?.status?.phase ?? "";
         if (backup === undefined) {
             throw new TaskFailure(
                 `Backup ${args.backupName} is not in the cluster: Velero has not synced it from the bucket (is it under the source prefix? did it expire?). ` +
+                    replica +
                     `List what is there: velero backup get -n ${ns}. No Restore was created.`,
             );
         }
@@ -202,7 +209,9 @@ async function chooseBackup(api, args) {
         throw new TaskFailure(
             `No Completed backup of schedule ${schedule} is in the cluster (${backups.length} backup${backups.length === 1 ? "" : "s"} of it: ` +
                 `${backups.map((b) => `${b.name} ${b.phase || "no phase"}`).join(", ") || "none"}). ` +
-                `Is gitops-dr:${args.scheduleKey ?? "sourceScheduleName"} the lost cluster's schedule, and is the source location's prefix right? List: velero backup get -n ${ns}. ` +
+                `Is gitops-dr:${args.scheduleKey ?? "sourceScheduleName"} the lost cluster's schedule, and is the source location's prefix right? ` +
+                replica +
+                `List: velero backup get -n ${ns}. ` +
                 (args.scheduleKey === "sourceCredentialsScheduleName" && backups.length === 0
                     ? "A source that takes no credentials backups (a protect stack from before they existed): `pulumi config set gitops-dr:restoreCredentials false`. "
                     : "") +

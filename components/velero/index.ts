@@ -14,7 +14,7 @@ import { VELERO_AWS_PLUGIN, VELERO_CHART } from "../versions";
 import { WAIT_FOR, waitForAll } from "../wait";
 import { backupStorageLocations, locationSpec } from "./locations";
 import { REPO_CREDENTIALS_SECRET, REPO_PASSWORD_KEY, SOURCE_LOCATION, serverServiceAccountName } from "./names";
-import { VeleroCredentials, VeleroValuesInput, runsNodeAgent, veleroValues } from "./values";
+import { SourceStorage, VeleroCredentials, VeleroValuesInput, runsNodeAgent, veleroValues } from "./values";
 import { DEFAULT_FILE_SYSTEM_BACKUP_VOLUME_TYPES, FileSystemBackupVolumeType } from "./volume-policy";
 
 export * from "./alerts";
@@ -49,6 +49,11 @@ export interface VeleroArgs {
     writePrefix?: pulumi.Input<string>;
     /** Prefix the cluster restores from (recover, drill). */
     sourcePrefix?: pulumi.Input<string>;
+    /**
+     * The bucket, region and key the `source` location reads, when not the vault's: the vault's off-site replica
+     * (`sourceReplica`). Defaults to the vault.
+     */
+    sourceStorage?: pulumi.Input<SourceStorage>;
     /** Backup schedules; must be empty in a drill. */
     tiers: readonly BackupTier[];
     /** The credentials Schedule's name (components/velero/credentials.ts): alerted on like the tiers. */
@@ -203,32 +208,51 @@ export class Velero extends pulumi.ComponentResource {
         }
 
         const input = pulumi
-            .all([args.bucketName, args.region, args.kmsKeyArn, args.writePrefix, args.sourcePrefix, credentials])
-            .apply(([bucketName, region, kmsKeyArn, writePrefix, sourcePrefix, resolved]): VeleroValuesInput => ({
-                mode: args.mode,
-                releaseName,
-                namespace: namespaceName,
-                volumeDataMode: args.volumeDataMode,
-                awsPluginVersion: args.awsPluginVersion ?? VELERO_AWS_PLUGIN.tag,
-                plugins: args.plugins ?? [],
-                bucketName,
-                region,
-                kmsKeyArn,
-                writePrefix,
-                sourcePrefix,
-                tiers: args.tiers,
-                credentialsScheduleName: args.credentialsScheduleName,
-                excludedNamespaces: args.excludedNamespaces ?? [],
-                argoCdNamespace: args.argoCdNamespace ?? DEFAULT_NAMES.argoCdNamespace,
-                credentials: resolved,
-                prometheusOperator: args.prometheusOperator ?? false,
-                dataMoverNodeLabels: args.dataMoverNodeLabels ?? {},
-                dataPath: args.dataPath,
-                consistentBackups: args.consistentBackups ?? true,
-                fileSystemBackupVolumeTypes,
-                monitoringLabels: args.monitoringLabels ?? {},
-                imageRegistry: args.imageRegistry,
-            }));
+            .all([
+                args.bucketName,
+                args.region,
+                args.kmsKeyArn,
+                args.writePrefix,
+                args.sourcePrefix,
+                args.sourceStorage,
+                credentials,
+            ])
+            .apply(
+                ([
+                    bucketName,
+                    region,
+                    kmsKeyArn,
+                    writePrefix,
+                    sourcePrefix,
+                    sourceStorage,
+                    resolved,
+                ]): VeleroValuesInput => ({
+                    mode: args.mode,
+                    releaseName,
+                    namespace: namespaceName,
+                    volumeDataMode: args.volumeDataMode,
+                    awsPluginVersion: args.awsPluginVersion ?? VELERO_AWS_PLUGIN.tag,
+                    plugins: args.plugins ?? [],
+                    bucketName,
+                    region,
+                    kmsKeyArn,
+                    writePrefix,
+                    sourcePrefix,
+                    ...(sourceStorage === undefined ? {} : { sourceStorage }),
+                    tiers: args.tiers,
+                    credentialsScheduleName: args.credentialsScheduleName,
+                    excludedNamespaces: args.excludedNamespaces ?? [],
+                    argoCdNamespace: args.argoCdNamespace ?? DEFAULT_NAMES.argoCdNamespace,
+                    credentials: resolved,
+                    prometheusOperator: args.prometheusOperator ?? false,
+                    dataMoverNodeLabels: args.dataMoverNodeLabels ?? {},
+                    dataPath: args.dataPath,
+                    consistentBackups: args.consistentBackups ?? true,
+                    fileSystemBackupVolumeTypes,
+                    monitoringLabels: args.monitoringLabels ?? {},
+                    imageRegistry: args.imageRegistry,
+                }),
+            );
 
         // Later recovery steps create Velero objects and need the CRDs and a running server.
         this.release = pinnedRelease(

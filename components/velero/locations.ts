@@ -21,25 +21,29 @@ export interface LocationValues {
  * resource whose readiness is the restore's sync barrier ({@link sourceLocationSpec}).
  */
 export function backupStorageLocations(input: VeleroValuesInput): LocationValues[] {
+    const vault = { bucketName: input.bucketName, region: input.region, kmsKeyArn: input.kmsKeyArn };
+    // What the stack restores from: the vault, or its off-site replica (`sourceReplica`) when the vault's region is down.
+    const source = input.sourceStorage ?? vault;
     const location = (
         name: string,
         prefix: string | undefined,
         accessMode: LocationValues["accessMode"],
         isDefault: boolean,
     ): LocationValues => {
+        const storage = name === SOURCE_LOCATION ? source : vault;
         if (prefix === undefined) {
             throw new Error(`the ${name} backup location needs a prefix in ${input.mode} mode`);
         }
         return {
             name,
             provider: "aws",
-            bucket: input.bucketName,
+            bucket: storage.bucketName,
             prefix,
             default: isDefault,
             accessMode,
             // checksumAlgorithm is left out on purpose: the plugin's default (CRC32) is what a PutObject on an
             // Object Lock bucket needs; "" would switch checksums off (velero-plugin-for-aws PR #193).
-            config: { region: input.region, kmsKeyId: input.kmsKeyArn },
+            config: { region: storage.region, kmsKeyId: storage.kmsKeyArn },
         };
     };
     switch (input.mode) {

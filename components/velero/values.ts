@@ -16,6 +16,13 @@ export type VeleroCredentials =
     | { readonly mode: "podIdentity" }
     | { readonly mode: "staticKeys"; readonly secretName: string };
 
+/** A bucket Velero reads, with its region and KMS key. */
+export interface SourceStorage {
+    readonly bucketName: string;
+    readonly region: string;
+    readonly kmsKeyArn: string;
+}
+
 /** Everything the chart values depend on, resolved to plain values. */
 export interface VeleroValuesInput {
     readonly mode: Mode;
@@ -32,6 +39,8 @@ export interface VeleroValuesInput {
     readonly writePrefix?: string;
     /** Prefix restored from (recover, drill). */
     readonly sourcePrefix?: string;
+    /** The bucket the source location reads when it is not the vault (`sourceReplica`). Defaults to the vault's. */
+    readonly sourceStorage?: SourceStorage;
     readonly tiers: readonly BackupTier[];
     /** The credentials Schedule, whose backups are alerted on like the tiers'. */
     readonly credentialsScheduleName?: string;

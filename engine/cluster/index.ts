@@ -61,7 +61,7 @@ export class SimulatedCluster {
             ...(scenario.credentialsBackups ??
                 [...new Set(schedules.credentials)].map((s) => defaultCredentialsBackup(s, backupTakenAt))),
         ];
-        this.velero = new SimulatedVelero(this.store, backups, scenario.restore);
+        this.velero = new SimulatedVelero(this.store, backups, scenario.restore, scenario.bucketBackups);
         // A Restore a task creates (components/tasks/verify.js) runs at once; the program's own go through its await.
         this.store.onCreate.push((_path, o) => {
             if (o.kind === "Restore") {

@@ -27,6 +27,13 @@ export interface ClusterScenario {
     readonly credentialsBackups?: readonly SimulatedBackup[];
     /** How Velero ends the Restore beyond what follows from the backup and the cluster. */
     readonly restore?: RestoreBehaviour;
+    /**
+     * What a bucket holds when it is not what {@link backups} and {@link credentialsBackups} describe, by bucket
+     * name: the vault's replica, which lacks what replication did not copy (README, "When the vault's region is
+     * down"), or a vault whose region is down (`[]`, nothing to sync). A location on a bucket named here syncs these
+     * backups instead. Defaults to none: every bucket holds the same backups (replication caught up).
+     */
+    readonly bucketBackups?: Readonly<Record<string, readonly SimulatedBackup[]>>;
 }
 
 const secret = (namespace: string, name: string, labels: Record<string, string> = {}, type = "Opaque"): KubeObject => ({

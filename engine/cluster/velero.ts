@@ -117,13 +117,25 @@ export class SimulatedVelero {
     /** Each restore's resource list (`pkg/restore/request.go` `RestoredResourceList`): GVK -> `ns/name(action)`. */
     private readonly resourceLists = new Map<string, Record<string, string[]>>();
 
-    /** `store` undefined: only the pure questions (which items a spec restores), no cluster to act on. */
+    /** The backups synced into the cluster so far, by name: what a Restore can name (`restore_controller.go`). */
+    private readonly synced = new Map<string, SimulatedBackup>();
+
+    /**
+     * `store` undefined: only the pure questions (which items a spec restores), no cluster to act on.
+     * `bucketBackups`: what the buckets that do not hold `backups` hold instead (ClusterScenario.bucketBackups).
+     */
     constructor(
         private readonly store: ClusterStore | undefined,
-        private readonly backups: readonly SimulatedBackup[],
+        private readonly defaultBackups: readonly SimulatedBackup[],
         private readonly behaviour: RestoreBehaviour = {},
+        private readonly bucketBackups: Readonly<Record<string, readonly SimulatedBackup[]>> = {},
     ) {
         store?.onCreate.push((path, o) => this.answerDownload(path, o));
+    }
+
+    /** What Velero can restore: the backups synced from its locations, or, before any sync, the default ones. */
+    private get backups(): readonly SimulatedBackup[] {
+        return this.synced.size > 0 ? [...this.synced.values()] : this.defaultBackups;
     }
 
     private get cluster(): ClusterStore {
@@ -171,9 +183,15 @@ export class SimulatedVelero {
         });
     }
 
-    /** The backups synced into Velero's namespace once its source location is Available. */
-    sync(namespace: string): void {
-        for (const b of this.backups) {
+    /**
+     * The backups of a location's bucket synced into Velero's namespace once the location is Available
+     * (`backup_sync_controller.go`: every backup whose metadata the bucket holds). `bucket` undefined, or a bucket
+     * the scenario does not name: the default backups.
+     */
+    sync(namespace: string, bucket?: string): void {
+        const held = (bucket === undefined ? undefined : this.bucketBackups[bucket]) ?? this.defaultBackups;
+        for (const b of held) {
+            this.synced.set(b.name, b);
             this.cluster.put({
                 apiVersion: "velero.io/v1",
                 kind: "Backup",

@@ -109,13 +109,18 @@ export async function mockState(
         case "kubernetes:helm.sh/v3:Release":
             // Velero syncs the backups of every Available location, the chart's own included.
             if (String(inputs.chart).endsWith("velero") || String(inputs.chart).includes("/velero-")) {
-                cluster.velero.sync(String(inputs.namespace));
+                const locations = ((inputs.values as Json | undefined)?.configuration as Json | undefined)
+                    ?.backupStorageLocation as Json[] | undefined;
+                for (const location of locations ?? [{}]) {
+                    cluster.velero.sync(String(inputs.namespace), location.bucket as string | undefined);
+                }
             }
             return { id: `${args.name}-id`, state: object };
         case "kubernetes:velero.io/v1:BackupStorageLocation": {
             cluster.register(object);
             // Velero syncs the location's backups once it is Available (`backup_sync_controller.go`).
-            cluster.velero.sync(String((object.metadata as Json).namespace));
+            const storage = ((object.spec as Json | undefined)?.objectStorage ?? {}) as Json;
+            cluster.velero.sync(String((object.metadata as Json).namespace), storage.bucket as string | undefined);
             return {
                 id: `${args.name}-id`,
                 state: {

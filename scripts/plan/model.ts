@@ -42,6 +42,8 @@ export interface PlanStep {
     readonly after: readonly string[];
     /** What `pulumi up` shows for it. */
     readonly pulumiShows: string;
+    /** A backup storage location's bucket, prefix, region, KMS key and access mode: where a restore reads. */
+    readonly storage?: string;
     /** How to verify it by hand afterwards. */
     readonly checks: readonly Check[];
 }

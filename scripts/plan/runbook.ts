@@ -34,6 +34,9 @@ export function formatPlan(plan: Plan): string {
                     `       waits for: ${s.waitsFor.length === 0 ? "nothing (done when the API accepts it)" : plain(s.waitsFor.join("; "))}`,
                 );
                 lines.push(`       timeout:   ${plain(timeoutText(s.timeout))}`);
+                if (s.storage !== undefined) {
+                    lines.push(`       storage:   ${s.storage}`);
+                }
                 lines.push(
                     `       after:     ${s.after.length === 0 ? "-" : s.after.map((u) => numberOf.get(u)).join(", ")}`,
                 );
@@ -126,6 +129,7 @@ export function renderRunbook(plan: Plan): string {
                 `- Timeout: ${timeoutText(s.timeout)}`,
                 `- After: ${s.after.length === 0 ? `step ${MANUAL_BEFORE} only` : s.after.map((u) => numberOf.get(u)).join(", ")}`,
                 `- \`pulumi up\` shows: ${s.pulumiShows}`,
+                ...(s.storage === undefined ? [] : [`- Storage: \`${s.storage}\``]),
                 "",
                 ...checkLines(s.checks),
             );

@@ -6,7 +6,7 @@ import { ProgramRun, RegisteredResource } from "../../engine";
 import { durationMinutes, minutesText } from "./durations";
 import { MANUAL_BEFORE, PlanStep, StepReason, StepTimeout } from "./model";
 import { dependencyOrder } from "./order";
-import { HELM_RELEASE, JOB, WAIT_FOR, metaOf, str } from "./registrations";
+import { HELM_RELEASE, JOB, WAIT_FOR, metaOf, specOf, str } from "./registrations";
 import { Target, checksOf } from "./verify";
 
 /** How long the Kubernetes provider waits when a resource sets no custom timeout (DESIGN §1; `await/job.go`). */
@@ -143,6 +143,17 @@ function pulumiShows(r: RegisteredResource, timeout: StepTimeout): string {
         : `${row} \`creating\` while it waits (at most ${minutesText(timeout.minutes)}), then \`created\``;
 }
 
+const BACKUP_STORAGE_LOCATION = "kubernetes:velero.io/v1:BackupStorageLocation";
+
+/** `s3://<bucket>/<prefix> in <region>, KMS key <arn>, <access mode>`: where a location reads (the vault or its replica). */
+function storageOf(r: RegisteredResource): string {
+    const spec = specOf(r);
+    const storage = (spec.objectStorage ?? {}) as { bucket?: unknown; prefix?: unknown };
+    const config = (spec.config ?? {}) as { region?: unknown; kmsKeyId?: unknown };
+    const prefix = str(storage.prefix);
+    return `s3://${str(storage.bucket) ?? ""}${prefix === undefined ? "" : `/${prefix}`} in ${str(config.region) ?? "?"}, KMS key ${str(config.kmsKeyId) ?? "none"}, ${str(spec.accessMode) ?? "ReadWrite"}`;
+}
+
 /** The steps of a run: every registration that is a step, in dependency order, described. */
 export function planSteps(run: ProgramRun): PlanStep[] {
     const selected = run.resources.filter((r) => stepReason(r) !== undefined);
@@ -167,6 +178,7 @@ export function planSteps(run: ProgramRun): PlanStep[] {
             timeout,
             after,
             pulumiShows: pulumiShows(r, timeout),
+            ...(r.type === BACKUP_STORAGE_LOCATION ? { storage: storageOf(r) } : {}),
             checks: checksOf(r, reason, target, waits),
         };
     });

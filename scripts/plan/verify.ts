@@ -39,10 +39,16 @@ const CHECKS: Readonly<Record<string, Verifier>> = {
     "kubernetes:velero.io/v1:BackupStorageLocation": (r, t) => {
         const spec = specOf(r);
         const storage = (spec.objectStorage ?? {}) as { bucket?: string; prefix?: string };
+        const config = (spec.config ?? {}) as { region?: unknown; kmsKeyId?: unknown };
         return [
             {
                 command: `velero backup-location get ${t.objectName}${nsFlag(t)}`,
                 expect: `PHASE \`Available\`, BUCKET/PREFIX \`${storage.bucket ?? ""}${storage.prefix === undefined ? "" : `/${storage.prefix}`}\`, ACCESS MODE \`${str(spec.accessMode) ?? "ReadWrite"}\``,
+            },
+            {
+                // `velero backup-location get` shows no region or key: a location on the replica differs only there.
+                command: `kubectl get backupstoragelocation ${t.objectName}${nsFlag(t)} -o jsonpath='{.spec.config.region} {.spec.config.kmsKeyId}'`,
+                expect: `\`${str(config.region) ?? ""} ${str(config.kmsKeyId) ?? ""}\`: the bucket's region and the key Velero encrypts and decrypts with`,
             },
             {
                 command: `velero backup get${nsFlag(t)}`,
