@@ -31,6 +31,11 @@ export = async (): Promise<Record<string, unknown>> => {
     if (dr.iam.roleArn !== undefined) {
         outputs.veleroRoleArn = dr.iam.roleArn;
     }
+    if (dr.iam.user !== undefined) {
+        // What rotating the key, or deleting a lost machine's, needs (README "Homelab (k3s)").
+        outputs.veleroUserName = dr.iam.user.name;
+        outputs.veleroAccessKeyId = dr.iam.user.accessKeyId;
+    }
     if (config.prefix !== undefined) {
         outputs.prefix = config.prefix;
     }

@@ -406,6 +406,11 @@ export const KMS_DESTRUCTIVE_ACTIONS = [
     "kms:ScheduleKeyDeletion",
     "kms:PutKeyPolicy",
     "kms:DisableKeyRotation",
+    // Not destructive to data, but the alias is how a person finds the key in a recovery (README "Where the state
+    // lives"): repointing it to another key, or deleting it, needs the key's permission too (KMS "Controlling
+    // access to aliases"), so the deny pins it.
+    "kms:UpdateAlias",
+    "kms:DeleteAlias",
 ] as const;
 
 export interface VaultKeyAccess {

@@ -47,6 +47,8 @@ export class VeleroIam extends pulumi.ComponentResource {
     public readonly policyArns: pulumi.Output<string>[];
     /** With static keys: the pair Velero uses, set in config or made with the user this component creates. */
     public readonly staticKeys?: StaticKeys;
+    /** With `createAccessKey`: the user this component creates and its key's id (no secret: CloudTrail logs it). */
+    public user?: { readonly name: pulumi.Output<string>; readonly accessKeyId: pulumi.Output<string> };
 
     constructor(name: string, args: VeleroIamArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gitops-dr:velero:VeleroIam", name, {}, opts);
@@ -203,14 +205,17 @@ export class VeleroIam extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        policies.forEach((policy, i) => {
-            new aws.iam.UserPolicyAttachment(
-                `${name}-user-attach-${i}`,
-                { user: user.name, policyArn: policy.arn },
-                { parent: this },
-            );
-        });
-        const key = new aws.iam.AccessKey(`${name}-key`, { user: user.name }, { parent: this });
+        const attachments = policies.map(
+            (policy, i) =>
+                new aws.iam.UserPolicyAttachment(
+                    `${name}-user-attach-${i}`,
+                    { user: user.name, policyArn: policy.arn },
+                    { parent: this },
+                ),
+        );
+        // After the policies: Velero starts with the key, and must not start with a key that may do nothing yet.
+        const key = new aws.iam.AccessKey(`${name}-key`, { user: user.name }, { parent: this, dependsOn: attachments });
+        this.user = { name: user.name, accessKeyId: key.id };
         return { accessKeyId: pulumi.secret(key.id), secretAccessKey: pulumi.secret(key.secret) };
     }
 }

@@ -1495,7 +1495,28 @@ describe("parseConfig: credentials", () => {
             },
             {
                 key: "gitops-dr:awsSecretAccessKey",
-                message: `is required. Fix: \`pulumi config set --secret gitops-dr:awsSecretAccessKey <secret-access-key>\`${create}`,
+                message:
+                    "is required. Fix: `pulumi config set --secret gitops-dr:awsSecretAccessKey <secret-access-key>`.",
+            },
+        ]);
+    });
+
+    it("one typo in credentialsMode is one problem, whose fix is the mode meant", () => {
+        assert.deepEqual(problemsOf(withKeys(PROTECT, { credentialsMode: "statickeys", createAccessKey: "true" })), [
+            {
+                key: "gitops-dr:credentialsMode",
+                message:
+                    '"statickeys" is not one of irsa, podIdentity, staticKeys. Fix: `pulumi config set gitops-dr:credentialsMode staticKeys`.',
+            },
+        ]);
+    });
+
+    it("one typo in createAccessKey is one problem: no key pair is then required", () => {
+        assert.deepEqual(problemsOf(withKeys(STATIC, { createAccessKey: "yes" })), [
+            {
+                key: "gitops-dr:createAccessKey",
+                message:
+                    '"yes" is not a boolean; only true and false are. Fix: `pulumi config set gitops-dr:createAccessKey true`.',
             },
         ]);
     });

@@ -11,6 +11,7 @@ import {
 } from "../components/iam";
 import { vaultKeyAlias } from "../components/names";
 import { lifecycleRules } from "../components/vault";
+import { CREDENTIALS_HASH_LABEL, configHash } from "../components/velero/values";
 import { ProgramRun, runProgram } from "../engine";
 import { RECOVER_CONFIG, STACK_REFERENCES, STACK_SECRETS, policyOf } from "./fixtures";
 import { ACCOUNT, decide } from "./iam-eval";
@@ -230,6 +231,9 @@ describe("BackupVault", () => {
                 "kms:ScheduleKeyDeletion",
                 "kms:PutKeyPolicy",
                 "kms:DisableKeyRotation",
+                // The alias a person finds the key by cannot be repointed or deleted either.
+                "kms:UpdateAlias",
+                "kms:DeleteAlias",
             ]) {
                 assert.equal(
                     await as(`arn:aws:iam::${ACCOUNT}:role/Administrator`, [administrator], action),
@@ -770,11 +774,19 @@ describe("IAM policies", () => {
                 /^\[default\]\naws_access_key_id=AKIA\w+\naws_secret_access_key=\S+-secret-access-key\n$/,
             );
             assert.ok(secret.secretPaths.some((p) => p.startsWith("stringData")));
-            // Velero starts only with its key's policies attached.
+            // The key exists only once its policies are attached, and Velero starts only with the key.
             const release = run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.name.includes("velero"))!;
             for (const a of run.ofType("aws:iam/userPolicyAttachment:UserPolicyAttachment")) {
+                assert.ok(run.dependsOn(key, a), a.name);
                 assert.ok(run.dependsOn(release, a), a.name);
             }
+            // A new key rolls the server's and the node agent's pods: a label holds a hash of its id.
+            const keyId = /aws_access_key_id=(\w+)/.exec(cloud)![1];
+            const values = release.inputs.values as { podLabels: Record<string, string>; nodeAgent: typeof values };
+            assert.equal(values.podLabels[CREDENTIALS_HASH_LABEL], configHash(keyId));
+            assert.equal(values.nodeAgent.podLabels[CREDENTIALS_HASH_LABEL], configHash(keyId));
+            assert.equal(run.outputs.veleroUserName, user.inputs.name);
+            assert.equal(run.outputs.veleroAccessKeyId, keyId);
         });
     }
 

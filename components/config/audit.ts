@@ -68,7 +68,7 @@ export function parseVaultAccount(
         // The bucket and key policies must name Velero's principal; the key pair's IAM user is not known here.
         r.problem(
             "vaultAccountRoleArn",
-            `${q(roleArn)} needs Velero to run as a role this stack creates and the vault's policies can name, but credentialsMode is staticKeys. Fix: \`${setCmd("credentialsMode", "irsa")}\` or \`${rmCmd("vaultAccountRoleArn")}\`.`,
+            `${q(roleArn)} needs Velero to run as a role this stack creates and the vault's policies can name, but credentialsMode is staticKeys: a vault in its own account is not available yet to clusters outside AWS (k3s), whose Velero runs as an IAM user. Fix: \`${rmCmd("vaultAccountRoleArn")}\` (the vault in this account, its keys still guarded by breakGlassPrincipalArns), or on EKS \`${setCmd("credentialsMode", "irsa")}\`.`,
         );
     } else if (credentials?.mode === "irsa" && credentials.oidcProviderArn.split(":")[4] === accountId) {
         r.problem(

@@ -14,7 +14,12 @@ export function parseCredentials(
     clusterName: string | undefined,
     allowUnlistedRegion: boolean,
 ): CredentialSettings | undefined {
-    const mode = r.oneOf("credentialsMode", CREDENTIALS_MODES) ?? "irsa";
+    const chosen = r.oneOf("credentialsMode", CREDENTIALS_MODES);
+    if (chosen === undefined && r.isSet("credentialsMode")) {
+        // One typo, one problem: no mode's own requirements are reported for a mode nobody chose.
+        return undefined;
+    }
+    const mode = chosen ?? "irsa";
     let credentials: CredentialSettings | undefined;
     switch (mode) {
         case "irsa": {
@@ -65,7 +70,11 @@ export function parseCredentials(
             break;
         }
         case "staticKeys": {
-            if (r.bool("createAccessKey", false)) {
+            const create = r.explicit("createAccessKey");
+            if (create !== undefined && create !== "true" && create !== "false") {
+                // Reported by bool(); neither source of keys is then required.
+                r.bool("createAccessKey", false);
+            } else if (r.bool("createAccessKey", false)) {
                 // One source of keys: a pair set by hand beside a created one would leave which Velero uses unclear,
                 // and an unused long-lived pair in the stack is a liability.
                 for (const key of ["awsAccessKeyId", "awsSecretAccessKey"] as const) {
@@ -79,7 +88,7 @@ export function parseCredentials(
                 credentials = { mode: "staticKeys", keys: "create" };
             } else {
                 const accessKeyId = r.secret("awsAccessKeyId", true, "AKIA...", CREATE_HINT);
-                const secretAccessKey = r.secret("awsSecretAccessKey", true, "<secret-access-key>", CREATE_HINT);
+                const secretAccessKey = r.secret("awsSecretAccessKey", true, "<secret-access-key>");
                 if (accessKeyId !== undefined && secretAccessKey !== undefined) {
                     credentials = { mode: "staticKeys", keys: { accessKeyId, secretAccessKey } };
                 }

@@ -103,10 +103,10 @@ export class ConfigReader {
         const v = this.str(key);
         if (v !== undefined && !allowed.includes(v as T)) {
             const d = spec(key).default;
-            this.problem(
-                key,
-                `${q(v)} is not one of ${allowed.join(", ")}. Fix: \`${setCmd(key, typeof d === "string" ? d : allowed[0])}\`.`,
-            );
+            // A value that differs only in case is a typo of that value, not a wish for the default.
+            const meant =
+                allowed.find((a) => a.toLowerCase() === v.toLowerCase()) ?? (typeof d === "string" ? d : allowed[0]);
+            this.problem(key, `${q(v)} is not one of ${allowed.join(", ")}. Fix: \`${setCmd(key, meant)}\`.`);
             return undefined;
         }
         return v as T | undefined;

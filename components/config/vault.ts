@@ -116,7 +116,7 @@ export function parseVault(
     const kmsKeyArn = pick("kmsKeyArn");
     if (kmsKeyArn !== undefined) {
         const m = KMS_KEY_ARN.exec(kmsKeyArn);
-        const alias = /^(arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:)?(alias\/[A-Za-z0-9/_-]+)$/.exec(kmsKeyArn);
+        const alias = /^(arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:)?(alias\/[A-Za-z0-9:/_-]+)$/.exec(kmsKeyArn);
         if (alias !== null) {
             // The alias gitops-dr gives its keys (vaultKeyAlias) is for people; IAM and bucket policies match the
             // key's ARN only (KMS "Using aliases in IAM policies": an alias is not a key resource).

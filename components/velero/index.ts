@@ -14,7 +14,7 @@ import { VELERO_AWS_PLUGIN, VELERO_CHART } from "../versions";
 import { WAIT_FOR, waitForAll } from "../wait";
 import { backupStorageLocations, locationSpec } from "./locations";
 import { REPO_CREDENTIALS_SECRET, REPO_PASSWORD_KEY, SOURCE_LOCATION, serverServiceAccountName } from "./names";
-import { SourceStorage, VeleroCredentials, VeleroValuesInput, runsNodeAgent, veleroValues } from "./values";
+import { SourceStorage, VeleroCredentials, VeleroValuesInput, configHash, runsNodeAgent, veleroValues } from "./values";
 import { DEFAULT_FILE_SYSTEM_BACKUP_VOLUME_TYPES, FileSystemBackupVolumeType } from "./volume-policy";
 
 export * from "./alerts";
@@ -198,7 +198,14 @@ export class Velero extends pulumi.ComponentResource {
                     child,
                 );
                 dependsOn.push(secret);
-                credentials = pulumi.output({ mode: "staticKeys" as const, secretName: "velero-cloud-credentials" });
+                credentials = pulumi
+                    // An access key id is no secret (CloudTrail logs it); its hash only says that the key changed.
+                    .unsecret(pulumi.output(argCredentials.accessKeyId))
+                    .apply((id) => ({
+                        mode: "staticKeys" as const,
+                        secretName: "velero-cloud-credentials",
+                        keyHash: configHash(id),
+                    }));
                 break;
             }
             default: {

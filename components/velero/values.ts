@@ -14,7 +14,12 @@ import type { FileSystemBackupVolumeType } from "./volume-policy";
 export type VeleroCredentials =
     | { readonly mode: "irsa"; readonly roleArn: string }
     | { readonly mode: "podIdentity" }
-    | { readonly mode: "staticKeys"; readonly secretName: string };
+    | {
+          readonly mode: "staticKeys";
+          readonly secretName: string;
+          /** A hash of the access key id: a new key rolls the pods (CREDENTIALS_HASH_LABEL). */
+          readonly keyHash: string;
+      };
 
 /** A bucket Velero reads, with its region and KMS key. */
 export interface SourceStorage {
@@ -87,9 +92,18 @@ function chartImage(pin: ImagePin): Record<string, string> {
 
 /** Pod label of the node agent: a hash of its configuration, so that a change restarts it. */
 export const NODE_AGENT_CONFIG_HASH_LABEL = "gitops-dr.io/node-agent-config";
+/**
+ * A label on the server's and the node agent's pods, with static keys: a hash of the access key id. The chart mounts
+ * the credentials Secret (`existingSecret`) with no checksum of it on the pods (velero chart 12.1.0
+ * templates/deployment.yaml, node-agent-daemonset.yaml), so a rotated key would otherwise reach the pods only when
+ * the kubelet refreshes the mounted file, minutes later, while the old key is already deleted; with the label, a new
+ * key rolls both, as a changed Deployment does.
+ */
+export const CREDENTIALS_HASH_LABEL = "gitops-dr.io/credentials";
 
 /** The first 16 hex digits of a document's SHA-256: a valid label value that changes with the document. */
-const configHash = (document: string): string => createHash("sha256").update(document).digest("hex").slice(0, 16);
+export const configHash = (document: string): string =>
+    createHash("sha256").update(document).digest("hex").slice(0, 16);
 
 /** The velero chart 12.1.0 values for a mode. Every key is one the chart's templates read. */
 export function veleroValues(input: VeleroValuesInput): Record<string, unknown> {
@@ -100,6 +114,7 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
     const credentials = input.credentials;
     const monitoringLabels = input.monitoringLabels ?? {};
     let credentialValues: Record<string, unknown>;
+    let credentialLabels: Record<string, string> = {};
     switch (credentials.mode) {
         case "irsa":
         case "podIdentity":
@@ -108,6 +123,7 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
             break;
         case "staticKeys":
             credentialValues = { useSecret: true, existingSecret: credentials.secretName };
+            credentialLabels = { [CREDENTIALS_HASH_LABEL]: credentials.keyHash };
             break;
         default: {
             const unreachable: never = credentials;
@@ -163,13 +179,14 @@ export function veleroValues(input: VeleroValuesInput): Record<string, unknown> 
                   // The node agent reads its ConfigMap only when it starts (velero v1.18.1
                   // pkg/cmd/cli/nodeagent/server.go `getDataPathConfigs`): a label of the document's hash on its
                   // pods makes a changed configuration roll the DaemonSet, as a changed concurrency must.
-                  podLabels: { [NODE_AGENT_CONFIG_HASH_LABEL]: configHash(nodeAgentDocument) },
+                  podLabels: { [NODE_AGENT_CONFIG_HASH_LABEL]: configHash(nodeAgentDocument), ...credentialLabels },
               }
             : {},
         configMaps: nodeAgent
             ? { [NODE_AGENT_CONFIGMAP_KEY]: { data: { "node-agent-config.json": nodeAgentDocument } } }
             : {},
         credentials: credentialValues,
+        podLabels: credentialLabels,
         serviceAccount: {
             server: {
                 create: true,
