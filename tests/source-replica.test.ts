@@ -158,6 +158,35 @@ describe("sourceReplica: config", () => {
         );
     });
 
+    it("warns that a vault in us-east-1 takes IAM's control plane down with it", () => {
+        const east = {
+            ...PROD_OUTPUTS,
+            region: "us-east-1",
+            kmsKeyArn: "arn:aws:kms:us-east-1:111122223333:key/vault",
+        };
+        const { warnings } = parseConfigWithWarnings(DRILL, "drill", east);
+        assert.deepEqual(
+            warnings.map((w) => w.key),
+            ["gitops-dr:sourceReplica"],
+        );
+        assert.match(warnings[0].message, /IAM's control plane/);
+        assert.deepEqual(parseConfigWithWarnings(DRILL, "drill", PROD_OUTPUTS).warnings, []);
+    });
+
+    it("judges the replica against the source vault, not a vault this stack writes to meanwhile", () => {
+        // Writing its own backups to a vault in the replica's region while the source vault's region is down.
+        const { config } = parseConfigWithWarnings(
+            withKeys(DRILL, {
+                region: "eu-central-1",
+                bucketName: "acme-vault-central",
+                kmsKeyArn: "arn:aws:kms:eu-central-1:111122223333:key/central",
+            }),
+            "drill",
+            PROD_OUTPUTS,
+        );
+        assert.equal(config.source?.replica?.region, PROD_OUTPUTS.replicaRegion);
+    });
+
     it("refuses it when the source stack has no replica", () => {
         const { replicaBucketName, replicaRegion, replicaKmsKeyArn, ...withoutReplica } = PROD_OUTPUTS;
         assert.ok(replicaBucketName && replicaRegion && replicaKmsKeyArn);
@@ -324,6 +353,27 @@ describe("a drill from the replica", () => {
         });
         // The only location: a drill writes nothing anywhere.
         assert.equal(run.ofType("kubernetes:velero.io/v1:BackupStorageLocation").length, 1);
+    });
+
+    it("reads a protect stack that has only the nested replica output (last updated before the flat ones)", async () => {
+        const prod = STACK_REFERENCES["acme/gitops-dr/prod"];
+        const { replicaBucketName, replicaRegion, replicaKmsKeyArn, ...older } = prod;
+        const legacy = await runProgram({
+            stack: "drill",
+            secrets: STACK_SECRETS,
+            stackReferences: {
+                "acme/gitops-dr/prod": {
+                    ...older,
+                    replica: { bucketName: replicaBucketName, region: replicaRegion, kmsKeyArn: replicaKmsKeyArn },
+                },
+            },
+            config: { sourceReplica: true },
+        });
+        const location = legacy.one(
+            "kubernetes:velero.io/v1:BackupStorageLocation",
+            "gitops-dr-drill-velero-source-location",
+        );
+        assert.deepEqual(location.inputs.spec, run.one(location.type, location.name).inputs.spec);
     });
 
     it("its AWS calls go to the replica's region, and the restore completes", () => {

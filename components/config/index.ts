@@ -217,6 +217,23 @@ export async function readSourceOutputs(name: string): Promise<SourceOutputs> {
             outputs[key] = value;
         }
     }
+    // A protect stack last updated before the flat replica outputs existed has only the nested `replica` output,
+    // and while the vault's region is down its `pulumi up` cannot add them.
+    const nested = await ref.getOutputDetails("replica");
+    const replica: unknown = nested.value ?? nested.secretValue;
+    if (typeof replica === "object" && replica !== null) {
+        const r = replica as Record<string, unknown>;
+        for (const [flat, field] of [
+            ["replicaBucketName", "bucketName"],
+            ["replicaRegion", "region"],
+            ["replicaKmsKeyArn", "kmsKeyArn"],
+        ] as const) {
+            const v = r[field];
+            if (outputs[flat] === undefined && typeof v === "string" && v !== "") {
+                outputs[flat] = v;
+            }
+        }
+    }
     return outputs;
 }
 

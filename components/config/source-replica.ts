@@ -7,6 +7,9 @@ import type { Mode, ReplicaLocation, VaultSettings, VolumeDataMode } from "./typ
 import type { SourceOutputs } from "./vault";
 import { KMS_KEY_ARN, isValidBucketName, regionProblem } from "./values";
 
+/** Where IAM's control plane is for the commercial partition (IAM "Resilience in AWS Identity and Access Management"). */
+const IAM_CONTROL_PLANE_REGION = "us-east-1";
+
 const REPLICA_KEYS = ["sourceReplicaBucketName", "sourceReplicaRegion", "sourceReplicaKmsKeyArn"] as const;
 type ReplicaKey = (typeof REPLICA_KEYS)[number];
 
@@ -54,6 +57,9 @@ export function parseSourceReplica(
         return undefined;
     }
 
+    // The vault the backups come from: the source stack's, even when this stack writes its own backups elsewhere
+    // while that vault's region is down (README "When the vault's region is down").
+    const sourceVault = { region: outputs.region ?? vault.region, bucketName: outputs.bucketName ?? vault.bucketName };
     const value = (key: ReplicaKey) => r.str(key) ?? outputs[OUTPUT_OF[key]];
     const origin = (key: ReplicaKey) =>
         r.isSet(key) ? q(r.explicit(key)!) : `the source stack ${sourceStack ?? ""}'s output ${OUTPUT_OF[key]}`;
@@ -63,7 +69,7 @@ export function parseSourceReplica(
         r.problem(
             "sourceReplica",
             sourceStack !== undefined
-                ? `is true, but the source stack ${sourceStack} has no replica (no replicaBucketName, replicaRegion or replicaKmsKeyArn output: its protect stack sets no replicaRegion), so there is nothing to read. Fix: \`${rmCmd("sourceReplica")}\` and restore from the vault, or name a replica with \`${setCmd("sourceReplicaBucketName", EXAMPLE.sourceReplicaBucketName)}\`, sourceReplicaRegion and sourceReplicaKmsKeyArn.`
+                ? `is true, but the source stack ${sourceStack} has no replica (no replica, replicaBucketName, replicaRegion or replicaKmsKeyArn output: its protect stack sets no replicaRegion), so there is nothing to read. Fix: \`${rmCmd("sourceReplica")}\` and restore from the vault, or name a replica with \`${setCmd("sourceReplicaBucketName", EXAMPLE.sourceReplicaBucketName)}\`, sourceReplicaRegion and sourceReplicaKmsKeyArn.`
                 : `is true, but no replica is named and there is no source stack to read it from. Fix: set sourceReplicaBucketName, sourceReplicaRegion and sourceReplicaKmsKeyArn ${fromCard}, e.g. \`${setCmd("sourceReplicaBucketName", EXAMPLE.sourceReplicaBucketName)}\`.`,
         );
         return undefined;
@@ -91,7 +97,7 @@ export function parseSourceReplica(
             "sourceReplicaRegion",
             `${origin("sourceReplicaRegion")} ${regionProblem(region, allowUnlistedRegion)!} Fix: \`${setCmd("sourceReplicaRegion", EXAMPLE.sourceReplicaRegion)}\`.`,
         );
-    } else if (region === vault.region) {
+    } else if (region === sourceVault.region) {
         r.problem(
             "sourceReplicaRegion",
             `${origin("sourceReplicaRegion")} is the vault's own region: the replica is read when that region is down, so it is elsewhere. Fix: \`${setCmd("sourceReplicaRegion", "<the replica's region>")}\` (the protect stack's replicaRegion).`,
@@ -108,7 +114,7 @@ export function parseSourceReplica(
             "sourceReplicaBucketName",
             `${origin("sourceReplicaBucketName")} is not a valid S3 bucket name (3-63 lowercase letters, digits, dots and hyphens). Fix: \`${setCmd("sourceReplicaBucketName", EXAMPLE.sourceReplicaBucketName)}\`.`,
         );
-    } else if (bucketName === vault.bucketName) {
+    } else if (bucketName === sourceVault.bucketName) {
         r.problem(
             "sourceReplicaBucketName",
             `${origin("sourceReplicaBucketName")} is the vault bucket itself, not its replica. Fix: \`${setCmd("sourceReplicaBucketName", `${bucketName}-replica`)}\` (the protect stack's replicaBucketName output).`,
@@ -129,6 +135,15 @@ export function parseSourceReplica(
         r.problem(
             "sourceReplicaKmsKeyArn",
             `${origin("sourceReplicaKmsKeyArn")} is a key in ${keyMatch[1]}, but the replica is in ${validRegion}; its objects are encrypted with a key of its own region. Fix: \`${setCmd("sourceReplicaKmsKeyArn", `arn:aws:kms:${validRegion}:${keyMatch[2]}:key/<key-id>`)}\` (the protect stack's replicaKmsKeyArn output).`,
+        );
+    }
+    if (validRegion !== undefined && sourceVault.region === IAM_CONTROL_PLANE_REGION) {
+        // IAM's control plane, for every commercial region, is in us-east-1 (IAM "Resilience in AWS Identity and
+        // Access Management"): with the vault's region down, this stack cannot create or change its roles and
+        // policies, which Velero waits for (the AWS fault isolation whitepaper: no IAM changes in a recovery path).
+        r.warn(
+            "sourceReplica",
+            `reads the replica because the vault's region may be down, but the vault is in ${IAM_CONTROL_PLANE_REGION}, where IAM's control plane is: while that region is down this stack cannot create its IAM role and policies, and Velero waits for them. Fix, ahead of time: a vault outside ${IAM_CONTROL_PLANE_REGION} (README "When the vault's region is down").`,
         );
     }
     return bucketName === undefined || region === undefined || kmsKeyArn === undefined

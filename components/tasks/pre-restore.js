@@ -174,7 +174,7 @@ async function chooseBackup(api, args) {
     // README, "When the vault's region is down": replication is asynchronous and never copies what was written
     // before it was switched on.
     const replica = args.fromReplica
-        ? "The location reads the vault's replica, which holds only what replication has copied: not a backup taken minutes ago, nor one written before replication was on; restore an older one it has with gitops-dr:restoreBackupName. "
+        ? "The location reads the vault's replica, which holds only what replication has copied: not a backup taken minutes ago, nor one written before replication was on; restore an older one it has with gitops-dr:restoreBackupName. If it lists none at all, delete markers may hide them (replicated from the vault): README, \"When the vault's region is down\". "
         : "";
     if (args.backupName !== undefined) {
         const backup = await api.get(`/apis/velero.io/v1/namespaces/${ns}/backups/${args.backupName}`);
