@@ -42,6 +42,8 @@ const CHART_PATHS = new Set([
     "deployNodeAgent",
     "nodeAgent.extraArgs",
     "nodeAgent.podLabels",
+    // templates/deployment.yaml: the server's pod template labels (values.yaml "Additional pod labels")
+    "podLabels",
     "configMaps",
     "credentials.useSecret",
     "credentials.existingSecret",
@@ -75,6 +77,7 @@ const FREE_FORM = new Set([
     "metrics.prometheusRule.additionalLabels",
     "nodeAgent.extraArgs",
     "nodeAgent.podLabels",
+    "podLabels",
 ]);
 
 /** Every leaf path of a values object, in the notation of CHART_PATHS. */

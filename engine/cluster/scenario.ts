@@ -7,7 +7,8 @@
 import { credentialsScheduleSpec } from "../../components/velero/credentials";
 import { scheduleSpec } from "../../components/velero/schedule-spec";
 import type { KubeObject } from "./store";
-import { RestoreBehaviour, SimulatedBackup, matchesExpressions } from "./velero";
+import { matchesExpressions } from "./store";
+import { RestoreBehaviour, SimulatedBackup } from "./velero";
 
 /** A run's cluster: its objects before the run, the source's backups in the bucket, and how a restore ends. */
 export interface ClusterScenario {

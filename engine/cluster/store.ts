@@ -269,3 +269,35 @@ export class ClusterStore implements KubeApi {
 
 /** Gzipped JSON, as Velero stores its metadata in the bucket. */
 export const gzipJson = (value: unknown): Buffer => zlib.gzipSync(Buffer.from(JSON.stringify(value)));
+
+/** A label selector's matchExpressions (In, NotIn, Exists, DoesNotExist) and matchLabels. */
+export function matchesExpressions(
+    labels: Readonly<Record<string, string>>,
+    selector: { matchLabels?: Record<string, string>; matchExpressions?: KubeObject[] } | undefined,
+): boolean {
+    if (selector === undefined) {
+        return true;
+    }
+    const byLabels = Object.entries(selector.matchLabels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
+    return (
+        matchesSelector(labels, byLabels) &&
+        (selector.matchExpressions ?? []).every((e) => {
+            const value = labels[String(e.key)];
+            const values = (e.values ?? []) as string[];
+            switch (e.operator) {
+                case "In":
+                    return value !== undefined && values.includes(value);
+                case "NotIn":
+                    return value === undefined || !values.includes(value);
+                case "Exists":
+                    return value !== undefined;
+                case "DoesNotExist":
+                    return value === undefined;
+                default:
+                    throw new Error(`unknown selector operator ${String(e.operator)}`);
+            }
+        })
+    );
+}

@@ -22,7 +22,7 @@ import {
 } from "./pods";
 import { dataDownload } from "./data-mover";
 import { RESOURCE_OF, inRestoreOrder, secretAction, tokenController } from "./restore-actions";
-import { ClusterStore, KubeObject, gzipJson, matchesSelector, mergePatch, objectPath } from "./store";
+import { ClusterStore, KubeObject, gzipJson, matchesExpressions, mergePatch, objectPath } from "./store";
 
 /** One backup in the bucket, as Velero syncs it into the cluster (`backup_sync_controller.go`). */
 export interface SimulatedBackup {
@@ -570,38 +570,6 @@ function canonical(v: unknown): string {
             .join(",")}}`;
     }
     return JSON.stringify(v);
-}
-
-/** A label selector's matchExpressions (In, NotIn, Exists, DoesNotExist) and matchLabels. */
-export function matchesExpressions(
-    labels: Readonly<Record<string, string>>,
-    selector: { matchLabels?: Record<string, string>; matchExpressions?: KubeObject[] } | undefined,
-): boolean {
-    if (selector === undefined) {
-        return true;
-    }
-    const byLabels = Object.entries(selector.matchLabels ?? {})
-        .map(([k, v]) => `${k}=${v}`)
-        .join(",");
-    return (
-        matchesSelector(labels, byLabels) &&
-        (selector.matchExpressions ?? []).every((e) => {
-            const value = labels[String(e.key)];
-            const values = (e.values ?? []) as string[];
-            switch (e.operator) {
-                case "In":
-                    return value !== undefined && values.includes(value);
-                case "NotIn":
-                    return value === undefined || !values.includes(value);
-                case "Exists":
-                    return value !== undefined;
-                case "DoesNotExist":
-                    return value === undefined;
-                default:
-                    throw new Error(`unknown selector operator ${String(e.operator)}`);
-            }
-        })
-    );
 }
 
 function gzipBuffer(data: Buffer): Buffer {
