@@ -12,13 +12,17 @@
  *   catch-all `snapshot` rule finds no volume snapshotter for it, `pkg/backup/item_backupper.go` `takePVSnapshot`);
  * - it was CSI-snapshotted but `snapshotDataMoved` is false: the snapshot stays in the cluster's storage and is lost
  *   with it (unless `snapshotsSuffice`: volumeDataMode nativeSnapshots keeps the data as the provider's snapshots);
- * - its data movement or its PodVolumeBackup did not complete (`result` "failed", the upload's `Phase`).
+ * - its data movement or its PodVolumeBackup did not complete (`result` "failed", the upload's `Phase`);
+ * - the backup holds its PV (whose `claimRef` names it) but not the claim itself: an item action on the claim failed
+ *   (the CSI PVC action finding no VolumeSnapshotClass, `pkg/backup/actions/csi/pvc_action.go`), which drops it.
+ *
+ * A checked backup that ended PartiallyFailed also fails the run, naming it: some item errored and may be missing.
  *
  * Each such claim gets a marker ConfigMap in Velero's namespace named `<markerPrefix>.<namespace>.<claim>` (dots
  * cannot occur in a namespace, so the name parses back), which kube-state-metrics exports as `kube_configmap_info`
  * without any configuration: the alert names the claim from it (components/verify/alerts.ts). Markers of claims that
- * have their data again are removed. The run's record goes to `resultConfigMap`; a claim without data, or a newer
- * backup that failed, fails the run (its Job fails: the CronJob alerts read that).
+ * have their data again are removed. The run's record goes to `resultConfigMap`; a claim without data, a checked
+ * backup that ended PartiallyFailed, or a newer backup that failed, fails the run (its Job fails: the CronJob alerts read that).
  *
  * Stateless: each run checks the newest ended backup of each Schedule again, so it keeps failing while that backup
  * lacks data, and passes once a newer one has it.
@@ -127,30 +131,52 @@ function missingData(infos, snapshotsSuffice = false) {
 async function checkBackup(api, args, schedule, backup) {
     const files = untar(await download(api, args.veleroNamespace, "BackupContents", backup));
     const claims = backupObjects(files, "persistentvolumeclaims");
+    const volumes = backupObjects(files, "persistentvolumes");
     /** @type {KubeObject[]} */
     const infos =
         JSON.parse((await download(api, args.veleroNamespace, "BackupVolumeInfos", backup)).toString("utf8")) ?? [];
-    /** @type {ClaimWithoutData[]} */
-    const without = [];
-    let counted = 0;
-    for (const [id, claim] of [...claims].sort(([a], [b]) => a.localeCompare(b))) {
+    /** @type {Map<string, string>} claim `namespace/name` -> its volume's name */
+    const held = new Map();
+    for (const [id, claim] of claims) {
         const volume = claim.spec?.volumeName;
         // A claim without a volume held no data at backup time: nothing to keep.
-        if (typeof volume !== "string" || volume === "") {
+        if (typeof volume === "string" && volume !== "") {
+            held.set(id, volume);
+        }
+    }
+    /** @type {Set<string>} claims whose PersistentVolumeClaim is not in the backup, though their PV is */
+    const dropped = new Set();
+    for (const [name, pv] of volumes) {
+        const ref = pv.spec?.claimRef;
+        if (typeof ref?.namespace !== "string" || typeof ref?.name !== "string") {
             continue;
         }
-        counted++;
+        const id = `${ref.namespace}/${ref.name}`;
+        if (!held.has(id)) {
+            // An item action that failed on the claim (e.g. the CSI PVC action finding no VolumeSnapshotClass,
+            // velero v1.18.1 `pkg/backup/actions/csi/pvc_action.go`) ends it before it is written
+            // (`pkg/backup/item_backupper.go` `backupItemInternal`): the claim is gone from the backup, its PV stays.
+            held.set(id, name);
+            dropped.add(id);
+        }
+    }
+    /** @type {ClaimWithoutData[]} */
+    const without = [];
+    for (const [id, volume] of [...held].sort(([a], [b]) => a.localeCompare(b))) {
         const [namespace, name] = id.split("/");
         const own = infos.filter(
             (v) =>
                 (v.pvcNamespace === namespace && v.pvcName === name) || (v.pvName !== undefined && v.pvName === volume),
         );
-        const reason = missingData(own, args.snapshotsSuffice === true);
+        const reason = dropped.has(id)
+            ? `the backup holds its PersistentVolume ${volume} but not the claim: an action on the claim failed (e.g. no VolumeSnapshotClass Velero would select for its CSI driver)` +
+              (own.length === 0 ? " and no data of it" : "")
+            : missingData(own, args.snapshotsSuffice === true);
         if (reason !== undefined) {
             without.push({ claim: id, schedule, backup, reason });
         }
     }
-    return { claims: counted, without };
+    return { claims: held.size, without };
 }
 
 /**
@@ -284,6 +310,15 @@ async function backupCheck(api, args) {
         );
     }
     for (const s of schedules) {
+        if (s.phase === "PartiallyFailed") {
+            // Velero ends a backup PartiallyFailed when an item's backup errored; such an item (a claim whose
+            // snapshot class could not be resolved, a Secret, anything) may be missing from it altogether, which
+            // no per-claim record shows. Always a loss, so always reported.
+            problems.push(
+                `Schedule ${s.schedule}: its newest backup ${s.backup} ended PartiallyFailed: some items were not backed up.` +
+                    ` Read: velero backup describe ${s.backup} --details -n ${args.veleroNamespace}; velero backup logs ${s.backup} -n ${args.veleroNamespace} | grep level=error`,
+            );
+        }
         if (s.newerFailed.length > 0) {
             problems.push(
                 `Schedule ${s.schedule}: ${s.newerFailed.map((b) => `${b.name} ended ${b.phase}`).join(", ")}` +
