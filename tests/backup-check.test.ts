@@ -124,7 +124,7 @@ describe("backup check: what the stacks register", () => {
         );
     });
 
-    it("an admission policy narrows its deletes to its markers, in place before the first run", () => {
+    it("an admission policy narrows its deletes to its markers and its patches to them and its record, in place before the first run", () => {
         const guard = markersOnlyPolicy("velero");
         assert.deepEqual(guard.policy.matchConditions, [
             {
@@ -132,9 +132,14 @@ describe("backup check: what the stacks register", () => {
                 expression: `request.userInfo.username == 'system:serviceaccount:velero:${BACKUP_CHECK_CRONJOB}'`,
             },
         ]);
+        assert.deepEqual(guard.policy.matchConstraints?.resourceRules, [
+            { apiGroups: [""], apiVersions: ["v1"], operations: ["DELETE", "UPDATE"], resources: ["configmaps"] },
+        ]);
         assert.deepEqual(
             (guard.policy.validations as { expression: string }[]).map((v) => v.expression),
-            [`oldObject.metadata.name.startsWith('${NO_DATA_MARKER_PREFIX}.')`],
+            [
+                `oldObject.metadata.name.startsWith('${NO_DATA_MARKER_PREFIX}.') || (request.operation == 'UPDATE' && oldObject.metadata.name == '${BACKUP_CHECK_RECORD}')`,
+            ],
         );
         const binding = prod
             .ofType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")
@@ -402,6 +407,79 @@ describe("the backup-check task (components/tasks/backup-check.js)", () => {
         assert.equal((await check(next)).passed, true);
         assert.deepEqual(markers(next), []);
         assert.ok(next.store.all().some((o) => o.metadata.name === "gitops-dr-volume-policy"));
+    });
+
+    it("a backup the last run passed is not downloaded again; a new backup, or a failed last run, is", async () => {
+        const downloads: string[] = [];
+        const counting = (c: SimulatedCluster) =>
+            withRbac(
+                new Proxy(c.store, {
+                    get(target, prop, receiver) {
+                        if (prop === "create") {
+                            return (path: string, body: KubeObject) => {
+                                if (path.endsWith("/downloadrequests")) {
+                                    downloads.push(String(body.spec?.target?.name));
+                                }
+                                return target.create(path, body);
+                            };
+                        }
+                        return Reflect.get(target, prop, receiver) as unknown;
+                    },
+                }),
+                RULES,
+                "velero",
+            );
+        const first = simulatedBackup(DAILY, AT, homelab(), K3S);
+        const cluster = clusterWith(first);
+        assert.equal((await task.backupCheck(counting(cluster), ARGS)).passed, true);
+        assert.deepEqual(downloads, [first.name, first.name], "contents and volume infos");
+        downloads.length = 0;
+        const again = await task.backupCheck(counting(cluster), ARGS);
+        assert.equal(again.passed, true);
+        assert.deepEqual(downloads, [], "the passed backup is not downloaded again");
+        const schedule = (again.schedules as { claims: number; withData: number; passedAt?: string }[])[0];
+        assert.deepEqual([schedule.claims, schedule.withData], [2, 2], "its counts carried over");
+        assert.equal(schedule.passedAt, new Date(NOW).toISOString());
+        // Other settings (nativeSnapshots) check it again.
+        await task.backupCheck(counting(cluster), { ...ARGS, snapshotsSuffice: true });
+        assert.deepEqual(downloads, [first.name, first.name]);
+        downloads.length = 0;
+        // A newer backup without a claim's data is downloaded, and fails, every run while it is the newest.
+        const bad = simulatedBackup(DAILY, "2026-11-30T02:00:00Z", homelab(app("wiki", "local-path", HOST_PATH)), K3S);
+        const next = clusterWith(first, bad);
+        for (const o of cluster.store.all().filter((o) => o.kind === "ConfigMap")) {
+            next.store.put(o);
+        }
+        await assert.rejects(task.backupCheck(counting(next), ARGS), /wiki\/data in prod-eu-1-daily-20261130020000/);
+        await assert.rejects(task.backupCheck(counting(next), ARGS), /wiki\/data in prod-eu-1-daily-20261130020000/);
+        assert.deepEqual(downloads, [bad.name, bad.name, bad.name, bad.name], "a failed record spares nothing");
+    });
+
+    it("a marker whose reason changes is patched, not recreated: the alert's age of the claim holds", async () => {
+        const bad = simulatedBackup(DAILY, AT, homelab(app("wiki", "local-path", HOST_PATH)), K3S);
+        const cluster = clusterWith(bad);
+        await assert.rejects(check(cluster));
+        const marker = (c: SimulatedCluster) =>
+            c.store.all().find((o) => o.kind === "ConfigMap" && o.metadata.name === "gitops-dr-no-data.wiki.data")!;
+        const uid = String(marker(cluster).metadata.uid);
+        assert.match(String(marker(cluster).data[DAILY]), /^prod-eu-1-daily-20261129020000: skipped/);
+        // The next backup of the same claim, still without data, for another reason: its pod is gone.
+        const worse = simulatedBackup(
+            DAILY,
+            "2026-11-30T02:00:00Z",
+            homelab(app("wiki", "local-path", LOCAL, true)),
+            K3S,
+        );
+        const next = clusterWith(bad, worse);
+        for (const o of cluster.store.all().filter((o) => o.kind === "ConfigMap")) {
+            next.store.put(o);
+        }
+        await assert.rejects(check(next), /wiki\/data in prod-eu-1-daily-20261130020000/);
+        assert.equal(String(marker(next).metadata.uid), uid, "the same object");
+        assert.match(
+            String(marker(next).data[DAILY]),
+            /^prod-eu-1-daily-20261130020000: skipped: volumeSnapshot: not satisfy/,
+        );
     });
 
     it("run by the runner as its CronJob's Job: writes its result on its own Job, within its rules", async () => {

@@ -228,7 +228,10 @@ describe("storage preflight on simulated clusters", () => {
             error.message,
             /nfs-csi \(provisioner nfs\.csi\.k8s\.io: CSI driver nfs\.csi\.k8s\.io has 2 VolumeSnapshotClasses \(nfs-fast, nfs-slow\) and none is labelled velero\.io\/csi-volumesnapshot-class or annotated snapshot\.storage\.kubernetes\.io\/is-default-class: Velero selects none and fails every claim of it; label one: `kubectl label volumesnapshotclass nfs-fast velero\.io\/csi-volumesnapshot-class=true`\)/,
         );
-        const labelled = [snapshotClass("nfs-fast", { labels: { "velero.io/csi-volumesnapshot-class": "true" } }), two[1]];
+        const labelled = [
+            snapshotClass("nfs-fast", { labels: { "velero.io/csi-volumesnapshot-class": "true" } }),
+            two[1],
+        ];
         const byLabel = resultOf(await protect([...defaultTargetObjects(), ...NFS_CSI, ...labelled]));
         assert.equal(byLabel.classes.find((c) => c.name === "nfs-csi")?.problem, undefined);
         const annotated = [

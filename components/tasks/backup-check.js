@@ -24,8 +24,12 @@
  * have their data again are removed. The run's record goes to `resultConfigMap`; a claim without data, a checked
  * backup that ended PartiallyFailed, or a newer backup that failed, fails the run (its Job fails: the CronJob alerts read that).
  *
- * Stateless: each run checks the newest ended backup of each Schedule again, so it keeps failing while that backup
- * lacks data, and passes once a newer one has it.
+ * Each run looks at the newest ended backup of each Schedule, so it keeps failing while that backup lacks data, and
+ * passes once a newer one has it. A backup the last run passed (its record names it, checked by this version of the
+ * check with the same settings) is not downloaded again: its contents and volume records cannot change, and
+ * downloading and unpacking every Schedule's whole backup tarball each hour would strain the Job's memory. A failed
+ * or missing record re-checks everything. A marker whose reason changes is patched, not recreated, so its
+ * `kube_configmap_created` keeps the time the claim was first found without data.
  */
 "use strict";
 
@@ -40,6 +44,8 @@ const MARKER_LABEL = "gitops-dr.io/claim-without-data";
 const ENDED = ["Completed", "PartiallyFailed", "Failed", "FailedValidation"];
 /** Ended backups that hold what they could back up: the ones a restore can take. */
 const CHECKED = ["Completed", "PartiallyFailed"];
+/** What a passed record was checked with; a record of another version or other settings does not spare a check. */
+const CHECK_VERSION = 2;
 
 /**
  * @typedef {import("./kube").KubeApi} KubeApi
@@ -66,6 +72,7 @@ const CHECKED = ["Completed", "PartiallyFailed"];
  * @property {number} withData
  * @property {{ name: string, phase: string }[]} newerFailed Newer backups that ended Failed or FailedValidation.
  * @property {string[]} running Newer backups still running (checked by a later run).
+ * @property {string} [passedAt] When the backup was checked and passed, for one not downloaded again.
  */
 
 /**
@@ -191,9 +198,10 @@ const startOf = (b) => b.status?.startTimestamp ?? b.metadata?.creationTimestamp
  * @param {KubeApi} api
  * @param {BackupCheckArgs} args
  * @param {string} schedule
+ * @param {Map<string, ScheduleResult & { passedAt: string }>} passed backups the last run passed, by Schedule
  * @returns {Promise<{ result: ScheduleResult, without: ClaimWithoutData[] }>}
  */
-async function checkSchedule(api, args, schedule) {
+async function checkSchedule(api, args, schedule, passed) {
     const backups = (
         await api.list(
             `/apis/velero.io/v1/namespaces/${args.veleroNamespace}/backups`,
@@ -220,6 +228,20 @@ async function checkSchedule(api, args, schedule) {
         return { result, without: [] };
     }
     const chosen = backups[newest];
+    const before = passed.get(schedule);
+    if (before !== undefined && before.backup === chosen.metadata.name && before.phase === chosen.status.phase) {
+        return {
+            result: {
+                ...result,
+                backup: before.backup,
+                phase: before.phase,
+                claims: before.claims,
+                withData: before.withData,
+                passedAt: before.passedAt,
+            },
+            without: [],
+        };
+    }
     const { claims, without } = await checkBackup(api, args, schedule, chosen.metadata.name);
     return {
         result: {
@@ -263,10 +285,23 @@ async function syncMarkers(api, args, without) {
     );
     for (const m of existing) {
         const data = wanted.get(m.metadata.name);
-        if (data === undefined || JSON.stringify(m.data ?? {}) !== JSON.stringify(data)) {
+        if (data === undefined) {
             await api.remove(`${path}/${m.metadata.name}`);
-        } else {
-            wanted.delete(m.metadata.name);
+            continue;
+        }
+        wanted.delete(m.metadata.name);
+        /** @type {Record<string, string>} */
+        const old = m.data ?? {};
+        if (JSON.stringify(old) !== JSON.stringify(data)) {
+            // A merge patch: keys no longer wanted (a Schedule whose backup has the claim's data now) are nulled.
+            /** @type {Record<string, string | null>} */
+            const patch = { ...data };
+            for (const k of Object.keys(old)) {
+                if (!(k in data)) {
+                    patch[k] = null;
+                }
+            }
+            await api.mergePatch(`${path}/${m.metadata.name}`, { data: patch });
         }
     }
     for (const [name, data] of wanted) {
@@ -280,18 +315,48 @@ async function syncMarkers(api, args, without) {
 }
 
 /**
+ * The backups the last run passed, by Schedule, when its record says it passed with `checkedWith`; else none.
+ * @param {KubeApi} api
+ * @param {BackupCheckArgs} args
+ * @param {{ version: number, snapshotsSuffice: boolean }} checkedWith
+ * @returns {Promise<Map<string, ScheduleResult & { passedAt: string }>>}
+ */
+async function lastPassed(api, args, checkedWith) {
+    /** @type {Map<string, ScheduleResult & { passedAt: string }>} */
+    const passed = new Map();
+    const cm = await api.get(`/api/v1/namespaces/${args.veleroNamespace}/configmaps/${args.resultConfigMap}`);
+    let last;
+    try {
+        last = JSON.parse(String(cm?.data?.["last-run.json"] ?? "null"));
+    } catch {
+        return passed;
+    }
+    if (last?.passed !== true || JSON.stringify(last.checkedWith) !== JSON.stringify(checkedWith)) {
+        return passed;
+    }
+    for (const s of Array.isArray(last.schedules) ? last.schedules : []) {
+        if (typeof s?.backup === "string" && s.phase === "Completed") {
+            passed.set(String(s.schedule), { ...s, passedAt: s.passedAt ?? last.checkedAt });
+        }
+    }
+    return passed;
+}
+
+/**
  * One run. Throws a TaskFailure (the Job fails) naming every claim without data and every newer failed backup,
  * after writing the markers and the record.
  * @param {KubeApi} api
  * @param {BackupCheckArgs} args
  */
 async function backupCheck(api, args) {
+    const checkedWith = { version: CHECK_VERSION, snapshotsSuffice: args.snapshotsSuffice === true };
+    const passed = await lastPassed(api, args, checkedWith);
     /** @type {ScheduleResult[]} */
     const schedules = [];
     /** @type {ClaimWithoutData[]} */
     const without = [];
     for (const schedule of args.schedules) {
-        const checked = await checkSchedule(api, args, schedule);
+        const checked = await checkSchedule(api, args, schedule, passed);
         schedules.push(checked.result);
         without.push(...checked.without);
     }
@@ -331,6 +396,7 @@ async function backupCheck(api, args) {
     }
     const record = {
         checkedAt: api.now().toISOString(),
+        checkedWith,
         passed: problems.length === 0,
         schedules,
         claimsWithoutData: without,

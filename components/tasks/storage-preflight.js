@@ -233,9 +233,9 @@ async function storagePreflight(api, args) {
                     sc === undefined
                         ? `${count} hostPath volume${count === 1 ? "" : "s"} of no StorageClass object, which Velero cannot back up`
                         : expected === "local"
-                        ? // A k3s upgrade annotates the class; the volumes made before stay hostPath (k3s #9872).
-                          `${count} existing hostPath volume${count === 1 ? "" : "s"}: migrate ${count === 1 ? "it" : "them"} (README "Homelab (k3s) storage"), which Velero cannot back up as they are`
-                        : `creates hostPath volumes${existing}${provisioner === LOCAL_PATH_PROVISIONER ? ` (its defaultVolumeType annotation is ${JSON.stringify(sc?.metadata?.annotations?.defaultVolumeType ?? "unset")}; local-path-provisioner's default is hostPath)` : ""}, which Velero cannot back up`,
+                          ? // A k3s upgrade annotates the class; the volumes made before stay hostPath (k3s #9872).
+                            `${count} existing hostPath volume${count === 1 ? "" : "s"}: migrate ${count === 1 ? "it" : "them"} (README "Homelab (k3s) storage"), which Velero cannot back up as they are`
+                          : `creates hostPath volumes${existing}${provisioner === LOCAL_PATH_PROVISIONER ? ` (its defaultVolumeType annotation is ${JSON.stringify(sc?.metadata?.annotations?.defaultVolumeType ?? "unset")}; local-path-provisioner's default is hostPath)` : ""}, which Velero cannot back up`,
                 );
             } else if (type === "awsElasticBlockStore" && args.volumeDataMode === "nativeSnapshots") {
                 paths.push("awsElasticBlockStore: native EBS snapshot");
