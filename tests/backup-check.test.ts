@@ -132,7 +132,7 @@ describe("backup check: what the stacks register", () => {
                 expression: `request.userInfo.username == 'system:serviceaccount:velero:${BACKUP_CHECK_CRONJOB}'`,
             },
         ]);
-        assert.deepEqual(guard.policy.matchConstraints?.resourceRules, [
+        assert.deepEqual((guard.policy.matchConstraints as { resourceRules: unknown }).resourceRules, [
             { apiGroups: [""], apiVersions: ["v1"], operations: ["DELETE", "UPDATE"], resources: ["configmaps"] },
         ]);
         assert.deepEqual(
@@ -346,6 +346,20 @@ describe("the backup-check task (components/tasks/backup-check.js)", () => {
         );
         assert.deepEqual(markers(cluster), [`${NO_DATA_MARKER_PREFIX}.nas.data`]);
         assert.equal((record(cluster).schedules as { claims: number }[])[0].claims, 3);
+    });
+
+    it("a PV whose claim the backup's filters leave out (an excluded namespace) is not taken for a dropped claim", async () => {
+        // Velero takes every PV (includeClusterResources); the claims of excluded namespaces stay out.
+        const velerosOwn = app("velero", "gp3", { csi: { driver: "ebs.csi.aws.com", volumeHandle: "vol-v" } }, true);
+        const nas = app("nas", "nfs-csi", { csi: { driver: "nfs.csi.k8s.io", volumeHandle: "nas" } });
+        const completed = simulatedBackup(DAILY, AT, homelab(velerosOwn), K3S);
+        assert.equal(completed.phase, "Completed");
+        assert.ok(completed.contents.some((o) => o.kind === "PersistentVolume" && o.metadata.name === "pvc-velero"));
+        assert.equal((await check(clusterWith(completed))).passed, true);
+        const partial = simulatedBackup(DAILY, AT, homelab(velerosOwn, nas), K3S);
+        const cluster = clusterWith(partial);
+        await assert.rejects(check(cluster));
+        assert.deepEqual(markers(cluster), [`${NO_DATA_MARKER_PREFIX}.nas.data`], "not velero/data");
     });
 
     it("a checked backup that ended PartiallyFailed fails the run, naming it and where to read why", async () => {

@@ -128,14 +128,38 @@ function missingData(infos, snapshotsSuffice = false) {
 }
 
 /**
+ * Whether a backup's namespace filter takes `namespace`: included (default all) and not excluded, each entry a glob
+ * (velero v1.18.1 `pkg/util/collections/includes_excludes.go`; `*` and `?` as wildcards).
+ * @param {KubeObject} spec the Backup's spec
+ * @param {string} namespace
+ */
+function namespaceIncluded(spec, namespace) {
+    /** @param {string} glob */
+    const matches = (glob) =>
+        new RegExp(
+            `^${glob
+                .split("")
+                .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+                .join("")}$`,
+        ).test(namespace);
+    /** @type {string[]} */
+    const included =
+        Array.isArray(spec.includedNamespaces) && spec.includedNamespaces.length > 0 ? spec.includedNamespaces : ["*"];
+    /** @type {string[]} */
+    const excluded = Array.isArray(spec.excludedNamespaces) ? spec.excludedNamespaces : [];
+    return included.some(matches) && !excluded.some(matches);
+}
+
+/**
  * The claims of one backup and whether each has its data.
  * @param {KubeApi} api
  * @param {BackupCheckArgs} args
  * @param {string} schedule
- * @param {string} backup
+ * @param {KubeObject} backupObject
  * @returns {Promise<{ claims: number, without: ClaimWithoutData[] }>}
  */
-async function checkBackup(api, args, schedule, backup) {
+async function checkBackup(api, args, schedule, backupObject) {
+    const backup = String(backupObject.metadata.name);
     const files = untar(await download(api, args.veleroNamespace, "BackupContents", backup));
     const claims = backupObjects(files, "persistentvolumeclaims");
     const volumes = backupObjects(files, "persistentvolumes");
@@ -153,9 +177,17 @@ async function checkBackup(api, args, schedule, backup) {
     }
     /** @type {Set<string>} claims whose PersistentVolumeClaim is not in the backup, though their PV is */
     const dropped = new Set();
-    for (const [name, pv] of volumes) {
+    // Velero takes every PV (includeClusterResources), also those of claims its filters leave out (an excluded
+    // namespace, a label): in a Completed backup a PV without its claim is such a one. Only an item's error drops
+    // a claim the filters take, and an error always ends the backup PartiallyFailed.
+    const errored = backupObject.status?.phase === "PartiallyFailed";
+    for (const [name, pv] of errored ? volumes : []) {
         const ref = pv.spec?.claimRef;
-        if (typeof ref?.namespace !== "string" || typeof ref?.name !== "string") {
+        if (
+            typeof ref?.namespace !== "string" ||
+            typeof ref?.name !== "string" ||
+            !namespaceIncluded(backupObject.spec ?? {}, ref.namespace)
+        ) {
             continue;
         }
         const id = `${ref.namespace}/${ref.name}`;
@@ -242,7 +274,7 @@ async function checkSchedule(api, args, schedule, passed) {
             without: [],
         };
     }
-    const { claims, without } = await checkBackup(api, args, schedule, chosen.metadata.name);
+    const { claims, without } = await checkBackup(api, args, schedule, chosen);
     return {
         result: {
             ...result,

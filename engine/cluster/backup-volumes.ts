@@ -178,6 +178,7 @@ export function simulatedBackup(
         schedule,
         phase: errors.length > 0 ? "PartiallyFailed" : "Completed",
         startTimestamp: at,
+        spec: template,
         contents: contents.filter(
             (o) =>
                 o.kind !== "PersistentVolumeClaim" ||
