@@ -13,8 +13,9 @@
  * - it was CSI-snapshotted but `snapshotDataMoved` is false: the snapshot stays in the cluster's storage and is lost
  *   with it (unless `snapshotsSuffice`: volumeDataMode nativeSnapshots keeps the data as the provider's snapshots);
  * - its data movement or its PodVolumeBackup did not complete (`result` "failed", the upload's `Phase`);
- * - the backup holds its PV (whose `claimRef` names it) but not the claim itself: an item action on the claim failed
- *   (the CSI PVC action finding no VolumeSnapshotClass, `pkg/backup/actions/csi/pvc_action.go`), which drops it.
+ * - a PartiallyFailed backup holds its PV (whose `claimRef` names it, in a namespace the backup takes) but not the
+ *   claim itself: an item action on the claim failed (the CSI PVC action finding no VolumeSnapshotClass,
+ *   `pkg/backup/actions/csi/pvc_action.go`), which drops it.
  *
  * A checked backup that ended PartiallyFailed also fails the run, naming it: some item errored and may be missing.
  *
