@@ -125,7 +125,7 @@ const backupPartiallyFailedAnnotations = (schedule: string) => ({
 });
 const backupWarningsAnnotations = (schedule: string) => ({
     summary: `Velero backup of schedule ${schedule} ended with warnings`,
-    description: `A backup of schedule ${schedule} completed with warnings in the last hour. A volume that file-system backup skipped (hostPath, or its pod not running) is such a warning, and its data is not in the vault. List the schedule's backups with \`${CLI} backup get --selector velero.io/schedule-name=${schedule}\`, then read the warnings with \`${CLI} backup describe <name> --details\` and \`${CLI} backup logs <name> | grep level=warning\`.`,
+    description: `A backup of schedule ${schedule} completed with warnings in the last hour. A file-system backup volume whose pod was not running is such a warning, and its data is not in the vault (a hostPath volume raises no warning of its own: the backup check names it). List the schedule's backups with \`${CLI} backup get --selector velero.io/schedule-name=${schedule}\`, then read the warnings with \`${CLI} backup describe <name> --details\` and \`${CLI} backup logs <name> | grep level=warning\`.`,
 });
 const noRecentBackupAnnotations = (schedule: string, age: string) => ({
     summary: `No successful backup of schedule ${schedule} for 25 hours`,

@@ -124,7 +124,7 @@ describe("backup check: what the stacks register", () => {
         );
     });
 
-    it("an admission policy narrows its deletes to its markers, in place before the first run", () => {
+    it("an admission policy narrows its deletes to its markers and its patches to them and its record, in place before the first run", () => {
         const guard = markersOnlyPolicy("velero");
         assert.deepEqual(guard.policy.matchConditions, [
             {
@@ -132,9 +132,14 @@ describe("backup check: what the stacks register", () => {
                 expression: `request.userInfo.username == 'system:serviceaccount:velero:${BACKUP_CHECK_CRONJOB}'`,
             },
         ]);
+        assert.deepEqual((guard.policy.matchConstraints as { resourceRules: unknown }).resourceRules, [
+            { apiGroups: [""], apiVersions: ["v1"], operations: ["DELETE", "UPDATE"], resources: ["configmaps"] },
+        ]);
         assert.deepEqual(
             (guard.policy.validations as { expression: string }[]).map((v) => v.expression),
-            [`oldObject.metadata.name.startsWith('${NO_DATA_MARKER_PREFIX}.')`],
+            [
+                `oldObject.metadata.name.startsWith('${NO_DATA_MARKER_PREFIX}.') || (request.operation == 'UPDATE' && oldObject.metadata.name == '${BACKUP_CHECK_RECORD}')`,
+            ],
         );
         const binding = prod
             .ofType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")
@@ -285,7 +290,7 @@ describe("the backup-check task (components/tasks/backup-check.js)", () => {
         const cluster = clusterWith(backup);
         await assert.rejects(
             check(cluster),
-            /1 backed-up claim has no data in the vault: wiki\/data in prod-eu-1-daily-20261129020000 \(skipped: no applicable volumesnapshotter found\)/,
+            /1 backed-up claim has no data in the vault: wiki\/data in prod-eu-1-daily-20261129020000 \(skipped: volumeSnapshot: no applicable volumesnapshotter found;\)/,
         );
         assert.deepEqual(markers(cluster), [`${NO_DATA_MARKER_PREFIX}.wiki.data`]);
         const r = record(cluster);
@@ -309,7 +314,7 @@ describe("the backup-check task (components/tasks/backup-check.js)", () => {
         const backup = simulatedBackup(DAILY, AT, homelab(app("cold", "local-path", LOCAL, true)), K3S);
         await assert.rejects(
             check(clusterWith(backup)),
-            /cold\/data in .* \(skipped: not satisfy the criteria for VolumePolicy or the legacy snapshot way\)/,
+            /cold\/data in .* \(skipped: volumeSnapshot: not satisfy the criteria for VolumePolicy or the legacy snapshot way;\)/,
         );
     });
 
@@ -321,7 +326,7 @@ describe("the backup-check task (components/tasks/backup-check.js)", () => {
         assert.equal(chosen.passed, true);
     });
 
-    it("a CSI driver without a VolumeSnapshotClass leaves no record of the claim: named", async () => {
+    it("a CSI driver without a VolumeSnapshotClass drops the claim from the backup: found through its PV, named", async () => {
         const backup = simulatedBackup(
             DAILY,
             AT,
@@ -329,7 +334,44 @@ describe("the backup-check task (components/tasks/backup-check.js)", () => {
             K3S,
         );
         assert.equal(backup.phase, "PartiallyFailed");
-        await assert.rejects(check(clusterWith(backup)), /nas\/data in .* \(the backup holds no data of it/);
+        assert.ok(
+            !backup.contents.some((o) => o.kind === "PersistentVolumeClaim" && o.metadata.namespace === "nas"),
+            "Velero writes no claim whose action failed",
+        );
+        assert.ok(backup.contents.some((o) => o.kind === "PersistentVolume" && o.metadata.name === "pvc-nas"));
+        const cluster = clusterWith(backup);
+        await assert.rejects(
+            check(cluster),
+            /nas\/data in .* \(the backup holds its PersistentVolume pvc-nas but not the claim: an action on the claim failed/,
+        );
+        assert.deepEqual(markers(cluster), [`${NO_DATA_MARKER_PREFIX}.nas.data`]);
+        assert.equal((record(cluster).schedules as { claims: number }[])[0].claims, 3);
+    });
+
+    it("a PV whose claim the backup's filters leave out (an excluded namespace) is not taken for a dropped claim", async () => {
+        // Velero takes every PV (includeClusterResources); the claims of excluded namespaces stay out.
+        const velerosOwn = app("velero", "gp3", { csi: { driver: "ebs.csi.aws.com", volumeHandle: "vol-v" } }, true);
+        const nas = app("nas", "nfs-csi", { csi: { driver: "nfs.csi.k8s.io", volumeHandle: "nas" } });
+        const completed = simulatedBackup(DAILY, AT, homelab(velerosOwn), K3S);
+        assert.equal(completed.phase, "Completed");
+        assert.ok(completed.contents.some((o) => o.kind === "PersistentVolume" && o.metadata.name === "pvc-velero"));
+        assert.equal((await check(clusterWith(completed))).passed, true);
+        const partial = simulatedBackup(DAILY, AT, homelab(velerosOwn, nas), K3S);
+        const cluster = clusterWith(partial);
+        await assert.rejects(check(cluster));
+        assert.deepEqual(markers(cluster), [`${NO_DATA_MARKER_PREFIX}.nas.data`], "not velero/data");
+    });
+
+    it("a checked backup that ended PartiallyFailed fails the run, naming it and where to read why", async () => {
+        // Every claim has its data, but some other item errored: the backup lost something all the same.
+        const backup: SimulatedBackup = { ...simulatedBackup(DAILY, AT, homelab(), K3S), phase: "PartiallyFailed" };
+        const cluster = clusterWith(backup);
+        await assert.rejects(
+            check(cluster),
+            /Schedule prod-eu-1-daily: its newest backup prod-eu-1-daily-20261129020000 ended PartiallyFailed: some items were not backed up\. Read: velero backup describe prod-eu-1-daily-20261129020000 --details -n velero; velero backup logs prod-eu-1-daily-20261129020000 -n velero/,
+        );
+        assert.deepEqual(markers(cluster), [], "no claim is without data");
+        assert.equal(record(cluster).passed, false);
     });
 
     it("a newer backup that failed: the newest Completed one is checked, and the failure is reported", async () => {
@@ -379,6 +421,79 @@ describe("the backup-check task (components/tasks/backup-check.js)", () => {
         assert.equal((await check(next)).passed, true);
         assert.deepEqual(markers(next), []);
         assert.ok(next.store.all().some((o) => o.metadata.name === "gitops-dr-volume-policy"));
+    });
+
+    it("a backup the last run passed is not downloaded again; a new backup, or a failed last run, is", async () => {
+        const downloads: string[] = [];
+        const counting = (c: SimulatedCluster) =>
+            withRbac(
+                new Proxy(c.store, {
+                    get(target, prop, receiver) {
+                        if (prop === "create") {
+                            return (path: string, body: KubeObject) => {
+                                if (path.endsWith("/downloadrequests")) {
+                                    downloads.push(String(body.spec?.target?.name));
+                                }
+                                return target.create(path, body);
+                            };
+                        }
+                        return Reflect.get(target, prop, receiver) as unknown;
+                    },
+                }),
+                RULES,
+                "velero",
+            );
+        const first = simulatedBackup(DAILY, AT, homelab(), K3S);
+        const cluster = clusterWith(first);
+        assert.equal((await task.backupCheck(counting(cluster), ARGS)).passed, true);
+        assert.deepEqual(downloads, [first.name, first.name], "contents and volume infos");
+        downloads.length = 0;
+        const again = await task.backupCheck(counting(cluster), ARGS);
+        assert.equal(again.passed, true);
+        assert.deepEqual(downloads, [], "the passed backup is not downloaded again");
+        const schedule = (again.schedules as { claims: number; withData: number; passedAt?: string }[])[0];
+        assert.deepEqual([schedule.claims, schedule.withData], [2, 2], "its counts carried over");
+        assert.equal(schedule.passedAt, new Date(NOW).toISOString());
+        // Other settings (nativeSnapshots) check it again.
+        await task.backupCheck(counting(cluster), { ...ARGS, snapshotsSuffice: true });
+        assert.deepEqual(downloads, [first.name, first.name]);
+        downloads.length = 0;
+        // A newer backup without a claim's data is downloaded, and fails, every run while it is the newest.
+        const bad = simulatedBackup(DAILY, "2026-11-30T02:00:00Z", homelab(app("wiki", "local-path", HOST_PATH)), K3S);
+        const next = clusterWith(first, bad);
+        for (const o of cluster.store.all().filter((o) => o.kind === "ConfigMap")) {
+            next.store.put(o);
+        }
+        await assert.rejects(task.backupCheck(counting(next), ARGS), /wiki\/data in prod-eu-1-daily-20261130020000/);
+        await assert.rejects(task.backupCheck(counting(next), ARGS), /wiki\/data in prod-eu-1-daily-20261130020000/);
+        assert.deepEqual(downloads, [bad.name, bad.name, bad.name, bad.name], "a failed record spares nothing");
+    });
+
+    it("a marker whose reason changes is patched, not recreated: the alert's age of the claim holds", async () => {
+        const bad = simulatedBackup(DAILY, AT, homelab(app("wiki", "local-path", HOST_PATH)), K3S);
+        const cluster = clusterWith(bad);
+        await assert.rejects(check(cluster));
+        const marker = (c: SimulatedCluster) =>
+            c.store.all().find((o) => o.kind === "ConfigMap" && o.metadata.name === "gitops-dr-no-data.wiki.data")!;
+        const uid = String(marker(cluster).metadata.uid);
+        assert.match(String(marker(cluster).data[DAILY]), /^prod-eu-1-daily-20261129020000: skipped/);
+        // The next backup of the same claim, still without data, for another reason: its pod is gone.
+        const worse = simulatedBackup(
+            DAILY,
+            "2026-11-30T02:00:00Z",
+            homelab(app("wiki", "local-path", LOCAL, true)),
+            K3S,
+        );
+        const next = clusterWith(bad, worse);
+        for (const o of cluster.store.all().filter((o) => o.kind === "ConfigMap")) {
+            next.store.put(o);
+        }
+        await assert.rejects(check(next), /wiki\/data in prod-eu-1-daily-20261130020000/);
+        assert.equal(String(marker(next).metadata.uid), uid, "the same object");
+        assert.match(
+            String(marker(next).data[DAILY]),
+            /^prod-eu-1-daily-20261130020000: skipped: volumeSnapshot: not satisfy/,
+        );
     });
 
     it("run by the runner as its CronJob's Job: writes its result on its own Job, within its rules", async () => {

@@ -1991,6 +1991,11 @@ describe("parseConfig: storageClassesWithoutData (the storage preflight)", () =>
             ).storagePreflight,
             { acknowledged: ["local-path", "scratch.example.com"] },
         );
+        assert.deepEqual(
+            parseConfig(withKeys(PROTECT, { storageClassesWithoutData: '["<no class>"]' }), STACK).storagePreflight,
+            { acknowledged: ["<no class>"] },
+            "the preflight's name for volumes of no class",
+        );
         assert.equal(parseConfig(RECOVER, "recover").storagePreflight, undefined);
     });
 
@@ -2011,7 +2016,7 @@ describe("parseConfig: storageClassesWithoutData (the storage preflight)", () =>
                 withKeys(PROTECT, { storageClassesWithoutData: '["Local_Path"]' }),
                 "storageClassesWithoutData",
             ),
-            '"Local_Path" is not a StorageClass name (a DNS subdomain: lowercase letters, digits, "-" and "."). Fix: correct it in Pulumi.prod.yaml, as `kubectl get storageclass` names it.',
+            '"Local_Path" is not a StorageClass name (a DNS subdomain: lowercase letters, digits, "-" and "."; or "<no class>" for volumes of no class). Fix: correct it in Pulumi.prod.yaml, as `kubectl get storageclass` names it.',
         );
     });
 

@@ -154,8 +154,39 @@ describe("storage preflight on simulated clusters", () => {
         );
         assert.match(
             error.message,
-            /local-path \(provisioner rancher\.io\/local-path: creates hostPath volumes \(2 existing volumes\)/,
+            /local-path \(provisioner rancher\.io\/local-path: 2 existing hostPath volumes: migrate them \(README "Homelab \(k3s\) storage"\)/,
+            "the class already creates local volumes: annotating it again fixes nothing",
         );
+    });
+
+    it("local-path ignores a defaultVolumeType parameter: only the annotation makes local volumes", async () => {
+        const byParameter = { ...PLAIN_LOCAL_PATH, parameters: { defaultVolumeType: "local" } };
+        const error = await failure(protect([byParameter]));
+        assert.match(error.message, /local-path \(provisioner rancher\.io\/local-path: creates hostPath volumes/);
+    });
+
+    it("static PVs of no class or of a class with no StorageClass object are judged by their volumes", async () => {
+        const error = await failure(
+            protect([
+                K3S_LOCAL_PATH,
+                volume("pv-media", "manual", { hostPath: { path: "/srv/media" } }),
+                volume("pv-photos", "manual", { hostPath: { path: "/srv/photos" } }),
+                volume("pv-static", "", { hostPath: { path: "/srv/static" } }),
+                volume("pv-disk", "", { local: { path: "/mnt/disk" } }),
+            ]),
+        );
+        assert.match(
+            error.message,
+            /These StorageClasses' volumes would get no data in the backups, although each backup would end Completed: <no class> \(provisioner none: no StorageClass object: 1 hostPath volume of no StorageClass object, which Velero cannot back up\); manual \(provisioner none: no StorageClass object: 2 hostPath volumes of no StorageClass object/,
+        );
+        assert.match(error.message, /storageClassesWithoutData\[0\]' '<no class>'/);
+        const accepted = await protect(
+            [K3S_LOCAL_PATH, volume("pv-static", "", { hostPath: { path: "/srv/static" } })],
+            { storageClassesWithoutData: ["<no class>"] },
+        );
+        assert.deepEqual(resultOf(accepted).acknowledged, ["<no class>"]);
+        const local = resultOf(await protect([K3S_LOCAL_PATH, volume("pv-disk", "", { local: { path: "/mnt/d" } })]));
+        assert.equal(local.classes.find((c) => c.name === "<no class>")?.dataPath, "local: file-system backup");
     });
 
     it("accepted in storageClassesWithoutData: reported, not refused", async () => {
@@ -179,6 +210,40 @@ describe("storage preflight on simulated clusters", () => {
             fileSystemBackupVolumeTypes: ["local", "nfs", "csi"],
         });
         assert.equal(resultOf(byFiles).classes.find((c) => c.name === "nfs-csi")?.dataPath, "csi: file-system backup");
+    });
+
+    it("a driver's VolumeSnapshotClass must be one Velero selects: labelled, default, or its only one", async () => {
+        const snapshotClass = (name: string, meta: KubeObject = {}): KubeObject => ({
+            apiVersion: "snapshot.storage.k8s.io/v1",
+            kind: "VolumeSnapshotClass",
+            metadata: { name, ...meta },
+            driver: "nfs.csi.k8s.io",
+            deletionPolicy: "Delete",
+        });
+        const only = resultOf(await protect([...defaultTargetObjects(), ...NFS_CSI, snapshotClass("nfs-snap")]));
+        assert.equal(only.classes.find((c) => c.name === "nfs-csi")?.problem, undefined, "the only class is selected");
+        const two = [snapshotClass("nfs-fast"), snapshotClass("nfs-slow")];
+        const error = await failure(protect([...defaultTargetObjects(), ...NFS_CSI, ...two]));
+        assert.match(
+            error.message,
+            /nfs-csi \(provisioner nfs\.csi\.k8s\.io: CSI driver nfs\.csi\.k8s\.io has 2 VolumeSnapshotClasses \(nfs-fast, nfs-slow\) and none is labelled velero\.io\/csi-volumesnapshot-class or annotated snapshot\.storage\.kubernetes\.io\/is-default-class: Velero selects none and fails every claim of it; label one: `kubectl label volumesnapshotclass nfs-fast velero\.io\/csi-volumesnapshot-class=true`\)/,
+        );
+        const labelled = [
+            snapshotClass("nfs-fast", { labels: { "velero.io/csi-volumesnapshot-class": "true" } }),
+            two[1],
+        ];
+        const byLabel = resultOf(await protect([...defaultTargetObjects(), ...NFS_CSI, ...labelled]));
+        assert.equal(byLabel.classes.find((c) => c.name === "nfs-csi")?.problem, undefined);
+        const annotated = [
+            two[0],
+            snapshotClass("nfs-slow", { annotations: { "snapshot.storage.kubernetes.io/is-default-class": "false" } }),
+        ];
+        const byDefault = resultOf(await protect([...defaultTargetObjects(), ...NFS_CSI, ...annotated]));
+        assert.equal(
+            byDefault.classes.find((c) => c.name === "nfs-csi")?.problem,
+            undefined,
+            "Velero checks the annotation's presence, not its value",
+        );
     });
 
     it("file-system backup off: k3s's local volumes have no data path, refused", async () => {

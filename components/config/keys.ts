@@ -343,7 +343,7 @@ export const CONFIG_KEYS = {
         group: "velero",
         modes: ["protect"],
         description:
-            "protect: StorageClasses whose volumes you accept get no data in the backups. pulumi up refuses a cluster with a class whose volumes neither a CSI snapshot (a VolumeSnapshotClass of its driver) nor file-system backup (fileSystemBackupVolumeTypes) can take, e.g. a local-path class creating hostPath volumes, unless it is listed here. Defaults to none.",
+            "protect: StorageClasses whose volumes you accept get no data in the backups. pulumi up refuses a cluster with a class whose volumes neither a CSI snapshot (a VolumeSnapshotClass of its driver) nor file-system backup (fileSystemBackupVolumeTypes) can take, e.g. a local-path class creating hostPath volumes, unless it is listed here; `<no class>` names static PVs of no class (an empty storageClassName), and a class name no StorageClass object has (e.g. manual) names its PVs. Defaults to none.",
     },
     veleroPlugins: {
         type: "array",

@@ -12,16 +12,25 @@
  *   catch-all `snapshot` rule finds no volume snapshotter for it, `pkg/backup/item_backupper.go` `takePVSnapshot`);
  * - it was CSI-snapshotted but `snapshotDataMoved` is false: the snapshot stays in the cluster's storage and is lost
  *   with it (unless `snapshotsSuffice`: volumeDataMode nativeSnapshots keeps the data as the provider's snapshots);
- * - its data movement or its PodVolumeBackup did not complete (`result` "failed", the upload's `Phase`).
+ * - its data movement or its PodVolumeBackup did not complete (`result` "failed", the upload's `Phase`);
+ * - a PartiallyFailed backup holds its PV (whose `claimRef` names it, in a namespace the backup takes) but not the
+ *   claim itself: an item action on the claim failed (the CSI PVC action finding no VolumeSnapshotClass,
+ *   `pkg/backup/actions/csi/pvc_action.go`), which drops it.
+ *
+ * A checked backup that ended PartiallyFailed also fails the run, naming it: some item errored and may be missing.
  *
  * Each such claim gets a marker ConfigMap in Velero's namespace named `<markerPrefix>.<namespace>.<claim>` (dots
  * cannot occur in a namespace, so the name parses back), which kube-state-metrics exports as `kube_configmap_info`
  * without any configuration: the alert names the claim from it (components/verify/alerts.ts). Markers of claims that
- * have their data again are removed. The run's record goes to `resultConfigMap`; a claim without data, or a newer
- * backup that failed, fails the run (its Job fails: the CronJob alerts read that).
+ * have their data again are removed. The run's record goes to `resultConfigMap`; a claim without data, a checked
+ * backup that ended PartiallyFailed, or a newer backup that failed, fails the run (its Job fails: the CronJob alerts read that).
  *
- * Stateless: each run checks the newest ended backup of each Schedule again, so it keeps failing while that backup
- * lacks data, and passes once a newer one has it.
+ * Each run looks at the newest ended backup of each Schedule, so it keeps failing while that backup lacks data, and
+ * passes once a newer one has it. A backup the last run passed (its record names it, checked by this version of the
+ * check with the same settings) is not downloaded again: its contents and volume records cannot change, and
+ * downloading and unpacking every Schedule's whole backup tarball each hour would strain the Job's memory. A failed
+ * or missing record re-checks everything. A marker whose reason changes is patched, not recreated, so its
+ * `kube_configmap_created` keeps the time the claim was first found without data.
  */
 "use strict";
 
@@ -36,6 +45,8 @@ const MARKER_LABEL = "gitops-dr.io/claim-without-data";
 const ENDED = ["Completed", "PartiallyFailed", "Failed", "FailedValidation"];
 /** Ended backups that hold what they could back up: the ones a restore can take. */
 const CHECKED = ["Completed", "PartiallyFailed"];
+/** What a passed record was checked with; a record of another version or other settings does not spare a check. */
+const CHECK_VERSION = 2;
 
 /**
  * @typedef {import("./kube").KubeApi} KubeApi
@@ -62,6 +73,7 @@ const CHECKED = ["Completed", "PartiallyFailed"];
  * @property {number} withData
  * @property {{ name: string, phase: string }[]} newerFailed Newer backups that ended Failed or FailedValidation.
  * @property {string[]} running Newer backups still running (checked by a later run).
+ * @property {string} [passedAt] When the backup was checked and passed, for one not downloaded again.
  */
 
 /**
@@ -117,40 +129,94 @@ function missingData(infos, snapshotsSuffice = false) {
 }
 
 /**
+ * Whether a backup's namespace filter takes `namespace`: included (default all) and not excluded, each entry a glob
+ * (velero v1.18.1 `pkg/util/collections/includes_excludes.go`; `*` and `?` as wildcards).
+ * @param {KubeObject} spec the Backup's spec
+ * @param {string} namespace
+ */
+function namespaceIncluded(spec, namespace) {
+    /** @param {string} glob */
+    const matches = (glob) =>
+        new RegExp(
+            `^${glob
+                .split("")
+                .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+                .join("")}$`,
+        ).test(namespace);
+    /** @type {string[]} */
+    const included =
+        Array.isArray(spec.includedNamespaces) && spec.includedNamespaces.length > 0 ? spec.includedNamespaces : ["*"];
+    /** @type {string[]} */
+    const excluded = Array.isArray(spec.excludedNamespaces) ? spec.excludedNamespaces : [];
+    return included.some(matches) && !excluded.some(matches);
+}
+
+/**
  * The claims of one backup and whether each has its data.
  * @param {KubeApi} api
  * @param {BackupCheckArgs} args
  * @param {string} schedule
- * @param {string} backup
+ * @param {KubeObject} backupObject
  * @returns {Promise<{ claims: number, without: ClaimWithoutData[] }>}
  */
-async function checkBackup(api, args, schedule, backup) {
+async function checkBackup(api, args, schedule, backupObject) {
+    const backup = String(backupObject.metadata.name);
     const files = untar(await download(api, args.veleroNamespace, "BackupContents", backup));
     const claims = backupObjects(files, "persistentvolumeclaims");
+    const volumes = backupObjects(files, "persistentvolumes");
     /** @type {KubeObject[]} */
     const infos =
         JSON.parse((await download(api, args.veleroNamespace, "BackupVolumeInfos", backup)).toString("utf8")) ?? [];
-    /** @type {ClaimWithoutData[]} */
-    const without = [];
-    let counted = 0;
-    for (const [id, claim] of [...claims].sort(([a], [b]) => a.localeCompare(b))) {
+    /** @type {Map<string, string>} claim `namespace/name` -> its volume's name */
+    const held = new Map();
+    for (const [id, claim] of claims) {
         const volume = claim.spec?.volumeName;
         // A claim without a volume held no data at backup time: nothing to keep.
-        if (typeof volume !== "string" || volume === "") {
+        if (typeof volume === "string" && volume !== "") {
+            held.set(id, volume);
+        }
+    }
+    /** @type {Set<string>} claims whose PersistentVolumeClaim is not in the backup, though their PV is */
+    const dropped = new Set();
+    // Velero takes every PV (includeClusterResources), also those of claims its filters leave out (an excluded
+    // namespace, a label): in a Completed backup a PV without its claim is such a one. Only an item's error drops
+    // a claim the filters take, and an error always ends the backup PartiallyFailed.
+    const errored = backupObject.status?.phase === "PartiallyFailed";
+    for (const [name, pv] of errored ? volumes : []) {
+        const ref = pv.spec?.claimRef;
+        if (
+            typeof ref?.namespace !== "string" ||
+            typeof ref?.name !== "string" ||
+            !namespaceIncluded(backupObject.spec ?? {}, ref.namespace)
+        ) {
             continue;
         }
-        counted++;
+        const id = `${ref.namespace}/${ref.name}`;
+        if (!held.has(id)) {
+            // An item action that failed on the claim (e.g. the CSI PVC action finding no VolumeSnapshotClass,
+            // velero v1.18.1 `pkg/backup/actions/csi/pvc_action.go`) ends it before it is written
+            // (`pkg/backup/item_backupper.go` `backupItemInternal`): the claim is gone from the backup, its PV stays.
+            held.set(id, name);
+            dropped.add(id);
+        }
+    }
+    /** @type {ClaimWithoutData[]} */
+    const without = [];
+    for (const [id, volume] of [...held].sort(([a], [b]) => a.localeCompare(b))) {
         const [namespace, name] = id.split("/");
         const own = infos.filter(
             (v) =>
                 (v.pvcNamespace === namespace && v.pvcName === name) || (v.pvName !== undefined && v.pvName === volume),
         );
-        const reason = missingData(own, args.snapshotsSuffice === true);
+        const reason = dropped.has(id)
+            ? `the backup holds its PersistentVolume ${volume} but not the claim: an action on the claim failed (e.g. no VolumeSnapshotClass Velero would select for its CSI driver)` +
+              (own.length === 0 ? " and no data of it" : "")
+            : missingData(own, args.snapshotsSuffice === true);
         if (reason !== undefined) {
             without.push({ claim: id, schedule, backup, reason });
         }
     }
-    return { claims: counted, without };
+    return { claims: held.size, without };
 }
 
 /**
@@ -165,9 +231,10 @@ const startOf = (b) => b.status?.startTimestamp ?? b.metadata?.creationTimestamp
  * @param {KubeApi} api
  * @param {BackupCheckArgs} args
  * @param {string} schedule
+ * @param {Map<string, ScheduleResult & { passedAt: string }>} passed backups the last run passed, by Schedule
  * @returns {Promise<{ result: ScheduleResult, without: ClaimWithoutData[] }>}
  */
-async function checkSchedule(api, args, schedule) {
+async function checkSchedule(api, args, schedule, passed) {
     const backups = (
         await api.list(
             `/apis/velero.io/v1/namespaces/${args.veleroNamespace}/backups`,
@@ -194,7 +261,21 @@ async function checkSchedule(api, args, schedule) {
         return { result, without: [] };
     }
     const chosen = backups[newest];
-    const { claims, without } = await checkBackup(api, args, schedule, chosen.metadata.name);
+    const before = passed.get(schedule);
+    if (before !== undefined && before.backup === chosen.metadata.name && before.phase === chosen.status.phase) {
+        return {
+            result: {
+                ...result,
+                backup: before.backup,
+                phase: before.phase,
+                claims: before.claims,
+                withData: before.withData,
+                passedAt: before.passedAt,
+            },
+            without: [],
+        };
+    }
+    const { claims, without } = await checkBackup(api, args, schedule, chosen);
     return {
         result: {
             ...result,
@@ -237,10 +318,23 @@ async function syncMarkers(api, args, without) {
     );
     for (const m of existing) {
         const data = wanted.get(m.metadata.name);
-        if (data === undefined || JSON.stringify(m.data ?? {}) !== JSON.stringify(data)) {
+        if (data === undefined) {
             await api.remove(`${path}/${m.metadata.name}`);
-        } else {
-            wanted.delete(m.metadata.name);
+            continue;
+        }
+        wanted.delete(m.metadata.name);
+        /** @type {Record<string, string>} */
+        const old = m.data ?? {};
+        if (JSON.stringify(old) !== JSON.stringify(data)) {
+            // A merge patch: keys no longer wanted (a Schedule whose backup has the claim's data now) are nulled.
+            /** @type {Record<string, string | null>} */
+            const patch = { ...data };
+            for (const k of Object.keys(old)) {
+                if (!(k in data)) {
+                    patch[k] = null;
+                }
+            }
+            await api.mergePatch(`${path}/${m.metadata.name}`, { data: patch });
         }
     }
     for (const [name, data] of wanted) {
@@ -254,18 +348,48 @@ async function syncMarkers(api, args, without) {
 }
 
 /**
+ * The backups the last run passed, by Schedule, when its record says it passed with `checkedWith`; else none.
+ * @param {KubeApi} api
+ * @param {BackupCheckArgs} args
+ * @param {{ version: number, snapshotsSuffice: boolean }} checkedWith
+ * @returns {Promise<Map<string, ScheduleResult & { passedAt: string }>>}
+ */
+async function lastPassed(api, args, checkedWith) {
+    /** @type {Map<string, ScheduleResult & { passedAt: string }>} */
+    const passed = new Map();
+    const cm = await api.get(`/api/v1/namespaces/${args.veleroNamespace}/configmaps/${args.resultConfigMap}`);
+    let last;
+    try {
+        last = JSON.parse(String(cm?.data?.["last-run.json"] ?? "null"));
+    } catch {
+        return passed;
+    }
+    if (last?.passed !== true || JSON.stringify(last.checkedWith) !== JSON.stringify(checkedWith)) {
+        return passed;
+    }
+    for (const s of Array.isArray(last.schedules) ? last.schedules : []) {
+        if (typeof s?.backup === "string" && s.phase === "Completed") {
+            passed.set(String(s.schedule), { ...s, passedAt: s.passedAt ?? last.checkedAt });
+        }
+    }
+    return passed;
+}
+
+/**
  * One run. Throws a TaskFailure (the Job fails) naming every claim without data and every newer failed backup,
  * after writing the markers and the record.
  * @param {KubeApi} api
  * @param {BackupCheckArgs} args
  */
 async function backupCheck(api, args) {
+    const checkedWith = { version: CHECK_VERSION, snapshotsSuffice: args.snapshotsSuffice === true };
+    const passed = await lastPassed(api, args, checkedWith);
     /** @type {ScheduleResult[]} */
     const schedules = [];
     /** @type {ClaimWithoutData[]} */
     const without = [];
     for (const schedule of args.schedules) {
-        const checked = await checkSchedule(api, args, schedule);
+        const checked = await checkSchedule(api, args, schedule, passed);
         schedules.push(checked.result);
         without.push(...checked.without);
     }
@@ -284,6 +408,15 @@ async function backupCheck(api, args) {
         );
     }
     for (const s of schedules) {
+        if (s.phase === "PartiallyFailed") {
+            // Velero ends a backup PartiallyFailed when an item's backup errored; such an item (a claim whose
+            // snapshot class could not be resolved, a Secret, anything) may be missing from it altogether, which
+            // no per-claim record shows. Always a loss, so always reported.
+            problems.push(
+                `Schedule ${s.schedule}: its newest backup ${s.backup} ended PartiallyFailed: some items were not backed up.` +
+                    ` Read: velero backup describe ${s.backup} --details -n ${args.veleroNamespace}; velero backup logs ${s.backup} -n ${args.veleroNamespace} | grep level=error`,
+            );
+        }
         if (s.newerFailed.length > 0) {
             problems.push(
                 `Schedule ${s.schedule}: ${s.newerFailed.map((b) => `${b.name} ended ${b.phase}`).join(", ")}` +
@@ -296,6 +429,7 @@ async function backupCheck(api, args) {
     }
     const record = {
         checkedAt: api.now().toISOString(),
+        checkedWith,
         passed: problems.length === 0,
         schedules,
         claimsWithoutData: without,

@@ -93,14 +93,16 @@ export function alertRules(ownSchedules: readonly string[]): AlertRule[] {
                   {
                       // Velero counts a backup that ended with warn-level log lines (backup_controller.go: Status.Warnings
                       // > 0 -> RegisterBackupWarning); InitSchedule starts the counter at 0, so increase() sees the first.
-                      // File-system backup skips a hostPath volume, or one whose pod is not running, with a warning
-                      // (pkg/podvolume/backupper.go): the backup still ends Completed, without that volume's data.
+                      // File-system backup skips a volume whose pod is not running with a warning (pkg/podvolume/
+                      // backupper.go): the backup still ends Completed, without that volume's data. A hostPath volume
+                      // goes to the catch-all snapshot action and is skipped with no warning of its own
+                      // (item_backupper.go takePVSnapshot): only the backup check names it.
                       alert: "VeleroBackupWarnings",
                       expr: `increase(velero_backup_warning_total{${own}}[1h]) > 0`,
                       labels: { severity: "warning" },
                       annotations: {
                           summary: "Velero backup of schedule {{ $labels.schedule }} ended with warnings",
-                          description: `A backup of schedule {{ $labels.schedule }} completed with warnings in the last hour. A volume that file-system backup skipped (hostPath, or its pod not running) is such a warning, and its data is not in the vault. List the schedule's backups with ${SCHEDULE_BACKUPS}, then read the warnings with \`${VELERO_CLI} backup describe <name> --details\` and \`${VELERO_CLI} backup logs <name> | grep level=warning\`.`,
+                          description: `A backup of schedule {{ $labels.schedule }} completed with warnings in the last hour. A file-system backup volume whose pod was not running is such a warning, and its data is not in the vault (a hostPath volume raises no warning of its own: the backup check names it). List the schedule's backups with ${SCHEDULE_BACKUPS}, then read the warnings with \`${VELERO_CLI} backup describe <name> --details\` and \`${VELERO_CLI} backup logs <name> | grep level=warning\`.`,
                       },
                   },
                   {

@@ -5,9 +5,10 @@
  *
  * Why an hourly CronJob rather than one a fixed delay after each Schedule: how long a backup takes is not known
  * (the data mover's uploads, file-system backups of large volumes), so a fixed delay either checks a backup still
- * running or waits longer than needed, and each tier would need its own shifted cron. Each run checks the newest
- * ended backup of every Schedule again (a few downloads of backup metadata, no restore), so a backup is checked
- * within a period of its end and the failure holds for as long as that backup is the newest.
+ * running or waits longer than needed, and each tier would need its own shifted cron. Each run looks at the newest
+ * ended backup of every Schedule (a few downloads of backup metadata, no restore), so a backup is checked within a
+ * period of its end and the failure holds for as long as that backup is the newest; a backup the last run passed
+ * is not downloaded again (backup-check.js), which keeps an hourly run within its memory limit.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -27,21 +28,24 @@ export const NO_DATA_MARKER_LABEL = "gitops-dr.io/claim-without-data";
 
 /**
  * The task's permissions, all in Velero's namespace: list Backups, download their metadata (DownloadRequests),
- * its markers and record (ConfigMaps: RBAC cannot narrow create, list or delete by name prefix or label, so
- * {@link markersOnlyPolicy} narrows the deletes to markers), its own Job's result. Nothing cluster-wide.
+ * its markers and record (ConfigMaps: RBAC cannot narrow create, list, patch or delete by name prefix or label, so
+ * {@link markersOnlyPolicy} narrows the deletes to markers and the patches to markers and the record), its own Job's
+ * result. Nothing cluster-wide.
  */
 export const BACKUP_CHECK_RULES: readonly PolicyRule[] = [
     { apiGroups: ["velero.io"], resources: ["backups"], verbs: ["list"] },
     { apiGroups: ["velero.io"], resources: ["downloadrequests"], verbs: ["create", "get", "delete"] },
-    { apiGroups: [""], resources: ["configmaps"], verbs: ["create", "list", "delete"] },
-    { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "patch"], resourceNames: [BACKUP_CHECK_RECORD] },
+    // patch: a marker whose reason changed keeps its object, so kube_configmap_created keeps its first time.
+    { apiGroups: [""], resources: ["configmaps"], verbs: ["create", "list", "patch", "delete"] },
+    { apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: [BACKUP_CHECK_RECORD] },
     // Its own Job's result (runner.js); a CronJob's Jobs have generated names.
     { apiGroups: ["batch"], resources: ["jobs"], verbs: ["patch"] },
 ];
 
 /**
- * The admission policy that lets the task delete only its markers: Velero's namespace also holds the volume policy
- * and the node agent's configuration, which the task's Role could otherwise delete. Pure.
+ * The admission policy that lets the task delete only its markers, and change only its markers and its record:
+ * Velero's namespace also holds the volume policy and the node agent's configuration, which the task's Role could
+ * otherwise delete or change. Pure.
  */
 export function markersOnlyPolicy(namespace: string): {
     policy: k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicySpec;
@@ -52,7 +56,12 @@ export function markersOnlyPolicy(namespace: string): {
             failurePolicy: "Fail",
             matchConstraints: {
                 resourceRules: [
-                    { apiGroups: [""], apiVersions: ["v1"], operations: ["DELETE"], resources: ["configmaps"] },
+                    {
+                        apiGroups: [""],
+                        apiVersions: ["v1"],
+                        operations: ["DELETE", "UPDATE"],
+                        resources: ["configmaps"],
+                    },
                 ],
             },
             matchConditions: [
@@ -63,8 +72,9 @@ export function markersOnlyPolicy(namespace: string): {
             ],
             validations: [
                 {
-                    expression: `oldObject.metadata.name.startsWith('${NO_DATA_MARKER_PREFIX}.')`,
-                    message: "The backup check deletes only its own markers of claims without data.",
+                    expression: `oldObject.metadata.name.startsWith('${NO_DATA_MARKER_PREFIX}.') || (request.operation == 'UPDATE' && oldObject.metadata.name == '${BACKUP_CHECK_RECORD}')`,
+                    message:
+                        "The backup check deletes and changes only its own markers of claims without data, and changes its record.",
                     reason: "Forbidden",
                 },
             ],

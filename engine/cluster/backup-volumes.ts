@@ -53,14 +53,16 @@ function mountingPod(pods: readonly KubeObject[], namespace: string, claim: stri
 }
 
 /**
- * Each backed-up claim's BackupVolumeInfos entry, the backup's warnings and its phase. A claim without an entry is
- * one whose CSI snapshot failed (no VolumeSnapshotClass: the CSI PVC action's error, which makes the backup
- * PartiallyFailed and records nothing, `pkg/backup/actions/csi/pvc_action.go`).
+ * Each backed-up claim's BackupVolumeInfos entry, the backup's warnings and its phase. A claim whose CSI snapshot
+ * failed (no VolumeSnapshotClass Velero would select: the CSI PVC action's error, `pkg/backup/actions/csi/
+ * pvc_action.go` `createVolumeSnapshot`) has no entry and is itself dropped from the backup's contents: an action's
+ * error ends the item before it is written (`pkg/backup/item_backupper.go` `backupItemInternal`, v1.18.1), and the
+ * backup ends PartiallyFailed. Its PV, backed up on its own, stays, its `claimRef` naming the missing claim.
  */
 export function backUpVolumes(
     contents: readonly KubeObject[],
     settings: BackupVolumeSettings,
-): { volumeInfos: KubeObject[]; warnings: string[]; errors: string[] } {
+): { volumeInfos: KubeObject[]; warnings: string[]; errors: string[]; droppedClaims: string[] } {
     const pods = contents.filter((o) => o.kind === "Pod");
     const volumes = new Map(
         contents.filter((o) => o.kind === "PersistentVolume").map((v) => [String(v.metadata.name), v]),
@@ -68,6 +70,7 @@ export function backUpVolumes(
     const volumeInfos: KubeObject[] = [];
     const warnings: string[] = [];
     const errors: string[] = [];
+    const droppedClaims: string[] = [];
     const claims = contents.filter((o) => o.kind === "PersistentVolumeClaim" && o.spec?.volumeName);
     claims.forEach((claim, i) => {
         const namespace = String(claim.metadata.namespace);
@@ -78,11 +81,12 @@ export function backUpVolumes(
         }
         const type = volumeTypeOf(pv);
         const base = { pvcName: name, pvcNamespace: namespace, pvName: pv.metadata.name };
+        // As `SkippedPV.SerializeSkipReasons` writes it (`pkg/backup/pv_skip_tracker.go`): `<approach>: <reason>;`.
         const skipped = (reason: string) => ({
             ...base,
             snapshotDataMoved: false,
             skipped: true,
-            skippedReason: reason,
+            skippedReason: `volumeSnapshot: ${reason};`,
         });
         if (settings.fileSystemBackupVolumeTypes.includes(type)) {
             // The fs-backup rule: ShouldPerformSnapshot is false, so the PV is tracked as skipped
@@ -130,6 +134,7 @@ export function backUpVolumes(
         const driver = String(pv.spec.csi.driver);
         if (!settings.snapshotClassDrivers.includes(driver)) {
             errors.push(`failed to get VolumeSnapshotClass for StorageClass ${String(claim.spec.storageClassName)}`);
+            droppedClaims.push(`${namespace}/${name}`);
             return;
         }
         volumeInfos.push({
@@ -152,7 +157,7 @@ export function backUpVolumes(
                 : {}),
         });
     });
-    return { volumeInfos, warnings, errors };
+    return { volumeInfos, warnings, errors, droppedClaims };
 }
 
 /**
@@ -167,13 +172,18 @@ export function simulatedBackup(
     template: KubeObject = defaultScheduleTemplate(),
 ): SimulatedBackup & { readonly warnings: readonly string[] } {
     const contents = backupContents(objects, template);
-    const { volumeInfos, warnings, errors } = backUpVolumes(contents, settings);
+    const { volumeInfos, warnings, errors, droppedClaims } = backUpVolumes(contents, settings);
     return {
         name: scheduledBackupName(schedule, at),
         schedule,
         phase: errors.length > 0 ? "PartiallyFailed" : "Completed",
         startTimestamp: at,
-        contents,
+        spec: template,
+        contents: contents.filter(
+            (o) =>
+                o.kind !== "PersistentVolumeClaim" ||
+                !droppedClaims.includes(`${String(o.metadata.namespace)}/${String(o.metadata.name)}`),
+        ),
         volumeInfos,
         warnings,
     };

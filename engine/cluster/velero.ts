@@ -40,6 +40,8 @@ export interface SimulatedBackup {
      * snapshot, for each BackupVolumeInfo of the PodVolumeBackup method (see {@link podVolumeBackupsOf}).
      */
     readonly podVolumeBackups?: readonly KubeObject[];
+    /** Its spec, the Schedule's template it was taken from (its namespace filter, ...); synced with it. */
+    readonly spec?: KubeObject;
 }
 
 /** How Velero ends a restore in the scenario, beyond what follows from the backup and the cluster. */
@@ -200,6 +202,7 @@ export class SimulatedVelero {
                     namespace,
                     labels: b.schedule === undefined ? {} : { [SCHEDULE_NAME_LABEL]: b.schedule },
                 },
+                ...(b.spec === undefined ? {} : { spec: b.spec }),
                 status: { phase: b.phase, startTimestamp: b.startTimestamp },
             });
             // The sync controller brings a backup's PodVolumeBackups along (`backup_sync_controller.go`).
