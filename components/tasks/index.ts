@@ -110,6 +110,43 @@ export function taskContainer(
     };
 }
 
+/**
+ * The job template of a CronJob that runs `task`: one pod, never retried (a failed run is the signal the alerts
+ * read), which learns its Job's name from the label the CronJob controller sets, with the task scripts mounted.
+ */
+export function cronTaskJobTemplate(
+    task: TaskJobArgs["task"],
+    args: pulumi.Input<Record<string, unknown>>,
+    opts: {
+        readonly serviceAccountName: pulumi.Input<string>;
+        readonly scriptsConfigMap: pulumi.Input<string>;
+        readonly namespace: pulumi.Input<string>;
+        readonly activeDeadlineSeconds: number;
+        readonly imageRegistry?: string;
+    },
+): k8s.types.input.batch.v1.JobTemplateSpec {
+    const jobName = {
+        name: "JOB_NAME",
+        valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } },
+    };
+    return {
+        spec: {
+            backoffLimit: 0,
+            activeDeadlineSeconds: opts.activeDeadlineSeconds,
+            template: {
+                spec: {
+                    serviceAccountName: opts.serviceAccountName,
+                    restartPolicy: "Never",
+                    containers: [
+                        taskContainer(task, args, jobName, opts.namespace, { imageRegistry: opts.imageRegistry }),
+                    ],
+                    volumes: [{ name: "scripts", configMap: { name: opts.scriptsConfigMap } }],
+                },
+            },
+        },
+    };
+}
+
 /** The scripts, read from this folder when the program runs. */
 export function taskScripts(): Record<string, string> {
     return Object.fromEntries(TASK_SCRIPTS.map((f) => [f, fs.readFileSync(path.join(__dirname, f), "utf8")]));

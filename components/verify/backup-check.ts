@@ -14,7 +14,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { BackupCheckSettings } from "../config";
-import { PolicyRule, mutableRule, taskContainer, taskScripts } from "../tasks";
+import { PolicyRule, mutableRule, cronTaskJobTemplate, taskScripts } from "../tasks";
 import { backupCheckAlertRules } from "./alerts";
 
 /** The CronJob, its ServiceAccount, Role and scripts ConfigMap. */
@@ -163,36 +163,14 @@ export class BackupCheck extends pulumi.ComponentResource {
                     startingDeadlineSeconds: 600,
                     successfulJobsHistoryLimit: 1,
                     failedJobsHistoryLimit: 2,
-                    jobTemplate: {
-                        spec: {
-                            backoffLimit: 0,
-                            // Two downloads per Schedule, each given up after 2 minutes (kube.js `download`).
-                            activeDeadlineSeconds: 1800,
-                            template: {
-                                spec: {
-                                    serviceAccountName: account.metadata.name,
-                                    restartPolicy: "Never",
-                                    containers: [
-                                        taskContainer(
-                                            "backup-check",
-                                            taskArgs,
-                                            {
-                                                name: "JOB_NAME",
-                                                valueFrom: {
-                                                    fieldRef: {
-                                                        fieldPath: "metadata.labels['batch.kubernetes.io/job-name']",
-                                                    },
-                                                },
-                                            },
-                                            namespace,
-                                            { imageRegistry: args.imageRegistry },
-                                        ),
-                                    ],
-                                    volumes: [{ name: "scripts", configMap: { name: scripts.metadata.name } }],
-                                },
-                            },
-                        },
-                    },
+                    jobTemplate: cronTaskJobTemplate("backup-check", taskArgs, {
+                        serviceAccountName: account.metadata.name,
+                        scriptsConfigMap: scripts.metadata.name,
+                        namespace,
+                        // Two downloads per Schedule, each given up after 2 minutes (kube.js `download`).
+                        activeDeadlineSeconds: 1800,
+                        imageRegistry: args.imageRegistry,
+                    }),
                 },
             },
             { ...child, dependsOn: [roleBinding, binding, scripts, ...args.after] },

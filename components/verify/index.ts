@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { VerifySettings } from "../config";
 import { verificationRestoreSpec } from "../restore";
-import { PolicyRule, mutableRule, taskContainer, taskScripts } from "../tasks";
+import { PolicyRule, mutableRule, cronTaskJobTemplate, taskScripts } from "../tasks";
 import { verificationAlertGroup, verificationAlertRules } from "./alerts";
 
 export * from "./alerts";
@@ -220,35 +220,13 @@ export class BackupVerification extends pulumi.ComponentResource {
                     startingDeadlineSeconds: 3600,
                     successfulJobsHistoryLimit: 1,
                     failedJobsHistoryLimit: 2,
-                    jobTemplate: {
-                        spec: {
-                            backoffLimit: 0,
-                            activeDeadlineSeconds: args.timeoutMinutes * 60,
-                            template: {
-                                spec: {
-                                    serviceAccountName: account.metadata.name,
-                                    restartPolicy: "Never",
-                                    containers: [
-                                        taskContainer(
-                                            "verify",
-                                            taskArgs,
-                                            {
-                                                name: "JOB_NAME",
-                                                valueFrom: {
-                                                    fieldRef: {
-                                                        fieldPath: "metadata.labels['batch.kubernetes.io/job-name']",
-                                                    },
-                                                },
-                                            },
-                                            namespace,
-                                            { imageRegistry: args.imageRegistry },
-                                        ),
-                                    ],
-                                    volumes: [{ name: "scripts", configMap: { name: scripts.metadata.name } }],
-                                },
-                            },
-                        },
-                    },
+                    jobTemplate: cronTaskJobTemplate("verify", taskArgs, {
+                        serviceAccountName: account.metadata.name,
+                        scriptsConfigMap: scripts.metadata.name,
+                        namespace,
+                        activeDeadlineSeconds: args.timeoutMinutes * 60,
+                        imageRegistry: args.imageRegistry,
+                    }),
                 },
             },
             { ...child, dependsOn: [roleBinding, clusterRoleBinding, binding, ...args.after] },
