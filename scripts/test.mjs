@@ -38,7 +38,7 @@ function run(name, inherit) {
 const started = Date.now();
 console.log(
     `npm test: type check (tsc), lint (eslint), format (prettier) and the tests (mocha, ${JOBS} workers) at once; ` +
-        "about 3 minutes on 2 cores. Each test file's results print when the file ends.",
+        "about 4 minutes on 2 cores. Each test file's results print when the file ends.",
 );
 const results = await Promise.all([
     run("type check", false),
