@@ -12,6 +12,8 @@ import * as path from "node:path";
 
 import { stringify } from "yaml";
 
+import { promtoolTestRules } from "./promtool";
+
 import {
     BACKUP_CHECK_CRONJOB,
     BACKUP_CHECK_RECORD,
@@ -148,26 +150,19 @@ describe("backup check alerts under promtool", function () {
 
     for (const [name, testCase] of Object.entries(CASES)) {
         it(`${name}: fires as expected, silent otherwise`, () => {
-            const file = path.join(dir, `${name}.test.yaml`);
-            fs.writeFileSync(
-                file,
-                stringify({
-                    rule_files: [rulesFile],
-                    evaluation_interval: "1m",
-                    tests: [{ interval: "1m", ...testCase }],
-                }),
-            );
-            const run = spawnSync("promtool", ["test", "rules", file], { encoding: "utf8" });
+            const run = promtoolTestRules(dir, name, {
+                rule_files: [rulesFile],
+                evaluation_interval: "1m",
+                tests: [{ interval: "1m", ...testCase }],
+            });
             assert.equal(run.status, 0, run.stdout + run.stderr);
         });
     }
 
     it("a wrong expectation fails promtool (the harness can fail)", () => {
-        const file = path.join(dir, "wrong.test.yaml");
         const c = CASES.claimWithoutData as { input_series: object[] };
-        fs.writeFileSync(
-            file,
-            stringify({
+        assert.notEqual(
+            promtoolTestRules(dir, "wrong", {
                 rule_files: [rulesFile],
                 tests: [
                     {
@@ -182,8 +177,8 @@ describe("backup check alerts under promtool", function () {
                         ],
                     },
                 ],
-            }),
+            }).status,
+            0,
         );
-        assert.notEqual(spawnSync("promtool", ["test", "rules", file], { encoding: "utf8" }).status, 0);
     });
 });

@@ -11,6 +11,8 @@ import * as path from "node:path";
 
 import { stringify } from "yaml";
 
+import { promtoolTestRules } from "./promtool";
+
 import {
     VERIFY_CRONJOB,
     VERIFY_NOT_VERIFIABLE,
@@ -264,27 +266,20 @@ describe("backup verification alerts under promtool", function () {
 
     for (const [name, testCase] of Object.entries({ ...CASES, ...NOT_VERIFIABLE_CASES })) {
         it(`${name}: ${["healthy", "provenAgain", "none"].includes(name) ? "silent" : "fires as expected"}`, () => {
-            const file = path.join(dir, `${name}.test.yaml`);
-            fs.writeFileSync(
-                file,
-                stringify({
-                    rule_files: [rulesFile],
-                    // Weeks-long cases are sampled and evaluated hourly: their rule has no `for`.
-                    evaluation_interval: (testCase as { interval?: string }).interval ?? "1m",
-                    tests: [{ interval: "1m", ...testCase }],
-                }),
-            );
-            const run = spawnSync("promtool", ["test", "rules", file], { encoding: "utf8" });
+            const run = promtoolTestRules(dir, name, {
+                rule_files: [rulesFile],
+                // Weeks-long cases are sampled and evaluated hourly: their rule has no `for`.
+                evaluation_interval: (testCase as { interval?: string }).interval ?? "1m",
+                tests: [{ interval: "1m", ...testCase }],
+            });
             assert.equal(run.status, 0, run.stdout + run.stderr);
         });
     }
 
     it("a wrong expectation fails promtool (the harness can fail)", () => {
-        const file = path.join(dir, "wrong.test.yaml");
         const healthy = CASES.healthy as { input_series: object[] };
-        fs.writeFileSync(
-            file,
-            stringify({
+        assert.notEqual(
+            promtoolTestRules(dir, "wrong", {
                 rule_files: [rulesFile],
                 tests: [
                     {
@@ -299,8 +294,8 @@ describe("backup verification alerts under promtool", function () {
                         ],
                     },
                 ],
-            }),
+            }).status,
+            0,
         );
-        assert.notEqual(spawnSync("promtool", ["test", "rules", file], { encoding: "utf8" }).status, 0);
     });
 });
